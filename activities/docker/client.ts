@@ -1,0 +1,71 @@
+// Thin dockerode layer: the status codes that mean "already done", labels, and small check-then-act helpers.
+import Docker from 'dockerode';
+
+export const labelPrefix = 'pgcp';
+export const labels = {
+  managed: `${labelPrefix}.managed`,
+  purpose: `${labelPrefix}.purpose`,
+  databaseId: `${labelPrefix}.database-id`,
+  instanceId: `${labelPrefix}.instance-id`,
+  hostId: `${labelPrefix}.host-id`,
+  /** The Temporal namespace whose workflow made the object: tests sweep theirs by it. */
+  namespace: `${labelPrefix}.namespace`,
+} as const;
+
+export function createDocker(): Docker {
+  return new Docker();
+}
+
+function statusOf(err: unknown): number | undefined {
+  return typeof err === 'object' && err !== null ? (err as { statusCode?: number }).statusCode : undefined;
+}
+
+export const isNotFound = (err: unknown): boolean => statusOf(err) === 404;
+export const isNotModified = (err: unknown): boolean => statusOf(err) === 304;
+export const isConflict = (err: unknown): boolean => statusOf(err) === 409;
+
+export async function inspectContainerOrNull(docker: Docker, name: string): Promise<Docker.ContainerInspectInfo | null> {
+  try {
+    return await docker.getContainer(name).inspect();
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+export async function inspectImageOrNull(docker: Docker, name: string): Promise<Docker.ImageInspectInfo | null> {
+  try {
+    return await docker.getImage(name).inspect();
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+/** Removes a container and its anonymous volumes; a container already gone is fine. */
+export async function removeContainer(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getContainer(name).remove({ force: true, v: true });
+  } catch (err) {
+    if (!isNotFound(err) && !isConflictRemoval(err)) throw err;
+  }
+}
+
+/** "removal of container … is already in progress" is a 409 that also means the job is being done. */
+function isConflictRemoval(err: unknown): boolean {
+  return isConflict(err) && /already in progress/.test(String((err as Error).message));
+}
+
+export async function startContainer(container: Docker.Container): Promise<void> {
+  try {
+    await container.start();
+  } catch (err) {
+    if (!isNotModified(err)) throw err;
+  }
+}
+
+/** The host port Docker bound for a container port (published on an ephemeral port). */
+export function publishedPort(info: Docker.ContainerInspectInfo, containerPort: string): number | null {
+  const binding = info.NetworkSettings.Ports?.[containerPort]?.[0];
+  return binding ? Number(binding.HostPort) : null;
+}

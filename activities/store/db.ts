@@ -1,0 +1,55 @@
+// The store: desired specs, observed status, hosts and cluster identity, in Postgres through pg.
+import pg from 'pg';
+
+export type Store = pg.Pool;
+
+/** Ordered, append-only schema migrations. Never edit a shipped entry: add a new one. */
+const migrations: readonly string[] = [
+  `CREATE TABLE cluster (
+     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+     id text NOT NULL,
+     token text NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE hosts (
+     id text PRIMARY KEY,
+     record jsonb NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE host_status (
+     host_id text PRIMARY KEY,
+     updated_at timestamptz NOT NULL,
+     components jsonb NOT NULL,
+     details jsonb NOT NULL DEFAULT '{}'
+   );`,
+];
+
+export function createStore(url: string): Store {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  // An idle client's error (e.g. the store restarting) must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Applies pending migrations under an advisory lock, so concurrent processes migrate once. */
+export async function migrate(store: Store): Promise<void> {
+  const client = await store.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(7432001)');
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const current = rows[0]?.v ?? 0;
+    for (let i = current; i < migrations.length; i++) {
+      await client.query('BEGIN');
+      await client.query(migrations[i]!);
+      await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
+      await client.query('COMMIT');
+    }
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(7432001)').catch(() => undefined);
+    client.release();
+  }
+}

@@ -1,0 +1,14 @@
+import type { Client } from '@temporalio/client';
+import type { Store } from '../activities/store/db.js';
+import type { Config } from '../worker/config.js';
+import type { Logger } from '../worker/logger.js';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  log: Logger;
+  /** Absent in API tests that exercise only validation and store-backed endpoints. */
+  temporal?: Client;
+  version: { version: string; revision: string; revision_time: string; arch: string };
+  now?: () => Date;
+}

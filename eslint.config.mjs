@@ -1,0 +1,41 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.data/**', 'images/rootfs/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-empty-function': 'off',
+    },
+  },
+  {
+    // process.env is read in one place only: worker/config.ts (plus the launcher and test harness that pass it on).
+    files: ['api/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts'],
+    rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read configuration through worker/config.ts' }] },
+  },
+  {
+    // Workflow code runs in Temporal's deterministic sandbox: no I/O libraries, activities only as types.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'net', 'http'], message: 'no Node built-ins in workflow code' },
+          { group: ['pg', 'dockerode', 'pino', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'], message: 'no I/O libraries in workflow code' },
+          { group: ['../activities/**', '../../activities/**', '../api/**', '../../api/**'], allowTypeImports: true, message: 'import activities and api only as types' },
+        ],
+      }],
+      'no-restricted-globals': ['error', { name: 'Date', message: 'use Temporal time (workflow Date is replay-safe only through the SDK)' }],
+    },
+  },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
+  },
+);

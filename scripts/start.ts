@@ -1,0 +1,67 @@
+// `npm start`: the whole system on this machine — Temporal dev server, etcd, the store, one worker per host and the
+// API. Ctrl-C stops everything it started; starting again reuses the data under .data/.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, projectRoot, defaultHostAddress } from '../worker/config.js';
+import { spawnManaged, waitFor, type Managed } from './processes.js';
+import { portNames, stackPorts, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
+
+const { values } = parseArgs({ options: { hosts: { type: 'string', default: 'host-1' } }, allowPositionals: false });
+const hostIds = values.hosts.split(',').map((h) => h.trim()).filter(Boolean);
+const config = loadConfig();
+const namespace = config.temporal.namespace;
+const logDir = path.join(config.dataDir, 'logs');
+
+const taken = await takenPorts({ ...stackPorts, api: config.api.port });
+if (taken.length > 0) {
+  console.error(`cannot start: ${taken.join('; ')}.\nStop whatever holds ${taken.length > 1 ? 'them' : 'it'} (an earlier npm start?) and try again.`);
+  process.exit(1);
+}
+
+const t0 = performance.now();
+let services: StackService[] = [];
+const processes: Managed[] = [];
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  console.log('\nstopping…');
+  for (const p of [...processes].reverse()) await p.stop();
+  await stopStack(services);
+  console.log('stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  services = await startStack({ dataDir: config.dataDir, reuse: false, namespaces: [namespace], storeDatabases: ['pgcp'] });
+  const tsx = ['--import', 'tsx'];
+  const env = { ...process.env, PGCP_STORE_URL: storeUrl('pgcp'), PGCP_NAMESPACE: namespace };
+  hostIds.forEach((hostId, i) => {
+    const args = [...tsx, path.join(projectRoot, 'worker', 'main.ts'), ...(i === 0 ? [] : ['--host-only'])];
+    processes.push(spawnManaged(`worker-${hostId}`, process.execPath, args, { logDir, env: { ...env, PGCP_HOST_ID: hostId } }));
+  });
+  const api = spawnManaged('api', process.execPath, [...tsx, path.join(projectRoot, 'api', 'main.ts')], { logDir, env: { ...env, PGCP_HOST_ID: hostIds[0] } });
+  processes.push(api);
+  const apiUrl = `http://127.0.0.1:${config.api.port}`;
+  await waitFor(portNames.api ?? 'api', async () => (await fetch(`${apiUrl}/v1/version`)).ok, 60_000, api.child);
+  for (const p of processes) {
+    p.child.once('exit', (code) => {
+      if (!stopping) {
+        console.error(`${p.name} exited (code ${code}); see ${p.logFile}`);
+        void shutdown(1);
+      }
+    });
+  }
+  console.log(`control plane ready in ${((performance.now() - t0) / 1000).toFixed(1)} s
+  API          ${apiUrl}   (first: curl ${apiUrl}/v1/cluster/init)
+  Temporal UI  http://127.0.0.1:${stackPorts.temporalUi}/namespaces/${namespace}/workflows
+  hosts        ${hostIds.map((h) => `${h} (${defaultHostAddress(h)})`).join(', ')}
+  logs         ${logDir}
+Ctrl-C stops everything.`);
+} catch (err) {
+  console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+  await shutdown(1);
+}

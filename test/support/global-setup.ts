@@ -1,0 +1,38 @@
+// Starts what the tests need — Temporal, etcd, the store — or reuses a running stack (e.g. `npm start`). Tests use
+// their own Temporal namespace and store database, so a running control plane never picks up their work. Every
+// Docker object the tests' workflows create carries the test namespace as a label and is swept at the end.
+import path from 'node:path';
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+import { createDocker } from '../../activities/docker/client.js';
+import { projectRoot } from '../../worker/config.js';
+import { startStack, stopStack, storeUrl, stackPorts } from '../../scripts/stack.js';
+import { sweepDockerObjects } from './docker-sweep.js';
+
+export const testNamespace = 'pgcp-test';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: { temporalAddress: string; namespace: string; storeUrl: string; etcdUrl: string; uiUrl: string };
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const services = await startStack({
+    dataDir: path.join(projectRoot, '.data', 'test-stack'),
+    reuse: true,
+    namespaces: [testNamespace],
+    storeDatabases: ['pgcp_test'],
+  });
+  project.provide('stack', {
+    temporalAddress: `127.0.0.1:${stackPorts.temporal}`,
+    namespace: testNamespace,
+    storeUrl: storeUrl('pgcp_test'),
+    etcdUrl: `http://127.0.0.1:${stackPorts.etcd}`,
+    uiUrl: `http://127.0.0.1:${stackPorts.temporalUi}`,
+  });
+  return async () => {
+    await sweepDockerObjects(createDocker(), testNamespace);
+    await stopStack(services);
+  };
+}

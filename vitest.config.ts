@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+const stack = ['test/support/global-setup.ts'];
+
+export default defineConfig({
+  test: {
+    pool: 'forks', // Temporal's native worker does not like worker threads
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 60_000 } },
+      { test: { name: 'api', include: ['test/api/**/*.test.ts'], globalSetup: stack, testTimeout: 60_000 } },
+      { test: { name: 'workflow', include: ['test/workflow/**/*.test.ts'], globalSetup: stack, testTimeout: 180_000 } },
+      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: stack, testTimeout: 600_000, hookTimeout: 300_000, fileParallelism: false } },
+    ],
+  },
+});

@@ -1,0 +1,46 @@
+// The only module that reads process.env: one zod schema, parsed once per process entry point.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** host-N publishes on 127.0.0.N by default, so simulated hosts sharing one Docker engine never collide on ports. */
+export function defaultHostAddress(hostId: string): string {
+  const m = /^host-(\d+)$/.exec(hostId);
+  const n = m ? Number(m[1]) : 1;
+  return n >= 1 && n <= 254 ? `127.0.0.${n}` : '127.0.0.1';
+}
+
+const ConfigSchema = z
+  .object({
+    PGCP_HOST_ID: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,34}[a-z0-9])?$/).default('host-1'),
+    PGCP_HOST_ADDRESS: z.string().optional(),
+    PGCP_DATA_DIR: z.string().default(path.join(projectRoot, '.data')),
+    PGCP_TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+    PGCP_TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
+    PGCP_NAMESPACE: z.string().default('pgcp'),
+    PGCP_STORE_URL: z.string().default('postgres://pgcp@127.0.0.1:7432/pgcp'),
+    PGCP_ETCD_URL: z.string().default('http://127.0.0.1:2379'),
+    PGCP_API_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    PGCP_API_BIND: z.string().default('127.0.0.1'),
+    PGCP_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    PGCP_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
+  })
+  .transform((env) => ({
+    hostId: env.PGCP_HOST_ID,
+    hostAddress: env.PGCP_HOST_ADDRESS ?? defaultHostAddress(env.PGCP_HOST_ID),
+    dataDir: env.PGCP_DATA_DIR,
+    temporal: { address: env.PGCP_TEMPORAL_ADDRESS, namespace: env.PGCP_NAMESPACE, uiPort: env.PGCP_TEMPORAL_UI_PORT },
+    storeUrl: env.PGCP_STORE_URL,
+    etcdUrl: env.PGCP_ETCD_URL,
+    api: { port: env.PGCP_API_PORT, bind: env.PGCP_API_BIND },
+    logLevel: env.PGCP_LOG_LEVEL,
+    heartbeatMs: env.PGCP_HEARTBEAT_MS,
+  }));
+
+export type Config = z.output<typeof ConfigSchema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+  return { ...ConfigSchema.parse(env), ...overrides };
+}

@@ -1,0 +1,51 @@
+// Worker process of one host: Temporal workers for `control-plane` and `host.<id>`, plus the host heartbeat.
+import { Runtime } from '@temporalio/worker';
+import { createDocker } from '../activities/docker/client.js';
+import { createStore, migrate } from '../activities/store/db.js';
+import { loadConfig } from './config.js';
+import { startHeartbeat } from './heartbeat.js';
+import { createLogger } from './logger.js';
+import { connectWorker } from './temporal.js';
+import { createWorkers } from './workers.js';
+
+const config = loadConfig();
+const log = createLogger(config.logLevel, `worker:${config.hostId}`);
+const onlyHost = process.argv.includes('--host-only');
+
+Runtime.install({
+  logger: {
+    log: (level, message, meta) => log[level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : 'info'](meta ?? {}, message),
+    trace: (m, meta) => log.trace(meta ?? {}, m),
+    debug: (m, meta) => log.debug(meta ?? {}, m),
+    info: (m, meta) => log.info(meta ?? {}, m),
+    warn: (m, meta) => log.warn(meta ?? {}, m),
+    error: (m, meta) => log.error(meta ?? {}, m),
+  },
+  shutdownSignals: [], // this process decides when to stop (below)
+});
+
+const store = createStore(config.storeUrl);
+await migrate(store);
+const docker = createDocker();
+const connection = await connectWorker(config.temporal.address);
+const workers = await createWorkers({
+  connection, namespace: config.temporal.namespace, hostId: config.hostId, docker,
+  roles: { controlPlane: !onlyHost, host: true },
+});
+const heartbeat = startHeartbeat({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log }, config.heartbeatMs);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  log.info('stopping');
+  for (const w of workers) w.shutdown();
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+log.info({ hostId: config.hostId, queues: workers.map((w) => w.options.taskQueue) }, 'worker ready');
+await Promise.all(workers.map((w) => w.run()));
+await heartbeat.stop();
+await connection.close();
+await store.end();

@@ -1,0 +1,60 @@
+// Connections to Temporal and the project's namespace (30-day retention, task search attributes), shared by the
+// API, the workers, the launcher and the tests.
+import { Connection, Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { temporal as proto } from '@temporalio/proto';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { taskAttributes } from '../workflows/model/search-attributes.js';
+
+export const retentionDays = 30;
+
+export async function connectClient(address: string, namespace: string): Promise<Client> {
+  const connection = await Connection.connect({ address });
+  return new Client({ connection, namespace });
+}
+
+export function connectWorker(address: string): Promise<NativeConnection> {
+  return NativeConnection.connect({ address });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function isNotFound(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 5; // gRPC NOT_FOUND
+}
+
+/** Creates the namespace (or fixes its retention) and registers the task search attributes; waits until usable. */
+export async function ensureNamespace(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const retention = msToTs(retentionDays * 24 * 3600 * 1000);
+    const ws = connection.workflowService;
+    try {
+      const ns = await ws.describeNamespace({ namespace });
+      if (Number(ns.config?.workflowExecutionRetentionTtl?.seconds ?? 0) !== retentionDays * 24 * 3600) {
+        await ws.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: retention } });
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await ws.registerNamespace({ namespace, workflowExecutionRetentionPeriod: retention });
+    }
+    const wanted = Object.values(taskAttributes).map((k) => k.name);
+    const keyword = proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+        const missing = wanted.filter((n) => !(customAttributes && n in customAttributes));
+        if (missing.length === 0) break;
+        await connection.operatorService.addSearchAttributes({
+          namespace,
+          searchAttributes: Object.fromEntries(missing.map((n) => [n, keyword])),
+        });
+      } catch (err) {
+        if (attempt >= 40) throw err; // a fresh namespace takes a few seconds to reach every service
+        await sleep(500);
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+}

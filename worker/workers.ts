@@ -1,0 +1,44 @@
+// Builds the Temporal workers of one host process: the shared control-plane queue (workflows and host-independent
+// activities) and this host's own queue (its Docker engine).
+import path from 'node:path';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type Docker from 'dockerode';
+import { createHostActivities } from '../activities/index.js';
+import { taskQueues } from '../workflows/model/search-attributes.js';
+import { projectRoot } from './config.js';
+
+export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
+
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } });
+}
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  hostId: string;
+  docker: Docker;
+  roles: { controlPlane: boolean; host: boolean };
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
+  const workers: Worker[] = [];
+  if (opts.roles.controlPlane) {
+    workers.push(await Worker.create({
+      connection: opts.connection,
+      namespace: opts.namespace,
+      taskQueue: taskQueues.controlPlane,
+      workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
+    }));
+  }
+  if (opts.roles.host) {
+    workers.push(await Worker.create({
+      connection: opts.connection,
+      namespace: opts.namespace,
+      taskQueue: taskQueues.host(opts.hostId),
+      activities: createHostActivities({ docker: opts.docker, hostId: opts.hostId }),
+    }));
+  }
+  return workers;
+}

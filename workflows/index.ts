@@ -1,0 +1,1 @@
+export { verifyImages } from './verify-images.js';
