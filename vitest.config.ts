@@ -5,6 +5,7 @@ const stack = ['test/support/global-setup.ts'];
 export default defineConfig({
   test: {
     pool: 'forks', // Temporal's native worker does not like worker threads
+    teardownTimeout: 60_000,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'api', include: ['test/api/**/*.test.ts'], globalSetup: stack, testTimeout: 60_000 } },

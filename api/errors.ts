@@ -99,12 +99,13 @@ export function goaIssue(target: string, issue: Issue): { name: GoaErrorName; me
 
 /** Renders a failed zod validation: app-level messages as invalid_input, the rest as one merged Goa error. */
 export function validationResponse(c: Context, target: string, error: z.ZodError): Response {
+  // Goa's schema checks (length, type, enum…) run before the app's own rules, so they win when both fail.
   const custom = error.issues.filter((i) => i.code === 'custom');
-  if (custom.length > 0) {
+  if (custom.length === error.issues.length) {
     const msg = custom.map((i) => (i.path.length ? `${goaPath('', i.path)}: ${i.message}` : i.message)).join('\n');
     return c.json({ name: 'invalid_input', message: msg }, 400, { 'goa-error': 'invalid_input' });
   }
-  const mapped = error.issues.map((i) => goaIssue(target, i));
+  const mapped = error.issues.filter((i) => i.code !== 'custom').map((i) => goaIssue(target, i));
   const first = mapped[0] ?? { name: 'invalid_field_type' as const, message: 'invalid request' };
   const body = goaError(first.name, mapped.map((m) => m.message).join('; '));
   return c.json(body, 400, { 'goa-error': body.name });

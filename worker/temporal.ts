@@ -2,7 +2,7 @@
 // API, the workers, the launcher and the tests.
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { temporal as proto } from '@temporalio/proto';
+import protos from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { taskAttributes } from '../workflows/model/search-attributes.js';
 
@@ -39,7 +39,7 @@ export async function ensureNamespace(address: string, namespace: string): Promi
       await ws.registerNamespace({ namespace, workflowExecutionRetentionPeriod: retention });
     }
     const wanted = Object.values(taskAttributes).map((k) => k.name);
-    const keyword = proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    const keyword = protos.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
     for (let attempt = 0; ; attempt++) {
       try {
         const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
