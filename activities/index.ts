@@ -1,13 +1,22 @@
-// Every activity, grouped by the queue that runs it. Host activities touch this host's Docker engine.
-import type Docker from 'dockerode';
+// Every activity, grouped by the queue that runs it: control-plane activities (store, etcd) on `control-plane`,
+// host activities (this host's Docker engine and the instances on it) on `host.<id>`.
+import type { ControlPlaneDeps, HostDeps } from './deps.js';
+import { instanceActivities } from './docker/instances.js';
 import { verifyImageActivities } from './docker/verify-image.js';
+import { nodeDatabaseActivities } from './postgres/node-database.js';
+import { storeActivities } from './store/activities.js';
 
-export interface HostActivityDeps { docker: Docker; hostId: string }
-
-export function createHostActivities(deps: HostActivityDeps) {
+export function createHostActivities(deps: HostDeps) {
   return {
     ...verifyImageActivities(deps.docker, deps.hostId),
+    ...instanceActivities(deps),
+    ...nodeDatabaseActivities(deps),
   };
 }
 
+export function createControlPlaneActivities(deps: ControlPlaneDeps) {
+  return storeActivities(deps);
+}
+
 export type HostActivities = ReturnType<typeof createHostActivities>;
+export type ControlPlaneActivities = ReturnType<typeof createControlPlaneActivities>;

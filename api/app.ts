@@ -4,7 +4,10 @@ import { ApiError, renderError } from './errors.js';
 import { initGate } from './init-gate.js';
 import { createRouter } from './router.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { databaseRoutes } from './routes/databases.js';
 import { hostRoutes } from './routes/hosts.js';
+import { taskRoutes } from './routes/tasks.js';
+import { requireJsonBody } from './json-body.js';
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
@@ -15,9 +18,12 @@ export function createApp(deps: AppDeps) {
     deps.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), requestId: c.get('requestId') }, 'request');
   });
   app.use(initGate(deps.store));
+  app.use('/v1/*', requireJsonBody);
   app.get('/', (c) => c.body(null, 204, { Link: '</v1/openapi.json>; rel="service-desc"' }));
   app.route('/', clusterRoutes(deps));
   app.route('/', hostRoutes(deps));
+  app.route('/', databaseRoutes(deps));
+  app.route('/', taskRoutes(deps));
   app.doc('/v1/openapi.json', {
     openapi: '3.0.3',
     info: { title: 'Control Plane', version: deps.version.version, description: 'pgEdge Control Plane v1 compatible API' },

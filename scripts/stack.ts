@@ -5,6 +5,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { dockerBridgeAddress } from '../worker/config.js';
 import { ensureNamespace } from '../worker/temporal.js';
 import { isPortOpen, spawnManaged, waitFor } from './processes.js';
 
@@ -26,11 +27,6 @@ export async function takenPorts(ports: Record<string, number>): Promise<string[
     if (await isPortOpen(port)) out.push(`port ${port} (${portNames[key] ?? key}) is already in use`);
   }
   return out;
-}
-
-/** The docker0 bridge address: etcd also listens there so that Patroni inside containers reaches it. */
-export function dockerBridgeAddress(): string | null {
-  return os.networkInterfaces().docker0?.find((a) => a.family === 'IPv4')?.address ?? null;
 }
 
 function pgBinDir(): string {

@@ -1,4 +1,5 @@
 // The only module that reads process.env: one zod schema, parsed once per process entry point.
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -12,6 +13,19 @@ export function defaultHostAddress(hostId: string): string {
   return n >= 1 && n <= 254 ? `127.0.0.${n}` : '127.0.0.1';
 }
 
+/**
+ * The docker0 bridge address: etcd also listens there so that Patroni inside containers reaches it. Read with `ip`:
+ * Node lists only interfaces that are up, and docker0 is down while no container uses the default bridge.
+ */
+export function dockerBridgeAddress(): string | null {
+  try {
+    const out = execFileSync('ip', ['-4', '-o', 'addr', 'show', 'dev', 'docker0'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    return /inet (\d+\.\d+\.\d+\.\d+)/.exec(out)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 const ConfigSchema = z
   .object({
     PGCP_HOST_ID: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,34}[a-z0-9])?$/).default('host-1'),
@@ -22,10 +36,13 @@ const ConfigSchema = z
     PGCP_NAMESPACE: z.string().default('pgcp'),
     PGCP_STORE_URL: z.string().default('postgres://pgcp@127.0.0.1:7432/pgcp'),
     PGCP_ETCD_URL: z.string().default('http://127.0.0.1:2379'),
+    /** etcd as containers reach it (comma-separated host:port); default: the docker0 address. */
+    PGCP_ETCD_CONTAINER_HOSTS: z.string().optional(),
     PGCP_API_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     PGCP_API_BIND: z.string().default('127.0.0.1'),
     PGCP_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     PGCP_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
+    PGCP_MONITOR_MS: z.coerce.number().int().min(100).default(3000),
   })
   .transform((env) => ({
     hostId: env.PGCP_HOST_ID,
@@ -34,9 +51,11 @@ const ConfigSchema = z
     temporal: { address: env.PGCP_TEMPORAL_ADDRESS, namespace: env.PGCP_NAMESPACE, uiPort: env.PGCP_TEMPORAL_UI_PORT },
     storeUrl: env.PGCP_STORE_URL,
     etcdUrl: env.PGCP_ETCD_URL,
+    etcdHostsForContainers: (env.PGCP_ETCD_CONTAINER_HOSTS ?? `${dockerBridgeAddress() ?? '172.17.0.1'}:${new URL(env.PGCP_ETCD_URL).port || '2379'}`).split(','),
     api: { port: env.PGCP_API_PORT, bind: env.PGCP_API_BIND },
     logLevel: env.PGCP_LOG_LEVEL,
     heartbeatMs: env.PGCP_HEARTBEAT_MS,
+    monitorMs: env.PGCP_MONITOR_MS,
   }));
 
 export type Config = z.output<typeof ConfigSchema>;

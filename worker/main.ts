@@ -4,6 +4,7 @@ import { createDocker } from '../activities/docker/client.js';
 import { createStore, migrate } from '../activities/store/db.js';
 import { loadConfig } from './config.js';
 import { startHeartbeat } from './heartbeat.js';
+import { startMonitor } from './monitor.js';
 import { createLogger } from './logger.js';
 import { connectWorker } from './temporal.js';
 import { createWorkers } from './workers.js';
@@ -29,10 +30,14 @@ await migrate(store);
 const docker = createDocker();
 const connection = await connectWorker(config.temporal.address);
 const workers = await createWorkers({
-  connection, namespace: config.temporal.namespace, hostId: config.hostId, docker,
+  connection,
+  namespace: config.temporal.namespace,
+  host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers },
+  controlPlane: { store, etcdUrl: config.etcdUrl },
   roles: { controlPlane: !onlyHost, host: true },
 });
 const heartbeat = startHeartbeat({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log }, config.heartbeatMs);
+const monitor = startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
 
 let stopping = false;
 const stop = () => {
@@ -47,5 +52,6 @@ process.on('SIGTERM', stop);
 log.info({ hostId: config.hostId, queues: workers.map((w) => w.options.taskQueue) }, 'worker ready');
 await Promise.all(workers.map((w) => w.run()));
 await heartbeat.stop();
+await monitor.stop();
 await connection.close();
 await store.end();

@@ -2,8 +2,8 @@
 // activities) and this host's own queue (its Docker engine).
 import path from 'node:path';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type Docker from 'dockerode';
-import { createHostActivities } from '../activities/index.js';
+import type { ControlPlaneDeps, HostDeps } from '../activities/deps.js';
+import { createControlPlaneActivities, createHostActivities } from '../activities/index.js';
 import { taskQueues } from '../workflows/model/search-attributes.js';
 import { projectRoot } from './config.js';
 
@@ -16,8 +16,8 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
 export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
-  hostId: string;
-  docker: Docker;
+  host: HostDeps;
+  controlPlane: ControlPlaneDeps;
   roles: { controlPlane: boolean; host: boolean };
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
@@ -30,14 +30,15 @@ export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
       namespace: opts.namespace,
       taskQueue: taskQueues.controlPlane,
       workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
+      activities: createControlPlaneActivities(opts.controlPlane),
     }));
   }
   if (opts.roles.host) {
     workers.push(await Worker.create({
       connection: opts.connection,
       namespace: opts.namespace,
-      taskQueue: taskQueues.host(opts.hostId),
-      activities: createHostActivities({ docker: opts.docker, hostId: opts.hostId }),
+      taskQueue: taskQueues.host(opts.host.hostId),
+      activities: createHostActivities(opts.host),
     }));
   }
   return workers;

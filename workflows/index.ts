@@ -1,1 +1,4 @@
+export { createDatabase } from './create-database.js';
+export { deleteDatabase } from './delete-database.js';
+export { updateDatabase } from './update-database.js';
 export { verifyImages } from './verify-images.js';

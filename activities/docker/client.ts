@@ -8,6 +8,8 @@ export const labels = {
   databaseId: `${labelPrefix}.database-id`,
   instanceId: `${labelPrefix}.instance-id`,
   hostId: `${labelPrefix}.host-id`,
+  nodeName: `${labelPrefix}.node-name`,
+  specHash: `${labelPrefix}.spec-hash`,
   /** The Temporal namespace whose workflow made the object: tests sweep theirs by it. */
   namespace: `${labelPrefix}.namespace`,
 } as const;

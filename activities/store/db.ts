@@ -22,6 +22,31 @@ const migrations: readonly string[] = [
      components jsonb NOT NULL,
      details jsonb NOT NULL DEFAULT '{}'
    );`,
+  `CREATE TABLE databases (
+     id text PRIMARY KEY,
+     tenant_id text,
+     spec jsonb NOT NULL,
+     secrets jsonb NOT NULL,
+     state text NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     updated_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE instances (
+     id text PRIMARY KEY,
+     database_id text NOT NULL REFERENCES databases (id) ON DELETE CASCADE,
+     node_name text NOT NULL,
+     host_id text NOT NULL,
+     state text NOT NULL,
+     error text,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     updated_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX instances_by_host ON instances (host_id);
+   CREATE TABLE instance_status (
+     instance_id text PRIMARY KEY REFERENCES instances (id) ON DELETE CASCADE,
+     updated_at timestamptz NOT NULL,
+     status jsonb NOT NULL
+   );`,
 ];
 
 export function createStore(url: string): Store {

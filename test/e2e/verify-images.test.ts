@@ -7,11 +7,19 @@ import { createDocker, labels } from '../../activities/docker/client.js';
 import { manifestMajors } from '../../activities/docker/images.js';
 import { taskQueues } from '../../workflows/model/search-attributes.js';
 import type { verifyImages } from '../../workflows/verify-images.js';
+import { createTestStore, type TestStore } from '../support/store.js';
 import { startTestWorkers, type RunningWorkers } from '../support/workers.js';
 
 let workers: RunningWorkers;
-beforeAll(async () => { workers = await startTestWorkers(['host-1']); });
-afterAll(async () => { await workers?.stop(); });
+let db: TestStore;
+beforeAll(async () => {
+  db = await createTestStore(inject('stack').storeUrl);
+  workers = await startTestWorkers(db.store, ['host-1']);
+});
+afterAll(async () => {
+  await workers?.stop();
+  await db?.drop();
+});
 
 describe('verifyImages', () => {
   it('runs every built image on host-1, reads version() and leaves no container behind', async () => {

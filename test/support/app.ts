@@ -8,9 +8,9 @@ import { createTestStore, type TestStore } from './store.js';
 
 export interface TestApp { app: ReturnType<typeof createApp>; deps: AppDeps; db: TestStore }
 
-export async function createTestApp(overrides: Partial<AppDeps> = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Partial<AppDeps> = {}, existing?: TestStore): Promise<TestApp> {
   const stack = inject('stack');
-  const db = await createTestStore(stack.storeUrl);
+  const db = existing ?? (await createTestStore(stack.storeUrl));
   const config = loadConfig({ PGCP_HOST_ID: 'host-1', PGCP_ETCD_URL: stack.etcdUrl, PGCP_HEARTBEAT_MS: '1000' });
   const deps: AppDeps = {
     config,

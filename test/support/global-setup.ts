@@ -8,12 +8,25 @@ import { createDocker } from '../../activities/docker/client.js';
 import { projectRoot } from '../../worker/config.js';
 import { startStack, stopStack, storeUrl, stackPorts } from '../../scripts/stack.js';
 import { sweepDockerObjects } from './docker-sweep.js';
+import { connectClient } from '../../worker/temporal.js';
 
 export const testNamespace = 'pgcp-test';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     stack: { temporalAddress: string; namespace: string; storeUrl: string; etcdUrl: string; uiUrl: string };
+  }
+}
+
+/** Workflows of an earlier, interrupted test run would be picked up by this run's workers: end them first. */
+async function terminateLeftovers(): Promise<void> {
+  const client = await connectClient(`127.0.0.1:${stackPorts.temporal}`, testNamespace);
+  try {
+    for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+      await client.workflow.getHandle(wf.workflowId, wf.runId).terminate('left over from an interrupted test run').catch(() => undefined);
+    }
+  } finally {
+    await client.connection.close();
   }
 }
 
@@ -24,6 +37,8 @@ export default async function setup(project: TestProject) {
     namespaces: [testNamespace],
     storeDatabases: ['pgcp_test'],
   });
+  await terminateLeftovers();
+  await sweepDockerObjects(createDocker(), testNamespace);
   project.provide('stack', {
     temporalAddress: `127.0.0.1:${stackPorts.temporal}`,
     namespace: testNamespace,

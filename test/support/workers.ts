@@ -2,7 +2,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
+import path from 'node:path';
 import { createDocker } from '../../activities/docker/client.js';
+import type { Store } from '../../activities/store/db.js';
+import { defaultHostAddress, loadConfig, projectRoot } from '../../worker/config.js';
+import { startHeartbeat } from '../../worker/heartbeat.js';
+import { createLogger } from '../../worker/logger.js';
+import { startMonitor } from '../../worker/monitor.js';
 import { connectWorker } from '../../worker/temporal.js';
 import { createWorkers } from '../../worker/workers.js';
 
@@ -10,7 +16,7 @@ let runtimeInstalled = false;
 
 export interface RunningWorkers { client: Client; stop: () => Promise<void> }
 
-export async function startTestWorkers(hostIds: string[] = ['host-1']): Promise<RunningWorkers> {
+export async function startTestWorkers(store: Store, hostIds: string[] = ['host-1']): Promise<RunningWorkers> {
   const stack = inject('stack');
   if (!runtimeInstalled) {
     Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) } });
@@ -20,13 +26,29 @@ export async function startTestWorkers(hostIds: string[] = ['host-1']): Promise<
   const docker = createDocker();
   const workers: Worker[] = [];
   for (const [i, hostId] of hostIds.entries()) {
-    workers.push(...(await createWorkers({ connection, namespace: stack.namespace, hostId, docker, roles: { controlPlane: i === 0, host: true } })));
+    const config = loadConfig({ PGCP_HOST_ID: hostId, PGCP_ETCD_URL: stack.etcdUrl });
+    workers.push(...(await createWorkers({
+      connection,
+      namespace: stack.namespace,
+      host: {
+        docker, store, hostId, hostAddress: defaultHostAddress(hostId),
+        dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), etcdHostsForContainers: config.etcdHostsForContainers,
+      },
+      controlPlane: { store, etcdUrl: stack.etcdUrl },
+      roles: { controlPlane: i === 0, host: true },
+    })));
   }
   const running = workers.map((w) => w.run());
+  const log = createLogger('warn', 'test-worker');
+  const loops = hostIds.flatMap((hostId) => [
+    startHeartbeat({ store, docker, hostId, etcdUrl: stack.etcdUrl, log }, 1000),
+    startMonitor({ store, docker, hostId, log }, 1000),
+  ]);
   const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
   return {
     client,
     stop: async () => {
+      for (const l of loops) await l.stop();
       for (const w of workers) w.shutdown();
       await Promise.all(running);
       await client.connection.close();

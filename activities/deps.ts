@@ -1,0 +1,16 @@
+import type Docker from 'dockerode';
+import type { Store } from './store/db.js';
+
+/** What host activities need: this host's Docker engine and files, and the store. */
+export interface HostDeps {
+  docker: Docker;
+  store: Store;
+  hostId: string;
+  hostAddress: string;
+  dataDir: string;
+  /** etcd endpoints (host:port) as seen from inside containers: Patroni's DCS. */
+  etcdHostsForContainers: string[];
+}
+
+/** What control-plane activities need. */
+export interface ControlPlaneDeps { store: Store; etcdUrl: string }

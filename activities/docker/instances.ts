@@ -1,0 +1,110 @@
+// Instance containers: Patroni managing Postgres, one container + one volume per instance. Check-then-act, so
+// every activity can be retried and re-run.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import { ids } from '../../workflows/model/ids.js';
+import { effectiveConf, effectiveLines } from '../../workflows/model/instances.js';
+import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
+import type { HostDeps } from '../deps.js';
+import { FailureType } from '../errors.js';
+import { activityNamespace, findInstance, imageFor, loadDatabase, pollUntil } from '../instance-context.js';
+import { patroniConfig } from '../patroni/config.js';
+import { getPatroniStatus } from '../patroni/client.js';
+import { connectInstance } from '../postgres/connect.js';
+import { inspectContainerOrNull, inspectImageOrNull, labels, removeContainer, startContainer } from './client.js';
+import { databaseLabels, instanceContainerOptions } from './instance-spec.js';
+import { ensureNetwork, instanceAddress, removeNetwork } from './network.js';
+
+export interface InstanceRef { databaseId: string; instanceId: string }
+
+function configPath(deps: HostDeps, instanceId: string): string {
+  return path.join(deps.dataDir, 'instances', instanceId, 'patroni.yml');
+}
+
+export function instanceActivities(deps: HostDeps) {
+  const { docker } = deps;
+  const address = (databaseId: string, instanceId: string) => instanceAddress(docker, databaseId, instanceId);
+
+  return {
+    /** Network, volume, Patroni config and a running container for one instance; recreated when its spec drifted. */
+    async ensureInstance({ databaseId, instanceId }: InstanceRef): Promise<{ containerId: string; recreated: boolean }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const plan = findInstance(db, instanceId);
+      if (plan.hostId !== deps.hostId) throw ApplicationFailure.nonRetryable(`instance ${instanceId} belongs to ${plan.hostId}, not ${deps.hostId}`, FailureType.invalidSpec);
+      const image = imageFor(plan);
+      if (!(await inspectImageOrNull(docker, image.image))) {
+        throw ApplicationFailure.nonRetryable(`image ${image.image} is not built on ${deps.hostId}: run npm run setup`, FailureType.imageMissing);
+      }
+      const namespace = activityNamespace();
+      const network = ids.network(databaseId);
+      await ensureNetwork(docker, network, databaseLabels(databaseId, namespace)); // the plan made it; a retry may not find it
+      const volume = ids.volume(instanceId);
+      await docker.createVolume({ Name: volume, Labels: { ...databaseLabels(databaseId, namespace), [labels.instanceId]: instanceId } });
+
+      const file = configPath(deps, instanceId);
+      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const config = patroniConfig({
+        instanceId,
+        scope: ids.patroniScope(databaseId, plan.nodeName),
+        etcdHosts: deps.etcdHostsForContainers,
+        pgMajor: plan.postgresMajor,
+        superuserPassword: db.secrets.superuserPassword,
+        replicationPassword: db.secrets.replicationPassword,
+        conf: effectiveConf(db.spec, plan.nodeName),
+        hba: effectiveLines(db.spec, plan.nodeName, 'pg_hba_conf'),
+        ident: effectiveLines(db.spec, plan.nodeName, 'pg_ident_conf'),
+      });
+      await writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+
+      const options = instanceContainerOptions({
+        instanceId, databaseId, nodeName: plan.nodeName, hostId: plan.hostId, namespace, image: image.image, network, volume,
+        configPath: file, hostAddress: deps.hostAddress, port: plan.port, patroniPort: plan.patroniPort,
+        nanoCpus: plan.cpus ? parseCpus(plan.cpus) : null, memoryBytes: plan.memory ? parseMemory(plan.memory) : null,
+      });
+      const existing = await inspectContainerOrNull(docker, instanceId);
+      const drifted = existing !== null && existing.Config.Labels?.[labels.specHash] !== options.Labels?.[labels.specHash];
+      if (drifted) await removeContainer(docker, instanceId); // the volume keeps the data
+      const container = existing && !drifted ? docker.getContainer(instanceId) : await docker.createContainer(options);
+      await startContainer(container);
+      return { containerId: container.id, recreated: drifted };
+    },
+
+    /** Waits until Patroni runs Postgres in this instance and it accepts connections; returns the role it holds. */
+    async waitForInstance({ databaseId, instanceId }: InstanceRef): Promise<{ role: 'primary' | 'replica' }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      return pollUntil<{ role: 'primary' | 'replica' }>(`instance ${instanceId}`, 5 * 60_000, async () => {
+        const ip = await address(databaseId, instanceId);
+        if (!ip) return { waiting: 'container is not running' };
+        const status = await getPatroniStatus(ip);
+        if (!status) return { waiting: 'Patroni does not answer yet' };
+        if (status.state !== 'running' || status.role === 'unknown') return { waiting: `Patroni state ${status.state}, role ${status.role}` };
+        const client = await connectInstance(ip, db.secrets, 'postgres').catch(() => null);
+        if (!client) return { waiting: 'Postgres does not accept connections yet' };
+        await client.end();
+        return { role: status.role };
+      });
+    },
+
+    /** Container, volume and config of one instance; absent pieces are fine. */
+    async removeInstance({ instanceId }: InstanceRef): Promise<void> {
+      await removeContainer(docker, instanceId);
+      try {
+        await docker.getVolume(ids.volume(instanceId)).remove({ force: true });
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      }
+      await rm(path.dirname(configPath(deps, instanceId)), { recursive: true, force: true });
+    },
+
+    async ensureDatabaseNetwork({ databaseId }: { databaseId: string }): Promise<void> {
+      await ensureNetwork(docker, ids.network(databaseId), databaseLabels(databaseId, activityNamespace()));
+    },
+
+    async removeDatabaseNetwork({ databaseId }: { databaseId: string }): Promise<void> {
+      await removeNetwork(docker, ids.network(databaseId));
+    },
+  };
+}
+
+export type InstanceActivities = ReturnType<typeof instanceActivities>;

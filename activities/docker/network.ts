@@ -1,0 +1,36 @@
+import type Docker from 'dockerode';
+import { ids } from '../../workflows/model/ids.js';
+import { inspectContainerOrNull, isConflict, isNotFound } from './client.js';
+
+export async function ensureNetwork(docker: Docker, name: string, labels: Record<string, string>): Promise<void> {
+  try {
+    await docker.getNetwork(name).inspect();
+    return;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  try {
+    await docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+  } catch (err) {
+    if (!isConflict(err)) throw err; // created meanwhile by a parallel activity
+  }
+}
+
+export async function removeNetwork(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getNetwork(name).remove();
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+/** The instance's address on its database network, or null when it has none (not running). */
+export function containerAddress(info: Docker.ContainerInspectInfo, network: string): string | null {
+  return info.NetworkSettings.Networks?.[network]?.IPAddress || null;
+}
+
+/** Where this host reaches a running instance: its address on the database network. */
+export async function instanceAddress(docker: Docker, databaseId: string, instanceId: string): Promise<string | null> {
+  const info = await inspectContainerOrNull(docker, instanceId);
+  return info?.State.Running ? containerAddress(info, ids.network(databaseId)) : null;
+}

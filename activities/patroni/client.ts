@@ -1,0 +1,46 @@
+// Patroni's REST API on an instance (port 8008 inside the database network).
+import { patroniApiPort } from './config.js';
+
+export interface PatroniStatus {
+  state: string;
+  role: 'primary' | 'replica' | 'unknown';
+  pendingRestart: boolean;
+  serverVersion: number | null;
+}
+
+export interface PatroniCluster { leader: string | null; members: { name: string; role: string; state: string }[] }
+
+async function get<T>(address: string, path: string): Promise<T | null> {
+  try {
+    const res = await fetch(`http://${address}:${patroniApiPort}${path}`, { signal: AbortSignal.timeout(2000) });
+    // /patroni answers 503 on a replica or when Postgres is down, with the same body.
+    return (await res.json()) as T;
+  } catch {
+    return null;
+  }
+}
+
+export function normalizeRole(role: string | undefined): PatroniStatus['role'] {
+  if (role === 'master' || role === 'primary') return 'primary';
+  if (role === 'replica' || role === 'standby_leader' || role === 'sync_standby') return 'replica';
+  return 'unknown';
+}
+
+export async function getPatroniStatus(address: string): Promise<PatroniStatus | null> {
+  const body = await get<{ state?: string; role?: string; pending_restart?: boolean; server_version?: number }>(address, '/patroni');
+  if (!body) return null;
+  return { state: body.state ?? 'unknown', role: normalizeRole(body.role), pendingRestart: body.pending_restart === true, serverVersion: body.server_version ?? null };
+}
+
+export async function getPatroniCluster(address: string): Promise<PatroniCluster | null> {
+  const body = await get<{ members?: { name: string; role: string; state: string }[] }>(address, '/cluster');
+  if (!body?.members) return null;
+  const leader = body.members.find((m) => m.role === 'leader' || m.role === 'master' || m.role === 'standby_leader');
+  return { leader: leader?.name ?? null, members: body.members };
+}
+
+/** "150020" → "15.20", "180006" → "18.6". */
+export function formatServerVersion(n: number | null): string | undefined {
+  if (!n) return undefined;
+  return `${Math.floor(n / 10000)}.${n % 10000}`;
+}

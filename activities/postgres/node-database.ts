@@ -1,0 +1,97 @@
+// The application database on a node's primary: the database, its users, the owner, and the replication node.
+import { ids } from '../../workflows/model/ids.js';
+import type { DatabaseContext } from '../instance-context.js';
+import { loadDatabase, pollUntil } from '../instance-context.js';
+import type { HostDeps } from '../deps.js';
+import { instanceAddress } from '../docker/network.js';
+import { getPatroniCluster } from '../patroni/client.js';
+import { driverFor } from '../replication/index.js';
+import { manifestEntry } from '../docker/images.js';
+import { superUser } from '../patroni/config.js';
+import { withClient } from './connect.js';
+import { createDatabaseStatement, nodeDsn, ownerStatement, roleStatements } from './sql.js';
+
+/** The node's current Patroni leader, read at each step: the primary may move during an operation. */
+export async function resolvePrimary(deps: HostDeps, db: DatabaseContext, nodeName: string): Promise<{ instanceId: string; address: string }> {
+  const members = db.instances.filter((i) => i.nodeName === nodeName);
+  return pollUntil<{ instanceId: string; address: string }>(`a primary of node ${nodeName}`, 2 * 60_000, async () => {
+    for (const m of members) {
+      const ip = await instanceAddress(deps.docker, db.databaseId, m.instanceId);
+      const cluster = ip ? await getPatroniCluster(ip) : null;
+      const leader = cluster?.leader;
+      if (leader) {
+        const leaderIp = await instanceAddress(deps.docker, db.databaseId, leader);
+        if (leaderIp) return { instanceId: leader, address: leaderIp };
+      }
+    }
+    return { waiting: `no leader among ${members.map((m) => m.instanceId).join(', ')}` };
+  });
+}
+
+export function replicationDsn(db: DatabaseContext, nodeName: string): string {
+  const hosts = db.instances.filter((i) => i.nodeName === nodeName).map((i) => i.instanceId);
+  return nodeDsn({ hosts, database: db.spec.database_name, user: superUser, password: db.secrets.superuserPassword });
+}
+
+export function driverOfNode(db: DatabaseContext, nodeName: string) {
+  const major = db.instances.find((i) => i.nodeName === nodeName)?.postgresMajor ?? '';
+  return driverFor(manifestEntry(major)?.driver ?? 'pglogical');
+}
+
+export function nodeDatabaseActivities(deps: HostDeps) {
+  return {
+    /** Database, users (attributes, password, roles), owner, replication node and automatic DDL on the primary. */
+    async ensureNodeDatabase({ databaseId, nodeName }: { databaseId: string; nodeName: string }): Promise<{ primary: string }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const primary = await resolvePrimary(deps, db, nodeName);
+      const name = db.spec.database_name;
+      const users = db.spec.database_users ?? [];
+      await withClient(primary.address, db.secrets, 'postgres', async (c) => {
+        const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+        if (!rowCount) await c.query(createDatabaseStatement(name));
+        for (const user of users) {
+          const { rowCount: exists } = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user.username]);
+          for (const stmt of roleStatements(user, !!exists)) await c.query(stmt);
+        }
+        const owner = users.find((u) => u.db_owner);
+        if (owner) await c.query(ownerStatement(name, owner.username));
+      });
+      await withClient(primary.address, db.secrets, name, async (c) => {
+        await driverOfNode(db, nodeName).ensureNode(c, { name: nodeName, dsn: replicationDsn(db, nodeName) });
+      });
+      return { primary: primary.instanceId };
+    },
+
+    /** On the subscriber's primary: a subscription to the provider node (all of its instances in the DSN). */
+    async ensureSubscription({ databaseId, subscriber, provider }: { databaseId: string; subscriber: string; provider: string }): Promise<{ name: string }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const primary = await resolvePrimary(deps, db, subscriber);
+      const name = ids.subscription(subscriber, provider);
+      await withClient(primary.address, db.secrets, db.spec.database_name, (c) =>
+        driverOfNode(db, subscriber).ensureSubscription(c, { name, providerDsn: replicationDsn(db, provider) }));
+      return { name };
+    },
+
+    /** Waits until every listed subscription on the node's primary replicates; revives one whose worker is down. */
+    async waitForReplication({ databaseId, nodeName, subscriptions }: { databaseId: string; nodeName: string; subscriptions: string[] }): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, nodeName);
+      const downSince = new Map<string, number>();
+      await pollUntil<true>(`replication on ${nodeName}`, 3 * 60_000, async () => {
+        const primary = await resolvePrimary(deps, db, nodeName);
+        const states = await withClient(primary.address, db.secrets, db.spec.database_name, async (c) => {
+          const subs = await driver.subscriptions(c);
+          for (const s of subs) {
+            if (s.status !== 'down') { downSince.delete(s.name); continue; }
+            const since = downSince.get(s.name) ?? Date.now();
+            downSince.set(s.name, since);
+            if (Date.now() - since > 10_000) { await driver.restartSubscription(c, s.name); downSince.delete(s.name); }
+          }
+          return subs;
+        });
+        const pending = subscriptions.filter((n) => states.find((s) => s.name === n)?.status !== 'replicating');
+        return pending.length === 0 ? true : { waiting: pending.map((n) => `${n}: ${states.find((s) => s.name === n)?.status ?? 'missing'}`).join(', ') };
+      });
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Pure SQL builders: identifiers through escapeIdentifier, literals through escapeLiteral (utility statements such
+// as ALTER ROLE … PASSWORD take no $n parameters).
+import pg from 'pg';
+import type { DatabaseUserSpec } from '../../api/schemas/database-spec.js';
+
+const ident = (s: string) => pg.escapeIdentifier(s);
+
+/** Statements that converge one role to its spec: attributes and password, then role grants. */
+export function roleStatements(user: DatabaseUserSpec, exists: boolean): string[] {
+  const out: string[] = [];
+  if (!exists) out.push(`CREATE ROLE ${ident(user.username)}`);
+  const attrs = (user.attributes ?? []).map((a) => a.toUpperCase());
+  const withClause = [...attrs, ...(user.password !== undefined ? [`PASSWORD ${pg.escapeLiteral(user.password)}`] : [])];
+  if (withClause.length > 0) out.push(`ALTER ROLE ${ident(user.username)} WITH ${withClause.join(' ')}`);
+  for (const role of user.roles ?? []) out.push(`GRANT ${ident(role)} TO ${ident(user.username)}`);
+  return out;
+}
+
+export function createDatabaseStatement(name: string): string {
+  return `CREATE DATABASE ${ident(name)} ENCODING 'UTF8' TEMPLATE template0`;
+}
+
+export function ownerStatement(database: string, owner: string): string {
+  return `ALTER DATABASE ${ident(database)} OWNER TO ${ident(owner)}`;
+}
+
+/** libpq DSN from one instance to the instances of a node: all of them, the writable one chosen by libpq. */
+export function nodeDsn(o: { hosts: string[]; database: string; user: string; password: string }): string {
+  const q = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const parts = [
+    `host=${q(o.hosts.join(','))}`,
+    `port=${q(o.hosts.map(() => '5432').join(','))}`,
+    `dbname=${q(o.database)}`,
+    `user=${q(o.user)}`,
+    `password=${q(o.password)}`,
+    ...(o.hosts.length > 1 ? ["target_session_attrs='read-write'"] : []),
+    "connect_timeout='5'",
+  ];
+  return parts.join(' ');
+}

@@ -1,0 +1,52 @@
+import type pg from 'pg';
+import type { ReplicationDriver, SubscriptionStatus } from './driver.js';
+import { autoDdlSql } from './pglogical-autoddl.js';
+
+const replicationSets = ['default', 'default_insert_only', 'ddl_sql'];
+
+export const pglogicalDriver: ReplicationDriver = {
+  name: 'pglogical',
+
+  async ensureNode(client, node) {
+    await client.query('CREATE EXTENSION IF NOT EXISTS pglogical');
+    const { rowCount } = await client.query('SELECT 1 FROM pglogical.node WHERE node_name = $1', [node.name]);
+    if (!rowCount) await client.query('SELECT pglogical.create_node(node_name := $1, dsn := $2)', [node.name, node.dsn]);
+    await client.query(autoDdlSql);
+  },
+
+  async ensureSubscription(client, sub) {
+    const { rowCount } = await client.query('SELECT 1 FROM pglogical.subscription WHERE sub_name = $1', [sub.name]);
+    if (rowCount) return;
+    await client.query(
+      `SELECT pglogical.create_subscription(subscription_name := $1, provider_dsn := $2, replication_sets := $3,
+         synchronize_structure := false, synchronize_data := false, forward_origins := '{}')`,
+      [sub.name, sub.providerDsn, replicationSets],
+    );
+  },
+
+  async dropSubscription(client, name) {
+    await client.query('SELECT pglogical.drop_subscription($1, ifexists := true)', [name]);
+  },
+
+  async subscriptions(client): Promise<SubscriptionStatus[]> {
+    const { rows } = await client.query<{ subscription_name: string; provider_node: string; status: string }>(
+      'SELECT subscription_name, provider_node, status FROM pglogical.show_subscription_status() ORDER BY subscription_name',
+    );
+    return rows.map((r) => ({ name: r.subscription_name, providerNode: r.provider_node, status: r.status }));
+  },
+
+  async restartSubscription(client, name) {
+    await client.query('SELECT pglogical.alter_subscription_disable($1, true)', [name]);
+    await client.query('SELECT pglogical.alter_subscription_enable($1, true)', [name]);
+  },
+
+  async version(client) {
+    const { rows } = await client.query<{ v: string }>('SELECT pglogical.pglogical_version() AS v');
+    return rows[0]?.v ?? '';
+  },
+
+  async readOnly(client) {
+    const { rows } = await client.query<{ ro: string }>("SELECT current_setting('default_transaction_read_only') AS ro");
+    return rows[0]?.ro === 'on' ? 'on' : 'off';
+  },
+};

@@ -1,0 +1,53 @@
+// Spock 5 (pgEdge images), following Spock's documented functions. Not exercised here: Spock cannot be installed
+// on this machine, so the manifest maps every image built here to pglogical.
+import type { ReplicationDriver, SubscriptionStatus } from './driver.js';
+
+export const spockDriver: ReplicationDriver = {
+  name: 'spock',
+
+  async ensureNode(client, node) {
+    await client.query('CREATE EXTENSION IF NOT EXISTS spock');
+    const { rowCount } = await client.query('SELECT 1 FROM spock.node WHERE node_name = $1', [node.name]);
+    if (!rowCount) await client.query('SELECT spock.node_create(node_name := $1, dsn := $2)', [node.name, node.dsn]);
+    // Spock's AutoDDL replicates DDL and adds new tables to the default replication set by itself.
+    await client.query("ALTER SYSTEM SET spock.enable_ddl_replication = on");
+    await client.query("ALTER SYSTEM SET spock.include_ddl_repset = on");
+    await client.query('SELECT pg_reload_conf()');
+  },
+
+  async ensureSubscription(client, sub) {
+    const { rowCount } = await client.query('SELECT 1 FROM spock.subscription WHERE sub_name = $1', [sub.name]);
+    if (rowCount) return;
+    await client.query(
+      `SELECT spock.sub_create(subscription_name := $1, provider_dsn := $2, synchronize_structure := false,
+         synchronize_data := false, forward_origins := '{}', enabled := true)`,
+      [sub.name, sub.providerDsn],
+    );
+  },
+
+  async dropSubscription(client, name) {
+    await client.query('SELECT spock.sub_drop($1, ifexists := true)', [name]);
+  },
+
+  async subscriptions(client): Promise<SubscriptionStatus[]> {
+    const { rows } = await client.query<{ subscription_name: string; provider_node: string; status: string }>(
+      'SELECT subscription_name, provider_node, status FROM spock.sub_show_status() ORDER BY subscription_name',
+    );
+    return rows.map((r) => ({ name: r.subscription_name, providerNode: r.provider_node, status: r.status }));
+  },
+
+  async restartSubscription(client, name) {
+    await client.query('SELECT spock.sub_disable($1, immediate := true)', [name]);
+    await client.query('SELECT spock.sub_enable($1, immediate := true)', [name]);
+  },
+
+  async version(client) {
+    const { rows } = await client.query<{ v: string }>('SELECT spock.spock_version() AS v');
+    return rows[0]?.v ?? '';
+  },
+
+  async readOnly(client) {
+    const { rows } = await client.query<{ ro: string }>("SELECT current_setting('spock.readonly') AS ro");
+    return rows[0]?.ro === 'on' ? 'on' : 'off';
+  },
+};

@@ -1,0 +1,134 @@
+// Databases, their instances and the monitor's observed status. The spec is kept with its secrets (user
+// passwords) and generated secrets apart; neither ever leaves through the API.
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import type { Store } from './db.js';
+
+export type DatabaseState = 'creating' | 'modifying' | 'available' | 'deleting' | 'degraded' | 'failed' | 'restoring' | 'unknown';
+export const modifiableStates: DatabaseState[] = ['available', 'degraded', 'failed'];
+
+export interface DatabaseSecrets { superuserPassword: string; replicationPassword: string }
+
+export interface DatabaseRecord {
+  id: string;
+  tenantId: string | null;
+  spec: DatabaseSpec;
+  state: DatabaseState;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface DatabaseRow { id: string; tenant_id: string | null; spec: DatabaseSpec; state: DatabaseState; created_at: Date; updated_at: Date }
+const toRecord = (r: DatabaseRow): DatabaseRecord => ({ id: r.id, tenantId: r.tenant_id, spec: r.spec, state: r.state, createdAt: r.created_at, updatedAt: r.updated_at });
+const columns = 'id, tenant_id, spec, state, created_at, updated_at';
+
+/** Inserts a new database; null when the id is taken. */
+export async function insertDatabase(store: Store, d: { id: string; tenantId: string | null; spec: DatabaseSpec; secrets: DatabaseSecrets; state: DatabaseState }): Promise<DatabaseRecord | null> {
+  const { rows } = await store.query<DatabaseRow>(
+    `INSERT INTO databases (id, tenant_id, spec, secrets, state) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING ${columns}`,
+    [d.id, d.tenantId, d.spec, d.secrets, d.state],
+  );
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+export async function getDatabase(store: Store, id: string): Promise<DatabaseRecord | null> {
+  const { rows } = await store.query<DatabaseRow>(`SELECT ${columns} FROM databases WHERE id = $1`, [id]);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+export async function listDatabases(store: Store): Promise<DatabaseRecord[]> {
+  const { rows } = await store.query<DatabaseRow>(`SELECT ${columns} FROM databases ORDER BY id`);
+  return rows.map(toRecord);
+}
+
+export async function getDatabaseSecrets(store: Store, id: string): Promise<{ spec: DatabaseSpec; secrets: DatabaseSecrets } | null> {
+  const { rows } = await store.query<{ spec: DatabaseSpec; secrets: DatabaseSecrets }>('SELECT spec, secrets FROM databases WHERE id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+/** Atomically moves a database into `to` when it is in one of `from`; null when it is not (or is gone). */
+export async function transitionDatabase(store: Store, id: string, from: DatabaseState[] | 'any', to: DatabaseState, spec?: DatabaseSpec): Promise<DatabaseRecord | null> {
+  const { rows } = await store.query<DatabaseRow>(
+    `UPDATE databases SET state = $2, spec = COALESCE($4, spec), updated_at = now()
+     WHERE id = $1 AND ($3::text[] IS NULL OR state = ANY ($3)) RETURNING ${columns}`,
+    [id, to, from === 'any' ? null : from, spec ?? null],
+  );
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+export async function deleteDatabase(store: Store, id: string): Promise<void> {
+  await store.query('DELETE FROM databases WHERE id = $1', [id]);
+}
+
+export interface InstanceRecord {
+  id: string;
+  databaseId: string;
+  nodeName: string;
+  hostId: string;
+  state: string;
+  error: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface InstanceRow { id: string; database_id: string; node_name: string; host_id: string; state: string; error: string | null; created_at: Date; updated_at: Date }
+const toInstance = (r: InstanceRow): InstanceRecord => ({
+  id: r.id, databaseId: r.database_id, nodeName: r.node_name, hostId: r.host_id, state: r.state, error: r.error, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+export async function upsertInstance(store: Store, i: { id: string; databaseId: string; nodeName: string; hostId: string; state: string }): Promise<void> {
+  await store.query(
+    `INSERT INTO instances (id, database_id, node_name, host_id, state) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, error = NULL, updated_at = now()`,
+    [i.id, i.databaseId, i.nodeName, i.hostId, i.state],
+  );
+}
+
+export async function setInstanceStates(store: Store, databaseId: string, state: string, error: string | null, onlyStates?: string[]): Promise<void> {
+  await store.query(
+    `UPDATE instances SET state = $2, error = $3, updated_at = now() WHERE database_id = $1 AND ($4::text[] IS NULL OR state = ANY ($4))`,
+    [databaseId, state, error, onlyStates ?? null],
+  );
+}
+
+export async function deleteInstance(store: Store, id: string): Promise<void> {
+  await store.query('DELETE FROM instances WHERE id = $1', [id]);
+}
+
+export async function listInstances(store: Store, databaseId: string): Promise<InstanceRecord[]> {
+  const { rows } = await store.query<InstanceRow>('SELECT * FROM instances WHERE database_id = $1 ORDER BY node_name, id', [databaseId]);
+  return rows.map(toInstance);
+}
+
+export async function listInstancesOnHost(store: Store, hostId: string): Promise<InstanceRecord[]> {
+  const { rows } = await store.query<InstanceRow>('SELECT * FROM instances WHERE host_id = $1 ORDER BY id', [hostId]);
+  return rows.map(toInstance);
+}
+
+/** What the per-host monitor saw; the API derives the displayed state from it. */
+export interface InstanceStatus {
+  containerRunning: boolean;
+  address?: string;
+  port?: number;
+  patroniState?: string;
+  role?: 'primary' | 'replica';
+  pendingRestart?: boolean;
+  postgresVersion?: string;
+  replication?: { readOnly: 'on' | 'off'; version: string; subscriptions: { provider_node: string; name: string; status: string }[] };
+  error?: string;
+}
+
+export async function writeInstanceStatus(store: Store, instanceId: string, status: InstanceStatus): Promise<void> {
+  await store.query(
+    `INSERT INTO instance_status (instance_id, updated_at, status) SELECT $1, now(), $2 WHERE EXISTS (SELECT 1 FROM instances WHERE id = $1)
+     ON CONFLICT (instance_id) DO UPDATE SET updated_at = now(), status = EXCLUDED.status`,
+    [instanceId, status],
+  );
+}
+
+export async function listInstanceStatuses(store: Store, databaseId: string): Promise<Map<string, { updatedAt: Date; status: InstanceStatus }>> {
+  const { rows } = await store.query<{ instance_id: string; updated_at: Date; status: InstanceStatus }>(
+    'SELECT s.instance_id, s.updated_at, s.status FROM instance_status s JOIN instances i ON i.id = s.instance_id WHERE i.database_id = $1',
+    [databaseId],
+  );
+  return new Map(rows.map((r) => [r.instance_id, { updatedAt: r.updated_at, status: r.status }]));
+}

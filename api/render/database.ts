@@ -1,0 +1,70 @@
+// Pure: store records and the monitor's last report → pgEdge Database and Instance objects.
+import type { DatabaseRecord, InstanceRecord, InstanceStatus } from '../../activities/store/databases.js';
+import { redactSpec } from '../../workflows/model/redact.js';
+import type { Database, Instance } from '../schemas/database.js';
+import { rfc3339 } from './time.js';
+
+export const statusStaleMs = 10_000;
+
+const modifying = ['stopping', 'stopped', 'starting', 'restarting', 'initializing new cluster', 'running custom bootstrap script', 'creating replica'];
+const degraded = ['stop failed', 'crashed', 'start failed', 'restart failed', 'initdb failed', 'custom bootstrap failed'];
+
+/** pgEdge's read-time state: only a stored `available` is derived from the live status. */
+export function instanceState(stored: string, status: InstanceStatus | undefined, fresh: boolean): string {
+  if (stored !== 'available') return stored;
+  if (!status || !fresh) return 'unknown';
+  if (!status.containerRunning) return 'stopped';
+  const p = status.patroniState ?? '';
+  if (p === 'running' || p === 'streaming') return 'available';
+  if (modifying.includes(p)) return 'modifying';
+  if (degraded.includes(p)) return 'degraded';
+  return 'unknown';
+}
+
+export function renderInstance(rec: InstanceRecord, observed: { updatedAt: Date; status: InstanceStatus } | undefined, hostAddress: string | undefined, now: Date): Instance {
+  const fresh = !!observed && now.getTime() - observed.updatedAt.getTime() <= statusStaleMs;
+  const s = fresh ? observed.status : undefined;
+  const out: Instance = {
+    id: rec.id,
+    host_id: rec.hostId,
+    node_name: rec.nodeName,
+    created_at: rfc3339(rec.createdAt),
+    updated_at: rfc3339(rec.updatedAt),
+    state: instanceState(rec.state, observed?.status, fresh),
+  };
+  if (observed) out.status_updated_at = rfc3339(observed.updatedAt);
+  if (s?.port && hostAddress) out.connection_info = { addresses: [hostAddress], port: s.port };
+  if (s?.patroniState) {
+    out.postgres = {
+      ...(s.postgresVersion ? { version: s.postgresVersion } : {}),
+      patroni_state: s.patroniState,
+      ...(s.role ? { role: s.role } : {}),
+      pending_restart: s.pendingRestart ?? false,
+    };
+  }
+  if (s?.role === 'primary' && s.replication) {
+    out.spock = { read_only: s.replication.readOnly, version: s.replication.version, subscriptions: s.replication.subscriptions };
+  }
+  const error = rec.error ?? s?.error;
+  if (error) out.error = error;
+  return out;
+}
+
+/** A database is degraded while one of its instances is down, though no operation failed. */
+export function databaseState(stored: string, instances: Instance[]): string {
+  if (stored === 'available' && instances.some((i) => i.state === 'stopped' || i.state === 'degraded')) return 'degraded';
+  return stored;
+}
+
+export function renderDatabase(db: DatabaseRecord, instances: Instance[], withSpec: boolean): Database {
+  const out: Database = {
+    id: db.id,
+    ...(db.tenantId ? { tenant_id: db.tenantId } : {}),
+    created_at: rfc3339(db.createdAt),
+    updated_at: rfc3339(db.updatedAt),
+    state: databaseState(db.state, instances),
+  };
+  if (instances.length > 0) out.instances = instances;
+  if (withSpec) out.spec = redactSpec(db.spec);
+  return out;
+}

@@ -1,0 +1,117 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  deleteDatabase, getDatabase, insertDatabase, listDatabases, listInstances, listInstanceStatuses, modifiableStates, transitionDatabase, getDatabaseSecrets,
+  type DatabaseRecord,
+} from '../../activities/store/databases.js';
+import { listHosts } from '../../activities/store/hosts.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { renderDatabase, renderInstance } from '../render/database.js';
+import { createRouter } from '../router.js';
+import { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from '../schemas/database-spec.js';
+import { DatabaseIdParams, DatabaseSchema, DatabaseSummarySchema, QueryBool, TaskSchema } from '../schemas/database.js';
+import { errorResponses, jsonResponse } from '../schemas/common.js';
+import { admitSpec, issuesError, mergeUpdate } from '../spec-admission.js';
+import { startDatabaseTask, type Task } from '../tasks.js';
+
+const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
+const TaskAndDatabase = z.object({ task: TaskSchema, database: DatabaseSchema });
+const notModifiable = () => new ApiError('database_not_modifiable', 'the target database is not modifiable in its current state');
+const notFound = () => new ApiError('not_found', 'database not found');
+
+const listRoute = createRoute({
+  method: 'get', path: '/v1/databases', operationId: 'list-databases', tags: ['Database'],
+  responses: { ...jsonResponse(z.object({ databases: z.array(DatabaseSummarySchema) }), 'Every database'), 409: errorResponses[409] },
+});
+const createDbRoute = createRoute({
+  method: 'post', path: '/v1/databases', operationId: 'create-database', tags: ['Database'],
+  request: body(CreateDatabaseRequestSchema),
+  responses: { ...jsonResponse(TaskAndDatabase, 'The create task and the database'), 400: errorResponses[400], 409: errorResponses[409] },
+});
+const getRoute = createRoute({
+  method: 'get', path: '/v1/databases/{database_id}', operationId: 'get-database', tags: ['Database'],
+  request: { params: DatabaseIdParams },
+  responses: { ...jsonResponse(DatabaseSchema, 'The database'), 404: errorResponses[404] },
+});
+const updateRoute = createRoute({
+  method: 'post', path: '/v1/databases/{database_id}', operationId: 'update-database', tags: ['Database'],
+  request: { params: DatabaseIdParams, query: z.object({ force_update: QueryBool.optional() }), ...body(UpdateDatabaseRequestSchema) },
+  responses: { ...jsonResponse(TaskAndDatabase, 'The update task and the database'), 400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409] },
+});
+const deleteRoute = createRoute({
+  method: 'delete', path: '/v1/databases/{database_id}', operationId: 'delete-database', tags: ['Database'],
+  request: { params: DatabaseIdParams, query: z.object({ force: QueryBool.optional() }) },
+  responses: { ...jsonResponse(z.object({ task: TaskSchema }), 'The delete task'), 404: errorResponses[404], 409: errorResponses[409] },
+});
+
+export function databaseRoutes(deps: AppDeps) {
+  const temporal = () => {
+    if (!deps.temporal) throw new Error('no Temporal client configured');
+    return deps.temporal;
+  };
+
+  async function view(db: DatabaseRecord, withSpec: boolean) {
+    const [instances, statuses, hosts] = await Promise.all([listInstances(deps.store, db.id), listInstanceStatuses(deps.store, db.id), listHosts(deps.store)]);
+    const address = new Map(hosts.map((h) => [h.id, h.address]));
+    const now = deps.now?.() ?? new Date();
+    return renderDatabase(db, instances.map((i) => renderInstance(i, statuses.get(i.id), address.get(i.hostId), now)), withSpec);
+  }
+
+  /** Starts the task; if Temporal refuses, the database goes back to where it was, so nothing is left half-done. */
+  async function start(db: DatabaseRecord, type: 'create' | 'update' | 'delete', rollback: () => Promise<unknown>): Promise<Task> {
+    try {
+      return await startDatabaseTask(temporal(), { type, databaseId: db.id });
+    } catch (err) {
+      await rollback();
+      throw err;
+    }
+  }
+
+  return createRouter()
+    .openapi(listRoute, async (c) => {
+      const dbs = await listDatabases(deps.store);
+      return c.json({ databases: await Promise.all(dbs.map((d) => view(d, false))) }, 200);
+    })
+    .openapi(createDbRoute, async (c) => {
+      const req = c.req.valid('json');
+      const spec = await admitSpec(deps.store, req.spec, true);
+      const secret = () => randomBytes(24).toString('base64url');
+      const db = await insertDatabase(deps.store, {
+        id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
+        secrets: { superuserPassword: secret(), replicationPassword: secret() },
+      });
+      if (!db) throw new ApiError('database_already_exists', 'a database already exists with the given ID');
+      const task = await start(db, 'create', () => deleteDatabase(deps.store, db.id));
+      return c.json({ task, database: await view(db, true) }, 200);
+    })
+    .openapi(getRoute, async (c) => {
+      const db = await getDatabase(deps.store, c.req.valid('param').database_id);
+      if (!db) throw notFound();
+      return c.json(await view(db, true), 200);
+    })
+    .openapi(updateRoute, async (c) => {
+      const id = c.req.valid('param').database_id;
+      const req = c.req.valid('json');
+      const stored = await getDatabaseSecrets(deps.store, id);
+      if (!stored) throw notFound();
+      const merged = mergeUpdate(stored.spec, req.spec);
+      if (merged.issues.length > 0) throw issuesError(merged.issues);
+      const spec = await admitSpec(deps.store, merged.spec, false);
+      const before = await getDatabase(deps.store, id);
+      const db = await transitionDatabase(deps.store, id, modifiableStates, 'modifying', spec);
+      if (!db || !before) throw notModifiable();
+      const task = await start(db, 'update', () => transitionDatabase(deps.store, id, 'any', before.state, before.spec));
+      return c.json({ task, database: await view(db, true) }, 200);
+    })
+    .openapi(deleteRoute, async (c) => {
+      const id = c.req.valid('param').database_id;
+      const force = c.req.valid('query').force ?? false;
+      const before = await getDatabase(deps.store, id);
+      if (!before) throw notFound();
+      const db = await transitionDatabase(deps.store, id, force ? 'any' : modifiableStates, 'deleting');
+      if (!db) throw notModifiable();
+      const task = await start(db, 'delete', () => transitionDatabase(deps.store, id, 'any', before.state));
+      return c.json({ task }, 200);
+    });
+}

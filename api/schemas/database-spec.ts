@@ -1,0 +1,78 @@
+// The DatabaseSpec request schema (pgEdge §5): Goa-level constraints here; cross-field rules in
+// workflows/model/validate-spec.ts, which returns `{path, message}` lines rendered as invalid_input.
+import { z } from '@hono/zod-openapi';
+import { IdentifierSchema } from './common.js';
+
+export const NodeNameSchema = z.string().regex(/n[0-9]+/); // unanchored, as the reference's Goa pattern
+const PostgresVersionSchema = z.string().regex(/^\d{2}\.\d{1,2}$/);
+const PortSchema = z.number().int().min(0).max(65535);
+const CpusSchema = z.string().regex(/^[0-9]+(\.[0-9]{1,3}|m)?$/);
+const MemorySchema = z.string().max(16);
+const ConfSchema = z.record(z.string(), z.unknown());
+const Lines = z.array(z.string());
+
+export const DatabaseUserSpecSchema = z
+  .object({
+    username: z.string().min(1),
+    password: z.string().min(1).optional(),
+    db_owner: z.boolean().optional(),
+    attributes: z.array(z.string()).max(16).optional(),
+    roles: z.array(z.string()).max(16).optional(),
+  })
+  .openapi('DatabaseUserSpec');
+
+/** Accepted by the schema so the error can name them; refused by validateSpec until their capability lands. */
+const Later = z.unknown();
+
+export const DatabaseNodeSpecSchema = z
+  .object({
+    name: NodeNameSchema,
+    host_ids: z.array(IdentifierSchema).min(1),
+    postgres_version: PostgresVersionSchema.optional(),
+    port: PortSchema.optional(),
+    patroni_port: PortSchema.optional(),
+    cpus: CpusSchema.optional(),
+    memory: MemorySchema.optional(),
+    postgresql_conf: ConfSchema.optional(),
+    pg_hba_conf: Lines.optional(),
+    pg_ident_conf: Lines.optional(),
+    backup_config: Later.optional(),
+    restore_config: Later.optional(),
+    orchestrator_opts: Later.optional(),
+    source_node: z.string().optional(),
+  })
+  .openapi('DatabaseNodeSpec');
+
+export const DatabaseSpecSchema = z
+  .object({
+    database_name: z.string().min(1).max(31),
+    postgres_version: PostgresVersionSchema.optional(),
+    spock_version: z.string().regex(/^\d{1}$/).optional(),
+    port: PortSchema.optional(),
+    patroni_port: PortSchema.optional(),
+    cpus: CpusSchema.optional(),
+    memory: MemorySchema.optional(),
+    nodes: z.array(DatabaseNodeSpecSchema).min(1).max(9),
+    database_users: z.array(DatabaseUserSpecSchema).max(16).optional(),
+    services: z.array(Later).optional(),
+    backup_config: Later.optional(),
+    restore_config: Later.optional(),
+    postgresql_conf: ConfSchema.optional(),
+    pg_hba_conf: Lines.optional(),
+    pg_ident_conf: Lines.optional(),
+    orchestrator_opts: Later.optional(),
+    scripts: Later.optional(),
+  })
+  .openapi('DatabaseSpec');
+
+export const CreateDatabaseRequestSchema = z
+  .object({ id: IdentifierSchema.optional(), tenant_id: IdentifierSchema.optional(), spec: DatabaseSpecSchema })
+  .openapi('CreateDatabaseRequest');
+
+export const UpdateDatabaseRequestSchema = z
+  .object({ tenant_id: IdentifierSchema.optional(), spec: DatabaseSpecSchema })
+  .openapi('UpdateDatabaseRequest');
+
+export type DatabaseSpec = z.infer<typeof DatabaseSpecSchema>;
+export type DatabaseNodeSpec = z.infer<typeof DatabaseNodeSpecSchema>;
+export type DatabaseUserSpec = z.infer<typeof DatabaseUserSpecSchema>;

@@ -1,0 +1,141 @@
+// Tasks are Temporal workflows: the task id is the workflow id (UUIDv7), task metadata lives in search attributes,
+// status comes from the execution and the log from its history. Nothing about tasks is stored elsewhere.
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { uuidv7 } from 'uuidv7';
+import { taskAttributes, taskQueues } from '../workflows/model/search-attributes.js';
+import { ApiError } from './errors.js';
+import { rfc3339 } from './render/time.js';
+import { redactSecrets, renderTaskLog, type TaskLogEntry } from './task-log.js';
+
+export type TaskType = 'create' | 'update' | 'delete' | 'node_backup' | 'restore' | 'node_restore' | 'restart_instance'
+  | 'stop_instance' | 'start_instance' | 'switchover' | 'failover' | 'remove_host' | 'upgrade';
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'canceling' | 'canceled' | 'unknown';
+
+export interface Task {
+  scope: 'database' | 'host';
+  entity_id: string;
+  database_id?: string;
+  host_id?: string;
+  node_name?: string;
+  instance_id?: string;
+  parent_id?: string;
+  task_id: string;
+  created_at: string;
+  completed_at?: string;
+  type: TaskType;
+  status: TaskStatus;
+  error?: string;
+}
+
+const workflowOf: Partial<Record<TaskType, string>> = { create: 'createDatabase', update: 'updateDatabase', delete: 'deleteDatabase' };
+
+export interface StartTaskInput { type: TaskType; databaseId: string; nodeName?: string; instanceId?: string }
+
+export async function startDatabaseTask(client: Client, t: StartTaskInput): Promise<Task> {
+  const workflow = workflowOf[t.type];
+  if (!workflow) throw new Error(`no workflow for task type ${t.type}`);
+  const taskId = uuidv7();
+  const handle = await client.workflow.start(workflow, {
+    workflowId: taskId,
+    taskQueue: taskQueues.controlPlane,
+    args: [{ databaseId: t.databaseId }],
+    typedSearchAttributes: [
+      { key: taskAttributes.scope, value: 'database' },
+      { key: taskAttributes.entityId, value: t.databaseId },
+      { key: taskAttributes.databaseId, value: t.databaseId },
+      { key: taskAttributes.taskType, value: t.type },
+      ...(t.nodeName ? [{ key: taskAttributes.nodeName, value: t.nodeName }] : []),
+      ...(t.instanceId ? [{ key: taskAttributes.instanceId, value: t.instanceId }] : []),
+    ],
+    staticSummary: `${t.type} ${t.databaseId}`,
+  });
+  return { scope: 'database', entity_id: t.databaseId, database_id: t.databaseId, task_id: handle.workflowId, created_at: rfc3339(new Date()), type: t.type, status: 'pending' };
+}
+
+function statusOf(info: Omit<WorkflowExecutionInfo, 'raw'>, cancelRequested: boolean): TaskStatus {
+  switch (info.status.name) {
+    case 'RUNNING': return cancelRequested ? 'canceling' : info.historyLength <= 2 ? 'pending' : 'running';
+    case 'COMPLETED': return 'completed';
+    case 'CANCELLED': return 'canceled';
+    case 'FAILED': case 'TERMINATED': case 'TIMED_OUT': return 'failed';
+    default: return 'unknown';
+  }
+}
+
+async function history(client: Client, taskId: string) {
+  return (await client.workflow.getHandle(taskId).fetchHistory()).events ?? [];
+}
+
+async function toTask(client: Client, info: Omit<WorkflowExecutionInfo, 'raw'>): Promise<Task> {
+  const attr = (k: (typeof taskAttributes)[keyof typeof taskAttributes]) => info.typedSearchAttributes.get(k);
+  const running = info.status.name === 'RUNNING';
+  const failed = ['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(info.status.name);
+  const events = running || failed ? await history(client, info.workflowId) : [];
+  const cancelRequested = running && events.some((e) => e.workflowExecutionCancelRequestedEventAttributes);
+  const scope = (attr(taskAttributes.scope) ?? 'database') as Task['scope'];
+  const task: Task = {
+    scope,
+    entity_id: attr(taskAttributes.entityId) ?? '',
+    ...(scope === 'database' ? { database_id: attr(taskAttributes.databaseId) ?? '' } : { host_id: attr(taskAttributes.hostId) ?? '' }),
+    task_id: info.workflowId,
+    created_at: rfc3339(info.startTime),
+    type: (attr(taskAttributes.taskType) ?? 'unknown') as TaskType,
+    status: statusOf(info, cancelRequested),
+  };
+  const node = attr(taskAttributes.nodeName);
+  const instance = attr(taskAttributes.instanceId);
+  const parent = attr(taskAttributes.parentTaskId);
+  if (node) task.node_name = node;
+  if (instance) task.instance_id = instance;
+  if (parent) task.parent_id = parent;
+  if (info.closeTime) task.completed_at = rfc3339(info.closeTime);
+  if (failed) {
+    const last = events.at(-1);
+    const f = last?.workflowExecutionFailedEventAttributes?.failure;
+    task.error = redactSecrets(f?.message ?? last?.workflowExecutionTerminatedEventAttributes?.reason ?? 'task failed');
+  }
+  return task;
+}
+
+export interface ListTasksQuery { scope?: 'database' | 'host'; entityId?: string; afterTaskId?: string; limit?: number; sortOrder: 'asc' | 'desc' }
+
+export async function listTasks(client: Client, q: ListTasksQuery): Promise<Task[]> {
+  // Values reach the query only after identifier validation (lowercase letters, digits, hyphens).
+  const clauses = [`${taskAttributes.scope.name} IS NOT NULL`];
+  if (q.scope) clauses.push(`${taskAttributes.scope.name} = '${q.scope}'`);
+  if (q.entityId) clauses.push(`${taskAttributes.entityId.name} = '${q.entityId}'`);
+  const infos: WorkflowExecutionInfo[] = [];
+  for await (const info of client.workflow.list({ query: clauses.join(' AND ') })) infos.push(info);
+  // Ordered here: SQLite visibility refuses ORDER BY. Task ids are UUIDv7, so their order is creation order.
+  infos.sort((a, b) => (q.sortOrder === 'asc' ? a.workflowId.localeCompare(b.workflowId) : b.workflowId.localeCompare(a.workflowId)));
+  let page = infos;
+  if (q.afterTaskId) {
+    const after = q.afterTaskId;
+    page = page.filter((i) => (q.sortOrder === 'asc' ? i.workflowId > after : i.workflowId < after));
+  }
+  if (q.limit && q.limit > 0) page = page.slice(0, q.limit);
+  return Promise.all(page.map((i) => toTask(client, i)));
+}
+
+export async function getTask(client: Client, taskId: string, entity: { scope: 'database' | 'host'; entityId: string }): Promise<Task> {
+  try {
+    const desc = await client.workflow.getHandle(taskId).describe();
+    const task = await toTask(client, desc);
+    if (task.scope !== entity.scope || task.entity_id !== entity.entityId) throw new ApiError('not_found', 'no task found with the given ID');
+    return task;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApiError('not_found', 'no task found with the given ID');
+    throw err;
+  }
+}
+
+export async function getTaskLog(client: Client, taskId: string): Promise<TaskLogEntry[]> {
+  return renderTaskLog(await history(client, taskId));
+}
+
+export async function cancelTask(client: Client, task: Task): Promise<Task> {
+  if (task.status !== 'pending' && task.status !== 'running') throw new ApiError('invalid_input', 'task must be running or pending to be cancelled');
+  await client.workflow.getHandle(task.task_id).cancel();
+  return { ...task, status: 'canceling' };
+}

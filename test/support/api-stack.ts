@@ -1,0 +1,46 @@
+// The whole control plane in the test process: real store, real Temporal workers (with heartbeat and monitor) and
+// the API app over them, with the cluster initialized.
+import { inject } from 'vitest';
+import { createTestApp, getJson, type TestApp } from './app.js';
+import { startTestWorkers, type RunningWorkers } from './workers.js';
+import { waitFor } from './wait.js';
+
+export interface ApiStack extends TestApp {
+  workers: RunningWorkers;
+  call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any; text: string }>;
+  stop: () => Promise<void>;
+}
+
+export async function startApiStack(hostIds = ['host-1']): Promise<ApiStack> {
+  inject('stack');
+  const placeholder = await createTestApp();
+  const workers = await startTestWorkers(placeholder.db.store, hostIds);
+  const t = await createTestApp({ temporal: workers.client }, placeholder.db);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await t.app.request(path, {
+      method,
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null, text };
+  };
+  expect200(await call('GET', '/v1/cluster/init'));
+  await waitFor('host-1 healthy with images', async () => {
+    const r = await getJson(t.app, '/v1/hosts/host-1');
+    const h = r.body as { status: { state: string }; supported_pgedge_versions?: unknown[] };
+    return h.status.state === 'healthy' && (h.supported_pgedge_versions?.length ?? 0) > 0;
+  }, 30_000);
+  return {
+    ...t,
+    workers,
+    call,
+    stop: async () => {
+      await workers.stop();
+      await t.db.drop();
+    },
+  };
+}
+
+function expect200(r: { status: number; text: string }) {
+  if (r.status !== 200) throw new Error(`cluster init: ${r.status} ${r.text}`);
+}

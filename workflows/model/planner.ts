@@ -1,0 +1,77 @@
+// Pure: desired spec → ordered waves of steps. Steps inside a wave are independent and run in parallel; each step
+// names the host whose queue runs it. The same plan serves create and converge-by-update, and its text is what the
+// task log shows before anything runs.
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { ids } from './ids.js';
+import { planInstances, type InstancePlan } from './instances.js';
+
+export type Step =
+  | { kind: 'network'; hostId: string }
+  | { kind: 'instance'; hostId: string; instanceId: string; nodeName: string }
+  | { kind: 'waitInstance'; hostId: string; instanceId: string; nodeName: string }
+  | { kind: 'nodeDatabase'; hostId: string; nodeName: string }
+  | { kind: 'subscription'; hostId: string; subscriber: string; provider: string; name: string }
+  | { kind: 'waitReplication'; hostId: string; nodeName: string; subscriptions: string[] }
+  | { kind: 'removeInstance'; hostId: string; instanceId: string; nodeName: string }
+  | { kind: 'removeNetwork'; hostId: string };
+
+export interface Plan { waves: Step[][] }
+
+/** The host whose queue runs a node's Postgres steps: the host of its first instance. */
+function nodeHost(instances: InstancePlan[], nodeName: string): string {
+  return instances.find((i) => i.nodeName === nodeName)!.hostId;
+}
+
+export function planConverge(databaseId: string, spec: DatabaseSpec): Plan {
+  const instances = planInstances(databaseId, spec);
+  const nodes = spec.nodes.map((n) => n.name);
+  const primaries = instances.filter((i) => i.initialRole === 'primary');
+  const replicas = instances.filter((i) => i.initialRole === 'replica');
+  const instanceStep = (i: InstancePlan, kind: 'instance' | 'waitInstance'): Step => ({ kind, hostId: i.hostId, instanceId: i.instanceId, nodeName: i.nodeName });
+  const subscriptions = nodes.flatMap((subscriber) => nodes.filter((p) => p !== subscriber).map((provider) => ({ subscriber, provider, name: ids.subscription(subscriber, provider) })));
+  const hosts = [...new Set(instances.map((i) => i.hostId))];
+  const waves: Step[][] = [
+    hosts.map((h) => ({ kind: 'network', hostId: h })), // one per host first: Docker allows two networks of one name
+    primaries.map((i) => instanceStep(i, 'instance')),
+    primaries.map((i) => instanceStep(i, 'waitInstance')),
+    replicas.map((i) => instanceStep(i, 'instance')),
+    replicas.map((i) => instanceStep(i, 'waitInstance')),
+    nodes.map((n) => ({ kind: 'nodeDatabase', hostId: nodeHost(instances, n), nodeName: n })),
+    subscriptions.map((s) => ({ kind: 'subscription', hostId: nodeHost(instances, s.subscriber), ...s })),
+    nodes.length > 1
+      ? nodes.map((n) => ({ kind: 'waitReplication', hostId: nodeHost(instances, n), nodeName: n, subscriptions: subscriptions.filter((s) => s.subscriber === n).map((s) => s.name) }))
+      : [],
+  ];
+  return { waves: waves.filter((w) => w.length > 0) };
+}
+
+/** Removes every instance (data included) and then each host's database network. */
+export function planRemoveAll(instances: { instanceId: string; hostId: string; nodeName: string }[]): Plan {
+  const hosts = [...new Set(instances.map((i) => i.hostId))];
+  const waves: Step[][] = [
+    instances.map((i) => ({ kind: 'removeInstance', hostId: i.hostId, instanceId: i.instanceId, nodeName: i.nodeName })),
+    hosts.map((h) => ({ kind: 'removeNetwork', hostId: h })),
+  ];
+  return { waves: waves.filter((w) => w.length > 0) };
+}
+
+/** One line per step, as the task log shows it. */
+export function describeStep(s: Step): string {
+  switch (s.kind) {
+    case 'network': return `creating the database network on ${s.hostId}`;
+    case 'instance': return `creating instance ${s.instanceId} (node ${s.nodeName}) on ${s.hostId}`;
+    case 'waitInstance': return `waiting for instance ${s.instanceId} to run Postgres`;
+    case 'nodeDatabase': return `creating database, users and replication node on node ${s.nodeName}`;
+    case 'subscription': return `subscribing node ${s.subscriber} to node ${s.provider} (${s.name})`;
+    case 'waitReplication': return `waiting for node ${s.nodeName} to replicate from its peers (${s.subscriptions.join(', ')})`;
+    case 'removeInstance': return `removing instance ${s.instanceId} and its data on ${s.hostId}`;
+    case 'removeNetwork': return `removing the database network on ${s.hostId}`;
+  }
+}
+
+export function planLines(plan: Plan): string[] {
+  return [
+    `plan: ${plan.waves.reduce((n, w) => n + w.length, 0)} steps in ${plan.waves.length} phases`,
+    ...plan.waves.map((w, i) => `phase ${i + 1}: ${w.map(describeStep).join('; ')}`),
+  ];
+}

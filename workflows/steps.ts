@@ -1,0 +1,61 @@
+// How a plan step runs: as an activity on its host's queue, with the step's description as the activity summary
+// (it becomes the task log line). Timeouts and retries per class of step.
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { ControlPlaneActivities, HostActivities } from '../activities/index.js';
+import { describeStep, type Plan, type Step } from './model/planner.js';
+import { taskQueues } from './model/search-attributes.js';
+
+const transientRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 8 };
+
+export const controlPlane = proxyActivities<ControlPlaneActivities>({
+  taskQueue: taskQueues.controlPlane,
+  startToCloseTimeout: '30 seconds',
+  retry: transientRetry,
+});
+
+function host(hostId: string, summary: string, long: boolean) {
+  const options: ActivityOptions = {
+    taskQueue: taskQueues.host(hostId),
+    startToCloseTimeout: long ? '6 minutes' : '2 minutes',
+    heartbeatTimeout: long ? '30 seconds' : undefined,
+    retry: transientRetry,
+    summary,
+  };
+  return proxyActivities<HostActivities>(options);
+}
+
+export async function runStep(databaseId: string, step: Step): Promise<void> {
+  const summary = describeStep(step);
+  switch (step.kind) {
+    case 'network':
+      await host(step.hostId, summary, false).ensureDatabaseNetwork({ databaseId });
+      return;
+    case 'instance':
+      await host(step.hostId, summary, false).ensureInstance({ databaseId, instanceId: step.instanceId });
+      return;
+    case 'waitInstance':
+      await host(step.hostId, summary, true).waitForInstance({ databaseId, instanceId: step.instanceId });
+      return;
+    case 'nodeDatabase':
+      await host(step.hostId, summary, true).ensureNodeDatabase({ databaseId, nodeName: step.nodeName });
+      return;
+    case 'subscription':
+      await host(step.hostId, summary, true).ensureSubscription({ databaseId, subscriber: step.subscriber, provider: step.provider });
+      return;
+    case 'waitReplication':
+      await host(step.hostId, summary, true).waitForReplication({ databaseId, nodeName: step.nodeName, subscriptions: step.subscriptions });
+      return;
+    case 'removeInstance':
+      await host(step.hostId, summary, false).removeInstance({ databaseId, instanceId: step.instanceId });
+      return;
+    case 'removeNetwork':
+      await host(step.hostId, summary, false).removeDatabaseNetwork({ databaseId });
+      return;
+  }
+}
+
+export async function executePlan(databaseId: string, plan: Plan): Promise<void> {
+  for (const wave of plan.waves) {
+    await Promise.all(wave.map((step) => runStep(databaseId, step)));
+  }
+}
