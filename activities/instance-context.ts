@@ -40,7 +40,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function pollUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | { waiting: string }>): Promise<T> {
   const ctx = Context.current();
   const deadline = Date.now() + timeoutMs;
-  let last = '';
+  let last: string;
   for (;;) {
     const r = await check();
     if (!(r !== null && typeof r === 'object' && 'waiting' in (r as object))) return r as T;

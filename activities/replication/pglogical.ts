@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { ReplicationDriver, SubscriptionStatus } from './driver.js';
 import { autoDdlSql } from './pglogical-autoddl.js';
 
