@@ -102,7 +102,9 @@ export function validationResponse(c: Context, target: string, error: z.ZodError
   // Goa's schema checks (length, type, enum…) run before the app's own rules, so they win when both fail.
   const custom = error.issues.filter((i) => i.code === 'custom');
   if (custom.length === error.issues.length) {
-    const msg = custom.map((i) => (i.path.length ? `${goaPath('', i.path)}: ${i.message}` : i.message)).join('\n');
+    // App-level paths are relative to the spec, as the reference's ("nodes[1].host_ids[0]: …").
+    const relative = (p: readonly PropertyKey[]) => (p[0] === 'spec' ? p.slice(1) : p);
+    const msg = custom.map((i) => (i.path.length ? `${goaPath('', relative(i.path))}: ${i.message}` : i.message)).join('\n');
     return c.json({ name: 'invalid_input', message: msg }, 400, { 'goa-error': 'invalid_input' });
   }
   const mapped = error.issues.filter((i) => i.code !== 'custom').map((i) => goaIssue(target, i));

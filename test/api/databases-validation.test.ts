@@ -1,0 +1,102 @@
+// Bad specs from the reference's rules: each is a 400 in pgEdge's format naming the field, and creates nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeHostStatus, upsertHost } from '../../activities/store/hosts.js';
+import { createTestApp, getJson, type TestApp } from '../support/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+  expect((await getJson(t.app, '/v1/cluster/init')).status).toBe(200);
+  await upsertHost(t.deps.store, { id: 'host-2', address: '127.0.0.2', dataDir: '/d', cpus: 2, memoryBytes: 1 });
+  for (const hostId of ['host-1', 'host-2']) {
+    await writeHostStatus(t.deps.store, {
+      hostId, components: { docker: { healthy: true, error: '' }, etcd: { healthy: true, error: '' } },
+      details: { supportedVersions: [{ postgres_version: '15.20', spock_version: '5' }, { postgres_version: '17.12', spock_version: '5' }] },
+    });
+  }
+});
+afterAll(async () => { await t.db.drop(); });
+
+const node = (name: string, extra: Record<string, unknown> = {}) => ({ name, host_ids: ['host-1'], ...extra });
+const good = { database_name: 'app', nodes: [node('n1', { port: 5432 }), node('n2', { port: 5433 })] };
+const withSpec = (patch: Record<string, unknown>) => ({ id: 'bad', spec: { ...good, ...patch } });
+
+async function post(body: unknown, raw = false) {
+  const res = await t.app.request('/v1/databases', {
+    method: 'POST',
+    body: raw ? (body as string) : JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  return { status: res.status, body: (await res.json()) as { name: string; message: string } };
+}
+
+const cases: [string, unknown, string, RegExp][] = [
+  ['uppercase database id', { id: 'Bad_Id', spec: good }, 'invalid_input', /^id: valid IDs must be 1-36 characters long/],
+  ['id with two hyphens', { id: 'a--b', spec: good }, 'invalid_input', /^id: valid IDs/],
+  ['id too long', { id: 'a'.repeat(37), spec: good }, 'invalid_length', /length of body\.id must be lesser or equal than 36/],
+  ['missing spec', { id: 'x' }, 'missing_field', /"spec" is missing from body/],
+  ['missing nodes', { id: 'x', spec: { database_name: 'app' } }, 'missing_field', /"nodes" is missing from body\.spec/],
+  ['no nodes', withSpec({ nodes: [] }), 'invalid_length', /body\.spec\.nodes/],
+  ['ten nodes', withSpec({ nodes: Array.from({ length: 10 }, (_, i) => node(`n${i + 1}`, { port: 6000 + i })) }), 'invalid_length', /body\.spec\.nodes/],
+  ['database_name too long', withSpec({ database_name: 'x'.repeat(32) }), 'invalid_length', /body\.spec\.database_name/],
+  ['bad node name', withSpec({ nodes: [node('x1')] }), 'invalid_pattern', /body\.spec\.nodes\[0\]\.name must match the regexp "n\[0-9\]\+"/],
+  ['unanchored node name', withSpec({ nodes: [node('xn1y')] }), 'invalid_input', /^nodes\[0\]\.name: node names are n followed by digits/],
+  ['duplicate node names', withSpec({ nodes: [node('n1', { port: 1 }), node('n1', { port: 2 })] }), 'invalid_input', /^nodes\[1\]\.name: duplicate node name "n1"/],
+  ['bad host id', withSpec({ nodes: [{ name: 'n1', host_ids: ['Host_1'] }] }), 'invalid_input', /^nodes\[0\]\.host_ids\[0\]: valid IDs/],
+  ['host listed twice', withSpec({ nodes: [{ name: 'n1', host_ids: ['host-1', 'host-1'] }] }), 'invalid_input', /^nodes\[0\]\.host_ids\[1\]: host "host-1" is listed twice/],
+  ['unknown host', withSpec({ nodes: [{ name: 'n1', host_ids: ['host-9'] }] }), 'invalid_input', /^failed to validate database spec: got invalid host ids: host-9$/],
+  ['duplicate ports', withSpec({ nodes: [node('n1', { port: 5432 }), node('n2', { port: 5432 })] }), 'invalid_input', /^duplicate ports allocated on host 'host-1': '5432' duplicated in: nodes\[0\]\.port, nodes\[1\]\.port$/],
+  ['port out of range', withSpec({ port: 70000 }), 'invalid_range', /body\.spec\.port/],
+  ['port not a number', withSpec({ port: 'x' }), 'invalid_field_type', /body\.spec\.port must be of type number/],
+  ['bad postgres_version', withSpec({ postgres_version: '17' }), 'invalid_pattern', /body\.spec\.postgres_version/],
+  ['unsupported major', withSpec({ postgres_version: '16.4' }), 'invalid_input', /does not support version combination: postgres=16\.4, spock=5/],
+  ['bad spock_version', withSpec({ spock_version: '5.0' }), 'invalid_pattern', /body\.spec\.spock_version/],
+  ['forbidden conf key', withSpec({ postgresql_conf: { HBA_FILE: '/x' } }), 'invalid_input', /^postgresql_conf\[HBA_FILE\]: "HBA_FILE" is not allowed/],
+  ['ident_file on a node', withSpec({ nodes: [node('n1', { postgresql_conf: { ident_file: '/x' } })] }), 'invalid_input', /^nodes\[0\]\.postgresql_conf\[ident_file\]/],
+  ['wal_level not logical', withSpec({ postgresql_conf: { wal_level: 'replica' } }), 'invalid_input', /^postgresql_conf\[wal_level\]: must be logical/],
+  ['two db owners', withSpec({ database_users: [{ username: 'a', db_owner: true }, { username: 'b', db_owner: true }] }), 'invalid_input', /^database_users: only one user can be db_owner/],
+  ['duplicate usernames', withSpec({ database_users: [{ username: 'a' }, { username: 'a' }] }), 'invalid_input', /^database_users\[1\]\.username: duplicate username "a"/],
+  ['reserved username', withSpec({ database_users: [{ username: 'postgres' }] }), 'invalid_input', /^database_users\[0\]\.username: "postgres" is reserved/],
+  ['unknown attribute', withSpec({ database_users: [{ username: 'a', attributes: ['LOGIN', 'GODMODE'] }] }), 'invalid_input', /^database_users\[0\]\.attributes\[1\]: unsupported attribute "GODMODE"/],
+  ['empty password', withSpec({ database_users: [{ username: 'a', password: '' }] }), 'invalid_length', /body\.spec\.database_users\[0\]\.password/],
+  ['bad pg_hba line', withSpec({ pg_hba_conf: ['hostx all all 0.0.0.0/0 md5'] }), 'invalid_input', /^pg_hba_conf\[0\]: unknown connection type "hostx"/],
+  ['bad cpus', withSpec({ cpus: '0m' }), 'invalid_input', /^cpus: must be at least 1m/],
+  ['backups not yet', withSpec({ backup_config: { repositories: [] } }), 'invalid_input', /^backup_config: backups are not supported by this control plane yet/],
+  ['services not yet', withSpec({ services: [{ service_id: 'mcp' }] }), 'invalid_input', /^services: supporting services are not supported/],
+  ['source_node on create', withSpec({ nodes: [node('n1', { source_node: 'n2' })] }), 'invalid_input', /^nodes\[0\]\.source_node: source_node only applies when a node is added/],
+];
+
+describe('POST /v1/databases rejects bad specs', () => {
+  it.each(cases)('%s', async (_title, body, name, message) => {
+    const r = await post(body);
+    expect(r.status).toBe(400);
+    expect(r.body.name).toBe(name);
+    expect(r.body.message).toMatch(message);
+  });
+
+  it('lists every problem of a spec at once, one line each', async () => {
+    const r = await post(withSpec({ nodes: [node('n1', { port: 1 }), node('n1', { port: 1 })], database_users: [{ username: 'postgres' }] }));
+    expect(r.body.message.split('\n')).toEqual([
+      'nodes[1].name: duplicate node name "n1"',
+      "duplicate ports allocated on host 'host-1': '1' duplicated in: nodes[0].port, nodes[1].port",
+      'database_users[0].username: "postgres" is reserved',
+    ]);
+  });
+
+  it('an empty body is missing_payload and malformed JSON is decode_payload', async () => {
+    expect((await post('', true)).body).toMatchObject({ name: 'missing_payload', message: 'missing required payload' });
+    expect((await post('{"id":', true)).body).toMatchObject({ name: 'decode_payload' });
+  });
+
+  it('none of them created anything', async () => {
+    expect((await getJson(t.app, '/v1/databases')).body).toEqual({ databases: [] });
+  });
+
+  it('unknown databases are 404 for read, update and delete', async () => {
+    for (const [method, body] of [['GET', undefined], ['DELETE', undefined], ['POST', JSON.stringify({ spec: good })]] as const) {
+      const res = await t.app.request('/v1/databases/nope', { method, body, headers: { 'content-type': 'application/json' } });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ name: 'not_found', message: 'database not found' });
+    }
+  });
+});
