@@ -5,13 +5,14 @@ import { instanceActivities } from './docker/instances.js';
 import { verifyImageActivities } from './docker/verify-image.js';
 import { nodeDatabaseActivities } from './postgres/node-database.js';
 import { storeActivities } from './store/activities.js';
+import { withRedactedErrors } from './errors.js';
 
 export function createHostActivities(deps: HostDeps) {
-  return {
+  return withRedactedErrors({
     ...verifyImageActivities(deps.docker, deps.hostId),
     ...instanceActivities(deps),
     ...nodeDatabaseActivities(deps),
-  };
+  });
 }
 
 export function createControlPlaneActivities(deps: ControlPlaneDeps) {

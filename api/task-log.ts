@@ -3,6 +3,7 @@
 // after_entry_id=<last_entry_id> never repeats or skips an entry.
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { google, temporal } from '@temporalio/proto';
+import { redactSecrets } from '../workflows/model/redact.js';
 import { rfc3339 } from './render/time.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -20,10 +21,7 @@ export function entryId(ms: number, eventId: number, index: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Whatever slipped into an error text as a DSN or option: never shown. */
-export function redactSecrets(text: string): string {
-  return text.replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1[redacted]');
-}
+export { redactSecrets };
 
 function decode(p: Payload | null | undefined): unknown {
   if (!p) return undefined;

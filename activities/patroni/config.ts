@@ -50,7 +50,8 @@ export function preloadLibraries(requested: unknown): string {
 }
 
 export function postgresParameters(conf: Record<string, unknown>): { dcs: Record<string, unknown>; local: Record<string, unknown> } {
-  const merged: Record<string, unknown> = { ...defaults, ...conf, shared_preload_libraries: preloadLibraries(conf.shared_preload_libraries) };
+  const lower = Object.fromEntries(Object.entries(conf).map(([k, v]) => [k.toLowerCase(), v])); // names are case-insensitive
+  const merged: Record<string, unknown> = { ...defaults, ...lower, shared_preload_libraries: preloadLibraries(lower.shared_preload_libraries) };
   const dcs: Record<string, unknown> = {};
   const local: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(merged)) (dcsParameters.has(k.toLowerCase()) ? dcs : local)[k] = v;

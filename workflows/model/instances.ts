@@ -41,10 +41,12 @@ export function planInstances(databaseId: string, spec: DatabaseSpec): InstanceP
   );
 }
 
-/** postgresql_conf: node keys override database keys. */
+const lowerKeys = (conf: Record<string, unknown> | undefined) => Object.fromEntries(Object.entries(conf ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+
+/** postgresql_conf: node keys override database keys; names are case-insensitive, as Postgres's. */
 export function effectiveConf(spec: DatabaseSpec, nodeName: string): Record<string, unknown> {
   const node = spec.nodes.find((n) => n.name === nodeName);
-  return { ...(spec.postgresql_conf ?? {}), ...(node?.postgresql_conf ?? {}) };
+  return { ...lowerKeys(spec.postgresql_conf), ...lowerKeys(node?.postgresql_conf) };
 }
 
 /** pg_hba_conf / pg_ident_conf: node lines first (they match first), then database lines. */

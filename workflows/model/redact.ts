@@ -9,3 +9,8 @@ export function redactSpec(spec: DatabaseSpec): DatabaseSpec {
       : {}),
   };
 }
+
+/** Whatever slipped into an error text as a DSN or option (libpq and pglogical quote DSNs): never shown. */
+export function redactSecrets(text: string): string {
+  return text.replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1[redacted]');
+}

@@ -19,7 +19,11 @@ export const allowedAttributes = ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'INHERI
 
 /** Settings the control plane owns: Patroni or the replication layer would override or break on them. */
 const managedConf = ['hba_file', 'ident_file', 'listen_addresses', 'port', 'data_directory', 'config_file', 'unix_socket_directories'];
-const requiredConf: Record<string, string> = { wal_level: 'logical', track_commit_timestamp: 'on' };
+/** Values logical replication needs, with every spelling Postgres accepts for them. */
+const requiredConf: Record<string, { show: string; accepted: string[] }> = {
+  wal_level: { show: 'logical', accepted: ['logical'] },
+  track_commit_timestamp: { show: 'on', accepted: ['on', 'true', 'yes', '1', 't', 'y'] },
+};
 const hbaTypes = new Set(['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc']);
 
 const reservedUsers = (u: string) => u === 'postgres' || u.startsWith('pg_') || u.startsWith('pgcp_');
@@ -43,7 +47,7 @@ function validateConf(conf: Record<string, unknown> | undefined, at: string, out
     const k = key.toLowerCase();
     const path = `${at}[${key}]`;
     if (managedConf.includes(k)) out.push({ path, message: `"${key}" is not allowed: it is managed by the control plane` });
-    else if (requiredConf[k] !== undefined && String(value) !== requiredConf[k]) out.push({ path, message: `must be ${requiredConf[k]}: logical replication needs it` });
+    else if (requiredConf[k] && !requiredConf[k].accepted.includes(String(value).trim().toLowerCase())) out.push({ path, message: `must be ${requiredConf[k].show}: logical replication needs it` });
     else if (k === 'shared_preload_libraries' && typeof value !== 'string') out.push({ path, message: 'must be a string' });
     else if (value !== null && typeof value === 'object') out.push({ path, message: 'must be a string, number or boolean' });
   }

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { hostHash, ids, nodeOrdinal } from '../../workflows/model/ids.js';
+import { IdentifierSchema } from '../../api/schemas/common.js';
+
+describe('hostHash', () => {
+  it.each([
+    ['host-1', '689qacsi'],
+    ['host-2', '9ptayhma'],
+    ['host-3', 'ant97dj4'],
+    ['host-4', '2kqnsx2a'],
+    ['us-east-1', 'n5fe2mcy'],
+    ['ap-south-1', 'aynsc4pj'],
+    ['eu-central-1', '4x2jaal5'],
+  ])('%s hashes to the reference value %s', (hostId, hash) => {
+    expect(hostHash(hostId)).toBe(hash);
+  });
+});
+
+describe('ids', () => {
+  it('names an instance <database>-<node>-<host hash>, as the reference does', () => {
+    expect(ids.instance('storefront', 'n1', 'host-1')).toBe('storefront-n1-689qacsi');
+    expect(ids.instance('storefront', 'n2', 'host-3')).toBe('storefront-n2-ant97dj4');
+  });
+
+  it('names the instance volume and the database network after their owners', () => {
+    expect(ids.volume('storefront-n1-689qacsi')).toBe('storefront-n1-689qacsi-data');
+    expect(ids.network('storefront')).toBe('pgcp-storefront');
+  });
+
+  it('names a subscription sub_<subscriber><provider>', () => {
+    expect(ids.subscription('n1', 'n3')).toBe('sub_n1n3');
+    expect(ids.subscription('n3', 'n1')).toBe('sub_n3n1');
+  });
+
+  it('gives every (database, node) pair its own Patroni scope', () => {
+    const databases = ['a', 'a-n1', 'a-n1-n2', 'n1', 'n1-a', 'shop', 'shop-n1'];
+    const nodes = ['n1', 'n2', 'n12'];
+    const scopes = databases.flatMap((d) => nodes.map((n) => ids.patroniScope(d, n)));
+    expect(new Set(scopes).size).toBe(databases.length * nodes.length);
+    expect(ids.patroniScope('shop', 'n1')).toBe('shop--n1');
+  });
+
+  it('relies on a database id never containing "--", which the identifier schema refuses', () => {
+    expect(IdentifierSchema.safeParse('shop--n1').success).toBe(false);
+    expect(IdentifierSchema.safeParse('shop-n1').success).toBe(true);
+  });
+
+  it('reads the ordinal of a node name', () => {
+    expect(nodeOrdinal('n1')).toBe(1);
+    expect(nodeOrdinal('n12')).toBe(12);
+    expect(nodeOrdinal('x')).toBe(0);
+  });
+});

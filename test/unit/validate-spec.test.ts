@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { validateSpec } from '../../workflows/model/validate-spec.js';
+
+const base = (): DatabaseSpec => ({
+  database_name: 'app',
+  nodes: [
+    { name: 'n1', host_ids: ['host-1'] },
+    { name: 'n2', host_ids: ['host-2'] },
+  ],
+});
+const withSpec = (patch: Partial<DatabaseSpec>): DatabaseSpec => ({ ...base(), ...patch });
+const withNode = (patch: Partial<DatabaseSpec['nodes'][number]>): DatabaseSpec => {
+  const s = base();
+  s.nodes[0] = { ...s.nodes[0]!, ...patch };
+  return s;
+};
+
+type Case = [label: string, spec: DatabaseSpec, path: string, message: string];
+const bad: Case[] = [
+  ['duplicate node names', withSpec({ nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n1', host_ids: ['host-2'] }] }), 'nodes[1].name', 'duplicate node name "n1"'],
+  ['a host listed twice in a node', withNode({ host_ids: ['host-1', 'host-3', 'host-1'] }), 'nodes[0].host_ids[2]', 'host "host-1" is listed twice'],
+  ['a node name that only contains n<digits>', withNode({ name: 'xn1y' }), 'nodes[0].name', 'got "xn1y"'],
+  ['database_name postgres', withSpec({ database_name: 'postgres' }), 'database_name', '"postgres" is reserved'],
+  ['database_name template1', withSpec({ database_name: 'template1' }), 'database_name', '"template1" is reserved'],
+  ['hba_file in postgresql_conf', withSpec({ postgresql_conf: { hba_file: '/x' } }), 'postgresql_conf[hba_file]', '"hba_file" is not allowed'],
+  ['IDENT_FILE in any case', withSpec({ postgresql_conf: { IDENT_FILE: '/x' } }), 'postgresql_conf[IDENT_FILE]', '"IDENT_FILE" is not allowed'],
+  ['Hba_File in a node conf', withNode({ postgresql_conf: { Hba_File: '/x' } }), 'nodes[0].postgresql_conf[Hba_File]', 'managed by the control plane'],
+  ['listen_addresses', withSpec({ postgresql_conf: { listen_addresses: '*' } }), 'postgresql_conf[listen_addresses]', 'managed by the control plane'],
+  ['wal_level replica', withSpec({ postgresql_conf: { wal_level: 'replica' } }), 'postgresql_conf[wal_level]', 'must be logical'],
+  ['track_commit_timestamp off on a node', withNode({ postgresql_conf: { track_commit_timestamp: 'off' } }), 'nodes[0].postgresql_conf[track_commit_timestamp]', 'must be on'],
+  ['a non-string shared_preload_libraries', withSpec({ postgresql_conf: { shared_preload_libraries: ['pg_stat_statements'] } }), 'postgresql_conf[shared_preload_libraries]', 'must be a string'],
+  ['an object conf value', withSpec({ postgresql_conf: { work_mem: { mb: 4 } } }), 'postgresql_conf[work_mem]', 'must be a string, number or boolean'],
+  ['a pg_hba line of unknown type', withSpec({ pg_hba_conf: ['host all all 0.0.0.0/0 md5', 'hots all all 0.0.0.0/0 md5'] }), 'pg_hba_conf[1]', 'unknown connection type "hots"'],
+  ['a host pg_hba line missing its address', withNode({ pg_hba_conf: ['host all all md5'] }), 'nodes[0].pg_hba_conf[0]', 'expected at least 5 fields, got 4'],
+  ['a pg_ident line with two fields', withSpec({ pg_ident_conf: ['map alice'] }), 'pg_ident_conf[0]', 'got 2 fields'],
+  ['a node pg_ident line with four fields', withNode({ pg_ident_conf: ['# ok', 'map a b c'] }), 'nodes[0].pg_ident_conf[1]', 'got 4 fields'],
+  ['two db_owner users', withSpec({ database_users: [{ username: 'a', db_owner: true }, { username: 'b' }, { username: 'c', db_owner: true }] }), 'database_users', 'database_users[0], database_users[2]'],
+  ['a duplicate username', withSpec({ database_users: [{ username: 'app' }, { username: 'app' }] }), 'database_users[1].username', 'duplicate username "app"'],
+  ['the reserved username postgres', withSpec({ database_users: [{ username: 'postgres' }] }), 'database_users[0].username', '"postgres" is reserved'],
+  ['a pg_ username', withSpec({ database_users: [{ username: 'pg_monitor' }] }), 'database_users[0].username', 'is reserved'],
+  ['an unsupported attribute', withSpec({ database_users: [{ username: 'app', attributes: ['LOGIN', 'SUPERDUPER'] }] }), 'database_users[0].attributes[1]', 'unsupported attribute "SUPERDUPER"'],
+  ['cpus of zero', withSpec({ cpus: '0.000' }), 'cpus', 'must be at least 1m'],
+  ['node cpus of 0m', withNode({ cpus: '0m' }), 'nodes[0].cpus', 'must be at least 1m'],
+  ['unparsable memory', withSpec({ memory: 'lots' }), 'memory', 'cannot parse "lots"'],
+  ['node memory with an unknown unit', withNode({ memory: '4 parsecs' }), 'nodes[0].memory', 'cannot parse "4 parsecs"'],
+  ['services', withSpec({ services: [{ type: 'mcp' }] }), 'services', 'supporting services are not supported'],
+  ['backup_config', withSpec({ backup_config: {} }), 'backup_config', 'backups are not supported'],
+  ['restore_config', withSpec({ restore_config: {} }), 'restore_config', 'restores from backup are not supported'],
+  ['scripts', withSpec({ scripts: {} }), 'scripts', 'scripts are not supported'],
+  ['orchestrator_opts', withSpec({ orchestrator_opts: {} }), 'orchestrator_opts', 'orchestrator options are not supported'],
+  ['a node backup_config', withNode({ backup_config: {} }), 'nodes[0].backup_config', 'backups are not supported'],
+  ['a node orchestrator_opts', withNode({ orchestrator_opts: {} }), 'nodes[0].orchestrator_opts', 'orchestrator options are not supported'],
+  ['source_node on create', withSpec({ nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n2', host_ids: ['host-2'], source_node: 'n1' }] }), 'nodes[1].source_node', 'only applies when a node is added'],
+];
+
+describe('validateSpec refuses', () => {
+  it.each(bad)('%s', (_label, spec, path, message) => {
+    const issues = validateSpec(spec, true);
+    expect(issues).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+});
+
+describe('validateSpec on ports', () => {
+  const portIssues = (spec: DatabaseSpec) => validateSpec(spec, true).filter((i) => i.message.startsWith('duplicate ports'));
+
+  it('names both node ports that collide on one host', () => {
+    const spec = withSpec({ nodes: [{ name: 'n1', host_ids: ['host-1'], port: 5432 }, { name: 'n2', host_ids: ['host-1'], port: 5432 }] });
+    expect(portIssues(spec)).toEqual([{ path: '', message: "duplicate ports allocated on host 'host-1': '5432' duplicated in: nodes[0].port, nodes[1].port" }]);
+  });
+
+  it('names the database-level port twice when two nodes on one host inherit it', () => {
+    const spec = withSpec({ port: 5432, nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n2', host_ids: ['host-1'] }] });
+    expect(portIssues(spec)).toEqual([{ path: '', message: "duplicate ports allocated on host 'host-1': '5432' duplicated in: port, port" }]);
+  });
+
+  it('catches a node port colliding with an inherited one, and Patroni ports too', () => {
+    const spec = withSpec({ port: 6000, patroni_port: 8100, nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n2', host_ids: ['host-1'], port: 6000, patroni_port: 8100 }] });
+    expect(portIssues(spec).map((i) => i.message)).toEqual([
+      "duplicate ports allocated on host 'host-1': '6000' duplicated in: port, nodes[1].port",
+      "duplicate ports allocated on host 'host-1': '8100' duplicated in: patroni_port, nodes[1].patroni_port",
+    ]);
+  });
+
+  it('allows one port on different hosts and port 0 (any free port) anywhere', () => {
+    expect(portIssues(withSpec({ port: 5432 }))).toEqual([]);
+    const spec = withSpec({ port: 0, patroni_port: 0, nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n2', host_ids: ['host-1'] }] });
+    expect(portIssues(spec)).toEqual([]);
+  });
+});
+
+describe('validateSpec accepts', () => {
+  it('a minimal spec', () => {
+    expect(validateSpec(base(), true)).toEqual([]);
+  });
+
+  it('a spec using every supported field', () => {
+    const spec: DatabaseSpec = {
+      database_name: 'storefront',
+      postgres_version: '17.6',
+      spock_version: '5',
+      port: 5432,
+      patroni_port: 8008,
+      cpus: '500m',
+      memory: '2GiB',
+      postgresql_conf: { wal_level: 'logical', track_commit_timestamp: 'on', max_connections: 300, shared_preload_libraries: 'pg_stat_statements', log_connections: true },
+      pg_hba_conf: ['# comment', '', 'local all all peer', 'hostssl app app 10.0.0.0/8 scram-sha-256'],
+      pg_ident_conf: ['map alice app'],
+      database_users: [
+        { username: 'admin', password: 'secret', db_owner: true, attributes: ['login', 'CREATEDB', 'NOSUPERUSER'], roles: ['pg_read_all_data'] },
+        { username: 'app', password: 'x' },
+      ],
+      services: [],
+      nodes: [
+        { name: 'n1', host_ids: ['host-1', 'host-2'], cpus: '2', memory: '512M', postgresql_conf: { work_mem: '8MB' } },
+        { name: 'n2', host_ids: ['host-3'], port: 5433, cpus: '0.5', pg_hba_conf: ['host all all ::1/128 trust'] },
+      ],
+    };
+    expect(validateSpec(spec, true)).toEqual([]);
+  });
+
+  it('every spelling Postgres accepts for the settings logical replication needs', () => {
+    for (const track of [true, 'ON', 'yes', '1']) {
+      expect(validateSpec(withSpec({ postgresql_conf: { wal_level: 'LOGICAL', track_commit_timestamp: track } }), true)).toEqual([]);
+    }
+  });
+
+  it('source_node when updating an existing database', () => {
+    const spec = withSpec({ nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n2', host_ids: ['host-2'], source_node: 'n1' }] });
+    expect(validateSpec(spec, false)).toEqual([]);
+  });
+});
