@@ -13,6 +13,9 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } });
 }
 
+/** Heartbeats reach the server within a second or two, so a cancelled task's steps learn of it that fast. */
+export const hostWorkerTuning = { defaultHeartbeatThrottleInterval: '1 second', maxHeartbeatThrottleInterval: '2 seconds' } as const;
+
 export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -39,6 +42,7 @@ export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
       namespace: opts.namespace,
       taskQueue: taskQueues.host(opts.host.hostId),
       activities: createHostActivities(opts.host),
+      ...hostWorkerTuning,
     }));
   }
   return workers;

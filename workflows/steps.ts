@@ -1,6 +1,6 @@
 // How a plan step runs: as an activity on its host's queue, with the step's description as the activity summary
 // (it becomes the task log line). Timeouts and retries per class of step.
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { ControlPlaneActivities, HostActivities } from '../activities/index.js';
 import { describeStep, type Plan, type Step } from './model/planner.js';
 import { taskQueues } from './model/search-attributes.js';
@@ -18,6 +18,8 @@ function host(hostId: string, summary: string, long: boolean) {
     taskQueue: taskQueues.host(hostId),
     startToCloseTimeout: long ? '6 minutes' : '2 minutes',
     heartbeatTimeout: long ? '30 seconds' : undefined,
+    // A cancelled task waits until its running steps have stopped, so cleanup never races a step still acting.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: transientRetry,
     summary,
   };

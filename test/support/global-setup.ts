@@ -11,6 +11,8 @@ import { sweepDockerObjects } from './docker-sweep.js';
 import { connectClient } from '../../worker/temporal.js';
 
 export const testNamespace = 'pgcp-test';
+/** Orchestration tests run stub workers on the same queue names: a namespace of their own keeps them apart. */
+export const workflowTestNamespace = 'pgcp-test-workflow';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -34,7 +36,7 @@ export default async function setup(project: TestProject) {
   const services = await startStack({
     dataDir: path.join(projectRoot, '.data', 'test-stack'),
     reuse: true,
-    namespaces: [testNamespace],
+    namespaces: [testNamespace, workflowTestNamespace],
     storeDatabases: ['pgcp_test'],
   });
   await terminateLeftovers();
