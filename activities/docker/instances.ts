@@ -66,7 +66,15 @@ export function instanceActivities(deps: HostDeps) {
       const drifted = existing !== null && existing.Config.Labels?.[labels.specHash] !== options.Labels?.[labels.specHash];
       if (drifted) await removeContainer(docker, instanceId); // the volume keeps the data
       const container = existing && !drifted ? docker.getContainer(instanceId) : await docker.createContainer(options);
-      await startContainer(container);
+      try {
+        await startContainer(container);
+      } catch (err) {
+        // Something else holds the node's port on this host: retrying will not free it.
+        if (/port is already allocated|address already in use/i.test(String((err as Error).message))) {
+          throw ApplicationFailure.nonRetryable(`port ${plan.port} on ${deps.hostId} (${deps.hostAddress}) is already in use: choose another port for node ${plan.nodeName}`, FailureType.invalidSpec);
+        }
+        throw err;
+      }
       return { containerId: container.id, recreated: drifted };
     },
 

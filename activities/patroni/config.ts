@@ -86,6 +86,8 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
         retry_timeout: 5,
         maximum_lag_on_failover: 1048576,
         postgresql: { use_pg_rewind: true, use_slots: true, parameters: params.dcs },
+        // Patroni drops replication slots it does not know; the logical replication layer's are not its own.
+        ignore_slots: [{ type: 'logical', plugin: 'pglogical_output' }, { type: 'logical', plugin: 'spock_output' }],
       },
       initdb: [{ encoding: 'UTF8' }, { locale: 'C.UTF-8' }, 'data-checksums'],
     },
