@@ -31,6 +31,11 @@ describe('patroniConfig parameters', () => {
     }
   });
 
+  it('tells Patroni to leave the logical replication layer\'s slots alone (it drops slots it does not know)', () => {
+    const c = cfg({}) as any;
+    expect(c.bootstrap.dcs.ignore_slots).toEqual(expect.arrayContaining([{ type: 'logical', plugin: 'pglogical_output' }]));
+  });
+
   it('treats DCS-only names case-insensitively', () => {
     const c = cfg({ conf: { MAX_LOCKS_PER_TRANSACTION: 128 } });
     expect(c.bootstrap.dcs.postgresql.parameters).toHaveProperty('max_locks_per_transaction', 128);
