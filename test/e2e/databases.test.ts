@@ -15,9 +15,11 @@ const spec = {
   database_name: 'example',
   database_users: [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],
   port: 0,
+  postgresql_conf: { work_mem: '8MB' },
+  pg_hba_conf: ['host example admin 10.99.0.0/16 scram-sha-256'],
   nodes: [
     { name: 'n1', host_ids: ['host-1'], port: basePort },
-    { name: 'n2', host_ids: ['host-1'], port: basePort + 1 },
+    { name: 'n2', host_ids: ['host-1'], port: basePort + 1, postgresql_conf: { work_mem: '16MB' } },
     { name: 'n3', host_ids: ['host-1'], port: basePort + 2 },
   ],
 };
@@ -105,6 +107,15 @@ describe('a three-node multi-master database', () => {
     const list = await call('GET', '/v1/databases');
     expect(list.body.databases.find((d: any) => d.id === dbId)).toMatchObject({ state: 'available' });
     expect(list.body.databases[0].spec).toBeUndefined();
+  });
+
+  it('applies postgresql_conf (node level over database level), pg_hba_conf and the database owner', async () => {
+    expect((await sql(basePort, 'SHOW work_mem'))[0].work_mem).toBe('8MB');
+    expect((await sql(basePort + 1, 'SHOW work_mem'))[0].work_mem).toBe('16MB');
+    const hba = await sql(basePort, "SELECT line_number FROM pg_hba_file_rules WHERE '10.99.0.0' = address AND 'admin' = ANY (user_name)");
+    expect(hba).toHaveLength(1);
+    const owner = await sql(basePort + 2, "SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = 'example'");
+    expect(owner[0].owner).toBe('admin');
   });
 
   it('CREATE TABLE on n1 reaches every node; a row inserted on n2 reads back on n1 and n3', async () => {
