@@ -179,7 +179,12 @@ describe('a three-node multi-master database', () => {
     expect((await docker.listVolumes({ filters })).Volumes ?? []).toEqual([]);
     expect(await docker.listNetworks({ filters })).toEqual([]);
     const tasks = await call('GET', `/v1/databases/${dbId}/tasks`);
-    expect(tasks.body.tasks.map((t: any) => t.type).sort()).toEqual(['create', 'delete']);
+    expect(tasks.body.tasks.map((t: any) => t.type)).toEqual(['delete', 'create']); // newest first
+    const asc = await call('GET', `/v1/databases/${dbId}/tasks?sort_order=asc&limit=1`);
+    expect(asc.body.tasks.map((t: any) => t.type)).toEqual(['create']);
+    const next = await call('GET', `/v1/databases/${dbId}/tasks?sort_order=asc&after_task_id=${asc.body.tasks[0].task_id}`);
+    expect(next.body.tasks.map((t: any) => t.type)).toEqual(['delete']);
+    expect((await call('GET', `/v1/databases/${dbId}/tasks?sort_order=up`)).body.name).toBe('invalid_enum_value');
   });
 });
 
