@@ -3,10 +3,19 @@
 import type Docker from 'dockerode';
 import { builtImages } from '../activities/docker/images.js';
 import type { Store } from '../activities/store/db.js';
-import { writeHostStatus, type ComponentStatus } from '../activities/store/hosts.js';
+import { getCluster } from '../activities/store/cluster.js';
+import { getHost, upsertHost, writeHostStatus, type ComponentStatus, type HostRecord } from '../activities/store/hosts.js';
 import type { Logger } from './logger.js';
 
-export interface HeartbeatDeps { store: Store; docker: Docker; hostId: string; etcdUrl: string; log: Logger }
+export interface HeartbeatDeps {
+  store: Store;
+  docker: Docker;
+  hostId: string;
+  etcdUrl: string;
+  log: Logger;
+  /** Set for hosts started beside the first one (`npm start -- --hosts …`): they join the cluster once it exists. */
+  joinAs?: HostRecord;
+}
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -32,6 +41,10 @@ async function etcdStatus(url: string): Promise<ComponentStatus> {
 export async function beat(deps: HeartbeatDeps): Promise<void> {
   const [docker, etcd] = await Promise.all([dockerStatus(deps.docker), etcdStatus(deps.etcdUrl)]);
   const images = docker.healthy ? await builtImages(deps.docker).catch(() => []) : [];
+  if (deps.joinAs && (await getCluster(deps.store)) && !(await getHost(deps.store, deps.hostId))) {
+    await upsertHost(deps.store, deps.joinAs);
+    deps.log.info({ hostId: deps.hostId }, 'joined the cluster');
+  }
   await writeHostStatus(deps.store, {
     hostId: deps.hostId,
     components: { docker, etcd },

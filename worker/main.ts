@@ -1,4 +1,5 @@
 // Worker process of one host: Temporal workers for `control-plane` and `host.<id>`, plus the host heartbeat.
+import os from 'node:os';
 import { Runtime } from '@temporalio/worker';
 import { createDocker } from '../activities/docker/client.js';
 import { createStore, migrate } from '../activities/store/db.js';
@@ -36,7 +37,10 @@ const workers = await createWorkers({
   controlPlane: { store, etcdUrl: config.etcdUrl },
   roles: { controlPlane: !onlyHost, host: true },
 });
-const heartbeat = startHeartbeat({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log }, config.heartbeatMs);
+const joinAs = onlyHost
+  ? { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() }
+  : undefined;
+const heartbeat = startHeartbeat({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log, joinAs }, config.heartbeatMs);
 const monitor = startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
 
 let stopping = false;

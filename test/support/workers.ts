@@ -40,8 +40,11 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
   }
   const running = workers.map((w) => w.run());
   const log = createLogger('warn', 'test-worker');
-  const loops = hostIds.flatMap((hostId) => [
-    startHeartbeat({ store, docker, hostId, etcdUrl: stack.etcdUrl, log }, 1000),
+  const loops = hostIds.flatMap((hostId, i) => [
+    startHeartbeat({
+      store, docker, hostId, etcdUrl: stack.etcdUrl, log,
+      joinAs: i === 0 ? undefined : { id: hostId, address: defaultHostAddress(hostId), dataDir: '/tmp', cpus: 1, memoryBytes: 0 },
+    }, 1000),
     startMonitor({ store, docker, hostId, log }, 1000),
   ]);
   const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });

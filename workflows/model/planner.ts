@@ -31,7 +31,8 @@ export function planConverge(databaseId: string, spec: DatabaseSpec): Plan {
   const subscriptions = nodes.flatMap((subscriber) => nodes.filter((p) => p !== subscriber).map((provider) => ({ subscriber, provider, name: ids.subscription(subscriber, provider) })));
   const hosts = [...new Set(instances.map((i) => i.hostId))];
   const waves: Step[][] = [
-    hosts.map((h) => ({ kind: 'network', hostId: h })), // one per host first: Docker allows two networks of one name
+    // One host after the other: hosts may share a Docker engine, and two racing creates make two networks of one name.
+    ...hosts.map((h): Step[] => [{ kind: 'network', hostId: h }]),
     primaries.map((i) => instanceStep(i, 'instance')),
     primaries.map((i) => instanceStep(i, 'waitInstance')),
     replicas.map((i) => instanceStep(i, 'instance')),
