@@ -16,11 +16,15 @@ export async function ensureNetwork(docker: Docker, name: string, labels: Record
   }
 }
 
+/** Removes every network of that exact name (an earlier race may have made two); none left is fine. */
 export async function removeNetwork(docker: Docker, name: string): Promise<void> {
-  try {
-    await docker.getNetwork(name).remove();
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+  const matches = (await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) })).filter((n) => n.Name === name);
+  for (const n of matches) {
+    try {
+      await docker.getNetwork(n.Id).remove();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 }
 
