@@ -53,9 +53,10 @@ export async function startDatabaseTask(client: Client, t: StartTaskInput): Prom
   return { scope: 'database', entity_id: t.databaseId, database_id: t.databaseId, task_id: handle.workflowId, created_at: rfc3339(new Date()), type: t.type, status: 'pending' };
 }
 
-function statusOf(info: Omit<WorkflowExecutionInfo, 'raw'>, cancelRequested: boolean): TaskStatus {
+/** `started`: a worker has run the workflow at least once (visibility's historyLength is stale while it runs). */
+function statusOf(info: Omit<WorkflowExecutionInfo, 'raw'>, cancelRequested: boolean, started: boolean): TaskStatus {
   switch (info.status.name) {
-    case 'RUNNING': return cancelRequested ? 'canceling' : info.historyLength <= 2 ? 'pending' : 'running';
+    case 'RUNNING': return cancelRequested ? 'canceling' : started ? 'running' : 'pending';
     case 'COMPLETED': return 'completed';
     case 'CANCELLED': return 'canceled';
     case 'FAILED': case 'TERMINATED': case 'TIMED_OUT': return 'failed';
@@ -81,7 +82,7 @@ async function toTask(client: Client, info: Omit<WorkflowExecutionInfo, 'raw'>):
     task_id: info.workflowId,
     created_at: rfc3339(info.startTime),
     type: (attr(taskAttributes.taskType) ?? 'unknown') as TaskType,
-    status: statusOf(info, cancelRequested),
+    status: statusOf(info, cancelRequested, events.some((e) => e.workflowTaskCompletedEventAttributes)),
   };
   const node = attr(taskAttributes.nodeName);
   const instance = attr(taskAttributes.instanceId);
