@@ -60,5 +60,35 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec): { spec: D
   for (const old of stored.nodes) {
     if (!spec.nodes.some((n) => n.name === old.name)) issues.push({ path: 'nodes', message: `removing node ${old.name} is not supported by this control plane yet` });
   }
+  issues.push(...unsupportedChanges(stored, spec));
   return { spec, issues };
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const configFields = ['postgresql_conf', 'pg_hba_conf', 'pg_ident_conf', 'port', 'patroni_port', 'cpus', 'memory'] as const;
+
+/**
+ * What an update cannot apply yet to running instances: configuration and resources (they need Patroni's reload or
+ * a rolling restart), and user removals or changes of attributes, roles and ownership. Refused, never ignored.
+ * New users and new passwords are applied.
+ */
+function unsupportedChanges(stored: DatabaseSpec, next: DatabaseSpec): SpecIssue[] {
+  const out: SpecIssue[] = [];
+  const later = (path: string, what: string) => out.push({ path, message: `changing ${what} of an existing database is not supported by this control plane yet` });
+  for (const f of configFields) if (!same(stored[f], next[f])) later(f, f);
+  next.nodes.forEach((n, i) => {
+    const old = stored.nodes.find((o) => o.name === n.name);
+    if (!old) return;
+    for (const f of configFields) if (!same(old[f], n[f])) later(`nodes[${i}].${f}`, f);
+  });
+  const nextUsers = new Map((next.database_users ?? []).map((u, i) => [u.username, { u, i }]));
+  for (const old of stored.database_users ?? []) {
+    const found = nextUsers.get(old.username);
+    if (!found) { out.push({ path: 'database_users', message: `removing user ${old.username} is not supported by this control plane yet` }); continue; }
+    const { u, i } = found;
+    if (!same(old.attributes, u.attributes) || !same(old.roles, u.roles) || !!old.db_owner !== !!u.db_owner) {
+      later(`database_users[${i}]`, `the attributes, roles or ownership of user ${old.username}`);
+    }
+  }
+  return out;
 }
