@@ -16,7 +16,8 @@ export const controlPlane = proxyActivities<ControlPlaneActivities>({
 function host(hostId: string, summary: string, long: boolean) {
   const options: ActivityOptions = {
     taskQueue: taskQueues.host(hostId),
-    startToCloseTimeout: long ? '6 minutes' : '2 minutes',
+    // A worker killed mid-step is noticed at the timeout: short for quick steps, heartbeats for long ones.
+    startToCloseTimeout: long ? '6 minutes' : '1 minute',
     heartbeatTimeout: long ? '30 seconds' : undefined,
     // A cancelled task waits until its running steps have stopped, so cleanup never races a step still acting.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
