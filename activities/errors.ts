@@ -1,6 +1,6 @@
 // Which failures are worth retrying. Permanent ones become non-retryable ApplicationFailures with a type the
 // workflow can read; transient ones stay plain errors and are retried by the activity's retry policy.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { redactSecrets } from '../workflows/model/redact.js';
 
 export const FailureType = {
@@ -26,6 +26,8 @@ export function withRedactedErrors<T extends Record<string, (...args: never[]) =
       try {
         return await fn(...args);
       } catch (err) {
+        // A cancellation must reach the SDK as such, or the task would end failed instead of canceled.
+        if (err instanceof CancelledFailure || (err instanceof Error && err.name === 'AbortError')) throw err;
         if (err instanceof ApplicationFailure) {
           throw ApplicationFailure.create({ message: redactSecrets(err.message), type: err.type ?? undefined, nonRetryable: err.nonRetryable ?? false, details: err.details as unknown[] });
         }

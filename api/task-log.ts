@@ -1,6 +1,7 @@
 // Pure: a workflow history → the pgEdge task log. Each entry gets a UUIDv7 id built from its (monotonic) time,
 // the event id and its index within the event, so ids are stable across reads and sort in log order: polling with
-// after_entry_id=<last_entry_id> never repeats or skips an entry.
+// after_entry_id=<last_entry_id> (and no limit) never repeats or skips an entry. `limit` keeps the newest entries
+// of a page, as the reference's does, so a poller that uses it may skip older ones.
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { google, temporal } from '@temporalio/proto';
 import { redactSecrets } from '../workflows/model/redact.js';

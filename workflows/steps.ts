@@ -59,6 +59,9 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
 
 export async function executePlan(databaseId: string, plan: Plan): Promise<void> {
   for (const wave of plan.waves) {
-    await Promise.all(wave.map((step) => runStep(databaseId, step)));
+    // Every step of a phase settles before a failure propagates: no step is still acting when cleanup runs.
+    const results = await Promise.allSettled(wave.map((step) => runStep(databaseId, step)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }

@@ -19,16 +19,32 @@ BEGIN
 END
 $fn$;
 
--- Privileged halves, pinned to pg_catalog: queue a statement, add a table to the local replication set.
-CREATE OR REPLACE FUNCTION pgcp.queue_ddl(q text, path text) RETURNS void LANGUAGE sql SECURITY DEFINER
-SET search_path = pg_catalog AS $fn$
+-- Privileged halves, pinned to pg_catalog: queue a statement, add a table to the local replication set. Every
+-- role may call them (the trigger runs as whoever runs the DDL); each checks the caller acts for itself.
+GRANT USAGE ON SCHEMA pgcp TO PUBLIC;
+DROP FUNCTION IF EXISTS pgcp.queue_ddl(text, text);
+
+CREATE OR REPLACE FUNCTION pgcp.queue_ddl(q text, schemas text[], caller name) RETURNS void LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+DECLARE
+  path text := coalesce((SELECT string_agg(quote_ident(x), ', ') FROM unnest(schemas) AS x), '');
+BEGIN
+  IF NOT pg_has_role(session_user, caller, 'MEMBER') THEN
+    RAISE EXCEPTION 'role % cannot queue DDL as %', session_user, caller;
+  END IF;
+  -- Peers replay the statement as the same role, with the same schemas first.
   INSERT INTO pglogical.queue (queued_at, role, replication_sets, message_type, message)
-  VALUES (now(), current_user, ARRAY['ddl_sql'], 'Q', to_json(format('SET search_path TO %s; %s', path, q)));
+  VALUES (now(), caller, ARRAY['ddl_sql'], 'Q',
+          to_json(format('SET search_path TO %s; %s', CASE WHEN path = '' THEN '''''' ELSE path END, q)));
+END
 $fn$;
 
 CREATE OR REPLACE FUNCTION pgcp.add_to_set(rel oid) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog AS $fn$
 BEGIN
+  IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = rel), 'MEMBER') THEN
+    RAISE EXCEPTION 'role % does not own %', session_user, rel::regclass;
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM pglogical.replication_set_table t WHERE t.set_reloid = rel) THEN
     PERFORM pglogical.replication_set_add_table(
       CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = rel AND i.indisprimary) THEN 'default' ELSE 'default_insert_only' END,
@@ -54,7 +70,7 @@ BEGIN
       RAISE EXCEPTION 'DDL is replicated to every node statement by statement: send this % as a statement of its own', tg_tag
         USING HINT = 'a query string with several statements would replay all of them on the other nodes';
     END IF;
-    PERFORM pgcp.queue_ddl(q, pg_catalog.current_setting('search_path'));
+    PERFORM pgcp.queue_ddl(q, pg_catalog.current_schemas(false)::text[], current_user);
   END IF;
   FOR cmd IN
     SELECT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c

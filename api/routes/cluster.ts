@@ -49,8 +49,7 @@ export function clusterRoutes(deps: AppDeps) {
     .openapi(getVersionRoute, (c) => c.json(deps.version, 200))
     .openapi(initClusterRoute, async (c) => {
       const { cluster_id } = c.req.valid('query');
-      const created = await createCluster(deps.store, cluster_id ?? randomUUID(), newJoinToken());
-      if (!created) throw new ApiError('cluster_already_initialized', messages.alreadyInitialized);
+      // The host first: if that fails, no cluster exists yet and init can be retried.
       await upsertHost(deps.store, {
         id: deps.config.hostId,
         address: deps.config.hostAddress,
@@ -58,6 +57,8 @@ export function clusterRoutes(deps: AppDeps) {
         cpus: os.cpus().length,
         memoryBytes: os.totalmem(),
       });
+      const created = await createCluster(deps.store, cluster_id ?? randomUUID(), newJoinToken());
+      if (!created) throw new ApiError('cluster_already_initialized', messages.alreadyInitialized);
       return c.json({ token: created.token, server_urls: serverUrls() }, 200);
     })
     .openapi(getJoinTokenRoute, async (c) => {

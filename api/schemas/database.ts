@@ -77,7 +77,7 @@ export const QueryBool = z
   .enum(['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'])
   .transform((v) => ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v));
 
-const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i).transform((v) => v.toLowerCase());
 
 export const TaskListQuerySchema = z.object({
   after_task_id: uuid.optional(),

@@ -13,7 +13,10 @@ const dbId = `example-${suffix}`;
 const basePort = 21000 + Math.floor(Math.random() * 800) * 10;
 const spec = {
   database_name: 'example',
-  database_users: [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],
+  database_users: [
+    { username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] },
+    { username: 'app', password: 'app-pw-5', attributes: ['LOGIN'] },
+  ],
   port: 0,
   postgresql_conf: { work_mem: '8MB' },
   pg_hba_conf: ['host example admin 10.99.0.0/16 scram-sha-256'],
@@ -69,7 +72,10 @@ describe('a three-node multi-master database', () => {
     expect(r.status).toBe(200);
     expect(r.body.task).toMatchObject({ scope: 'database', entity_id: dbId, database_id: dbId, type: 'create', status: 'pending' });
     expect(r.body.database).toMatchObject({ id: dbId, state: 'creating', spec: { database_name: 'example', spock_version: '5' } });
-    expect(r.body.database.spec.database_users[0]).toEqual({ username: 'admin', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] });
+    expect(r.body.database.spec.database_users).toEqual([
+      { username: 'admin', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] },
+      { username: 'app', db_owner: false, attributes: ['LOGIN'] },
+    ]);
     createTask = r.body.task.task_id;
   });
 
@@ -124,6 +130,20 @@ describe('a three-node multi-master database', () => {
     await sql(basePort + 1, "INSERT INTO items VALUES (1, 'from n2')");
     await waitFor('row on n1', async () => (await rowsOf(basePort)).includes(1));
     await waitFor('row on n3', async () => (await rowsOf(basePort + 2)).includes(1));
+  });
+
+  it('DDL by an ordinary user replicates too, owned by that user on every node', async () => {
+    await sql(basePort, 'GRANT CREATE ON SCHEMA public TO app');
+    const asApp = (port: number, text: string) => {
+      const c = new pg.Client({ host: '127.0.0.1', port, user: 'app', password: 'app-pw-5', database: 'example', connectionTimeoutMillis: 3000 });
+      return c.connect().then(() => c.query(text)).finally(() => c.end());
+    };
+    await waitFor('grant on n2', async () => (await sql(basePort + 1, "SELECT has_schema_privilege('app', 'public', 'CREATE') AS ok"))[0]?.ok);
+    await asApp(basePort, 'CREATE TABLE app_notes (id int PRIMARY KEY)');
+    const owner = await waitFor('app_notes on n2', async () => (await sql(basePort + 1, "SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE relname = 'app_notes'"))[0]?.o);
+    expect(owner).toBe('app');
+    await asApp(basePort + 1, 'INSERT INTO app_notes VALUES (1)');
+    await waitFor('row on n3', async () => (await sql(basePort + 2, 'SELECT count(*)::int AS n FROM app_notes'))[0]?.n === 1);
   });
 
   it('a node that was down catches up by itself when it is back', async () => {
@@ -219,7 +239,7 @@ describe('cancel', () => {
 
     // No secret in any response or task log seen by this file.
     const all = seen.join('\n');
-    for (const secret of ['app-secret-9', secrets!.secrets.superuserPassword, secrets!.secrets.replicationPassword]) expect(all).not.toContain(secret);
+    for (const secret of ['app-secret-9', 'app-pw-5', secrets!.secrets.superuserPassword, secrets!.secrets.replicationPassword]) expect(all).not.toContain(secret);
     expect(all).not.toMatch(/"password"/);
   });
 });
