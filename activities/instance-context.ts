@@ -1,5 +1,6 @@
 // Loads what an activity needs about one instance from the store: its plan, the spec and the secrets. Activities
 // receive ids only, so workflow histories stay small and free of secrets.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DatabaseSpec } from '../api/schemas/database-spec.js';
 import { planInstances, type InstancePlan } from '../workflows/model/instances.js';
@@ -34,7 +35,6 @@ export function activityNamespace(): string {
   return info.workflowNamespace ?? info.namespace;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` returns a value, heartbeating; gives up after timeoutMs with the last reason. */
 export async function pollUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | { waiting: string }>): Promise<T> {

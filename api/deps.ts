@@ -12,3 +12,9 @@ export interface AppDeps {
   version: { version: string; revision: string; revision_time: string; arch: string };
   now?: () => Date;
 }
+
+/** The Temporal client, for routes that start or read tasks (API tests of validation run without one). */
+export function requireTemporal(deps: AppDeps): Client {
+  if (!deps.temporal) throw new Error('no Temporal client configured');
+  return deps.temporal;
+}

@@ -1,12 +1,12 @@
 // The baseline: a bare script (docker + SQL, no Patroni, no Temporal) that builds the same N-node pglogical mesh
 // from the same image, until every subscription replicates.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import pg from 'pg';
 import { removeContainer } from '../activities/docker/client.js';
 import { containerAddress, removeNetwork } from '../activities/docker/network.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function connect(host: string, password: string, database: string): Promise<pg.Client> {
   for (;;) {

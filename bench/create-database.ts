@@ -1,6 +1,7 @@
 // Benchmark: POST /v1/databases → `available` through the running control plane (Patroni, Temporal, monitor),
 // against a bare docker + SQL script building the same pglogical mesh from the same image, in one invocation.
 // Needs `npm start` running. Usage: npm run bench [-- --rounds 3]
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createDocker } from '../activities/docker/client.js';
 import { manifestEntry, manifestMajors } from '../activities/docker/images.js';
@@ -12,7 +13,6 @@ const api = values.api;
 const docker = createDocker();
 const major = manifestMajors().at(-1)!;
 const image = manifestEntry(major)!.image;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function request(method: string, path: string, body?: unknown) {
   const res = await fetch(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

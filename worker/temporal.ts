@@ -1,5 +1,6 @@
 // Connections to Temporal and the project's namespace (30-day retention, task search attributes), shared by the
 // API, the workers, the launcher and the tests.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import protos from '@temporalio/proto';
@@ -17,7 +18,6 @@ export function connectWorker(address: string): Promise<NativeConnection> {
   return NativeConnection.connect({ address });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function isNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 5; // gRPC NOT_FOUND

@@ -1,4 +1,5 @@
 // Runs a throw-away container from a built image, asks its Postgres for version(), and removes it.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
@@ -10,7 +11,6 @@ import { manifestEntry } from './images.js';
 export interface VerifyImageInput { major: string }
 export interface VerifyImageResult { major: string; image: string; version: string; containerName: string }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Deterministic per workflow and major, so a retried attempt finds and replaces its predecessor's container. */
 export function verifyContainerName(workflowId: string, major: string): string {

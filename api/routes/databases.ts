@@ -5,7 +5,7 @@ import {
   type DatabaseRecord,
 } from '../../activities/store/databases.js';
 import { listHosts } from '../../activities/store/hosts.js';
-import type { AppDeps } from '../deps.js';
+import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { renderDatabase, renderInstance } from '../render/database.js';
 import { createRouter } from '../router.js';
@@ -46,10 +46,7 @@ const deleteRoute = createRoute({
 });
 
 export function databaseRoutes(deps: AppDeps) {
-  const temporal = () => {
-    if (!deps.temporal) throw new Error('no Temporal client configured');
-    return deps.temporal;
-  };
+  const temporal = () => requireTemporal(deps);
 
   async function view(db: DatabaseRecord, withSpec: boolean) {
     const [instances, statuses, hosts] = await Promise.all([listInstances(deps.store, db.id), listInstanceStatuses(deps.store, db.id), listHosts(deps.store)]);

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppDeps } from '../deps.js';
+import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { createRouter } from '../router.js';
 import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/common.js';
@@ -48,10 +48,7 @@ const getHostTaskLogRoute = createRoute({
 });
 
 export function taskRoutes(deps: AppDeps) {
-  const client = () => {
-    if (!deps.temporal) throw new Error('no Temporal client configured');
-    return deps.temporal;
-  };
+  const client = () => requireTemporal(deps);
 
   async function log(scope: 'database' | 'host', entityId: string, taskId: string, q: z.infer<typeof TaskLogQuerySchema>) {
     const task = await getTask(client(), taskId, { scope, entityId });
