@@ -7,6 +7,7 @@ export const FailureType = {
   imageMissing: 'ImageMissing',
   invalidSpec: 'InvalidSpec',
   notFound: 'NotFound',
+  replication: 'Replication',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

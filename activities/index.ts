@@ -3,7 +3,9 @@
 import type { ControlPlaneDeps, HostDeps } from './deps.js';
 import { instanceActivities } from './docker/instances.js';
 import { verifyImageActivities } from './docker/verify-image.js';
+import { applyConfigActivities } from './patroni/apply-config.js';
 import { nodeDatabaseActivities } from './postgres/node-database.js';
+import { nodeJoinActivities } from './postgres/node-join.js';
 import { storeActivities } from './store/activities.js';
 import { withRedactedErrors } from './errors.js';
 
@@ -12,6 +14,8 @@ export function createHostActivities(deps: HostDeps) {
     ...verifyImageActivities(deps.docker, deps.hostId),
     ...instanceActivities(deps),
     ...nodeDatabaseActivities(deps),
+    ...nodeJoinActivities(deps),
+    ...applyConfigActivities(deps),
   });
 }
 

@@ -31,8 +31,9 @@ export async function admitSpec(store: Store, spec: DatabaseSpec, creating: bool
 
 /**
  * An update names the whole desired spec. Omitted secrets and versions keep their stored values; the database name
- * and an existing node's major version cannot change; what later capabilities will do (removing nodes, moving
- * hosts) is refused rather than half-done.
+ * and an existing node's major version cannot change (a new node with the new version replaces it); a new node's
+ * source must be an existing node that stays. What this control plane cannot apply in place yet (a node's hosts,
+ * ports and resources) is refused rather than half-done.
  */
 export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec): { spec: DatabaseSpec; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
@@ -53,42 +54,40 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec): { spec: D
   const major = (s: DatabaseSpec, n: { postgres_version?: string }) => postgresMajor(n.postgres_version ?? s.postgres_version ?? '');
   spec.nodes.forEach((n, i) => {
     const old = stored.nodes.find((o) => o.name === n.name);
-    if (!old) { issues.push({ path: `nodes[${i}]`, message: 'adding a node is not supported by this control plane yet' }); return; }
+    if (!old) {
+      const src = n.source_node;
+      if (src !== undefined && (!stored.nodes.some((o) => o.name === src) || !spec.nodes.some((o) => o.name === src))) {
+        issues.push({ path: `nodes[${i}].source_node`, message: `source node ${src} must be an existing node that stays in the spec` });
+      }
+      return;
+    }
+    if (n.source_node !== undefined) issues.push({ path: `nodes[${i}].source_node`, message: 'source_node only applies when a node is added' });
     if (major(spec, n) !== major(stored, old)) issues.push({ path: `nodes[${i}].postgres_version`, message: `the major version of node ${n.name} cannot change (add a node with the new version instead)` });
-    if (JSON.stringify(n.host_ids) !== JSON.stringify(old.host_ids)) issues.push({ path: `nodes[${i}].host_ids`, message: 'changing the hosts of a node is not supported by this control plane yet' });
+    if (JSON.stringify(n.host_ids) !== JSON.stringify(old.host_ids)) issues.push({ path: `nodes[${i}].host_ids`, message: 'changing the hosts of an existing node is not supported by this control plane yet (add a node on the new hosts, then remove this one)' });
   });
-  for (const old of stored.nodes) {
-    if (!spec.nodes.some((n) => n.name === old.name)) issues.push({ path: 'nodes', message: `removing node ${old.name} is not supported by this control plane yet` });
+  if (!spec.nodes.some((n) => stored.nodes.some((o) => o.name === n.name))) {
+    issues.push({ path: 'nodes', message: 'at least one existing node must stay: new nodes copy their data from one' });
   }
   issues.push(...unsupportedChanges(stored, spec));
   return { spec, issues };
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-const configFields = ['postgresql_conf', 'pg_hba_conf', 'pg_ident_conf', 'port', 'patroni_port', 'cpus', 'memory'] as const;
+const recreateFields = ['port', 'patroni_port', 'cpus', 'memory'] as const;
 
-/**
- * What an update cannot apply yet to running instances: configuration and resources (they need Patroni's reload or
- * a rolling restart), and user removals or changes of attributes, roles and ownership. Refused, never ignored.
- * New users and new passwords are applied.
- */
+/** Ports and resources of running instances would need their containers recreated: refused, never ignored. */
 function unsupportedChanges(stored: DatabaseSpec, next: DatabaseSpec): SpecIssue[] {
   const out: SpecIssue[] = [];
-  const later = (path: string, what: string) => out.push({ path, message: `changing ${what} of an existing database is not supported by this control plane yet` });
-  for (const f of configFields) if (!same(stored[f], next[f])) later(f, f);
+  const later = (path: string, what: string) => out.push({ path, message: `changing ${what} of running instances is not supported by this control plane yet` });
+  for (const f of recreateFields) {
+    if (same(stored[f], next[f])) continue;
+    // A database-level change reaches the existing nodes that do not set their own.
+    if (next.nodes.some((n) => stored.nodes.some((o) => o.name === n.name) && n[f] === undefined)) later(f, f);
+  }
   next.nodes.forEach((n, i) => {
     const old = stored.nodes.find((o) => o.name === n.name);
     if (!old) return;
-    for (const f of configFields) if (!same(old[f], n[f])) later(`nodes[${i}].${f}`, f);
+    for (const f of recreateFields) if (!same(old[f], n[f])) later(`nodes[${i}].${f}`, f);
   });
-  const nextUsers = new Map((next.database_users ?? []).map((u, i) => [u.username, { u, i }]));
-  for (const old of stored.database_users ?? []) {
-    const found = nextUsers.get(old.username);
-    if (!found) { out.push({ path: 'database_users', message: `removing user ${old.username} is not supported by this control plane yet` }); continue; }
-    const { u, i } = found;
-    if (!same(old.attributes, u.attributes) || !same(old.roles, u.roles) || !!old.db_owner !== !!u.db_owner) {
-      later(`database_users[${i}]`, `the attributes, roles or ownership of user ${old.username}`);
-    }
-  }
   return out;
 }

@@ -1,58 +1,55 @@
 // How a plan step runs: as an activity on its host's queue, with the step's description as the activity summary
-// (it becomes the task log line). Timeouts and retries per class of step.
-import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { ControlPlaneActivities, HostActivities } from '../activities/index.js';
+// (it becomes the task log line); node-level steps (join, removal) as a sequence of such activities.
 import { describeStep, type Plan, type Step } from './model/planner.js';
-import { taskQueues } from './model/search-attributes.js';
+import { joinNode, removeNode, resetNode } from './node-membership.js';
+import { controlPlane, onHost } from './proxies.js';
 
-const transientRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 8 };
-
-export const controlPlane = proxyActivities<ControlPlaneActivities>({
-  taskQueue: taskQueues.controlPlane,
-  startToCloseTimeout: '30 seconds',
-  retry: transientRetry,
-});
-
-function host(hostId: string, summary: string, long: boolean) {
-  const options: ActivityOptions = {
-    taskQueue: taskQueues.host(hostId),
-    // A worker killed mid-step is noticed at the timeout: short for quick steps, heartbeats for long ones.
-    startToCloseTimeout: long ? '6 minutes' : '1 minute',
-    heartbeatTimeout: long ? '30 seconds' : undefined,
-    // A cancelled task waits until its running steps have stopped, so cleanup never races a step still acting.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: transientRetry,
-    summary,
-  };
-  return proxyActivities<HostActivities>(options);
-}
+export { controlPlane };
 
 export async function runStep(databaseId: string, step: Step): Promise<void> {
   const summary = describeStep(step);
   switch (step.kind) {
     case 'network':
-      await host(step.hostId, summary, false).ensureDatabaseNetwork({ databaseId });
+      await onHost(step.hostId, summary).ensureDatabaseNetwork({ databaseId });
       return;
     case 'instance':
-      await host(step.hostId, summary, false).ensureInstance({ databaseId, instanceId: step.instanceId });
+      await onHost(step.hostId, summary).ensureInstance({ databaseId, instanceId: step.instanceId });
       return;
     case 'waitInstance':
-      await host(step.hostId, summary, true).waitForInstance({ databaseId, instanceId: step.instanceId });
+      await onHost(step.hostId, summary, 'long').waitForInstance({ databaseId, instanceId: step.instanceId });
       return;
     case 'nodeDatabase':
-      await host(step.hostId, summary, true).ensureNodeDatabase({ databaseId, nodeName: step.nodeName });
+      await onHost(step.hostId, summary, 'long').ensureNodeDatabase({ databaseId, nodeName: step.nodeName, joining: step.joining });
+      return;
+    case 'checkUsers':
+      await onHost(step.hostId, summary, 'long').checkUserRemoval({ databaseId, nodeName: step.nodeName });
+      return;
+    case 'applyConfig':
+      await onHost(step.hostId, summary, 'long').applyNodeConfig({ databaseId, nodeName: step.nodeName });
       return;
     case 'subscription':
-      await host(step.hostId, summary, true).ensureSubscription({ databaseId, subscriber: step.subscriber, provider: step.provider });
+      await onHost(step.hostId, summary, 'long').ensureSubscription({ databaseId, subscriber: step.subscriber, provider: step.provider });
       return;
     case 'waitReplication':
-      await host(step.hostId, summary, true).waitForReplication({ databaseId, nodeName: step.nodeName, subscriptions: step.subscriptions });
+      await onHost(step.hostId, summary, 'long').waitForReplication({ databaseId, nodeName: step.nodeName, subscriptions: step.subscriptions });
       return;
     case 'removeInstance':
-      await host(step.hostId, summary, false).removeInstance({ databaseId, instanceId: step.instanceId });
+      await onHost(step.hostId, summary).removeInstance({ databaseId, instanceId: step.instanceId });
       return;
     case 'removeNetwork':
-      await host(step.hostId, summary, false).removeDatabaseNetwork({ databaseId });
+      await onHost(step.hostId, summary).removeDatabaseNetwork({ databaseId });
+      return;
+    case 'resetNode':
+      await resetNode(databaseId, step);
+      return;
+    case 'joinNode':
+      await joinNode(databaseId, step);
+      return;
+    case 'removeNode':
+      await removeNode(databaseId, step);
+      return;
+    case 'markJoined':
+      await controlPlane.markNodesJoined({ databaseId, nodeNames: step.nodeNames });
       return;
   }
 }

@@ -1,8 +1,15 @@
-// update: converge the database to its stored spec. Re-running the same spec is safe: every step checks before it
-// acts, so a failed or canceled create is finished by an update with the same spec.
-import { convergeDatabase } from './create-database.js';
+// update: converge the running database to its stored spec — existing nodes first (users, configuration), new
+// nodes joined without downtime, removed nodes dropped, then the full mesh checked. The same spec again is safe:
+// every step checks before it acts, and a node whose join failed is joined again from scratch.
+import { loadSpec, runPlan } from './create-database.js';
+import { planUpdate } from './model/update-planner.js';
+import { controlPlane } from './steps.js';
 import { runDatabaseTask, type DatabaseTaskInput } from './task.js';
 
 export async function updateDatabase({ databaseId }: DatabaseTaskInput): Promise<void> {
-  await runDatabaseTask(databaseId, 'available', () => convergeDatabase(databaseId, false));
+  await runDatabaseTask(databaseId, 'available', async () => {
+    const spec = await loadSpec(databaseId);
+    const layout = await controlPlane.getDatabaseLayout({ databaseId });
+    await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec), 'modifying');
+  });
 }

@@ -44,3 +44,16 @@ export function formatServerVersion(n: number | null): string | undefined {
   if (!n) return undefined;
   return `${Math.floor(n / 10000)}.${n % 10000}`;
 }
+
+/** The dynamic configuration (GET /config) as Patroni holds it in the DCS. */
+export async function getDynamicConfig(address: string): Promise<{ postgresql?: { parameters?: Record<string, unknown>; pg_hba?: string[]; pg_ident?: string[] } } | null> {
+  return get(address, '/config');
+}
+
+/** PATCH /config: Patroni merges it into the DCS and every member applies it at its next cycle. */
+export async function patchDynamicConfig(address: string, patch: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`http://${address}:${patroniApiPort}/config`, {
+    method: 'PATCH', body: JSON.stringify(patch), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new Error(`Patroni refused the configuration change: ${res.status} ${await res.text()}`);
+}

@@ -19,12 +19,6 @@ export const superUser = 'postgres';
 export const dataDir = '/var/lib/postgresql/data/pgdata';
 export const patroniApiPort = 8008;
 
-/** Settings Patroni only takes from the DCS (applied at bootstrap; later through PATCH /config). */
-export const dcsParameters = new Set([
-  'max_connections', 'max_locks_per_transaction', 'max_worker_processes', 'max_prepared_transactions', 'wal_level',
-  'track_commit_timestamp', 'max_wal_senders', 'max_replication_slots', 'wal_keep_size', 'wal_keep_segments', 'wal_log_hints', 'hot_standby',
-]);
-
 const defaults: Record<string, string | number> = {
   wal_level: 'logical',
   track_commit_timestamp: 'on',
@@ -36,8 +30,6 @@ const defaults: Record<string, string | number> = {
   hot_standby: 'on',
   password_encryption: 'scram-sha-256',
   'pglogical.conflict_resolution': 'last_update_wins',
-  // Recent minor releases (15.20, 17.12, 18.6 here) only let replication users load listed output plugins.
-  output_plugin_libraries: 'pgoutput, test_decoding, pglogical_output',
 };
 
 /** Libraries of pgEdge images this one does not have: spock's role is played by pglogical here. */
@@ -49,13 +41,11 @@ export function preloadLibraries(requested: unknown): string {
   return [...new Set(['pglogical', ...mapped])].join(',');
 }
 
-export function postgresParameters(conf: Record<string, unknown>): { dcs: Record<string, unknown>; local: Record<string, unknown> } {
-  const lower = Object.fromEntries(Object.entries(conf).map(([k, v]) => [k.toLowerCase(), v])); // names are case-insensitive
+/** The node's Postgres parameters: defaults, then the user's (names are case-insensitive), preload list completed. */
+export function postgresParameters(conf: Record<string, unknown>): Record<string, unknown> {
+  const lower = Object.fromEntries(Object.entries(conf).map(([k, v]) => [k.toLowerCase(), v]));
   const merged: Record<string, unknown> = { ...defaults, ...lower, shared_preload_libraries: preloadLibraries(lower.shared_preload_libraries) };
-  const dcs: Record<string, unknown> = {};
-  const local: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(merged)) (dcsParameters.has(k.toLowerCase()) ? dcs : local)[k] = v;
-  return { dcs, local };
+  return merged;
 }
 
 /** System rules first, the user's lines next, the catch-all last (pgEdge's order). */
@@ -70,8 +60,29 @@ export function hbaLines(user: string[]): string[] {
   ];
 }
 
+/**
+ * What lives in the DCS, shared by the node's members and changed at runtime with PATCH /config: every Postgres
+ * parameter and the hba / ident lines. None of it is repeated in the local file, whose values would win over the
+ * DCS and freeze them.
+ */
+export function dynamicPostgresConfig(i: Pick<PatroniConfigInput, 'conf' | 'hba' | 'ident'>): { parameters: Record<string, unknown>; pg_hba: string[]; pg_ident: string[] } {
+  return { parameters: postgresParameters(i.conf), pg_hba: hbaLines(i.hba), pg_ident: i.ident };
+}
+
+/** The PATCH /config body turning `current` (GET /config's postgresql section) into `desired`: removed keys → null. */
+export function configPatch(current: { parameters?: Record<string, unknown>; pg_hba?: string[]; pg_ident?: string[] } | undefined, desired: ReturnType<typeof dynamicPostgresConfig>): Record<string, unknown> | null {
+  const parameters: Record<string, unknown> = {};
+  for (const k of Object.keys(current?.parameters ?? {})) if (!(k in desired.parameters)) parameters[k] = null;
+  for (const [k, v] of Object.entries(desired.parameters)) if (String(current?.parameters?.[k]) !== String(v)) parameters[k] = v;
+  const patch: Record<string, unknown> = {};
+  if (Object.keys(parameters).length > 0) patch.parameters = parameters;
+  if (JSON.stringify(current?.pg_hba ?? []) !== JSON.stringify(desired.pg_hba)) patch.pg_hba = desired.pg_hba;
+  if (JSON.stringify(current?.pg_ident ?? []) !== JSON.stringify(desired.pg_ident)) patch.pg_ident = desired.pg_ident;
+  return Object.keys(patch).length > 0 ? { postgresql: patch } : null;
+}
+
 export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
-  const params = postgresParameters(i.conf);
+  const dynamic = dynamicPostgresConfig(i);
   return {
     scope: i.scope,
     namespace: '/pgcp/',
@@ -85,7 +96,7 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
         loop_wait: 2,
         retry_timeout: 5,
         maximum_lag_on_failover: 1048576,
-        postgresql: { use_pg_rewind: true, use_slots: true, parameters: params.dcs },
+        postgresql: { use_pg_rewind: true, use_slots: true, ...dynamic },
         // Patroni drops replication slots it does not know; the logical replication layer's are not its own.
         ignore_slots: [{ type: 'logical', plugin: 'pglogical_output' }, { type: 'logical', plugin: 'spock_output' }],
       },
@@ -101,9 +112,6 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
         superuser: { username: superUser, password: i.superuserPassword },
         replication: { username: replicationUser, password: i.replicationPassword },
       },
-      parameters: params.local,
-      pg_hba: hbaLines(i.hba),
-      pg_ident: i.ident,
       basebackup: [{ checkpoint: 'fast' }],
     },
     watchdog: { mode: 'off' },

@@ -8,8 +8,11 @@ import { getPatroniCluster } from '../patroni/client.js';
 import { driverFor } from '../replication/index.js';
 import { manifestEntry } from '../docker/images.js';
 import { superUser } from '../patroni/config.js';
-import { withClient } from './connect.js';
-import { createDatabaseStatement, nodeDsn, ownerStatement, roleStatements } from './sql.js';
+import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType } from '../errors.js';
+import { connectInstance, withClient } from './connect.js';
+import { createDatabaseStatement, nodeDsn, ownerStatement } from './sql.js';
+import { convergeUsers, ownedObjects, usersToDrop } from './users.js';
 
 /** The node's current Patroni leader, read at each step: the primary may move during an operation. */
 export async function resolvePrimary(deps: HostDeps, db: DatabaseContext, nodeName: string): Promise<{ instanceId: string; address: string }> {
@@ -40,26 +43,43 @@ export function driverOfNode(db: DatabaseContext, nodeName: string) {
 
 export function nodeDatabaseActivities(deps: HostDeps) {
   return {
-    /** Database, users (attributes, password, roles), owner, replication node and automatic DDL on the primary. */
-    async ensureNodeDatabase({ databaseId, nodeName }: { databaseId: string; nodeName: string }): Promise<{ primary: string }> {
+    /**
+     * Database, users (attributes, password, roles; managed users no longer listed are dropped), owner, and the
+     * replication node. A joining node's node is bare: its automatic DDL objects come with the copy.
+     */
+    async ensureNodeDatabase({ databaseId, nodeName, joining }: { databaseId: string; nodeName: string; joining?: boolean }): Promise<{ primary: string; droppedUsers: string[] }> {
       const db = await loadDatabase(deps.store, databaseId);
       const primary = await resolvePrimary(deps, db, nodeName);
       const name = db.spec.database_name;
       const users = db.spec.database_users ?? [];
-      await withClient(primary.address, db.secrets, 'postgres', async (c) => {
+      const { dropped } = await withClient(primary.address, db.secrets, 'postgres', async (c) => {
         const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
         if (!rowCount) await c.query(createDatabaseStatement(name));
-        for (const user of users) {
-          const { rowCount: exists } = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user.username]);
-          for (const stmt of roleStatements(user, !!exists)) await c.query(stmt);
-        }
+        const result = await convergeUsers(c, users, [name, 'postgres'], (other) => connectInstance(primary.address, db.secrets, other));
         const owner = users.find((u) => u.db_owner);
         if (owner) await c.query(ownerStatement(name, owner.username));
+        return result;
       });
       await withClient(primary.address, db.secrets, name, async (c) => {
-        await driverOfNode(db, nodeName).ensureNode(c, { name: nodeName, dsn: replicationDsn(db, nodeName) });
+        const driver = driverOfNode(db, nodeName);
+        const node = { name: nodeName, dsn: replicationDsn(db, nodeName) };
+        await (joining ? driver.join.ensureBareNode(c, node) : driver.ensureNode(c, node));
       });
-      return { primary: primary.instanceId };
+      return { primary: primary.instanceId, droppedUsers: dropped };
+    },
+
+    /** Before an update changes anything: users about to be dropped must own nothing on this node. */
+    async checkUserRemoval({ databaseId, nodeName }: { databaseId: string; nodeName: string }): Promise<{ toDrop: string[] }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const primary = await resolvePrimary(deps, db, nodeName);
+      return withClient(primary.address, db.secrets, 'postgres', async (c) => {
+        const toDrop = await usersToDrop(c, db.spec.database_users ?? []);
+        const owned = await ownedObjects(c, toDrop);
+        if (owned.length > 0) {
+          throw ApplicationFailure.nonRetryable(`cannot remove ${owned.join('; ')} on node ${nodeName}: reassign or drop them first, nothing was changed`, FailureType.invalidSpec);
+        }
+        return { toDrop };
+      });
     },
 
     /** On the subscriber's primary: a subscription to the provider node (all of its instances in the DSN). */

@@ -1,20 +1,8 @@
 // Pure SQL builders: identifiers through escapeIdentifier, literals through escapeLiteral (utility statements such
 // as ALTER ROLE … PASSWORD take no $n parameters).
 import pg from 'pg';
-import type { DatabaseUserSpec } from '../../api/schemas/database-spec.js';
 
 const ident = (s: string) => pg.escapeIdentifier(s);
-
-/** Statements that converge one role to its spec: attributes and password, then role grants. */
-export function roleStatements(user: DatabaseUserSpec, exists: boolean): string[] {
-  const out: string[] = [];
-  if (!exists) out.push(`CREATE ROLE ${ident(user.username)}`);
-  const attrs = (user.attributes ?? []).map((a) => a.toUpperCase());
-  const withClause = [...attrs, ...(user.password !== undefined ? [`PASSWORD ${pg.escapeLiteral(user.password)}`] : [])];
-  if (withClause.length > 0) out.push(`ALTER ROLE ${ident(user.username)} WITH ${withClause.join(' ')}`);
-  for (const role of user.roles ?? []) out.push(`GRANT ${ident(role)} TO ${ident(user.username)}`);
-  return out;
-}
 
 export function createDatabaseStatement(name: string): string {
   return `CREATE DATABASE ${ident(name)} ENCODING 'UTF8' TEMPLATE template0`;

@@ -1,15 +1,15 @@
 import type { ReplicationDriver, SubscriptionStatus } from './driver.js';
 import { autoDdlSql } from './pglogical-autoddl.js';
-
-const replicationSets = ['default', 'default_insert_only', 'ddl_sql'];
+import { pglogicalJoin } from './pglogical-join.js';
+import { replicationSets } from './pglogical-sets.js';
 
 export const pglogicalDriver: ReplicationDriver = {
   name: 'pglogical',
 
+  join: pglogicalJoin,
+
   async ensureNode(client, node) {
-    await client.query('CREATE EXTENSION IF NOT EXISTS pglogical');
-    const { rowCount } = await client.query('SELECT 1 FROM pglogical.node WHERE node_name = $1', [node.name]);
-    if (!rowCount) await client.query('SELECT pglogical.create_node(node_name := $1, dsn := $2)', [node.name, node.dsn]);
+    await pglogicalJoin.ensureBareNode(client, node);
     await client.query(autoDdlSql);
   },
 

@@ -1,14 +1,14 @@
 // Spock 5 (pgEdge images), following Spock's documented functions. Not exercised here: Spock cannot be installed
 // on this machine, so the manifest maps every image built here to pglogical.
 import type { ReplicationDriver, SubscriptionStatus } from './driver.js';
+import { spockJoin } from './spock-join.js';
 
 export const spockDriver: ReplicationDriver = {
   name: 'spock',
+  join: spockJoin,
 
   async ensureNode(client, node) {
-    await client.query('CREATE EXTENSION IF NOT EXISTS spock');
-    const { rowCount } = await client.query('SELECT 1 FROM spock.node WHERE node_name = $1', [node.name]);
-    if (!rowCount) await client.query('SELECT spock.node_create(node_name := $1, dsn := $2)', [node.name, node.dsn]);
+    await spockJoin.ensureBareNode(client, node);
     // Spock's AutoDDL replicates DDL and adds new tables to the default replication set by itself.
     await client.query("ALTER SYSTEM SET spock.enable_ddl_replication = on");
     await client.query("ALTER SYSTEM SET spock.include_ddl_repset = on");

@@ -4,7 +4,7 @@ import { redactSpec } from '../../workflows/model/redact.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
 import { deletePrefix, patroniPrefix } from '../etcd.js';
-import { deleteDatabase, deleteInstance, getDatabase, listInstances, setInstanceStates, transitionDatabase, upsertInstance, type DatabaseState } from './databases.js';
+import { deleteDatabase, deleteInstance, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, transitionDatabase, upsertInstance, type DatabaseState } from './databases.js';
 
 export interface RecordedInstance { id: string; nodeName: string; hostId: string }
 
@@ -20,13 +20,25 @@ export function storeActivities(deps: ControlPlaneDeps) {
     /** The plan, recorded as this activity's input so the task log shows it before anything runs. */
     async recordPlan(_input: { lines: string[] }): Promise<void> {},
 
-    /** Instance records for the planned instances; records of instances no longer planned are dropped. */
+    /** Instance records for the planned instances. Records of instances being removed go when they are removed. */
     async recordInstances({ databaseId, instances, state }: { databaseId: string; instances: RecordedInstance[]; state: string }): Promise<void> {
       for (const i of instances) await upsertInstance(store, { id: i.id, databaseId, nodeName: i.nodeName, hostId: i.hostId, state });
-      const keep = new Set(instances.map((i) => i.id));
-      for (const existing of await listInstances(store, databaseId)) {
-        if (!keep.has(existing.id)) await deleteInstance(store, existing.id);
-      }
+    },
+
+    /** What runs now, for the update planner: joined nodes and every instance record. */
+    async getDatabaseLayout({ databaseId }: { databaseId: string }): Promise<{ joined: string[]; instances: { instanceId: string; hostId: string; nodeName: string }[] }> {
+      const instances = await listInstances(store, databaseId);
+      return { joined: await getJoinedNodes(store, databaseId), instances: instances.map((i) => ({ instanceId: i.id, hostId: i.hostId, nodeName: i.nodeName })) };
+    },
+
+    async markNodesJoined({ databaseId, nodeNames }: { databaseId: string; nodeNames: string[] }): Promise<void> {
+      await setNodesJoined(store, databaseId, nodeNames, true);
+    },
+
+    /** After a node's removal (or the reset of a failed join): its records and its place in the joined list. */
+    async forgetNodeRecords({ databaseId, nodeName, instanceIds }: { databaseId: string; nodeName: string; instanceIds: string[] }): Promise<void> {
+      await setNodesJoined(store, databaseId, [nodeName], false);
+      for (const id of instanceIds) await deleteInstance(store, id);
     },
 
     /** Database state, and the instances' with it (`available` instances show the monitor's view). */

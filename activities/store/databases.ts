@@ -55,6 +55,21 @@ export async function transitionDatabase(store: Store, id: string, from: Databas
   return rows[0] ? toRecord(rows[0]) : null;
 }
 
+export async function getJoinedNodes(store: Store, id: string): Promise<string[]> {
+  const { rows } = await store.query<{ joined: string[] }>('SELECT joined_nodes AS joined FROM databases WHERE id = $1', [id]);
+  return rows[0]?.joined ?? [];
+}
+
+/** Adds (in order, once) or removes nodes from the joined list. */
+export async function setNodesJoined(store: Store, id: string, nodeNames: string[], joined: boolean): Promise<void> {
+  await store.query(
+    joined
+      ? `UPDATE databases SET joined_nodes = joined_nodes || ARRAY(SELECT n FROM unnest($2::text[]) AS n WHERE n <> ALL (joined_nodes)) WHERE id = $1`
+      : `UPDATE databases SET joined_nodes = ARRAY(SELECT n FROM unnest(joined_nodes) AS n WHERE n <> ALL ($2::text[])) WHERE id = $1`,
+    [id, nodeNames],
+  );
+}
+
 export async function deleteDatabase(store: Store, id: string): Promise<void> {
   await store.query('DELETE FROM databases WHERE id = $1', [id]);
 }

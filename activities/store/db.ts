@@ -47,6 +47,8 @@ const migrations: readonly string[] = [
      updated_at timestamptz NOT NULL,
      status jsonb NOT NULL
    );`,
+  // Nodes that finished joining: an update adds the others from scratch and converges these.
+  `ALTER TABLE databases ADD COLUMN joined_nodes text[] NOT NULL DEFAULT '{}';`,
 ];
 
 export function createStore(url: string): Store {

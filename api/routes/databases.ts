@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import {
-  deleteDatabase, getDatabase, insertDatabase, listDatabases, listInstances, listInstanceStatuses, modifiableStates, transitionDatabase, getDatabaseSecrets,
+  deleteDatabase, getDatabase, getJoinedNodes, insertDatabase, listDatabases, listInstances, listInstanceStatuses, modifiableStates, transitionDatabase, getDatabaseSecrets,
   type DatabaseRecord,
 } from '../../activities/store/databases.js';
 import { listHosts } from '../../activities/store/hosts.js';
@@ -14,9 +14,12 @@ import { DatabaseIdParams, DatabaseSchema, DatabaseSummarySchema, QueryBool, Tas
 import { errorResponses, jsonResponse } from '../schemas/common.js';
 import { admitSpec, issuesError, mergeUpdate } from '../spec-admission.js';
 import { startDatabaseTask, type Task } from '../tasks.js';
+import { planLines } from '../../workflows/model/planner.js';
+import { planUpdate } from '../../workflows/model/update-planner.js';
 
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 const TaskAndDatabase = z.object({ task: TaskSchema, database: DatabaseSchema });
+const DryRunPlan = z.object({ plan: z.array(z.string()).openapi({ description: 'The steps the update would run, phase by phase (dry_run: nothing is applied)' }) });
 const notModifiable = () => new ApiError('database_not_modifiable', 'the target database is not modifiable in its current state');
 const notFound = () => new ApiError('not_found', 'database not found');
 
@@ -36,8 +39,12 @@ const getRoute = createRoute({
 });
 const updateRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}', operationId: 'update-database', tags: ['Database'],
-  request: { params: DatabaseIdParams, query: z.object({ force_update: QueryBool.optional() }), ...body(UpdateDatabaseRequestSchema) },
-  responses: { ...jsonResponse(TaskAndDatabase, 'The update task and the database'), 400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409] },
+  request: {
+    params: DatabaseIdParams,
+    query: z.object({ force_update: QueryBool.optional(), dry_run: QueryBool.optional().openapi({ description: 'Return the plan without applying it (extension)' }) }),
+    ...body(UpdateDatabaseRequestSchema),
+  },
+  responses: { ...jsonResponse(z.union([TaskAndDatabase, DryRunPlan]), 'The update task and the database; with dry_run, the plan only'), 400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409] },
 });
 const deleteRoute = createRoute({
   method: 'delete', path: '/v1/databases/{database_id}', operationId: 'delete-database', tags: ['Database'],
@@ -95,6 +102,11 @@ export function databaseRoutes(deps: AppDeps) {
       const merged = mergeUpdate(stored.spec, req.spec);
       if (merged.issues.length > 0) throw issuesError(merged.issues);
       const spec = await admitSpec(deps.store, merged.spec, false);
+      if (c.req.valid('query').dry_run) {
+        const instances = await listInstances(deps.store, id);
+        const layout = { joined: await getJoinedNodes(deps.store, id), instances: instances.map((i) => ({ instanceId: i.id, hostId: i.hostId, nodeName: i.nodeName })) };
+        return c.json({ plan: planLines(planUpdate(id, layout, spec)) }, 200);
+      }
       const before = await getDatabase(deps.store, id);
       const db = await transitionDatabase(deps.store, id, modifiableStates, 'modifying', spec);
       if (!db || !before) throw notModifiable();

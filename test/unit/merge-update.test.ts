@@ -23,18 +23,41 @@ describe('mergeUpdate', () => {
     expect(r.spec.database_users?.[0]?.password).toBe('new');
   });
 
-  it('refuses what it cannot apply yet, naming each field', () => {
+  it('accepts what an update applies: configuration, user removal and changes, new nodes, removed nodes', () => {
+    const r = mergeUpdate(stored, {
+      ...withoutPasswords,
+      postgresql_conf: { work_mem: '16MB' },
+      pg_hba_conf: ['host app admin 10.0.0.0/8 scram-sha-256'],
+      database_users: [{ username: 'app', password: 'x', attributes: ['LOGIN', 'CREATEDB'] }],
+      nodes: [{ name: 'n1', host_ids: ['host-1'], port: 6432 }, { name: 'n3', host_ids: ['host-1'], port: 6434, postgres_version: '18.6', source_node: 'n1' }],
+    });
+    expect(r.issues).toEqual([]);
+    expect(r.spec.nodes.map((n) => n.name)).toEqual(['n1', 'n3']);
+  });
+
+  it('refuses what cannot change or cannot be applied in place yet, naming each field', () => {
     const r = mergeUpdate(stored, {
       ...withoutPasswords,
       database_name: 'other',
-      postgresql_conf: { work_mem: '16MB' },
-      database_users: [],
-      nodes: [{ name: 'n1', host_ids: ['host-1', 'host-2'], port: 7000, postgres_version: '18.6' }, { name: 'n3', host_ids: ['host-1'] }],
+      nodes: [
+        { name: 'n1', host_ids: ['host-1', 'host-2'], port: 7000, postgres_version: '18.6', source_node: 'n2' },
+        { name: 'n3', host_ids: ['host-1'], source_node: 'n2' },
+      ],
     });
     expect(r.issues.map((i) => i.path)).toEqual([
-      'database_name', 'nodes[0].postgres_version', 'nodes[0].host_ids', 'nodes[1]', 'nodes', 'postgresql_conf', 'nodes[0].port', 'database_users',
+      'database_name', 'nodes[0].source_node', 'nodes[0].postgres_version', 'nodes[0].host_ids', 'nodes[1].source_node', 'nodes[0].port',
     ]);
     expect(r.issues.find((i) => i.path === 'nodes[0].postgres_version')?.message).toMatch(/cannot change/);
-    expect(r.issues.find((i) => i.path === 'database_users')?.message).toBe('removing user admin is not supported by this control plane yet');
+    expect(r.issues.find((i) => i.path === 'nodes[1].source_node')?.message).toBe('source node n2 must be an existing node that stays in the spec');
+  });
+
+  it('refuses a spec whose nodes are all new: a new node copies its data from an existing one', () => {
+    const r = mergeUpdate(stored, { ...withoutPasswords, nodes: [{ name: 'n9', host_ids: ['host-1'] }] });
+    expect(r.issues.map((i) => i.path)).toEqual(['nodes']);
+  });
+
+  it('refuses a database-level port change that would reach running nodes', () => {
+    const r = mergeUpdate({ ...stored, nodes: [{ name: 'n1', host_ids: ['host-1'] }] }, { ...withoutPasswords, port: 7000, nodes: [{ name: 'n1', host_ids: ['host-1'] }] });
+    expect(r.issues.map((i) => i.path)).toEqual(['port']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hbaLines, patroniConfig, preloadLibraries, type PatroniConfigInput } from '../../activities/patroni/config.js';
+import { configPatch, dynamicPostgresConfig, hbaLines, patroniConfig, preloadLibraries, type PatroniConfigInput } from '../../activities/patroni/config.js';
 
 const input = (patch: Partial<PatroniConfigInput> = {}): PatroniConfigInput => ({
   instanceId: 'shop-n1-689qacsi',
@@ -15,20 +15,19 @@ const input = (patch: Partial<PatroniConfigInput> = {}): PatroniConfigInput => (
 });
 type Cfg = {
   etcd3: { hosts: string[]; use_proxies: boolean };
-  bootstrap: { dcs: { postgresql: { parameters: Record<string, unknown> } } };
+  bootstrap: { dcs: { postgresql: { parameters: Record<string, unknown>; pg_hba: string[]; pg_ident: string[] } } };
   postgresql: { parameters: Record<string, unknown>; pg_hba: string[]; pg_ident: string[]; bin_dir: string; authentication: Record<string, { username: string; password: string }> };
 };
 const cfg = (patch: Partial<PatroniConfigInput> = {}) => patroniConfig(input(patch)) as unknown as Cfg;
 
 describe('patroniConfig parameters', () => {
-  it('puts DCS-only settings under bootstrap.dcs and not in the local parameters', () => {
-    const c = cfg({ conf: { max_connections: 500, max_wal_senders: 16 } });
-    const dcs = c.bootstrap.dcs.postgresql.parameters;
-    const local = c.postgresql.parameters;
-    expect(dcs).toMatchObject({ wal_level: 'logical', track_commit_timestamp: 'on', max_connections: 500, max_wal_senders: 16, hot_standby: 'on' });
-    for (const k of ['wal_level', 'max_connections', 'max_wal_senders', 'max_worker_processes', 'max_replication_slots', 'track_commit_timestamp']) {
-      expect(local).not.toHaveProperty(k);
-    }
+  const dcs = (patch: Partial<PatroniConfigInput> = {}) => cfg(patch).bootstrap.dcs.postgresql.parameters;
+
+  it('puts every parameter in the DCS and none in the local file (local values would freeze the DCS ones)', () => {
+    const c = cfg({ conf: { max_connections: 500, max_wal_senders: 16, work_mem: '64MB' } });
+    expect(c.bootstrap.dcs.postgresql.parameters).toMatchObject({ wal_level: 'logical', track_commit_timestamp: 'on', max_connections: 500, max_wal_senders: 16, hot_standby: 'on', work_mem: '64MB' });
+    expect(c.postgresql.parameters).toBeUndefined();
+    expect(c.postgresql.pg_hba).toBeUndefined();
   });
 
   it('tells Patroni to leave the logical replication layer\'s slots alone (it drops slots it does not know)', () => {
@@ -36,29 +35,46 @@ describe('patroniConfig parameters', () => {
     expect(c.bootstrap.dcs.ignore_slots).toEqual(expect.arrayContaining([{ type: 'logical', plugin: 'pglogical_output' }]));
   });
 
-  it('treats DCS-only names case-insensitively', () => {
-    const c = cfg({ conf: { MAX_LOCKS_PER_TRANSACTION: 128 } });
-    expect(c.bootstrap.dcs.postgresql.parameters).toHaveProperty('max_locks_per_transaction', 128);
-    expect(c.postgresql.parameters).not.toHaveProperty('MAX_LOCKS_PER_TRANSACTION');
-  });
-
   it('an upper-case name replaces the default instead of sitting beside it', () => {
-    const c = cfg({ conf: { MAX_CONNECTIONS: 500, SHARED_PRELOAD_LIBRARIES: 'spock,pg_stat_statements' } });
-    expect(c.bootstrap.dcs.postgresql.parameters).toMatchObject({ max_connections: 500 });
-    expect(Object.keys(c.bootstrap.dcs.postgresql.parameters)).not.toContain('MAX_CONNECTIONS');
-    expect(c.postgresql.parameters).toMatchObject({ shared_preload_libraries: 'pglogical,pg_stat_statements' });
-    expect(Object.keys(c.postgresql.parameters)).not.toContain('SHARED_PRELOAD_LIBRARIES');
+    const p = dcs({ conf: { MAX_CONNECTIONS: 500, SHARED_PRELOAD_LIBRARIES: 'spock,pg_stat_statements' } });
+    expect(p).toMatchObject({ max_connections: 500, shared_preload_libraries: 'pglogical,pg_stat_statements' });
+    expect(Object.keys(p)).not.toContain('MAX_CONNECTIONS');
+    expect(Object.keys(p)).not.toContain('SHARED_PRELOAD_LIBRARIES');
   });
 
-  it('lets the user override a default and add settings, locally', () => {
-    const c = cfg({ conf: { password_encryption: 'md5', work_mem: '64MB' } });
-    expect(c.postgresql.parameters).toMatchObject({ password_encryption: 'md5', work_mem: '64MB', 'pglogical.conflict_resolution': 'last_update_wins' });
-    expect(c.bootstrap.dcs.postgresql.parameters).not.toHaveProperty('work_mem');
+  it('lets the user override a default and add settings', () => {
+    expect(dcs({ conf: { password_encryption: 'md5', work_mem: '64MB' } })).toMatchObject({ password_encryption: 'md5', work_mem: '64MB', 'pglogical.conflict_resolution': 'last_update_wins' });
   });
 
   it('always preloads pglogical', () => {
-    expect(cfg().postgresql.parameters.shared_preload_libraries).toBe('pglogical');
-    expect(cfg({ conf: { shared_preload_libraries: 'pg_stat_statements' } }).postgresql.parameters.shared_preload_libraries).toBe('pglogical,pg_stat_statements');
+    expect(dcs().shared_preload_libraries).toBe('pglogical');
+    expect(dcs({ conf: { shared_preload_libraries: 'pg_stat_statements' } }).shared_preload_libraries).toBe('pglogical,pg_stat_statements');
+  });
+});
+
+describe('configPatch', () => {
+  const desired = (conf: Record<string, unknown>, hba: string[] = []) => dynamicPostgresConfig({ conf, hba, ident: [] });
+
+  it('is null when the DCS already holds the desired configuration', () => {
+    const d = desired({ work_mem: '8MB' });
+    expect(configPatch(d, d)).toBeNull();
+  });
+
+  it('sends changed and new parameters, and null for removed ones (Patroni deletes a key set to null)', () => {
+    const current = desired({ work_mem: '8MB', statement_timeout: '5s' });
+    const patch = configPatch(current, desired({ work_mem: '16MB', log_min_duration_statement: 250 })) as any;
+    expect(patch.postgresql.parameters).toEqual({ statement_timeout: null, work_mem: '16MB', log_min_duration_statement: 250 });
+    expect(patch.postgresql).not.toHaveProperty('pg_hba');
+  });
+
+  it('replaces the hba lines as a whole when they change', () => {
+    const patch = configPatch(desired({}), desired({}, ['host app admin 10.0.0.0/8 scram-sha-256'])) as any;
+    expect(patch.postgresql.pg_hba).toContain('host app admin 10.0.0.0/8 scram-sha-256');
+    expect(patch.postgresql).not.toHaveProperty('parameters');
+  });
+
+  it('compares values as text: 200 in the DCS equals "200" in the spec', () => {
+    expect(configPatch({ ...desired({}), parameters: { ...desired({}).parameters, max_connections: '200' } }, desired({}))).toBeNull();
   });
 });
 
@@ -90,10 +106,10 @@ describe('pg_hba order', () => {
     expect(lines.slice(5)).toEqual(['host all all 0.0.0.0/0 scram-sha-256', 'host all all ::/0 scram-sha-256']);
   });
 
-  it('is what patroniConfig writes, with the ident lines as given', () => {
+  it('is what patroniConfig writes to the DCS, with the ident lines as given', () => {
     const c = cfg({ hba: ['host app app 10.0.0.0/8 md5'], ident: ['map alice app'] });
-    expect(c.postgresql.pg_hba).toEqual(hbaLines(['host app app 10.0.0.0/8 md5']));
-    expect(c.postgresql.pg_ident).toEqual(['map alice app']);
+    expect(c.bootstrap.dcs.postgresql.pg_hba).toEqual(hbaLines(['host app app 10.0.0.0/8 md5']));
+    expect(c.bootstrap.dcs.postgresql.pg_ident).toEqual(['map alice app']);
   });
 });
 

@@ -14,12 +14,13 @@ const threeNodes = spec([
 describe('planConverge for one node', () => {
   const plan = planConverge('shop', spec([{ name: 'n1', host_ids: ['host-1'] }]));
 
-  it('creates the network, the instance, waits for it and creates the database — nothing else', () => {
+  it('creates the network, the instance, waits for it, creates the database and records the node — nothing else', () => {
     expect(plan.waves).toEqual([
       [{ kind: 'network', hostId: 'host-1' }],
       [{ kind: 'instance', hostId: 'host-1', instanceId: `shop-n1-${hostHash('host-1')}`, nodeName: 'n1' }],
       [{ kind: 'waitInstance', hostId: 'host-1', instanceId: `shop-n1-${hostHash('host-1')}`, nodeName: 'n1' }],
       [{ kind: 'nodeDatabase', hostId: 'host-1', nodeName: 'n1' }],
+      [{ kind: 'markJoined', nodeNames: ['n1'] }],
     ]);
   });
 
@@ -34,7 +35,7 @@ describe('planConverge for three nodes', () => {
   const plan = planConverge('shop', threeNodes);
 
   it('runs the phases in order: network, instances, waits, databases, subscriptions, replication waits', () => {
-    expect(plan.waves.map(kinds)).toEqual([['network'], ['network'], ['network'], ['instance'], ['waitInstance'], ['nodeDatabase'], ['subscription'], ['waitReplication']]);
+    expect(plan.waves.map(kinds)).toEqual([['network'], ['network'], ['network'], ['instance'], ['waitInstance'], ['nodeDatabase'], ['subscription'], ['waitReplication'], ['markJoined']]);
   });
 
   it('creates one network per host, first, one host after the other (hosts may share a Docker engine)', () => {
@@ -73,7 +74,7 @@ describe('planConverge with replicas', () => {
     { name: 'n2', host_ids: ['host-3'] },
   ]));
   const flat = plan.waves.flatMap((w, i) => w.map((s) => ({ ...s, wave: i })));
-  const waveOf = (kind: Step['kind'], hostId: string) => flat.find((s) => s.kind === kind && s.hostId === hostId)!.wave;
+  const waveOf = (kind: Step['kind'], hostId: string) => flat.find((s) => s.kind === kind && 'hostId' in s && s.hostId === hostId)!.wave;
 
   it('creates replicas only after every primary is running', () => {
     const lastPrimaryWait = Math.max(waveOf('waitInstance', 'host-1'), waveOf('waitInstance', 'host-3'));
@@ -82,11 +83,11 @@ describe('planConverge with replicas', () => {
   });
 
   it('runs node steps on the host of the node first instance', () => {
-    expect(flat.filter((s) => s.kind === 'nodeDatabase').map((s) => s.hostId)).toEqual(['host-1', 'host-3']);
+    expect(flat.filter((s) => s.kind === 'nodeDatabase').map((s) => ('hostId' in s ? s.hostId : ''))).toEqual(['host-1', 'host-3']);
   });
 
   it('creates a network on each of the three hosts, one at a time', () => {
-    expect(plan.waves.slice(0, 3).map((w) => w.map((s) => `${s.kind}@${s.hostId}`))).toEqual([['network@host-1'], ['network@host-2'], ['network@host-3']]);
+    expect(plan.waves.slice(0, 3).map((w) => w.map((s) => `${s.kind}@${'hostId' in s ? s.hostId : ''}`))).toEqual([['network@host-1'], ['network@host-2'], ['network@host-3']]);
   });
 
   it('creates the databases after the replicas are running', () => {
@@ -114,8 +115,8 @@ describe('planRemoveAll', () => {
 describe('plan text', () => {
   it('summarises the step and phase counts, then one line per phase', () => {
     const lines = planLines(planConverge('shop', threeNodes));
-    expect(lines[0]).toBe('plan: 21 steps in 8 phases');
-    expect(lines).toHaveLength(9);
+    expect(lines[0]).toBe('plan: 22 steps in 9 phases');
+    expect(lines).toHaveLength(10);
     expect(lines.slice(1, 3)).toEqual(['phase 1: creating the database network on host-1', 'phase 2: creating the database network on host-2']);
   });
 

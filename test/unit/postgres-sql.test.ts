@@ -1,42 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDatabaseStatement, nodeDsn, ownerStatement, roleStatements } from '../../activities/postgres/sql.js';
-
-describe('roleStatements', () => {
-  it('creates a missing role, then sets attributes and password, then grants roles', () => {
-    expect(roleStatements({ username: 'app', password: 'pw', attributes: ['login', 'CreateDB'], roles: ['pg_read_all_data', 'pg_write_all_data'] }, false)).toEqual([
-      'CREATE ROLE "app"',
-      `ALTER ROLE "app" WITH LOGIN CREATEDB PASSWORD 'pw'`,
-      'GRANT "pg_read_all_data" TO "app"',
-      'GRANT "pg_write_all_data" TO "app"',
-    ]);
-  });
-
-  it('does not create a role that exists, but still converges it', () => {
-    const out = roleStatements({ username: 'app', password: 'pw' }, true);
-    expect(out).toEqual([`ALTER ROLE "app" WITH PASSWORD 'pw'`]);
-  });
-
-  it('emits only CREATE ROLE for a bare new user, and nothing for a bare existing one', () => {
-    expect(roleStatements({ username: 'app' }, false)).toEqual(['CREATE ROLE "app"']);
-    expect(roleStatements({ username: 'app' }, true)).toEqual([]);
-  });
-
-  it('escapes a password containing a quote as a literal', () => {
-    const [alter] = roleStatements({ username: 'app', password: "it's" }, true);
-    expect(alter).toBe(`ALTER ROLE "app" WITH PASSWORD 'it''s'`);
-  });
-
-  it('uses an E-literal for a password with a backslash', () => {
-    const [alter] = roleStatements({ username: 'app', password: 'a\\b' }, true);
-    // pg.escapeLiteral prefixes E-literals with a space, harmless in SQL.
-    expect(alter).toMatch(/^ALTER ROLE "app" WITH PASSWORD +E'a\\\\b'$/);
-  });
-
-  it('quotes identifiers, so a username cannot inject SQL', () => {
-    const out = roleStatements({ username: 'x"; DROP TABLE t; --', roles: ['Mixed Case'] }, false);
-    expect(out).toEqual(['CREATE ROLE "x""; DROP TABLE t; --"', 'GRANT "Mixed Case" TO "x""; DROP TABLE t; --"']);
-  });
-});
+import { createDatabaseStatement, nodeDsn, ownerStatement } from '../../activities/postgres/sql.js';
 
 describe('database statements', () => {
   it('creates a UTF8 database from template0 and sets its owner', () => {

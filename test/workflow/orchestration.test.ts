@@ -23,12 +23,13 @@ const controlPlane: Partial<ControlPlaneActivities> = {
   recordInstances: record('recordInstances'),
   clearNodeDcs: async (arg) => { calls.push({ name: 'clearNodeDcs', arg }); return 0; },
   setDatabaseState: record('setDatabaseState'),
+  markNodesJoined: record('markNodesJoined'),
 };
 const host: Partial<HostActivities> = {
   ensureDatabaseNetwork: record('ensureDatabaseNetwork'),
   ensureInstance: async (arg) => { calls.push({ name: 'ensureInstance', arg }); await behaviour.ensureInstance(); return { containerId: 'c', recreated: false }; },
   waitForInstance: async (arg) => { calls.push({ name: 'waitForInstance', arg }); await behaviour.waitForInstance(); return { role: 'primary' }; },
-  ensureNodeDatabase: async (arg) => { calls.push({ name: 'ensureNodeDatabase', arg }); return { primary: 'x' }; },
+  ensureNodeDatabase: async (arg) => { calls.push({ name: 'ensureNodeDatabase', arg }); return { primary: 'x', droppedUsers: [] }; },
   ensureSubscription: async (arg) => { calls.push({ name: 'ensureSubscription', arg }); return { name: 'sub' }; },
   waitForReplication: record('waitForReplication'),
 };

@@ -5,11 +5,21 @@ import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from './ids.js';
 import { planInstances, type InstancePlan } from './instances.js';
 
+/** A node and the host whose queue runs its Postgres steps (the host of its first instance). */
+export interface NodeRef { name: string; hostId: string }
+export interface InstanceRef { instanceId: string; hostId: string; nodeName: string }
+
 export type Step =
   | { kind: 'network'; hostId: string }
   | { kind: 'instance'; hostId: string; instanceId: string; nodeName: string }
   | { kind: 'waitInstance'; hostId: string; instanceId: string; nodeName: string }
-  | { kind: 'nodeDatabase'; hostId: string; nodeName: string }
+  | { kind: 'nodeDatabase'; hostId: string; nodeName: string; joining?: boolean }
+  | { kind: 'checkUsers'; hostId: string; nodeName: string }
+  | { kind: 'applyConfig'; hostId: string; nodeName: string }
+  | { kind: 'resetNode'; nodeName: string; instances: InstanceRef[]; peers: NodeRef[] }
+  | { kind: 'joinNode'; hostId: string; nodeName: string; source: NodeRef; peers: NodeRef[] }
+  | { kind: 'removeNode'; nodeName: string; instances: InstanceRef[]; remaining: NodeRef[] }
+  | { kind: 'markJoined'; nodeNames: string[] }
   | { kind: 'subscription'; hostId: string; subscriber: string; provider: string; name: string }
   | { kind: 'waitReplication'; hostId: string; nodeName: string; subscriptions: string[] }
   | { kind: 'removeInstance'; hostId: string; instanceId: string; nodeName: string }
@@ -18,11 +28,12 @@ export type Step =
 export interface Plan { waves: Step[][] }
 
 /** The host whose queue runs a node's Postgres steps: the host of its first instance. */
-function nodeHost(instances: InstancePlan[], nodeName: string): string {
+export function nodeHost(instances: InstancePlan[], nodeName: string): string {
   return instances.find((i) => i.nodeName === nodeName)!.hostId;
 }
 
-export function planConverge(databaseId: string, spec: DatabaseSpec): Plan {
+/** Every node from scratch (create, or an update of a database none of whose nodes has finished joining). */
+export function planConverge(databaseId: string, spec: DatabaseSpec, stale: InstanceRef[] = []): Plan {
   const instances = planInstances(databaseId, spec);
   const nodes = spec.nodes.map((n) => n.name);
   const primaries = instances.filter((i) => i.initialRole === 'primary');
@@ -31,6 +42,7 @@ export function planConverge(databaseId: string, spec: DatabaseSpec): Plan {
   const subscriptions = nodes.flatMap((subscriber) => nodes.filter((p) => p !== subscriber).map((provider) => ({ subscriber, provider, name: ids.subscription(subscriber, provider) })));
   const hosts = [...new Set(instances.map((i) => i.hostId))];
   const waves: Step[][] = [
+    stale.map((i) => ({ kind: 'removeInstance', ...i })),
     // One host after the other: hosts may share a Docker engine, and two racing creates make two networks of one name.
     ...hosts.map((h): Step[] => [{ kind: 'network', hostId: h }]),
     primaries.map((i) => instanceStep(i, 'instance')),
@@ -42,6 +54,7 @@ export function planConverge(databaseId: string, spec: DatabaseSpec): Plan {
     nodes.length > 1
       ? nodes.map((n) => ({ kind: 'waitReplication', hostId: nodeHost(instances, n), nodeName: n, subscriptions: subscriptions.filter((s) => s.subscriber === n).map((s) => s.name) }))
       : [],
+    [{ kind: 'markJoined', nodeNames: nodes }],
   ];
   return { waves: waves.filter((w) => w.length > 0) };
 }
@@ -62,7 +75,15 @@ export function describeStep(s: Step): string {
     case 'network': return `creating the database network on ${s.hostId}`;
     case 'instance': return `creating instance ${s.instanceId} (node ${s.nodeName}) on ${s.hostId}`;
     case 'waitInstance': return `waiting for instance ${s.instanceId} to run Postgres`;
-    case 'nodeDatabase': return `creating database, users and replication node on node ${s.nodeName}`;
+    case 'nodeDatabase': return s.joining
+      ? `creating database and users on new node ${s.nodeName}`
+      : `creating database, users and replication node on node ${s.nodeName}`;
+    case 'checkUsers': return `checking that users to remove own nothing on node ${s.nodeName}`;
+    case 'applyConfig': return `applying postgresql_conf, pg_hba_conf and pg_ident_conf to node ${s.nodeName} through Patroni`;
+    case 'resetNode': return `clearing what an earlier attempt left of node ${s.nodeName}`;
+    case 'joinNode': return `adding node ${s.nodeName} without downtime: copy from ${s.source.name}${s.peers.length ? `, slots first on ${s.peers.map((p) => p.name).join(', ')}` : ''}`;
+    case 'removeNode': return `removing node ${s.nodeName}: subscriptions and slots on ${s.remaining.map((p) => p.name).join(', ') || 'no other node'}, then its instances and data`;
+    case 'markJoined': return `recording node${s.nodeNames.length > 1 ? 's' : ''} ${s.nodeNames.join(', ')} as replicating`;
     case 'subscription': return `subscribing node ${s.subscriber} to node ${s.provider} (${s.name})`;
     case 'waitReplication': return `waiting for node ${s.nodeName} to replicate from its peers (${s.subscriptions.join(', ')})`;
     case 'removeInstance': return `removing instance ${s.instanceId} and its data on ${s.hostId}`;

@@ -1,0 +1,55 @@
+// Configuration changes on a running node: postgresql_conf, pg_hba_conf and pg_ident_conf go to the node's DCS
+// through Patroni, which reloads every member. Parameters that need a restart are left pending (the instance shows
+// pending_restart) and never restarted here.
+import { effectiveConf, effectiveLines } from '../../workflows/model/instances.js';
+import type { HostDeps } from '../deps.js';
+import { instanceAddress } from '../docker/network.js';
+import { loadDatabase, pollUntil } from '../instance-context.js';
+import { withClient } from '../postgres/connect.js';
+import { resolvePrimary } from '../postgres/node-database.js';
+import { getDynamicConfig, patchDynamicConfig } from './client.js';
+import { configPatch, dynamicPostgresConfig } from './config.js';
+
+export function applyConfigActivities(deps: HostDeps) {
+  return {
+    /** Returns what changed (parameter names, hba, ident) and which parameters now wait for a restart. */
+    async applyNodeConfig({ databaseId, nodeName }: { databaseId: string; nodeName: string }): Promise<{ changed: string[]; pendingRestart: string[] }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const desired = dynamicPostgresConfig({
+        conf: effectiveConf(db.spec, nodeName),
+        hba: effectiveLines(db.spec, nodeName, 'pg_hba_conf'),
+        ident: effectiveLines(db.spec, nodeName, 'pg_ident_conf'),
+      });
+      const primary = await resolvePrimary(deps, db, nodeName);
+      const current = await getDynamicConfig(primary.address);
+      if (!current) throw new Error(`Patroni on ${primary.instanceId} does not answer`);
+      const patch = configPatch(current.postgresql, desired);
+      if (!patch) return { changed: [], pendingRestart: [] };
+      const section = patch.postgresql as { parameters?: Record<string, unknown>; pg_hba?: unknown; pg_ident?: unknown };
+      const changed = [...Object.keys(section.parameters ?? {}), ...(section.pg_hba ? ['pg_hba'] : []), ...(section.pg_ident ? ['pg_ident'] : [])];
+
+      const members = db.instances.filter((i) => i.nodeName === nodeName);
+      const loadedAt = async (instanceId: string) => {
+        const ip = await instanceAddress(deps.docker, databaseId, instanceId);
+        if (!ip) return null;
+        return withClient(ip, db.secrets, 'postgres', async (c) => (await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows[0]!.t).catch(() => null);
+      };
+      const before = new Map<string, string | null>();
+      for (const m of members) before.set(m.instanceId, await loadedAt(m.instanceId));
+      await patchDynamicConfig(primary.address, patch);
+      // Applied once every running member has reloaded its configuration since the change.
+      await pollUntil(`node ${nodeName} to reload its configuration`, 2 * 60_000, async () => {
+        const waiting: string[] = [];
+        for (const m of members) {
+          const t = await loadedAt(m.instanceId);
+          if (t !== null && t === before.get(m.instanceId)) waiting.push(m.instanceId);
+        }
+        return waiting.length === 0 ? true : { waiting: `not reloaded yet: ${waiting.join(', ')}` };
+      });
+      const names = Object.keys(section.parameters ?? {});
+      const pendingRestart = await withClient(primary.address, db.secrets, 'postgres', async (c) =>
+        (await c.query<{ name: string }>('SELECT name FROM pg_settings WHERE pending_restart AND name = ANY ($1)', [names])).rows.map((r) => r.name));
+      return { changed, pendingRestart };
+    },
+  };
+}

@@ -1,0 +1,204 @@
+// The activities of a zero-downtime add-node (workflows/join-node.ts orders them) and of a node's removal. Each one
+// acts on one node's current primary, resolved when it runs, and checks before it acts, so any of them can be
+// retried or re-run after a worker dies.
+import { ApplicationFailure } from '@temporalio/activity';
+import type pg from 'pg';
+import { ids } from '../../workflows/model/ids.js';
+import type { HostDeps } from '../deps.js';
+import { FailureType } from '../errors.js';
+import { loadDatabase, pollUntil, type DatabaseContext } from '../instance-context.js';
+import { lsnAtLeast } from '../replication/driver.js';
+import { withClient } from './connect.js';
+import { driverOfNode, replicationDsn, resolvePrimary } from './node-database.js';
+import { copyRoleStatements, type RoleRow } from './roles.js';
+
+type Positions = Record<string, string>;
+
+export function nodeJoinActivities(deps: HostDeps) {
+  /** Runs fn on the node's primary, in the application database (or another one). */
+  async function onPrimary<T>(db: DatabaseContext, nodeName: string, fn: (c: pg.Client) => Promise<T>, database = db.spec.database_name): Promise<T> {
+    const primary = await resolvePrimary(deps, db, nodeName);
+    return withClient(primary.address, db.secrets, database, fn);
+  }
+  const lsnReached = async (c: pg.Client, lsn: string | null, target: string) =>
+    lsn !== null && (await c.query<{ ok: boolean }>(lsnAtLeast, [lsn, target])).rows[0]!.ok;
+
+  return {
+    /** Roles of the source the new node lacks (users made outside the spec too), with their password hashes. */
+    async copyRoles({ databaseId, nodeName, source }: { databaseId: string; nodeName: string; source: string }): Promise<{ created: string[] }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const roles = await onPrimary(db, source, async (c) => (await c.query<RoleRow>(`
+        SELECT a.rolname, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rolcreatedb, a.rolcanlogin, a.rolreplication,
+               a.rolbypassrls, a.rolconnlimit, a.rolpassword, a.rolvaliduntil::text AS rolvaliduntil,
+               coalesce((SELECT array_agg(g.rolname::text ORDER BY g.rolname) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                         WHERE m.member = a.oid), '{}'::text[]) AS member_of
+        FROM pg_authid a WHERE a.oid >= 16384 AND a.rolname !~ '^pg_' ORDER BY a.rolname`)).rows, 'postgres');
+      return onPrimary(db, nodeName, async (c) => {
+        const existing = new Set((await c.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname));
+        const missing = roles.filter((r) => !existing.has(r.rolname));
+        for (const stmt of copyRoleStatements(missing, roles)) await c.query(stmt);
+        return { created: missing.map((r) => r.rolname) };
+      }, 'postgres');
+    },
+
+    /** On the new node: one disabled, never-initialised subscription per peer other than the source. */
+    async prepareJoinSubscriptions({ databaseId, nodeName, providers }: { databaseId: string; nodeName: string; providers: string[] }): Promise<Record<string, string>> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, nodeName).join;
+      return onPrimary(db, nodeName, async (c) => {
+        const slots: Record<string, string> = {};
+        for (const p of providers) {
+          slots[p] = (await driver.prepareSubscription(c, { name: ids.subscription(nodeName, p), providerDsn: replicationDsn(db, p) })).slotName;
+        }
+        return slots;
+      });
+    },
+
+    /** On a peer: the slot the new node will read, from now on keeping every change the peer makes. */
+    async reserveJoinSlot({ databaseId, provider, slotName }: { databaseId: string; provider: string; slotName: string }): Promise<{ lsn: string }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, provider).join;
+      return onPrimary(db, provider, async (c) => {
+        const slot = await driver.ensureSlot(c, slotName);
+        await driver.heartbeat(c); // a commit after the slot, so the source's position for this peer passes it
+        return slot;
+      });
+    },
+
+    /** On the source: waits until it has applied everything the peer committed before the new node's slot. */
+    async waitSourceApplied({ databaseId, source, provider, lsn }: { databaseId: string; source: string; provider: string; lsn: string }): Promise<{ applied: string }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const sub = ids.subscription(source, provider);
+      let lastBeat = Date.now();
+      return pollUntil(`node ${source} to apply node ${provider}'s changes up to ${lsn}`, 5 * 60_000, async () => {
+        const applied = await onPrimary(db, source, async (c) => {
+          const at = await driverOfNode(db, source).join.appliedPosition(c, sub);
+          return (await lsnReached(c, at, lsn)) ? at! : { waiting: `${sub} applied up to ${at ?? 'nothing'}` };
+        });
+        if (typeof applied === 'string') return { applied };
+        if (Date.now() - lastBeat > 5000) { // an idle peer: give the source something to apply
+          lastBeat = Date.now();
+          await onPrimary(db, provider, (c) => driverOfNode(db, provider).join.heartbeat(c));
+        }
+        return applied;
+      });
+    },
+
+    /** On the source: stops applying the peers' changes; returns, per peer, the position the copy will hold. */
+    async pauseSourceIntake({ databaseId, source, minimum }: { databaseId: string; source: string; minimum: Positions }): Promise<Positions> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, source).join;
+      return onPrimary(db, source, async (c) => {
+        const positions: Positions = {};
+        for (const [p, min] of Object.entries(minimum)) {
+          const sub = ids.subscription(source, p);
+          const { lsn } = await driver.pauseSubscription(c, sub);
+          if (!(await lsnReached(c, lsn, min))) {
+            await driver.resumeSubscription(c, sub);
+            throw new Error(`${sub} stopped at ${lsn}, before ${min}: resumed, will pause again`);
+          }
+          positions[p] = lsn;
+        }
+        return positions;
+      });
+    },
+
+    async resumeSourceIntake({ databaseId, source, providers }: { databaseId: string; source: string; providers: string[] }): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, source).join;
+      await onPrimary(db, source, async (c) => {
+        for (const p of providers) await driver.resumeSubscription(c, ids.subscription(source, p));
+      });
+    },
+
+    /** On the new node: each peer subscription will start where the copy's knowledge of that peer ends. */
+    async setJoinStartPositions({ databaseId, nodeName, positions }: { databaseId: string; nodeName: string; positions: Positions }): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, nodeName).join;
+      await onPrimary(db, nodeName, async (c) => {
+        for (const [p, lsn] of Object.entries(positions)) await driver.setStartPosition(c, ids.subscription(nodeName, p), lsn);
+        await driver.setCatchUpMode(c, db.spec.database_name, true);
+      });
+    },
+
+    /** On the new node: the copy from the source starts; returns once the source's snapshot is taken. */
+    async startJoinCopy({ databaseId, nodeName, source }: { databaseId: string; nodeName: string; source: string }): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, nodeName).join;
+      const sub = ids.subscription(nodeName, source);
+      await onPrimary(db, nodeName, (c) => driver.startCopy(c, { name: sub, providerDsn: replicationDsn(db, source) }));
+      await waitCopy(db, nodeName, sub, (state) => state !== 'snapshot');
+    },
+
+    /** On the new node: waits for the copy to end, then turns on automatic DDL and its replication sets. */
+    async finishJoinCopy({ databaseId, nodeName, source }: { databaseId: string; nodeName: string; source: string }): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
+      await waitCopy(db, nodeName, ids.subscription(nodeName, source), (state) => state === 'done');
+      await onPrimary(db, nodeName, (c) => driverOfNode(db, nodeName).join.finishNode(c));
+    },
+
+    async enableJoinSubscriptions({ databaseId, nodeName, providers }: { databaseId: string; nodeName: string; providers: string[] }): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, nodeName).join;
+      await onPrimary(db, nodeName, async (c) => {
+        for (const p of providers) await driver.resumeSubscription(c, ids.subscription(nodeName, p));
+      });
+    },
+
+    /**
+     * On the new node: waits until it has applied every provider past a point after the copy, then leaves catch-up
+     * mode (conflicts are judged by commit time again) and restarts its apply workers so they take the setting.
+     */
+    async waitJoinCaughtUp({ databaseId, nodeName, providers }: { databaseId: string; nodeName: string; providers: string[] }): Promise<Positions> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, nodeName);
+      const reached: Positions = {};
+      for (const p of providers) {
+        const sub = ids.subscription(nodeName, p);
+        let target = (await onPrimary(db, p, (c) => driverOfNode(db, p).join.heartbeat(c))).lsnBefore;
+        let lastBeat = Date.now();
+        reached[p] = await pollUntil(`node ${nodeName} to apply node ${p} up to ${target}`, 5 * 60_000, async () => {
+          const r = await onPrimary(db, nodeName, async (c) => {
+            const at = await driver.join.appliedPosition(c, sub);
+            return (await lsnReached(c, at, target)) ? at! : { waiting: `${sub} applied up to ${at ?? 'nothing'}` };
+          });
+          if (typeof r !== 'string' && Date.now() - lastBeat > 10_000) { // the heartbeat may have met a restarting worker
+            lastBeat = Date.now();
+            target = (await onPrimary(db, p, (c) => driverOfNode(db, p).join.heartbeat(c))).lsnBefore;
+          }
+          return r;
+        });
+      }
+      await onPrimary(db, nodeName, async (c) => {
+        await driver.join.setCatchUpMode(c, db.spec.database_name, false);
+        for (const p of providers) await driver.restartSubscription(c, ids.subscription(nodeName, p));
+      });
+      return reached;
+    },
+
+    /** On a remaining node: its subscription to the removed node, then the removed node's slots and record here. */
+    async dropNodeLinks({ databaseId, nodeName, removed }: { databaseId: string; nodeName: string; removed: string }): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, nodeName);
+      await onPrimary(db, nodeName, async (c) => {
+        await driver.dropSubscription(c, ids.subscription(nodeName, removed));
+        await driver.join.forgetNode(c, { name: removed, subscriptionNames: [ids.subscription(removed, nodeName)] });
+      });
+    },
+  };
+
+  async function waitCopy(db: DatabaseContext, nodeName: string, sub: string, done: (state: string) => boolean): Promise<void> {
+    let downSince: number | null = null;
+    await pollUntil(`the copy of ${sub}`, 60 * 60_000, async () => {
+      const state = await onPrimary(db, nodeName, (c) => driverOfNode(db, nodeName).join.copyState(c, sub));
+      if (done(state)) return true;
+      if (state === 'down') {
+        downSince ??= Date.now();
+        if (Date.now() - downSince > 20_000) {
+          throw ApplicationFailure.nonRetryable(`the copy of ${sub} stopped and cannot resume; see the logs of node ${nodeName}`, FailureType.replication);
+        }
+      } else downSince = null;
+      return { waiting: `${sub}: ${state}` };
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { ids } from '../../workflows/model/ids.js';
+import { planConverge, type Step } from '../../workflows/model/planner.js';
+import { planUpdate, type CurrentLayout } from '../../workflows/model/update-planner.js';
+
+const node = (name: string, extra: Partial<DatabaseSpec['nodes'][number]> = {}) => ({ name, host_ids: ['host-1'], ...extra });
+const spec = (...nodes: DatabaseSpec['nodes']): DatabaseSpec => ({ database_name: 'app', postgres_version: '15.20', nodes });
+const layout = (joined: string[]): CurrentLayout => ({
+  joined,
+  instances: joined.map((n) => ({ instanceId: ids.instance('shop', n, 'host-1'), hostId: 'host-1', nodeName: n })),
+});
+const flat = (waves: Step[][]) => waves.flatMap((w, i) => w.map((s) => ({ ...s, wave: i })));
+
+describe('planUpdate', () => {
+  it('plans from scratch when no node has finished joining (a failed create redone)', () => {
+    const s = spec(node('n1'), node('n2'));
+    expect(planUpdate('shop', { joined: [], instances: [] }, s)).toEqual(planConverge('shop', s));
+  });
+
+  it('with the same spec converges existing nodes only: no join, no removal', () => {
+    const kinds = flat(planUpdate('shop', layout(['n1', 'n2']), spec(node('n1'), node('n2'))).waves).map((s) => s.kind);
+    expect(kinds).not.toContain('joinNode');
+    expect(kinds).not.toContain('removeNode');
+    expect(kinds).toEqual(expect.arrayContaining(['checkUsers', 'applyConfig', 'nodeDatabase', 'subscription', 'waitReplication']));
+  });
+
+  it('adds a node from the first node by default, slots first on the others, then the others subscribe to it', () => {
+    const steps = flat(planUpdate('shop', layout(['n1', 'n2', 'n3']), spec(node('n1'), node('n2'), node('n3'), node('n4'))).waves);
+    const join = steps.find((s) => s.kind === 'joinNode') as Extract<Step, { kind: 'joinNode' }> & { wave: number };
+    expect(join.source.name).toBe('n1');
+    expect(join.peers.map((p) => p.name)).toEqual(['n2', 'n3']);
+    const order = (kind: Step['kind'], pred: (s: Step) => boolean = () => true) => steps.find((s) => s.kind === kind && pred(s))!.wave;
+    expect(order('resetNode')).toBeLessThan(order('instance', (s) => 'nodeName' in s && s.nodeName === 'n4'));
+    expect(order('nodeDatabase', (s) => 'joining' in s && !!s.joining)).toBeLessThan(join.wave);
+    expect(order('subscription', (s) => s.kind === 'subscription' && s.provider === 'n4')).toBeGreaterThan(join.wave);
+    expect(order('markJoined')).toBeGreaterThan(join.wave);
+    // existing nodes converge before anything joins
+    expect(order('applyConfig')).toBeLessThan(order('resetNode'));
+  });
+
+  it('honours source_node, and joins several new nodes one after the other, each seeing the previous one', () => {
+    const steps = flat(planUpdate('shop', layout(['n1', 'n2']), spec(node('n1'), node('n2'), node('n3', { source_node: 'n2' }), node('n4'))).waves);
+    const joins = steps.filter((s) => s.kind === 'joinNode') as (Extract<Step, { kind: 'joinNode' }> & { wave: number })[];
+    expect(joins.map((j) => [j.nodeName, j.source.name, j.peers.map((p) => p.name)])).toEqual([['n3', 'n2', ['n1']], ['n4', 'n1', ['n2', 'n3']]]);
+    expect(joins[1]!.wave).toBeGreaterThan(joins[0]!.wave);
+  });
+
+  it('removes a node after the joins, with its recorded instances, unlinking it from the remaining nodes', () => {
+    const steps = flat(planUpdate('shop', layout(['n1', 'n2', 'n3']), spec(node('n1'), node('n3'), node('n4'))).waves);
+    const removal = steps.find((s) => s.kind === 'removeNode') as Extract<Step, { kind: 'removeNode' }> & { wave: number };
+    expect(removal.nodeName).toBe('n2');
+    expect(removal.instances.map((i) => i.instanceId)).toEqual([ids.instance('shop', 'n2', 'host-1')]);
+    expect(removal.remaining.map((r) => r.name)).toEqual(['n1', 'n3', 'n4']);
+    expect(removal.wave).toBeGreaterThan(steps.find((s) => s.kind === 'joinNode')!.wave);
+    // no subscription to the removed node is ensured again
+    expect(steps.some((s) => s.kind === 'subscription' && (s.provider === 'n2' || s.subscriber === 'n2'))).toBe(false);
+  });
+});

@@ -1,0 +1,72 @@
+// Pure: (what runs now, desired spec) → the ordered steps of an update. The order is the reference's: existing
+// nodes converge first (users, configuration), then new nodes join one at a time, then removed nodes go, then the
+// full mesh of subscriptions is checked. A node counts as existing once it has finished joining (`joined`).
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { ids } from './ids.js';
+import { planInstances, type InstancePlan } from './instances.js';
+import { nodeHost, planConverge, type InstanceRef, type NodeRef, type Plan, type Step } from './planner.js';
+
+export interface CurrentLayout {
+  /** Nodes that finished joining (or were created with the database), in the order they joined. */
+  joined: string[];
+  /** Instance records, including those of nodes the spec no longer names. */
+  instances: InstanceRef[];
+}
+
+const instanceStep = (i: InstancePlan, kind: 'instance' | 'waitInstance'): Step => ({ kind, hostId: i.hostId, instanceId: i.instanceId, nodeName: i.nodeName });
+
+export function planUpdate(databaseId: string, current: CurrentLayout, spec: DatabaseSpec): Plan {
+  const desired = planInstances(databaseId, spec);
+  const stale = current.instances.filter((r) => !desired.some((d) => d.instanceId === r.instanceId));
+  const joined = spec.nodes.map((n) => n.name).filter((n) => current.joined.includes(n));
+  if (joined.length === 0) return planConverge(databaseId, spec, stale); // nothing runs yet: build it all
+
+  const ref = (name: string): NodeRef => ({ name, hostId: nodeHost(desired, name) });
+  const added = spec.nodes.map((n) => n.name).filter((n) => !joined.includes(n));
+  const removed = current.joined.filter((n) => !spec.nodes.some((s) => s.name === n));
+  const staleOfKept = stale.filter((i) => !removed.includes(i.nodeName));
+  const existing = desired.filter((i) => joined.includes(i.nodeName));
+  const hosts = [...new Set(desired.map((i) => i.hostId))];
+  const sourceOf = (n: string) => spec.nodes.find((s) => s.name === n)?.source_node ?? joined[0]!;
+
+  const waves: Step[][] = [
+    joined.map((n) => ({ kind: 'checkUsers', ...host(ref(n)), nodeName: n })),
+    staleOfKept.map((i) => ({ kind: 'removeInstance', ...i })),
+    ...hosts.map((h): Step[] => [{ kind: 'network', hostId: h }]),
+    existing.map((i) => instanceStep(i, 'instance')),
+    existing.map((i) => instanceStep(i, 'waitInstance')),
+    joined.map((n) => ({ kind: 'applyConfig', ...host(ref(n)), nodeName: n })),
+    joined.map((n) => ({ kind: 'nodeDatabase', ...host(ref(n)), nodeName: n })),
+  ];
+  const members = [...joined];
+  for (const n of added) {
+    const mine = desired.filter((i) => i.nodeName === n);
+    const source = sourceOf(n);
+    const others = members.filter((m) => m !== source).map(ref);
+    waves.push(
+      [{ kind: 'resetNode', nodeName: n, instances: mine.map(({ instanceId, hostId, nodeName }) => ({ instanceId, hostId, nodeName })), peers: members.map(ref) }],
+      mine.filter((i) => i.initialRole === 'primary').map((i) => instanceStep(i, 'instance')),
+      mine.filter((i) => i.initialRole === 'primary').map((i) => instanceStep(i, 'waitInstance')),
+      mine.filter((i) => i.initialRole === 'replica').map((i) => instanceStep(i, 'instance')),
+      mine.filter((i) => i.initialRole === 'replica').map((i) => instanceStep(i, 'waitInstance')),
+      [{ kind: 'nodeDatabase', ...host(ref(n)), nodeName: n, joining: true }],
+      [{ kind: 'joinNode', ...host(ref(n)), nodeName: n, source: ref(source), peers: others }],
+      members.map((m) => ({ kind: 'subscription', ...host(ref(m)), subscriber: m, provider: n, name: ids.subscription(m, n) })),
+      [{ kind: 'markJoined', nodeNames: [n] }],
+    );
+    members.push(n);
+  }
+  for (const r of removed) {
+    const remaining = spec.nodes.map((n) => n.name).filter((n) => members.includes(n)).map(ref);
+    waves.push([{ kind: 'removeNode', nodeName: r, instances: current.instances.filter((i) => i.nodeName === r), remaining }]);
+  }
+  const nodes = spec.nodes.map((n) => n.name);
+  const subscriptions = nodes.flatMap((s) => nodes.filter((p) => p !== s).map((p) => ({ subscriber: s, provider: p, name: ids.subscription(s, p) })));
+  waves.push(
+    subscriptions.map((s) => ({ kind: 'subscription', ...host(ref(s.subscriber)), ...s })),
+    nodes.length > 1 ? nodes.map((n) => ({ kind: 'waitReplication', ...host(ref(n)), nodeName: n, subscriptions: subscriptions.filter((s) => s.subscriber === n).map((s) => s.name) })) : [],
+  );
+  return { waves: waves.filter((w) => w.length > 0) };
+}
+
+const host = (r: NodeRef) => ({ hostId: r.hostId });

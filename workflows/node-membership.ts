@@ -1,0 +1,78 @@
+// A node joining or leaving a running database, as ordered activities. Every activity is idempotent; values that
+// must not change between attempts (slot positions, the copy's per-peer positions) travel through the workflow
+// history, so a worker killed at any point resumes with the same ones.
+import { CancellationScope } from '@temporalio/workflow';
+import type { NodeRef, Step } from './model/planner.js';
+import { controlPlane, onHost } from './proxies.js';
+
+type JoinStep = Extract<Step, { kind: 'joinNode' }>;
+type RemoveStep = Extract<Step, { kind: 'removeNode' }>;
+type ResetStep = Extract<Step, { kind: 'resetNode' }>;
+
+/**
+ * Zero-downtime add-node (see JoinDriver in activities/replication/driver.ts):
+ * 1. roles of the source; on N, disabled subscriptions to every other peer P;
+ * 2. on each P, the slot N will read (from now on nothing P writes is lost to N);
+ * 3. the source S applies every P past that slot; S's intake from the peers pauses (writes go on everywhere);
+ *    the positions S holds of each P become N's start positions; N's copy of S takes its snapshot; S resumes;
+ * 4. the copy ends; N's subscriptions to the peers start; N catches up past the copy, then judges conflicts by
+ *    commit time again. The peers' subscriptions to N follow as plan steps.
+ */
+export async function joinNode(databaseId: string, step: JoinStep): Promise<void> {
+  const n = step.nodeName;
+  const s = step.source;
+  const peers = step.peers.map((p) => p.name);
+  const on = (h: NodeRef | string, summary: string, kind?: 'long' | 'copy') => onHost(typeof h === 'string' ? h : h.hostId, summary, kind);
+  const newNode = step.hostId;
+
+  await on(newNode, `copying roles from node ${s.name} to node ${n}`, 'long').copyRoles({ databaseId, nodeName: n, source: s.name });
+  if (peers.length > 0) {
+    const slots = await on(newNode, `preparing node ${n}'s subscriptions to ${peers.join(', ')} (disabled until the copy ends)`, 'long')
+      .prepareJoinSubscriptions({ databaseId, nodeName: n, providers: peers });
+    const reserved: Record<string, string> = {};
+    await Promise.all(step.peers.map(async (p) => {
+      reserved[p.name] = (await on(p, `reserving slot ${slots[p.name]} on node ${p.name} for node ${n}`, 'long')
+        .reserveJoinSlot({ databaseId, provider: p.name, slotName: slots[p.name]! })).lsn;
+    }));
+    await Promise.all(step.peers.map((p) => on(s, `waiting for node ${s.name} to apply node ${p.name}'s changes up to ${reserved[p.name]}`, 'long')
+      .waitSourceApplied({ databaseId, source: s.name, provider: p.name, lsn: reserved[p.name]! })));
+    try {
+      const positions = await on(s, `pausing node ${s.name}'s intake from ${peers.join(', ')} while the copy's snapshot is taken`, 'long')
+        .pauseSourceIntake({ databaseId, source: s.name, minimum: reserved });
+      await on(newNode, `setting node ${n}'s start positions: ${Object.entries(positions).map(([p, l]) => `${p} at ${l}`).join(', ')}`, 'long')
+        .setJoinStartPositions({ databaseId, nodeName: n, positions });
+      await on(newNode, `starting the copy of node ${s.name} to node ${n}`, 'long').startJoinCopy({ databaseId, nodeName: n, source: s.name });
+    } finally {
+      await CancellationScope.nonCancellable(() => on(s, `resuming node ${s.name}'s intake from ${peers.join(', ')}`, 'long')
+        .resumeSourceIntake({ databaseId, source: s.name, providers: peers }));
+    }
+  } else {
+    await on(newNode, `starting the copy of node ${s.name} to node ${n}`, 'long').startJoinCopy({ databaseId, nodeName: n, source: s.name });
+  }
+  await on(newNode, `waiting for the copy of node ${s.name} to node ${n} to end`, 'copy').finishJoinCopy({ databaseId, nodeName: n, source: s.name });
+  if (peers.length > 0) {
+    await on(newNode, `starting node ${n}'s subscriptions to ${peers.join(', ')}`, 'long').enableJoinSubscriptions({ databaseId, nodeName: n, providers: peers });
+  }
+  await on(newNode, `waiting for node ${n} to catch up with ${[s.name, ...peers].join(', ')}`, 'long')
+    .waitJoinCaughtUp({ databaseId, nodeName: n, providers: [s.name, ...peers] });
+}
+
+/** Links first (the others stop reading it and drop its slots), then its instances, data and Patroni keys. */
+export async function removeNode(databaseId: string, step: RemoveStep): Promise<void> {
+  await unlinkNode(databaseId, step.nodeName, step.remaining);
+  await Promise.all(step.instances.map((i) => onHost(i.hostId, `removing instance ${i.instanceId} and its data on ${i.hostId}`).removeInstance({ databaseId, instanceId: i.instanceId })));
+  await controlPlane.clearNodeDcs({ databaseId, nodeNames: [step.nodeName] });
+  await controlPlane.forgetNodeRecords({ databaseId, nodeName: step.nodeName, instanceIds: step.instances.map((i) => i.instanceId) });
+}
+
+/** A join redone from the start: whatever an earlier, failed attempt left (links, containers, data, keys) goes. */
+export async function resetNode(databaseId: string, step: ResetStep): Promise<void> {
+  await unlinkNode(databaseId, step.nodeName, step.peers);
+  await Promise.all(step.instances.map((i) => onHost(i.hostId, `removing instance ${i.instanceId} if an earlier attempt left it`).removeInstance({ databaseId, instanceId: i.instanceId })));
+  await controlPlane.clearNodeDcs({ databaseId, nodeNames: [step.nodeName] });
+}
+
+async function unlinkNode(databaseId: string, nodeName: string, others: NodeRef[]): Promise<void> {
+  await Promise.all(others.map((o) => onHost(o.hostId, `dropping node ${o.name}'s subscription to node ${nodeName} and node ${nodeName}'s slots on it`, 'long')
+    .dropNodeLinks({ databaseId, nodeName: o.name, removed: nodeName })));
+}

@@ -1,0 +1,33 @@
+// Activity proxies: the control-plane queue, and each host's queue with a class of timeouts per kind of step.
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { ControlPlaneActivities, HostActivities } from '../activities/index.js';
+import { taskQueues } from './model/search-attributes.js';
+
+const transientRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 8 };
+
+export const controlPlane = proxyActivities<ControlPlaneActivities>({
+  taskQueue: taskQueues.controlPlane,
+  startToCloseTimeout: '30 seconds',
+  retry: transientRetry,
+});
+
+/** short: one quick action; long: polls Postgres or Patroni (heartbeats); copy: a node's initial data copy. */
+export type StepClass = 'short' | 'long' | 'copy';
+
+const timeouts: Record<StepClass, Pick<ActivityOptions, 'startToCloseTimeout' | 'heartbeatTimeout'>> = {
+  // A worker killed mid-step is noticed at the timeout: short for quick steps, heartbeats for the others.
+  short: { startToCloseTimeout: '1 minute' },
+  long: { startToCloseTimeout: '6 minutes', heartbeatTimeout: '30 seconds' },
+  copy: { startToCloseTimeout: '4 hours', heartbeatTimeout: '30 seconds' },
+};
+
+export function onHost(hostId: string, summary: string, kind: StepClass = 'short') {
+  return proxyActivities<HostActivities>({
+    taskQueue: taskQueues.host(hostId),
+    ...timeouts[kind],
+    // A cancelled task waits until its running steps have stopped, so cleanup never races a step still acting.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: transientRetry,
+    summary,
+  });
+}
