@@ -28,7 +28,8 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
       await onHost(step.hostId, summary, 'long').applyNodeConfig({ databaseId, nodeName: step.nodeName });
       return;
     case 'subscription':
-      await onHost(step.hostId, summary, 'long').ensureSubscription({ databaseId, subscriber: step.subscriber, provider: step.provider });
+      if (step.fromSlot) await onHost(step.hostId, summary, 'long').subscribeFromSlot({ databaseId, subscriber: step.subscriber, provider: step.provider });
+      else await onHost(step.hostId, summary, 'long').ensureSubscription({ databaseId, subscriber: step.subscriber, provider: step.provider });
       return;
     case 'waitReplication':
       await onHost(step.hostId, summary, 'long').waitForReplication({ databaseId, nodeName: step.nodeName, subscriptions: step.subscriptions });

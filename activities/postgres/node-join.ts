@@ -176,6 +176,27 @@ export function nodeJoinActivities(deps: HostDeps) {
       return reached;
     },
 
+    /**
+     * On an existing node: its subscription to a node that just joined, from a slot made first on that node and
+     * with the subscription never initialised. The provider makes the slot itself only at init, with a command its
+     * own version builds: pglogical 2.4.2 (PG 15) asks PG 17 for a slot in a syntax PG 17 refuses.
+     */
+    async subscribeFromSlot({ databaseId, subscriber, provider }: { databaseId: string; subscriber: string; provider: string }): Promise<{ name: string; from: string | null }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, subscriber).join;
+      const name = ids.subscription(subscriber, provider);
+      const existing = await onPrimary(db, subscriber, (c) => driverOfNode(db, subscriber).subscriptions(c));
+      if (existing.some((x) => x.name === name && x.status !== 'disabled')) return { name, from: null };
+      const { slotName } = await onPrimary(db, subscriber, (c) => driver.prepareSubscription(c, { name, providerDsn: replicationDsn(db, provider) }));
+      const { lsn } = await onPrimary(db, provider, (c) => driverOfNode(db, provider).join.ensureSlot(c, slotName));
+      await onPrimary(db, subscriber, async (c) => {
+        const at = await driver.appliedPosition(c, name);
+        if (at === null) await driver.setStartPosition(c, name, lsn); // an earlier attempt set it: keep that one
+        await driver.resumeSubscription(c, name);
+      });
+      return { name, from: lsn };
+    },
+
     /** On a remaining node: its subscription to the removed node, then the removed node's slots and record here. */
     async dropNodeLinks({ databaseId, nodeName, removed }: { databaseId: string; nodeName: string; removed: string }): Promise<void> {
       const db = await loadDatabase(deps.store, databaseId);

@@ -20,7 +20,7 @@ export type Step =
   | { kind: 'joinNode'; hostId: string; nodeName: string; source: NodeRef; peers: NodeRef[] }
   | { kind: 'removeNode'; nodeName: string; instances: InstanceRef[]; remaining: NodeRef[] }
   | { kind: 'markJoined'; nodeNames: string[] }
-  | { kind: 'subscription'; hostId: string; subscriber: string; provider: string; name: string }
+  | { kind: 'subscription'; hostId: string; subscriber: string; provider: string; name: string; fromSlot?: boolean }
   | { kind: 'waitReplication'; hostId: string; nodeName: string; subscriptions: string[] }
   | { kind: 'removeInstance'; hostId: string; instanceId: string; nodeName: string }
   | { kind: 'removeNetwork'; hostId: string };
@@ -41,6 +41,7 @@ export function planConverge(databaseId: string, spec: DatabaseSpec, stale: Inst
   const instanceStep = (i: InstancePlan, kind: 'instance' | 'waitInstance'): Step => ({ kind, hostId: i.hostId, instanceId: i.instanceId, nodeName: i.nodeName });
   const subscriptions = nodes.flatMap((subscriber) => nodes.filter((p) => p !== subscriber).map((provider) => ({ subscriber, provider, name: ids.subscription(subscriber, provider) })));
   const hosts = [...new Set(instances.map((i) => i.hostId))];
+  const majorOf = (n: string) => instances.find((i) => i.nodeName === n)!.postgresMajor;
   const waves: Step[][] = [
     stale.map((i) => ({ kind: 'removeInstance', ...i })),
     // One host after the other: hosts may share a Docker engine, and two racing creates make two networks of one name.
@@ -50,7 +51,8 @@ export function planConverge(databaseId: string, spec: DatabaseSpec, stale: Inst
     replicas.map((i) => instanceStep(i, 'instance')),
     replicas.map((i) => instanceStep(i, 'waitInstance')),
     nodes.map((n) => ({ kind: 'nodeDatabase', hostId: nodeHost(instances, n), nodeName: n })),
-    subscriptions.map((s) => ({ kind: 'subscription', hostId: nodeHost(instances, s.subscriber), ...s })),
+    // Across majors the subscriber's pglogical may ask the provider for its slot in a syntax the provider refuses.
+    subscriptions.map((s) => ({ kind: 'subscription', hostId: nodeHost(instances, s.subscriber), ...s, ...(majorOf(s.subscriber) !== majorOf(s.provider) ? { fromSlot: true } : {}) })),
     nodes.length > 1
       ? nodes.map((n) => ({ kind: 'waitReplication', hostId: nodeHost(instances, n), nodeName: n, subscriptions: subscriptions.filter((s) => s.subscriber === n).map((s) => s.name) }))
       : [],
@@ -84,7 +86,7 @@ export function describeStep(s: Step): string {
     case 'joinNode': return `adding node ${s.nodeName} without downtime: copy from ${s.source.name}${s.peers.length ? `, slots first on ${s.peers.map((p) => p.name).join(', ')}` : ''}`;
     case 'removeNode': return `removing node ${s.nodeName}: subscriptions and slots on ${s.remaining.map((p) => p.name).join(', ') || 'no other node'}, then its instances and data`;
     case 'markJoined': return `recording node${s.nodeNames.length > 1 ? 's' : ''} ${s.nodeNames.join(', ')} as replicating`;
-    case 'subscription': return `subscribing node ${s.subscriber} to node ${s.provider} (${s.name})`;
+    case 'subscription': return `subscribing node ${s.subscriber} to node ${s.provider} (${s.name}${s.fromSlot ? ', from a slot made first' : ''})`;
     case 'waitReplication': return `waiting for node ${s.nodeName} to replicate from its peers (${s.subscriptions.join(', ')})`;
     case 'removeInstance': return `removing instance ${s.instanceId} and its data on ${s.hostId}`;
     case 'removeNetwork': return `removing the database network on ${s.hostId}`;

@@ -51,7 +51,7 @@ export function planUpdate(databaseId: string, current: CurrentLayout, spec: Dat
       mine.filter((i) => i.initialRole === 'replica').map((i) => instanceStep(i, 'waitInstance')),
       [{ kind: 'nodeDatabase', ...host(ref(n)), nodeName: n, joining: true }],
       [{ kind: 'joinNode', ...host(ref(n)), nodeName: n, source: ref(source), peers: others }],
-      members.map((m) => ({ kind: 'subscription', ...host(ref(m)), subscriber: m, provider: n, name: ids.subscription(m, n) })),
+      members.map((m) => ({ kind: 'subscription', ...host(ref(m)), subscriber: m, provider: n, name: ids.subscription(m, n), fromSlot: true })),
       [{ kind: 'markJoined', nodeNames: [n] }],
     );
     members.push(n);
