@@ -190,8 +190,8 @@ export function nodeJoinActivities(deps: HostDeps) {
       const { slotName } = await onPrimary(db, subscriber, (c) => driver.prepareSubscription(c, { name, providerDsn: replicationDsn(db, provider) }));
       const { lsn } = await onPrimary(db, provider, (c) => driverOfNode(db, provider).join.ensureSlot(c, slotName));
       await onPrimary(db, subscriber, async (c) => {
-        const at = await driver.appliedPosition(c, name);
-        if (at === null) await driver.setStartPosition(c, name, lsn); // an earlier attempt set it: keep that one
+        // Always set: an origin left by an earlier node of that name counts positions of another server.
+        await driver.setStartPosition(c, name, lsn);
         await driver.resumeSubscription(c, name);
       });
       return { name, from: lsn };

@@ -1,14 +1,13 @@
 // Crash safety: the worker process is SIGKILLed in the middle of a create; a new one picks the same task up and
 // finishes it, with no duplicate container or subscription, because every step checks before it acts.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it, inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { createDocker, labels } from '../../activities/docker/client.js';
-import { projectRoot } from '../../worker/config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { waitFor } from '../support/wait.js';
+import { killWorker, startWorkerProcess } from '../support/worker-process.js';
 
 const docker = createDocker();
 const id = `crash-${Math.random().toString(36).slice(2, 7)}`;
@@ -17,20 +16,7 @@ let t: TestApp;
 let temporal: Client;
 let worker: ChildProcess | null = null;
 
-function startWorker(): ChildProcess {
-  const stack = inject('stack');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
-    cwd: projectRoot,
-    stdio: 'ignore',
-    env: {
-      ...process.env,
-      PGCP_HOST_ID: 'host-1', PGCP_NAMESPACE: stack.namespace, PGCP_STORE_URL: t.db.url, PGCP_ETCD_URL: stack.etcdUrl,
-      PGCP_TEMPORAL_ADDRESS: stack.temporalAddress, PGCP_DATA_DIR: path.join(projectRoot, '.data', 'test-stack', 'hosts', 'host-1'),
-      PGCP_HEARTBEAT_MS: '1000', PGCP_MONITOR_MS: '1000', PGCP_LOG_LEVEL: 'warn',
-    },
-  });
-  return child;
-}
+const startWorker = () => startWorkerProcess(t.db.url);
 
 async function call(method: string, url: string, body?: unknown) {
   const res = await t.app.request(url, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
@@ -61,8 +47,7 @@ it('a create whose worker is killed mid-way finishes with the next worker, witho
   const taskId = created.body.task.task_id;
   // Kill as soon as the first instance container exists: the create is mid-way through its instance phase.
   await waitFor('a first container', async () => (await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${labels.databaseId}=${id}`] }) })).length > 0, 60_000, 50);
-  worker!.kill('SIGKILL');
-  await new Promise((r) => worker!.once('exit', r));
+  await killWorker(worker!);
   worker = startWorker();
 
   await waitFor('task completed', async () => (await call('GET', `/v1/databases/${id}/tasks/${taskId}`)).body.status === 'completed', 300_000, 1000);

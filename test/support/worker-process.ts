@@ -1,0 +1,26 @@
+// The worker as its own process, for tests that SIGKILL it: same environment as the in-process test workers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { projectRoot } from '../../worker/config.js';
+
+export function startWorkerProcess(storeUrl: string, hostId = 'host-1'): ChildProcess {
+  const stack = inject('stack');
+  return spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
+    cwd: projectRoot,
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      PGCP_HOST_ID: hostId, PGCP_NAMESPACE: stack.namespace, PGCP_STORE_URL: storeUrl, PGCP_ETCD_URL: stack.etcdUrl,
+      PGCP_TEMPORAL_ADDRESS: stack.temporalAddress, PGCP_DATA_DIR: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId),
+      PGCP_HEARTBEAT_MS: '1000', PGCP_MONITOR_MS: '1000', PGCP_LOG_LEVEL: 'warn',
+    },
+  });
+}
+
+export async function killWorker(worker: ChildProcess): Promise<void> {
+  if (worker.exitCode !== null || worker.signalCode !== null) return;
+  const exited = new Promise((r) => worker.once('exit', r));
+  worker.kill('SIGKILL');
+  await exited;
+}
