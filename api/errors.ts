@@ -2,6 +2,7 @@
 // decoding/validation. One table maps names to statuses; routes only throw ApiError.
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import type { Logger } from '../worker/logger.js';
@@ -116,6 +117,11 @@ export function validationResponse(c: Context, target: string, error: z.ZodError
 export function renderError(c: Context, err: unknown, log: Logger): Response {
   if (err instanceof ApiError) {
     return c.json({ name: err.errorName, message: err.message }, err.status, { 'goa-error': err.errorName });
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    // e.g. 415 when a body is not sent as application/json: the client's mistake, said as such
+    const body = goaError('decode_payload', err.status === 415 ? 'the request body must be sent with Content-Type: application/json' : err.message);
+    return c.json(body, err.status, { 'goa-error': body.name });
   }
   const requestId = (c.get('requestId' as never) as string | undefined) ?? randomBytes(6).toString('hex');
   log.error({ err, requestId, method: c.req.method, path: c.req.path }, 'unhandled error');

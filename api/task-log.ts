@@ -56,7 +56,9 @@ function controlPlaneLine(type: string, input: unknown): string | string[] | nul
   switch (type) {
     case 'recordPlan': return (arg.lines as string[] | undefined) ?? [];
     case 'setDatabaseState': return `database state: ${String(arg.state)}`;
-    case 'clearNodeDcs': return 'clearing Patroni keys left by an earlier database with this id';
+    case 'clearNodeDcs': return `clearing the Patroni keys of node${(arg.nodeNames as string[] | undefined)?.length === 1 ? '' : 's'} ${((arg.nodeNames as string[] | undefined) ?? []).join(', ')}`;
+    case 'markNodesJoined': return `recording ${((arg.nodeNames as string[] | undefined) ?? []).join(', ')} as replicating`;
+    case 'forgetNodeRecords': return `forgetting node ${String(arg.nodeName)}'s instance records`;
     case 'removeDatabaseRecord': return 'removing the database record';
     default: return null;
   }

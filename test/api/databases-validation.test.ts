@@ -88,6 +88,12 @@ describe('POST /v1/databases rejects bad specs', () => {
     expect((await post('{"id":', true)).body).toMatchObject({ name: 'decode_payload' });
   });
 
+  it('a JSON body sent without a JSON Content-Type (curl -d) is a 415 that says so, not a server error', async () => {
+    const res = await t.app.request('/v1/databases', { method: 'POST', body: JSON.stringify(withSpec({})), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { message: string }).message).toMatch(/Content-Type: application\/json/);
+  });
+
   it('none of them created anything', async () => {
     expect((await getJson(t.app, '/v1/databases')).body).toEqual({ databases: [] });
   });
