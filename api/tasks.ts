@@ -30,7 +30,7 @@ export interface Task {
 
 const workflowOf: Partial<Record<TaskType, string>> = { create: 'createDatabase', update: 'updateDatabase', delete: 'deleteDatabase' };
 
-export interface StartTaskInput { type: TaskType; databaseId: string; nodeName?: string; instanceId?: string }
+export interface StartTaskInput { type: TaskType; databaseId: string; nodeName?: string; instanceId?: string; removeHosts?: string[] }
 
 export async function startDatabaseTask(client: Client, t: StartTaskInput): Promise<Task> {
   const workflow = workflowOf[t.type];
@@ -39,7 +39,7 @@ export async function startDatabaseTask(client: Client, t: StartTaskInput): Prom
   const handle = await client.workflow.start(workflow, {
     workflowId: taskId,
     taskQueue: taskQueues.controlPlane,
-    args: [{ databaseId: t.databaseId }],
+    args: [{ databaseId: t.databaseId, ...(t.removeHosts?.length ? { removeHosts: t.removeHosts } : {}) }],
     typedSearchAttributes: [
       { key: taskAttributes.scope, value: 'database' },
       { key: taskAttributes.entityId, value: t.databaseId },

@@ -62,7 +62,8 @@ export async function removeNode(databaseId: string, step: RemoveStep): Promise<
   await unlinkNode(databaseId, step.nodeName, step.remaining);
   await Promise.all(step.instances.map((i) => onHost(i.hostId, `removing instance ${i.instanceId} and its data on ${i.hostId}`).removeInstance({ databaseId, instanceId: i.instanceId })));
   await controlPlane.clearNodeDcs({ databaseId, nodeNames: [step.nodeName] });
-  await controlPlane.forgetNodeRecords({ databaseId, nodeName: step.nodeName, instanceIds: step.instances.map((i) => i.instanceId) });
+  // Instances on hosts given as gone (remove_host) are only forgotten.
+  await controlPlane.forgetNodeRecords({ databaseId, nodeName: step.nodeName, instanceIds: [...step.instances.map((i) => i.instanceId), ...(step.forgotten ?? [])] });
 }
 
 /** A join redone from the start: whatever an earlier, failed attempt left (links, containers, data, keys) goes. */

@@ -5,7 +5,11 @@ import { ApplicationFailure, CancellationScope, isCancellation } from '@temporal
 import type { DatabaseState } from '../activities/store/databases.js';
 import { controlPlane } from './steps.js';
 
-export interface DatabaseTaskInput { databaseId: string }
+export interface DatabaseTaskInput {
+  databaseId: string;
+  /** update ?remove_host=: hosts treated as gone — nothing is asked of them, their records are dropped. */
+  removeHosts?: string[];
+}
 
 function messageOf(err: unknown): string {
   let e: unknown = err;

@@ -6,10 +6,10 @@ import { planUpdate } from './model/update-planner.js';
 import { controlPlane } from './steps.js';
 import { runDatabaseTask, type DatabaseTaskInput } from './task.js';
 
-export async function updateDatabase({ databaseId }: DatabaseTaskInput): Promise<void> {
+export async function updateDatabase({ databaseId, removeHosts }: DatabaseTaskInput): Promise<void> {
   await runDatabaseTask(databaseId, 'available', async () => {
     const spec = await loadSpec(databaseId);
     const layout = await controlPlane.getDatabaseLayout({ databaseId });
-    await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec), 'modifying');
+    await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec, removeHosts), 'modifying');
   });
 }

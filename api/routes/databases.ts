@@ -41,7 +41,11 @@ const updateRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}', operationId: 'update-database', tags: ['Database'],
   request: {
     params: DatabaseIdParams,
-    query: z.object({ force_update: QueryBool.optional(), dry_run: QueryBool.optional().openapi({ description: 'Return the plan without applying it (extension)' }) }),
+    query: z.object({
+      force_update: QueryBool.optional().openapi({ description: 'Accepted; every update re-applies every step (each checks before it acts)' }),
+      remove_host: z.union([z.string(), z.array(z.string())]).optional().openapi({ description: 'Hosts to treat as gone: nothing is run on them (repeatable)' }),
+      dry_run: QueryBool.optional().openapi({ description: 'Return the plan without applying it (extension)' }),
+    }),
     ...body(UpdateDatabaseRequestSchema),
   },
   responses: { ...jsonResponse(z.union([TaskAndDatabase, DryRunPlan]), 'The update task and the database; with dry_run, the plan only'), 400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409] },
@@ -63,9 +67,9 @@ export function databaseRoutes(deps: AppDeps) {
   }
 
   /** Starts the task; if Temporal refuses, the database goes back to where it was, so nothing is left half-done. */
-  async function start(db: DatabaseRecord, type: 'create' | 'update' | 'delete', rollback: () => Promise<unknown>): Promise<Task> {
+  async function start(db: DatabaseRecord, type: 'create' | 'update' | 'delete', rollback: () => Promise<unknown>, removeHosts?: string[]): Promise<Task> {
     try {
-      return await startDatabaseTask(temporal(), { type, databaseId: db.id });
+      return await startDatabaseTask(temporal(), { type, databaseId: db.id, removeHosts });
     } catch (err) {
       await rollback();
       throw err;
@@ -102,15 +106,17 @@ export function databaseRoutes(deps: AppDeps) {
       const merged = mergeUpdate(stored.spec, req.spec);
       if (merged.issues.length > 0) throw issuesError(merged.issues);
       const spec = await admitSpec(deps.store, merged.spec, false);
-      if (c.req.valid('query').dry_run) {
+      const query = c.req.valid('query');
+      const removeHosts = query.remove_host === undefined ? [] : [query.remove_host].flat();
+      if (query.dry_run) {
         const instances = await listInstances(deps.store, id);
         const layout = { joined: await getJoinedNodes(deps.store, id), instances: instances.map((i) => ({ instanceId: i.id, hostId: i.hostId, nodeName: i.nodeName })) };
-        return c.json({ plan: planLines(planUpdate(id, layout, spec)) }, 200);
+        return c.json({ plan: planLines(planUpdate(id, layout, spec, removeHosts)) }, 200);
       }
       const before = await getDatabase(deps.store, id);
       const db = await transitionDatabase(deps.store, id, modifiableStates, 'modifying', spec);
       if (!db || !before) throw notModifiable();
-      const task = await start(db, 'update', () => transitionDatabase(deps.store, id, 'any', before.state, before.spec));
+      const task = await start(db, 'update', () => transitionDatabase(deps.store, id, 'any', before.state, before.spec), removeHosts);
       return c.json({ task, database: await view(db, true) }, 200);
     })
     .openapi(deleteRoute, async (c) => {

@@ -57,3 +57,29 @@ describe('planUpdate', () => {
     expect(steps.some((s) => s.kind === 'subscription' && (s.provider === 'n2' || s.subscriber === 'n2'))).toBe(false);
   });
 });
+
+describe('planUpdate with remove_host', () => {
+  const twoHosts = (): CurrentLayout => ({
+    joined: ['n1', 'n2', 'n3'],
+    instances: [
+      { instanceId: ids.instance('shop', 'n1', 'host-1'), hostId: 'host-1', nodeName: 'n1' },
+      { instanceId: ids.instance('shop', 'n2', 'host-1'), hostId: 'host-1', nodeName: 'n2' },
+      { instanceId: ids.instance('shop', 'n3', 'host-2'), hostId: 'host-2', nodeName: 'n3' },
+    ],
+  });
+
+  it('runs nothing on a gone host: its node is unlinked by the others and only forgotten', () => {
+    const plan = planUpdate('shop', twoHosts(), spec(node('n1'), node('n2')), ['host-2']);
+    const steps = plan.waves.flat();
+    expect(steps.some((s) => 'hostId' in s && s.hostId === 'host-2')).toBe(false);
+    const removal = steps.find((s) => s.kind === 'removeNode') as Extract<Step, { kind: 'removeNode' }>;
+    expect(removal.instances).toEqual([]);
+    expect(removal.forgotten).toEqual([ids.instance('shop', 'n3', 'host-2')]);
+    expect(removal.remaining.map((r) => r.name)).toEqual(['n1', 'n2']);
+  });
+
+  it('changes nothing when no host is given', () => {
+    const s = spec(node('n1'), node('n2'));
+    expect(planUpdate('shop', twoHosts(), s, [])).toEqual(planUpdate('shop', twoHosts(), s));
+  });
+});

@@ -18,7 +18,7 @@ export type Step =
   | { kind: 'applyConfig'; hostId: string; nodeName: string }
   | { kind: 'resetNode'; nodeName: string; instances: InstanceRef[]; peers: NodeRef[] }
   | { kind: 'joinNode'; hostId: string; nodeName: string; source: NodeRef; peers: NodeRef[] }
-  | { kind: 'removeNode'; nodeName: string; instances: InstanceRef[]; remaining: NodeRef[] }
+  | { kind: 'removeNode'; nodeName: string; instances: InstanceRef[]; remaining: NodeRef[]; forgotten?: string[] }
   | { kind: 'markJoined'; nodeNames: string[] }
   | { kind: 'subscription'; hostId: string; subscriber: string; provider: string; name: string; fromSlot?: boolean }
   | { kind: 'waitReplication'; hostId: string; nodeName: string; subscriptions: string[] }

@@ -15,7 +15,30 @@ export interface CurrentLayout {
 
 const instanceStep = (i: InstancePlan, kind: 'instance' | 'waitInstance'): Step => ({ kind, hostId: i.hostId, instanceId: i.instanceId, nodeName: i.nodeName });
 
-export function planUpdate(databaseId: string, current: CurrentLayout, spec: DatabaseSpec): Plan {
+export function planUpdate(databaseId: string, current: CurrentLayout, spec: DatabaseSpec, removeHosts: string[] = []): Plan {
+  const plan = planUpdateSteps(databaseId, current, spec);
+  return removeHosts.length === 0 ? plan : withoutHosts(plan, new Set(removeHosts));
+}
+
+/**
+ * ?remove_host=: those hosts are gone. Nothing runs on them; a removed node's instances there are only forgotten
+ * (records, Patroni keys), and the remaining nodes still drop their links to it.
+ */
+function withoutHosts(plan: Plan, gone: Set<string>): Plan {
+  const keep = (s: Step): Step | null => {
+    if (s.kind === 'removeNode' || s.kind === 'resetNode') {
+      const instances = s.instances.filter((i) => !gone.has(i.hostId));
+      const lost = s.instances.filter((i) => gone.has(i.hostId)).map((i) => i.instanceId);
+      return s.kind === 'removeNode'
+        ? { ...s, instances, remaining: s.remaining.filter((r) => !gone.has(r.hostId)), forgotten: lost }
+        : { ...s, instances, peers: s.peers.filter((r) => !gone.has(r.hostId)) };
+    }
+    return 'hostId' in s && gone.has(s.hostId) ? null : s;
+  };
+  return { waves: plan.waves.map((w) => w.map(keep).filter((s): s is Step => s !== null)).filter((w) => w.length > 0) };
+}
+
+function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: DatabaseSpec): Plan {
   const desired = planInstances(databaseId, spec);
   const stale = current.instances.filter((r) => !desired.some((d) => d.instanceId === r.instanceId));
   const joined = spec.nodes.map((n) => n.name).filter((n) => current.joined.includes(n));
