@@ -74,7 +74,7 @@ try {
   const n2 = `${id}-n2-689qacsi`;
   const b0 = performance.now();
   await exec('docker', ['exec', '-e', 'PGPASSWORD=bench-pw', n2, 'sh', '-c',
-    `createdb -h localhost -U admin copy && pg_dump -h ${id}-n1-689qacsi -U admin -Fc --exclude-schema=pglogical --exclude-schema=pgcp bench | pg_restore -h localhost -U admin -d copy --no-owner`]);
+    `createdb -h localhost -U admin copy && pg_dump -h ${id}-n1-689qacsi -U admin -Fc -t 'public.*' bench | pg_restore -h localhost -U admin -d copy --no-owner`]);
   const baseline = (performance.now() - b0) / 1000;
   await exec('docker', ['exec', '-e', 'PGPASSWORD=bench-pw', n2, 'dropdb', '-h', 'localhost', '-U', 'admin', 'copy']);
 

@@ -14,16 +14,18 @@ import { waitFor } from '../support/wait.js';
 
 const spec = { database_name: 'app', postgres_version: '17.12', spock_version: '5', nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n2', host_ids: ['host-1'] }] };
 const calls: { name: string; arg: unknown }[] = [];
-let behaviour: { ensureInstance: () => Promise<void>; waitForInstance: () => Promise<void> };
+let currentSpec: typeof spec = spec; // the stored spec the stub store returns
+let behaviour: { ensureInstance: () => Promise<void>; waitForInstance: () => Promise<void>; startJoinCopy: () => Promise<void> };
 const record = (name: string) => async (arg: unknown) => { calls.push({ name, arg }); };
 
 const controlPlane: Partial<ControlPlaneActivities> = {
-  getDatabaseSpec: async () => spec,
+  getDatabaseSpec: async () => currentSpec,
   recordPlan: record('recordPlan'),
   recordInstances: record('recordInstances'),
   clearNodeDcs: async (arg) => { calls.push({ name: 'clearNodeDcs', arg }); return 0; },
   setDatabaseState: record('setDatabaseState'),
   markNodesJoined: record('markNodesJoined'),
+  getDatabaseLayout: async () => ({ joined: ['n1', 'n2'], instances: [] }),
 };
 const host: Partial<HostActivities> = {
   ensureDatabaseNetwork: record('ensureDatabaseNetwork'),
@@ -32,6 +34,23 @@ const host: Partial<HostActivities> = {
   ensureNodeDatabase: async (arg) => { calls.push({ name: 'ensureNodeDatabase', arg }); return { primary: 'x', droppedUsers: [] }; },
   ensureSubscription: async (arg) => { calls.push({ name: 'ensureSubscription', arg }); return { name: 'sub' }; },
   waitForReplication: record('waitForReplication'),
+  // what an update adding n3 to n1, n2 calls beyond the create's steps
+  checkUserRemoval: async (arg) => { calls.push({ name: 'checkUserRemoval', arg }); return { toDrop: [] }; },
+  applyNodeConfig: async (arg) => { calls.push({ name: 'applyNodeConfig', arg }); return { changed: [], pendingRestart: [] }; },
+  dropNodeLinks: record('dropNodeLinks'),
+  removeInstance: record('removeInstance'),
+  copyRoles: async (arg) => { calls.push({ name: 'copyRoles', arg }); return { created: [] }; },
+  prepareJoinSubscriptions: async (arg) => { calls.push({ name: 'prepareJoinSubscriptions', arg }); return { n2: 'pgl_app_n2_sub_n3n2' }; },
+  reserveJoinSlot: async (arg) => { calls.push({ name: 'reserveJoinSlot', arg }); return { lsn: '0/100' }; },
+  waitSourceApplied: async (arg) => { calls.push({ name: 'waitSourceApplied', arg }); return { applied: '0/180' }; },
+  pauseSourceIntake: async (arg) => { calls.push({ name: 'pauseSourceIntake', arg }); return { n2: '0/200' }; },
+  setJoinStartPositions: record('setJoinStartPositions'),
+  startJoinCopy: async (arg) => { calls.push({ name: 'startJoinCopy', arg }); await behaviour.startJoinCopy(); },
+  resumeSourceIntake: record('resumeSourceIntake'),
+  finishJoinCopy: record('finishJoinCopy'),
+  enableJoinSubscriptions: record('enableJoinSubscriptions'),
+  waitJoinCaughtUp: async (arg) => { calls.push({ name: 'waitJoinCaughtUp', arg }); return {}; },
+  subscribeFromSlot: async (arg) => { calls.push({ name: 'subscribeFromSlot', arg }); return { name: 'sub', from: '0/300' }; },
 };
 
 let client: Client;
@@ -56,7 +75,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   calls.length = 0;
-  behaviour = { ensureInstance: async () => undefined, waitForInstance: async () => undefined };
+  behaviour = { ensureInstance: async () => undefined, waitForInstance: async () => undefined, startJoinCopy: async () => undefined };
 });
 
 const start = () => client.workflow.start('createDatabase', { workflowId: uuidv7(), taskQueue: taskQueues.controlPlane, args: [{ databaseId: 'db1' }] });
@@ -116,5 +135,41 @@ describe('createDatabase orchestration', () => {
     expect((await handle.describe()).status.name).toBe('CANCELLED');
     await waitFor('activity saw the cancellation', async () => sawCancel, 20_000, 100);
     expect(states().at(-1)).toMatchObject({ state: 'failed', error: 'task canceled' });
+  });
+});
+
+describe('updateDatabase orchestration: adding n3 to n1, n2', () => {
+  const withN3 = { ...spec, nodes: [...spec.nodes, { name: 'n3', host_ids: ['host-1'] }] };
+  const update = async () => {
+    currentSpec = withN3;
+    try {
+      const handle = await client.workflow.start('updateDatabase', { workflowId: uuidv7(), taskQueue: taskQueues.controlPlane, args: [{ databaseId: 'db1' }] });
+      return await handle.result().catch((e: unknown) => e);
+    } finally {
+      currentSpec = spec;
+    }
+  };
+
+  it('runs the join protocol in order and hands the paused positions to the new node', async () => {
+    expect(await update()).toBeUndefined();
+    const order = calls.map((c) => c.name);
+    const seq = ['copyRoles', 'prepareJoinSubscriptions', 'reserveJoinSlot', 'waitSourceApplied', 'pauseSourceIntake', 'setJoinStartPositions',
+      'startJoinCopy', 'resumeSourceIntake', 'finishJoinCopy', 'enableJoinSubscriptions', 'waitJoinCaughtUp', 'subscribeFromSlot', 'markNodesJoined'];
+    expect(seq.map((n) => order.indexOf(n))).toEqual([...seq.map((n) => order.indexOf(n))].sort((a, b) => a - b));
+    expect(calls.find((c) => c.name === 'setJoinStartPositions')?.arg).toEqual({ databaseId: 'db1', nodeName: 'n3', positions: { n2: '0/200' } });
+    expect(calls.find((c) => c.name === 'waitSourceApplied')?.arg).toMatchObject({ source: 'n1', provider: 'n2', lsn: '0/100' });
+    expect(count('subscribeFromSlot')).toBe(2); // n1 and n2 subscribe to n3
+    expect(states().at(-1)?.state).toBe('available');
+  });
+
+  it('a copy that fails after the source paused its intake still resumes it, and the task fails', async () => {
+    behaviour.startJoinCopy = async () => { throw ApplicationFailure.nonRetryable('the copy of sub_n3n1 stopped', 'Replication'); };
+    const err = await update();
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(count('resumeSourceIntake')).toBe(1);
+    expect(calls.map((c) => c.name).indexOf('resumeSourceIntake')).toBeGreaterThan(calls.map((c) => c.name).indexOf('startJoinCopy'));
+    expect(count('finishJoinCopy')).toBe(0);
+    expect(count('markNodesJoined')).toBe(0);
+    expect(states().at(-1)).toMatchObject({ state: 'failed', error: 'the copy of sub_n3n1 stopped' });
   });
 });
