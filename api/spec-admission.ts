@@ -61,7 +61,8 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec): { spec: D
       }
       return;
     }
-    if (n.source_node !== undefined) issues.push({ path: `nodes[${i}].source_node`, message: 'source_node only applies when a node is added' });
+    // The same spec again (source_node included) is fine; a new source for a node that exists means nothing.
+    if (n.source_node !== undefined && n.source_node !== old.source_node) issues.push({ path: `nodes[${i}].source_node`, message: 'source_node only applies when a node is added' });
     if (major(spec, n) !== major(stored, old)) issues.push({ path: `nodes[${i}].postgres_version`, message: `the major version of node ${n.name} cannot change (add a node with the new version instead)` });
     if (JSON.stringify(n.host_ids) !== JSON.stringify(old.host_ids)) issues.push({ path: `nodes[${i}].host_ids`, message: 'changing the hosts of an existing node is not supported by this control plane yet (add a node on the new hosts, then remove this one)' });
   });

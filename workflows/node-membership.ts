@@ -53,12 +53,18 @@ export async function joinNode(databaseId: string, step: JoinStep): Promise<void
   if (peers.length > 0) {
     await on(newNode, `starting node ${n}'s subscriptions to ${peers.join(', ')}`, 'long').enableJoinSubscriptions({ databaseId, nodeName: n, providers: peers });
   }
-  await on(newNode, `waiting for node ${n} to catch up with ${[s.name, ...peers].join(', ')}`, 'long')
+  await on(newNode, `waiting for node ${n} to catch up with ${[s.name, ...peers].join(', ')}`, 'copy') // after a long copy, much to replay
     .waitJoinCaughtUp({ databaseId, nodeName: n, providers: [s.name, ...peers] });
 }
 
-/** Links first (the others stop reading it and drop its slots), then its instances, data and Patroni keys. */
+/**
+ * Drained first (every remaining node applies what it committed so far), then unlinked (the others stop reading it
+ * and drop its slots), then its instances, data and Patroni keys.
+ */
 export async function removeNode(databaseId: string, step: RemoveStep): Promise<void> {
+  const instanceIds = step.instances.map((i) => i.instanceId);
+  await Promise.all(step.remaining.map((o) => onHost(o.hostId, `waiting for node ${o.name} to apply everything node ${step.nodeName} wrote so far`, 'long')
+    .drainNode({ databaseId, nodeName: o.name, removed: step.nodeName, instanceIds })));
   await unlinkNode(databaseId, step.nodeName, step.remaining);
   await Promise.all(step.instances.map((i) => onHost(i.hostId, `removing instance ${i.instanceId} and its data on ${i.hostId}`).removeInstance({ databaseId, instanceId: i.instanceId })));
   await controlPlane.clearNodeDcs({ databaseId, nodeNames: [step.nodeName] });

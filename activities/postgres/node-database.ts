@@ -15,9 +15,13 @@ import { createDatabaseStatement, nodeDsn, ownerStatement } from './sql.js';
 import { convergeUsers, ownedObjects, usersToDrop } from './users.js';
 
 /** The node's current Patroni leader, read at each step: the primary may move during an operation. */
-export async function resolvePrimary(deps: HostDeps, db: DatabaseContext, nodeName: string): Promise<{ instanceId: string; address: string }> {
-  const members = db.instances.filter((i) => i.nodeName === nodeName);
-  return pollUntil<{ instanceId: string; address: string }>(`a primary of node ${nodeName}`, 2 * 60_000, async () => {
+export async function resolvePrimary(
+  deps: HostDeps, db: DatabaseContext, nodeName: string,
+  o: { instanceIds?: string[]; timeoutMs?: number } = {},
+): Promise<{ instanceId: string; address: string }> {
+  // A node the spec no longer names (being removed) is found by its recorded instances.
+  const members = o.instanceIds ? o.instanceIds.map((instanceId) => ({ instanceId })) : db.instances.filter((i) => i.nodeName === nodeName);
+  return pollUntil<{ instanceId: string; address: string }>(`a primary of node ${nodeName}`, o.timeoutMs ?? 2 * 60_000, async () => {
     for (const m of members) {
       const ip = await instanceAddress(deps.docker, db.databaseId, m.instanceId);
       const cluster = ip ? await getPatroniCluster(ip) : null;

@@ -157,7 +157,7 @@ export function nodeJoinActivities(deps: HostDeps) {
         const sub = ids.subscription(nodeName, p);
         let target = (await onPrimary(db, p, (c) => driverOfNode(db, p).join.heartbeat(c))).lsnBefore;
         let lastBeat = Date.now();
-        reached[p] = await pollUntil(`node ${nodeName} to apply node ${p} up to ${target}`, 5 * 60_000, async () => {
+        reached[p] = await pollUntil(`node ${nodeName} to apply node ${p} up to ${target}`, 60 * 60_000, async () => {
           const r = await onPrimary(db, nodeName, async (c) => {
             const at = await driver.join.appliedPosition(c, sub);
             return (await lsnReached(c, at, target)) ? at! : { waiting: `${sub} applied up to ${at ?? 'nothing'}` };
@@ -195,6 +195,32 @@ export function nodeJoinActivities(deps: HostDeps) {
         await driver.resumeSubscription(c, name);
       });
       return { name, from: lsn };
+    },
+
+    /**
+     * On a remaining node, before it lets go of a removed node: applies everything that node committed up to now,
+     * so no acknowledged write is lost with it. A removed node that no longer answers cannot be drained: said so.
+     */
+    async drainNode({ databaseId, nodeName, removed, instanceIds }: { databaseId: string; nodeName: string; removed: string; instanceIds: string[] }): Promise<{ drained: boolean; upTo?: string; reason?: string }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const sub = ids.subscription(nodeName, removed);
+      const driver = driverOfNode(db, nodeName);
+      const exists = await onPrimary(db, nodeName, async (c) => (await driver.subscriptions(c)).some((x) => x.name === sub));
+      if (!exists) return { drained: false, reason: `${sub} does not exist` };
+      const gone = await resolvePrimary(deps, db, removed, { instanceIds, timeoutMs: 15_000 }).catch(() => null);
+      if (!gone) return { drained: false, reason: `node ${removed} has no primary answering` };
+      const { lsnBefore } = await withClient(gone.address, db.secrets, db.spec.database_name, (c) => driverOfNode(db, nodeName).join.heartbeat(c));
+      try {
+        const upTo = await pollUntil(`node ${nodeName} to apply node ${removed} up to ${lsnBefore}`, 3 * 60_000, () =>
+          onPrimary(db, nodeName, async (c) => {
+            const at = await driver.join.appliedPosition(c, sub);
+            return (await lsnReached(c, at, lsnBefore)) ? at! : { waiting: `${sub} applied up to ${at ?? 'nothing'}` };
+          }));
+        return { drained: true, upTo };
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(`${(err as Error).message}: node ${removed} still holds writes node ${nodeName} has not received; `
+          + `repair that replication and update again, or pass remove_host for its host to remove it without them`, FailureType.replication);
+      }
     },
 
     /** On a remaining node: its subscription to the removed node, then the removed node's slots and record here. */

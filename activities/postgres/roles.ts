@@ -62,7 +62,13 @@ export function roleStatements(user: DatabaseUserSpec, current: { exists: boolea
   return out;
 }
 
-/** Removing a managed user: its privileges in the databases named, then the role. Owned objects are refused before. */
-export function dropRoleStatements(username: string): { perDatabase: string; final: string } {
-  return { perDatabase: `DROP OWNED BY ${ident(username)}`, final: `DROP ROLE IF EXISTS ${ident(username)}` };
+/**
+ * Removing a managed user, per database: anything it owns goes to the superuser (there should be nothing: owned
+ * objects are refused before), then its privileges; then the role.
+ */
+export function dropRoleStatements(username: string): { perDatabase: string[]; final: string } {
+  return {
+    perDatabase: [`REASSIGN OWNED BY ${ident(username)} TO CURRENT_USER`, `DROP OWNED BY ${ident(username)}`],
+    final: `DROP ROLE IF EXISTS ${ident(username)}`,
+  };
 }

@@ -37,15 +37,27 @@ export async function convergeUsers(c: pg.ClientBase, users: DatabaseUserSpec[],
   }
   const drop = await usersToDrop(c, users);
   for (const role of drop) {
-    // No new sessions, none left, then nothing owned: only then its privileges and the role go.
+    const refuse = (owned: string[]) => new Error(`cannot remove ${owned.join('; ')}: reassign or drop them first`);
+    const before = await ownedObjects(c, [role]);
+    if (before.length > 0) throw refuse(before);
+    // No new sessions and none left, so nothing new can be created under it; checked again, then its privileges
+    // go. REASSIGN before DROP OWNED: an object made in between is handed over, never dropped.
+    const { rows } = await c.query<{ login: boolean }>('SELECT rolcanlogin AS login FROM pg_roles WHERE rolname = $1', [role]);
     await c.query(`ALTER ROLE ${c.escapeIdentifier(role)} NOLOGIN`);
     await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
-    const owned = await ownedObjects(c, [role]);
-    if (owned.length > 0) throw new Error(`cannot remove ${owned.join('; ')}: reassign or drop them first`);
+    const after = await ownedObjects(c, [role]);
+    if (after.length > 0) {
+      if (rows[0]?.login) await c.query(`ALTER ROLE ${c.escapeIdentifier(role)} LOGIN`);
+      throw refuse(after);
+    }
     const stmts = dropRoleStatements(role);
     for (const db of databases) {
       const other = await connectTo(db);
-      try { await other.query(stmts.perDatabase); } finally { await other.end().catch(() => undefined); }
+      try {
+        for (const stmt of stmts.perDatabase) await other.query(stmt);
+      } finally {
+        await other.end().catch(() => undefined);
+      }
     }
     await c.query(stmts.final);
   }

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { JoinDriver } from './driver.js';
 import { autoDdlSql } from './pglogical-autoddl.js';
+import { ensureLogicalSlot, originPosition, setOriginPosition, stableOriginPosition, syncPhase } from './origins.js';
 import { replicationSets } from './pglogical-sets.js';
 
 async function subscriptionRow(client: pg.ClientBase, name: string): Promise<{ id: number; slot: string; enabled: boolean } | null> {
@@ -46,19 +47,6 @@ async function ensureExtensionNode(client: pg.ClientBase, node: { name: string; 
   if (!rowCount) await client.query('SELECT pglogical.create_node(node_name := $1, dsn := $2)', [node.name, node.dsn]);
 }
 
-/** Holds the origin for a moment: proves no apply worker uses it, and reads its position meanwhile. */
-async function stablePosition(client: pg.ClientBase, origin: string): Promise<string | null> {
-  await client.query('SELECT pg_replication_origin_session_setup($1)', [origin]);
-  try {
-    const { rows } = await client.query<{ lsn: string | null }>('SELECT pg_replication_origin_progress($1, true)::text AS lsn', [origin]);
-    return rows[0]?.lsn ?? null;
-  } finally {
-    await client.query('SELECT pg_replication_origin_session_reset()');
-  }
-}
-
-const syncPhase: Record<string, string> = { i: 'snapshot', s: 'copying', d: 'copying', c: 'copying', u: 'done', y: 'done', r: 'done' };
-
 export const pglogicalJoin: JoinDriver = {
   ensureBareNode: ensureExtensionNode,
 
@@ -87,12 +75,7 @@ export const pglogicalJoin: JoinDriver = {
     return { slotName: (await requireSubscription(client, sub.name)).slot };
   },
 
-  async ensureSlot(client, slotName) {
-    const { rows } = await client.query<{ lsn: string }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slotName]);
-    if (rows[0]) return { lsn: rows[0].lsn };
-    const made = await client.query<{ lsn: string }>("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pglogical_output')", [slotName]);
-    return { lsn: made.rows[0]!.lsn };
-  },
+  ensureSlot: (client, slotName) => ensureLogicalSlot(client, slotName, 'pglogical_output'),
 
   async heartbeat(client) {
     const { rows } = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
@@ -105,26 +88,13 @@ export const pglogicalJoin: JoinDriver = {
   },
 
   async appliedPosition(client, subName) {
-    const sub = await requireSubscription(client, subName);
-    const { rows } = await client.query<{ lsn: string | null }>(
-      'SELECT CASE WHEN pg_replication_origin_oid($1) IS NULL THEN NULL ELSE pg_replication_origin_progress($1, false)::text END AS lsn',
-      [sub.slot],
-    );
-    return rows[0]?.lsn ?? null;
+    return originPosition(client, (await requireSubscription(client, subName)).slot);
   },
 
   async pauseSubscription(client, subName) {
     const sub = await requireSubscription(client, subName);
     if (sub.enabled) await client.query('SELECT pglogical.alter_subscription_disable($1, true)', [subName]);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return { lsn: (await stablePosition(client, sub.slot)) ?? '0/0' };
-      } catch (err) {
-        // 55000: the stopping apply worker still holds the origin
-        if ((err as { code?: string }).code !== '55000' || attempt > 100) throw err;
-        await sleep(200);
-      }
-    }
+    return { lsn: await stableOriginPosition(client, sub.slot) };
   },
 
   async resumeSubscription(client, subName) {
@@ -135,8 +105,7 @@ export const pglogicalJoin: JoinDriver = {
   async setStartPosition(client, subName, lsn) {
     const sub = await requireSubscription(client, subName);
     if (sub.enabled) throw new Error(`subscription ${subName} already runs: its start position cannot be set any more`);
-    await client.query('SELECT pg_replication_origin_create($1) WHERE pg_replication_origin_oid($1) IS NULL', [sub.slot]);
-    await client.query('SELECT pg_replication_origin_advance($1, $2::pg_lsn)', [sub.slot, lsn]);
+    await setOriginPosition(client, sub.slot, lsn);
   },
 
   async startCopy(client, sub) {

@@ -14,8 +14,12 @@ export const pglogicalDriver: ReplicationDriver = {
   },
 
   async ensureSubscription(client, sub) {
-    const { rowCount } = await client.query('SELECT 1 FROM pglogical.subscription WHERE sub_name = $1', [sub.name]);
-    if (rowCount) return;
+    const { rows } = await client.query<{ enabled: boolean }>('SELECT sub_enabled AS enabled FROM pglogical.subscription WHERE sub_name = $1', [sub.name]);
+    if (rows[0]) {
+      // Converged means running: a subscription left disabled (a join stopped mid-way) is enabled again.
+      if (!rows[0].enabled) await client.query('SELECT pglogical.alter_subscription_enable($1, true)', [sub.name]);
+      return;
+    }
     await client.query(
       `SELECT pglogical.create_subscription(subscription_name := $1, provider_dsn := $2, replication_sets := $3,
          synchronize_structure := false, synchronize_data := false, forward_origins := '{}')`,

@@ -3,6 +3,7 @@
 // spock.ts); the protocol is the one pglogical-join.ts runs, which is what the tests prove.
 import type pg from 'pg';
 import type { JoinDriver } from './driver.js';
+import { ensureLogicalSlot, originPosition, setOriginPosition, stableOriginPosition, syncPhase } from './origins.js';
 
 async function subscriptionRow(client: pg.ClientBase, name: string): Promise<{ id: number; slot: string; enabled: boolean } | null> {
   const { rows } = await client.query<{ id: number; slot: string; enabled: boolean }>(
@@ -18,8 +19,6 @@ async function requireSubscription(client: pg.ClientBase, name: string) {
   return row;
 }
 
-const syncPhase: Record<string, string> = { i: 'snapshot', s: 'copying', d: 'copying', c: 'copying', u: 'done', y: 'done', r: 'done' };
-
 export const spockJoin: JoinDriver = {
   async ensureBareNode(client, node) {
     await client.query('CREATE EXTENSION IF NOT EXISTS spock');
@@ -30,25 +29,27 @@ export const spockJoin: JoinDriver = {
   async prepareSubscription(client, sub) {
     const existing = await subscriptionRow(client, sub.name);
     if (existing) return { slotName: existing.slot };
-    await client.query(
-      `SELECT spock.sub_create(subscription_name := $1, provider_dsn := $2, synchronize_structure := false,
-         synchronize_data := false, forward_origins := '{}', enabled := false)`,
-      [sub.name, sub.providerDsn],
-    );
-    await client.query(
-      `UPDATE spock.local_sync_status SET sync_status = 'r'
-       WHERE sync_subid = (SELECT sub_id FROM spock.subscription WHERE sub_name = $1) AND sync_relname IS NULL`,
-      [sub.name],
-    );
+    await client.query('BEGIN'); // made and marked synchronised at once: a crash between the two would leave an init to run
+    try {
+      await client.query(
+        `SELECT spock.sub_create(subscription_name := $1, provider_dsn := $2, synchronize_structure := false,
+           synchronize_data := false, forward_origins := '{}', enabled := false)`,
+        [sub.name, sub.providerDsn],
+      );
+      await client.query(
+        `UPDATE spock.local_sync_status SET sync_status = 'r'
+         WHERE sync_subid = (SELECT sub_id FROM spock.subscription WHERE sub_name = $1) AND sync_relname IS NULL`,
+        [sub.name],
+      );
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
     return { slotName: (await requireSubscription(client, sub.name)).slot };
   },
 
-  async ensureSlot(client, slotName) {
-    const { rows } = await client.query<{ lsn: string }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slotName]);
-    if (rows[0]) return { lsn: rows[0].lsn };
-    const made = await client.query<{ lsn: string }>("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'spock_output')", [slotName]);
-    return { lsn: made.rows[0]!.lsn };
-  },
+  ensureSlot: (client, slotName) => ensureLogicalSlot(client, slotName, 'spock_output'),
 
   async heartbeat(client) {
     const { rows } = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
@@ -57,24 +58,13 @@ export const spockJoin: JoinDriver = {
   },
 
   async appliedPosition(client, subName) {
-    const sub = await requireSubscription(client, subName);
-    const { rows } = await client.query<{ lsn: string | null }>(
-      'SELECT CASE WHEN pg_replication_origin_oid($1) IS NULL THEN NULL ELSE pg_replication_origin_progress($1, false)::text END AS lsn',
-      [sub.slot],
-    );
-    return rows[0]?.lsn ?? null;
+    return originPosition(client, (await requireSubscription(client, subName)).slot);
   },
 
   async pauseSubscription(client, subName) {
     const sub = await requireSubscription(client, subName);
     if (sub.enabled) await client.query('SELECT spock.sub_disable($1, immediate := true)', [subName]);
-    await client.query('SELECT pg_replication_origin_session_setup($1)', [sub.slot]);
-    try {
-      const { rows } = await client.query<{ lsn: string | null }>('SELECT pg_replication_origin_progress($1, true)::text AS lsn', [sub.slot]);
-      return { lsn: rows[0]?.lsn ?? '0/0' };
-    } finally {
-      await client.query('SELECT pg_replication_origin_session_reset()');
-    }
+    return { lsn: await stableOriginPosition(client, sub.slot) };
   },
 
   async resumeSubscription(client, subName) {
@@ -85,8 +75,7 @@ export const spockJoin: JoinDriver = {
   async setStartPosition(client, subName, lsn) {
     const sub = await requireSubscription(client, subName);
     if (sub.enabled) throw new Error(`subscription ${subName} already runs: its start position cannot be set any more`);
-    await client.query('SELECT pg_replication_origin_create($1) WHERE pg_replication_origin_oid($1) IS NULL', [sub.slot]);
-    await client.query('SELECT pg_replication_origin_advance($1, $2::pg_lsn)', [sub.slot, lsn]);
+    await setOriginPosition(client, sub.slot, lsn);
   },
 
   async startCopy(client, sub) {

@@ -16,8 +16,11 @@ export const spockDriver: ReplicationDriver = {
   },
 
   async ensureSubscription(client, sub) {
-    const { rowCount } = await client.query('SELECT 1 FROM spock.subscription WHERE sub_name = $1', [sub.name]);
-    if (rowCount) return;
+    const { rows } = await client.query<{ enabled: boolean }>('SELECT sub_enabled AS enabled FROM spock.subscription WHERE sub_name = $1', [sub.name]);
+    if (rows[0]) {
+      if (!rows[0].enabled) await client.query('SELECT spock.sub_enable($1, immediate := true)', [sub.name]);
+      return;
+    }
     await client.query(
       `SELECT spock.sub_create(subscription_name := $1, provider_dsn := $2, synchronize_structure := false,
          synchronize_data := false, forward_origins := '{}', enabled := true)`,

@@ -48,7 +48,9 @@ const migrations: readonly string[] = [
      status jsonb NOT NULL
    );`,
   // Nodes that finished joining: an update adds the others from scratch and converges these.
-  `ALTER TABLE databases ADD COLUMN joined_nodes text[] NOT NULL DEFAULT '{}';`,
+  `ALTER TABLE databases ADD COLUMN joined_nodes text[] NOT NULL DEFAULT '{}';
+   UPDATE databases SET joined_nodes = ARRAY(SELECT n->>'name' FROM jsonb_array_elements(spec->'nodes') AS n)
+   WHERE state IN ('available', 'degraded');`, // databases made before this: their nodes all run
 ];
 
 export function createStore(url: string): Store {

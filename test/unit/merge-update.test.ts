@@ -51,6 +51,11 @@ describe('mergeUpdate', () => {
     expect(r.issues.find((i) => i.path === 'nodes[1].source_node')?.message).toBe('source node n2 must be an existing node that stays in the spec');
   });
 
+  it('accepts the same spec again after a node was added with a source_node', () => {
+    const withSource: DatabaseSpec = { ...stored, nodes: [...stored.nodes, { name: 'n3', host_ids: ['host-1'], port: 6434, source_node: 'n2' }] };
+    expect(mergeUpdate(withSource, withSource).issues).toEqual([]);
+  });
+
   it('refuses a spec whose nodes are all new: a new node copies its data from an existing one', () => {
     const r = mergeUpdate(stored, { ...withoutPasswords, nodes: [{ name: 'n9', host_ids: ['host-1'] }] });
     expect(r.issues.map((i) => i.path)).toEqual(['nodes']);

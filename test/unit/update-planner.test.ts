@@ -46,15 +46,25 @@ describe('planUpdate', () => {
     expect(joins[1]!.wave).toBeGreaterThan(joins[0]!.wave);
   });
 
-  it('removes a node after the joins, with its recorded instances, unlinking it from the remaining nodes', () => {
+  it('removes a node before any join (a joining node would not hear what it still writes), unlinking it from the others', () => {
     const steps = flat(planUpdate('shop', layout(['n1', 'n2', 'n3']), spec(node('n1'), node('n3'), node('n4'))).waves);
     const removal = steps.find((s) => s.kind === 'removeNode') as Extract<Step, { kind: 'removeNode' }> & { wave: number };
     expect(removal.nodeName).toBe('n2');
     expect(removal.instances.map((i) => i.instanceId)).toEqual([ids.instance('shop', 'n2', 'host-1')]);
-    expect(removal.remaining.map((r) => r.name)).toEqual(['n1', 'n3', 'n4']);
-    expect(removal.wave).toBeGreaterThan(steps.find((s) => s.kind === 'joinNode')!.wave);
+    expect(removal.remaining.map((r) => r.name)).toEqual(['n1', 'n3']);
+    const join = steps.find((s) => s.kind === 'joinNode') as Extract<Step, { kind: 'joinNode' }> & { wave: number };
+    expect(removal.wave).toBeLessThan(join.wave);
+    expect(join.peers.map((p) => p.name)).toEqual(['n3']);
     // no subscription to the removed node is ensured again
     expect(steps.some((s) => s.kind === 'subscription' && (s.provider === 'n2' || s.subscriber === 'n2'))).toBe(false);
+  });
+
+  it('also removes a node whose join never finished when it leaves the spec (its slots must not stay behind)', () => {
+    const current = layout(['n1', 'n2']);
+    current.instances.push({ instanceId: ids.instance('shop', 'n3', 'host-1'), hostId: 'host-1', nodeName: 'n3' });
+    const removal = flat(planUpdate('shop', current, spec(node('n1'), node('n2'))).waves).find((s) => s.kind === 'removeNode') as Extract<Step, { kind: 'removeNode' }>;
+    expect(removal.nodeName).toBe('n3');
+    expect(removal.remaining.map((r) => r.name)).toEqual(['n1', 'n2']);
   });
 });
 

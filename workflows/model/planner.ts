@@ -39,9 +39,7 @@ export function planConverge(databaseId: string, spec: DatabaseSpec, stale: Inst
   const primaries = instances.filter((i) => i.initialRole === 'primary');
   const replicas = instances.filter((i) => i.initialRole === 'replica');
   const instanceStep = (i: InstancePlan, kind: 'instance' | 'waitInstance'): Step => ({ kind, hostId: i.hostId, instanceId: i.instanceId, nodeName: i.nodeName });
-  const subscriptions = nodes.flatMap((subscriber) => nodes.filter((p) => p !== subscriber).map((provider) => ({ subscriber, provider, name: ids.subscription(subscriber, provider) })));
   const hosts = [...new Set(instances.map((i) => i.hostId))];
-  const majorOf = (n: string) => instances.find((i) => i.nodeName === n)!.postgresMajor;
   const waves: Step[][] = [
     stale.map((i) => ({ kind: 'removeInstance', ...i })),
     // One host after the other: hosts may share a Docker engine, and two racing creates make two networks of one name.
@@ -51,14 +49,25 @@ export function planConverge(databaseId: string, spec: DatabaseSpec, stale: Inst
     replicas.map((i) => instanceStep(i, 'instance')),
     replicas.map((i) => instanceStep(i, 'waitInstance')),
     nodes.map((n) => ({ kind: 'nodeDatabase', hostId: nodeHost(instances, n), nodeName: n })),
-    // Across majors the subscriber's pglogical may ask the provider for its slot in a syntax the provider refuses.
+    ...meshWaves(instances, nodes),
+    [{ kind: 'markJoined', nodeNames: nodes }],
+  ];
+  return { waves: waves.filter((w) => w.length > 0) };
+}
+
+/**
+ * The full mesh among `nodes`: every subscription ensured (across majors from a slot made first: the subscriber's
+ * pglogical may ask the provider for its slot in a syntax the provider refuses), then every node replicating.
+ */
+export function meshWaves(instances: InstancePlan[], nodes: string[]): Step[][] {
+  const majorOf = (n: string) => instances.find((i) => i.nodeName === n)!.postgresMajor;
+  const subscriptions = nodes.flatMap((subscriber) => nodes.filter((p) => p !== subscriber).map((provider) => ({ subscriber, provider, name: ids.subscription(subscriber, provider) })));
+  return [
     subscriptions.map((s) => ({ kind: 'subscription', hostId: nodeHost(instances, s.subscriber), ...s, ...(majorOf(s.subscriber) !== majorOf(s.provider) ? { fromSlot: true } : {}) })),
     nodes.length > 1
       ? nodes.map((n) => ({ kind: 'waitReplication', hostId: nodeHost(instances, n), nodeName: n, subscriptions: subscriptions.filter((s) => s.subscriber === n).map((s) => s.name) }))
       : [],
-    [{ kind: 'markJoined', nodeNames: nodes }],
   ];
-  return { waves: waves.filter((w) => w.length > 0) };
 }
 
 /** Removes every instance (data included) and then each host's database network. */

@@ -4,7 +4,7 @@
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from './ids.js';
 import { planInstances, type InstancePlan } from './instances.js';
-import { nodeHost, planConverge, type InstanceRef, type NodeRef, type Plan, type Step } from './planner.js';
+import { meshWaves, nodeHost, planConverge, type InstanceRef, type NodeRef, type Plan, type Step } from './planner.js';
 
 export interface CurrentLayout {
   /** Nodes that finished joining (or were created with the database), in the order they joined. */
@@ -46,7 +46,9 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
 
   const ref = (name: string): NodeRef => ({ name, hostId: nodeHost(desired, name) });
   const added = spec.nodes.map((n) => n.name).filter((n) => !joined.includes(n));
-  const removed = current.joined.filter((n) => !spec.nodes.some((s) => s.name === n));
+  // Gone from the spec: joined nodes, and nodes whose join never finished (their slots and links must go too).
+  const recorded = [...current.joined, ...current.instances.map((i) => i.nodeName)];
+  const removed = [...new Set(recorded)].filter((n) => !spec.nodes.some((s) => s.name === n));
   const staleOfKept = stale.filter((i) => !removed.includes(i.nodeName));
   const existing = desired.filter((i) => joined.includes(i.nodeName));
   const hosts = [...new Set(desired.map((i) => i.hostId))];
@@ -61,6 +63,10 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
     joined.map((n) => ({ kind: 'applyConfig', ...host(ref(n)), nodeName: n })),
     joined.map((n) => ({ kind: 'nodeDatabase', ...host(ref(n)), nodeName: n })),
   ];
+  // Removed nodes go first: a node joining meanwhile would not hear what they still write.
+  for (const r of removed) {
+    waves.push([{ kind: 'removeNode', nodeName: r, instances: current.instances.filter((i) => i.nodeName === r), remaining: joined.map(ref) }]);
+  }
   const members = [...joined];
   for (const n of added) {
     const mine = desired.filter((i) => i.nodeName === n);
@@ -79,16 +85,7 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
     );
     members.push(n);
   }
-  for (const r of removed) {
-    const remaining = spec.nodes.map((n) => n.name).filter((n) => members.includes(n)).map(ref);
-    waves.push([{ kind: 'removeNode', nodeName: r, instances: current.instances.filter((i) => i.nodeName === r), remaining }]);
-  }
-  const nodes = spec.nodes.map((n) => n.name);
-  const subscriptions = nodes.flatMap((s) => nodes.filter((p) => p !== s).map((p) => ({ subscriber: s, provider: p, name: ids.subscription(s, p) })));
-  waves.push(
-    subscriptions.map((s) => ({ kind: 'subscription', ...host(ref(s.subscriber)), ...s })),
-    nodes.length > 1 ? nodes.map((n) => ({ kind: 'waitReplication', ...host(ref(n)), nodeName: n, subscriptions: subscriptions.filter((s) => s.subscriber === n).map((s) => s.name) })) : [],
-  );
+  waves.push(...meshWaves(desired, spec.nodes.map((n) => n.name)));
   return { waves: waves.filter((w) => w.length > 0) };
 }
 
