@@ -1,6 +1,7 @@
-// Pure: (what runs now, desired spec) → the ordered steps of an update. The order is the reference's: existing
-// nodes converge first (users, configuration), then new nodes join one at a time, then removed nodes go, then the
-// full mesh of subscriptions is checked. A node counts as existing once it has finished joining (`joined`).
+// Pure: (what runs now, desired spec) → the ordered steps of an update. Existing nodes converge first (users,
+// configuration), then removed nodes go (the reference removes last; here first, so a node joining meanwhile
+// never misses what a leaving node still writes), then new nodes join one at a time, then the full mesh of
+// subscriptions is checked. A node counts as existing once it has finished joining (`joined`).
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from './ids.js';
 import { planInstances, type InstancePlan } from './instances.js';
