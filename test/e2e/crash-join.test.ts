@@ -66,6 +66,8 @@ it(`an add-node whose worker is SIGKILLed at a random moment finishes after a re
   const created = await call('POST', '/v1/databases', { id, spec: spec(['n1', 'n2']) });
   await completed(created.body.task.task_id);
   await sql('n1', 'CREATE TABLE t (id text PRIMARY KEY, node text NOT NULL, payload text NOT NULL)');
+  // the writer writes on n2 too: the table must have reached it first
+  await waitFor('table t on n2', async () => (await sql('n2', "SELECT to_regclass('public.t') IS NOT NULL AS ok"))[0].ok, 30_000);
   const writer = await startWriter([{ node: 'n1', port: port('n1') }, { node: 'n2', port: port('n2') }], {
     user: 'admin', password: 'password', database: 'app', table: 't', ratePerSecond: 20,
   });
