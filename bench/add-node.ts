@@ -56,7 +56,7 @@ async function addNodeUnderLoad(label: string): Promise<number> {
 await run('POST', '/v1/databases', { id, spec: spec(['n1', 'n2']) });
 try {
   await sql('n1', 'CREATE TABLE w (id text PRIMARY KEY, node text NOT NULL, payload text NOT NULL)');
-  await sleep(1000);
+  while (!(await sql('n2', "SELECT to_regclass('public.w') IS NOT NULL AS ok"))[0].ok) await sleep(200); // the writer writes on n2 too
   const empty = await addNodeUnderLoad('empty database');
 
   await sql('n1', 'CREATE TABLE big (id bigint PRIMARY KEY, payload text NOT NULL)');
