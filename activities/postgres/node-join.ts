@@ -153,6 +153,10 @@ export function nodeJoinActivities(deps: HostDeps) {
       const db = await loadDatabase(deps.store, databaseId);
       const driver = driverOfNode(db, nodeName);
       const reached: Positions = {};
+      // An earlier attempt may have died between disabling and enabling a worker (the restart below): run them all.
+      await onPrimary(db, nodeName, async (c) => {
+        for (const p of providers) await driver.join.resumeSubscription(c, ids.subscription(nodeName, p));
+      });
       for (const p of providers) {
         const sub = ids.subscription(nodeName, p);
         let target = (await onPrimary(db, p, (c) => driverOfNode(db, p).join.heartbeat(c))).lsnBefore;
