@@ -106,6 +106,8 @@ export function nodeDatabaseActivities(deps: HostDeps) {
         const states = await withClient(primary.address, db.secrets, db.spec.database_name, async (c) => {
           const subs = await driver.subscriptions(c);
           for (const s of subs) {
+            // one a killed attempt left between disable and enable is enabled again
+            if (s.status === 'disabled' && subscriptions.includes(s.name)) { await driver.join.resumeSubscription(c, s.name); continue; }
             if (s.status !== 'down') { downSince.delete(s.name); continue; }
             const since = downSince.get(s.name) ?? Date.now();
             downSince.set(s.name, since);
