@@ -1,15 +1,20 @@
 // The per-host instance monitor: every few seconds, what Docker, Patroni and the replication layer say about each
 // instance on this host, written to the store (the API derives instance state from it). It also repairs what
-// pglogical does not: an apply worker that stayed down (e.g. after its provider had no primary for a while) is
-// disabled and enabled again.
+// nothing else does:
+// - an apply worker that stayed down (after its provider had no primary for a while) is disabled and enabled again;
+// - on a primary with replicas, the logical slots its subscribers read are kept declared as Patroni permanent
+//   slots (a node that got a replica or a subscriber since the last operation is covered too);
+// - a container that died without stop-instance is started again once its node had time to fail over, so it
+//   comes back as a replica.
 import type Docker from 'dockerode';
-import { inspectContainerOrNull, publishedPort } from '../activities/docker/client.js';
-import { containerAddress } from '../activities/docker/network.js';
+import { inspectContainerOrNull, publishedPort, startContainer } from '../activities/docker/client.js';
+import { containerAddress, instanceAddress } from '../activities/docker/network.js';
 import { manifestEntry } from '../activities/docker/images.js';
-import { formatServerVersion, getPatroniStatus } from '../activities/patroni/client.js';
+import { formatServerVersion, getPatroniCluster, getPatroniStatus } from '../activities/patroni/client.js';
+import { syncPermanentSlots } from '../activities/patroni/ha.js';
 import { withClient } from '../activities/postgres/connect.js';
 import { driverFor } from '../activities/replication/index.js';
-import { getDatabaseSecrets, listInstancesOnHost, writeInstanceStatus, type InstanceRecord, type InstanceStatus } from '../activities/store/databases.js';
+import { getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type InstanceRecord, type InstanceStatus } from '../activities/store/databases.js';
 import type { Store } from '../activities/store/db.js';
 import { ids } from '../workflows/model/ids.js';
 import { planInstances } from '../workflows/model/instances.js';
@@ -18,16 +23,29 @@ import type { Logger } from './logger.js';
 export interface MonitorDeps { store: Store; docker: Docker; hostId: string; log: Logger }
 
 /** How long a subscription may stay down before the monitor restarts its apply worker. */
-export const subscriptionRepairAfterMs = 20_000;
+export const subscriptionRepairAfterMs = 4_000;
+/**
+ * A dead container is started again once another member leads its node (else it could take its old leader key
+ * back before it expires, and no replica would be promoted), or after this long when none does.
+ */
+export const restartDeadAfterMs = 60_000;
+/** How long a repair stays reported on the instance. */
+const repairShownMs = 60_000;
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export function createMonitor(deps: MonitorDeps) {
   const downSince = new Map<string, number>();
+  const deadSince = new Map<string, number>();
+  const repaired = new Map<string, { text: string; at: number }>();
 
   async function observe(rec: InstanceRecord): Promise<InstanceStatus> {
     const info = await inspectContainerOrNull(deps.docker, rec.id);
-    if (!info?.State.Running) return { containerRunning: false };
+    if (!info?.State.Running) {
+      if (info && !rec.stopped && rec.state === 'available') await restartDead(rec);
+      return { containerRunning: false };
+    }
+    deadSince.delete(rec.id);
     const port = publishedPort(info, '5432/tcp') ?? undefined;
     const ip = containerAddress(info, ids.network(rec.databaseId));
     const patroni = ip ? await getPatroniStatus(ip) : null;
@@ -45,9 +63,15 @@ export function createMonitor(deps: MonitorDeps) {
     const plan = planInstances(rec.databaseId, db.spec).find((i) => i.instanceId === rec.id);
     const driver = driverFor(manifestEntry(plan?.postgresMajor ?? '')?.driver ?? 'pglogical');
     try {
+      if ((db.spec.nodes.find((n) => n.name === rec.nodeName)?.host_ids.length ?? 0) > 1) {
+        await syncPermanentSlots(ip, db, rec.nodeName);
+      }
       status.replication = await withClient(ip, db.secrets, db.spec.database_name, async (c) => {
         const subs = await driver.subscriptions(c);
-        for (const s of subs) await repair(rec.id, s.name, s.status, () => driver.restartSubscription(c, s.name));
+        for (const s of subs) {
+          const restarted = await repair(rec.id, s.name, s.status, () => driver.restartSubscription(c, s.name));
+          if (restarted) repaired.set(rec.id, { text: `subscription ${s.name} was down: its apply worker was restarted at ${new Date().toISOString()}`, at: Date.now() });
+        }
         return {
           readOnly: await driver.readOnly(c),
           version: await driver.version(c),
@@ -57,18 +81,40 @@ export function createMonitor(deps: MonitorDeps) {
     } catch (err) {
       status.error = `replication status: ${errorText(err)}`;
     }
+    const note = repaired.get(rec.id);
+    if (note && Date.now() - note.at < repairShownMs) status.error ??= note.text;
     return status;
   }
 
-  async function repair(instanceId: string, sub: string, state: string, restart: () => Promise<void>): Promise<void> {
+  async function otherMemberLeads(rec: InstanceRecord): Promise<boolean> {
+    const others = (await listInstances(deps.store, rec.databaseId)).filter((i) => i.nodeName === rec.nodeName && i.id !== rec.id);
+    for (const o of others) {
+      const ip = await instanceAddress(deps.docker, rec.databaseId, o.id);
+      const cluster = ip ? await getPatroniCluster(ip) : null;
+      if (cluster) return cluster.leader !== null && cluster.leader !== rec.id;
+    }
+    return false;
+  }
+
+  async function restartDead(rec: InstanceRecord): Promise<void> {
+    const since = deadSince.get(rec.id) ?? Date.now();
+    deadSince.set(rec.id, since);
+    if (Date.now() - since < restartDeadAfterMs && !(await otherMemberLeads(rec))) return;
+    deadSince.delete(rec.id);
+    deps.log.warn({ instanceId: rec.id }, 'instance container died: starting it again');
+    await startContainer(deps.docker.getContainer(rec.id));
+  }
+
+  async function repair(instanceId: string, sub: string, state: string, restart: () => Promise<void>): Promise<boolean> {
     const key = `${instanceId}/${sub}`;
-    if (state !== 'down') { downSince.delete(key); return; }
+    if (state !== 'down') { downSince.delete(key); return false; }
     const since = downSince.get(key) ?? Date.now();
     downSince.set(key, since);
-    if (Date.now() - since < subscriptionRepairAfterMs) return;
+    if (Date.now() - since < subscriptionRepairAfterMs) return false;
     deps.log.warn({ instanceId, subscription: sub }, 'subscription down: restarting its apply worker');
     downSince.delete(key);
     await restart();
+    return true;
   }
 
   return {

@@ -8,7 +8,8 @@ export interface PatroniStatus {
   serverVersion: number | null;
 }
 
-export interface PatroniCluster { leader: string | null; members: { name: string; role: string; state: string }[] }
+export interface PatroniMember { name: string; role: string; state: string; lag?: number | string; timeline?: number }
+export interface PatroniCluster { leader: string | null; members: PatroniMember[] }
 
 async function get<T>(address: string, path: string): Promise<T | null> {
   try {
@@ -32,11 +33,13 @@ export async function getPatroniStatus(address: string): Promise<PatroniStatus |
   return { state: body.state ?? 'unknown', role: normalizeRole(body.role), pendingRestart: body.pending_restart === true, serverVersion: body.server_version ?? null };
 }
 
+export const isLeaderRole = (role: string) => role === 'leader' || role === 'master' || role === 'standby_leader';
+
+/** GET /cluster: the members with their replication lag (bytes; "unknown" when Patroni cannot tell). */
 export async function getPatroniCluster(address: string): Promise<PatroniCluster | null> {
-  const body = await get<{ members?: { name: string; role: string; state: string }[] }>(address, '/cluster');
+  const body = await get<{ members?: PatroniMember[] }>(address, '/cluster');
   if (!body?.members) return null;
-  const leader = body.members.find((m) => m.role === 'leader' || m.role === 'master' || m.role === 'standby_leader');
-  return { leader: leader?.name ?? null, members: body.members };
+  return { leader: body.members.find((m) => isLeaderRole(m.role))?.name ?? null, members: body.members };
 }
 
 /** "150020" → "15.20", "180006" → "18.6". */
@@ -46,14 +49,28 @@ export function formatServerVersion(n: number | null): string | undefined {
 }
 
 /** The dynamic configuration (GET /config) as Patroni holds it in the DCS. */
-export async function getDynamicConfig(address: string): Promise<{ postgresql?: { parameters?: Record<string, unknown>; pg_hba?: string[]; pg_ident?: string[] } } | null> {
+export async function getDynamicConfig(address: string): Promise<{ postgresql?: { parameters?: Record<string, unknown>; pg_hba?: string[]; pg_ident?: string[] }; slots?: Record<string, unknown> } | null> {
   return get(address, '/config');
 }
 
 /** PATCH /config: Patroni merges it into the DCS and every member applies it at its next cycle. */
 export async function patchDynamicConfig(address: string, patch: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`http://${address}:${patroniApiPort}/config`, {
-    method: 'PATCH', body: JSON.stringify(patch), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5000),
+  await send(address, 'PATCH', 'config', patch, 5000, 'the configuration change');
+}
+
+/**
+ * POST /switchover, /failover or /restart. Patroni answers once it has acted (or scheduled); a refusal (412, 503)
+ * carries its reason as text, which becomes the step's error.
+ */
+export async function postPatroni(address: string, action: 'switchover' | 'failover' | 'restart', body: Record<string, unknown>): Promise<string> {
+  return send(address, 'POST', action, body, 60_000, `the ${action}`);
+}
+
+async function send(address: string, method: string, path: string, body: unknown, timeoutMs: number, what: string): Promise<string> {
+  const res = await fetch(`http://${address}:${patroniApiPort}/${path}`, {
+    method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs),
   });
-  if (!res.ok) throw new Error(`Patroni refused the configuration change: ${res.status} ${await res.text()}`);
+  const text = (await res.text()).trim();
+  if (!res.ok) throw new Error(`Patroni refused ${what}: ${res.status} ${text}`);
+  return text;
 }

@@ -8,6 +8,7 @@ import type { HostDeps } from '../deps.js';
 import { FailureType } from '../errors.js';
 import { loadDatabase, pollUntil, type DatabaseContext } from '../instance-context.js';
 import { lsnAtLeast } from '../replication/driver.js';
+import { syncPermanentSlots } from '../patroni/ha.js';
 import { withClient } from './connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from './node-database.js';
 import { copyRoleStatements, type RoleRow } from './roles.js';
@@ -231,6 +232,9 @@ export function nodeJoinActivities(deps: HostDeps) {
     async dropNodeLinks({ databaseId, nodeName, removed }: { databaseId: string; nodeName: string; removed: string }): Promise<void> {
       const db = await loadDatabase(deps.store, databaseId);
       const driver = driverOfNode(db, nodeName);
+      // Patroni would make a slot it still holds permanent again right after it is dropped: undeclare it first.
+      const primary = await resolvePrimary(deps, db, nodeName);
+      await syncPermanentSlots(primary.address, db, nodeName, [removed]);
       await onPrimary(db, nodeName, async (c) => {
         await driver.dropSubscription(c, ids.subscription(nodeName, removed));
         await driver.join.forgetNode(c, { name: removed, subscriptionNames: [ids.subscription(removed, nodeName)] });

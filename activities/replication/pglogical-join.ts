@@ -7,6 +7,7 @@
 // - an apply worker holds its replication origin: positions are set only while the subscription is disabled.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import { superUser } from '../patroni/config.js';
 import type { JoinDriver } from './driver.js';
 import { autoDdlSql } from './pglogical-autoddl.js';
 import { ensureLogicalSlot, originPosition, setOriginPosition, stableOriginPosition, syncPhase } from './origins.js';
@@ -29,15 +30,20 @@ async function requireSubscription(client: pg.ClientBase, name: string) {
 /**
  * Recent minor releases (15.20, 17.12, 18.6 here) let logical decoding load only the output plugins listed in
  * output_plugin_libraries. Patroni's parameter validator does not know that setting and removes it from its
- * configuration, so it is set with ALTER SYSTEM on the primary (replicas made later copy it with the data).
+ * configuration; ALTER SYSTEM would reach this instance only. So it is set on the superuser role, which the
+ * subscribers' walsenders and Patroni's slot copies log in as: a catalog change, streamed to every replica, so a
+ * promoted replica serves the slots too.
  */
 async function allowOutputPlugin(client: pg.ClientBase): Promise<void> {
-  const { rows } = await client.query<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'output_plugin_libraries'");
-  const setting = rows[0]?.setting;
-  if (setting === undefined || setting.split(',').map((s) => s.trim()).includes('pglogical_output')) return;
-  const libs = [...setting.split(',').map((s) => s.trim()).filter(Boolean), 'pglogical_output'];
-  await client.query(`ALTER SYSTEM SET output_plugin_libraries = ${libs.map((l) => client.escapeLiteral(l)).join(', ')}`);
-  await client.query('SELECT pg_reload_conf()');
+  const { rows } = await client.query<{ boot: string }>("SELECT boot_val AS boot FROM pg_settings WHERE name = 'output_plugin_libraries'");
+  if (!rows[0]) return; // a build without that gate
+  const { rows: set } = await client.query<{ value: string | null }>(
+    `SELECT (SELECT substr(c, length('output_plugin_libraries=') + 1) FROM unnest(s.setconfig) AS c WHERE c LIKE 'output_plugin_libraries=%') AS value
+     FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = $1 AND s.setdatabase = 0`, [superUser]);
+  const current = (set[0]?.value ?? rows[0].boot).split(',').map((l) => l.trim().replace(/^"|"$/g, '')).filter(Boolean);
+  if (set[0]?.value && current.includes('pglogical_output')) return;
+  const libs = [...new Set([...current, 'pglogical_output'])];
+  await client.query(`ALTER ROLE ${superUser} SET output_plugin_libraries = ${libs.map((l) => client.escapeLiteral(l)).join(', ')}`);
 }
 
 async function ensureExtensionNode(client: pg.ClientBase, node: { name: string; dsn: string }): Promise<void> {

@@ -81,13 +81,15 @@ export interface InstanceRecord {
   hostId: string;
   state: string;
   error: string | null;
+  /** Stopped by stop-instance: stays down until start-instance. */
+  stopped: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
-interface InstanceRow { id: string; database_id: string; node_name: string; host_id: string; state: string; error: string | null; created_at: Date; updated_at: Date }
+interface InstanceRow { id: string; database_id: string; node_name: string; host_id: string; state: string; error: string | null; stopped: boolean; created_at: Date; updated_at: Date }
 const toInstance = (r: InstanceRow): InstanceRecord => ({
-  id: r.id, databaseId: r.database_id, nodeName: r.node_name, hostId: r.host_id, state: r.state, error: r.error, createdAt: r.created_at, updatedAt: r.updated_at,
+  id: r.id, databaseId: r.database_id, nodeName: r.node_name, hostId: r.host_id, state: r.state, error: r.error, stopped: r.stopped, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
 export async function upsertInstance(store: Store, i: { id: string; databaseId: string; nodeName: string; hostId: string; state: string }): Promise<void> {
@@ -103,6 +105,15 @@ export async function setInstanceStates(store: Store, databaseId: string, state:
     `UPDATE instances SET state = $2, error = $3, updated_at = now() WHERE database_id = $1 AND ($4::text[] IS NULL OR state = ANY ($4))`,
     [databaseId, state, error, onlyStates ?? null],
   );
+}
+
+export async function setInstanceStopped(store: Store, id: string, stopped: boolean): Promise<void> {
+  await store.query('UPDATE instances SET stopped = $2, updated_at = now() WHERE id = $1', [id, stopped]);
+}
+
+export async function getInstance(store: Store, id: string): Promise<InstanceRecord | null> {
+  const { rows } = await store.query<InstanceRow>('SELECT * FROM instances WHERE id = $1', [id]);
+  return rows[0] ? toInstance(rows[0]) : null;
 }
 
 export async function deleteInstance(store: Store, id: string): Promise<void> {

@@ -51,6 +51,8 @@ const migrations: readonly string[] = [
   `ALTER TABLE databases ADD COLUMN joined_nodes text[] NOT NULL DEFAULT '{}';
    UPDATE databases SET joined_nodes = ARRAY(SELECT n->>'name' FROM jsonb_array_elements(spec->'nodes') AS n)
    WHERE state IN ('available', 'degraded');`, // databases made before this: their nodes all run
+  // stop-instance: the user wants it down; the monitor does not bring it back, an update does not start it.
+  `ALTER TABLE instances ADD COLUMN stopped boolean NOT NULL DEFAULT false;`,
 ];
 
 export function createStore(url: string): Store {

@@ -22,6 +22,8 @@ export type Step =
   | { kind: 'markJoined'; nodeNames: string[] }
   | { kind: 'subscription'; hostId: string; subscriber: string; provider: string; name: string; fromSlot?: boolean }
   | { kind: 'waitReplication'; hostId: string; nodeName: string; subscriptions: string[] }
+  | { kind: 'protectSlots'; hostId: string; nodeName: string }
+  | { kind: 'removeReplica'; hostId: string; instanceId: string; nodeName: string }
   | { kind: 'removeInstance'; hostId: string; instanceId: string; nodeName: string }
   | { kind: 'removeNetwork'; hostId: string };
 
@@ -67,6 +69,10 @@ export function meshWaves(instances: InstancePlan[], nodes: string[]): Step[][] 
     nodes.length > 1
       ? nodes.map((n) => ({ kind: 'waitReplication', hostId: nodeHost(instances, n), nodeName: n, subscriptions: subscriptions.filter((s) => s.subscriber === n).map((s) => s.name) }))
       : [],
+    // Subscribers follow a primary change only if their slots are on the replicas too.
+    nodes.length > 1
+      ? nodes.filter((n) => instances.filter((i) => i.nodeName === n).length > 1).map((n) => ({ kind: 'protectSlots', hostId: nodeHost(instances, n), nodeName: n }))
+      : [],
   ];
 }
 
@@ -97,6 +103,8 @@ export function describeStep(s: Step): string {
     case 'markJoined': return `recording node${s.nodeNames.length > 1 ? 's' : ''} ${s.nodeNames.join(', ')} as replicating`;
     case 'subscription': return `subscribing node ${s.subscriber} to node ${s.provider} (${s.name}${s.fromSlot ? ', from a slot made first' : ''})`;
     case 'waitReplication': return `waiting for node ${s.nodeName} to replicate from its peers (${s.subscriptions.join(', ')})`;
+    case 'protectSlots': return `making node ${s.nodeName}'s logical slots permanent in Patroni and waiting for its replicas to hold them`;
+    case 'removeReplica': return `removing instance ${s.instanceId} from node ${s.nodeName} on ${s.hostId} (a switchover first if it is the primary)`;
     case 'removeInstance': return `removing instance ${s.instanceId} and its data on ${s.hostId}`;
     case 'removeNetwork': return `removing the database network on ${s.hostId}`;
   }

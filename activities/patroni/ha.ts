@@ -1,0 +1,157 @@
+// High availability inside one node: switchover, failover, restart, stop and start of an instance, and the
+// permanent logical slots that let subscribers follow a primary change. Each activity checks before it acts, so a
+// retry after a lost answer finds the work done and only waits for its outcome.
+import { ApplicationFailure } from '@temporalio/activity';
+import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot } from '../../workflows/model/ha.js';
+import type { HostDeps } from '../deps.js';
+import { FailureType } from '../errors.js';
+import { inspectContainerOrNull, startContainer } from '../docker/client.js';
+import { instanceAddress } from '../docker/network.js';
+import { loadDatabase, pollUntil, type DatabaseContext } from '../instance-context.js';
+import { withClient } from '../postgres/connect.js';
+import { setInstanceStopped } from '../store/databases.js';
+import { getDynamicConfig, getPatroniCluster, getPatroniStatus, patchDynamicConfig, postPatroni, type PatroniCluster } from './client.js';
+
+interface NodeRef { databaseId: string; nodeName: string }
+
+/** The node's cluster as the first answering member sees it, with each member's address. */
+async function nodeCluster(deps: HostDeps, db: DatabaseContext, nodeName: string): Promise<{ cluster: PatroniCluster; address: Map<string, string> }> {
+  const address = new Map<string, string>();
+  let cluster: PatroniCluster | null = null;
+  for (const m of db.instances.filter((i) => i.nodeName === nodeName)) {
+    const ip = await instanceAddress(deps.docker, db.databaseId, m.instanceId);
+    if (!ip) continue;
+    address.set(m.instanceId, ip);
+    cluster ??= await getPatroniCluster(ip);
+  }
+  if (!cluster) throw new Error(`no member of node ${nodeName} answers`);
+  return { cluster, address };
+}
+
+/** Until `instanceId` leads its node and its Postgres accepts writes. */
+async function waitWritable(deps: HostDeps, db: DatabaseContext, nodeName: string, instanceId: string): Promise<void> {
+  await pollUntil(`${instanceId} to serve writes`, 2 * 60_000, async () => {
+    const ip = await instanceAddress(deps.docker, db.databaseId, instanceId);
+    const status = ip ? await getPatroniStatus(ip) : null;
+    if (!ip || status?.role !== 'primary' || status.state !== 'running') return { waiting: `${instanceId} is ${status ? `${status.role}, ${status.state}` : 'not answering'}` };
+    const writable = await withClient(ip, db.secrets, db.spec.database_name, async (c) =>
+      (await c.query<{ w: boolean }>("SELECT NOT pg_is_in_recovery() AND current_setting('default_transaction_read_only') = 'off' AS w")).rows[0]!.w).catch(() => false);
+    return writable ? true : { waiting: `${instanceId} does not accept writes yet (node ${nodeName})` };
+  });
+}
+
+/** Until Patroni runs Postgres in the instance (any role). */
+async function waitRunning(deps: HostDeps, databaseId: string, instanceId: string): Promise<void> {
+  await pollUntil(`${instanceId} to run`, 5 * 60_000, async () => {
+    const ip = await instanceAddress(deps.docker, databaseId, instanceId);
+    const status = ip ? await getPatroniStatus(ip) : null;
+    return status?.state === 'running' ? true : { waiting: `Patroni state ${status?.state ?? 'not answering'}` };
+  });
+}
+
+const refuse = (message: string) => ApplicationFailure.nonRetryable(message, FailureType.invalidSpec);
+
+export function haActivities(deps: HostDeps) {
+  return {
+    /**
+     * Declares the slots subscribers read on this node's primary as Patroni permanent slots (and drops those of
+     * nodes no longer in the spec from the declaration), so Patroni copies them to the replicas and advances them
+     * there. With `waitForReplicas`, waits until every running replica holds them: only then may a replica take over.
+     */
+    async protectLogicalSlots({ databaseId, nodeName, waitForReplicas }: NodeRef & { waitForReplicas?: boolean }): Promise<{ slots: string[] }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const { cluster, address } = await nodeCluster(deps, db, nodeName);
+      const leaderIp = cluster.leader ? address.get(cluster.leader) : undefined;
+      if (!leaderIp) throw new Error(`node ${nodeName} has no primary`);
+      const wanted = await syncPermanentSlots(leaderIp, db, nodeName);
+      const names = Object.keys(wanted);
+      if (waitForReplicas && names.length > 0) {
+        const replicas = cluster.members.filter((m) => m.name !== cluster.leader && m.state !== 'stopped').map((m) => m.name);
+        await pollUntil(`the replicas of ${nodeName} to hold its logical slots`, 3 * 60_000, async () => {
+          const missing: string[] = [];
+          for (const r of replicas) {
+            const ip = await instanceAddress(deps.docker, databaseId, r);
+            const have = ip ? await withClient(ip, db.secrets, 'postgres', async (c) =>
+              (await c.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical'")).rows.map((x) => x.slot_name)).catch(() => []) : [];
+            if (!names.every((n) => have.includes(n))) missing.push(r);
+          }
+          return missing.length === 0 ? true : { waiting: `not copied yet to ${missing.join(', ')}` };
+        });
+      }
+      return { slots: names };
+    },
+
+    /** The instance that leads the node now, if any. */
+    async nodeLeader({ databaseId, nodeName }: NodeRef): Promise<string | null> {
+      const db = await loadDatabase(deps.store, databaseId);
+      return (await nodeCluster(deps, db, nodeName)).cluster.leader;
+    },
+
+    /**
+     * Which member takes over: the candidate asked for, else the running replica with the least lag. A failover is
+     * refused on a healthy node unless skipValidation; a switchover needs a running primary. Chosen once (the
+     * answer is in the task's history), so a retried hand-over never picks a second replica.
+     */
+    async chooseCandidate({ databaseId, nodeName, candidate, failover }: NodeRef & { candidate?: string; failover?: { skipValidation: boolean } }): Promise<{ from: string | null; to: string }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const { cluster, address } = await nodeCluster(deps, db, nodeName);
+      const operation = failover ? 'fail over' : 'switch over';
+      if (failover && nodeHealthy(cluster.members) && !failover.skipValidation) throw refuse('cluster is healthy; refuse failover unless skip_validation is true');
+      if (!failover && (!cluster.leader || !address.has(cluster.leader) || !nodeHealthy(cluster.members))) {
+        throw refuse(`cannot switch over node ${nodeName}: it has no running primary (use failover)`);
+      }
+      const pick = pickCandidate(cluster.members, candidate);
+      if ('refused' in pick) throw refuse(`cannot ${operation} node ${nodeName}: ${pick.refused}`);
+      return { from: cluster.leader, to: pick.name };
+    },
+
+    /** Asks Patroni to hand the node over to `to` unless it already leads; done when `to` takes writes. */
+    async handOver({ databaseId, nodeName, from, to, mode }: NodeRef & { from: string | null; to: string; mode: 'switchover' | 'failover' }): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const { cluster, address } = await nodeCluster(deps, db, nodeName);
+      if (cluster.leader !== to) {
+        const via = mode === 'switchover' && cluster.leader ? address.get(cluster.leader) : address.get(to);
+        if (!via) throw new Error(`cannot reach ${mode === 'switchover' ? `the primary ${cluster.leader}` : to} of node ${nodeName}`);
+        await postPatroni(via, mode, mode === 'switchover' ? { leader: from, candidate: to } : { candidate: to });
+      }
+      await waitWritable(deps, db, nodeName, to);
+    },
+
+    /** Patroni restarts Postgres in place (a primary stays primary). */
+    async restartInstance({ databaseId, instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
+      const ip = await instanceAddress(deps.docker, databaseId, instanceId);
+      if (!ip) throw refuse(`instance ${instanceId} is not running`);
+      await postPatroni(ip, 'restart', {});
+      await waitRunning(deps, databaseId, instanceId);
+    },
+
+    /** Recorded as stopped first, so the monitor never brings it back; Patroni stops Postgres cleanly. */
+    async stopInstance({ instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
+      await setInstanceStopped(deps.store, instanceId, true);
+      const info = await inspectContainerOrNull(deps.docker, instanceId);
+      if (info?.State.Running) await deps.docker.getContainer(instanceId).stop({ t: 60 });
+    },
+
+    async startInstance({ databaseId, instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
+      const info = await inspectContainerOrNull(deps.docker, instanceId);
+      if (!info) throw refuse(`instance ${instanceId} has no container on ${deps.hostId}: run an update to recreate it`);
+      await startContainer(deps.docker.getContainer(instanceId));
+      await waitRunning(deps, databaseId, instanceId);
+      await setInstanceStopped(deps.store, instanceId, false);
+    },
+  };
+}
+
+/** The logical slots of the node's subscribers, on its primary, declared permanent in the node's DCS. */
+export async function syncPermanentSlots(leaderIp: string, db: Pick<DatabaseContext, 'spec' | 'secrets'>, nodeName: string, without: string[] = []) {
+  const slots = await withClient(leaderIp, db.secrets, 'postgres', async (c) =>
+    (await c.query<LogicalSlot>(
+      "SELECT slot_name AS name, database, plugin FROM pg_replication_slots WHERE slot_type = 'logical' AND plugin IN ('pglogical_output', 'spock_output')",
+    )).rows);
+  const wanted = wantedSlots(slots, nodeName, db.spec.nodes.map((n) => n.name).filter((n) => !without.includes(n)));
+  const current = await getDynamicConfig(leaderIp);
+  if (!current) throw new Error(`Patroni on node ${nodeName}'s primary does not answer`);
+  const patch = slotsPatch(current.slots, wanted);
+  if (patch) await patchDynamicConfig(leaderIp, patch);
+  return wanted;
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots } from '../../workflows/model/ha.js';
+
+const leader = { name: 'db-n1-a', role: 'leader', state: 'running' };
+const r1 = { name: 'db-n1-b', role: 'replica', state: 'streaming', lag: 1200 };
+const r2 = { name: 'db-n1-c', role: 'replica', state: 'streaming', lag: 0 };
+
+describe('pickCandidate', () => {
+  it('takes the running replica with the least lag when none is asked for', () => {
+    expect(pickCandidate([leader, r1, r2])).toEqual({ name: 'db-n1-c' });
+    expect(pickCandidate([leader, { ...r1, lag: 'unknown' }, { ...r2, lag: 5 }])).toEqual({ name: 'db-n1-c' });
+  });
+  it('takes the asked replica, refuses one that is not running or not a member', () => {
+    expect(pickCandidate([leader, r1, r2], 'db-n1-b')).toEqual({ name: 'db-n1-b' });
+    expect(pickCandidate([leader, { ...r1, state: 'stopped' }], 'db-n1-b')).toEqual({ refused: expect.stringContaining('not a running replica') });
+    expect(pickCandidate([leader, r1], 'db-n1-z')).toEqual({ refused: expect.stringContaining('not a member') });
+  });
+  it('answers the leader itself when it is asked for (the operation is then a no-op)', () => {
+    expect(pickCandidate([leader, r1], 'db-n1-a')).toEqual({ name: 'db-n1-a' });
+  });
+  it('refuses when no replica runs', () => {
+    expect(pickCandidate([leader, { ...r1, state: 'starting' }])).toEqual({ refused: 'no running replica to take over' });
+  });
+});
+
+describe('nodeHealthy', () => {
+  it('is healthy with a running leader, not with a dead or missing one', () => {
+    expect(nodeHealthy([leader, r1])).toBe(true);
+    expect(nodeHealthy([{ ...leader, state: 'stopped' }, r1])).toBe(false);
+    expect(nodeHealthy([r1, r2])).toBe(false);
+  });
+});
+
+describe('permanent slots', () => {
+  const slots = [
+    { name: 'pgl_app_n1_sub_n2n1', database: 'app', plugin: 'pglogical_output' },
+    { name: 'pgl_app_n1_sub_n3n1', database: 'app', plugin: 'pglogical_output' },
+    { name: 'pgl_app_n1_sub_n9n1', database: 'app', plugin: 'pglogical_output' },
+  ];
+  it('keeps the slots of the spec\'s subscribers to this node only', () => {
+    expect(Object.keys(wantedSlots(slots, 'n1', ['n1', 'n2', 'n3']))).toEqual(['pgl_app_n1_sub_n2n1', 'pgl_app_n1_sub_n3n1']);
+    expect(wantedSlots(slots, 'n1', ['n1', 'n2'])).toEqual({ pgl_app_n1_sub_n2n1: { type: 'logical', database: 'app', plugin: 'pglogical_output' } });
+  });
+  it('patches only the difference: new slots added, gone ones set to null; nothing when equal', () => {
+    const wanted = wantedSlots(slots, 'n1', ['n1', 'n2']);
+    expect(slotsPatch(undefined, wanted)).toEqual({ slots: wanted });
+    expect(slotsPatch(wanted, wanted)).toBeNull();
+    const before = { ...wanted, pgl_app_n1_sub_n3n1: { type: 'logical', database: 'app', plugin: 'pglogical_output' } };
+    expect(slotsPatch(before, wanted)).toEqual({ slots: { pgl_app_n1_sub_n3n1: null } });
+  });
+});

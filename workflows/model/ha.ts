@@ -1,0 +1,57 @@
+// Pure: decisions about a node's Patroni cluster — which replica takes over, whether the node is healthy, and
+// which logical slots Patroni must keep on the replicas so that subscribers survive a primary change.
+import { ids } from './ids.js';
+
+export interface Member { name: string; role: string; state: string; lag?: number | string }
+
+const leaderRoles = ['leader', 'master', 'standby_leader'];
+const replicaStates = ['streaming', 'running'];
+
+export const isLeader = (m: Member) => leaderRoles.includes(m.role);
+
+/** Healthy: a leader that runs Postgres. Failover without skip_validation is refused then. */
+export function nodeHealthy(members: Member[]): boolean {
+  return members.some((m) => isLeader(m) && m.state === 'running');
+}
+
+/**
+ * The replica to promote: the one asked for (it must be a running member), else the running replica with the
+ * least lag (ties by name, so the choice is stable). Null when there is none.
+ */
+export function pickCandidate(members: Member[], asked?: string): { name: string } | { refused: string } {
+  const eligible = members.filter((m) => !isLeader(m) && replicaStates.includes(m.state));
+  if (asked) {
+    const m = members.find((x) => x.name === asked);
+    if (!m) return { refused: `instance ${asked} is not a member of the node's cluster` };
+    if (isLeader(m)) return { name: asked };
+    if (!eligible.includes(m)) return { refused: `instance ${asked} is not a running replica (state ${m.state})` };
+    return { name: asked };
+  }
+  const lag = (m: Member) => (typeof m.lag === 'number' ? m.lag : Number.MAX_SAFE_INTEGER);
+  const best = [...eligible].sort((a, b) => lag(a) - lag(b) || a.name.localeCompare(b.name))[0];
+  return best ? { name: best.name } : { refused: 'no running replica to take over' };
+}
+
+export interface LogicalSlot { name: string; database: string; plugin: string }
+export type PermanentSlots = Record<string, { type: 'logical'; database: string; plugin: string }>;
+
+/**
+ * The slots on `provider`'s primary that subscribers of the spec read from (their names end with the
+ * subscription's name, as pglogical and Spock build them). A slot of a node no longer in the spec is not kept.
+ */
+export function wantedSlots(slots: LogicalSlot[], provider: string, nodeNames: string[]): PermanentSlots {
+  const subs = nodeNames.filter((n) => n !== provider).map((n) => ids.subscription(n, provider));
+  const out: PermanentSlots = {};
+  for (const s of slots) {
+    if (subs.some((sub) => s.name.endsWith(`_${sub}`))) out[s.name] = { type: 'logical', database: s.database, plugin: s.plugin };
+  }
+  return out;
+}
+
+/** The PATCH /config body turning the DCS's `slots` into `wanted` (null removes a key); null when equal. */
+export function slotsPatch(current: Record<string, unknown> | undefined, wanted: PermanentSlots): { slots: Record<string, unknown> } | null {
+  const patch: Record<string, unknown> = {};
+  for (const name of Object.keys(current ?? {})) if (!(name in wanted)) patch[name] = null;
+  for (const [name, v] of Object.entries(wanted)) if (JSON.stringify(current?.[name]) !== JSON.stringify(v)) patch[name] = v;
+  return Object.keys(patch).length > 0 ? { slots: patch } : null;
+}
