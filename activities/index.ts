@@ -4,6 +4,7 @@ import type { ControlPlaneDeps, HostDeps } from './deps.js';
 import { instanceActivities } from './docker/instances.js';
 import { verifyImageActivities } from './docker/verify-image.js';
 import { applyConfigActivities } from './patroni/apply-config.js';
+import { haActivities } from './patroni/ha.js';
 import { nodeDatabaseActivities } from './postgres/node-database.js';
 import { nodeJoinActivities } from './postgres/node-join.js';
 import { storeActivities } from './store/activities.js';
@@ -16,6 +17,7 @@ export function createHostActivities(deps: HostDeps) {
     ...nodeDatabaseActivities(deps),
     ...nodeJoinActivities(deps),
     ...applyConfigActivities(deps),
+    ...haActivities(deps),
   });
 }
 

@@ -64,7 +64,8 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec): { spec: D
     // The same spec again (source_node included) is fine; a new source for a node that exists means nothing.
     if (n.source_node !== undefined && n.source_node !== old.source_node) issues.push({ path: `nodes[${i}].source_node`, message: 'source_node only applies when a node is added' });
     if (major(spec, n) !== major(stored, old)) issues.push({ path: `nodes[${i}].postgres_version`, message: `the major version of node ${n.name} cannot change (add a node with the new version instead)` });
-    if (JSON.stringify(n.host_ids) !== JSON.stringify(old.host_ids)) issues.push({ path: `nodes[${i}].host_ids`, message: 'changing the hosts of an existing node is not supported by this control plane yet (add a node on the new hosts, then remove this one)' });
+    // Hosts added get replicas, hosts removed lose theirs; one must stay to carry the node's data.
+    if (!n.host_ids.some((h) => old.host_ids.includes(h))) issues.push({ path: `nodes[${i}].host_ids`, message: `at least one of node ${n.name}'s current hosts (${old.host_ids.join(', ')}) must stay: its data lives there` });
   });
   if (!spec.nodes.some((n) => stored.nodes.some((o) => o.name === n.name))) {
     issues.push({ path: 'nodes', message: 'at least one existing node must stay: new nodes copy their data from one' });

@@ -58,6 +58,7 @@ function controlPlaneLine(type: string, input: unknown): string | string[] | nul
     case 'setDatabaseState': return `database state: ${String(arg.state)}`;
     case 'clearNodeDcs': return `clearing the Patroni keys of node${(arg.nodeNames as string[] | undefined)?.length === 1 ? '' : 's'} ${((arg.nodeNames as string[] | undefined) ?? []).join(', ')}`;
     case 'markNodesJoined': return `recording ${((arg.nodeNames as string[] | undefined) ?? []).join(', ')} as replicating`;
+    case 'forgetInstanceRecords': return `forgetting the record of ${((arg.instanceIds as string[] | undefined) ?? []).join(', ')}`;
     case 'forgetNodeRecords': return `forgetting node ${String(arg.nodeName)}'s instance records`;
     case 'removeDatabaseRecord': return 'removing the database record';
     default: return null;
@@ -112,6 +113,11 @@ export function renderTaskLog(events: HistoryEvent[]): TaskLogEntry[] {
     if (canceledStep) {
       const s = scheduled.get(Number(canceledStep.scheduledEventId ?? 0));
       if (s) push(`canceled: ${s.summary}`, { success: false });
+      continue;
+    }
+    if (e.timerStartedEventAttributes) {
+      const summary = decode(e.userMetadata?.summary);
+      if (typeof summary === 'string') push(summary);
       continue;
     }
     if (e.workflowExecutionStartedEventAttributes) push('task started');

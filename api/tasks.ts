@@ -28,9 +28,22 @@ export interface Task {
   error?: string;
 }
 
-const workflowOf: Partial<Record<TaskType, string>> = { create: 'createDatabase', update: 'updateDatabase', delete: 'deleteDatabase' };
+const workflowOf: Partial<Record<TaskType, string>> = {
+  create: 'createDatabase', update: 'updateDatabase', delete: 'deleteDatabase', switchover: 'switchover', failover: 'failover',
+  restart_instance: 'restartInstance', stop_instance: 'stopInstance', start_instance: 'startInstance',
+};
 
-export interface StartTaskInput { type: TaskType; databaseId: string; nodeName?: string; instanceId?: string; removeHosts?: string[] }
+export interface StartTaskInput {
+  type: TaskType;
+  databaseId: string;
+  nodeName?: string;
+  instanceId?: string;
+  /** Shown as the task's host_id (stop / start). */
+  hostId?: string;
+  removeHosts?: string[];
+  /** The workflow's input beyond the database id. */
+  args?: Record<string, unknown>;
+}
 
 export async function startDatabaseTask(client: Client, t: StartTaskInput): Promise<Task> {
   const workflow = workflowOf[t.type];
@@ -39,7 +52,7 @@ export async function startDatabaseTask(client: Client, t: StartTaskInput): Prom
   const handle = await client.workflow.start(workflow, {
     workflowId: taskId,
     taskQueue: taskQueues.controlPlane,
-    args: [{ databaseId: t.databaseId, ...(t.removeHosts?.length ? { removeHosts: t.removeHosts } : {}) }],
+    args: [{ databaseId: t.databaseId, ...(t.removeHosts?.length ? { removeHosts: t.removeHosts } : {}), ...t.args }],
     typedSearchAttributes: [
       { key: taskAttributes.scope, value: 'database' },
       { key: taskAttributes.entityId, value: t.databaseId },
@@ -47,10 +60,15 @@ export async function startDatabaseTask(client: Client, t: StartTaskInput): Prom
       { key: taskAttributes.taskType, value: t.type },
       ...(t.nodeName ? [{ key: taskAttributes.nodeName, value: t.nodeName }] : []),
       ...(t.instanceId ? [{ key: taskAttributes.instanceId, value: t.instanceId }] : []),
+      ...(t.hostId ? [{ key: taskAttributes.hostId, value: t.hostId }] : []),
     ],
     staticSummary: `${t.type} ${t.databaseId}`,
   });
-  return { scope: 'database', entity_id: t.databaseId, database_id: t.databaseId, task_id: handle.workflowId, created_at: rfc3339(new Date()), type: t.type, status: 'pending' };
+  return {
+    scope: 'database', entity_id: t.databaseId, database_id: t.databaseId,
+    ...(t.hostId ? { host_id: t.hostId } : {}), ...(t.nodeName ? { node_name: t.nodeName } : {}), ...(t.instanceId ? { instance_id: t.instanceId } : {}),
+    task_id: handle.workflowId, created_at: rfc3339(new Date()), type: t.type, status: 'pending',
+  };
 }
 
 /** `started`: a worker has run the workflow at least once (visibility's historyLength is stale while it runs). */
@@ -78,7 +96,8 @@ async function toTask(client: Client, info: Omit<WorkflowExecutionInfo, 'raw'>):
   const task: Task = {
     scope,
     entity_id: attr(taskAttributes.entityId) ?? '',
-    ...(scope === 'database' ? { database_id: attr(taskAttributes.databaseId) ?? '' } : { host_id: attr(taskAttributes.hostId) ?? '' }),
+    ...(scope === 'database' ? { database_id: attr(taskAttributes.databaseId) ?? '' } : {}),
+    ...(attr(taskAttributes.hostId) || scope === 'host' ? { host_id: attr(taskAttributes.hostId) ?? '' } : {}),
     task_id: info.workflowId,
     created_at: rfc3339(info.startTime),
     type: (attr(taskAttributes.taskType) ?? 'unknown') as TaskType,

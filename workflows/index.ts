@@ -2,3 +2,5 @@ export { createDatabase } from './create-database.js';
 export { deleteDatabase } from './delete-database.js';
 export { updateDatabase } from './update-database.js';
 export { verifyImages } from './verify-images.js';
+export { failover, switchover } from './switchover.js';
+export { restartInstance, startInstance, stopInstance } from './instance-operations.js';

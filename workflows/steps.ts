@@ -3,6 +3,7 @@
 import { describeStep, type Plan, type Step } from './model/planner.js';
 import { joinNode, removeNode, resetNode } from './node-membership.js';
 import { controlPlane, onHost } from './proxies.js';
+import { handOverFrom } from './switchover.js';
 
 export { controlPlane };
 
@@ -33,6 +34,14 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
       return;
     case 'waitReplication':
       await onHost(step.hostId, summary, 'long').waitForReplication({ databaseId, nodeName: step.nodeName, subscriptions: step.subscriptions });
+      return;
+    case 'protectSlots':
+      await onHost(step.hostId, summary, 'long').protectLogicalSlots({ databaseId, nodeName: step.nodeName, waitForReplicas: true });
+      return;
+    case 'removeReplica':
+      await handOverFrom(databaseId, step.nodeName, step.instanceId, step.hostId);
+      await onHost(step.hostId, summary).removeInstance({ databaseId, instanceId: step.instanceId });
+      await controlPlane.forgetInstanceRecords({ instanceIds: [step.instanceId] });
       return;
     case 'removeInstance':
       await onHost(step.hostId, summary).removeInstance({ databaseId, instanceId: step.instanceId });

@@ -11,7 +11,7 @@ export interface DatabaseTaskInput {
   removeHosts?: string[];
 }
 
-function messageOf(err: unknown): string {
+export function messageOf(err: unknown): string {
   let e: unknown = err;
   // ActivityFailure → its cause carries the activity's own message
   while (e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause) e = (e as { cause: unknown }).cause;

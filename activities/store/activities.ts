@@ -41,6 +41,11 @@ export function storeActivities(deps: ControlPlaneDeps) {
       for (const id of instanceIds) await deleteInstance(store, id);
     },
 
+    /** A replica that left its node (its host dropped from host_ids). */
+    async forgetInstanceRecords({ instanceIds }: { instanceIds: string[] }): Promise<void> {
+      for (const id of instanceIds) await deleteInstance(store, id);
+    },
+
     /** Database state, and the instances' with it (`available` instances show the monitor's view). */
     async setDatabaseState({ databaseId, state, instanceState, error }: { databaseId: string; state: DatabaseState; instanceState?: string; error?: string }): Promise<void> {
       await transitionDatabase(store, databaseId, 'any', state);

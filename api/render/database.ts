@@ -10,8 +10,9 @@ const modifying = ['stopping', 'stopped', 'starting', 'restarting', 'initializin
 const degraded = ['stop failed', 'crashed', 'start failed', 'restart failed', 'initdb failed', 'custom bootstrap failed'];
 
 /** pgEdge's read-time state: only a stored `available` is derived from the live status. */
-export function instanceState(stored: string, status: InstanceStatus | undefined, fresh: boolean): string {
+export function instanceState(stored: string, status: InstanceStatus | undefined, fresh: boolean, stopped = false): string {
   if (stored !== 'available') return stored;
+  if (stopped) return 'stopped'; // stop-instance: down on purpose until start-instance
   if (!status || !fresh) return 'unknown';
   if (!status.containerRunning) return 'stopped';
   const p = status.patroniState ?? '';
@@ -30,7 +31,7 @@ export function renderInstance(rec: InstanceRecord, observed: { updatedAt: Date;
     node_name: rec.nodeName,
     created_at: rfc3339(rec.createdAt),
     updated_at: rfc3339(rec.updatedAt),
-    state: instanceState(rec.state, observed?.status, fresh),
+    state: instanceState(rec.state, observed?.status, fresh, rec.stopped),
   };
   if (observed) out.status_updated_at = rfc3339(observed.updatedAt);
   if (s?.port && hostAddress) out.connection_info = { addresses: [hostAddress], port: s.port };

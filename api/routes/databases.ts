@@ -1,13 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import {
-  deleteDatabase, getDatabase, getJoinedNodes, insertDatabase, listDatabases, listInstances, listInstanceStatuses, modifiableStates, transitionDatabase, getDatabaseSecrets,
+  deleteDatabase, getDatabase, getJoinedNodes, insertDatabase, listDatabases, listInstances, modifiableStates, transitionDatabase, getDatabaseSecrets,
   type DatabaseRecord,
 } from '../../activities/store/databases.js';
-import { listHosts } from '../../activities/store/hosts.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { renderDatabase, renderInstance } from '../render/database.js';
+import { databaseView } from '../database-view.js';
 import { createRouter } from '../router.js';
 import { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from '../schemas/database-spec.js';
 import { DatabaseIdParams, DatabaseSchema, DatabaseSummarySchema, QueryBool, TaskSchema } from '../schemas/database.js';
@@ -59,12 +58,7 @@ const deleteRoute = createRoute({
 export function databaseRoutes(deps: AppDeps) {
   const temporal = () => requireTemporal(deps);
 
-  async function view(db: DatabaseRecord, withSpec: boolean) {
-    const [instances, statuses, hosts] = await Promise.all([listInstances(deps.store, db.id), listInstanceStatuses(deps.store, db.id), listHosts(deps.store)]);
-    const address = new Map(hosts.map((h) => [h.id, h.address]));
-    const now = deps.now?.() ?? new Date();
-    return renderDatabase(db, instances.map((i) => renderInstance(i, statuses.get(i.id), address.get(i.hostId), now)), withSpec);
-  }
+  const view = (db: DatabaseRecord, withSpec: boolean) => databaseView(deps, db, withSpec);
 
   /** Starts the task; if Temporal refuses, the database goes back to where it was, so nothing is left half-done. */
   async function start(db: DatabaseRecord, type: 'create' | 'update' | 'delete', rollback: () => Promise<unknown>, removeHosts?: string[]): Promise<Task> {

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { projectRoot } from '../../worker/config.js';
 
-export function startWorkerProcess(storeUrl: string, hostId = 'host-1'): ChildProcess {
+/** hostOnly: a further host joining the cluster (no control-plane queue), as `npm start -- --hosts` runs it. */
+export function startWorkerProcess(storeUrl: string, hostId = 'host-1', o: { hostOnly?: boolean } = {}): ChildProcess {
   const stack = inject('stack');
-  return spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts'), ...(o.hostOnly ? ['--host-only'] : [])], {
     cwd: projectRoot,
     stdio: 'ignore',
     env: {

@@ -2,11 +2,17 @@
 // rate, one connection per node (reconnecting after an error), and records every acknowledged row and every error.
 import pg from 'pg';
 
-export interface WriterTarget { node: string; port: number; host?: string }
+/**
+ * One node to write to. With several `hosts` (the node's members, one port), the writer connects to whichever
+ * accepts writes, as libpq's target_session_attrs=read-write does (node-postgres has no multi-host strings).
+ */
+export interface WriterTarget { node: string; port: number; host?: string; hosts?: string[] }
 export interface WriterOptions { user: string; password: string; database: string; table: string; ratePerSecond: number }
 
 export interface Writer {
   readonly acknowledged: { id: string; node: string; at: number }[];
+  /** The longest time between two acknowledged rows of a node, since the writer started (ms). */
+  longestGap(node: string, from?: number): number;
   readonly errors: { node: string; at: number; message: string }[];
   stop(): Promise<void>;
 }
@@ -17,13 +23,27 @@ export async function startWriter(targets: WriterTarget[], o: WriterOptions): Pr
   const errors: Writer['errors'] = [];
   let seq = 0;
   let stopped = false;
-  const connect = async (t: WriterTarget) => {
-    const c = new pg.Client({ host: t.host ?? '127.0.0.1', port: t.port, user: o.user, password: o.password, database: o.database, connectionTimeoutMillis: 3000 });
+  const connectTo = async (t: WriterTarget, host: string) => {
+    const c = new pg.Client({ host, port: t.port, user: o.user, password: o.password, database: o.database, connectionTimeoutMillis: 1000 });
     c.on('error', () => clients.set(t.node, null));
     await c.connect();
     return c;
   };
+  const connect = async (t: WriterTarget) => {
+    if (!t.hosts) return connectTo(t, t.host ?? '127.0.0.1');
+    let last: unknown = new Error('no host');
+    for (const h of t.hosts) {
+      try {
+        const c = await connectTo(t, h);
+        if (!(await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r) return c;
+        await c.end();
+        last = new Error(`${h} is read-only`);
+      } catch (err) { last = err; }
+    }
+    throw last;
+  };
   for (const t of targets) clients.set(t.node, await connect(t));
+  const startedAt = Date.now();
 
   const writeOne = async (t: WriterTarget) => {
     const id = `${t.node}-${Date.now().toString(36)}-${seq++}`;
@@ -55,6 +75,10 @@ export async function startWriter(targets: WriterTarget[], o: WriterOptions): Pr
   return {
     acknowledged,
     errors,
+    longestGap(node: string, from = startedAt) {
+      const times = [from, ...acknowledged.filter((a) => a.node === node && a.at >= from).map((a) => a.at)];
+      return times.slice(1).reduce((max, t, i) => Math.max(max, t - times[i]!), 0);
+    },
     async stop() {
       stopped = true;
       await loop;

@@ -6,7 +6,7 @@ import type { Instance } from '../../api/schemas/database.js';
 const now = new Date('2026-11-24T10:00:30Z');
 const rec = (patch: Partial<InstanceRecord> = {}): InstanceRecord => ({
   id: 'shop-n1-689qacsi', databaseId: 'shop', nodeName: 'n1', hostId: 'host-1', state: 'available', error: null,
-  createdAt: new Date('2026-11-24T09:00:00Z'), updatedAt: new Date('2026-11-24T09:05:00Z'), ...patch,
+  stopped: false, createdAt: new Date('2026-11-24T09:00:00Z'), updatedAt: new Date('2026-11-24T09:05:00Z'), ...patch,
 });
 const running: InstanceStatus = {
   containerRunning: true, port: 5432, patroniState: 'running', role: 'primary', pendingRestart: false, postgresVersion: '17.6',

@@ -40,7 +40,7 @@ describe('mergeUpdate', () => {
       ...withoutPasswords,
       database_name: 'other',
       nodes: [
-        { name: 'n1', host_ids: ['host-1', 'host-2'], port: 7000, postgres_version: '18.6', source_node: 'n2' },
+        { name: 'n1', host_ids: ['host-2', 'host-3'], port: 7000, postgres_version: '18.6', source_node: 'n2' },
         { name: 'n3', host_ids: ['host-1'], source_node: 'n2' },
       ],
     });
@@ -49,6 +49,15 @@ describe('mergeUpdate', () => {
     ]);
     expect(r.issues.find((i) => i.path === 'nodes[0].postgres_version')?.message).toMatch(/cannot change/);
     expect(r.issues.find((i) => i.path === 'nodes[1].source_node')?.message).toBe('source node n2 must be an existing node that stays in the spec');
+  });
+
+  it('accepts hosts added to or removed from a node while one of its hosts stays (replicas come and go)', () => {
+    const grown = mergeUpdate(stored, { ...withoutPasswords, nodes: [{ name: 'n1', host_ids: ['host-1', 'host-2'], port: 6432 }, stored.nodes[1]!] });
+    expect(grown.issues).toEqual([]);
+    const moved = mergeUpdate(grown.spec, { ...withoutPasswords, nodes: [{ name: 'n1', host_ids: ['host-2'], port: 6432 }, stored.nodes[1]!] });
+    expect(moved.issues).toEqual([]);
+    const gone = mergeUpdate(stored, { ...withoutPasswords, nodes: [{ name: 'n1', host_ids: ['host-3'], port: 6432 }, stored.nodes[1]!] });
+    expect(gone.issues[0]).toMatchObject({ path: 'nodes[0].host_ids', message: expect.stringContaining('must stay') });
   });
 
   it('accepts the same spec again after a node was added with a source_node', () => {

@@ -57,10 +57,11 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
 
   const waves: Step[][] = [
     joined.map((n) => ({ kind: 'checkUsers', ...host(ref(n)), nodeName: n })),
-    staleOfKept.map((i) => ({ kind: 'removeInstance', ...i })),
     ...hosts.map((h): Step[] => [{ kind: 'network', hostId: h }]),
     existing.map((i) => instanceStep(i, 'instance')),
     existing.map((i) => instanceStep(i, 'waitInstance')),
+    // Replicas dropped from host_ids go once the new ones run: the primary role may have to move to one of them.
+    staleOfKept.map((i) => ({ kind: 'removeReplica', ...i })),
     joined.map((n) => ({ kind: 'applyConfig', ...host(ref(n)), nodeName: n })),
     joined.map((n) => ({ kind: 'nodeDatabase', ...host(ref(n)), nodeName: n })),
   ];

@@ -1,0 +1,12 @@
+// A database as the API shows it: its record, its instances with the state derived from the monitor's last report.
+import { listInstances, listInstanceStatuses, type DatabaseRecord } from '../activities/store/databases.js';
+import { listHosts } from '../activities/store/hosts.js';
+import type { AppDeps } from './deps.js';
+import { renderDatabase, renderInstance } from './render/database.js';
+
+export async function databaseView(deps: AppDeps, db: DatabaseRecord, withSpec: boolean) {
+  const [instances, statuses, hosts] = await Promise.all([listInstances(deps.store, db.id), listInstanceStatuses(deps.store, db.id), listHosts(deps.store)]);
+  const address = new Map(hosts.map((h) => [h.id, h.address]));
+  const now = deps.now?.() ?? new Date();
+  return renderDatabase(db, instances.map((i) => renderInstance(i, statuses.get(i.id), address.get(i.hostId), now)), withSpec);
+}

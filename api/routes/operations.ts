@@ -1,0 +1,154 @@
+// Node and instance operations: switchover, failover, restart, stop-instance, start-instance. Each checks what the
+// reference checks, in its order, and starts a task; the work happens in the task's workflow. Where the reference
+// answers 500 for a plain client error (not stoppable, already in progress, unknown instance), these answer the
+// status the reference intended (400 / 409 / 404).
+import { createRoute, z } from '@hono/zod-openapi';
+import { getDatabase, modifiableStates, type DatabaseRecord } from '../../activities/store/databases.js';
+import { taskAttributes } from '../../workflows/model/search-attributes.js';
+import { databaseView } from '../database-view.js';
+import { requireTemporal, type AppDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { createRouter } from '../router.js';
+import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/common.js';
+import { QueryBool, TaskSchema, type Instance } from '../schemas/database.js';
+import { startDatabaseTask, type StartTaskInput } from '../tasks.js';
+import type { Schedule } from '../../workflows/scheduled.js';
+
+const InstanceIdSchema = z.string().min(1).max(63);
+const NodeParams = z.object({ database_id: IdentifierSchema, node_name: z.string().min(1) });
+const InstanceParams = z.object({ database_id: IdentifierSchema, instance_id: InstanceIdSchema });
+const ScheduledAt = z.string().datetime({ offset: true }).optional().openapi({ description: 'RFC 3339; the task waits until then (cancel it to call the operation off)' });
+const SwitchoverBody = z.object({ candidate_instance_id: InstanceIdSchema.optional(), scheduled_at: ScheduledAt });
+const FailoverBody = z.object({ candidate_instance_id: InstanceIdSchema.optional(), skip_validation: z.boolean().optional() });
+const RestartBody = z.object({ scheduled_at: ScheduledAt });
+const TaskResponse = jsonResponse(z.object({ task: TaskSchema }), 'The task');
+const errors = { 400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409] };
+const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
+const force = { query: z.object({ force: QueryBool.optional() }) };
+
+const responses = { ...TaskResponse, ...errors };
+const tags = ['Database'];
+const switchoverRoute = createRoute({
+  method: 'post', path: '/v1/databases/{database_id}/nodes/{node_name}/switchover', operationId: 'switchover-database-node', tags, responses,
+  request: { params: NodeParams, ...body(SwitchoverBody) },
+});
+const failoverRoute = createRoute({
+  method: 'post', path: '/v1/databases/{database_id}/nodes/{node_name}/failover', operationId: 'failover-database-node', tags, responses,
+  request: { params: NodeParams, ...body(FailoverBody) },
+});
+const restartRoute = createRoute({
+  method: 'post', path: '/v1/databases/{database_id}/instances/{instance_id}/restart', operationId: 'restart-instance', tags, responses,
+  request: { params: InstanceParams, ...body(RestartBody) },
+});
+const stopRoute = createRoute({
+  method: 'post', path: '/v1/databases/{database_id}/instances/{instance_id}/stop-instance', operationId: 'stop-instance', tags, responses,
+  request: { params: InstanceParams, ...force },
+});
+const startRoute = createRoute({
+  method: 'post', path: '/v1/databases/{database_id}/instances/{instance_id}/start-instance', operationId: 'start-instance', tags, responses,
+  request: { params: InstanceParams, ...force },
+});
+
+const invalid = (message: string) => new ApiError('invalid_input', message);
+
+/** `scheduled_at` as the workflow's wait (from its start, which is now); refused unless in the future. */
+function schedule(scheduledAt: string | undefined, now: Date): Schedule | undefined {
+  if (scheduledAt === undefined) return undefined;
+  const delayMs = Date.parse(scheduledAt) - now.getTime();
+  if (delayMs <= 0) throw invalid('scheduled_at must be in the future');
+  return { scheduledAt, delayMs };
+}
+
+export function operationRoutes(deps: AppDeps) {
+  const now = () => deps.now?.() ?? new Date();
+
+  async function load(databaseId: string): Promise<{ db: DatabaseRecord; instances: Instance[] }> {
+    const db = await getDatabase(deps.store, databaseId);
+    if (!db) throw new ApiError('not_found', 'database not found');
+    return { db, instances: (await databaseView(deps, db, false)).instances ?? [] };
+  }
+  const requireModifiable = (db: DatabaseRecord) => {
+    if (!modifiableStates.includes(db.state)) throw new ApiError('database_not_modifiable', 'the target database is not modifiable in its current state');
+  };
+  const findInstance = (instances: Instance[], id: string) => {
+    const i = instances.find((x) => x.id === id);
+    if (!i) throw new ApiError('not_found', 'instance not found');
+    return i;
+  };
+  const start = async (t: StartTaskInput) => ({ task: await startDatabaseTask(requireTemporal(deps), t) });
+
+  /** The checks switchover and failover share; returns the host to run on and the candidate. */
+  async function nodeOperation(kind: 'switchover' | 'failover', databaseId: string, nodeName: string, candidateId: string | undefined) {
+    const { db, instances } = await load(databaseId);
+    const mine = instances.filter((i) => i.node_name === nodeName);
+    if (!db.spec.nodes.some((n) => n.name === nodeName)) throw invalid(`node ${nodeName} not found`);
+    const primary = mine.find((i) => i.state === 'available' && i.postgres?.role === 'primary');
+    // A failover is for a node whose primary is gone: it needs a running member, not a primary.
+    const runner = kind === 'switchover' ? primary : mine.find((i) => i.id === candidateId && i.state === 'available') ?? mine.find((i) => i.state === 'available');
+    if (!runner) throw new ApiError('not_found', kind === 'switchover' ? 'no primary instance found for the given node' : 'no available instance found for the given node');
+    requireModifiable(db);
+    if (candidateId) {
+      const c = findInstance(instances, candidateId);
+      if (c.node_name !== nodeName) throw invalid(`candidate instance ${candidateId} does not belong to node ${nodeName}`);
+      if (c.state !== 'available') throw invalid(`candidate instance ${candidateId} is not available, it is in ${c.state} state`);
+    }
+    const query = [
+      `${taskAttributes.entityId.name} = '${databaseId}'`, `${taskAttributes.nodeName.name} = '${nodeName}'`,
+      `${taskAttributes.taskType.name} IN ('switchover', 'failover')`, `ExecutionStatus = 'Running'`,
+    ].join(' AND ');
+    const { count } = await requireTemporal(deps).workflow.count(query);
+    if (count > 0) throw new ApiError('operation_already_in_progress', `${kind} already in progress for database ${databaseId} node ${nodeName}`);
+    return { hostId: runner.host_id };
+  }
+
+  async function instanceOperation(databaseId: string, instanceId: string, allowed: string[], verb: string, o: { force?: boolean; checkDatabase: boolean }) {
+    const { db, instances } = await load(databaseId);
+    if (o.checkDatabase && !o.force) requireModifiable(db);
+    const inst = findInstance(instances, instanceId);
+    if (!allowed.includes(inst.state)) throw invalid(`instance ${instanceId} is not ${verb}, it is in ${inst.state} state`);
+    return inst;
+  }
+
+  return createRouter()
+    .openapi(switchoverRoute, async (c) => {
+      const { database_id, node_name } = c.req.valid('param');
+      const req = c.req.valid('json');
+      const when = schedule(req.scheduled_at, now());
+      const { hostId } = await nodeOperation('switchover', database_id, node_name, req.candidate_instance_id);
+      return c.json(await start({
+        type: 'switchover', databaseId: database_id, nodeName: node_name, instanceId: req.candidate_instance_id,
+        args: { nodeName: node_name, hostId, candidate: req.candidate_instance_id, schedule: when },
+      }), 200);
+    })
+    .openapi(failoverRoute, async (c) => {
+      const { database_id, node_name } = c.req.valid('param');
+      const req = c.req.valid('json');
+      const { hostId } = await nodeOperation('failover', database_id, node_name, req.candidate_instance_id);
+      return c.json(await start({
+        type: 'failover', databaseId: database_id, nodeName: node_name, instanceId: req.candidate_instance_id,
+        args: { nodeName: node_name, hostId, candidate: req.candidate_instance_id, skipValidation: req.skip_validation ?? false },
+      }), 200);
+    })
+    .openapi(restartRoute, async (c) => {
+      const { database_id, instance_id } = c.req.valid('param');
+      const req = c.req.valid('json');
+      const when = schedule(req.scheduled_at, now());
+      const inst = await instanceOperation(database_id, instance_id, ['available'], 'restartable', { checkDatabase: false });
+      return c.json(await start({
+        type: 'restart_instance', databaseId: database_id, instanceId: instance_id,
+        args: { instanceId: instance_id, hostId: inst.host_id, schedule: when },
+      }), 200);
+    })
+    .openapi(stopRoute, async (c) => {
+      const { database_id, instance_id } = c.req.valid('param');
+      const { force: f } = c.req.valid('query');
+      const inst = await instanceOperation(database_id, instance_id, ['available', 'degraded'], 'stoppable', { force: f, checkDatabase: true });
+      return c.json(await start({ type: 'stop_instance', databaseId: database_id, instanceId: instance_id, hostId: inst.host_id, args: { instanceId: instance_id, hostId: inst.host_id } }), 200);
+    })
+    .openapi(startRoute, async (c) => {
+      const { database_id, instance_id } = c.req.valid('param');
+      const { force: f } = c.req.valid('query');
+      const inst = await instanceOperation(database_id, instance_id, ['stopped', 'unknown'], 'startable', { force: f, checkDatabase: true });
+      return c.json(await start({ type: 'start_instance', databaseId: database_id, instanceId: instance_id, hostId: inst.host_id, args: { instanceId: instance_id, hostId: inst.host_id } }), 200);
+    });
+}
