@@ -7,7 +7,11 @@ import { spawnManaged, waitFor, type Managed } from './processes.js';
 import { portNames, stackPorts, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
 
 const { values } = parseArgs({ options: { hosts: { type: 'string', default: 'host-1' } }, allowPositionals: false });
-const hostIds = values.hosts.split(',').map((h) => h.trim()).filter(Boolean);
+// `--hosts host-1,host-2=127.0.0.9`: host ids, each optionally with the address it publishes on (default 127.0.0.N).
+const hostEntries = values.hosts.split(',').map((h) => h.trim()).filter(Boolean).map((h) => {
+  const [id, address] = h.split('=');
+  return { id: id!, address: address || defaultHostAddress(id!) };
+});
 const config = loadConfig();
 const namespace = config.temporal.namespace;
 const logDir = path.join(config.dataDir, 'logs');
@@ -39,11 +43,11 @@ try {
   services = await startStack({ dataDir: config.dataDir, reuse: false, namespaces: [namespace], storeDatabases: ['pgcp'] });
   const tsx = ['--import', 'tsx'];
   const env = { ...process.env, PGCP_STORE_URL: storeUrl('pgcp'), PGCP_NAMESPACE: namespace };
-  hostIds.forEach((hostId, i) => {
+  hostEntries.forEach(({ id: hostId, address }, i) => {
     const args = [...tsx, path.join(projectRoot, 'worker', 'main.ts'), ...(i === 0 ? [] : ['--host-only'])];
-    processes.push(spawnManaged(`worker-${hostId}`, process.execPath, args, { logDir, env: { ...env, PGCP_HOST_ID: hostId } }));
+    processes.push(spawnManaged(`worker-${hostId}`, process.execPath, args, { logDir, env: { ...env, PGCP_HOST_ID: hostId, PGCP_HOST_ADDRESS: address } }));
   });
-  const api = spawnManaged('api', process.execPath, [...tsx, path.join(projectRoot, 'api', 'main.ts')], { logDir, env: { ...env, PGCP_HOST_ID: hostIds[0] } });
+  const api = spawnManaged('api', process.execPath, [...tsx, path.join(projectRoot, 'api', 'main.ts')], { logDir, env: { ...env, PGCP_HOST_ID: hostEntries[0]!.id } });
   processes.push(api);
   const apiUrl = `http://127.0.0.1:${config.api.port}`;
   await waitFor(portNames.api ?? 'api', async () => (await fetch(`${apiUrl}/v1/version`)).ok, 60_000, api.child);
@@ -58,7 +62,7 @@ try {
   console.log(`control plane ready in ${((performance.now() - t0) / 1000).toFixed(1)} s
   API          ${apiUrl}   (first: curl ${apiUrl}/v1/cluster/init)
   Temporal UI  http://127.0.0.1:${stackPorts.temporalUi}/namespaces/${namespace}/workflows
-  hosts        ${hostIds.map((h) => `${h} (${defaultHostAddress(h)})`).join(', ')}
+  hosts        ${hostEntries.map((h) => `${h.id} (${h.address})`).join(', ')}
   logs         ${logDir}
 Ctrl-C stops everything.`);
 } catch (err) {

@@ -9,19 +9,22 @@ import { inspectContainerOrNull, startContainer } from '../docker/client.js';
 import { instanceAddress } from '../docker/network.js';
 import { loadDatabase, pollUntil, type DatabaseContext } from '../instance-context.js';
 import { withClient } from '../postgres/connect.js';
-import { setInstanceStopped } from '../store/databases.js';
+import { listInstances, setInstanceStopped } from '../store/databases.js';
 import { getDynamicConfig, getPatroniCluster, getPatroniStatus, patchDynamicConfig, postPatroni, type PatroniCluster } from './client.js';
 
 interface NodeRef { databaseId: string; nodeName: string }
 
-/** The node's cluster as the first answering member sees it, with each member's address. */
+/**
+ * The node's cluster as the first answering member sees it, with the address of each running member. Members are
+ * the instance records (not the spec): an instance leaving the node may still be its primary.
+ */
 async function nodeCluster(deps: HostDeps, db: DatabaseContext, nodeName: string): Promise<{ cluster: PatroniCluster; address: Map<string, string> }> {
   const address = new Map<string, string>();
   let cluster: PatroniCluster | null = null;
-  for (const m of db.instances.filter((i) => i.nodeName === nodeName)) {
-    const ip = await instanceAddress(deps.docker, db.databaseId, m.instanceId);
+  for (const m of (await listInstances(deps.store, db.databaseId)).filter((i) => i.nodeName === nodeName)) {
+    const ip = await instanceAddress(deps.docker, db.databaseId, m.id);
     if (!ip) continue;
-    address.set(m.instanceId, ip);
+    address.set(m.id, ip);
     cluster ??= await getPatroniCluster(ip);
   }
   if (!cluster) throw new Error(`no member of node ${nodeName} answers`);
@@ -66,14 +69,14 @@ export function haActivities(deps: HostDeps) {
       const wanted = await syncPermanentSlots(leaderIp, db, nodeName);
       const names = Object.keys(wanted);
       if (waitForReplicas && names.length > 0) {
-        const replicas = cluster.members.filter((m) => m.name !== cluster.leader && m.state !== 'stopped').map((m) => m.name);
         await pollUntil(`the replicas of ${nodeName} to hold its logical slots`, 3 * 60_000, async () => {
+          // Running replicas only, read afresh: a member whose container is gone is not waited for.
+          const { cluster: now, address: running } = await nodeCluster(deps, db, nodeName);
           const missing: string[] = [];
-          for (const r of replicas) {
-            const ip = await instanceAddress(deps.docker, databaseId, r);
-            const have = ip ? await withClient(ip, db.secrets, 'postgres', async (c) =>
-              (await c.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical'")).rows.map((x) => x.slot_name)).catch(() => []) : [];
-            if (!names.every((n) => have.includes(n))) missing.push(r);
+          for (const r of now.members.filter((m) => m.name !== now.leader && running.has(m.name) && ['streaming', 'running'].includes(m.state))) {
+            const have = await withClient(running.get(r.name)!, db.secrets, 'postgres', async (c) =>
+              (await c.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical'")).rows.map((x) => x.slot_name)).catch((): string[] => []);
+            if (!names.every((n) => have.includes(n))) missing.push(r.name);
           }
           return missing.length === 0 ? true : { waiting: `not copied yet to ${missing.join(', ')}` };
         });

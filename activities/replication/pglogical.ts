@@ -1,4 +1,5 @@
 import type { ReplicationDriver, SubscriptionStatus } from './driver.js';
+import { ensureSubscriptionDsn, pglogicalInterfaces } from './interfaces.js';
 import { autoDdlSql } from './pglogical-autoddl.js';
 import { pglogicalJoin } from './pglogical-join.js';
 import { replicationSets } from './pglogical-sets.js';
@@ -18,6 +19,7 @@ export const pglogicalDriver: ReplicationDriver = {
     if (rows[0]) {
       // Converged means running: a subscription left disabled (a join stopped mid-way) is enabled again.
       if (!rows[0].enabled) await client.query('SELECT pglogical.alter_subscription_enable($1, true)', [sub.name]);
+      await ensureSubscriptionDsn(client, pglogicalInterfaces, sub.name, sub.providerDsn); // the provider's members changed
       return;
     }
     await client.query(

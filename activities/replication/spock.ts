@@ -1,5 +1,6 @@
 // Spock 5 (pgEdge images), following Spock's documented functions. Not exercised here: Spock cannot be installed
 // on this machine, so the manifest maps every image built here to pglogical.
+import { ensureSubscriptionDsn, spockInterfaces } from './interfaces.js';
 import type { ReplicationDriver, SubscriptionStatus } from './driver.js';
 import { spockJoin } from './spock-join.js';
 
@@ -19,6 +20,7 @@ export const spockDriver: ReplicationDriver = {
     const { rows } = await client.query<{ enabled: boolean }>('SELECT sub_enabled AS enabled FROM spock.subscription WHERE sub_name = $1', [sub.name]);
     if (rows[0]) {
       if (!rows[0].enabled) await client.query('SELECT spock.sub_enable($1, immediate := true)', [sub.name]);
+      await ensureSubscriptionDsn(client, spockInterfaces, sub.name, sub.providerDsn); // the provider's members changed
       return;
     }
     await client.query(

@@ -224,3 +224,41 @@ describe('instance operations', () => {
     expect(rows).toBe(true);
   });
 });
+
+describe('replicas follow host_ids', () => {
+  const update = async (hostIds: string[]) => {
+    const next = { ...spec, nodes: [spec.nodes[0]!, { ...spec.nodes[1]!, host_ids: hostIds }] };
+    const r = await call('POST', `/v1/databases/${id}`, { spec: next });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const task = await finished(r.body.task.task_id);
+    expect(task.status, task.error).toBe('completed');
+  };
+  const startedAt = async (host: string) => (await sql(host, 'n2', 'SELECT pg_postmaster_start_time()::text AS t'))[0].t as string;
+
+  it('a host added to a node gets a replica and a host removed loses it, without touching the primary', async () => {
+    const primary = (await primaryOf('n2'))!;
+    const before = await startedAt(primary);
+    await update([...hostsOf.n2, 'host-1']);
+    const added = (await database()).instances.find((i: any) => i.id === instance('n2', 'host-1'));
+    expect(added).toMatchObject({ host_id: 'host-1', postgres: { role: 'replica' }, connection_info: { addresses: ['127.0.0.1'], port: portOf('n2') } });
+    expect((await sql('host-1', 'n2', "SELECT count(*)::int AS n FROM t WHERE id = 'after-failover'"))[0].n).toBe(1);
+    expect(await primaryOf('n2')).toBe(primary);
+    expect(await startedAt(primary)).toBe(before);
+
+    await update([...hostsOf.n2]);
+    expect((await database()).instances.some((i: any) => i.id === instance('n2', 'host-1'))).toBe(false);
+    await expect(docker.getContainer(instance('n2', 'host-1')).inspect()).rejects.toThrow();
+    expect(await startedAt(primary)).toBe(before);
+  });
+
+  it('removing the primary\'s host moves the primary role first: nothing is lost and n2 still replicates', async () => {
+    const primary = (await primaryOf('n2'))!;
+    const stays = hostsOf.n2.find((h) => h !== primary)!;
+    await sql(primary, 'n2', "INSERT INTO t VALUES ('before-move', 'n2', 'x')");
+    await update([stays]);
+    expect(await primaryOf('n2')).toBe(stays);
+    expect((await sql(stays, 'n2', "SELECT count(*)::int AS n FROM t WHERE id = 'before-move'"))[0].n).toBe(1);
+    await sql(stays, 'n2', "INSERT INTO t VALUES ('after-move', 'n2', 'x')");
+    await waitFor('n2\'s row on n1', async () => (await sql((await primaryOf('n1'))!, 'n1', "SELECT 1 FROM t WHERE id = 'after-move'")).length === 1, 30_000);
+  });
+});

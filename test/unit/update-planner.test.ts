@@ -25,6 +25,26 @@ describe('planUpdate', () => {
     expect(kinds).toEqual(expect.arrayContaining(['checkUsers', 'applyConfig', 'nodeDatabase', 'subscription', 'waitReplication']));
   });
 
+  it('adds a replica for a host added to a node and removes the replica of a host dropped, after the new ones run', () => {
+    const current: CurrentLayout = {
+      joined: ['n1', 'n2'],
+      instances: [
+        { instanceId: ids.instance('shop', 'n1', 'host-1'), hostId: 'host-1', nodeName: 'n1' },
+        { instanceId: ids.instance('shop', 'n1', 'host-2'), hostId: 'host-2', nodeName: 'n1' },
+        { instanceId: ids.instance('shop', 'n2', 'host-1'), hostId: 'host-1', nodeName: 'n2' },
+      ],
+    };
+    const steps = flat(planUpdate('shop', current, spec(node('n1', { host_ids: ['host-2', 'host-3'] }), node('n2'))).waves);
+    const at = (kind: Step['kind'], instanceId: string) => steps.find((s) => s.kind === kind && 'instanceId' in s && s.instanceId === instanceId)?.wave;
+    const added = ids.instance('shop', 'n1', 'host-3');
+    const dropped = ids.instance('shop', 'n1', 'host-1');
+    expect(at('instance', added)).toBeDefined();
+    expect(at('removeReplica', dropped)).toBeGreaterThan(at('waitInstance', added)!);
+    expect(steps.some((s) => s.kind === 'removeNode' || s.kind === 'joinNode')).toBe(false);
+    // the node with replicas gets its slots made permanent at the end
+    expect(steps.filter((s) => s.kind === 'protectSlots').map((s) => 'nodeName' in s && s.nodeName)).toEqual(['n1']);
+  });
+
   it('adds a node from the first node by default, slots first on the others, then the others subscribe to it', () => {
     const steps = flat(planUpdate('shop', layout(['n1', 'n2', 'n3']), spec(node('n1'), node('n2'), node('n3'), node('n4'))).waves);
     const join = steps.find((s) => s.kind === 'joinNode') as Extract<Step, { kind: 'joinNode' }> & { wave: number };
