@@ -103,7 +103,10 @@ export function haActivities(deps: HostDeps) {
       if (!failover && (!cluster.leader || !address.has(cluster.leader) || !nodeHealthy(cluster.members))) {
         throw refuse(`cannot switch over node ${nodeName}: it has no running primary (use failover)`);
       }
-      const pick = pickCandidate(cluster.members, candidate);
+      // Only members that run here and stay in the node may take over: a replica just removed lingers in
+      // Patroni's member list until its key expires.
+      const staying = new Set(db.instances.filter((i) => i.nodeName === nodeName).map((i) => i.instanceId));
+      const pick = pickCandidate(cluster.members.filter((m) => address.has(m.name) && (staying.has(m.name) || m.name === cluster.leader)), candidate);
       if ('refused' in pick) throw refuse(`cannot ${operation} node ${nodeName}: ${pick.refused}`);
       return { from: cluster.leader, to: pick.name };
     },
