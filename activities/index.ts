@@ -1,6 +1,7 @@
 // Every activity, grouped by the queue that runs it: control-plane activities (store, etcd) on `control-plane`,
 // host activities (this host's Docker engine and the instances on it) on `host.<id>`.
 import type { ControlPlaneDeps, HostDeps } from './deps.js';
+import { backupActivities } from './backup/backups.js';
 import { instanceActivities } from './docker/instances.js';
 import { verifyImageActivities } from './docker/verify-image.js';
 import { applyConfigActivities } from './patroni/apply-config.js';
@@ -18,6 +19,7 @@ export function createHostActivities(deps: HostDeps) {
     ...nodeJoinActivities(deps),
     ...applyConfigActivities(deps),
     ...haActivities(deps),
+    ...backupActivities(deps),
   });
 }
 

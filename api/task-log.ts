@@ -93,6 +93,9 @@ export function renderTaskLog(events: HistoryEvent[]): TaskLogEntry[] {
     const done = e.activityTaskCompletedEventAttributes;
     if (done) {
       const s = scheduled.get(Number(done.scheduledEventId ?? 0));
+      // A step's own output (pgBackRest's), when it returns some: one entry per line, before its end.
+      const result = decode(done.result?.payloads?.[0]) as { lines?: unknown } | undefined;
+      if (s && Array.isArray(result?.lines)) for (const l of result.lines) if (typeof l === 'string') push(l, { output: true, ...(s.hostId ? { host_id: s.hostId } : {}) });
       if (s) push(`finished ${s.summary} (took ${((last - s.at) / 1000).toFixed(1)}s)`, { duration_ms: last - s.at, success: true, ...(s.hostId ? { host_id: s.hostId } : {}) });
       continue;
     }

@@ -4,3 +4,4 @@ export { updateDatabase } from './update-database.js';
 export { verifyImages } from './verify-images.js';
 export { failover, switchover } from './switchover.js';
 export { restartInstance, startInstance, stopInstance } from './instance-operations.js';
+export { nodeBackup } from './node-backup.js';

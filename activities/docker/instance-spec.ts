@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { labels } from './client.js';
 import { patroniApiPort } from '../patroni/config.js';
+import { pgbackrestConfigPath } from '../../workflows/model/backup.js';
 
 export interface InstanceContainerInput {
   instanceId: string;
@@ -15,6 +16,8 @@ export interface InstanceContainerInput {
   volume: string;
   /** Host path of the rendered Patroni config, bind-mounted read-only. */
   configPath: string;
+  /** With backups: the rendered pgBackRest config and the host directories of mounted repositories. */
+  backup?: { configPath: string; repositories: string[] } | null;
   hostAddress: string;
   port: number | null;
   patroniPort: number | null;
@@ -42,7 +45,11 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
     HostConfig: {
       Init: true,
       RestartPolicy: { Name: 'unless-stopped' },
-      Binds: [`${i.configPath}:${mountedConfigPath}:ro`],
+      Binds: [
+        `${i.configPath}:${mountedConfigPath}:ro`,
+        // a repository directory is seen at the same path inside, so the spec's base_path means the same everywhere
+        ...(i.backup ? [`${i.backup.configPath}:${pgbackrestConfigPath}:ro`, ...i.backup.repositories.map((r) => `${r}:${r}`)] : []),
+      ],
       Mounts: [{ Type: 'volume', Source: i.volume, Target: '/var/lib/postgresql/data' }],
       PortBindings: ports,
       NetworkMode: i.network,

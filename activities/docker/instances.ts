@@ -4,6 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { ids } from '../../workflows/model/ids.js';
+import { archiveCommand, nodeBackupConfig, pgbackrestConfig, repositoryMounts } from '../../workflows/model/backup.js';
 import { effectiveConf, effectiveLines } from '../../workflows/model/instances.js';
 import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
 import type { HostDeps } from '../deps.js';
@@ -44,6 +45,13 @@ export function instanceActivities(deps: HostDeps) {
 
       const file = configPath(deps, instanceId);
       await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const backups = nodeBackupConfig(db.spec, plan.nodeName);
+      // pgBackRest reads its configuration as postgres: no secret in it for mounted repositories, so 0644.
+      const backupFile = path.join(path.dirname(file), 'pgbackrest.conf');
+      if (backups) {
+        await writeFile(backupFile, pgbackrestConfig(backups, databaseId, plan.nodeName), { mode: 0o644 });
+        for (const base of repositoryMounts(backups)) await mkdir(base, { recursive: true });
+      }
       const config = patroniConfig({
         instanceId,
         scope: ids.patroniScope(databaseId, plan.nodeName),
@@ -54,12 +62,14 @@ export function instanceActivities(deps: HostDeps) {
         conf: effectiveConf(db.spec, plan.nodeName),
         hba: effectiveLines(db.spec, plan.nodeName, 'pg_hba_conf'),
         ident: effectiveLines(db.spec, plan.nodeName, 'pg_ident_conf'),
+        archiveCommand: archiveCommand(backups),
       });
       await writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600 });
 
       const options = instanceContainerOptions({
         instanceId, databaseId, nodeName: plan.nodeName, hostId: plan.hostId, namespace, image: image.image, network, volume,
-        configPath: file, hostAddress: deps.hostAddress, port: plan.port, patroniPort: plan.patroniPort,
+        configPath: file, hostAddress: deps.hostAddress,
+        backup: backups ? { configPath: backupFile, repositories: repositoryMounts(backups) } : null, port: plan.port, patroniPort: plan.patroniPort,
         nanoCpus: plan.cpus ? parseCpus(plan.cpus) : null, memoryBytes: plan.memory ? parseMemory(plan.memory) : null,
       });
       const existing = await inspectContainerOrNull(docker, instanceId);

@@ -1,6 +1,7 @@
 // Configuration changes on a running node: postgresql_conf, pg_hba_conf and pg_ident_conf go to the node's DCS
 // through Patroni, which reloads every member. Parameters that need a restart are left pending (the instance shows
 // pending_restart) and never restarted here.
+import { archiveCommand, nodeBackupConfig } from '../../workflows/model/backup.js';
 import { effectiveConf, effectiveLines } from '../../workflows/model/instances.js';
 import type { HostDeps } from '../deps.js';
 import { instanceAddress } from '../docker/network.js';
@@ -19,6 +20,7 @@ export function applyConfigActivities(deps: HostDeps) {
         conf: effectiveConf(db.spec, nodeName),
         hba: effectiveLines(db.spec, nodeName, 'pg_hba_conf'),
         ident: effectiveLines(db.spec, nodeName, 'pg_ident_conf'),
+        archiveCommand: archiveCommand(nodeBackupConfig(db.spec, nodeName)),
       });
       const primary = await resolvePrimary(deps, db, nodeName);
       const current = await getDynamicConfig(primary.address);

@@ -12,6 +12,8 @@ export interface PatroniConfigInput {
   conf: Record<string, unknown>;
   hba: string[];
   ident: string[];
+  /** archive_command of the node (pgBackRest when it has backups); archive_mode is always on. */
+  archiveCommand?: string;
 }
 
 export const replicationUser = 'pgcp_replicator';
@@ -42,9 +44,12 @@ export function preloadLibraries(requested: unknown): string {
 }
 
 /** The node's Postgres parameters: defaults, then the user's (names are case-insensitive), preload list completed. */
-export function postgresParameters(conf: Record<string, unknown>): Record<string, unknown> {
+export function postgresParameters(conf: Record<string, unknown>, archiveCommand = '/bin/true'): Record<string, unknown> {
   const lower = Object.fromEntries(Object.entries(conf).map(([k, v]) => [k.toLowerCase(), v]));
-  const merged: Record<string, unknown> = { ...defaults, ...lower, shared_preload_libraries: preloadLibraries(lower.shared_preload_libraries) };
+  // archive_mode needs a restart, archive_command only a reload: always on, so adding backups later restarts nothing.
+  const merged: Record<string, unknown> = {
+    ...defaults, ...lower, shared_preload_libraries: preloadLibraries(lower.shared_preload_libraries), archive_mode: 'on', archive_command: archiveCommand,
+  };
   return merged;
 }
 
@@ -65,8 +70,8 @@ export function hbaLines(user: string[]): string[] {
  * parameter and the hba / ident lines. None of it is repeated in the local file, whose values would win over the
  * DCS and freeze them.
  */
-export function dynamicPostgresConfig(i: Pick<PatroniConfigInput, 'conf' | 'hba' | 'ident'>): { parameters: Record<string, unknown>; pg_hba: string[]; pg_ident: string[] } {
-  return { parameters: postgresParameters(i.conf), pg_hba: hbaLines(i.hba), pg_ident: i.ident };
+export function dynamicPostgresConfig(i: Pick<PatroniConfigInput, 'conf' | 'hba' | 'ident' | 'archiveCommand'>): { parameters: Record<string, unknown>; pg_hba: string[]; pg_ident: string[] } {
+  return { parameters: postgresParameters(i.conf, i.archiveCommand), pg_hba: hbaLines(i.hba), pg_ident: i.ident };
 }
 
 /** The PATCH /config body turning `current` (GET /config's postgresql section) into `desired`: removed keys → null. */

@@ -4,7 +4,7 @@ import { redactSpec } from '../../workflows/model/redact.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
 import { deletePrefix, patroniPrefix } from '../etcd.js';
-import { deleteDatabase, deleteInstance, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, transitionDatabase, upsertInstance, type DatabaseState } from './databases.js';
+import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, transitionDatabase, upsertInstance, type DatabaseState } from './databases.js';
 
 export interface RecordedInstance { id: string; nodeName: string; hostId: string }
 
@@ -39,6 +39,11 @@ export function storeActivities(deps: ControlPlaneDeps) {
     async forgetNodeRecords({ databaseId, nodeName, instanceIds }: { databaseId: string; nodeName: string; instanceIds: string[] }): Promise<void> {
       await setNodesJoined(store, databaseId, [nodeName], false);
       for (const id of instanceIds) await deleteInstance(store, id);
+    },
+
+    /** One instance's stored state (backing_up while pgBackRest runs on it; available shows the monitor's view). */
+    async setInstanceState({ instanceId, state }: { instanceId: string; state: string }): Promise<void> {
+      await setInstanceState(store, instanceId, state);
     },
 
     /** A replica that left its node (its host dropped from host_ids). */

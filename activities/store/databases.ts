@@ -107,6 +107,10 @@ export async function setInstanceStates(store: Store, databaseId: string, state:
   );
 }
 
+export async function setInstanceState(store: Store, id: string, state: string): Promise<void> {
+  await store.query('UPDATE instances SET state = $2, updated_at = now() WHERE id = $1', [id, state]);
+}
+
 export async function setInstanceStopped(store: Store, id: string, stopped: boolean): Promise<void> {
   await store.query('UPDATE instances SET stopped = $2, updated_at = now() WHERE id = $1', [id, stopped]);
 }

@@ -13,6 +13,7 @@ import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/commo
 import { QueryBool, TaskSchema, type Instance } from '../schemas/database.js';
 import { startDatabaseTask, type StartTaskInput } from '../tasks.js';
 import type { Schedule } from '../../workflows/scheduled.js';
+import { nodeBackupConfig, validateOptionKeys } from '../../workflows/model/backup.js';
 
 const InstanceIdSchema = z.string().min(1).max(63);
 const NodeParams = z.object({ database_id: IdentifierSchema, node_name: z.string().min(1) });
@@ -21,6 +22,11 @@ const ScheduledAt = z.string().datetime({ offset: true }).optional().openapi({ d
 const SwitchoverBody = z.object({ candidate_instance_id: InstanceIdSchema.optional(), scheduled_at: ScheduledAt });
 const FailoverBody = z.object({ candidate_instance_id: InstanceIdSchema.optional(), skip_validation: z.boolean().optional() });
 const RestartBody = z.object({ scheduled_at: ScheduledAt });
+const BackupBody = z.object({
+  type: z.enum(['full', 'diff', 'incr']),
+  annotations: z.record(z.string(), z.string()).optional(),
+  backup_options: z.record(z.string(), z.string()).optional().openapi({ description: 'pgBackRest options as --key=value; keys match ^[a-z0-9-]+$' }),
+});
 const TaskResponse = jsonResponse(z.object({ task: TaskSchema }), 'The task');
 const errors = { 400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409] };
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
@@ -35,6 +41,10 @@ const switchoverRoute = createRoute({
 const failoverRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}/nodes/{node_name}/failover', operationId: 'failover-database-node', tags, responses,
   request: { params: NodeParams, ...body(FailoverBody) },
+});
+const backupRoute = createRoute({
+  method: 'post', path: '/v1/databases/{database_id}/nodes/{node_name}/backups', operationId: 'backup-database-node', tags, responses,
+  request: { params: NodeParams, ...force, ...body(BackupBody) },
 });
 const restartRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}/instances/{instance_id}/restart', operationId: 'restart-instance', tags, responses,
@@ -127,6 +137,23 @@ export function operationRoutes(deps: AppDeps) {
       return c.json(await start({
         type: 'failover', databaseId: database_id, nodeName: node_name, instanceId: req.candidate_instance_id,
         args: { nodeName: node_name, hostId, candidate: req.candidate_instance_id, skipValidation: req.skip_validation ?? false },
+      }), 200);
+    })
+    .openapi(backupRoute, async (c) => {
+      const { database_id, node_name } = c.req.valid('param');
+      const req = c.req.valid('json');
+      const issues: { path: string; message: string }[] = [];
+      validateOptionKeys(req.backup_options, 'backup_options', issues);
+      if (issues[0]) throw invalid(`${issues[0].path}: ${issues[0].message}`);
+      const { db, instances } = await load(database_id);
+      if (!db.spec.nodes.some((n) => n.name === node_name)) throw invalid(`node ${node_name} not found`);
+      const primary = instances.find((i) => i.node_name === node_name && i.postgres?.role === 'primary');
+      if (!primary || primary.state !== 'available') throw invalid(`node ${node_name} is in an unsupported state (${primary?.state ?? 'no primary'})`);
+      if (!c.req.valid('query').force) requireModifiable(db);
+      if (!nodeBackupConfig(db.spec, node_name)) throw invalid('backups are not configured for this database node');
+      return c.json(await start({
+        type: 'node_backup', databaseId: database_id, nodeName: node_name, instanceId: primary.id,
+        args: { nodeName: node_name, hostId: primary.host_id, type: req.type, annotations: req.annotations, options: req.backup_options },
       }), 200);
     })
     .openapi(restartRoute, async (c) => {

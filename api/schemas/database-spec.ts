@@ -24,6 +24,39 @@ export const DatabaseUserSpecSchema = z
 /** Accepted by the schema so the error can name them; refused by validateSpec until their capability lands. */
 const Later = z.unknown();
 
+const OptionsMap = z.record(z.string(), z.string());
+
+export const BackupRepositorySpecSchema = z
+  .object({
+    id: IdentifierSchema.optional(),
+    type: z.enum(['s3', 'gcs', 'azure', 'posix', 'cifs']),
+    s3_bucket: z.string().min(3).max(63).optional(),
+    s3_region: z.string().min(1).max(32).optional(),
+    s3_endpoint: z.string().min(3).max(128).optional(),
+    s3_key: z.string().max(128).optional(),
+    s3_key_secret: z.string().max(128).optional(),
+    gcs_bucket: z.string().min(3).max(63).optional(),
+    gcs_endpoint: z.string().min(3).max(128).optional(),
+    gcs_key: z.string().max(1024).optional(),
+    azure_account: z.string().min(3).max(24).optional(),
+    azure_container: z.string().min(3).max(63).optional(),
+    azure_endpoint: z.string().min(3).max(128).optional(),
+    azure_key: z.string().max(128).optional(),
+    retention_full: z.number().int().min(1).max(9999999).optional(),
+    retention_full_type: z.enum(['time', 'count']).optional(),
+    base_path: z.string().max(256).optional(),
+    custom_options: OptionsMap.optional(),
+  })
+  .openapi('BackupRepositorySpec');
+
+export const BackupScheduleSpecSchema = z
+  .object({ id: z.string().min(1).max(64), type: z.enum(['full', 'incr']), cron_expression: z.string().min(1).max(32) })
+  .openapi('BackupScheduleSpec');
+
+export const BackupConfigSpecSchema = z
+  .object({ repositories: z.array(BackupRepositorySpecSchema).min(1), schedules: z.array(BackupScheduleSpecSchema).max(32).optional() })
+  .openapi('BackupConfigSpec');
+
 export const DatabaseNodeSpecSchema = z
   .object({
     name: NodeNameSchema,
@@ -36,7 +69,7 @@ export const DatabaseNodeSpecSchema = z
     postgresql_conf: ConfSchema.optional(),
     pg_hba_conf: Lines.optional(),
     pg_ident_conf: Lines.optional(),
-    backup_config: Later.optional(),
+    backup_config: BackupConfigSpecSchema.optional(),
     restore_config: Later.optional(),
     orchestrator_opts: Later.optional(),
     source_node: z.string().optional(),
@@ -55,7 +88,7 @@ export const DatabaseSpecSchema = z
     nodes: z.array(DatabaseNodeSpecSchema).min(1).max(9),
     database_users: z.array(DatabaseUserSpecSchema).max(16).optional(),
     services: z.array(Later).optional(),
-    backup_config: Later.optional(),
+    backup_config: BackupConfigSpecSchema.optional(),
     restore_config: Later.optional(),
     postgresql_conf: ConfSchema.optional(),
     pg_hba_conf: Lines.optional(),
@@ -76,3 +109,5 @@ export const UpdateDatabaseRequestSchema = z
 export type DatabaseSpec = z.infer<typeof DatabaseSpecSchema>;
 export type DatabaseNodeSpec = z.infer<typeof DatabaseNodeSpecSchema>;
 export type DatabaseUserSpec = z.infer<typeof DatabaseUserSpecSchema>;
+export type BackupConfigSpec = z.infer<typeof BackupConfigSpecSchema>;
+export type BackupRepositorySpec = z.infer<typeof BackupRepositorySpecSchema>;

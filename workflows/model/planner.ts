@@ -1,6 +1,7 @@
 // Pure: desired spec → ordered waves of steps. Steps inside a wave are independent and run in parallel; each step
 // names the host whose queue runs it. The same plan serves create and converge-by-update, and its text is what the
 // task log shows before anything runs.
+import { nodeBackupConfig } from './backup.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from './ids.js';
 import { planInstances, type InstancePlan } from './instances.js';
@@ -23,6 +24,7 @@ export type Step =
   | { kind: 'subscription'; hostId: string; subscriber: string; provider: string; name: string; fromSlot?: boolean }
   | { kind: 'waitReplication'; hostId: string; nodeName: string; subscriptions: string[] }
   | { kind: 'protectSlots'; hostId: string; nodeName: string }
+  | { kind: 'backupStanza'; hostId: string; nodeName: string }
   | { kind: 'removeReplica'; hostId: string; instanceId: string; nodeName: string }
   | { kind: 'removeInstance'; hostId: string; instanceId: string; nodeName: string }
   | { kind: 'removeNetwork'; hostId: string };
@@ -52,6 +54,7 @@ export function planConverge(databaseId: string, spec: DatabaseSpec, stale: Inst
     replicas.map((i) => instanceStep(i, 'waitInstance')),
     nodes.map((n) => ({ kind: 'nodeDatabase', hostId: nodeHost(instances, n), nodeName: n })),
     ...meshWaves(instances, nodes),
+    ...backupWaves(spec, instances),
     [{ kind: 'markJoined', nodeNames: nodes }],
   ];
   return { waves: waves.filter((w) => w.length > 0) };
@@ -74,6 +77,12 @@ export function meshWaves(instances: InstancePlan[], nodes: string[]): Step[][] 
       ? nodes.filter((n) => instances.filter((i) => i.nodeName === n).length > 1).map((n) => ({ kind: 'protectSlots', hostId: nodeHost(instances, n), nodeName: n }))
       : [],
   ];
+}
+
+/** Nodes with a backup_config: their stanza, once their primary runs and archives WAL. */
+export function backupWaves(spec: DatabaseSpec, instances: InstancePlan[]): Step[][] {
+  const nodes = spec.nodes.map((n) => n.name).filter((n) => nodeBackupConfig(spec, n));
+  return nodes.length ? [nodes.map((n) => ({ kind: 'backupStanza', hostId: nodeHost(instances, n), nodeName: n }))] : [];
 }
 
 /** Removes every instance (data included) and then each host's database network. */
@@ -103,6 +112,7 @@ export function describeStep(s: Step): string {
     case 'markJoined': return `recording node${s.nodeNames.length > 1 ? 's' : ''} ${s.nodeNames.join(', ')} as replicating`;
     case 'subscription': return `subscribing node ${s.subscriber} to node ${s.provider} (${s.name}${s.fromSlot ? ', from a slot made first' : ''})`;
     case 'waitReplication': return `waiting for node ${s.nodeName} to replicate from its peers (${s.subscriptions.join(', ')})`;
+    case 'backupStanza': return `creating and checking the pgBackRest stanza of node ${s.nodeName}`;
     case 'protectSlots': return `making node ${s.nodeName}'s logical slots permanent in Patroni and waiting for its replicas to hold them`;
     case 'removeReplica': return `removing instance ${s.instanceId} from node ${s.nodeName} on ${s.hostId} (a switchover first if it is the primary)`;
     case 'removeInstance': return `removing instance ${s.instanceId} and its data on ${s.hostId}`;

@@ -5,7 +5,7 @@
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from './ids.js';
 import { planInstances, type InstancePlan } from './instances.js';
-import { meshWaves, nodeHost, planConverge, type InstanceRef, type NodeRef, type Plan, type Step } from './planner.js';
+import { backupWaves, meshWaves, nodeHost, planConverge, type InstanceRef, type NodeRef, type Plan, type Step } from './planner.js';
 
 export interface CurrentLayout {
   /** Nodes that finished joining (or were created with the database), in the order they joined. */
@@ -87,7 +87,7 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
     );
     members.push(n);
   }
-  waves.push(...meshWaves(desired, spec.nodes.map((n) => n.name)));
+  waves.push(...meshWaves(desired, spec.nodes.map((n) => n.name)), ...backupWaves(spec, desired));
   return { waves: waves.filter((w) => w.length > 0) };
 }
 

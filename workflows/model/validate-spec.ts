@@ -1,5 +1,6 @@
 // Cross-field rules of a DatabaseSpec and its defaults (pgEdge §5). Pure: returns `{path, message}` issues that the
 // API renders as one invalid_input error, one "path: message" line each.
+import { validateBackupConfig } from './backup.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { parseCpus, parseMemory } from './resources.js';
 import { postgresMajor } from './instances.js';
@@ -70,16 +71,18 @@ function validateResources(cpus: string | undefined, memory: string | undefined,
   if (memory !== undefined && parseMemory(memory) === null) out.push({ path: `${at}memory`, message: `cannot parse "${memory}" as a size, e.g. 512MiB or 2GB` });
 }
 
-/** Fields whose capability has not landed yet: refused with a clear message, never ignored. */
+/** Fields whose capability has not landed yet (and backup_config's own checks): refused with a clear message, never ignored. */
 function refuseLater(spec: DatabaseSpec, creating: boolean, out: SpecIssue[]): void {
   const later = (path: string, what: string) => out.push({ path, message: `${what} are not supported by this control plane yet` });
   if (spec.services && spec.services.length > 0) later('services', 'supporting services');
-  if (spec.backup_config !== undefined) later('backup_config', 'backups');
+  validateBackupConfig(spec.backup_config, '', out);
+  if (spec.backup_config?.schedules?.length) later('backup_config.schedules', 'backup schedules');
   if (spec.restore_config !== undefined) later('restore_config', 'restores from backup');
   if (spec.scripts !== undefined) later('scripts', 'scripts');
   if (spec.orchestrator_opts !== undefined) later('orchestrator_opts', 'orchestrator options');
   spec.nodes.forEach((n, i) => {
-    if (n.backup_config !== undefined) later(`nodes[${i}].backup_config`, 'backups');
+    validateBackupConfig(n.backup_config, `nodes[${i}].`, out);
+    if (n.backup_config?.schedules?.length) later(`nodes[${i}].backup_config.schedules`, 'backup schedules');
     if (n.restore_config !== undefined) later(`nodes[${i}].restore_config`, 'restores from backup');
     if (n.orchestrator_opts !== undefined) later(`nodes[${i}].orchestrator_opts`, 'orchestrator options');
     if (creating && n.source_node !== undefined) out.push({ path: `nodes[${i}].source_node`, message: 'source_node only applies when a node is added to an existing database' });

@@ -1,0 +1,90 @@
+// Backups with a posix repository: backup_config added to a running database by update (WAL archiving through
+// pgBackRest, the stanza created and checked), then an on-demand full backup whose pgBackRest output is in the task
+// log and whose files are in the repository. Bad input is refused naming the field.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { projectRoot } from '../../worker/config.js';
+import { startApiStack, type ApiStack } from '../support/api-stack.js';
+import { waitFor } from '../support/wait.js';
+
+let s: ApiStack;
+const id = `bk-${Math.random().toString(36).slice(2, 7)}`;
+const port = 26000 + Math.floor(Math.random() * 800) * 2;
+const basePath = path.join(projectRoot, '.data', 'test-backups', id);
+const spec = (backup?: unknown) => ({
+  database_name: 'app',
+  database_users: [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],
+  nodes: [{ name: 'n1', host_ids: ['host-1'], port }, { name: 'n2', host_ids: ['host-1'], port: port + 1 }],
+  ...(backup ? { backup_config: backup } : {}),
+});
+const posix = { repositories: [{ type: 'posix', base_path: basePath, retention_full: 2, retention_full_type: 'count' }] };
+
+async function finished(taskId: string) {
+  return waitFor(`task ${taskId}`, async () => {
+    const r = await s.call('GET', `/v1/databases/${id}/tasks/${taskId}`);
+    return ['completed', 'failed', 'canceled'].includes(r.body.status) ? r.body : null;
+  }, 300_000, 500);
+}
+
+async function sql(text: string) {
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
+  await c.connect();
+  try { return (await c.query(text)).rows; } finally { await c.end(); }
+}
+
+beforeAll(async () => {
+  s = await startApiStack(['host-1']);
+  const created = await s.call('POST', '/v1/databases', { id, spec: spec() });
+  expect(created.status, created.text).toBe(200);
+  expect((await finished(created.body.task.task_id)).status).toBe('completed');
+}, 300_000);
+
+afterAll(async () => {
+  const del = await s?.call('DELETE', `/v1/databases/${id}?force=true`);
+  if (del?.status === 200) await finished(del.body.task.task_id).catch(() => undefined);
+  await s?.stop();
+  await rm(basePath, { recursive: true, force: true });
+});
+
+it('refuses a backup while backups are not configured, and bad backup input naming the field', async () => {
+  const none = await s.call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'full' });
+  expect(none).toMatchObject({ status: 400, body: { name: 'invalid_input', message: 'backups are not configured for this database node' } });
+  const relative = await s.call('POST', `/v1/databases/${id}`, { spec: spec({ repositories: [{ type: 'posix', base_path: 'backups' }] }) });
+  expect(relative.status).toBe(400);
+  expect(relative.body.message).toContain('backup_config.repositories[0].base_path');
+  const s3 = await s.call('POST', `/v1/databases/${id}`, { spec: spec({ repositories: [{ type: 's3', s3_bucket: 'bucket' }] }) });
+  expect(s3.body.message).toContain('backup_config.repositories[0].type');
+  const badKey = await s.call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'full', backup_options: { 'Bad Key': '1' } });
+  expect(badKey).toMatchObject({ status: 400, body: { message: expect.stringContaining('backup_options') } });
+  expect((await s.call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'weekly' })).status).toBe(400);
+  expect((await s.call('POST', `/v1/databases/${id}/nodes/n9/backups`, { type: 'full' })).body.message).toBe('node n9 not found');
+});
+
+it('backup_config added by update: the stanza is made, a full backup runs with its output in the task log', async () => {
+  await sql('CREATE TABLE a (id int PRIMARY KEY)');
+  await sql('INSERT INTO a SELECT generate_series(1, 1000)');
+  const updated = await s.call('POST', `/v1/databases/${id}`, { spec: spec(posix) });
+  expect(updated.status, updated.text).toBe(200);
+  const update = await finished(updated.body.task.task_id);
+  expect(update.status, update.error).toBe('completed');
+  expect((await sql('SELECT count(*)::int AS n FROM a'))[0].n).toBe(1000); // data kept across the container's recreation
+  expect((await sql('SHOW archive_command'))[0].archive_command).toContain('pgbackrest');
+
+  const r = await s.call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'full', annotations: { reason: 'test' } });
+  expect(r.status, r.text).toBe(200);
+  expect(r.body.task).toMatchObject({ type: 'node_backup', node_name: 'n1', instance_id: `${id}-n1-689qacsi` });
+  const task = await finished(r.body.task.task_id);
+  expect(task.status, task.error).toBe('completed');
+  const log = (await s.call('GET', `/v1/databases/${id}/tasks/${task.task_id}/log`)).body.entries.map((e: { message: string }) => e.message);
+  expect(log.some((m: string) => /new backup label = \d{8}-\d{6}F/.test(m))).toBe(true);
+  expect(log.some((m: string) => m.includes('backup command end: completed successfully'))).toBe(true);
+  expect(log.join('\n')).not.toMatch(/password/i);
+  const repo = path.join(basePath, 'databases', id, 'n1');
+  expect(existsSync(path.join(repo, 'backup', 'db', 'backup.info'))).toBe(true);
+  expect(existsSync(path.join(repo, 'archive', 'db', 'archive.info'))).toBe(true);
+  const view = await s.call('GET', `/v1/databases/${id}`);
+  expect(view.body.instances.find((i: { node_name: string }) => i.node_name === 'n1').state).toBe('available');
+});

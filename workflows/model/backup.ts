@@ -1,0 +1,78 @@
+// Pure: a node's backups — which backup_config applies (node level replaces database level), where its
+// pgBackRest repository lives, the pgBackRest configuration of its instances, the archive_command, and the checks
+// on backup input. Only repositories on a mounted path (posix, cifs) run here; object stores are refused until
+// their emulators are wired in, never accepted silently.
+import type { BackupConfigSpec, BackupRepositorySpec, DatabaseSpec } from '../../api/schemas/database-spec.js';
+
+export interface SpecIssue { path: string; message: string }
+
+/** Where each instance finds its pgBackRest configuration (bind-mounted, read-only). */
+export const pgbackrestConfigPath = '/etc/pgcp/pgbackrest.conf';
+export const stanza = 'db';
+const dataDir = '/var/lib/postgresql/data/pgdata';
+const optionKey = /^[a-z0-9-]+$/;
+const mountedTypes = ['posix', 'cifs'];
+
+export function nodeBackupConfig(spec: DatabaseSpec, nodeName: string): BackupConfigSpec | undefined {
+  return spec.nodes.find((n) => n.name === nodeName)?.backup_config ?? spec.backup_config;
+}
+
+/** `<base_path>/databases/<database id>/<node>`, as the reference lays repositories out. */
+export function repositoryPath(repo: BackupRepositorySpec, databaseId: string, nodeName: string): string {
+  return `${(repo.base_path ?? '').replace(/\/+$/, '')}/databases/${databaseId}/${nodeName}`;
+}
+
+/** Host directories an instance of the node must see at the same path. */
+export function repositoryMounts(config: BackupConfigSpec | undefined): string[] {
+  return [...new Set((config?.repositories ?? []).filter((r) => mountedTypes.includes(r.type)).map((r) => r.base_path!))];
+}
+
+/** The pgBackRest configuration of the node's instances (repo1…repoN, stanza `db`). */
+export function pgbackrestConfig(config: BackupConfigSpec, databaseId: string, nodeName: string): string {
+  const lines = ['[global]', 'log-level-console=info', 'log-level-file=off', 'lock-path=/tmp/pgbackrest', 'start-fast=y', 'archive-async=n'];
+  config.repositories.forEach((r, i) => {
+    const k = `repo${i + 1}`;
+    lines.push(`${k}-type=${r.type}`, `${k}-path=${repositoryPath(r, databaseId, nodeName)}`);
+    lines.push(`${k}-retention-full=${r.retention_full ?? 7}`, `${k}-retention-full-type=${r.retention_full_type ?? 'time'}`);
+    for (const [key, value] of Object.entries(r.custom_options ?? {})) lines.push(`${key.startsWith('repo') ? key : `${k}-${key}`}=${value}`);
+  });
+  lines.push('', `[${stanza}]`, `pg1-path=${dataDir}`, 'pg1-port=5432', 'pg1-socket-path=/var/run/postgresql', 'pg1-user=postgres', '');
+  return lines.join('\n');
+}
+
+/** archive_command: through pgBackRest when the node has backups, else WAL segments are let go. */
+export function archiveCommand(config: BackupConfigSpec | undefined): string {
+  return config ? `pgbackrest --config=${pgbackrestConfigPath} --stanza=${stanza} archive-push %p` : '/bin/true';
+}
+
+/** `--key=value` flags from a user map (keys already checked against ^[a-z0-9-]+$). */
+export function optionFlags(options: Record<string, string> | undefined): string[] {
+  return Object.entries(options ?? {}).map(([k, v]) => `--${k}=${v}`);
+}
+
+export function validateBackupConfig(config: BackupConfigSpec | undefined, at: string, out: SpecIssue[]): void {
+  if (!config) return;
+  config.repositories.forEach((r, i) => {
+    const p = `${at}backup_config.repositories[${i}]`;
+    if (!mountedTypes.includes(r.type)) {
+      out.push({ path: `${p}.type`, message: `${r.type} repositories are not supported by this control plane yet (posix and cifs are)` });
+      return;
+    }
+    if (!r.base_path) out.push({ path: `${p}.base_path`, message: `base_path is required for ${r.type} repositories` });
+    else if (!r.base_path.startsWith('/')) out.push({ path: `${p}.base_path`, message: 'base_path must be absolute' });
+    for (const key of Object.keys(r.custom_options ?? {})) {
+      if (!optionKey.test(key)) out.push({ path: `${p}.custom_options`, message: `invalid option key "${key}": keys must match ^[a-z0-9-]+$` });
+    }
+  });
+  const ids = new Set<string>();
+  (config.schedules ?? []).forEach((s, i) => {
+    if (ids.has(s.id)) out.push({ path: `${at}backup_config.schedules[${i}].id`, message: `duplicate schedule id ${s.id}` });
+    ids.add(s.id);
+  });
+}
+
+export function validateOptionKeys(options: Record<string, string> | undefined, path: string, out: SpecIssue[]): void {
+  for (const key of Object.keys(options ?? {})) {
+    if (!optionKey.test(key)) out.push({ path, message: `invalid option key "${key}": keys must match ^[a-z0-9-]+$` });
+  }
+}
