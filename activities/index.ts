@@ -2,6 +2,7 @@
 // host activities (this host's Docker engine and the instances on it) on `host.<id>`.
 import type { ControlPlaneDeps, HostDeps } from './deps.js';
 import { backupActivities } from './backup/backups.js';
+import { restoreActivities } from './backup/restore.js';
 import { instanceActivities } from './docker/instances.js';
 import { verifyImageActivities } from './docker/verify-image.js';
 import { applyConfigActivities } from './patroni/apply-config.js';
@@ -20,6 +21,7 @@ export function createHostActivities(deps: HostDeps) {
     ...applyConfigActivities(deps),
     ...haActivities(deps),
     ...backupActivities(deps),
+    ...restoreActivities(deps),
   });
 }
 

@@ -14,7 +14,7 @@ import { formatServerVersion, getPatroniCluster, getPatroniStatus } from '../act
 import { syncPermanentSlots } from '../activities/patroni/ha.js';
 import { withClient } from '../activities/postgres/connect.js';
 import { driverFor } from '../activities/replication/index.js';
-import { getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type InstanceRecord, type InstanceStatus } from '../activities/store/databases.js';
+import { getDatabase, getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type InstanceRecord, type InstanceStatus } from '../activities/store/databases.js';
 import type { Store } from '../activities/store/db.js';
 import { ids } from '../workflows/model/ids.js';
 import { planInstances } from '../workflows/model/instances.js';
@@ -42,7 +42,9 @@ export function createMonitor(deps: MonitorDeps) {
   async function observe(rec: InstanceRecord): Promise<InstanceStatus> {
     const info = await inspectContainerOrNull(deps.docker, rec.id);
     if (!info?.State.Running) {
-      if (info && !rec.stopped && rec.state === 'available') await restartDead(rec);
+      // Not while a task works on the database: a restore stops the instance on purpose and writes its volume.
+      const settled = ['available', 'degraded'].includes((await getDatabase(deps.store, rec.databaseId))?.state ?? '');
+      if (info && settled && !rec.stopped && rec.state === 'available') await restartDead(rec);
       return { containerRunning: false };
     }
     deadSince.delete(rec.id);
@@ -60,16 +62,19 @@ export function createMonitor(deps: MonitorDeps) {
     if (patroni.role !== 'primary' || patroni.state !== 'running') return status;
     const db = await getDatabaseSecrets(deps.store, rec.databaseId);
     if (!db) return status;
+    // While a task changes the database (a join pauses subscriptions on purpose, a reset drops slots), it owns
+    // the subscriptions and the slot declarations: the monitor only observes.
+    const settled = ['available', 'degraded'].includes((await getDatabase(deps.store, rec.databaseId))?.state ?? '');
     const plan = planInstances(rec.databaseId, db.spec).find((i) => i.instanceId === rec.id);
     const driver = driverFor(manifestEntry(plan?.postgresMajor ?? '')?.driver ?? 'pglogical');
     try {
-      if ((db.spec.nodes.find((n) => n.name === rec.nodeName)?.host_ids.length ?? 0) > 1) {
+      if (settled && (db.spec.nodes.find((n) => n.name === rec.nodeName)?.host_ids.length ?? 0) > 1) {
         await syncPermanentSlots(ip, db, rec.nodeName);
       }
       status.replication = await withClient(ip, db.secrets, db.spec.database_name, async (c) => {
         const subs = await driver.subscriptions(c);
         for (const s of subs) {
-          const restarted = await repair(rec.id, s.name, s.status, () => driver.restartSubscription(c, s.name));
+          const restarted = settled && await repair(rec.id, s.name, s.status, () => driver.restartSubscription(c, s.name));
           if (restarted) repaired.set(rec.id, { text: `subscription ${s.name} was down: its apply worker was restarted at ${new Date().toISOString()}`, at: Date.now() });
         }
         return {

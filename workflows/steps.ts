@@ -42,8 +42,10 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
       await onHost(step.hostId, summary, 'long').protectLogicalSlots({ databaseId, nodeName: step.nodeName, waitForReplicas: true });
       return;
     case 'removeReplica':
-      await handOverFrom(databaseId, step.nodeName, step.instanceId, step.hostId);
-      await onHost(step.hostId, summary).removeInstance({ databaseId, instanceId: step.instanceId });
+      if (!step.gone) {
+        await handOverFrom(databaseId, step.nodeName, step.instanceId, step.hostId);
+        await onHost(step.hostId, summary).removeInstance({ databaseId, instanceId: step.instanceId });
+      }
       await controlPlane.forgetInstanceRecords({ instanceIds: [step.instanceId] });
       return;
     case 'removeInstance':

@@ -9,10 +9,12 @@ import { effectiveConf, effectiveLines } from '../../workflows/model/instances.j
 import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
 import type { HostDeps } from '../deps.js';
 import { FailureType } from '../errors.js';
-import { activityNamespace, findInstance, imageFor, loadDatabase, pollUntil } from '../instance-context.js';
+import { activityNamespace, findInstance, imageFor, loadDatabase, pollUntil, type DatabaseContext } from '../instance-context.js';
+import type { InstancePlan } from '../../workflows/model/instances.js';
 import { patroniConfig } from '../patroni/config.js';
 import { getPatroniStatus } from '../patroni/client.js';
 import { connectInstance } from '../postgres/connect.js';
+import { getInstance } from '../store/databases.js';
 import { inspectContainerOrNull, inspectImageOrNull, labels, removeContainer, startContainer } from './client.js';
 import { databaseLabels, instanceContainerOptions } from './instance-spec.js';
 import { ensureNetwork, instanceAddress, removeNetwork } from './network.js';
@@ -21,6 +23,33 @@ export interface InstanceRef { databaseId: string; instanceId: string }
 
 function configPath(deps: HostDeps, instanceId: string): string {
   return path.join(deps.dataDir, 'instances', instanceId, 'patroni.yml');
+}
+
+/**
+ * The instance's Patroni configuration file (0600: it holds passwords), read by the container at start. `bootstrap`
+ * replaces initdb once (a restore: Patroni moves the restored data in and lets Postgres finish its recovery).
+ */
+export async function writePatroniConfig(deps: HostDeps, db: DatabaseContext, plan: InstancePlan, bootstrap?: { command: string }): Promise<void> {
+  const file = configPath(deps, plan.instanceId);
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const config = patroniConfig({
+    instanceId: plan.instanceId,
+    scope: ids.patroniScope(db.databaseId, plan.nodeName),
+    etcdHosts: deps.etcdHostsForContainers,
+    pgMajor: plan.postgresMajor,
+    superuserPassword: db.secrets.superuserPassword,
+    replicationPassword: db.secrets.replicationPassword,
+    conf: effectiveConf(db.spec, plan.nodeName),
+    hba: effectiveLines(db.spec, plan.nodeName, 'pg_hba_conf'),
+    ident: effectiveLines(db.spec, plan.nodeName, 'pg_ident_conf'),
+    archiveCommand: archiveCommand(nodeBackupConfig(db.spec, plan.nodeName)),
+  });
+  if (bootstrap) {
+    const b = config.bootstrap as Record<string, unknown>;
+    b.method = 'pgcp_restore';
+    b.pgcp_restore = { command: bootstrap.command, no_params: true, keep_existing_recovery_conf: true };
+  }
+  await writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600 });
 }
 
 export function instanceActivities(deps: HostDeps) {
@@ -52,19 +81,7 @@ export function instanceActivities(deps: HostDeps) {
         await writeFile(backupFile, pgbackrestConfig(backups, databaseId, plan.nodeName), { mode: 0o644 });
         for (const base of repositoryMounts(backups)) await mkdir(base, { recursive: true });
       }
-      const config = patroniConfig({
-        instanceId,
-        scope: ids.patroniScope(databaseId, plan.nodeName),
-        etcdHosts: deps.etcdHostsForContainers,
-        pgMajor: plan.postgresMajor,
-        superuserPassword: db.secrets.superuserPassword,
-        replicationPassword: db.secrets.replicationPassword,
-        conf: effectiveConf(db.spec, plan.nodeName),
-        hba: effectiveLines(db.spec, plan.nodeName, 'pg_hba_conf'),
-        ident: effectiveLines(db.spec, plan.nodeName, 'pg_ident_conf'),
-        archiveCommand: archiveCommand(backups),
-      });
-      await writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+      await writePatroniConfig(deps, db, plan);
 
       const options = instanceContainerOptions({
         instanceId, databaseId, nodeName: plan.nodeName, hostId: plan.hostId, namespace, image: image.image, network, volume,
@@ -76,6 +93,8 @@ export function instanceActivities(deps: HostDeps) {
       const drifted = existing !== null && existing.Config.Labels?.[labels.specHash] !== options.Labels?.[labels.specHash];
       if (drifted) await removeContainer(docker, instanceId); // the volume keeps the data
       const container = existing && !drifted ? docker.getContainer(instanceId) : await docker.createContainer(options);
+      // stop-instance: the user wants it down; an update keeps it so (start-instance brings it back)
+      if ((await getInstance(deps.store, instanceId))?.stopped) return { containerId: container.id, recreated: drifted };
       try {
         await startContainer(container);
       } catch (err) {
@@ -91,6 +110,7 @@ export function instanceActivities(deps: HostDeps) {
     /** Waits until Patroni runs Postgres in this instance and it accepts connections; returns the role it holds. */
     async waitForInstance({ databaseId, instanceId }: InstanceRef): Promise<{ role: 'primary' | 'replica' }> {
       const db = await loadDatabase(deps.store, databaseId);
+      if ((await getInstance(deps.store, instanceId))?.stopped) return { role: 'replica' }; // stopped on purpose: not waited for
       return pollUntil<{ role: 'primary' | 'replica' }>(`instance ${instanceId}`, 5 * 60_000, async () => {
         const ip = await address(databaseId, instanceId);
         if (!ip) return { waiting: 'container is not running' };

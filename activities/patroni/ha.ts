@@ -1,7 +1,7 @@
 // High availability inside one node: switchover, failover, restart, stop and start of an instance, and the
 // permanent logical slots that let subscribers follow a primary change. Each activity checks before it acts, so a
 // retry after a lost answer finds the work done and only waits for its outcome.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot } from '../../workflows/model/ha.js';
 import type { HostDeps } from '../deps.js';
 import { FailureType } from '../errors.js';
@@ -52,6 +52,13 @@ async function waitRunning(deps: HostDeps, databaseId: string, instanceId: strin
   });
 }
 
+/** Heartbeats while a blocking call (Patroni's answer, docker stop) is pending, so the step is not timed out. */
+async function beating<T>(p: Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), 5000);
+  try { return await p; } finally { clearInterval(timer); }
+}
+
 const refuse = (message: string) => ApplicationFailure.nonRetryable(message, FailureType.invalidSpec);
 
 export function haActivities(deps: HostDeps) {
@@ -73,7 +80,9 @@ export function haActivities(deps: HostDeps) {
           // Running replicas only, read afresh: a member whose container is gone is not waited for.
           const { cluster: now, address: running } = await nodeCluster(deps, db, nodeName);
           const missing: string[] = [];
-          for (const r of now.members.filter((m) => m.name !== now.leader && running.has(m.name) && ['streaming', 'running'].includes(m.state))) {
+          // (one restarting to load the copied slots counts as missing until it streams again)
+          for (const r of now.members.filter((m) => m.name !== now.leader && running.has(m.name))) {
+            if (!['streaming', 'running'].includes(r.state)) { missing.push(r.name); continue; }
             const have = await withClient(running.get(r.name)!, db.secrets, 'postgres', async (c) =>
               (await c.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical'")).rows.map((x) => x.slot_name)).catch((): string[] => []);
             if (!names.every((n) => have.includes(n))) missing.push(r.name);
@@ -99,7 +108,8 @@ export function haActivities(deps: HostDeps) {
       const db = await loadDatabase(deps.store, databaseId);
       const { cluster, address } = await nodeCluster(deps, db, nodeName);
       const operation = failover ? 'fail over' : 'switch over';
-      if (failover && nodeHealthy(cluster.members) && !failover.skipValidation) throw refuse('cluster is healthy; refuse failover unless skip_validation is true');
+      // A killed leader stays `running` in the DCS until its key expires: only a running container counts.
+      if (failover && nodeHealthy(cluster.members.filter((m) => address.has(m.name))) && !failover.skipValidation) throw refuse('cluster is healthy; refuse failover unless skip_validation is true');
       if (!failover && (!cluster.leader || !address.has(cluster.leader) || !nodeHealthy(cluster.members))) {
         throw refuse(`cannot switch over node ${nodeName}: it has no running primary (use failover)`);
       }
@@ -118,7 +128,7 @@ export function haActivities(deps: HostDeps) {
       if (cluster.leader !== to) {
         const via = mode === 'switchover' && cluster.leader ? address.get(cluster.leader) : address.get(to);
         if (!via) throw new Error(`cannot reach ${mode === 'switchover' ? `the primary ${cluster.leader}` : to} of node ${nodeName}`);
-        await postPatroni(via, mode, mode === 'switchover' ? { leader: from, candidate: to } : { candidate: to });
+        await beating(postPatroni(via, mode, mode === 'switchover' ? { leader: from, candidate: to } : { candidate: to }));
       }
       await waitWritable(deps, db, nodeName, to);
     },
@@ -127,7 +137,7 @@ export function haActivities(deps: HostDeps) {
     async restartInstance({ databaseId, instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
       const ip = await instanceAddress(deps.docker, databaseId, instanceId);
       if (!ip) throw refuse(`instance ${instanceId} is not running`);
-      await postPatroni(ip, 'restart', {});
+      await beating(postPatroni(ip, 'restart', {}));
       await waitRunning(deps, databaseId, instanceId);
     },
 
@@ -135,15 +145,15 @@ export function haActivities(deps: HostDeps) {
     async stopInstance({ instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
       await setInstanceStopped(deps.store, instanceId, true);
       const info = await inspectContainerOrNull(deps.docker, instanceId);
-      if (info?.State.Running) await deps.docker.getContainer(instanceId).stop({ t: 60 });
+      if (info?.State.Running) await beating(deps.docker.getContainer(instanceId).stop({ t: 60 }));
     },
 
     async startInstance({ databaseId, instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
       const info = await inspectContainerOrNull(deps.docker, instanceId);
       if (!info) throw refuse(`instance ${instanceId} has no container on ${deps.hostId}: run an update to recreate it`);
       await startContainer(deps.docker.getContainer(instanceId));
+      await setInstanceStopped(deps.store, instanceId, false); // running again: the monitor may revive it from now on
       await waitRunning(deps, databaseId, instanceId);
-      await setInstanceStopped(deps.store, instanceId, false);
     },
   };
 }

@@ -15,6 +15,12 @@ export interface ReplicationDriver {
   subscriptions(client: pg.ClientBase): Promise<SubscriptionStatus[]>;
   /** Re-enables a subscription whose apply worker gave up (e.g. while its provider had no primary). */
   restartSubscription(client: pg.ClientBase, name: string): Promise<void>;
+  /**
+   * After a restore the node's replication catalog is the backup's (subscriptions, positions, node): all of it goes,
+   * then ensureNode makes the node again and `addExistingTables` puts the restored tables back in the sets.
+   */
+  resetAfterRestore(client: pg.ClientBase): Promise<void>;
+  addExistingTables(client: pg.ClientBase): Promise<number>;
   version(client: pg.ClientBase): Promise<string>;
   readOnly(client: pg.ClientBase): Promise<'on' | 'off'>;
   /** The primitives of the zero-downtime add-node protocol (workflows/join-node.ts). */

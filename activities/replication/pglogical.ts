@@ -2,7 +2,7 @@ import type { ReplicationDriver, SubscriptionStatus } from './driver.js';
 import { ensureSubscriptionDsn, pglogicalInterfaces } from './interfaces.js';
 import { autoDdlSql } from './pglogical-autoddl.js';
 import { pglogicalJoin } from './pglogical-join.js';
-import { replicationSets } from './pglogical-sets.js';
+import { replicationSets, userTablesQuery } from './pglogical-sets.js';
 
 export const pglogicalDriver: ReplicationDriver = {
   name: 'pglogical',
@@ -43,6 +43,17 @@ export const pglogicalDriver: ReplicationDriver = {
   async restartSubscription(client, name) {
     await client.query('SELECT pglogical.alter_subscription_disable($1, true)', [name]);
     await client.query('SELECT pglogical.alter_subscription_enable($1, true)', [name]);
+  },
+
+  async resetAfterRestore(client) {
+    await client.query('DROP EXTENSION IF EXISTS pglogical CASCADE');
+    await client.query("SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE 'pgl\\_%'");
+    await client.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE plugin = 'pglogical_output' AND NOT active");
+  },
+
+  async addExistingTables(client) {
+    const { rowCount } = await client.query(`SELECT pgcp.add_to_set(t.oid) FROM (${userTablesQuery}) t`);
+    return rowCount ?? 0;
   },
 
   async version(client) {

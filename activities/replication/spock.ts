@@ -2,6 +2,7 @@
 // on this machine, so the manifest maps every image built here to pglogical.
 import { ensureSubscriptionDsn, spockInterfaces } from './interfaces.js';
 import type { ReplicationDriver, SubscriptionStatus } from './driver.js';
+import { userTablesQuery } from './pglogical-sets.js';
 import { spockJoin } from './spock-join.js';
 
 export const spockDriver: ReplicationDriver = {
@@ -39,6 +40,19 @@ export const spockDriver: ReplicationDriver = {
       'SELECT subscription_name, provider_node, status FROM spock.sub_show_status() ORDER BY subscription_name',
     );
     return rows.map((r) => ({ name: r.subscription_name, providerNode: r.provider_node, status: r.status }));
+  },
+
+  async resetAfterRestore(client) {
+    await client.query('DROP EXTENSION IF EXISTS spock CASCADE');
+    await client.query("SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE 'spk\\_%'");
+    await client.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE plugin = 'spock_output' AND NOT active");
+  },
+
+  async addExistingTables(client) {
+    // Spock's documented bulk form: every table of each schema into the default set
+    const { rows } = await client.query<{ nspname: string }>(`SELECT DISTINCT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid IN (${userTablesQuery})`);
+    for (const r of rows) await client.query('SELECT spock.repset_add_all_tables($1, ARRAY[$2])', ['default', r.nspname]);
+    return rows.length;
   },
 
   async restartSubscription(client, name) {

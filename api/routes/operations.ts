@@ -61,12 +61,12 @@ const startRoute = createRoute({
 
 const invalid = (message: string) => new ApiError('invalid_input', message);
 
-/** `scheduled_at` as the workflow's wait (from its start, which is now); refused unless in the future. */
+/** `scheduled_at` for the workflow's wait; refused unless in the future. */
 function schedule(scheduledAt: string | undefined, now: Date): Schedule | undefined {
   if (scheduledAt === undefined) return undefined;
-  const delayMs = Date.parse(scheduledAt) - now.getTime();
-  if (delayMs <= 0) throw invalid('scheduled_at must be in the future');
-  return { scheduledAt, delayMs };
+  const atMs = Date.parse(scheduledAt);
+  if (atMs <= now.getTime()) throw invalid('scheduled_at must be in the future');
+  return { scheduledAt, atMs };
 }
 
 export function operationRoutes(deps: AppDeps) {

@@ -49,6 +49,20 @@ export const BackupRepositorySpecSchema = z
   })
   .openapi('BackupRepositorySpec');
 
+export const RestoreConfigSpecSchema = z
+  .object({
+    source_database_id: IdentifierSchema,
+    source_node_name: NodeNameSchema,
+    source_database_name: z.string().min(1).max(31),
+    repository: BackupRepositorySpecSchema.omit({ retention_full: true, retention_full_type: true }),
+    restore_options: z.record(z.string(), z.string()).optional(),
+  })
+  .openapi('RestoreConfigSpec');
+
+export const RestoreDatabaseRequestSchema = z
+  .object({ restore_config: RestoreConfigSpecSchema, target_nodes: z.array(z.string()).max(9).optional() })
+  .openapi('RestoreDatabaseRequest');
+
 export const BackupScheduleSpecSchema = z
   .object({ id: z.string().min(1).max(64), type: z.enum(['full', 'incr']), cron_expression: z.string().min(1).max(32) })
   .openapi('BackupScheduleSpec');
@@ -111,3 +125,4 @@ export type DatabaseNodeSpec = z.infer<typeof DatabaseNodeSpecSchema>;
 export type DatabaseUserSpec = z.infer<typeof DatabaseUserSpecSchema>;
 export type BackupConfigSpec = z.infer<typeof BackupConfigSpecSchema>;
 export type BackupRepositorySpec = z.infer<typeof BackupRepositorySpecSchema>;
+export type RestoreConfigSpec = z.infer<typeof RestoreConfigSpecSchema>;

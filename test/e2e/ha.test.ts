@@ -214,7 +214,7 @@ describe('instance operations', () => {
     expect(view.state).toBe('degraded');
     await expect(sql('host-3', 'n2', 'SELECT 1')).rejects.toThrow();
     expect((await call('POST', `/v1/databases/${id}/instances/${target}/stop-instance`)).status).toBe(400); // not stoppable
-    await new Promise((res) => setTimeout(res, 25_000)); // longer than the monitor waits before it restarts a dead one
+    await new Promise((res) => setTimeout(res, 25_000)); // it was n2's primary, so another member leads now: a dead container would be restarted by the monitor within seconds
     expect((await database()).instances.find((i: any) => i.id === target).state).toBe('stopped');
 
     const start = await call('POST', `/v1/databases/${id}/instances/${target}/start-instance`);

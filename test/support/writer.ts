@@ -24,7 +24,8 @@ export async function startWriter(targets: WriterTarget[], o: WriterOptions): Pr
   let seq = 0;
   let stopped = false;
   const connectTo = async (t: WriterTarget, host: string) => {
-    const c = new pg.Client({ host, port: t.port, user: o.user, password: o.password, database: o.database, connectionTimeoutMillis: 1000 });
+    // several hosts: a short timeout, so a dead member is skipped quickly
+    const c = new pg.Client({ host, port: t.port, user: o.user, password: o.password, database: o.database, connectionTimeoutMillis: t.hosts ? 1000 : 3000 });
     c.on('error', () => clients.set(t.node, null));
     await c.connect();
     return c;

@@ -41,6 +41,9 @@ describe('planUpdate', () => {
     expect(at('instance', added)).toBeDefined();
     expect(at('removeReplica', dropped)).toBeGreaterThan(at('waitInstance', added)!);
     expect(steps.some((s) => s.kind === 'removeNode' || s.kind === 'joinNode')).toBe(false);
+    // a gone host's dropped replica is only forgotten
+    const gone = flat(planUpdate('shop', current, spec(node('n1', { host_ids: ['host-2', 'host-3'] }), node('n2')), ['host-1']).waves);
+    expect(gone.find((s) => s.kind === 'removeReplica')).toMatchObject({ instanceId: dropped, gone: true });
     // the node with replicas gets its slots made permanent at the end
     expect(steps.filter((s) => s.kind === 'protectSlots').map((s) => 'nodeName' in s && s.nodeName)).toEqual(['n1']);
   });

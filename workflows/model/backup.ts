@@ -2,7 +2,7 @@
 // pgBackRest repository lives, the pgBackRest configuration of its instances, the archive_command, and the checks
 // on backup input. Only repositories on a mounted path (posix, cifs) run here; object stores are refused until
 // their emulators are wired in, never accepted silently.
-import type { BackupConfigSpec, BackupRepositorySpec, DatabaseSpec } from '../../api/schemas/database-spec.js';
+import type { BackupConfigSpec, BackupRepositorySpec, DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 
 export interface SpecIssue { path: string; message: string }
 
@@ -74,5 +74,46 @@ export function validateBackupConfig(config: BackupConfigSpec | undefined, at: s
 export function validateOptionKeys(options: Record<string, string> | undefined, path: string, out: SpecIssue[]): void {
   for (const key of Object.keys(options ?? {})) {
     if (!optionKey.test(key)) out.push({ path, message: `invalid option key "${key}": keys must match ^[a-z0-9-]+$` });
+  }
+}
+
+/** In the instance's volume (beside pgdata), so the restore_command pgBackRest writes works in the instance too. */
+export const restoreConfigPath = '/var/lib/postgresql/data/pgcp-restore.conf';
+const targetTypes = ['immediate', 'lsn', 'name', 'time', 'xid'];
+
+/** The pgBackRest configuration a restore reads: the source's repository, this instance's data directory. */
+export function pgbackrestRestoreConfig(rc: RestoreConfigSpec): string {
+  const repo = { ...rc.repository } as BackupRepositorySpec;
+  const lines = ['[global]', 'log-level-console=info', 'log-level-file=off', 'lock-path=/tmp/pgbackrest', `repo1-type=${repo.type}`,
+    `repo1-path=${repositoryPath(repo, rc.source_database_id, rc.source_node_name)}`];
+  for (const [key, value] of Object.entries(repo.custom_options ?? {})) lines.push(`${key.startsWith('repo') ? key : `repo1-${key}`}=${value}`);
+  lines.push('', `[${stanza}]`, `pg1-path=${dataDir}`, '');
+  return lines.join('\n');
+}
+
+/**
+ * The restore's flags: always --delta; the user's restore_options; a targeted restore promotes at its target
+ * (without it Postgres would pause there, and the restore would look like it went to the latest point).
+ */
+export function restoreFlags(options: Record<string, string> | undefined): string[] {
+  const o = { ...(options ?? {}) };
+  if (o.type && targetTypes.includes(o.type) && !('target-action' in o)) o['target-action'] = 'promote';
+  return ['--delta', ...optionFlags(o)];
+}
+
+/** A restore's checks: a repository this node mounts (restore_command runs inside the instance), known targets. */
+export function validateRestoreConfig(rc: RestoreConfigSpec, spec: DatabaseSpec, targets: string[], out: SpecIssue[]): void {
+  const repo = rc.repository as BackupRepositorySpec;
+  validateBackupConfig({ repositories: [repo] }, 'restore_config.', out);
+  for (const issue of out) issue.path = issue.path.replace('restore_config.backup_config.repositories[0]', 'restore_config.repository');
+  validateOptionKeys(rc.restore_options, 'restore_config.restore_options', out);
+  if (rc.restore_options?.type && !['default', 'preserve', 'standby', ...targetTypes].includes(rc.restore_options.type)) {
+    out.push({ path: 'restore_config.restore_options', message: `unknown restore type "${rc.restore_options.type}"` });
+  }
+  if (out.length > 0) return;
+  for (const t of targets) {
+    if (!repositoryMounts(nodeBackupConfig(spec, t)).includes(repo.base_path!)) {
+      out.push({ path: 'restore_config.repository.base_path', message: `node ${t} does not mount ${repo.base_path}: restoring from a repository outside the node's backup_config is not supported yet` });
+    }
   }
 }

@@ -25,7 +25,7 @@ export type Step =
   | { kind: 'waitReplication'; hostId: string; nodeName: string; subscriptions: string[] }
   | { kind: 'protectSlots'; hostId: string; nodeName: string }
   | { kind: 'backupStanza'; hostId: string; nodeName: string }
-  | { kind: 'removeReplica'; hostId: string; instanceId: string; nodeName: string }
+  | { kind: 'removeReplica'; hostId: string; instanceId: string; nodeName: string; gone?: boolean }
   | { kind: 'removeInstance'; hostId: string; instanceId: string; nodeName: string }
   | { kind: 'removeNetwork'; hostId: string };
 
@@ -114,7 +114,9 @@ export function describeStep(s: Step): string {
     case 'waitReplication': return `waiting for node ${s.nodeName} to replicate from its peers (${s.subscriptions.join(', ')})`;
     case 'backupStanza': return `creating and checking the pgBackRest stanza of node ${s.nodeName}`;
     case 'protectSlots': return `making node ${s.nodeName}'s logical slots permanent in Patroni and waiting for its replicas to hold them`;
-    case 'removeReplica': return `removing instance ${s.instanceId} from node ${s.nodeName} on ${s.hostId} (a switchover first if it is the primary)`;
+    case 'removeReplica': return s.gone
+      ? `forgetting instance ${s.instanceId} of node ${s.nodeName} (its host ${s.hostId} is gone)`
+      : `removing instance ${s.instanceId} from node ${s.nodeName} on ${s.hostId} (a switchover first if it is the primary)`;
     case 'removeInstance': return `removing instance ${s.instanceId} and its data on ${s.hostId}`;
     case 'removeNetwork': return `removing the database network on ${s.hostId}`;
   }

@@ -34,6 +34,8 @@ function withoutHosts(plan: Plan, gone: Set<string>): Plan {
         ? { ...s, instances, remaining: s.remaining.filter((r) => !gone.has(r.hostId)), forgotten: lost }
         : { ...s, instances, peers: s.peers.filter((r) => !gone.has(r.hostId)) };
     }
+    // a replica dropped from host_ids on a gone host: only its record goes
+    if (s.kind === 'removeReplica' && gone.has(s.hostId)) return { ...s, gone: true };
     return 'hostId' in s && gone.has(s.hostId) ? null : s;
   };
   return { waves: plan.waves.map((w) => w.map(keep).filter((s): s is Step => s !== null)).filter((w) => w.length > 0) };

@@ -1,0 +1,128 @@
+// In-place restore of one node's primary with pgBackRest, and the node's replication catalog made new afterwards.
+// The data is restored by a one-off container on the instance's volume while the instance is stopped; then Patroni,
+// finding no cluster in the DCS (cleared by the workflow) and an empty data directory, "bootstraps" by moving the
+// restored data in and lets Postgres recover to the target and promote. A marker file in the volume, named after
+// the task, makes a retried or resumed restore skip what it already did.
+import { Context } from '@temporalio/activity';
+import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
+import { pgbackrestRestoreConfig, restoreConfigPath, restoreFlags, stanza } from '../../workflows/model/backup.js';
+import { ids } from '../../workflows/model/ids.js';
+import { redactSecrets } from '../../workflows/model/redact.js';
+import { labels, removeContainer, startContainer } from '../docker/client.js';
+import { execIn } from '../docker/exec.js';
+import type { HostDeps } from '../deps.js';
+import { writePatroniConfig } from '../docker/instances.js';
+import { findInstance, loadDatabase, pollUntil } from '../instance-context.js';
+import { withClient } from '../postgres/connect.js';
+import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
+import { getPatroniStatus } from '../patroni/client.js';
+import { instanceAddress } from '../docker/network.js';
+
+const volumeRoot = '/var/lib/postgresql/data';
+const restored = `${volumeRoot}/pgdata-restore`;
+
+/** A container's log without a TTY: frames of an 8-byte header (stream, 3 zero bytes, length) and the payload. */
+function demux(buf: Buffer): string {
+  let out = '';
+  for (let i = 0; i + 8 <= buf.length;) {
+    const len = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + len).toString('utf8');
+    i += 8 + len;
+  }
+  return out;
+}
+
+export interface RestoreRequest { databaseId: string; nodeName: string; instanceId: string; restore: RestoreConfigSpec; taskId: string }
+
+export function restoreActivities(deps: HostDeps) {
+  const { docker } = deps;
+
+  /** A one-off container on the instance's volume (and the repository), running `script` as postgres. */
+  async function oneOff(instanceId: string, image: string, binds: string[], script: string, env: string[]): Promise<{ code: number; lines: string[] }> {
+    const name = `${instanceId}-restore`;
+    await removeContainer(docker, name);
+    const c = await docker.createContainer({
+      name, Image: image, User: 'postgres', Entrypoint: ['sh', '-c', script], Env: env,
+      Labels: { [labels.managed]: 'true', [labels.purpose]: 'restore', [labels.instanceId]: instanceId },
+      HostConfig: { Binds: [`${ids.volume(instanceId)}:${volumeRoot}`, ...binds], NetworkMode: 'none' },
+    });
+    const ctx = Context.current();
+    const beat = setInterval(() => ctx.heartbeat(), 5000);
+    try {
+      await c.start();
+      const { StatusCode } = await c.wait();
+      const lines = demux(await c.logs({ stdout: true, stderr: true })).split('\n').map((l) => l.trimEnd()).filter(Boolean);
+      return { code: StatusCode, lines };
+    } finally {
+      clearInterval(beat);
+      await removeContainer(docker, name);
+    }
+  }
+
+  return {
+    /** Restores the node's primary in place; returns pgBackRest's output for the task log. */
+    async restoreInstance(r: RestoreRequest): Promise<{ lines: string[] }> {
+      const db = await loadDatabase(deps.store, r.databaseId);
+      const plan = findInstance(db, r.instanceId);
+      const info = await docker.getContainer(r.instanceId).inspect();
+      const marker = `${volumeRoot}/pgcp-restored-${r.taskId}`;
+      const repoBase = r.restore.repository.base_path!;
+      let lines: string[] = [];
+      const done = await oneOff(r.instanceId, info.Config.Image, [], `test -f ${marker}`, []);
+      if (done.code !== 0) {
+        if (info.State.Running) await docker.getContainer(r.instanceId).stop({ t: 60 });
+        const flags = restoreFlags(r.restore.restore_options).map((f) => `'${f.replace(/'/g, `'\\''`)}'`).join(' ');
+        const script = [
+          'set -e',
+          `printf '%s' "$RESTORE_CONF" > ${restoreConfigPath}`,
+          // a restore killed after the move is redone from the moved data; a stale pid file would stop Postgres
+          `if [ -d ${restored} ] && [ ! -d ${volumeRoot}/pgdata ]; then mv ${restored} ${volumeRoot}/pgdata; fi`,
+          `rm -f ${volumeRoot}/pgdata/postmaster.pid`,
+          `pgbackrest --config=${restoreConfigPath} --stanza=${stanza} restore ${flags}`,
+          `mv ${volumeRoot}/pgdata ${restored}`,
+        ].join('\n');
+        const run = await oneOff(r.instanceId, info.Config.Image, [`${repoBase}:${repoBase}`], script, [`RESTORE_CONF=${pgbackrestRestoreConfig(r.restore)}`]);
+        lines = run.lines.map(redactSecrets).slice(-200);
+        if (run.code !== 0) throw new Error(`pgbackrest restore failed (exit ${run.code}): ${lines.slice(-5).join(' | ')}`);
+        // Patroni bootstraps the node from the restored data, once
+        await writePatroniConfig(deps, db, plan, { command: `mv ${restored} ${volumeRoot}/pgdata` });
+        await startContainer(docker.getContainer(r.instanceId));
+      } else if (!info.State.Running) {
+        await startContainer(docker.getContainer(r.instanceId));
+      }
+      await pollUntil(`${r.instanceId} to finish recovery and lead node ${r.nodeName}`, 30 * 60_000, async () => {
+        const ip = await instanceAddress(docker, r.databaseId, r.instanceId);
+        const s = ip ? await getPatroniStatus(ip) : null;
+        return s?.role === 'primary' && s.state === 'running' ? true : { waiting: `Patroni: ${s ? `${s.role}, ${s.state}` : 'not answering'}` };
+      });
+      await writePatroniConfig(deps, db, plan); // later bootstraps (none expected) would use initdb again
+      const touch = await execIn(docker, r.instanceId, ['touch', marker]);
+      if (touch.exitCode !== 0) throw new Error(`cannot mark the restore of ${r.instanceId} done`);
+      return { lines };
+    },
+
+    /**
+     * The restored primary's database under the spec's name, and its replication catalog made new: the backup's
+     * subscriptions and positions dropped, the node created again, its tables back in the replication sets. The
+     * workflow then subscribes it to its peers and them to it, from now on: the node keeps what it was restored to.
+     */
+    async resetRestoredNode({ databaseId, nodeName, sourceDatabaseName }: { databaseId: string; nodeName: string; sourceDatabaseName: string }): Promise<{ tables: number }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const primary = await resolvePrimary(deps, db, nodeName);
+      const name = db.spec.database_name;
+      await withClient(primary.address, db.secrets, 'postgres', async (c) => {
+        const has = async (n: string) => ((await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [n])).rowCount ?? 0) > 0;
+        if (sourceDatabaseName !== name && (await has(sourceDatabaseName)) && !(await has(name))) {
+          await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [sourceDatabaseName]);
+          await c.query(`ALTER DATABASE ${c.escapeIdentifier(sourceDatabaseName)} RENAME TO ${c.escapeIdentifier(name)}`);
+        }
+      });
+      const driver = driverOfNode(db, nodeName);
+      return withClient(primary.address, db.secrets, name, async (c) => {
+        await driver.resetAfterRestore(c);
+        await driver.ensureNode(c, { name: nodeName, dsn: replicationDsn(db, nodeName) });
+        return { tables: await driver.addExistingTables(c) };
+      });
+    },
+  };
+}
