@@ -7,6 +7,7 @@ import { clusterRoutes } from './routes/cluster.js';
 import { databaseRoutes } from './routes/databases.js';
 import { hostRoutes } from './routes/hosts.js';
 import { operationRoutes } from './routes/operations.js';
+import { restoreRoutes } from './routes/restore.js';
 import { taskRoutes } from './routes/tasks.js';
 import { requireJsonBody } from './json-body.js';
 
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', hostRoutes(deps));
   app.route('/', databaseRoutes(deps));
   app.route('/', operationRoutes(deps));
+  app.route('/', restoreRoutes(deps));
   app.route('/', taskRoutes(deps));
   app.doc('/v1/openapi.json', {
     openapi: '3.0.3',

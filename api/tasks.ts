@@ -30,7 +30,7 @@ export interface Task {
 
 const workflowOf: Partial<Record<TaskType, string>> = {
   create: 'createDatabase', update: 'updateDatabase', delete: 'deleteDatabase', switchover: 'switchover', failover: 'failover',
-  restart_instance: 'restartInstance', node_backup: 'nodeBackup', stop_instance: 'stopInstance', start_instance: 'startInstance',
+  restart_instance: 'restartInstance', node_backup: 'nodeBackup', restore: 'restoreDatabase', stop_instance: 'stopInstance', start_instance: 'startInstance',
 };
 
 export interface StartTaskInput {

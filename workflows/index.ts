@@ -5,3 +5,4 @@ export { verifyImages } from './verify-images.js';
 export { failover, switchover } from './switchover.js';
 export { restartInstance, startInstance, stopInstance } from './instance-operations.js';
 export { nodeBackup } from './node-backup.js';
+export { nodeRestore, restoreDatabase } from './restore-database.js';

@@ -5,11 +5,12 @@
 // the task, makes a retried or resumed restore skip what it already did.
 import { Context } from '@temporalio/activity';
 import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
-import { pgbackrestRestoreConfig, restoreConfigPath, restoreFlags, stanza } from '../../workflows/model/backup.js';
+import { nodeBackupConfig, pgbackrestConfigPath, pgbackrestRestoreConfig, restoreConfigPath, restoreFlags, stanza } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { redactSecrets } from '../../workflows/model/redact.js';
 import { labels, removeContainer, startContainer } from '../docker/client.js';
 import { execIn } from '../docker/exec.js';
+import { deletePrefix, patroniPrefix } from '../etcd.js';
 import type { HostDeps } from '../deps.js';
 import { writePatroniConfig } from '../docker/instances.js';
 import { findInstance, loadDatabase, pollUntil } from '../instance-context.js';
@@ -70,7 +71,15 @@ export function restoreActivities(deps: HostDeps) {
       let lines: string[] = [];
       const done = await oneOff(r.instanceId, info.Config.Image, [], `test -f ${marker}`, []);
       if (done.code !== 0) {
+        if (info.State.Running && nodeBackupConfig(db.spec, r.nodeName)) {
+          // the WAL written up to now reaches the repository (check switches segments and waits for their archiving),
+          // so a target just before this moment can be reached
+          const check = await execIn(docker, r.instanceId, ['pgbackrest', `--config=${pgbackrestConfigPath}`, `--stanza=${stanza}`, 'check']);
+          lines.push(...check.lines.filter((l) => l.trim()).slice(-3));
+        }
         if (info.State.Running) await docker.getContainer(r.instanceId).stop({ t: 60 });
+        // The node's DCS goes once its last member is down: Patroni then bootstraps from the restored data.
+        await deletePrefix(`http://${deps.etcdHostsForContainers[0]}`, patroniPrefix(ids.patroniScope(r.databaseId, r.nodeName)));
         const flags = restoreFlags(r.restore.restore_options).map((f) => `'${f.replace(/'/g, `'\\''`)}'`).join(' ');
         const script = [
           'set -e',
@@ -82,7 +91,7 @@ export function restoreActivities(deps: HostDeps) {
           `mv ${volumeRoot}/pgdata ${restored}`,
         ].join('\n');
         const run = await oneOff(r.instanceId, info.Config.Image, [`${repoBase}:${repoBase}`], script, [`RESTORE_CONF=${pgbackrestRestoreConfig(r.restore)}`]);
-        lines = run.lines.map(redactSecrets).slice(-200);
+        lines = [...lines, ...run.lines].map(redactSecrets).slice(-200);
         if (run.code !== 0) throw new Error(`pgbackrest restore failed (exit ${run.code}): ${lines.slice(-5).join(' | ')}`);
         // Patroni bootstraps the node from the restored data, once
         await writePatroniConfig(deps, db, plan, { command: `mv ${restored} ${volumeRoot}/pgdata` });
@@ -118,8 +127,9 @@ export function restoreActivities(deps: HostDeps) {
         }
       });
       const driver = driverOfNode(db, nodeName);
+      await withClient(primary.address, db.secrets, name, (c) => driver.resetAfterRestore(c));
+      // a new session: the old one's cached plans still name the dropped extension's tables
       return withClient(primary.address, db.secrets, name, async (c) => {
-        await driver.resetAfterRestore(c);
         await driver.ensureNode(c, { name: nodeName, dsn: replicationDsn(db, nodeName) });
         return { tables: await driver.addExistingTables(c) };
       });

@@ -82,12 +82,36 @@ BEGIN
 END
 $fn$;
 
+-- DROP reports nothing to ddl_command_end's pg_event_trigger_ddl_commands(): its statement is queued from sql_drop,
+-- when it dropped something that is not temporary (a temporary object exists on this node only).
+CREATE OR REPLACE FUNCTION pgcp.autoddl_drop() RETURNS event_trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  q text := pg_catalog.current_query();
+BEGIN
+  IF coalesce(pg_catalog.current_setting('pgcp.internal', true), '') OPERATOR(pg_catalog.=) 'on'
+     OR pg_catalog.current_setting('session_replication_role') OPERATOR(pg_catalog.=) 'replica'
+     OR tg_tag IN ('DROP EXTENSION', 'ALTER EXTENSION')
+     OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() d WHERE d.original AND NOT d.is_temporary
+                    AND d.schema_name IS DISTINCT FROM 'pglogical') THEN
+    RETURN;
+  END IF;
+  IF pgcp.statement_count(q) OPERATOR(pg_catalog.>) 1 THEN
+    RAISE EXCEPTION 'DDL is replicated to every node statement by statement: send this % as a statement of its own', tg_tag;
+  END IF;
+  PERFORM pgcp.queue_ddl(q, pg_catalog.current_schemas(false)::text[], current_user);
+END
+$fn$;
+
 DO $do$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pgcp_autoddl') THEN
     CREATE EVENT TRIGGER pgcp_autoddl ON ddl_command_end EXECUTE FUNCTION pgcp.autoddl();
   END IF;
   ALTER EVENT TRIGGER pgcp_autoddl ENABLE ALWAYS;
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pgcp_autoddl_drop') THEN
+    CREATE EVENT TRIGGER pgcp_autoddl_drop ON sql_drop EXECUTE FUNCTION pgcp.autoddl_drop();
+  END IF;
+  ALTER EVENT TRIGGER pgcp_autoddl_drop ENABLE ALWAYS;
 END
 $do$;
 `;

@@ -29,8 +29,8 @@ async function finished(taskId: string) {
   }, 300_000, 500);
 }
 
-async function sql(text: string) {
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
+async function sql(text: string, node: 'n1' | 'n2' = 'n1') {
+  const c = new pg.Client({ host: '127.0.0.1', port: node === 'n1' ? port : port + 1, user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
   await c.connect();
   try { return (await c.query(text)).rows; } finally { await c.end(); }
 }
@@ -65,6 +65,7 @@ it('refuses a backup while backups are not configured, and bad backup input nami
 
 it('backup_config added by update: the stanza is made, a full backup runs with its output in the task log', async () => {
   await sql('CREATE TABLE a (id int PRIMARY KEY)');
+  await sql('CREATE TABLE c (id text PRIMARY KEY)');
   await sql('INSERT INTO a SELECT generate_series(1, 1000)');
   const updated = await s.call('POST', `/v1/databases/${id}`, { spec: spec(posix) });
   expect(updated.status, updated.text).toBe(200);
@@ -87,4 +88,39 @@ it('backup_config added by update: the stanza is made, a full backup runs with i
   expect(existsSync(path.join(repo, 'archive', 'db', 'archive.info'))).toBe(true);
   const view = await s.call('GET', `/v1/databases/${id}`);
   expect(view.body.instances.find((i: { node_name: string }) => i.node_name === 'n1').state).toBe('available');
+});
+
+it('restores n1 in place to a time before its table was dropped; replication works both ways afterwards', async () => {
+  const t = (await sql("SELECT (now() + interval '1 second')::text AS t"))[0].t as string;
+  await new Promise((r) => setTimeout(r, 2000));
+  await sql('INSERT INTO a SELECT generate_series(1001, 1100)'); // rows B, after T
+  await sql('DROP TABLE a CASCADE');
+  await waitFor('the drop on n2', async () => (await sql("SELECT to_regclass('public.a') IS NULL AS gone", 'n2'))[0].gone, 30_000);
+
+  const bad = await s.call('POST', `/v1/databases/${id}/restore`, { restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath } }, target_nodes: ['n9'] });
+  expect(bad).toMatchObject({ status: 400, body: { message: 'node not in db spec: [n9]' } });
+  const badKey = await s.call('POST', `/v1/databases/${id}/restore`, { restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath }, restore_options: { 'Bad Key': 'x' } } });
+  expect(badKey.body.message).toContain('restore_config.restore_options');
+
+  const r = await s.call('POST', `/v1/databases/${id}/restore`, {
+    restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath }, restore_options: { type: 'time', target: t } },
+    target_nodes: ['n1'],
+  });
+  expect(r.status, r.text).toBe(200);
+  expect(r.body).toMatchObject({ task: { type: 'restore' }, node_tasks: [{ type: 'node_restore', node_name: 'n1', parent_id: r.body.task.task_id }], database: { state: 'restoring' } });
+  const task = await finished(r.body.task.task_id);
+  const child = await s.call('GET', `/v1/databases/${id}/tasks/${r.body.node_tasks[0].task_id}`);
+  expect(child.body, JSON.stringify(child.body)).toMatchObject({ status: 'completed', parent_id: task.task_id });
+  expect(task.status, task.error).toBe('completed');
+  const t0 = performance.now();
+  expect((await sql('SELECT count(*)::int AS n FROM a'))[0].n).toBe(1000); // rows A, not B
+  const log = (await s.call('GET', `/v1/databases/${id}/tasks/${child.body.task_id}/log`)).body.entries.map((e: { message: string }) => e.message);
+  expect(log.some((m: string) => m.includes('restore command end: completed successfully'))).toBe(true);
+  expect((await s.call('GET', `/v1/databases/${id}`)).body.state).toBe('available');
+
+  await sql("INSERT INTO c VALUES ('from-n1')");
+  await sql("INSERT INTO c VALUES ('from-n2')", 'n2');
+  await waitFor('n1\'s row on n2', async () => (await sql("SELECT 1 FROM c WHERE id = 'from-n1'", 'n2')).length === 1, 30_000);
+  await waitFor('n2\'s row on n1', async () => (await sql("SELECT 1 FROM c WHERE id = 'from-n2'")).length === 1, 30_000);
+  expect(performance.now() - t0).toBeGreaterThan(0);
 });

@@ -1,0 +1,60 @@
+// POST /v1/databases/{id}/restore: the database goes `restoring`, a `restore` task runs one `node_restore` child
+// per target node (their ids are made here, so the answer lists them at once), then `available`.
+import { createRoute, z } from '@hono/zod-openapi';
+import { uuidv7 } from 'uuidv7';
+import { getDatabase, modifiableStates, transitionDatabase } from '../../activities/store/databases.js';
+import { validateRestoreConfig } from '../../workflows/model/backup.js';
+import { databaseView } from '../database-view.js';
+import { requireTemporal, type AppDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { createRouter } from '../router.js';
+import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/common.js';
+import { RestoreDatabaseRequestSchema } from '../schemas/database-spec.js';
+import { DatabaseSchema, QueryBool, TaskSchema } from '../schemas/database.js';
+import { rfc3339 } from '../render/time.js';
+import { startDatabaseTask, type Task } from '../tasks.js';
+
+const restoreRoute = createRoute({
+  method: 'post', path: '/v1/databases/{database_id}/restore', operationId: 'restore-database', tags: ['Database'],
+  request: {
+    params: z.object({ database_id: IdentifierSchema }),
+    query: z.object({ force: QueryBool.optional() }),
+    body: { required: true, content: { 'application/json': { schema: RestoreDatabaseRequestSchema } } },
+  },
+  responses: {
+    ...jsonResponse(z.object({ task: TaskSchema, node_tasks: z.array(TaskSchema), database: DatabaseSchema }), 'The restore task, its node tasks and the database'),
+    400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409],
+  },
+});
+
+export function restoreRoutes(deps: AppDeps) {
+  return createRouter().openapi(restoreRoute, async (c) => {
+    const id = c.req.valid('param').database_id;
+    const req = c.req.valid('json');
+    const before = await getDatabase(deps.store, id);
+    if (!before) throw new ApiError('not_found', 'database not found');
+    const names = before.spec.nodes.map((n) => n.name);
+    const targets = req.target_nodes ?? names;
+    const unknown = targets.filter((t) => !names.includes(t));
+    if (unknown.length > 0) throw new ApiError('invalid_input', `node not in db spec: [${unknown.join(' ')}]`);
+    const issues: { path: string; message: string }[] = [];
+    validateRestoreConfig(req.restore_config, before.spec, targets, issues);
+    if (issues[0]) throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    const db = await transitionDatabase(deps.store, id, c.req.valid('query').force ? 'any' : modifiableStates, 'restoring');
+    if (!db) throw new ApiError('database_not_modifiable', 'the target database is not modifiable in its current state');
+    const children = targets.map((nodeName) => ({ nodeName, taskId: uuidv7() }));
+    let task: Task;
+    try {
+      task = await startDatabaseTask(requireTemporal(deps), { type: 'restore', databaseId: id, args: { restore: req.restore_config, targets: children } });
+    } catch (err) {
+      await transitionDatabase(deps.store, id, 'any', before.state);
+      throw err;
+    }
+    const now = rfc3339(new Date());
+    const nodeTasks: Task[] = children.map((ch) => ({
+      scope: 'database', entity_id: id, database_id: id, parent_id: task.task_id, node_name: ch.nodeName,
+      task_id: ch.taskId, created_at: now, type: 'node_restore', status: 'pending',
+    }));
+    return c.json({ task, node_tasks: nodeTasks, database: await databaseView(deps, db, true) }, 200);
+  });
+}

@@ -1,0 +1,63 @@
+// restore: nodes brought back in place from a pgBackRest backup, one node_restore child task per node, then the
+// database converged (replicas rebuilt, subscriptions both ways made anew, slots and stanzas checked) as an update
+// would. A restored node keeps what it was restored to: its new subscriptions start from now, and its peers forget
+// what they knew of it, so nothing it rolled back comes back.
+import { executeChild, workflowInfo } from '@temporalio/workflow';
+import type { RestoreConfigSpec } from '../api/schemas/database-spec.js';
+import { loadSpec, runPlan } from './create-database.js';
+import { planInstances } from './model/instances.js';
+import { nodeHost } from './model/planner.js';
+import { taskAttributes, taskQueues } from './model/search-attributes.js';
+import { planUpdate } from './model/update-planner.js';
+import { controlPlane, onHost } from './proxies.js';
+import { runOperationTask } from './scheduled.js';
+import { runDatabaseTask } from './task.js';
+
+export interface RestoreDatabaseInput { databaseId: string; restore: RestoreConfigSpec; targets: { nodeName: string; taskId: string }[] }
+export interface NodeRestoreInput { databaseId: string; nodeName: string; restore: RestoreConfigSpec }
+
+export async function restoreDatabase({ databaseId, restore, targets }: RestoreDatabaseInput): Promise<void> {
+  await runDatabaseTask(databaseId, 'available', async () => {
+    const parent = workflowInfo().workflowId;
+    for (const t of targets) {
+      await executeChild(nodeRestore, {
+        workflowId: t.taskId,
+        taskQueue: taskQueues.controlPlane,
+        args: [{ databaseId, nodeName: t.nodeName, restore }],
+        typedSearchAttributes: [
+          { key: taskAttributes.scope, value: 'database' }, { key: taskAttributes.entityId, value: databaseId },
+          { key: taskAttributes.databaseId, value: databaseId }, { key: taskAttributes.taskType, value: 'node_restore' },
+          { key: taskAttributes.nodeName, value: t.nodeName }, { key: taskAttributes.parentTaskId, value: parent },
+        ],
+        staticSummary: `node_restore ${databaseId} ${t.nodeName}`,
+      });
+    }
+    const spec = await loadSpec(databaseId);
+    const layout = await controlPlane.getDatabaseLayout({ databaseId });
+    await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec), 'modifying');
+  });
+}
+
+export async function nodeRestore(input: NodeRestoreInput): Promise<void> {
+  await runOperationTask(() => restoreNode(input));
+}
+
+async function restoreNode({ databaseId, nodeName, restore }: NodeRestoreInput): Promise<void> {
+  const spec = await loadSpec(databaseId);
+  const instances = planInstances(databaseId, spec);
+  const host = nodeHost(instances, nodeName);
+  const layout = await controlPlane.getDatabaseLayout({ databaseId });
+  const peers = layout.joined.filter((n) => n !== nodeName && spec.nodes.some((s) => s.name === n));
+  await Promise.all(peers.map((p) => onHost(nodeHost(instances, p), `dropping node ${p}'s subscription to node ${nodeName} and node ${nodeName}'s slots on it`, 'long')
+    .dropNodeLinks({ databaseId, nodeName: p, removed: nodeName })));
+  const primary = await onHost(host, `finding node ${nodeName}'s primary`).nodeLeader({ databaseId, nodeName });
+  if (!primary) throw new Error(`node ${nodeName} has no primary to restore`);
+  const primaryHost = layout.instances.find((i) => i.instanceId === primary)?.hostId ?? host;
+  await Promise.all(layout.instances.filter((i) => i.nodeName === nodeName && i.instanceId !== primary)
+    .map((i) => onHost(i.hostId, `removing replica ${i.instanceId} (rebuilt from the restored primary afterwards)`).removeInstance({ databaseId, instanceId: i.instanceId })));
+  const target = restore.restore_options?.type ? `${restore.restore_options.type} ${restore.restore_options.target ?? ''}`.trim() : 'the latest point';
+  await onHost(primaryHost, `restoring ${primary} with pgBackRest from ${restore.source_database_id}/${restore.source_node_name} to ${target}`, 'copy')
+    .restoreInstance({ databaseId, nodeName, instanceId: primary, restore, taskId: workflowInfo().workflowId });
+  await onHost(primaryHost, `making node ${nodeName}'s replication node anew on the restored data`, 'long')
+    .resetRestoredNode({ databaseId, nodeName, sourceDatabaseName: restore.source_database_name });
+}
