@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import type { Store } from './store/db.js';
 
@@ -12,5 +13,5 @@ export interface HostDeps {
   etcdHostsForContainers: string[];
 }
 
-/** What control-plane activities need. */
-export interface ControlPlaneDeps { store: Store; etcdUrl: string }
+/** What control-plane activities need; a Temporal client for backup schedules. */
+export interface ControlPlaneDeps { store: Store; etcdUrl: string; temporal?: Client }

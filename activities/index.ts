@@ -3,6 +3,7 @@
 import type { ControlPlaneDeps, HostDeps } from './deps.js';
 import { backupActivities } from './backup/backups.js';
 import { restoreActivities } from './backup/restore.js';
+import { scheduleActivities } from './backup/schedules.js';
 import { instanceActivities } from './docker/instances.js';
 import { verifyImageActivities } from './docker/verify-image.js';
 import { applyConfigActivities } from './patroni/apply-config.js';
@@ -26,7 +27,7 @@ export function createHostActivities(deps: HostDeps) {
 }
 
 export function createControlPlaneActivities(deps: ControlPlaneDeps) {
-  return storeActivities(deps);
+  return { ...storeActivities(deps), ...scheduleActivities(deps) };
 }
 
 export type HostActivities = ReturnType<typeof createHostActivities>;

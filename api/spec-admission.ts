@@ -1,5 +1,6 @@
 // What a spec goes through before anything is stored: its own rules, the cluster's hosts and versions, and on
 // update the merge with the stored spec and the immutable fields. Every failure is one invalid_input listing all.
+import { CronExpressionParser } from 'cron-parser';
 import type { Store } from '../activities/store/db.js';
 import { listHosts, listHostStatuses } from '../activities/store/hosts.js';
 import { postgresMajor } from '../workflows/model/instances.js';
@@ -19,8 +20,23 @@ async function commonVersions(store: Store, hostIds: string[]): Promise<string[]
   return first.filter((v) => rest.every((vs) => vs.includes(v))).sort((a, b) => Number(postgresMajor(a)) - Number(postgresMajor(b)));
 }
 
+/** Backup schedules' cron expressions (UTC), parsed by cron-parser (kept out of the workflow bundle). */
+function scheduleIssues(spec: DatabaseSpec): SpecIssue[] {
+  const out: SpecIssue[] = [];
+  const check = (config: DatabaseSpec['backup_config'], at: string) => (config?.schedules ?? []).forEach((sch, i) => {
+    try {
+      CronExpressionParser.parse(sch.cron_expression, { tz: 'UTC' });
+    } catch (err) {
+      out.push({ path: `${at}backup_config.schedules[${i}].cron_expression`, message: `invalid cron expression "${sch.cron_expression}": ${(err as Error).message}` });
+    }
+  });
+  check(spec.backup_config, '');
+  spec.nodes.forEach((n, i) => check(n.backup_config, `nodes[${i}].`));
+  return out;
+}
+
 export async function admitSpec(store: Store, spec: DatabaseSpec, creating: boolean): Promise<DatabaseSpec> {
-  const own = validateSpec(spec, creating);
+  const own = [...validateSpec(spec, creating), ...scheduleIssues(spec)];
   if (own.length > 0) throw issuesError(own);
   const hostIds = (await listHosts(store)).map((h) => h.id);
   const referenced = [...new Set(spec.nodes.flatMap((n) => n.host_ids))].filter((h) => hostIds.includes(h));

@@ -7,7 +7,7 @@ import { loadConfig } from './config.js';
 import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
 import { createLogger } from './logger.js';
-import { connectWorker } from './temporal.js';
+import { connectClient, connectWorker } from './temporal.js';
 import { createWorkers } from './workers.js';
 
 const config = loadConfig();
@@ -30,11 +30,12 @@ const store = createStore(config.storeUrl);
 await migrate(store);
 const docker = createDocker();
 const connection = await connectWorker(config.temporal.address);
+const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace);
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
   host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers },
-  controlPlane: { store, etcdUrl: config.etcdUrl },
+  controlPlane: { store, etcdUrl: config.etcdUrl, temporal },
   roles: { controlPlane: !onlyHost, host: true },
 });
 const joinAs = onlyHost
@@ -58,4 +59,5 @@ await Promise.all(workers.map((w) => w.run()));
 await heartbeat.stop();
 await monitor.stop();
 await connection.close();
+await temporal?.connection.close();
 await store.end();

@@ -22,6 +22,7 @@ export async function runPlan(databaseId: string, spec: DatabaseSpec, plan: Plan
   });
   await before?.();
   await executePlan(databaseId, plan);
+  await controlPlane.syncBackupSchedules({ databaseId }); // the spec's backup schedules, now that its stanzas exist
 }
 
 export async function createDatabase({ databaseId }: DatabaseTaskInput): Promise<void> {

@@ -1,4 +1,5 @@
-// delete: every instance with its data, the database networks, Patroni's keys, then the record. Tasks stay.
+// delete: every instance with its data, the database networks, Patroni's keys, then the record and the backup
+// schedules. Tasks and backups stay.
 import { planInstances } from './model/instances.js';
 import { planLines, planRemoveAll } from './model/planner.js';
 import { controlPlane, executePlan } from './steps.js';
@@ -7,11 +8,15 @@ import { runDatabaseTask, type DatabaseTaskInput } from './task.js';
 export async function deleteDatabase({ databaseId }: DatabaseTaskInput): Promise<void> {
   await runDatabaseTask(databaseId, null, async () => {
     const spec = await controlPlane.getDatabaseSpec({ databaseId });
-    if (!spec) return; // already gone
+    if (!spec) {
+      await controlPlane.syncBackupSchedules({ databaseId }); // a retried delete: the schedules too
+      return;
+    }
     const plan = planRemoveAll(planInstances(databaseId, spec).map((i) => ({ instanceId: i.instanceId, hostId: i.hostId, nodeName: i.nodeName })));
     await controlPlane.recordPlan({ lines: planLines(plan) });
     await executePlan(databaseId, plan);
     await controlPlane.clearNodeDcs({ databaseId, nodeNames: spec.nodes.map((n) => n.name) });
     await controlPlane.removeDatabaseRecord({ databaseId });
+    await controlPlane.syncBackupSchedules({ databaseId }); // no record: every schedule of it goes
   });
 }

@@ -1,22 +1,28 @@
 // node_backup: a pgBackRest backup of one node, on its primary. The instance shows `backing_up` while it runs
 // (and goes back to its live state whatever happens); pgBackRest's output lands in the task log.
-import { CancellationScope } from '@temporalio/workflow';
+import { CancellationScope, executeChild, ParentClosePolicy, uuid4, workflowInfo } from '@temporalio/workflow';
+import { loadSpec } from './create-database.js';
+import { uuidv7At } from './model/ids.js';
+import { planInstances } from './model/instances.js';
+import { nodeHost } from './model/planner.js';
+import { taskAttributes, taskQueues } from './model/search-attributes.js';
 import { controlPlane, onHost } from './proxies.js';
 import { runOperationTask } from './scheduled.js';
 
 export interface NodeBackupInput {
   databaseId: string;
   nodeName: string;
-  /** A host with a running member of the node, chosen by the API. */
-  hostId: string;
+  /** A host with a running member of the node, chosen by the API; a scheduled run takes the node's first host. */
+  hostId?: string;
   type: 'full' | 'diff' | 'incr';
   annotations?: Record<string, string>;
   options?: Record<string, string>;
 }
 
 export async function nodeBackup(input: NodeBackupInput): Promise<void> {
-  const { databaseId, nodeName, hostId } = input;
+  const { databaseId, nodeName } = input;
   await runOperationTask(async () => {
+    const hostId = input.hostId ?? nodeHost(planInstances(databaseId, await loadSpec(databaseId)), nodeName);
     const primary = await onHost(hostId, `finding node ${nodeName}'s primary`).nodeLeader({ databaseId, nodeName });
     if (!primary) throw new Error(`node ${nodeName} has no primary to back up`);
     await controlPlane.setInstanceState({ instanceId: primary, state: 'backing_up' });
@@ -26,5 +32,21 @@ export async function nodeBackup(input: NodeBackupInput): Promise<void> {
     } finally {
       await CancellationScope.nonCancellable(() => controlPlane.setInstanceState({ instanceId: primary, state: 'available' }));
     }
+  });
+}
+
+/** Started by a backup schedule: runs the node_backup task under a task id of its own (a UUIDv7, as every task's). */
+export async function scheduledBackup({ databaseId, nodeName, type }: { databaseId: string; nodeName: string; type: 'full' | 'incr' }): Promise<void> {
+  await executeChild(nodeBackup, {
+    workflowId: uuidv7At(workflowInfo().startTime.getTime(), uuid4()),
+    taskQueue: taskQueues.controlPlane,
+    args: [{ databaseId, nodeName, type }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    typedSearchAttributes: [
+      { key: taskAttributes.scope, value: 'database' }, { key: taskAttributes.entityId, value: databaseId },
+      { key: taskAttributes.databaseId, value: databaseId }, { key: taskAttributes.taskType, value: 'node_backup' },
+      { key: taskAttributes.nodeName, value: nodeName },
+    ],
+    staticSummary: `node_backup ${databaseId} ${nodeName} (scheduled)`,
   });
 }

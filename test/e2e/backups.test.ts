@@ -124,3 +124,28 @@ it('restores n1 in place to a time before its table was dropped; replication wor
   await waitFor('n2\'s row on n1', async () => (await sql("SELECT 1 FROM c WHERE id = 'from-n2'")).length === 1, 30_000);
   expect(performance.now() - t0).toBeGreaterThan(0);
 });
+
+it('a backup schedule one minute ahead runs as a node_backup task then; removing it stops further runs', async () => {
+  const at = new Date(Date.now() + (new Date().getUTCSeconds() > 40 ? 120_000 : 60_000));
+  const cron = `${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+  const withSchedule = { ...posix, schedules: [{ id: 'nightly', type: 'full', cron_expression: cron }] };
+  const badCron = await s.call('POST', `/v1/databases/${id}`, { spec: spec({ ...posix, schedules: [{ id: 'x', type: 'full', cron_expression: '61 * * * *' }] }) });
+  expect(badCron.body.message).toContain('backup_config.schedules[0].cron_expression');
+
+  const up = await s.call('POST', `/v1/databases/${id}`, { spec: spec(withSchedule) });
+  expect((await finished(up.body.task.task_id)).status).toBe('completed');
+  const handle = s.workers.client.schedule.getHandle(`backup-${id}-n1-nightly`);
+  expect((await handle.describe()).spec.calendars?.length ?? 0).toBeGreaterThan(0);
+  const minute = new Date(at); minute.setUTCSeconds(0, 0);
+  const run = await waitFor('a scheduled node_backup task of n1', async () => {
+    const tasks = (await s.call('GET', `/v1/databases/${id}/tasks?sort_order=desc`)).body.tasks as { type: string; node_name?: string; created_at: string; task_id: string }[];
+    return tasks.find((t) => t.type === 'node_backup' && t.node_name === 'n1' && Date.parse(t.created_at) >= minute.getTime());
+  }, 180_000, 2000);
+  console.log(`scheduled backup task created at ${run.created_at} for ${minute.toISOString()}`);
+  expect(Date.parse(run.created_at) - minute.getTime()).toBeLessThan(60_000);
+  expect((await finished(run.task_id)).status).toBe('completed');
+
+  const down = await s.call('POST', `/v1/databases/${id}`, { spec: spec(posix) });
+  expect((await finished(down.body.task.task_id)).status).toBe('completed');
+  await expect(handle.describe()).rejects.toThrow();
+});

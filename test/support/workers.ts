@@ -23,6 +23,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
     runtimeInstalled = true;
   }
   const connection = await connectWorker(stack.temporalAddress);
+  const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
   const docker = createDocker();
   const workers: Worker[] = [];
   for (const [i, hostId] of hostIds.entries()) {
@@ -34,7 +35,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
         docker, store, hostId, hostAddress: defaultHostAddress(hostId),
         dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), etcdHostsForContainers: config.etcdHostsForContainers,
       },
-      controlPlane: { store, etcdUrl: stack.etcdUrl },
+      controlPlane: { store, etcdUrl: stack.etcdUrl, temporal: client },
       roles: { controlPlane: i === 0, host: true },
     })));
   }
@@ -47,7 +48,6 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
     }, 1000),
     startMonitor({ store, docker, hostId, log }, 1000),
   ]);
-  const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
   return {
     client,
     stop: async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostHash, ids, nodeOrdinal } from '../../workflows/model/ids.js';
+import { hostHash, ids, nodeOrdinal, uuidv7At } from '../../workflows/model/ids.js';
 import { IdentifierSchema } from '../../api/schemas/common.js';
 
 describe('hostHash', () => {
@@ -49,5 +49,14 @@ describe('ids', () => {
     expect(nodeOrdinal('n1')).toBe(1);
     expect(nodeOrdinal('n12')).toBe(12);
     expect(nodeOrdinal('x')).toBe(0);
+  });
+});
+
+describe('uuidv7At', () => {
+  it('makes a version 7 UUID whose order follows its time', () => {
+    const a = uuidv7At(Date.UTC(2026, 11, 1, 11, 0), 'c0ffee00-1234-4abc-9def-0123456789ab');
+    const b = uuidv7At(Date.UTC(2026, 11, 1, 11, 1), '00000000-0000-4000-8000-000000000000');
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(b > a).toBe(true);
   });
 });

@@ -49,7 +49,7 @@ const bad: Case[] = [
   ['a posix repository without base_path', withSpec({ backup_config: { repositories: [{ type: 'posix' }] } }), 'backup_config.repositories[0].base_path', 'base_path is required'],
   ['an s3 repository (no emulator wired in yet)', withSpec({ backup_config: { repositories: [{ type: 's3', s3_bucket: 'b' }] } }), 'backup_config.repositories[0].type', 's3 repositories are not supported'],
   ['a bad custom option key', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: '/b', custom_options: { 'Bad_Key': 'x' } }] } }), 'backup_config.repositories[0].custom_options', 'invalid option key "Bad_Key"'],
-  ['backup schedules', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: '/b' }], schedules: [{ id: 'd', type: 'full', cron_expression: '0 0 * * *' }] } }), 'backup_config.schedules', 'backup schedules are not supported'],
+  ['two schedules with one id', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: '/b' }], schedules: [{ id: 'd', type: 'full', cron_expression: '0 0 * * *' }, { id: 'd', type: 'incr', cron_expression: '0 * * * *' }] } }), 'backup_config.schedules[1].id', 'duplicate schedule id d'],
   ['restore_config', withSpec({ restore_config: {} }), 'restore_config', 'restores from backup are not supported'],
   ['scripts', withSpec({ scripts: {} }), 'scripts', 'scripts are not supported'],
   ['orchestrator_opts', withSpec({ orchestrator_opts: {} }), 'orchestrator_opts', 'orchestrator options are not supported'],

@@ -26,3 +26,13 @@ export function nodeOrdinal(nodeName: string): number {
   const m = /(\d+)/.exec(nodeName);
   return m ? Number(m[1]) : 0;
 }
+
+/**
+ * A UUIDv7 from a millisecond time and 20 hex digits of randomness (Temporal's deterministic uuid4 in a workflow),
+ * so a task a workflow starts sorts with the others by creation time.
+ */
+export function uuidv7At(ms: number, randomHex: string): string {
+  const r = randomHex.replace(/[^0-9a-f]/g, '').padEnd(20, '0');
+  const hex = `${ms.toString(16).padStart(12, '0')}7${r.slice(0, 3)}${((parseInt(r[3]!, 16) & 0x3) | 0x8).toString(16)}${r.slice(4, 19)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

@@ -76,13 +76,11 @@ function refuseLater(spec: DatabaseSpec, creating: boolean, out: SpecIssue[]): v
   const later = (path: string, what: string) => out.push({ path, message: `${what} are not supported by this control plane yet` });
   if (spec.services && spec.services.length > 0) later('services', 'supporting services');
   validateBackupConfig(spec.backup_config, '', out);
-  if (spec.backup_config?.schedules?.length) later('backup_config.schedules', 'backup schedules');
   if (spec.restore_config !== undefined) later('restore_config', 'restores from backup');
   if (spec.scripts !== undefined) later('scripts', 'scripts');
   if (spec.orchestrator_opts !== undefined) later('orchestrator_opts', 'orchestrator options');
   spec.nodes.forEach((n, i) => {
     validateBackupConfig(n.backup_config, `nodes[${i}].`, out);
-    if (n.backup_config?.schedules?.length) later(`nodes[${i}].backup_config.schedules`, 'backup schedules');
     if (n.restore_config !== undefined) later(`nodes[${i}].restore_config`, 'restores from backup');
     if (n.orchestrator_opts !== undefined) later(`nodes[${i}].orchestrator_opts`, 'orchestrator options');
     if (creating && n.source_node !== undefined) out.push({ path: `nodes[${i}].source_node`, message: 'source_node only applies when a node is added to an existing database' });
