@@ -54,8 +54,12 @@ export async function admitSpec(store: Store, spec: DatabaseSpec, creating: bool
 export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec): { spec: DatabaseSpec; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
   const storedUsers = new Map((stored.database_users ?? []).map((u) => [u.username, u]));
+  if (next.restore_config && JSON.stringify(next.restore_config) !== JSON.stringify(stored.restore_config)) {
+    issues.push({ path: 'restore_config', message: 'restore_config only applies when a database is created' });
+  }
   const spec: DatabaseSpec = {
     ...next,
+    ...(stored.restore_config ? { restore_config: stored.restore_config } : {}),
     postgres_version: next.postgres_version ?? stored.postgres_version,
     spock_version: next.spock_version ?? stored.spock_version,
     nodes: next.nodes.map((n) => {

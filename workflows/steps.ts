@@ -35,6 +35,9 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
     case 'waitReplication':
       await onHost(step.hostId, summary, 'long').waitForReplication({ databaseId, nodeName: step.nodeName, subscriptions: step.subscriptions });
       return;
+    case 'restoredNode':
+      await onHost(step.hostId, summary, 'long').resetRestoredNode({ databaseId, nodeName: step.nodeName, sourceDatabaseName: step.sourceDatabaseName });
+      return;
     case 'backupStanza':
       await onHost(step.hostId, summary, 'long').ensureBackupStanza({ databaseId, nodeName: step.nodeName });
       return;

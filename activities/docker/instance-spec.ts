@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { labels } from './client.js';
 import { patroniApiPort } from '../patroni/config.js';
-import { pgbackrestConfigPath } from '../../workflows/model/backup.js';
+import { createRestoreConfigPath, pgbackrestConfigPath } from '../../workflows/model/backup.js';
 
 export interface InstanceContainerInput {
   instanceId: string;
@@ -16,8 +16,8 @@ export interface InstanceContainerInput {
   volume: string;
   /** Host path of the rendered Patroni config, bind-mounted read-only. */
   configPath: string;
-  /** With backups: the rendered pgBackRest config and the host directories of mounted repositories. */
-  backup?: { configPath: string; repositories: string[] } | null;
+  /** With backups or a restore source: the rendered pgBackRest configs and the host directories of repositories. */
+  backup?: { configPath: string | null; restoreConfigPath?: string | null; repositories: string[] } | null;
   hostAddress: string;
   port: number | null;
   patroniPort: number | null;
@@ -48,7 +48,9 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
       Binds: [
         `${i.configPath}:${mountedConfigPath}:ro`,
         // a repository directory is seen at the same path inside, so the spec's base_path means the same everywhere
-        ...(i.backup ? [`${i.backup.configPath}:${pgbackrestConfigPath}:ro`, ...i.backup.repositories.map((r) => `${r}:${r}`)] : []),
+        ...(i.backup?.configPath ? [`${i.backup.configPath}:${pgbackrestConfigPath}:ro`] : []),
+        ...(i.backup?.restoreConfigPath ? [`${i.backup.restoreConfigPath}:${createRestoreConfigPath}:ro`] : []),
+        ...(i.backup?.repositories ?? []).map((r) => `${r}:${r}`),
       ],
       Mounts: [{ Type: 'volume', Source: i.volume, Target: '/var/lib/postgresql/data' }],
       PortBindings: ports,

@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { ids } from '../../workflows/model/ids.js';
-import { archiveCommand, nodeBackupConfig, pgbackrestConfig, repositoryMounts } from '../../workflows/model/backup.js';
+import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, repositoryMounts, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { effectiveConf, effectiveLines } from '../../workflows/model/instances.js';
 import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
 import type { HostDeps } from '../deps.js';
@@ -81,12 +81,17 @@ export function instanceActivities(deps: HostDeps) {
         await writeFile(backupFile, pgbackrestConfig(backups, databaseId, plan.nodeName), { mode: 0o644 });
         for (const base of repositoryMounts(backups)) await mkdir(base, { recursive: true });
       }
-      await writePatroniConfig(deps, db, plan);
+      // Created from a backup: the node's first instance bootstraps with a pgBackRest restore instead of initdb.
+      const rc = db.spec.restore_config;
+      const restoreFile = path.join(path.dirname(file), 'pgbackrest-restore.conf');
+      if (rc) await writeFile(restoreFile, pgbackrestRestoreConfig(rc), { mode: 0o644 });
+      await writePatroniConfig(deps, db, plan, rc && plan.initialRole === 'primary' ? { command: restoreBootstrapCommand(rc) } : undefined);
+      const mounts = [...new Set([...repositoryMounts(backups), ...(rc ? [rc.repository.base_path!] : [])])];
 
       const options = instanceContainerOptions({
         instanceId, databaseId, nodeName: plan.nodeName, hostId: plan.hostId, namespace, image: image.image, network, volume,
         configPath: file, hostAddress: deps.hostAddress,
-        backup: backups ? { configPath: backupFile, repositories: repositoryMounts(backups) } : null, port: plan.port, patroniPort: plan.patroniPort,
+        backup: backups || rc ? { configPath: backups ? backupFile : null, restoreConfigPath: rc ? restoreFile : null, repositories: mounts } : null, port: plan.port, patroniPort: plan.patroniPort,
         nanoCpus: plan.cpus ? parseCpus(plan.cpus) : null, memoryBytes: plan.memory ? parseMemory(plan.memory) : null,
       });
       const existing = await inspectContainerOrNull(docker, instanceId);

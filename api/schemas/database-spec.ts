@@ -103,7 +103,7 @@ export const DatabaseSpecSchema = z
     database_users: z.array(DatabaseUserSpecSchema).max(16).optional(),
     services: z.array(Later).optional(),
     backup_config: BackupConfigSpecSchema.optional(),
-    restore_config: Later.optional(),
+    restore_config: RestoreConfigSpecSchema.optional(),
     postgresql_conf: ConfSchema.optional(),
     pg_hba_conf: Lines.optional(),
     pg_ident_conf: Lines.optional(),

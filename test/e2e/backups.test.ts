@@ -149,3 +149,34 @@ it('a backup schedule one minute ahead runs as a node_backup task then; removing
   expect((await finished(down.body.task.task_id)).status).toBe('completed');
   await expect(handle.describe()).rejects.toThrow();
 });
+
+it('a new database created from the backup holds its rows under its own name, and its nodes replicate', async () => {
+  const copy = `${id}-copy`;
+  const copySpec = {
+    database_name: 'app2',
+    database_users: [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],
+    nodes: [{ name: 'n1', host_ids: ['host-1'], port: port + 2 }, { name: 'n2', host_ids: ['host-1'], port: port + 3 }],
+    restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath } },
+  };
+  const r = await s.call('POST', '/v1/databases', { id: copy, spec: copySpec });
+  expect(r.status, r.text).toBe(200);
+  const task = await waitFor('the copy created', async () => {
+    const t = await s.call('GET', `/v1/databases/${copy}/tasks/${r.body.task.task_id}`);
+    return ['completed', 'failed'].includes(t.body.status) ? t.body : null;
+  }, 300_000, 1000);
+  try {
+    expect(task.status, task.error).toBe('completed');
+    const q = async (p: number, text: string) => {
+      const c = new pg.Client({ host: '127.0.0.1', port: p, user: 'admin', password: 'password', database: 'app2', connectionTimeoutMillis: 3000 });
+      await c.connect();
+      try { return (await c.query(text)).rows; } finally { await c.end(); }
+    };
+    expect((await q(port + 2, 'SELECT count(*)::int AS n FROM a'))[0].n).toBe(1000);
+    expect((await q(port + 3, 'SELECT count(*)::int AS n FROM a'))[0].n).toBe(1000);
+    await q(port + 2, "INSERT INTO c VALUES ('copy-n1')");
+    await waitFor('the copy\'s n1 row on its n2', async () => (await q(port + 3, "SELECT 1 FROM c WHERE id = 'copy-n1'")).length === 1, 30_000);
+  } finally {
+    const del = await s.call('DELETE', `/v1/databases/${copy}?force=true`);
+    if (del.status === 200) await waitFor('copy deleted', async () => (await s.call('GET', `/v1/databases/${copy}`)).status === 404, 120_000, 1000);
+  }
+});

@@ -26,6 +26,7 @@ const controlPlane: Partial<ControlPlaneActivities> = {
   setDatabaseState: record('setDatabaseState'),
   markNodesJoined: record('markNodesJoined'),
   getDatabaseLayout: async () => ({ joined: ['n1', 'n2'], instances: [] }),
+  syncBackupSchedules: async (arg) => { calls.push({ name: 'syncBackupSchedules', arg }); return { created: [], updated: [], deleted: [] }; },
 };
 const host: Partial<HostActivities> = {
   ensureDatabaseNetwork: record('ensureDatabaseNetwork'),

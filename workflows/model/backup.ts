@@ -101,15 +101,30 @@ export function restoreFlags(options: Record<string, string> | undefined): strin
   return ['--delta', ...optionFlags(o)];
 }
 
-/** A restore's checks: a repository this node mounts (restore_command runs inside the instance), known targets. */
-export function validateRestoreConfig(rc: RestoreConfigSpec, spec: DatabaseSpec, targets: string[], out: SpecIssue[]): void {
-  const repo = rc.repository as BackupRepositorySpec;
-  validateBackupConfig({ repositories: [repo] }, 'restore_config.', out);
-  for (const issue of out) issue.path = issue.path.replace('restore_config.backup_config.repositories[0]', 'restore_config.repository');
+/** A restore source's own checks: a mounted repository type, an absolute base_path, option keys, a known type. */
+export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[]): void {
+  const start = out.length;
+  validateBackupConfig({ repositories: [rc.repository as BackupRepositorySpec] }, 'restore_config.', out);
+  for (const issue of out.slice(start)) issue.path = issue.path.replace('restore_config.backup_config.repositories[0]', 'restore_config.repository');
   validateOptionKeys(rc.restore_options, 'restore_config.restore_options', out);
   if (rc.restore_options?.type && !['default', 'preserve', 'standby', ...targetTypes].includes(rc.restore_options.type)) {
     out.push({ path: 'restore_config.restore_options', message: `unknown restore type "${rc.restore_options.type}"` });
   }
+}
+
+/** Where a database created from a backup finds its restore configuration (bind-mounted, read-only). */
+export const createRestoreConfigPath = '/etc/pgcp/pgbackrest-restore.conf';
+
+/** Patroni's custom bootstrap of a database created from a backup: pgBackRest restores instead of initdb. */
+export function restoreBootstrapCommand(rc: RestoreConfigSpec): string {
+  return ['pgbackrest', `--config=${createRestoreConfigPath}`, `--stanza=${stanza}`, 'restore', ...restoreFlags(rc.restore_options)]
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** A restore's checks: a repository this node mounts (restore_command runs inside the instance), known targets. */
+export function validateRestoreConfig(rc: RestoreConfigSpec, spec: DatabaseSpec, targets: string[], out: SpecIssue[]): void {
+  const repo = rc.repository as BackupRepositorySpec;
+  validateRestoreSource(rc, out);
   if (out.length > 0) return;
   for (const t of targets) {
     if (!repositoryMounts(nodeBackupConfig(spec, t)).includes(repo.base_path!)) {

@@ -25,6 +25,7 @@ export type Step =
   | { kind: 'waitReplication'; hostId: string; nodeName: string; subscriptions: string[] }
   | { kind: 'protectSlots'; hostId: string; nodeName: string }
   | { kind: 'backupStanza'; hostId: string; nodeName: string }
+  | { kind: 'restoredNode'; hostId: string; nodeName: string; sourceDatabaseName: string }
   | { kind: 'removeReplica'; hostId: string; instanceId: string; nodeName: string; gone?: boolean }
   | { kind: 'removeInstance'; hostId: string; instanceId: string; nodeName: string }
   | { kind: 'removeNetwork'; hostId: string };
@@ -52,6 +53,8 @@ export function planConverge(databaseId: string, spec: DatabaseSpec, stale: Inst
     primaries.map((i) => instanceStep(i, 'waitInstance')),
     replicas.map((i) => instanceStep(i, 'instance')),
     replicas.map((i) => instanceStep(i, 'waitInstance')),
+    // created from a backup: each node holds the backup's data, under the backup's names and replication catalog
+    spec.restore_config ? nodes.map((n) => ({ kind: 'restoredNode', hostId: nodeHost(instances, n), nodeName: n, sourceDatabaseName: spec.restore_config!.source_database_name })) : [],
     nodes.map((n) => ({ kind: 'nodeDatabase', hostId: nodeHost(instances, n), nodeName: n })),
     ...meshWaves(instances, nodes),
     ...backupWaves(spec, instances),
@@ -112,6 +115,7 @@ export function describeStep(s: Step): string {
     case 'markJoined': return `recording node${s.nodeNames.length > 1 ? 's' : ''} ${s.nodeNames.join(', ')} as replicating`;
     case 'subscription': return `subscribing node ${s.subscriber} to node ${s.provider} (${s.name}${s.fromSlot ? ', from a slot made first' : ''})`;
     case 'waitReplication': return `waiting for node ${s.nodeName} to replicate from its peers (${s.subscriptions.join(', ')})`;
+    case 'restoredNode': return `renaming ${s.sourceDatabaseName} as needed and making node ${s.nodeName}'s replication node anew on the restored data`;
     case 'backupStanza': return `creating and checking the pgBackRest stanza of node ${s.nodeName}`;
     case 'protectSlots': return `making node ${s.nodeName}'s logical slots permanent in Patroni and waiting for its replicas to hold them`;
     case 'removeReplica': return s.gone

@@ -1,6 +1,6 @@
 // Cross-field rules of a DatabaseSpec and its defaults (pgEdge §5). Pure: returns `{path, message}` issues that the
 // API renders as one invalid_input error, one "path: message" line each.
-import { validateBackupConfig } from './backup.js';
+import { validateBackupConfig, validateRestoreSource } from './backup.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { parseCpus, parseMemory } from './resources.js';
 import { postgresMajor } from './instances.js';
@@ -76,7 +76,8 @@ function refuseLater(spec: DatabaseSpec, creating: boolean, out: SpecIssue[]): v
   const later = (path: string, what: string) => out.push({ path, message: `${what} are not supported by this control plane yet` });
   if (spec.services && spec.services.length > 0) later('services', 'supporting services');
   validateBackupConfig(spec.backup_config, '', out);
-  if (spec.restore_config !== undefined) later('restore_config', 'restores from backup');
+  // A database created from a backup; on update the stored one stays (mergeUpdate refuses a different one).
+  if (spec.restore_config !== undefined && creating) validateRestoreSource(spec.restore_config, out);
   if (spec.scripts !== undefined) later('scripts', 'scripts');
   if (spec.orchestrator_opts !== undefined) later('orchestrator_opts', 'orchestrator options');
   spec.nodes.forEach((n, i) => {
