@@ -3,6 +3,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { Store } from '../activities/store/db.js';
 import { listHosts, listHostStatuses } from '../activities/store/hosts.js';
+import { validateNodeRestores } from '../workflows/model/backup.js';
 import { postgresMajor } from '../workflows/model/instances.js';
 import { populateDefaults, validateSpec, type SpecIssue } from '../workflows/model/validate-spec.js';
 import type { DatabaseSpec } from './schemas/database-spec.js';
@@ -51,7 +52,7 @@ export async function admitSpec(store: Store, spec: DatabaseSpec, creating: bool
  * source must be an existing node that stays. What this control plane cannot apply in place yet (a node's hosts,
  * ports and resources) is refused rather than half-done.
  */
-export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec): { spec: DatabaseSpec; issues: SpecIssue[] } {
+export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId: string): { spec: DatabaseSpec; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
   const storedUsers = new Map((stored.database_users ?? []).map((u) => [u.username, u]));
   if (next.restore_config && JSON.stringify(next.restore_config) !== JSON.stringify(stored.restore_config)) {
@@ -64,7 +65,8 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec): { spec: D
     spock_version: next.spock_version ?? stored.spock_version,
     nodes: next.nodes.map((n) => {
       const old = stored.nodes.find((o) => o.name === n.name);
-      return old?.postgres_version && !n.postgres_version ? { ...n, postgres_version: old.postgres_version } : n;
+      const kept = old?.restore_config && !n.restore_config ? { ...n, restore_config: old.restore_config } : n;
+      return old?.postgres_version && !n.postgres_version ? { ...kept, postgres_version: old.postgres_version } : kept;
     }),
     ...(next.database_users
       ? { database_users: next.database_users.map((u) => (u.password === undefined && storedUsers.get(u.username)?.password !== undefined ? { ...u, password: storedUsers.get(u.username)!.password } : u)) }
@@ -91,6 +93,7 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec): { spec: D
     issues.push({ path: 'nodes', message: 'at least one existing node must stay: new nodes copy their data from one' });
   }
   issues.push(...unsupportedChanges(stored, spec));
+  validateNodeRestores(databaseId, stored, spec, issues);
   return { spec, issues };
 }
 

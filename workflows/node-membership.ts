@@ -1,7 +1,7 @@
 // A node joining or leaving a running database, as ordered activities. Every activity is idempotent; values that
 // must not change between attempts (slot positions, the copy's per-peer positions) travel through the workflow
 // history, so a worker killed at any point resumes with the same ones.
-import { CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
 import type { NodeRef, Step } from './model/planner.js';
 import { controlPlane, onHost } from './proxies.js';
 
@@ -24,6 +24,7 @@ export async function joinNode(databaseId: string, step: JoinStep): Promise<void
   const peers = step.peers.map((p) => p.name);
   const on = (h: NodeRef | string, summary: string, kind?: 'long' | 'copy') => onHost(typeof h === 'string' ? h : h.hostId, summary, kind);
   const newNode = step.hostId;
+  if (step.fromBackup) return joinFromBackup(databaseId, step, step.fromBackup);
 
   await on(newNode, `copying roles from node ${s.name} to node ${n}`, 'long').copyRoles({ databaseId, nodeName: n, source: s.name });
   if (peers.length > 0) {
@@ -55,6 +56,52 @@ export async function joinNode(databaseId: string, step: JoinStep): Promise<void
   }
   await on(newNode, `waiting for node ${n} to catch up with ${[s.name, ...peers].join(', ')}`, 'copy') // after a long copy, much to replay
     .waitJoinCaughtUp({ databaseId, nodeName: n, providers: [s.name, ...peers] });
+}
+
+/**
+ * A node added from a backup of the source S, with no gap and no change applied twice:
+ * 1. N's subscriptions prepared (their slot names); on each other peer P, N's slot; S applies every P past it;
+ * 2. then N's slot on S: the restore's target. S's WAL up to it is archived, and N's primary restored to just
+ *    before it (recovery ends with the replication layer off, the backup's subscriptions disabled);
+ * 3. the positions S held of each P at that point come with the data (replication origins): read, then the
+ *    catalog is made anew and N's subscriptions start at S's slot and at those positions.
+ * The slot positions travel through the workflow history, so a resumed task restores to the same point.
+ */
+async function joinFromBackup(databaseId: string, step: JoinStep, { instanceId, sourceDatabaseName }: { instanceId: string; sourceDatabaseName: string }): Promise<void> {
+  const n = step.nodeName;
+  const s = step.source;
+  const peers = step.peers.map((p) => p.name);
+  const all = [s.name, ...peers];
+  const on = (h: NodeRef | string, summary: string, kind?: 'long' | 'copy') => onHost(typeof h === 'string' ? h : h.hostId, summary, kind);
+  const newNode = step.hostId;
+
+  const slots = await on(newNode, `learning the slot names of node ${n}'s subscriptions to ${all.join(', ')}`, 'long')
+    .prepareJoinSubscriptions({ databaseId, nodeName: n, providers: all });
+  const reserved: Record<string, string> = {};
+  await Promise.all(step.peers.map(async (p) => {
+    reserved[p.name] = (await on(p, `reserving slot ${slots[p.name]} on node ${p.name} for node ${n}`, 'long')
+      .reserveJoinSlot({ databaseId, provider: p.name, slotName: slots[p.name]! })).lsn;
+  }));
+  await Promise.all(step.peers.map((p) => on(s, `waiting for node ${s.name} to apply node ${p.name}'s changes up to ${reserved[p.name]}`, 'long')
+    .waitSourceApplied({ databaseId, source: s.name, provider: p.name, lsn: reserved[p.name]! })));
+  const { lsn: joinAt } = await on(s, `reserving slot ${slots[s.name]} on node ${s.name} for node ${n}: the restore ends just before it`, 'long')
+    .reserveJoinSlot({ databaseId, provider: s.name, slotName: slots[s.name]! });
+  await on(s, `archiving node ${s.name}'s WAL up to ${joinAt} (pgbackrest check)`, 'long').ensureBackupStanza({ databaseId, nodeName: s.name });
+  await on(newNode, `restoring ${instanceId} from node ${s.name}'s backup up to ${joinAt}, node ${s.name}'s subscriptions turned off before they run`, 'copy')
+    .restoreInstance({ databaseId, nodeName: n, instanceId, joinAt, taskId: workflowInfo().workflowId });
+  const positions = peers.length === 0 ? {} : await on(newNode, `reading the positions of ${peers.join(', ')} node ${s.name} held at ${joinAt}`, 'long')
+    .restoredSourcePositions({ databaseId, nodeName: n, source: s.name, providers: peers });
+  await on(newNode, `making node ${n}'s replication node anew on the restored data`, 'long')
+    .resetRestoredNode({ databaseId, nodeName: n, sourceDatabaseName });
+  const again = await on(newNode, `preparing node ${n}'s subscriptions to ${all.join(', ')} (disabled until their start positions are set)`, 'long')
+    .prepareJoinSubscriptions({ databaseId, nodeName: n, providers: all });
+  const moved = all.filter((p) => again[p] !== slots[p]);
+  if (moved.length > 0) throw ApplicationFailure.nonRetryable(`slot names changed after the restore: ${moved.map((p) => `${slots[p]} → ${again[p]}`).join(', ')}`);
+  const start = { [s.name]: joinAt, ...positions };
+  await on(newNode, `setting node ${n}'s start positions: ${Object.entries(start).map(([p, l]) => `${p} at ${l}`).join(', ')}`, 'long')
+    .setJoinStartPositions({ databaseId, nodeName: n, positions: start });
+  await on(newNode, `starting node ${n}'s subscriptions to ${all.join(', ')}`, 'long').enableJoinSubscriptions({ databaseId, nodeName: n, providers: all });
+  await on(newNode, `waiting for node ${n} to catch up with ${all.join(', ')}`, 'copy').waitJoinCaughtUp({ databaseId, nodeName: n, providers: all });
 }
 
 /**

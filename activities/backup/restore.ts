@@ -20,6 +20,8 @@ import { getPatroniStatus } from '../patroni/client.js';
 import { instanceAddress } from '../docker/network.js';
 
 const volumeRoot = '/var/lib/postgresql/data';
+const recoverySettings = ['restore_command', 'recovery_target', 'recovery_target_lsn', 'recovery_target_name', 'recovery_target_time',
+  'recovery_target_xid', 'recovery_target_inclusive', 'recovery_target_action', 'recovery_target_timeline'];
 const restored = `${volumeRoot}/pgdata-restore`;
 
 /** A container's log without a TTY: frames of an 8-byte header (stream, 3 zero bytes, length) and the payload. */
@@ -33,7 +35,33 @@ function demux(buf: Buffer): string {
   return out;
 }
 
-export interface RestoreRequest { databaseId: string; nodeName: string; instanceId: string; restore: RestoreConfigSpec; taskId: string }
+/**
+ * restore: the source (omitted: the node's own restore_config in the spec, so no repository setting travels through
+ * the workflow history). joinAt: a node added from a backup, recovered up to just before this LSN of the source.
+ */
+export interface RestoreRequest { databaseId: string; nodeName: string; instanceId: string; restore?: RestoreConfigSpec; joinAt?: string; taskId: string }
+
+/**
+ * A joining node's recovery ends in the one-off container, with the replication layer not loaded and only a local
+ * socket: the backup's subscriptions (the source's) are turned off before any of their workers could start and
+ * read the source's slots on its peers. Patroni then starts from the promoted data.
+ */
+function finishRecoveryQuietly(database: string, sql: string): string[] {
+  const opts = `-c shared_preload_libraries= -c listen_addresses= -c unix_socket_directories=/tmp -c hba_file=/tmp/pgcp-hba -c archive_mode=off -c hot_standby=on`;
+  return [
+    'bin=$(ls -d /usr/lib/postgresql/*/bin | tail -1)',
+    "printf 'local all all trust\\n' > /tmp/pgcp-hba",
+    `"$bin/pg_ctl" -D ${volumeRoot}/pgdata -W -l /tmp/pgcp-recovery.log -o '${opts}' start`,
+    'sleep 2',
+    `until [ "$(psql -h /tmp -U postgres -d postgres -Atc 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ]; do`,
+    `  if ! "$bin/pg_ctl" -D ${volumeRoot}/pgdata status >/dev/null; then cat /tmp/pgcp-recovery.log; exit 1; fi`,
+    '  sleep 1',
+    'done',
+    `psql -h /tmp -U postgres -d '${database.replace(/'/g, `'\\''`)}' -v ON_ERROR_STOP=1 -Atc '${sql}'`,
+    `"$bin/pg_ctl" -D ${volumeRoot}/pgdata -w -t 600 -m fast stop`,
+    'tail -3 /tmp/pgcp-recovery.log',
+  ];
+}
 
 export function restoreActivities(deps: HostDeps) {
   const { docker } = deps;
@@ -67,11 +95,16 @@ export function restoreActivities(deps: HostDeps) {
       const plan = findInstance(db, r.instanceId);
       const info = await docker.getContainer(r.instanceId).inspect();
       const marker = `${volumeRoot}/pgcp-restored-${r.taskId}`;
-      const repoBase = r.restore.repository.base_path!;
+      const source = r.restore ?? db.spec.nodes.find((n) => n.name === r.nodeName)?.restore_config;
+      if (!source) throw new Error(`node ${r.nodeName} has no restore_config`);
+      const options = r.joinAt
+        ? { ...source.restore_options, type: 'lsn', target: r.joinAt, 'target-exclusive': '' }
+        : source.restore_options;
+      const repoBase = source.repository.base_path!;
       let lines: string[] = [];
       const done = await oneOff(r.instanceId, info.Config.Image, [], `test -f ${marker}`, []);
       if (done.code !== 0) {
-        if (info.State.Running && nodeBackupConfig(db.spec, r.nodeName)) {
+        if (info.State.Running && nodeBackupConfig(db.spec, r.nodeName) && !r.joinAt) {
           // the WAL written up to now reaches the repository (check switches segments and waits for their archiving),
           // so a target just before this moment can be reached
           const check = await execIn(docker, r.instanceId, ['pgbackrest', `--config=${pgbackrestConfigPath}`, `--stanza=${stanza}`, 'check']);
@@ -80,7 +113,7 @@ export function restoreActivities(deps: HostDeps) {
         if (info.State.Running) await docker.getContainer(r.instanceId).stop({ t: 60 });
         // The node's DCS goes once its last member is down: Patroni then bootstraps from the restored data.
         await deletePrefix(`http://${deps.etcdHostsForContainers[0]}`, patroniPrefix(ids.patroniScope(r.databaseId, r.nodeName)));
-        const flags = restoreFlags(r.restore.restore_options).map((f) => `'${f.replace(/'/g, `'\\''`)}'`).join(' ');
+        const flags = restoreFlags(options).map((f) => `'${f.replace(/'/g, `'\\''`)}'`).join(' ');
         const script = [
           'set -e',
           `printf '%s' "$RESTORE_CONF" > ${restoreConfigPath}`,
@@ -88,9 +121,10 @@ export function restoreActivities(deps: HostDeps) {
           `if [ -d ${restored} ] && [ ! -d ${volumeRoot}/pgdata ]; then mv ${restored} ${volumeRoot}/pgdata; fi`,
           `rm -f ${volumeRoot}/pgdata/postmaster.pid`,
           `pgbackrest --config=${restoreConfigPath} --stanza=${stanza} restore ${flags}`,
+          ...(r.joinAt ? finishRecoveryQuietly(db.spec.database_name, driverOfNode(db, r.nodeName).restoredSubscriptionsOff) : []),
           `mv ${volumeRoot}/pgdata ${restored}`,
         ].join('\n');
-        const run = await oneOff(r.instanceId, info.Config.Image, [`${repoBase}:${repoBase}`], script, [`RESTORE_CONF=${pgbackrestRestoreConfig(r.restore)}`]);
+        const run = await oneOff(r.instanceId, info.Config.Image, [`${repoBase}:${repoBase}`], script, [`RESTORE_CONF=${pgbackrestRestoreConfig(source)}`]);
         lines = [...lines, ...run.lines].map(redactSecrets).slice(-200);
         if (run.code !== 0) throw new Error(`pgbackrest restore failed (exit ${run.code}): ${lines.slice(-5).join(' | ')}`);
         // Patroni bootstraps the node from the restored data, once
@@ -120,6 +154,9 @@ export function restoreActivities(deps: HostDeps) {
       const primary = await resolvePrimary(deps, db, nodeName);
       const name = db.spec.database_name;
       await withClient(primary.address, db.secrets, 'postgres', async (c) => {
+        // pgBackRest's recovery settings (postgresql.auto.conf) would reach the replicas cloned from this primary
+        for (const k of recoverySettings) await c.query(`ALTER SYSTEM RESET ${k}`);
+        await c.query('SELECT pg_reload_conf()');
         const has = async (n: string) => ((await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [n])).rowCount ?? 0) > 0;
         if (sourceDatabaseName !== name && (await has(sourceDatabaseName)) && !(await has(name))) {
           await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [sourceDatabaseName]);

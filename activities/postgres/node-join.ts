@@ -85,6 +85,24 @@ export function nodeJoinActivities(deps: HostDeps) {
       });
     },
 
+    /**
+     * On a node restored from a backup of the source, before its replication catalog is made anew: per peer, how far
+     * the source had applied that peer at the restore's point (its replication origins came with the data).
+     */
+    async restoredSourcePositions({ databaseId, nodeName, source, providers }: { databaseId: string; nodeName: string; source: string; providers: string[] }): Promise<Positions> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const driver = driverOfNode(db, nodeName).join;
+      return onPrimary(db, nodeName, async (c) => {
+        const positions: Positions = {};
+        for (const p of providers) {
+          const at = await driver.appliedPosition(c, ids.subscription(source, p));
+          if (at === null) throw ApplicationFailure.nonRetryable(`the restored data holds no position of node ${p} (subscription ${ids.subscription(source, p)})`, FailureType.replication);
+          positions[p] = at;
+        }
+        return positions;
+      });
+    },
+
     /** On the source: stops applying the peers' changes; returns, per peer, the position the copy will hold. */
     async pauseSourceIntake({ databaseId, source, minimum }: { databaseId: string; source: string; minimum: Positions }): Promise<Positions> {
       const db = await loadDatabase(deps.store, databaseId);

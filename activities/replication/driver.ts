@@ -20,6 +20,11 @@ export interface ReplicationDriver {
    * then ensureNode makes the node again and `addExistingTables` puts the restored tables back in the sets.
    */
   resetAfterRestore(client: pg.ClientBase): Promise<void>;
+  /**
+   * SQL run on restored data before the replication layer is loaded (no worker runs yet): the backup's own
+   * subscriptions turned off, so a copy of a node never reads from that node's slots on its peers.
+   */
+  readonly restoredSubscriptionsOff: string;
   addExistingTables(client: pg.ClientBase): Promise<number>;
   version(client: pg.ClientBase): Promise<string>;
   readOnly(client: pg.ClientBase): Promise<'on' | 'off'>;

@@ -45,6 +45,8 @@ export const pglogicalDriver: ReplicationDriver = {
     await client.query('SELECT pglogical.alter_subscription_enable($1, true)', [name]);
   },
 
+  restoredSubscriptionsOff: 'UPDATE pglogical.subscription SET sub_enabled = false',
+
   async resetAfterRestore(client) {
     await client.query('DROP EXTENSION IF EXISTS pglogical CASCADE');
     await client.query("SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE 'pgl\\_%'");

@@ -42,6 +42,8 @@ export const spockDriver: ReplicationDriver = {
     return rows.map((r) => ({ name: r.subscription_name, providerNode: r.provider_node, status: r.status }));
   },
 
+  restoredSubscriptionsOff: 'UPDATE spock.subscription SET sub_enabled = false',
+
   async resetAfterRestore(client) {
     await client.query('DROP EXTENSION IF EXISTS spock CASCADE');
     await client.query("SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE 'spk\\_%'");

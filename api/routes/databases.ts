@@ -97,7 +97,7 @@ export function databaseRoutes(deps: AppDeps) {
       const req = c.req.valid('json');
       const stored = await getDatabaseSecrets(deps.store, id);
       if (!stored) throw notFound();
-      const merged = mergeUpdate(stored.spec, req.spec);
+      const merged = mergeUpdate(stored.spec, req.spec, id);
       if (merged.issues.length > 0) throw issuesError(merged.issues);
       const spec = await admitSpec(deps.store, merged.spec, false);
       const query = c.req.valid('query');

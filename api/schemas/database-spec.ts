@@ -84,7 +84,7 @@ export const DatabaseNodeSpecSchema = z
     pg_hba_conf: Lines.optional(),
     pg_ident_conf: Lines.optional(),
     backup_config: BackupConfigSpecSchema.optional(),
-    restore_config: Later.optional(),
+    restore_config: RestoreConfigSpecSchema.optional(),
     orchestrator_opts: Later.optional(),
     source_node: z.string().optional(),
   })

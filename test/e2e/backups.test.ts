@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectRoot } from '../../worker/config.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { waitFor } from '../support/wait.js';
+import { startWriter } from '../support/writer.js';
 
 let s: ApiStack;
 const id = `bk-${Math.random().toString(36).slice(2, 7)}`;
@@ -29,8 +30,9 @@ async function finished(taskId: string) {
   }, 300_000, 500);
 }
 
-async function sql(text: string, node: 'n1' | 'n2' = 'n1') {
-  const c = new pg.Client({ host: '127.0.0.1', port: node === 'n1' ? port : port + 1, user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
+const nodePort = { n1: port, n2: port + 1, n3: port + 4 };
+async function sql(text: string, node: keyof typeof nodePort = 'n1') {
+  const c = new pg.Client({ host: '127.0.0.1', port: nodePort[node], user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
   await c.connect();
   try { return (await c.query(text)).rows; } finally { await c.end(); }
 }
@@ -180,3 +182,55 @@ it('a new database created from the backup holds its rows under its own name, an
     if (del.status === 200) await waitFor('copy deleted', async () => (await s.call('GET', `/v1/databases/${copy}`)).status === 404, 120_000, 1000);
   }
 });
+
+it('n3 added from n1\'s backup under writes on n1 and n2 ends with every row, including those written after the backup', async () => {
+  await sql('CREATE TABLE w (id text PRIMARY KEY, node text NOT NULL, payload text NOT NULL)');
+  const backup = await s.call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'full' });
+  expect((await finished(backup.body.task.task_id)).status).toBe('completed');
+  await sql("INSERT INTO w SELECT 'after-backup-' || g, 'n1', 'x' FROM generate_series(1, 500) g"); // only in the WAL
+  await sql("INSERT INTO w SELECT 'n2-after-backup-' || g, 'n2', 'x' FROM generate_series(1, 300) g", 'n2');
+  const restore_config = { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath } };
+  const withN3 = (rc: object) => ({ ...spec(posix), nodes: [...spec().nodes, { name: 'n3', host_ids: ['host-1'], port: nodePort.n3, restore_config: rc }] });
+  const foreign = await s.call('POST', `/v1/databases/${id}`, { spec: withN3({ ...restore_config, source_database_id: 'another-db' }) });
+  expect(foreign.status).toBe(400);
+  expect(foreign.body.message).toContain('nodes[2].restore_config.source_database_id');
+  const targeted = await s.call('POST', `/v1/databases/${id}`, { spec: withN3({ ...restore_config, restore_options: { type: 'time', target: '2026-01-01' } }) });
+  expect(targeted.body.message).toContain('nodes[2].restore_config.restore_options');
+
+  const writer = await startWriter([{ node: 'n1', port: nodePort.n1 }, { node: 'n2', port: nodePort.n2 }], {
+    user: 'admin', password: 'password', database: 'app', table: 'w', ratePerSecond: 20,
+  });
+  let log: string[];
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const started = Date.now();
+    const up = await s.call('POST', `/v1/databases/${id}`, { spec: withN3(restore_config) });
+    expect(up.status, up.text).toBe(200);
+    const task = await finished(up.body.task.task_id);
+    expect(task.status, task.error).toBe('completed');
+    console.log(`add node from backup: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log = (await s.call('GET', `/v1/databases/${id}/tasks/${task.task_id}/log`)).body.entries.map((e: { message: string }) => e.message);
+    await new Promise((r) => setTimeout(r, 2000));
+  } finally {
+    await writer.stop();
+  }
+  expect(log.join('\n')).toMatch(/restoring .* from node n1's backup up to/);
+  expect(log.join('\n')).toMatch(/restore command end: completed successfully/);
+  console.log(`add node from backup: ${writer.acknowledged.length} rows acknowledged meanwhile, ${writer.errors.length} write errors`);
+  expect(writer.errors).toEqual([]);
+  expect(writer.acknowledged.length).toBeGreaterThan(100);
+  const expected = 800 + writer.acknowledged.length;
+  for (const n of ['n1', 'n2', 'n3'] as const) {
+    await waitFor(`every row of w on ${n}`, async () => (await sql('SELECT count(*)::int AS c FROM w', n))[0].c === expected, 60_000);
+  }
+  const onN3 = new Set((await sql('SELECT id FROM w', 'n3')).map((r) => r.id as string));
+  expect(writer.acknowledged.filter((a) => !onN3.has(a.id))).toEqual([]);
+  expect((await sql('SELECT count(*)::int AS n FROM a', 'n3'))[0].n).toBe(1000);
+
+  await sql("INSERT INTO c VALUES ('from-n3')", 'n3');
+  await sql("INSERT INTO c VALUES ('to-n3')", 'n2');
+  for (const n of ['n1', 'n2'] as const) {
+    await waitFor(`n3's row on ${n}`, async () => (await sql("SELECT 1 FROM c WHERE id = 'from-n3'", n)).length === 1, 30_000);
+  }
+  await waitFor('n2\'s row on n3', async () => (await sql("SELECT 1 FROM c WHERE id = 'to-n3'", 'n3')).length === 1, 30_000);
+}, 600_000);

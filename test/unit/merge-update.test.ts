@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeUpdate } from '../../api/spec-admission.js';
+import { mergeUpdate as mergeWithId } from '../../api/spec-admission.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 
 const stored: DatabaseSpec = {
@@ -9,6 +9,8 @@ const stored: DatabaseSpec = {
 };
 const { postgres_version: _v, spock_version: _s, ...submitted } = stored;
 const withoutPasswords = { ...submitted, database_users: [{ username: 'admin', db_owner: true, attributes: ['LOGIN'] }] };
+
+const mergeUpdate = (a: DatabaseSpec, b: DatabaseSpec) => mergeWithId(a, b, 'db1');
 
 describe('mergeUpdate', () => {
   it('the same spec without secrets or versions merges back to the stored one, with no issue', () => {
@@ -73,5 +75,40 @@ describe('mergeUpdate', () => {
   it('refuses a database-level port change that would reach running nodes', () => {
     const r = mergeUpdate({ ...stored, nodes: [{ name: 'n1', host_ids: ['host-1'] }] }, { ...withoutPasswords, port: 7000, nodes: [{ name: 'n1', host_ids: ['host-1'] }] });
     expect(r.issues.map((i) => i.path)).toEqual(['port']);
+  });
+
+  describe('a node added from a backup', () => {
+    const repo = { type: 'posix' as const, base_path: '/backups' };
+    const backed = { ...stored, backup_config: { repositories: [repo] } };
+    const restore = { source_database_id: 'db1', source_node_name: 'n1', source_database_name: 'app', repository: repo };
+    const add = (rc: object, extra: object = {}) => mergeUpdate(backed, { ...backed, nodes: [...backed.nodes, { name: 'n3', host_ids: ['host-1'], restore_config: rc, ...extra } as DatabaseSpec['nodes'][number]] });
+
+    it('restores a backup of one of its own nodes, from a repository it mounts', () => {
+      expect(add(restore).issues).toEqual([]);
+    });
+
+    it('names the field when the backup is of another database, an unknown node or a repository it does not mount', () => {
+      expect(add({ ...restore, source_database_id: 'other' }).issues.map((i) => i.path)).toEqual(['nodes[2].restore_config.source_database_id']);
+      expect(add({ ...restore, source_node_name: 'n9' }).issues.map((i) => i.path)).toEqual(['nodes[2].restore_config.source_node_name']);
+      expect(add({ ...restore, repository: { type: 'posix', base_path: '/elsewhere' } }).issues.map((i) => i.path)).toEqual(['nodes[2].restore_config.repository.base_path']);
+      expect(add({ ...restore, repository: { type: 'posix', base_path: 'rel' } }).issues.map((i) => i.path)).toContain('nodes[2].restore_config.repository.base_path');
+    });
+
+    it('refuses a recovery target of the user and a source_node other than the backup\'s node', () => {
+      const r = add({ ...restore, restore_options: { type: 'time', target: '2026-01-01 00:00:00+00', 'set': '20260101-000000F' } });
+      expect(r.issues.map((i) => i.message).join('\n')).toMatch(/"type" cannot be set/);
+      expect(r.issues.map((i) => i.message).join('\n')).toMatch(/"target" cannot be set/);
+      expect(r.issues.some((i) => i.message.includes('"set"'))).toBe(false);
+      expect(add(restore, { source_node: 'n2' }).issues.map((i) => i.path)).toEqual(['nodes[2].source_node']);
+    });
+
+    it('an existing node keeps its restore_config when an update omits it, and cannot be given a new one', () => {
+      const joined = { ...backed, nodes: [...backed.nodes, { name: 'n3', host_ids: ['host-1'], restore_config: restore }] };
+      const kept = mergeUpdate(joined, { ...joined, nodes: [...backed.nodes, { name: 'n3', host_ids: ['host-1'] }] });
+      expect(kept.issues).toEqual([]);
+      expect(kept.spec.nodes[2]!.restore_config).toEqual(restore);
+      const late = mergeUpdate(backed, { ...backed, nodes: [{ ...backed.nodes[0]!, restore_config: restore }, backed.nodes[1]!] });
+      expect(late.issues.map((i) => i.path)).toEqual(['nodes[0].restore_config']);
+    });
   });
 });

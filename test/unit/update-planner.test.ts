@@ -115,4 +115,15 @@ describe('planUpdate with remove_host', () => {
     const s = spec(node('n1'), node('n2'));
     expect(planUpdate('shop', twoHosts(), s, [])).toEqual(planUpdate('shop', twoHosts(), s));
   });
+
+  it('a node added from a backup joins from the backup\'s node, its replicas made after its primary is restored', () => {
+    const restore_config = { source_database_id: 'shop', source_node_name: 'n2', source_database_name: 'app', repository: { type: 'posix' as const, base_path: '/b' } };
+    const steps = flat(planUpdate('shop', layout(['n1', 'n2']), spec(node('n1'), node('n2'), node('n3', { host_ids: ['host-1', 'host-2'], restore_config }))).waves);
+    const join = steps.find((s) => s.kind === 'joinNode');
+    expect(join).toMatchObject({ nodeName: 'n3', source: { name: 'n2' }, peers: [{ name: 'n1' }], fromBackup: { instanceId: ids.instance('shop', 'n3', 'host-1'), sourceDatabaseName: 'app' } });
+    const replica = steps.find((s) => s.kind === 'instance' && s.instanceId === ids.instance('shop', 'n3', 'host-2'));
+    expect(replica!.wave).toBeGreaterThan(join!.wave);
+    const primary = steps.find((s) => s.kind === 'instance' && s.instanceId === ids.instance('shop', 'n3', 'host-1'));
+    expect(primary!.wave).toBeLessThan(join!.wave);
+  });
 });

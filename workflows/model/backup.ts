@@ -45,9 +45,9 @@ export function archiveCommand(config: BackupConfigSpec | undefined): string {
   return config ? `pgbackrest --config=${pgbackrestConfigPath} --stanza=${stanza} archive-push %p` : '/bin/true';
 }
 
-/** `--key=value` flags from a user map (keys already checked against ^[a-z0-9-]+$). */
+/** `--key=value` flags from a user map (keys already checked against ^[a-z0-9-]+$); an empty value is a bare switch. */
 export function optionFlags(options: Record<string, string> | undefined): string[] {
-  return Object.entries(options ?? {}).map(([k, v]) => `--${k}=${v}`);
+  return Object.entries(options ?? {}).map(([k, v]) => (v === '' ? `--${k}` : `--${k}=${v}`));
 }
 
 export function validateBackupConfig(config: BackupConfigSpec | undefined, at: string, out: SpecIssue[]): void {
@@ -102,14 +102,51 @@ export function restoreFlags(options: Record<string, string> | undefined): strin
 }
 
 /** A restore source's own checks: a mounted repository type, an absolute base_path, option keys, a known type. */
-export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[]): void {
+export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[], at = 'restore_config'): void {
   const start = out.length;
-  validateBackupConfig({ repositories: [rc.repository as BackupRepositorySpec] }, 'restore_config.', out);
-  for (const issue of out.slice(start)) issue.path = issue.path.replace('restore_config.backup_config.repositories[0]', 'restore_config.repository');
-  validateOptionKeys(rc.restore_options, 'restore_config.restore_options', out);
+  validateBackupConfig({ repositories: [rc.repository as BackupRepositorySpec] }, `${at}.`, out);
+  for (const issue of out.slice(start)) issue.path = issue.path.replace(`${at}.backup_config.repositories[0]`, `${at}.repository`);
+  validateOptionKeys(rc.restore_options, `${at}.restore_options`, out);
   if (rc.restore_options?.type && !['default', 'preserve', 'standby', ...targetTypes].includes(rc.restore_options.type)) {
-    out.push({ path: 'restore_config.restore_options', message: `unknown restore type "${rc.restore_options.type}"` });
+    out.push({ path: `${at}.restore_options`, message: `unknown restore type "${rc.restore_options.type}"` });
   }
+}
+
+/** Options that choose a recovery target: a node added from a backup has its own (just before its slots). */
+const targetOptions = ['type', 'target', 'target-exclusive', 'target-action', 'target-timeline'];
+
+/**
+ * A node added to a running database from a backup of one of its nodes: the backup's node must be a node that
+ * stays, the repository one the new node mounts, and no recovery target of the user's (the join sets it, so that
+ * no change made after the backup is missed nor applied twice). Existing nodes keep their restore_config.
+ */
+export function validateNodeRestores(databaseId: string, stored: DatabaseSpec, spec: DatabaseSpec, out: SpecIssue[]): void {
+  spec.nodes.forEach((n, i) => {
+    const rc = n.restore_config;
+    const at = `nodes[${i}].restore_config`;
+    const old = stored.nodes.find((o) => o.name === n.name);
+    if (old) {
+      if (rc && JSON.stringify(rc) !== JSON.stringify(old.restore_config)) out.push({ path: at, message: 'restore_config only applies when a node is added' });
+      return;
+    }
+    if (!rc) return;
+    const start = out.length;
+    validateRestoreSource(rc, out, at);
+    if (out.length > start) return;
+    if (rc.source_database_id !== databaseId) {
+      out.push({ path: `${at}.source_database_id`, message: 'a node added to a database restores a backup of one of its own nodes (create a new database to restore another database\'s backup)' });
+    } else if (!stored.nodes.some((o) => o.name === rc.source_node_name) || !spec.nodes.some((o) => o.name === rc.source_node_name)) {
+      out.push({ path: `${at}.source_node_name`, message: `node ${rc.source_node_name} must be an existing node that stays in the spec` });
+    }
+    if (rc.source_database_name !== spec.database_name) out.push({ path: `${at}.source_database_name`, message: `the backup's database is ${spec.database_name}` });
+    if (n.source_node !== undefined && n.source_node !== rc.source_node_name) out.push({ path: `nodes[${i}].source_node`, message: 'a node added from a backup joins from the backup\'s node (restore_config.source_node_name)' });
+    for (const key of Object.keys(rc.restore_options ?? {})) {
+      if (targetOptions.includes(key)) out.push({ path: `${at}.restore_options`, message: `"${key}" cannot be set: a node added from a backup is recovered to the point where it joins` });
+    }
+    if (!repositoryMounts(nodeBackupConfig(spec, n.name)).includes(rc.repository.base_path!)) {
+      out.push({ path: `${at}.repository.base_path`, message: `node ${n.name} does not mount ${rc.repository.base_path}: give it a backup_config with that repository` });
+    }
+  });
 }
 
 /** Where a database created from a backup finds its restore configuration (bind-mounted, read-only). */

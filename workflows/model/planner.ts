@@ -18,7 +18,8 @@ export type Step =
   | { kind: 'checkUsers'; hostId: string; nodeName: string }
   | { kind: 'applyConfig'; hostId: string; nodeName: string }
   | { kind: 'resetNode'; nodeName: string; instances: InstanceRef[]; peers: NodeRef[] }
-  | { kind: 'joinNode'; hostId: string; nodeName: string; source: NodeRef; peers: NodeRef[] }
+  /** fromBackup: the new node's primary is restored from a backup of the source to just before its slot there */
+  | { kind: 'joinNode'; hostId: string; nodeName: string; source: NodeRef; peers: NodeRef[]; fromBackup?: { instanceId: string; sourceDatabaseName: string } }
   | { kind: 'removeNode'; nodeName: string; instances: InstanceRef[]; remaining: NodeRef[]; forgotten?: string[] }
   | { kind: 'markJoined'; nodeNames: string[] }
   | { kind: 'subscription'; hostId: string; subscriber: string; provider: string; name: string; fromSlot?: boolean }
@@ -110,7 +111,9 @@ export function describeStep(s: Step): string {
     case 'checkUsers': return `checking that users to remove own nothing on node ${s.nodeName}`;
     case 'applyConfig': return `applying postgresql_conf, pg_hba_conf and pg_ident_conf to node ${s.nodeName} through Patroni`;
     case 'resetNode': return `clearing what an earlier attempt left of node ${s.nodeName}`;
-    case 'joinNode': return `adding node ${s.nodeName} without downtime: copy from ${s.source.name}${s.peers.length ? `, slots first on ${s.peers.map((p) => p.name).join(', ')}` : ''}`;
+    case 'joinNode': return s.fromBackup
+      ? `adding node ${s.nodeName} from a backup of node ${s.source.name}: slots first on ${[s.source, ...s.peers].map((p) => p.name).join(', ')}, then the backup restored up to node ${s.source.name}'s slot`
+      : `adding node ${s.nodeName} without downtime: copy from ${s.source.name}${s.peers.length ? `, slots first on ${s.peers.map((p) => p.name).join(', ')}` : ''}`;
     case 'removeNode': return `removing node ${s.nodeName}: subscriptions and slots on ${s.remaining.map((p) => p.name).join(', ') || 'no other node'}, then its instances and data`;
     case 'markJoined': return `recording node${s.nodeNames.length > 1 ? 's' : ''} ${s.nodeNames.join(', ')} as replicating`;
     case 'subscription': return `subscribing node ${s.subscriber} to node ${s.provider} (${s.name}${s.fromSlot ? ', from a slot made first' : ''})`;

@@ -74,16 +74,23 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
   const members = [...joined];
   for (const n of added) {
     const mine = desired.filter((i) => i.nodeName === n);
-    const source = sourceOf(n);
+    // From a backup: the backup's node is the source, and the replicas follow the restored primary.
+    const restore = spec.nodes.find((s) => s.name === n)?.restore_config;
+    const source = restore?.source_node_name ?? sourceOf(n);
     const others = members.filter((m) => m !== source).map(ref);
-    waves.push(
-      [{ kind: 'resetNode', nodeName: n, instances: mine.map(({ instanceId, hostId, nodeName }) => ({ instanceId, hostId, nodeName })), peers: members.map(ref) }],
-      mine.filter((i) => i.initialRole === 'primary').map((i) => instanceStep(i, 'instance')),
-      mine.filter((i) => i.initialRole === 'primary').map((i) => instanceStep(i, 'waitInstance')),
+    const primary = mine.find((i) => i.initialRole === 'primary')!;
+    const replicaWaves: Step[][] = [
       mine.filter((i) => i.initialRole === 'replica').map((i) => instanceStep(i, 'instance')),
       mine.filter((i) => i.initialRole === 'replica').map((i) => instanceStep(i, 'waitInstance')),
+    ];
+    waves.push(
+      [{ kind: 'resetNode', nodeName: n, instances: mine.map(({ instanceId, hostId, nodeName }) => ({ instanceId, hostId, nodeName })), peers: members.map(ref) }],
+      [instanceStep(primary, 'instance')],
+      [instanceStep(primary, 'waitInstance')],
+      ...(restore ? [] : replicaWaves),
       [{ kind: 'nodeDatabase', ...host(ref(n)), nodeName: n, joining: true }],
-      [{ kind: 'joinNode', ...host(ref(n)), nodeName: n, source: ref(source), peers: others }],
+      [{ kind: 'joinNode', ...host(ref(n)), nodeName: n, source: ref(source), peers: others, ...(restore ? { fromBackup: { instanceId: primary.instanceId, sourceDatabaseName: restore.source_database_name } } : {}) }],
+      ...(restore ? replicaWaves : []),
       members.map((m) => ({ kind: 'subscription', ...host(ref(m)), subscriber: m, provider: n, name: ids.subscription(m, n), fromSlot: true })),
       [{ kind: 'markJoined', nodeNames: [n] }],
     );

@@ -82,7 +82,9 @@ function refuseLater(spec: DatabaseSpec, creating: boolean, out: SpecIssue[]): v
   if (spec.orchestrator_opts !== undefined) later('orchestrator_opts', 'orchestrator options');
   spec.nodes.forEach((n, i) => {
     validateBackupConfig(n.backup_config, `nodes[${i}].`, out);
-    if (n.restore_config !== undefined) later(`nodes[${i}].restore_config`, 'restores from backup');
+    if (creating && n.restore_config !== undefined) {
+      out.push({ path: `nodes[${i}].restore_config`, message: 'a node-level restore_config applies when a node is added to an existing database; a new database restores from restore_config at database level' });
+    }
     if (n.orchestrator_opts !== undefined) later(`nodes[${i}].orchestrator_opts`, 'orchestrator options');
     if (creating && n.source_node !== undefined) out.push({ path: `nodes[${i}].source_node`, message: 'source_node only applies when a node is added to an existing database' });
   });
