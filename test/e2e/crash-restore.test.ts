@@ -1,0 +1,113 @@
+// Crash safety of restore: three times, n1 of a 2-node database is restored in place to a time T and the worker
+// process is SIGKILLed at a different step of its node_restore task (peers unlinked, pgBackRest restoring, the
+// replication node made anew); a new worker finishes the same task. Each time n1 holds what it had at T and not
+// what came after, and replication works both ways again.
+import type { ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it, inject } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { projectRoot } from '../../worker/config.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { waitFor } from '../support/wait.js';
+import { killWorker, startWorkerProcess } from '../support/worker-process.js';
+
+const id = `crashrst-${Math.random().toString(36).slice(2, 7)}`;
+const basePort = 44600 + Math.floor(Math.random() * 600) * 4;
+const port = (n: string) => basePort + Number(n.slice(1));
+const basePath = path.join(projectRoot, '.data', 'test-backups', id);
+const repository = { type: 'posix', base_path: basePath };
+const spec = {
+  database_name: 'app',
+  database_users: [{ username: 'admin', password: 'password', attributes: ['SUPERUSER', 'LOGIN'] }],
+  nodes: ['n1', 'n2'].map((n) => ({ name: n, host_ids: ['host-1'], port: port(n) })),
+  backup_config: { repositories: [repository] },
+};
+/** Where each round's SIGKILL lands: the first log line of the node_restore task matching it. */
+const killAt = [/dropping node n2's subscription/, /restoring .* with pgBackRest/, /making node n1's replication node anew/];
+let t: TestApp;
+let temporal: Client;
+let worker: ChildProcess | null = null;
+
+async function call(method: string, url: string, body?: unknown) {
+  const res = await t.app.request(url, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function sql(n: string, text: string) {
+  const c = new pg.Client({ host: '127.0.0.1', port: port(n), user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
+  await c.connect();
+  try { return (await c.query(text)).rows; } finally { await c.end(); }
+}
+
+async function completed(taskId: string) {
+  const task = await waitFor(`task ${taskId}`, async () => {
+    const r = await call('GET', `/v1/databases/${id}/tasks/${taskId}`);
+    return ['completed', 'failed', 'canceled'].includes(r.body.status) ? r.body : null;
+  }, 600_000, 1000);
+  expect(task.status, task.error).toBe('completed');
+}
+
+beforeAll(async () => {
+  const stack = inject('stack');
+  temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
+  t = await createTestApp({ temporal });
+  expect((await call('GET', '/v1/cluster/init')).status).toBe(200);
+  worker = startWorkerProcess(t.db.url);
+  await waitFor('worker heartbeat', async () => (await call('GET', '/v1/hosts/host-1')).body.status?.state === 'healthy', 60_000);
+});
+
+afterAll(async () => {
+  const del = await call('DELETE', `/v1/databases/${id}?force=true`).catch(() => null);
+  if (del?.status === 200) await completed(del.body.task.task_id).catch(() => undefined);
+  if (worker) await killWorker(worker);
+  await temporal?.connection.close();
+  await t?.db.drop();
+  await rm(basePath, { recursive: true, force: true });
+});
+
+it(`a restore whose worker is SIGKILLed mid-task finishes after a restart, ${killAt.length} times`, async () => {
+  const created = await call('POST', '/v1/databases', { id, spec });
+  await completed(created.body.task.task_id);
+  await sql('n1', 'CREATE TABLE t (id text PRIMARY KEY)');
+  await waitFor('table t on n2', async () => (await sql('n2', "SELECT to_regclass('public.t') IS NOT NULL AS ok"))[0].ok, 30_000);
+
+  for (const [i, pattern] of killAt.entries()) {
+    const round = i + 1;
+    const backup = await call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'full' });
+    await completed(backup.body.task.task_id);
+    await sql('n1', `INSERT INTO t VALUES ('kept-${round}')`);
+    const target = (await sql('n1', "SELECT (now() + interval '1 second')::text AS t"))[0].t as string;
+    await new Promise((r) => setTimeout(r, 2000));
+    await sql('n1', `INSERT INTO t VALUES ('undone-${round}')`);
+
+    const r = await call('POST', `/v1/databases/${id}/restore`, {
+      restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository, restore_options: { type: 'time', target } },
+      target_nodes: ['n1'],
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const child = r.body.node_tasks[0].task_id as string;
+    const at = await waitFor(`round ${round}: "${pattern.source}" in the node_restore log`, async () => {
+      const log = await call('GET', `/v1/databases/${id}/tasks/${child}/log`);
+      return (log.body.entries as { message: string }[]).find((e) => pattern.test(e.message))?.message;
+    }, 300_000, 100);
+    console.log(`round ${round}: SIGKILL at "${at}"`);
+    await killWorker(worker!);
+    worker = startWorkerProcess(t.db.url);
+    await completed(r.body.task.task_id);
+    expect((await call('GET', `/v1/databases/${id}`)).body.state).toBe('available');
+
+    const ids = (await sql('n1', 'SELECT id FROM t')).map((x) => x.id as string);
+    expect(ids).toContain(`kept-${round}`);
+    expect(ids).not.toContain(`undone-${round}`);
+    await sql('n1', `INSERT INTO t VALUES ('from-n1-${round}')`);
+    await sql('n2', `INSERT INTO t VALUES ('from-n2-${round}')`);
+    await waitFor(`round ${round}: n1's row on n2`, async () => (await sql('n2', `SELECT 1 FROM t WHERE id = 'from-n1-${round}'`)).length === 1, 60_000);
+    await waitFor(`round ${round}: n2's row on n1`, async () => (await sql('n1', `SELECT 1 FROM t WHERE id = 'from-n2-${round}'`)).length === 1, 60_000);
+    for (const n of ['n1', 'n2']) {
+      const subs = await sql(n, 'SELECT count(*)::int AS n, count(*) FILTER (WHERE sub_enabled)::int AS enabled FROM pglogical.subscription');
+      expect(subs[0], `subscriptions on ${n}`).toEqual({ n: 1, enabled: 1 });
+    }
+  }
+});
