@@ -9,7 +9,7 @@ import { inspectContainerOrNull, startContainer } from '../docker/client.js';
 import { instanceAddress } from '../docker/network.js';
 import { loadDatabase, pollUntil, type DatabaseContext } from '../instance-context.js';
 import { withClient } from '../postgres/connect.js';
-import { listInstances, setInstanceStopped } from '../store/databases.js';
+import { listInstances, readInstanceStatus, setInstanceStopped, storeNow } from '../store/databases.js';
 import { getDynamicConfig, getPatroniCluster, getPatroniStatus, patchDynamicConfig, postPatroni, type PatroniCluster } from './client.js';
 
 interface NodeRef { databaseId: string; nodeName: string }
@@ -43,12 +43,22 @@ async function waitWritable(deps: HostDeps, db: DatabaseContext, nodeName: strin
   });
 }
 
-/** Until Patroni runs Postgres in the instance (any role). */
+/**
+ * Until Patroni runs Postgres in the instance (any role), and then until this host's monitor has reported it so:
+ * the API shows an instance's state from those reports, and a task that ends while the API still shows
+ * `restarting` would refuse the user's next operation on the instance.
+ */
 async function waitRunning(deps: HostDeps, databaseId: string, instanceId: string): Promise<void> {
   await pollUntil(`${instanceId} to run`, 5 * 60_000, async () => {
     const ip = await instanceAddress(deps.docker, databaseId, instanceId);
     const status = ip ? await getPatroniStatus(ip) : null;
     return status?.state === 'running' ? true : { waiting: `Patroni state ${status?.state ?? 'not answering'}` };
+  });
+  const runningSince = await storeNow(deps.store);
+  await pollUntil(`the monitor to report ${instanceId} running`, 60_000, async () => {
+    const seen = await readInstanceStatus(deps.store, instanceId);
+    const fresh = seen && seen.updatedAt > runningSince && seen.status.patroniState === 'running';
+    return fresh ? true : { waiting: `last report: ${seen?.status.patroniState ?? 'none'}` };
   });
 }
 

@@ -1,6 +1,7 @@
 // Databases, their instances and the monitor's observed status. The spec is kept with its secrets (user
 // passwords) and generated secrets apart; neither ever leaves through the API.
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import type { RepositorySecrets } from '../../workflows/model/backup-repository.js';
 import type { Store } from './db.js';
 
 export type DatabaseState = 'creating' | 'modifying' | 'available' | 'deleting' | 'degraded' | 'failed' | 'restoring' | 'unknown';
@@ -53,6 +54,16 @@ export async function transitionDatabase(store: Store, id: string, from: Databas
     [id, to, from === 'any' ? null : from, spec ?? null],
   );
   return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/** The keys of the repository an in-place restore reads (see the restore route): apart from the workflow's input. */
+export async function setRestoreSecrets(store: Store, id: string, secrets: RepositorySecrets): Promise<void> {
+  await store.query('UPDATE databases SET restore_secrets = $2 WHERE id = $1', [id, secrets]);
+}
+
+export async function getRestoreSecrets(store: Store, id: string): Promise<RepositorySecrets> {
+  const { rows } = await store.query<{ s: RepositorySecrets | null }>('SELECT restore_secrets AS s FROM databases WHERE id = $1', [id]);
+  return rows[0]?.s ?? {};
 }
 
 export async function getJoinedNodes(store: Store, id: string): Promise<string[]> {
@@ -153,6 +164,16 @@ export async function writeInstanceStatus(store: Store, instanceId: string, stat
      ON CONFLICT (instance_id) DO UPDATE SET updated_at = now(), status = EXCLUDED.status`,
     [instanceId, status],
   );
+}
+
+export async function readInstanceStatus(store: Store, instanceId: string): Promise<{ updatedAt: Date; status: InstanceStatus } | null> {
+  const { rows } = await store.query<{ updated_at: Date; status: InstanceStatus }>('SELECT updated_at, status FROM instance_status WHERE instance_id = $1', [instanceId]);
+  return rows[0] ? { updatedAt: rows[0].updated_at, status: rows[0].status } : null;
+}
+
+/** The store's clock, which stamps the monitor's reports. */
+export async function storeNow(store: Store): Promise<Date> {
+  return (await store.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now;
 }
 
 export async function listInstanceStatuses(store: Store, databaseId: string): Promise<Map<string, { updatedAt: Date; status: InstanceStatus }>> {
