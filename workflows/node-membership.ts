@@ -30,13 +30,7 @@ export async function joinNode(databaseId: string, step: JoinStep): Promise<void
   if (peers.length > 0) {
     const slots = await on(newNode, `preparing node ${n}'s subscriptions to ${peers.join(', ')} (disabled until the copy ends)`, 'long')
       .prepareJoinSubscriptions({ databaseId, nodeName: n, providers: peers });
-    const reserved: Record<string, string> = {};
-    await Promise.all(step.peers.map(async (p) => {
-      reserved[p.name] = (await on(p, `reserving slot ${slots[p.name]} on node ${p.name} for node ${n}`, 'long')
-        .reserveJoinSlot({ databaseId, provider: p.name, slotName: slots[p.name]! })).lsn;
-    }));
-    await Promise.all(step.peers.map((p) => on(s, `waiting for node ${s.name} to apply node ${p.name}'s changes up to ${reserved[p.name]}`, 'long')
-      .waitSourceApplied({ databaseId, source: s.name, provider: p.name, lsn: reserved[p.name]! })));
+    const reserved = await reservePeerSlots(databaseId, step, slots);
     try {
       const positions = await on(s, `pausing node ${s.name}'s intake from ${peers.join(', ')} while the copy's snapshot is taken`, 'long')
         .pauseSourceIntake({ databaseId, source: s.name, minimum: reserved });
@@ -59,6 +53,23 @@ export async function joinNode(databaseId: string, step: JoinStep): Promise<void
 }
 
 /**
+ * The join's first half, from a copy or from a backup: on each peer P other than the source S, the slot the new node
+ * will read (from then on nothing P writes is lost to it), then S applies every P past that slot, so what S's data
+ * holds and what the new node will read from P meet. Returns each P's slot position.
+ */
+async function reservePeerSlots(databaseId: string, step: JoinStep, slots: Record<string, string>): Promise<Record<string, string>> {
+  const { nodeName: n, source: s } = step;
+  const reserved: Record<string, string> = {};
+  await Promise.all(step.peers.map(async (p) => {
+    reserved[p.name] = (await onHost(p.hostId, `reserving slot ${slots[p.name]} on node ${p.name} for node ${n}`, 'long')
+      .reserveJoinSlot({ databaseId, provider: p.name, slotName: slots[p.name]! })).lsn;
+  }));
+  await Promise.all(step.peers.map((p) => onHost(s.hostId, `waiting for node ${s.name} to apply node ${p.name}'s changes up to ${reserved[p.name]}`, 'long')
+    .waitSourceApplied({ databaseId, source: s.name, provider: p.name, lsn: reserved[p.name]! })));
+  return reserved;
+}
+
+/**
  * A node added from a backup of the source S, with no gap and no change applied twice:
  * 1. N's subscriptions prepared (their slot names); on each other peer P, N's slot; S applies every P past it;
  * 2. then N's slot on S: the restore's target. S's WAL up to it is archived, and N's primary restored to just
@@ -77,13 +88,7 @@ async function joinFromBackup(databaseId: string, step: JoinStep, { instanceId, 
 
   const slots = await on(newNode, `learning the slot names of node ${n}'s subscriptions to ${all.join(', ')}`, 'long')
     .prepareJoinSubscriptions({ databaseId, nodeName: n, providers: all });
-  const reserved: Record<string, string> = {};
-  await Promise.all(step.peers.map(async (p) => {
-    reserved[p.name] = (await on(p, `reserving slot ${slots[p.name]} on node ${p.name} for node ${n}`, 'long')
-      .reserveJoinSlot({ databaseId, provider: p.name, slotName: slots[p.name]! })).lsn;
-  }));
-  await Promise.all(step.peers.map((p) => on(s, `waiting for node ${s.name} to apply node ${p.name}'s changes up to ${reserved[p.name]}`, 'long')
-    .waitSourceApplied({ databaseId, source: s.name, provider: p.name, lsn: reserved[p.name]! })));
+  await reservePeerSlots(databaseId, step, slots);
   const { lsn: joinAt } = await on(s, `reserving slot ${slots[s.name]} on node ${s.name} for node ${n}: the restore ends just before it`, 'long')
     .reserveJoinSlot({ databaseId, provider: s.name, slotName: slots[s.name]! });
   await on(s, `archiving node ${s.name}'s WAL up to ${joinAt} (pgbackrest check)`, 'long').ensureBackupStanza({ databaseId, nodeName: s.name });

@@ -1,14 +1,10 @@
 // Crash safety of add-node: five times, n3 is added to a 2-node database under writes and the worker process is
 // SIGKILLed at a random moment of that task; a new worker finishes the same task. Each time the database converges
 // with no duplicate container, slot or subscription, and no write is refused. n3 is removed between rounds.
-import type { ChildProcess } from 'node:child_process';
-import pg from 'pg';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
-import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDocker, labels } from '../../activities/docker/client.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { startCrashHarness, type CrashHarness } from '../support/crash-harness.js';
 import { waitFor } from '../support/wait.js';
-import { killWorker, startWorkerProcess } from '../support/worker-process.js';
 import { startWriter } from '../support/writer.js';
 
 const docker = createDocker();
@@ -18,28 +14,10 @@ const port = (n: string) => basePort + Number(n.slice(1));
 const nodeSpec = (n: string) => ({ name: n, host_ids: ['host-1'], port: port(n) });
 const spec = (nodes: string[]) => ({ database_name: 'app', database_users: [{ username: 'admin', password: 'password', attributes: ['SUPERUSER', 'LOGIN'] }], nodes: nodes.map(nodeSpec) });
 const ROUNDS = 5;
-let t: TestApp;
-let temporal: Client;
-let worker: ChildProcess | null = null;
-
-async function call(method: string, url: string, body?: unknown) {
-  const res = await t.app.request(url, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-async function sql(n: string, text: string) {
-  const c = new pg.Client({ host: '127.0.0.1', port: port(n), user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
-  await c.connect();
-  try { return (await c.query(text)).rows; } finally { await c.end(); }
-}
-
-async function completed(taskId: string) {
-  const task = await waitFor(`task ${taskId}`, async () => {
-    const r = await call('GET', `/v1/databases/${id}/tasks/${taskId}`);
-    return ['completed', 'failed', 'canceled'].includes(r.body.status) ? r.body : null;
-  }, 600_000, 1000);
-  expect(task.status, task.error).toBe('completed');
-}
+let h: CrashHarness;
+const call: CrashHarness['call'] = (...a) => h.call(...a);
+const sql: CrashHarness['sql'] = (...a) => h.sql(...a);
+const completed: CrashHarness['completed'] = (...a) => h.completed(...a);
 
 async function update(nodes: string[]) {
   const r = await call('POST', `/v1/databases/${id}`, { spec: spec(nodes) });
@@ -47,20 +25,8 @@ async function update(nodes: string[]) {
   return r.body.task.task_id as string;
 }
 
-beforeAll(async () => {
-  const stack = inject('stack');
-  temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
-  t = await createTestApp({ temporal });
-  expect((await call('GET', '/v1/cluster/init')).status).toBe(200);
-  worker = startWorkerProcess(t.db.url);
-  await waitFor('worker heartbeat', async () => (await call('GET', '/v1/hosts/host-1')).body.status?.state === 'healthy', 60_000);
-});
-
-afterAll(async () => {
-  if (worker) await killWorker(worker);
-  await temporal?.connection.close();
-  await t?.db.drop();
-});
+beforeAll(async () => { h = await startCrashHarness(id, port); });
+afterAll(async () => { await h?.stop(); });
 
 it(`an add-node whose worker is SIGKILLed at a random moment finishes after a restart, ${ROUNDS} times`, async () => {
   const created = await call('POST', '/v1/databases', { id, spec: spec(['n1', 'n2']) });
@@ -78,8 +44,7 @@ it(`an add-node whose worker is SIGKILLed at a random moment finishes after a re
     await new Promise((r) => setTimeout(r, delay));
     const log = await call('GET', `/v1/databases/${id}/tasks/${taskId}/log`);
     console.log(`round ${round}: SIGKILL after ${delay} ms, at "${log.body.entries.at(-1)?.message}"`);
-    await killWorker(worker!);
-    worker = startWorkerProcess(t.db.url);
+    await h.restartWorker();
     await completed(taskId);
     expect((await call('GET', `/v1/databases/${id}`)).body.state).toBe('available');
 

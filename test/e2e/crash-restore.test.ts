@@ -2,16 +2,12 @@
 // process is SIGKILLed at a different step of its node_restore task (peers unlinked, pgBackRest restoring, the
 // replication node made anew); a new worker finishes the same task. Each time n1 holds what it had at T and not
 // what came after, and replication works both ways again.
-import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
-import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectRoot } from '../../worker/config.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { startCrashHarness, type CrashHarness } from '../support/crash-harness.js';
 import { waitFor } from '../support/wait.js';
-import { killWorker, startWorkerProcess } from '../support/worker-process.js';
 
 const id = `crashrst-${Math.random().toString(36).slice(2, 7)}`;
 const basePort = 44600 + Math.floor(Math.random() * 600) * 4;
@@ -26,44 +22,14 @@ const spec = {
 };
 /** Where each round's SIGKILL lands: the first log line of the node_restore task matching it. */
 const killAt = [/dropping node n2's subscription/, /restoring .* with pgBackRest/, /making node n1's replication node anew/];
-let t: TestApp;
-let temporal: Client;
-let worker: ChildProcess | null = null;
+let h: CrashHarness;
+const call: CrashHarness['call'] = (...a) => h.call(...a);
+const sql: CrashHarness['sql'] = (...a) => h.sql(...a);
+const completed: CrashHarness['completed'] = (...a) => h.completed(...a);
 
-async function call(method: string, url: string, body?: unknown) {
-  const res = await t.app.request(url, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-async function sql(n: string, text: string) {
-  const c = new pg.Client({ host: '127.0.0.1', port: port(n), user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
-  await c.connect();
-  try { return (await c.query(text)).rows; } finally { await c.end(); }
-}
-
-async function completed(taskId: string) {
-  const task = await waitFor(`task ${taskId}`, async () => {
-    const r = await call('GET', `/v1/databases/${id}/tasks/${taskId}`);
-    return ['completed', 'failed', 'canceled'].includes(r.body.status) ? r.body : null;
-  }, 600_000, 1000);
-  expect(task.status, task.error).toBe('completed');
-}
-
-beforeAll(async () => {
-  const stack = inject('stack');
-  temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
-  t = await createTestApp({ temporal });
-  expect((await call('GET', '/v1/cluster/init')).status).toBe(200);
-  worker = startWorkerProcess(t.db.url);
-  await waitFor('worker heartbeat', async () => (await call('GET', '/v1/hosts/host-1')).body.status?.state === 'healthy', 60_000);
-});
-
+beforeAll(async () => { h = await startCrashHarness(id, port); });
 afterAll(async () => {
-  const del = await call('DELETE', `/v1/databases/${id}?force=true`).catch(() => null);
-  if (del?.status === 200) await completed(del.body.task.task_id).catch(() => undefined);
-  if (worker) await killWorker(worker);
-  await temporal?.connection.close();
-  await t?.db.drop();
+  await h?.stop();
   await rm(basePath, { recursive: true, force: true });
 });
 
@@ -93,8 +59,7 @@ it(`a restore whose worker is SIGKILLed mid-task finishes after a restart, ${kil
       return (log.body.entries as { message: string }[]).find((e) => pattern.test(e.message))?.message;
     }, 300_000, 100);
     console.log(`round ${round}: SIGKILL at "${at}"`);
-    await killWorker(worker!);
-    worker = startWorkerProcess(t.db.url);
+    await h.restartWorker();
     await completed(r.body.task.task_id);
     expect((await call('GET', `/v1/databases/${id}`)).body.state).toBe('available');
 
