@@ -11,6 +11,8 @@ export interface HostDeps {
   dataDir: string;
   /** etcd endpoints (host:port) as seen from inside containers: Patroni's DCS. */
   etcdHostsForContainers: string[];
+  /** /etc/hosts entries (`name:address`) of every container this host runs for instances. */
+  containerExtraHosts: string[];
 }
 
 /** What control-plane activities need; a Temporal client for backup schedules. */

@@ -43,6 +43,11 @@ const ConfigSchema = z
     PGCP_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     PGCP_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
     PGCP_MONITOR_MS: z.coerce.number().int().min(100).default(3000),
+    /**
+     * Extra /etc/hosts entries of instance containers (comma-separated `name:address`, as `docker run --add-host`;
+     * `host-gateway` is this host's docker0 address): object stores that only this host's resolver knows.
+     */
+    PGCP_CONTAINER_EXTRA_HOSTS: z.string().regex(/^([^:,\s]+:[^,\s]+)(,[^:,\s]+:[^,\s]+)*$/, 'comma-separated name:address pairs').optional(),
   })
   .transform((env) => ({
     hostId: env.PGCP_HOST_ID,
@@ -56,6 +61,7 @@ const ConfigSchema = z
     logLevel: env.PGCP_LOG_LEVEL,
     heartbeatMs: env.PGCP_HEARTBEAT_MS,
     monitorMs: env.PGCP_MONITOR_MS,
+    containerExtraHosts: env.PGCP_CONTAINER_EXTRA_HOSTS?.split(',') ?? [],
   }));
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -34,7 +34,7 @@ const temporal = onlyHost ? undefined : await connectClient(config.temporal.addr
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
-  host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers },
+  host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts },
   controlPlane: { store, etcdUrl: config.etcdUrl, temporal },
   roles: { controlPlane: !onlyHost, host: true },
 });

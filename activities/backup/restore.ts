@@ -3,6 +3,8 @@
 // finding no cluster in the DCS (cleared by the workflow) and an empty data directory, "bootstraps" by moving the
 // restored data in and lets Postgres recover to the target and promote. A marker file in the volume, named after
 // the task, makes a retried or resumed restore skip what it already did.
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { nodeBackupConfig, pgbackrestConfigPath, pgbackrestRestoreConfig, restoreConfigPath, restoreFlags, stanza } from '../../workflows/model/backup.js';
@@ -12,7 +14,9 @@ import { labels, removeContainer, startContainer } from '../docker/client.js';
 import { execIn } from '../docker/exec.js';
 import { deletePrefix, patroniPrefix } from '../etcd.js';
 import type { HostDeps } from '../deps.js';
-import { writePatroniConfig } from '../docker/instances.js';
+import { configPath, writePatroniConfig } from '../docker/instances.js';
+import { getRestoreSecrets } from '../store/databases.js';
+import { repositoryHostPaths } from '../../workflows/model/backup-repository.js';
 import { findInstance, loadDatabase, pollUntil } from '../instance-context.js';
 import { withClient } from '../postgres/connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
@@ -23,6 +27,8 @@ const volumeRoot = '/var/lib/postgresql/data';
 const recoverySettings = ['restore_command', 'recovery_target', 'recovery_target_lsn', 'recovery_target_name', 'recovery_target_time',
   'recovery_target_xid', 'recovery_target_inclusive', 'recovery_target_action', 'recovery_target_timeline'];
 const restored = `${volumeRoot}/pgdata-restore`;
+/** Where the one-off container sees the restore source's configuration. */
+const mountedSource = '/run/pgcp/restore-source.conf';
 
 /** A container's log without a TTY: frames of an 8-byte header (stream, 3 zero bytes, length) and the payload. */
 function demux(buf: Buffer): string {
@@ -66,14 +72,20 @@ function finishRecoveryQuietly(database: string, sql: string): string[] {
 export function restoreActivities(deps: HostDeps) {
   const { docker } = deps;
 
-  /** A one-off container on the instance's volume (and the repository), running `script` as postgres. */
-  async function oneOff(instanceId: string, image: string, binds: string[], script: string, env: string[]): Promise<{ code: number; lines: string[] }> {
+  /**
+   * A one-off container on the instance's volume (and the repository's host paths), running `script` as postgres,
+   * on the database's network with the instances' host entries (an object store is reached as they reach it).
+   */
+  async function oneOff(databaseId: string, instanceId: string, image: string, binds: string[], script: string): Promise<{ code: number; lines: string[] }> {
     const name = `${instanceId}-restore`;
     await removeContainer(docker, name);
     const c = await docker.createContainer({
-      name, Image: image, User: 'postgres', Entrypoint: ['sh', '-c', script], Env: env,
+      name, Image: image, User: 'postgres', Entrypoint: ['sh', '-c', script],
       Labels: { [labels.managed]: 'true', [labels.purpose]: 'restore', [labels.instanceId]: instanceId },
-      HostConfig: { Binds: [`${ids.volume(instanceId)}:${volumeRoot}`, ...binds], NetworkMode: 'none' },
+      HostConfig: {
+        Binds: [`${ids.volume(instanceId)}:${volumeRoot}`, ...binds], NetworkMode: ids.network(databaseId),
+        ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),
+      },
     });
     const ctx = Context.current();
     const beat = setInterval(() => ctx.heartbeat(), 5000);
@@ -95,14 +107,20 @@ export function restoreActivities(deps: HostDeps) {
       const plan = findInstance(db, r.instanceId);
       const info = await docker.getContainer(r.instanceId).inspect();
       const marker = `${volumeRoot}/pgcp-restored-${r.taskId}`;
-      const source = r.restore ?? db.spec.nodes.find((n) => n.name === r.nodeName)?.restore_config;
+      // An in-place restore's repository keys come from the store, never through the workflow's input.
+      const source = r.restore
+        ? { ...r.restore, repository: { ...r.restore.repository, ...(await getRestoreSecrets(deps.store, r.databaseId)) } }
+        : db.spec.nodes.find((n) => n.name === r.nodeName)?.restore_config;
       if (!source) throw new Error(`node ${r.nodeName} has no restore_config`);
       const options = r.joinAt
         ? { ...source.restore_options, type: 'lsn', target: r.joinAt, 'target-exclusive': '' }
         : source.restore_options;
-      const repoBase = source.repository.base_path!;
+      // The source's configuration (with its keys): a host file in the instance's 0700 directory, copied into the
+      // volume for the restore_command of the recovery, both removed once the node leads again.
+      const sourceFile = path.join(path.dirname(configPath(deps, r.instanceId)), 'pgbackrest-restore-source.conf');
+      const binds = [...repositoryHostPaths([source.repository]).map((p) => `${p}:${p}`), `${sourceFile}:${mountedSource}:ro`];
       let lines: string[] = [];
-      const done = await oneOff(r.instanceId, info.Config.Image, [], `test -f ${marker}`, []);
+      const done = await oneOff(r.databaseId, r.instanceId, info.Config.Image, [], `test -f ${marker}`);
       if (done.code !== 0) {
         if (info.State.Running && nodeBackupConfig(db.spec, r.nodeName) && !r.joinAt) {
           // the WAL written up to now reaches the repository (check switches segments and waits for their archiving),
@@ -116,7 +134,7 @@ export function restoreActivities(deps: HostDeps) {
         const flags = restoreFlags(options).map((f) => `'${f.replace(/'/g, `'\\''`)}'`).join(' ');
         const script = [
           'set -e',
-          `printf '%s' "$RESTORE_CONF" > ${restoreConfigPath}`,
+          `cp ${mountedSource} ${restoreConfigPath} && chmod 600 ${restoreConfigPath}`,
           // a restore killed after the move is redone from the moved data; a stale pid file would stop Postgres
           `if [ -d ${restored} ] && [ ! -d ${volumeRoot}/pgdata ]; then mv ${restored} ${volumeRoot}/pgdata; fi`,
           `rm -f ${volumeRoot}/pgdata/postmaster.pid`,
@@ -124,7 +142,8 @@ export function restoreActivities(deps: HostDeps) {
           ...(r.joinAt ? finishRecoveryQuietly(db.spec.database_name, driverOfNode(db, r.nodeName).restoredSubscriptionsOff) : []),
           `mv ${volumeRoot}/pgdata ${restored}`,
         ].join('\n');
-        const run = await oneOff(r.instanceId, info.Config.Image, [`${repoBase}:${repoBase}`], script, [`RESTORE_CONF=${pgbackrestRestoreConfig(source)}`]);
+        await writeFile(sourceFile, pgbackrestRestoreConfig(source), { mode: 0o644 });
+        const run = await oneOff(r.databaseId, r.instanceId, info.Config.Image, binds, script);
         lines = [...lines, ...run.lines].map(redactSecrets).slice(-200);
         if (run.code !== 0) throw new Error(`pgbackrest restore failed (exit ${run.code}): ${lines.slice(-5).join(' | ')}`);
         // Patroni bootstraps the node from the restored data, once
@@ -139,8 +158,9 @@ export function restoreActivities(deps: HostDeps) {
         return s?.role === 'primary' && s.state === 'running' ? true : { waiting: `Patroni: ${s ? `${s.role}, ${s.state}` : 'not answering'}` };
       });
       await writePatroniConfig(deps, db, plan); // later bootstraps (none expected) would use initdb again
-      const touch = await execIn(docker, r.instanceId, ['touch', marker]);
+      const touch = await execIn(docker, r.instanceId, ['sh', '-c', `touch ${marker} && rm -f ${restoreConfigPath}`]);
       if (touch.exitCode !== 0) throw new Error(`cannot mark the restore of ${r.instanceId} done`);
+      await rm(sourceFile, { force: true });
       return { lines };
     },
 

@@ -19,6 +19,8 @@ export interface InstanceContainerInput {
   /** With backups or a restore source: the rendered pgBackRest configs and the host directories of repositories. */
   backup?: { configPath: string | null; restoreConfigPath?: string | null; repositories: string[] } | null;
   hostAddress: string;
+  /** /etc/hosts entries (`name:address`), e.g. an object store's name. */
+  extraHosts?: string[];
   port: number | null;
   patroniPort: number | null;
   nanoCpus: number | null;
@@ -55,6 +57,7 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
       Mounts: [{ Type: 'volume', Source: i.volume, Target: '/var/lib/postgresql/data' }],
       PortBindings: ports,
       NetworkMode: i.network,
+      ...(i.extraHosts?.length ? { ExtraHosts: i.extraHosts } : {}),
       ...(i.nanoCpus ? { NanoCpus: i.nanoCpus } : {}),
       ...(i.memoryBytes ? { Memory: i.memoryBytes } : {}),
     },

@@ -4,6 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { ids } from '../../workflows/model/ids.js';
+import { mountedTypes, repositoryHostPaths } from '../../workflows/model/backup-repository.js';
 import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, repositoryMounts, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { effectiveConf, effectiveLines } from '../../workflows/model/instances.js';
 import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
@@ -21,7 +22,7 @@ import { ensureNetwork, instanceAddress, removeNetwork } from './network.js';
 
 export interface InstanceRef { databaseId: string; instanceId: string }
 
-function configPath(deps: HostDeps, instanceId: string): string {
+export function configPath(deps: HostDeps, instanceId: string): string {
   return path.join(deps.dataDir, 'instances', instanceId, 'patroni.yml');
 }
 
@@ -75,22 +76,23 @@ export function instanceActivities(deps: HostDeps) {
       const file = configPath(deps, instanceId);
       await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
       const backups = nodeBackupConfig(db.spec, plan.nodeName);
-      // pgBackRest reads its configuration as postgres: no secret in it for mounted repositories, so 0644.
+      // pgBackRest reads its configuration as postgres inside: 0644, in this host's 0700 directory (object store
+      // keys are in it)
       const backupFile = path.join(path.dirname(file), 'pgbackrest.conf');
       if (backups) {
         await writeFile(backupFile, pgbackrestConfig(backups, databaseId, plan.nodeName), { mode: 0o644 });
-        for (const base of repositoryMounts(backups)) await mkdir(base, { recursive: true });
+        for (const r of backups.repositories) if (mountedTypes.includes(r.type)) await mkdir(r.base_path!, { recursive: true });
       }
       // Created from a backup: the node's first instance bootstraps with a pgBackRest restore instead of initdb.
       const rc = db.spec.restore_config;
       const restoreFile = path.join(path.dirname(file), 'pgbackrest-restore.conf');
       if (rc) await writeFile(restoreFile, pgbackrestRestoreConfig(rc), { mode: 0o644 });
       await writePatroniConfig(deps, db, plan, rc && plan.initialRole === 'primary' ? { command: restoreBootstrapCommand(rc) } : undefined);
-      const mounts = [...new Set([...repositoryMounts(backups), ...(rc ? [rc.repository.base_path!] : [])])];
+      const mounts = [...new Set([...repositoryMounts(backups), ...(rc ? repositoryHostPaths([rc.repository]) : [])])];
 
       const options = instanceContainerOptions({
         instanceId, databaseId, nodeName: plan.nodeName, hostId: plan.hostId, namespace, image: image.image, network, volume,
-        configPath: file, hostAddress: deps.hostAddress,
+        configPath: file, hostAddress: deps.hostAddress, extraHosts: deps.containerExtraHosts,
         backup: backups || rc ? { configPath: backups ? backupFile : null, restoreConfigPath: rc ? restoreFile : null, repositories: mounts } : null, port: plan.port, patroniPort: plan.patroniPort,
         nanoCpus: plan.cpus ? parseCpus(plan.cpus) : null, memoryBytes: plan.memory ? parseMemory(plan.memory) : null,
       });

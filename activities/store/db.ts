@@ -53,6 +53,8 @@ const migrations: readonly string[] = [
    WHERE state IN ('available', 'degraded');`, // databases made before this: their nodes all run
   // stop-instance: the user wants it down; the monitor does not bring it back, an update does not start it.
   `ALTER TABLE instances ADD COLUMN stopped boolean NOT NULL DEFAULT false;`,
+  // The repository keys of the restore in progress: kept here, never in the workflow's input (its history).
+  `ALTER TABLE databases ADD COLUMN restore_secrets jsonb;`,
 ];
 
 export function createStore(url: string): Store {

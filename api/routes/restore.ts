@@ -2,7 +2,9 @@
 // per target node (their ids are made here, so the answer lists them at once), then `available`.
 import { createRoute, z } from '@hono/zod-openapi';
 import { uuidv7 } from 'uuidv7';
-import { getDatabase, modifiableStates, transitionDatabase } from '../../activities/store/databases.js';
+import { getDatabase, modifiableStates, setRestoreSecrets, transitionDatabase } from '../../activities/store/databases.js';
+import { keepSecrets, repositorySecrets, specRepositories } from '../../workflows/model/backup-repository.js';
+import { redactRestoreConfig } from '../../workflows/model/redact.js';
 import { validateRestoreConfig } from '../../workflows/model/backup.js';
 import { databaseView } from '../database-view.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
@@ -37,15 +39,19 @@ export function restoreRoutes(deps: AppDeps) {
     const targets = req.target_nodes ?? names;
     const unknown = targets.filter((t) => !names.includes(t));
     if (unknown.length > 0) throw new ApiError('invalid_input', `node not in db spec: [${unknown.join(' ')}]`);
+    // Keys left out are those of the same repository in the database's spec (restoring from its own backups).
+    const restore = { ...req.restore_config, repository: keepSecrets(req.restore_config.repository, specRepositories(before.spec)) };
     const issues: { path: string; message: string }[] = [];
-    validateRestoreConfig(req.restore_config, before.spec, targets, issues);
+    validateRestoreConfig(restore, before.spec, targets, issues);
     if (issues[0]) throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     const db = await transitionDatabase(deps.store, id, c.req.valid('query').force ? 'any' : modifiableStates, 'restoring');
     if (!db) throw new ApiError('database_not_modifiable', 'the target database is not modifiable in its current state');
     const children = targets.map((nodeName) => ({ nodeName, taskId: uuidv7() }));
     let task: Task;
     try {
-      task = await startDatabaseTask(requireTemporal(deps), { type: 'restore', databaseId: id, args: { restore: req.restore_config, targets: children } });
+      // The repository's keys stay in the store: a workflow's input is in its history, which the Temporal UI shows.
+      await setRestoreSecrets(deps.store, id, repositorySecrets(restore.repository));
+      task = await startDatabaseTask(requireTemporal(deps), { type: 'restore', databaseId: id, args: { restore: redactRestoreConfig(restore), targets: children } });
     } catch (err) {
       await transitionDatabase(deps.store, id, 'any', before.state);
       throw err;

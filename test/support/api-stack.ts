@@ -11,10 +11,10 @@ export interface ApiStack extends TestApp {
   stop: () => Promise<void>;
 }
 
-export async function startApiStack(hostIds = ['host-1']): Promise<ApiStack> {
+export async function startApiStack(hostIds = ['host-1'], o: { containerExtraHosts?: string[] } = {}): Promise<ApiStack> {
   inject('stack');
   const placeholder = await createTestApp();
-  const workers = await startTestWorkers(placeholder.db.store, hostIds);
+  const workers = await startTestWorkers(placeholder.db.store, hostIds, o);
   const t = await createTestApp({ temporal: workers.client }, placeholder.db);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await t.app.request(path, {

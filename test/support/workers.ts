@@ -16,7 +16,8 @@ let runtimeInstalled = false;
 
 export interface RunningWorkers { client: Client; stop: () => Promise<void> }
 
-export async function startTestWorkers(store: Store, hostIds: string[] = ['host-1']): Promise<RunningWorkers> {
+/** containerExtraHosts: /etc/hosts entries of the instance containers (PGCP_CONTAINER_EXTRA_HOSTS of a worker). */
+export async function startTestWorkers(store: Store, hostIds: string[] = ['host-1'], o: { containerExtraHosts?: string[] } = {}): Promise<RunningWorkers> {
   const stack = inject('stack');
   if (!runtimeInstalled) {
     Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) } });
@@ -34,6 +35,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
       host: {
         docker, store, hostId, hostAddress: defaultHostAddress(hostId),
         dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), etcdHostsForContainers: config.etcdHostsForContainers,
+        containerExtraHosts: o.containerExtraHosts ?? config.containerExtraHosts,
       },
       controlPlane: { store, etcdUrl: stack.etcdUrl, temporal: client },
       roles: { controlPlane: i === 0, host: true },

@@ -1,41 +1,32 @@
-// Pure: a node's backups — which backup_config applies (node level replaces database level), where its
-// pgBackRest repository lives, the pgBackRest configuration of its instances, the archive_command, and the checks
-// on backup input. Only repositories on a mounted path (posix, cifs) run here; object stores are refused until
-// their emulators are wired in, never accepted silently.
-import type { BackupConfigSpec, BackupRepositorySpec, DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
+// Pure: a node's backups — which backup_config applies (node level replaces database level), the pgBackRest
+// configuration of its instances, the archive_command, restores' configuration and flags, and the checks on backup
+// and restore input. One repository's own lines, host files, checks and secrets: backup-repository.ts.
+import type { BackupConfigSpec, DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
+import { mountedTypes, repositoryHostPaths, repositoryLines, repositoryPath, validateRepository, type SpecIssue } from './backup-repository.js';
 
-export interface SpecIssue { path: string; message: string }
+export type { SpecIssue };
+export { repositoryPath };
 
 /** Where each instance finds its pgBackRest configuration (bind-mounted, read-only). */
 export const pgbackrestConfigPath = '/etc/pgcp/pgbackrest.conf';
 export const stanza = 'db';
 const dataDir = '/var/lib/postgresql/data/pgdata';
 const optionKey = /^[a-z0-9-]+$/;
-const mountedTypes = ['posix', 'cifs'];
+const globalLines = ['[global]', 'log-level-console=info', 'log-level-file=off', 'lock-path=/tmp/pgbackrest'];
 
 export function nodeBackupConfig(spec: DatabaseSpec, nodeName: string): BackupConfigSpec | undefined {
   return spec.nodes.find((n) => n.name === nodeName)?.backup_config ?? spec.backup_config;
 }
 
-/** `<base_path>/databases/<database id>/<node>`, as the reference lays repositories out. */
-export function repositoryPath(repo: BackupRepositorySpec, databaseId: string, nodeName: string): string {
-  return `${(repo.base_path ?? '').replace(/\/+$/, '')}/databases/${databaseId}/${nodeName}`;
-}
-
-/** Host directories an instance of the node must see at the same path. */
+/** Host directories and files (repositories, CA certificates) an instance of the node must see at the same path. */
 export function repositoryMounts(config: BackupConfigSpec | undefined): string[] {
-  return [...new Set((config?.repositories ?? []).filter((r) => mountedTypes.includes(r.type)).map((r) => r.base_path!))];
+  return repositoryHostPaths(config?.repositories ?? []);
 }
 
 /** The pgBackRest configuration of the node's instances (repo1…repoN, stanza `db`). */
 export function pgbackrestConfig(config: BackupConfigSpec, databaseId: string, nodeName: string): string {
-  const lines = ['[global]', 'log-level-console=info', 'log-level-file=off', 'lock-path=/tmp/pgbackrest', 'start-fast=y', 'archive-async=n'];
-  config.repositories.forEach((r, i) => {
-    const k = `repo${i + 1}`;
-    lines.push(`${k}-type=${r.type}`, `${k}-path=${repositoryPath(r, databaseId, nodeName)}`);
-    lines.push(`${k}-retention-full=${r.retention_full ?? 7}`, `${k}-retention-full-type=${r.retention_full_type ?? 'time'}`);
-    for (const [key, value] of Object.entries(r.custom_options ?? {})) lines.push(`${key.startsWith('repo') ? key : `${k}-${key}`}=${value}`);
-  });
+  const lines = [...globalLines, 'start-fast=y', 'archive-async=n'];
+  config.repositories.forEach((r, i) => lines.push(...repositoryLines(r, i + 1, repositoryPath(r, databaseId, nodeName), true)));
   lines.push('', `[${stanza}]`, `pg1-path=${dataDir}`, 'pg1-port=5432', 'pg1-socket-path=/var/run/postgresql', 'pg1-user=postgres', '');
   return lines.join('\n');
 }
@@ -52,18 +43,7 @@ export function optionFlags(options: Record<string, string> | undefined): string
 
 export function validateBackupConfig(config: BackupConfigSpec | undefined, at: string, out: SpecIssue[]): void {
   if (!config) return;
-  config.repositories.forEach((r, i) => {
-    const p = `${at}backup_config.repositories[${i}]`;
-    if (!mountedTypes.includes(r.type)) {
-      out.push({ path: `${p}.type`, message: `${r.type} repositories are not supported by this control plane yet (posix and cifs are)` });
-      return;
-    }
-    if (!r.base_path) out.push({ path: `${p}.base_path`, message: `base_path is required for ${r.type} repositories` });
-    else if (!r.base_path.startsWith('/')) out.push({ path: `${p}.base_path`, message: 'base_path must be absolute' });
-    for (const key of Object.keys(r.custom_options ?? {})) {
-      if (!optionKey.test(key)) out.push({ path: `${p}.custom_options`, message: `invalid option key "${key}": keys must match ^[a-z0-9-]+$` });
-    }
-  });
+  config.repositories.forEach((r, i) => validateRepository(r, `${at}backup_config.repositories[${i}]`, out));
   const ids = new Set<string>();
   (config.schedules ?? []).forEach((s, i) => {
     if (ids.has(s.id)) out.push({ path: `${at}backup_config.schedules[${i}].id`, message: `duplicate schedule id ${s.id}` });
@@ -83,12 +63,8 @@ const targetTypes = ['immediate', 'lsn', 'name', 'time', 'xid'];
 
 /** The pgBackRest configuration a restore reads: the source's repository, this instance's data directory. */
 export function pgbackrestRestoreConfig(rc: RestoreConfigSpec): string {
-  const repo = { ...rc.repository } as BackupRepositorySpec;
-  const lines = ['[global]', 'log-level-console=info', 'log-level-file=off', 'lock-path=/tmp/pgbackrest', `repo1-type=${repo.type}`,
-    `repo1-path=${repositoryPath(repo, rc.source_database_id, rc.source_node_name)}`];
-  for (const [key, value] of Object.entries(repo.custom_options ?? {})) lines.push(`${key.startsWith('repo') ? key : `repo1-${key}`}=${value}`);
-  lines.push('', `[${stanza}]`, `pg1-path=${dataDir}`, '');
-  return lines.join('\n');
+  const path = repositoryPath(rc.repository, rc.source_database_id, rc.source_node_name);
+  return [...globalLines, ...repositoryLines(rc.repository, 1, path, false), '', `[${stanza}]`, `pg1-path=${dataDir}`, ''].join('\n');
 }
 
 /**
@@ -101,14 +77,23 @@ export function restoreFlags(options: Record<string, string> | undefined): strin
   return ['--delta', ...optionFlags(o)];
 }
 
-/** A restore source's own checks: a mounted repository type, an absolute base_path, option keys, a known type. */
+/** A restore source's own checks: its repository's, option keys, a known type. */
 export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[], at = 'restore_config'): void {
-  const start = out.length;
-  validateBackupConfig({ repositories: [rc.repository as BackupRepositorySpec] }, `${at}.`, out);
-  for (const issue of out.slice(start)) issue.path = issue.path.replace(`${at}.backup_config.repositories[0]`, `${at}.repository`);
+  validateRepository(rc.repository, `${at}.repository`, out);
   validateOptionKeys(rc.restore_options, `${at}.restore_options`, out);
   if (rc.restore_options?.type && !['default', 'preserve', 'standby', ...targetTypes].includes(rc.restore_options.type)) {
     out.push({ path: `${at}.restore_options`, message: `unknown restore type "${rc.restore_options.type}"` });
+  }
+}
+
+/**
+ * What an instance must already see to restore from a repository: the repository's directory (mounted types) and
+ * its CA file, part of the instance's container only when they came in its backup_config.
+ */
+function requireMounted(rc: RestoreConfigSpec, spec: DatabaseSpec, nodeName: string, at: string, remedy: string, out: SpecIssue[]): void {
+  const mounted = repositoryMounts(nodeBackupConfig(spec, nodeName));
+  for (const p of repositoryHostPaths([rc.repository]).filter((x) => !mounted.includes(x))) {
+    out.push({ path: `${at}.repository${mountedTypes.includes(rc.repository.type) ? '.base_path' : '.custom_options'}`, message: `node ${nodeName} does not mount ${p}: ${remedy}` });
   }
 }
 
@@ -143,9 +128,7 @@ export function validateNodeRestores(databaseId: string, stored: DatabaseSpec, s
     for (const key of Object.keys(rc.restore_options ?? {})) {
       if (targetOptions.includes(key)) out.push({ path: `${at}.restore_options`, message: `"${key}" cannot be set: a node added from a backup is recovered to the point where it joins` });
     }
-    if (!repositoryMounts(nodeBackupConfig(spec, n.name)).includes(rc.repository.base_path!)) {
-      out.push({ path: `${at}.repository.base_path`, message: `node ${n.name} does not mount ${rc.repository.base_path}: give it a backup_config with that repository` });
-    }
+    requireMounted(rc, spec, n.name, at, 'give it a backup_config with that repository', out);
   });
 }
 
@@ -158,14 +141,9 @@ export function restoreBootstrapCommand(rc: RestoreConfigSpec): string {
     .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-/** A restore's checks: a repository this node mounts (restore_command runs inside the instance), known targets. */
+/** A restore's checks: a repository whose host paths the node mounts (restore_command runs inside the instance). */
 export function validateRestoreConfig(rc: RestoreConfigSpec, spec: DatabaseSpec, targets: string[], out: SpecIssue[]): void {
-  const repo = rc.repository as BackupRepositorySpec;
   validateRestoreSource(rc, out);
   if (out.length > 0) return;
-  for (const t of targets) {
-    if (!repositoryMounts(nodeBackupConfig(spec, t)).includes(repo.base_path!)) {
-      out.push({ path: 'restore_config.repository.base_path', message: `node ${t} does not mount ${repo.base_path}: restoring from a repository outside the node's backup_config is not supported yet` });
-    }
-  }
+  for (const t of targets) requireMounted(rc, spec, t, 'restore_config', 'restoring from a repository outside the node\'s backup_config is not supported yet', out);
 }

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { mergeUpdate } from '../../api/spec-admission.js';
+import { pgbackrestConfig, pgbackrestRestoreConfig, repositoryMounts, validateRestoreConfig, type SpecIssue } from '../../workflows/model/backup.js';
+import { redactSecrets, redactSpec } from '../../workflows/model/redact.js';
+
+const ca = { 'storage-ca-file': '/srv/ca/ca.pem' };
+const s3 = { type: 's3' as const, s3_bucket: 'bkt', s3_endpoint: 'minio.local', s3_key: 'AKID', s3_key_secret: 'S3-SECRET', custom_options: { ...ca, 's3-uri-style': 'path', 'storage-port': '9000' } };
+const gcs = { type: 'gcs' as const, gcs_bucket: 'gbkt', gcs_endpoint: 'gcs.local:4443', gcs_key: 'GCS-TOKEN', custom_options: ca };
+const azure = { type: 'azure' as const, azure_account: 'acct', azure_container: 'ctr', azure_key: 'AZURE-KEY', custom_options: { 'repo-azure-uri-style': 'path' } };
+const lines = (text: string) => text.split('\n');
+
+describe('pgBackRest configuration of object-store repositories', () => {
+  const conf = lines(pgbackrestConfig({ repositories: [s3, gcs, azure] }, 'db1', 'n1'));
+
+  it('s3: bucket, region and endpoint, shared keys, the user options last', () => {
+    expect(conf).toEqual(expect.arrayContaining([
+      'repo1-type=s3', 'repo1-path=/databases/db1/n1', 'repo1-s3-bucket=bkt', 'repo1-s3-region=us-east-1', 'repo1-s3-endpoint=minio.local',
+      'repo1-s3-key-type=shared', 'repo1-s3-key=AKID', 'repo1-s3-key-secret=S3-SECRET', 'repo1-s3-uri-style=path', 'repo1-storage-port=9000',
+      'repo1-storage-ca-file=/srv/ca/ca.pem', 'repo1-retention-full=7',
+    ]));
+  });
+
+  it('gcs: a key is a token; azure: shared key, and a custom option replaces a default instead of repeating it', () => {
+    expect(conf).toEqual(expect.arrayContaining(['repo2-type=gcs', 'repo2-gcs-bucket=gbkt', 'repo2-gcs-endpoint=gcs.local:4443', 'repo2-gcs-key-type=token', 'repo2-gcs-key=GCS-TOKEN']));
+    expect(conf).toEqual(expect.arrayContaining(['repo3-type=azure', 'repo3-azure-account=acct', 'repo3-azure-container=ctr', 'repo3-azure-key-type=shared', 'repo3-azure-key=AZURE-KEY', 'repo3-azure-endpoint=blob.core.windows.net']));
+    expect(conf.filter((l) => l.startsWith('repo3-azure-uri-style='))).toEqual(['repo3-azure-uri-style=path']);
+  });
+
+  it('the reference defaults: AWS endpoint of the region, instance credentials without keys', () => {
+    const c = lines(pgbackrestConfig({ repositories: [{ type: 's3', s3_bucket: 'b', s3_region: 'eu-west-3' }, { type: 'gcs', gcs_bucket: 'g' }] }, 'db1', 'n2'));
+    expect(c).toEqual(expect.arrayContaining(['repo1-s3-endpoint=s3.eu-west-3.amazonaws.com', 'repo1-s3-key-type=auto', 'repo2-gcs-endpoint=storage.googleapis.com', 'repo2-gcs-key-type=auto']));
+    expect(c.some((l) => l.startsWith('repo1-s3-key='))).toBe(false);
+  });
+
+  it('a restore reads the source node\'s path, without retention', () => {
+    const c = lines(pgbackrestRestoreConfig({ source_database_id: 'old', source_node_name: 'n3', source_database_name: 'app', repository: { ...s3, base_path: '/pg/' } }));
+    expect(c).toEqual(expect.arrayContaining(['repo1-type=s3', 'repo1-path=/pg/databases/old/n3', 'repo1-s3-key-secret=S3-SECRET']));
+    expect(c.some((l) => l.includes('retention'))).toBe(false);
+  });
+
+  it('instances mount a CA file given in custom_options, and a posix directory, at the same path', () => {
+    expect(repositoryMounts({ repositories: [s3, gcs, { type: 'posix', base_path: '/backups' }] })).toEqual(['/srv/ca/ca.pem', '/backups']);
+  });
+});
+
+describe('repository secrets', () => {
+  const spec: DatabaseSpec = { database_name: 'app', backup_config: { repositories: [s3, azure] }, nodes: [{ name: 'n1', host_ids: ['host-1'], backup_config: { repositories: [gcs] } }] };
+  const restoredSpec: DatabaseSpec = { ...spec, restore_config: { source_database_id: 'old', source_node_name: 'n1', source_database_name: 'app', repository: s3 } };
+
+  it('are never in the spec as shown', () => {
+    const shown = JSON.stringify(redactSpec(restoredSpec));
+    for (const secret of ['AKID', 'S3-SECRET', 'GCS-TOKEN', 'AZURE-KEY']) expect(shown).not.toContain(secret);
+    expect(shown).toContain('"s3_bucket":"bkt"');
+  });
+
+  it('an update that omits them keeps the stored ones of the same repository (azure_key included)', () => {
+    const sent = JSON.parse(JSON.stringify(redactSpec(spec))) as DatabaseSpec;
+    const r = mergeUpdate(spec, sent, 'db1');
+    expect(r.issues).toEqual([]);
+    expect(r.spec.backup_config).toEqual(spec.backup_config);
+    expect(r.spec.nodes[0]!.backup_config).toEqual(spec.nodes[0]!.backup_config);
+  });
+
+  it('a different repository does not inherit them; a new key replaces the stored one', () => {
+    const sent: DatabaseSpec = { ...spec, backup_config: { repositories: [{ ...s3, s3_bucket: 'other', s3_key: undefined, s3_key_secret: undefined }, { ...azure, azure_key: 'NEW' }] } };
+    const r = mergeUpdate(spec, sent, 'db1');
+    expect(r.spec.backup_config!.repositories[0]!.s3_key_secret).toBeUndefined();
+    expect(r.spec.backup_config!.repositories[1]!.azure_key).toBe('NEW');
+  });
+
+  it('pgBackRest option echoes lose their keys', () => {
+    expect(redactSecrets('restore command begin 2.45: --repo1-s3-key=AKID --repo1-s3-key-secret=S3-SECRET --repo2-azure-key=AZURE-KEY --stanza=db'))
+      .toBe('restore command begin 2.45: --repo1-s3-key=[redacted] --repo1-s3-key-secret=[redacted] --repo2-azure-key=[redacted] --stanza=db');
+  });
+});
+
+describe('restoring from an object store', () => {
+  const spec: DatabaseSpec = { database_name: 'app', backup_config: { repositories: [s3] }, nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n2', host_ids: ['host-1'], backup_config: { repositories: [{ type: 'posix', base_path: '/b' }] } }] };
+  const restore = { source_database_id: 'db1', source_node_name: 'n1', source_database_name: 'app', repository: s3 };
+
+  it('needs the repository\'s CA file mounted in the target node (from its backup_config)', () => {
+    const ok: SpecIssue[] = [];
+    validateRestoreConfig(restore, spec, ['n1'], ok);
+    expect(ok).toEqual([]);
+    const bad: SpecIssue[] = [];
+    validateRestoreConfig(restore, spec, ['n2'], bad);
+    expect(bad).toEqual([{ path: 'restore_config.repository.custom_options', message: expect.stringContaining('node n2 does not mount /srv/ca/ca.pem') }]);
+  });
+});

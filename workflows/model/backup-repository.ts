@@ -1,0 +1,140 @@
+// Pure: one pgBackRest repository — its configuration lines (posix and cifs on a mounted host directory; s3, gcs
+// and azure object stores over TLS), the host files its instances must see (directories, CA certificates), its
+// checks, and its secrets: which fields they are, how a repository is recognised across an update (so omitted
+// secrets are kept), and the repository without them.
+import type { BackupRepositorySpec, DatabaseSpec } from '../../api/schemas/database-spec.js';
+
+export interface SpecIssue { path: string; message: string }
+
+/** What a restore_config's repository may hold: a backup repository without retention. */
+export type RepositorySpec = Omit<BackupRepositorySpec, 'retention_full' | 'retention_full_type'> & Partial<Pick<BackupRepositorySpec, 'retention_full' | 'retention_full_type'>>;
+
+export const mountedTypes = ['posix', 'cifs'];
+export const secretFields = ['s3_key', 's3_key_secret', 'gcs_key', 'azure_key'] as const;
+export type RepositorySecrets = Partial<Pick<BackupRepositorySpec, (typeof secretFields)[number]>>;
+
+const optionKey = /^[a-z0-9-]+$/;
+/** custom_options naming a host file or directory the instance must see at the same path (a private CA). */
+const hostFileOption = /^(repo\d*-)?storage-ca-(file|path)$/;
+
+/** `<base_path>/databases/<database id>/<node>`, as the reference lays repositories out (base_path `` in a bucket). */
+export function repositoryPath(repo: RepositorySpec, databaseId: string, nodeName: string): string {
+  return `${(repo.base_path ?? '').replace(/\/+$/, '')}/databases/${databaseId}/${nodeName}`;
+}
+
+/** A custom option's key without its `repo`/`repoN-` prefix: the config writer adds the repository's own. */
+const bareKey = (key: string) => key.replace(/^repo\d*-/, '');
+
+/**
+ * The repository's options for pgBackRest, without the `repoN-` prefix. Object stores get the reference's defaults
+ * (AWS, Google and Azure endpoints, host-style Azure URIs); the user's custom_options come last and win.
+ */
+export function repositoryOptions(r: RepositorySpec, path: string, o2: { retention: boolean }): Map<string, string> {
+  const o = new Map<string, string>([['type', r.type], ['path', path]]);
+  const set = (k: string, v: string | undefined) => { if (v !== undefined) o.set(k, v); };
+  if (o2.retention) {
+    set('retention-full', String(r.retention_full ?? 7));
+    set('retention-full-type', r.retention_full_type ?? 'time');
+  }
+  if (r.type === 's3') {
+    const region = r.s3_region ?? 'us-east-1';
+    set('s3-bucket', r.s3_bucket);
+    set('s3-region', region);
+    set('s3-endpoint', r.s3_endpoint ?? `s3.${region}.amazonaws.com`);
+    if (r.s3_key) {
+      set('s3-key-type', 'shared');
+      set('s3-key', r.s3_key);
+      set('s3-key-secret', r.s3_key_secret);
+    } else set('s3-key-type', 'auto');
+  } else if (r.type === 'gcs') {
+    set('gcs-bucket', r.gcs_bucket);
+    set('gcs-endpoint', r.gcs_endpoint ?? 'storage.googleapis.com');
+    set('gcs-key-type', r.gcs_key ? 'token' : 'auto');
+    set('gcs-key', r.gcs_key);
+  } else if (r.type === 'azure') {
+    set('azure-account', r.azure_account);
+    set('azure-container', r.azure_container);
+    set('azure-endpoint', r.azure_endpoint ?? 'blob.core.windows.net');
+    set('azure-uri-style', 'host');
+    set('azure-key-type', 'shared');
+    set('azure-key', r.azure_key);
+  }
+  for (const [key, value] of Object.entries(r.custom_options ?? {})) o.set(bareKey(key), value);
+  return o;
+}
+
+/** The `repoN-…` lines of one repository (a restore's source gets no retention: it never expires backups). */
+export function repositoryLines(r: RepositorySpec, index: number, path: string, retention: boolean): string[] {
+  return [...repositoryOptions(r, path, { retention })].map(([k, v]) => `repo${index}-${k}=${v}`);
+}
+
+/** Host directories (mounted repositories) and files (CA certificates) an instance must see at the same path. */
+export function repositoryHostPaths(repos: RepositorySpec[]): string[] {
+  const paths = repos.flatMap((r) => [
+    ...(mountedTypes.includes(r.type) && r.base_path ? [r.base_path] : []),
+    ...Object.entries(r.custom_options ?? {}).filter(([k, v]) => hostFileOption.test(k) && v.startsWith('/')).map(([, v]) => v),
+  ]);
+  return [...new Set(paths)];
+}
+
+/** Only the repository's secrets. */
+export function repositorySecrets(r: RepositorySpec): RepositorySecrets {
+  return Object.fromEntries(secretFields.filter((f) => r[f] !== undefined).map((f) => [f, r[f]]));
+}
+
+/** The repository as anyone may see it: in responses, task logs and workflow histories. */
+export function withoutSecrets<R extends RepositorySpec>(r: R): R {
+  const out = { ...r };
+  for (const f of secretFields) delete out[f];
+  return out;
+}
+
+/**
+ * The same repository across an update: type, id, bucket or account and container, endpoint, region and base_path
+ * (what the reference matches on). Secrets and options may differ.
+ */
+export function repositoryIdentity(r: RepositorySpec): string {
+  return JSON.stringify([r.type, r.id, r.s3_bucket ?? r.gcs_bucket ?? r.azure_container, r.azure_account,
+    r.s3_endpoint ?? r.gcs_endpoint ?? r.azure_endpoint, r.s3_region, r.base_path?.replace(/\/+$/, '')]);
+}
+
+/** Every repository of a spec (database and node level), the ones an update may take omitted secrets from. */
+export function specRepositories(spec: DatabaseSpec): RepositorySpec[] {
+  return [
+    ...(spec.backup_config?.repositories ?? []), ...spec.nodes.flatMap((n) => n.backup_config?.repositories ?? []),
+    ...(spec.restore_config ? [spec.restore_config.repository] : []), ...spec.nodes.flatMap((n) => (n.restore_config ? [n.restore_config.repository] : [])),
+  ];
+}
+
+/** The repository with the secrets it omits taken from the same repository among `known`. */
+export function keepSecrets<R extends RepositorySpec>(r: R, known: RepositorySpec[]): R {
+  const same = known.find((k) => repositoryIdentity(k) === repositoryIdentity(r));
+  if (!same) return r;
+  const kept = { ...r };
+  for (const f of secretFields) if (kept[f] === undefined && same[f] !== undefined) kept[f] = same[f];
+  return kept;
+}
+
+/** A repository's own checks: what its type requires, an absolute base_path, option keys. */
+export function validateRepository(r: RepositorySpec, p: string, out: SpecIssue[]): void {
+  const need = (field: keyof RepositorySpec) => {
+    if (!r[field]) out.push({ path: `${p}.${field}`, message: `${field} is required for ${r.type} repositories` });
+  };
+  if (mountedTypes.includes(r.type)) need('base_path');
+  if (r.base_path && !r.base_path.startsWith('/')) out.push({ path: `${p}.base_path`, message: 'base_path must be absolute' });
+  if (r.type === 's3') {
+    need('s3_bucket');
+    if (r.s3_key_secret && !r.s3_key) need('s3_key');
+    if (r.s3_key && !r.s3_key_secret) need('s3_key_secret');
+  }
+  if (r.type === 'gcs') need('gcs_bucket');
+  if (r.type === 'azure') ['azure_account', 'azure_container', 'azure_key'].forEach((f) => need(f as keyof RepositorySpec));
+  for (const [key, value] of Object.entries(r.custom_options ?? {})) {
+    if (!optionKey.test(key)) out.push({ path: `${p}.custom_options`, message: `invalid option key "${key}": keys must match ^[a-z0-9-]+$` });
+    else if (hostFileOption.test(key) && !value.startsWith('/')) out.push({ path: `${p}.custom_options`, message: `${key} must be an absolute path on the host` });
+    else if (['type', 'path'].includes(bareKey(key))) out.push({ path: `${p}.custom_options`, message: `"${key}" is set from the repository's type and base_path` });
+  }
+  if (r.type === 'gcs' && r.gcs_key && (r.custom_options?.['gcs-key-type'] ?? 'token') !== 'token') {
+    out.push({ path: `${p}.gcs_key`, message: 'gcs_key is used as an access token (gcs-key-type token); service-account key files are not supported by this control plane yet' });
+  }
+}
