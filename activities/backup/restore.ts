@@ -16,7 +16,7 @@ import { deletePrefix, patroniPrefix } from '../etcd.js';
 import type { HostDeps } from '../deps.js';
 import { configPath, writePatroniConfig } from '../docker/instances.js';
 import { getRestoreSecrets } from '../store/databases.js';
-import { repositoryHostPaths } from '../../workflows/model/backup-repository.js';
+import { repositoryBinds } from '../../workflows/model/backup-repository.js';
 import { findInstance, loadDatabase, pollUntil } from '../instance-context.js';
 import { withClient } from '../postgres/connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
@@ -118,7 +118,7 @@ export function restoreActivities(deps: HostDeps) {
       // The source's configuration (with its keys): a host file in the instance's 0700 directory, copied into the
       // volume for the restore_command of the recovery, both removed once the node leads again.
       const sourceFile = path.join(path.dirname(configPath(deps, r.instanceId)), 'pgbackrest-restore-source.conf');
-      const binds = [...repositoryHostPaths([source.repository]).map((p) => `${p}:${p}`), `${sourceFile}:${mountedSource}:ro`];
+      const binds = [...repositoryBinds([source.repository]), `${sourceFile}:${mountedSource}:ro`];
       let lines: string[] = [];
       const done = await oneOff(r.databaseId, r.instanceId, info.Config.Image, [], `test -f ${marker}`);
       if (done.code !== 0) {

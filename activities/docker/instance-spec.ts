@@ -16,8 +16,8 @@ export interface InstanceContainerInput {
   volume: string;
   /** Host path of the rendered Patroni config, bind-mounted read-only. */
   configPath: string;
-  /** With backups or a restore source: the rendered pgBackRest configs and the host directories of repositories. */
-  backup?: { configPath: string | null; restoreConfigPath?: string | null; repositories: string[] } | null;
+  /** With backups or a restore source: the rendered pgBackRest configs and the binds of repositories' host paths. */
+  backup?: { configPath: string | null; restoreConfigPath?: string | null; binds: string[] } | null;
   hostAddress: string;
   /** /etc/hosts entries (`name:address`), e.g. an object store's name. */
   extraHosts?: string[];
@@ -52,7 +52,7 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
         // a repository directory is seen at the same path inside, so the spec's base_path means the same everywhere
         ...(i.backup?.configPath ? [`${i.backup.configPath}:${pgbackrestConfigPath}:ro`] : []),
         ...(i.backup?.restoreConfigPath ? [`${i.backup.restoreConfigPath}:${createRestoreConfigPath}:ro`] : []),
-        ...(i.backup?.repositories ?? []).map((r) => `${r}:${r}`),
+        ...(i.backup?.binds ?? []),
       ],
       Mounts: [{ Type: 'volume', Source: i.volume, Target: '/var/lib/postgresql/data' }],
       PortBindings: ports,

@@ -68,13 +68,20 @@ export function repositoryLines(r: RepositorySpec, index: number, path: string, 
   return [...repositoryOptions(r, path, { retention })].map(([k, v]) => `repo${index}-${k}=${v}`);
 }
 
-/** Host directories (mounted repositories) and files (CA certificates) an instance must see at the same path. */
+/** CA certificates (files or directories) given in custom_options: mounted read-only. */
+export function repositoryCaPaths(repos: RepositorySpec[]): string[] {
+  return [...new Set(repos.flatMap((r) => Object.entries(r.custom_options ?? {}).filter(([k, v]) => hostFileOption.test(k) && v.startsWith('/')).map(([, v]) => v)))];
+}
+
+/** Host directories (mounted repositories) and CA certificates an instance must see at the same path. */
 export function repositoryHostPaths(repos: RepositorySpec[]): string[] {
-  const paths = repos.flatMap((r) => [
-    ...(mountedTypes.includes(r.type) && r.base_path ? [r.base_path] : []),
-    ...Object.entries(r.custom_options ?? {}).filter(([k, v]) => hostFileOption.test(k) && v.startsWith('/')).map(([, v]) => v),
-  ]);
-  return [...new Set(paths)];
+  return [...new Set([...repos.flatMap((r) => (mountedTypes.includes(r.type) && r.base_path ? [r.base_path] : [])), ...repositoryCaPaths(repos)])];
+}
+
+/** Docker binds of those paths: the same path inside, CA certificates read-only. */
+export function repositoryBinds(repos: RepositorySpec[]): string[] {
+  const ca = repositoryCaPaths(repos);
+  return repositoryHostPaths(repos).map((p) => (ca.includes(p) ? `${p}:${p}:ro` : `${p}:${p}`));
 }
 
 /** Only the repository's secrets. */
