@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { mergeUpdate } from '../../api/spec-admission.js';
 import { pgbackrestConfig, pgbackrestRestoreConfig, repositoryMounts, validateRestoreConfig, type SpecIssue } from '../../workflows/model/backup.js';
+import { repositoryBinds } from '../../workflows/model/backup-repository.js';
 import { redactSecrets, redactSpec } from '../../workflows/model/redact.js';
 
 const ca = { 'storage-ca-file': '/srv/ca/ca.pem' };
@@ -40,7 +41,8 @@ describe('pgBackRest configuration of object-store repositories', () => {
   });
 
   it('instances mount a CA file given in custom_options, and a posix directory, at the same path', () => {
-    expect(repositoryMounts({ repositories: [s3, gcs, { type: 'posix', base_path: '/backups' }] })).toEqual(['/srv/ca/ca.pem', '/backups']);
+    expect(repositoryMounts({ repositories: [s3, gcs, { type: 'posix', base_path: '/backups' }] })).toEqual(['/backups', '/srv/ca/ca.pem']);
+    expect(repositoryBinds([s3, { type: 'posix', base_path: '/backups' }])).toEqual(['/backups:/backups', '/srv/ca/ca.pem:/srv/ca/ca.pem:ro']);
   });
 });
 
