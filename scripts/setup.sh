@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Makes this machine ready to run the control plane: Docker engine, Debian packages (etcd, Postgres for the store,
-# debootstrap), npm packages, the Temporal CLI (built from Go modules) and the Postgres images. Idempotent: quiet and
-# fast when nothing is missing. Prints what it installs or builds and how long each step took.
+# debootstrap), npm packages, the Temporal CLI (built from Go modules), the Postgres images and, for the tests, the
+# object-store emulators (scripts/emulators.sh). Idempotent: quiet and fast when nothing is missing. Prints what it
+# installs or builds and how long each step took.
 #   --ci   non-interactive (also the default when CI=true)
+#   --test also what only the tests use (the S3, GCS and Azure emulators); `npm test` passes it
 set -euo pipefail
+with_test_tools=0
+for arg in "$@"; do [[ $arg == --test ]] && with_test_tools=1; done
 cd "$(dirname "$0")/.."
 
 CACHE_DIR="${PGCP_CACHE_DIR:-$HOME/.cache/pgcp}"
@@ -57,6 +61,10 @@ if [[ ! -x $TEMPORAL_BIN ]]; then
   command -v go >/dev/null || { echo "setup: Go is needed to build the Temporal CLI" >&2; exit 1; }
   build_temporal() { GOBIN="$CACHE_DIR/bin" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"; }
   step "build Temporal CLI $TEMPORAL_CLI_VERSION from Go modules (about 5 min cold)" build_temporal
+fi
+
+if ((with_test_tools)) && ! bash scripts/emulators.sh check; then # S3/GCS/Azure emulators for the backup tests; the script times each part
+  step "install object-store emulators: moto, fake-gcs-server, azurite (about 6 min cold)" bash scripts/emulators.sh install
 fi
 
 images_out=$(bash images/build.sh 2>&1) || { echo "$images_out" >&2; exit 1; }
