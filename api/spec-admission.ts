@@ -3,7 +3,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { Store } from '../activities/store/db.js';
 import { listHosts, listHostStatuses } from '../activities/store/hosts.js';
-import { validateNodeRestores } from '../workflows/model/backup.js';
+import { sameRestoreConfig, validateNodeRestores } from '../workflows/model/backup.js';
 import { keepSecrets, specRepositories, type RepositorySpec } from '../workflows/model/backup-repository.js';
 import { postgresMajor } from '../workflows/model/instances.js';
 import { populateDefaults, validateSpec, type SpecIssue } from '../workflows/model/validate-spec.js';
@@ -57,7 +57,7 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
   const issues: SpecIssue[] = [];
   const storedUsers = new Map((stored.database_users ?? []).map((u) => [u.username, u]));
   next = withKeptSecrets(next, specRepositories(stored));
-  if (next.restore_config && JSON.stringify(next.restore_config) !== JSON.stringify(stored.restore_config)) {
+  if (next.restore_config && !sameRestoreConfig(next.restore_config, stored.restore_config)) {
     issues.push({ path: 'restore_config', message: 'restore_config only applies when a database is created' });
   }
   const spec: DatabaseSpec = {

@@ -2,7 +2,7 @@
 // database converged (replicas rebuilt, subscriptions both ways made anew, slots and stanzas checked) as an update
 // would. A restored node keeps what it was restored to: its new subscriptions start from now, and its peers forget
 // what they knew of it, so nothing it rolled back comes back.
-import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, executeChild, workflowInfo } from '@temporalio/workflow';
 import type { RestoreConfigSpec } from '../api/schemas/database-spec.js';
 import { loadSpec, runPlan } from './create-database.js';
 import { planInstances } from './model/instances.js';
@@ -18,24 +18,33 @@ export interface NodeRestoreInput { databaseId: string; nodeName: string; restor
 
 export async function restoreDatabase({ databaseId, restore, targets }: RestoreDatabaseInput): Promise<void> {
   await runDatabaseTask(databaseId, 'available', async () => {
-    const parent = workflowInfo().workflowId;
-    for (const t of targets) {
-      await executeChild(nodeRestore, {
-        workflowId: t.taskId,
-        taskQueue: taskQueues.controlPlane,
-        args: [{ databaseId, nodeName: t.nodeName, restore }],
-        typedSearchAttributes: [
-          { key: taskAttributes.scope, value: 'database' }, { key: taskAttributes.entityId, value: databaseId },
-          { key: taskAttributes.databaseId, value: databaseId }, { key: taskAttributes.taskType, value: 'node_restore' },
-          { key: taskAttributes.nodeName, value: t.nodeName }, { key: taskAttributes.parentTaskId, value: parent },
-        ],
-        staticSummary: `node_restore ${databaseId} ${t.nodeName}`,
-      });
+    try {
+      await restoreNodes(databaseId, restore, targets);
+    } finally {
+      await CancellationScope.nonCancellable(() => controlPlane.forgetRestoreSecrets({ databaseId }));
     }
     const spec = await loadSpec(databaseId);
     const layout = await controlPlane.getDatabaseLayout({ databaseId });
     await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec), 'modifying');
   });
+}
+
+/** One node_restore child task per target node, one after the other. */
+async function restoreNodes(databaseId: string, restore: RestoreConfigSpec, targets: RestoreDatabaseInput['targets']): Promise<void> {
+  const parent = workflowInfo().workflowId;
+  for (const t of targets) {
+    await executeChild(nodeRestore, {
+      workflowId: t.taskId,
+      taskQueue: taskQueues.controlPlane,
+      args: [{ databaseId, nodeName: t.nodeName, restore }],
+      typedSearchAttributes: [
+        { key: taskAttributes.scope, value: 'database' }, { key: taskAttributes.entityId, value: databaseId },
+        { key: taskAttributes.databaseId, value: databaseId }, { key: taskAttributes.taskType, value: 'node_restore' },
+        { key: taskAttributes.nodeName, value: t.nodeName }, { key: taskAttributes.parentTaskId, value: parent },
+      ],
+      staticSummary: `node_restore ${databaseId} ${t.nodeName}`,
+    });
+  }
 }
 
 export async function nodeRestore(input: NodeRestoreInput): Promise<void> {

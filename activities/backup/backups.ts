@@ -2,25 +2,29 @@
 // runs inside the instance's container, as postgres, with the configuration the instance was created with.
 import { Context } from '@temporalio/activity';
 import { nodeBackupConfig, optionFlags, pgbackrestConfigPath, repositoryPath, stanza } from '../../workflows/model/backup.js';
-import { redactSecrets } from '../../workflows/model/redact.js';
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { mountedTypes, secretValues, specRepositories } from '../../workflows/model/backup-repository.js';
+import { redactValues } from '../../workflows/model/redact.js';
 import type { HostDeps } from '../deps.js';
 import { execIn } from '../docker/exec.js';
 import { loadDatabase } from '../instance-context.js';
 import { resolvePrimary } from '../postgres/node-database.js';
 
 const pgbackrest = (...args: string[]) => ['pgbackrest', `--config=${pgbackrestConfigPath}`, `--stanza=${stanza}`, ...args];
-/** What a task log keeps of a long output: its last lines. */
-const tail = (lines: string[], n = 200) => lines.filter((l) => l.trim()).slice(-n).map(redactSecrets);
+/** What a task log keeps of a long output: its last lines, without the repositories' keys. */
+const tail = (lines: string[], keys: string[], n = 200) => lines.filter((l) => l.trim()).slice(-n).map((l) => redactValues(l, keys));
 
 export interface BackupRequest { databaseId: string; nodeName: string; instanceId: string; type: 'full' | 'diff' | 'incr'; annotations?: Record<string, string>; options?: Record<string, string> }
 
 export function backupActivities(deps: HostDeps) {
-  async function run(container: string, cmd: string[], what: string, o: { heartbeat?: boolean; user?: string } = {}) {
+  /** keys: the values to keep out of heartbeats (the Temporal UI shows them), errors and returned lines. */
+  async function run(container: string, cmd: string[], what: string, keys: string[], o: { heartbeat?: boolean; user?: string } = {}) {
     const ctx = o.heartbeat ? Context.current() : null;
-    const r = await execIn(deps.docker, container, cmd, { user: o.user, onLine: (l) => ctx?.heartbeat(l) });
-    if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${tail(r.lines, 5).join(' | ')}`);
+    const r = await execIn(deps.docker, container, cmd, { user: o.user, onLine: (l) => ctx?.heartbeat(redactValues(l, keys)) });
+    if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${tail(r.lines, keys, 5).join(' | ')}`);
     return r.lines;
   }
+  const keysOf = (spec: DatabaseSpec) => secretValues(specRepositories(spec));
 
   return {
     /** The node's repositories exist and belong to postgres; the stanza is created (a no-op when it is) and checked. */
@@ -29,20 +33,22 @@ export function backupActivities(deps: HostDeps) {
       const config = nodeBackupConfig(db.spec, nodeName);
       if (!config) return { lines: [] };
       const primary = await resolvePrimary(deps, db, nodeName);
-      for (const repo of config.repositories) {
+      const keys = keysOf(db.spec);
+      for (const repo of config.repositories.filter((r) => mountedTypes.includes(r.type))) {
         const dir = repositoryPath(repo, databaseId, nodeName);
-        await run(primary.instanceId, ['sh', '-c', 'mkdir -p "$1" && chown postgres:postgres "$1"', 'sh', dir], `preparing repository ${dir}`, { user: 'root' });
+        await run(primary.instanceId, ['sh', '-c', 'mkdir -p "$1" && chown postgres:postgres "$1"', 'sh', dir], `preparing repository ${dir}`, keys, { user: 'root' });
       }
-      const created = await run(primary.instanceId, pgbackrest('stanza-create'), 'pgbackrest stanza-create', { heartbeat: true });
-      const checked = await run(primary.instanceId, pgbackrest('check'), 'pgbackrest check', { heartbeat: true });
-      return { lines: tail([...created, ...checked], 20) };
+      const created = await run(primary.instanceId, pgbackrest('stanza-create'), 'pgbackrest stanza-create', keys, { heartbeat: true });
+      const checked = await run(primary.instanceId, pgbackrest('check'), 'pgbackrest check', keys, { heartbeat: true });
+      return { lines: tail([...created, ...checked], keys, 20) };
     },
 
     /** A backup on the instance (the node's primary), its output returned for the task log. */
     async runBackup(r: BackupRequest): Promise<{ lines: string[] }> {
+      const keys = keysOf((await loadDatabase(deps.store, r.databaseId)).spec);
       const annotations = Object.entries(r.annotations ?? {}).map(([k, v]) => `--annotation=${k}=${v}`);
-      const lines = await run(r.instanceId, pgbackrest('backup', `--type=${r.type}`, ...annotations, ...optionFlags(r.options)), `pgbackrest backup on ${r.instanceId}`, { heartbeat: true });
-      return { lines: tail(lines) };
+      const lines = await run(r.instanceId, pgbackrest('backup', `--type=${r.type}`, ...annotations, ...optionFlags(r.options)), `pgbackrest backup on ${r.instanceId}`, keys, { heartbeat: true });
+      return { lines: tail(lines, keys) };
     },
   };
 }

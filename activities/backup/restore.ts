@@ -9,14 +9,14 @@ import { Context } from '@temporalio/activity';
 import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { nodeBackupConfig, pgbackrestConfigPath, pgbackrestRestoreConfig, restoreConfigPath, restoreFlags, stanza } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
-import { redactSecrets } from '../../workflows/model/redact.js';
+import { redactValues } from '../../workflows/model/redact.js';
 import { labels, removeContainer, startContainer } from '../docker/client.js';
 import { execIn } from '../docker/exec.js';
 import { deletePrefix, patroniPrefix } from '../etcd.js';
 import type { HostDeps } from '../deps.js';
 import { configPath, writePatroniConfig } from '../docker/instances.js';
 import { getRestoreSecrets } from '../store/databases.js';
-import { repositoryBinds } from '../../workflows/model/backup-repository.js';
+import { repositoryDockerMounts, secretValues, specRepositories, type HostMount } from '../../workflows/model/backup-repository.js';
 import { findInstance, loadDatabase, pollUntil } from '../instance-context.js';
 import { withClient } from '../postgres/connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
@@ -76,14 +76,14 @@ export function restoreActivities(deps: HostDeps) {
    * A one-off container on the instance's volume (and the repository's host paths), running `script` as postgres,
    * on the database's network with the instances' host entries (an object store is reached as they reach it).
    */
-  async function oneOff(databaseId: string, instanceId: string, image: string, binds: string[], script: string): Promise<{ code: number; lines: string[] }> {
+  async function oneOff(databaseId: string, instanceId: string, image: string, binds: string[], script: string, mounts: HostMount[] = []): Promise<{ code: number; lines: string[] }> {
     const name = `${instanceId}-restore`;
     await removeContainer(docker, name);
     const c = await docker.createContainer({
       name, Image: image, User: 'postgres', Entrypoint: ['sh', '-c', script],
       Labels: { [labels.managed]: 'true', [labels.purpose]: 'restore', [labels.instanceId]: instanceId },
       HostConfig: {
-        Binds: [`${ids.volume(instanceId)}:${volumeRoot}`, ...binds], NetworkMode: ids.network(databaseId),
+        Binds: [`${ids.volume(instanceId)}:${volumeRoot}`, ...binds], Mounts: mounts, NetworkMode: ids.network(databaseId),
         ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),
       },
     });
@@ -112,13 +112,14 @@ export function restoreActivities(deps: HostDeps) {
         ? { ...r.restore, repository: { ...r.restore.repository, ...(await getRestoreSecrets(deps.store, r.databaseId)) } }
         : db.spec.nodes.find((n) => n.name === r.nodeName)?.restore_config;
       if (!source) throw new Error(`node ${r.nodeName} has no restore_config`);
+      const keys = secretValues([source.repository, ...specRepositories(db.spec)]);
       const options = r.joinAt
         ? { ...source.restore_options, type: 'lsn', target: r.joinAt, 'target-exclusive': '' }
         : source.restore_options;
-      // The source's configuration (with its keys): a host file in the instance's 0700 directory, copied into the
-      // volume for the restore_command of the recovery, both removed once the node leads again.
+      // The source's configuration (with its keys): a host file in the instance's 0700 directory while the one-off
+      // container copies it into the volume (for the recovery's restore_command, removed once the node leads).
       const sourceFile = path.join(path.dirname(configPath(deps, r.instanceId)), 'pgbackrest-restore-source.conf');
-      const binds = [...repositoryBinds([source.repository]), `${sourceFile}:${mountedSource}:ro`];
+      const mounts = repositoryDockerMounts([source.repository]);
       let lines: string[] = [];
       const done = await oneOff(r.databaseId, r.instanceId, info.Config.Image, [], `test -f ${marker}`);
       if (done.code !== 0) {
@@ -126,7 +127,7 @@ export function restoreActivities(deps: HostDeps) {
           // the WAL written up to now reaches the repository (check switches segments and waits for their archiving),
           // so a target just before this moment can be reached
           const check = await execIn(docker, r.instanceId, ['pgbackrest', `--config=${pgbackrestConfigPath}`, `--stanza=${stanza}`, 'check']);
-          lines.push(...check.lines.filter((l) => l.trim()).slice(-3));
+          lines.push(...check.lines.filter((l) => l.trim()).slice(-3).map((l) => redactValues(l, keys)));
         }
         if (info.State.Running) await docker.getContainer(r.instanceId).stop({ t: 60 });
         // The node's DCS goes once its last member is down: Patroni then bootstraps from the restored data.
@@ -143,8 +144,13 @@ export function restoreActivities(deps: HostDeps) {
           `mv ${volumeRoot}/pgdata ${restored}`,
         ].join('\n');
         await writeFile(sourceFile, pgbackrestRestoreConfig(source), { mode: 0o644 });
-        const run = await oneOff(r.databaseId, r.instanceId, info.Config.Image, binds, script);
-        lines = [...lines, ...run.lines].map(redactSecrets).slice(-200);
+        let run: { code: number; lines: string[] };
+        try {
+          run = await oneOff(r.databaseId, r.instanceId, info.Config.Image, [`${sourceFile}:${mountedSource}:ro`], script, mounts);
+        } finally {
+          await rm(sourceFile, { force: true }); // the one-off copied it into the volume, or failed
+        }
+        lines = [...lines, ...run.lines.map((l) => redactValues(l, keys))].slice(-200);
         if (run.code !== 0) throw new Error(`pgbackrest restore failed (exit ${run.code}): ${lines.slice(-5).join(' | ')}`);
         // Patroni bootstraps the node from the restored data, once
         await writePatroniConfig(deps, db, plan, { command: `mv ${restored} ${volumeRoot}/pgdata` });
@@ -160,7 +166,6 @@ export function restoreActivities(deps: HostDeps) {
       await writePatroniConfig(deps, db, plan); // later bootstraps (none expected) would use initdb again
       const touch = await execIn(docker, r.instanceId, ['sh', '-c', `touch ${marker} && rm -f ${restoreConfigPath}`]);
       if (touch.exitCode !== 0) throw new Error(`cannot mark the restore of ${r.instanceId} done`);
-      await rm(sourceFile, { force: true });
       return { lines };
     },
 

@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { labels } from './client.js';
 import { patroniApiPort } from '../patroni/config.js';
 import { createRestoreConfigPath, pgbackrestConfigPath } from '../../workflows/model/backup.js';
+import type { HostMount } from '../../workflows/model/backup-repository.js';
 
 export interface InstanceContainerInput {
   instanceId: string;
@@ -16,8 +17,8 @@ export interface InstanceContainerInput {
   volume: string;
   /** Host path of the rendered Patroni config, bind-mounted read-only. */
   configPath: string;
-  /** With backups or a restore source: the rendered pgBackRest configs and the binds of repositories' host paths. */
-  backup?: { configPath: string | null; restoreConfigPath?: string | null; binds: string[] } | null;
+  /** With backups or a restore source: the rendered pgBackRest configs and the repositories' host paths. */
+  backup?: { configPath: string | null; restoreConfigPath?: string | null; mounts: HostMount[] } | null;
   hostAddress: string;
   /** /etc/hosts entries (`name:address`), e.g. an object store's name. */
   extraHosts?: string[];
@@ -52,9 +53,8 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
         // a repository directory is seen at the same path inside, so the spec's base_path means the same everywhere
         ...(i.backup?.configPath ? [`${i.backup.configPath}:${pgbackrestConfigPath}:ro`] : []),
         ...(i.backup?.restoreConfigPath ? [`${i.backup.restoreConfigPath}:${createRestoreConfigPath}:ro`] : []),
-        ...(i.backup?.binds ?? []),
       ],
-      Mounts: [{ Type: 'volume', Source: i.volume, Target: '/var/lib/postgresql/data' }],
+      Mounts: [{ Type: 'volume', Source: i.volume, Target: '/var/lib/postgresql/data' }, ...(i.backup?.mounts ?? [])],
       PortBindings: ports,
       NetworkMode: i.network,
       ...(i.extraHosts?.length ? { ExtraHosts: i.extraHosts } : {}),

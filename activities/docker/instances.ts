@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { ids } from '../../workflows/model/ids.js';
-import { mountedTypes, repositoryBinds } from '../../workflows/model/backup-repository.js';
+import { mountedTypes, repositoryDockerMounts } from '../../workflows/model/backup-repository.js';
 import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { effectiveConf, effectiveLines } from '../../workflows/model/instances.js';
 import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
@@ -88,12 +88,12 @@ export function instanceActivities(deps: HostDeps) {
       const restoreFile = path.join(path.dirname(file), 'pgbackrest-restore.conf');
       if (rc) await writeFile(restoreFile, pgbackrestRestoreConfig(rc), { mode: 0o644 });
       await writePatroniConfig(deps, db, plan, rc && plan.initialRole === 'primary' ? { command: restoreBootstrapCommand(rc) } : undefined);
-      const binds = repositoryBinds([...(backups?.repositories ?? []), ...(rc ? [rc.repository] : [])]);
+      const mounts = repositoryDockerMounts([...(backups?.repositories ?? []), ...(rc ? [rc.repository] : [])]);
 
       const options = instanceContainerOptions({
         instanceId, databaseId, nodeName: plan.nodeName, hostId: plan.hostId, namespace, image: image.image, network, volume,
         configPath: file, hostAddress: deps.hostAddress, extraHosts: deps.containerExtraHosts,
-        backup: backups || rc ? { configPath: backups ? backupFile : null, restoreConfigPath: rc ? restoreFile : null, binds } : null, port: plan.port, patroniPort: plan.patroniPort,
+        backup: backups || rc ? { configPath: backups ? backupFile : null, restoreConfigPath: rc ? restoreFile : null, mounts } : null, port: plan.port, patroniPort: plan.patroniPort,
         nanoCpus: plan.cpus ? parseCpus(plan.cpus) : null, memoryBytes: plan.memory ? parseMemory(plan.memory) : null,
       });
       const existing = await inspectContainerOrNull(docker, instanceId);

@@ -4,7 +4,7 @@ import { redactSpec } from '../../workflows/model/redact.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
 import { deletePrefix, patroniPrefix } from '../etcd.js';
-import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, transitionDatabase, upsertInstance, type DatabaseState } from './databases.js';
+import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, setRestoreSecrets, transitionDatabase, upsertInstance, type DatabaseState } from './databases.js';
 
 export interface RecordedInstance { id: string; nodeName: string; hostId: string }
 
@@ -58,6 +58,11 @@ export function storeActivities(deps: ControlPlaneDeps) {
         const inProgress = instanceState === 'failed' ? ['creating', 'modifying', 'deleting'] : undefined;
         await setInstanceStates(store, databaseId, instanceState, error ?? null, inProgress);
       }
+    },
+
+    /** A restore's repository keys are kept only while it runs. */
+    async forgetRestoreSecrets({ databaseId }: { databaseId: string }): Promise<void> {
+      await setRestoreSecrets(store, databaseId, null);
     },
 
     async removeDatabaseRecord({ databaseId }: { databaseId: string }): Promise<void> {

@@ -57,7 +57,7 @@ export async function transitionDatabase(store: Store, id: string, from: Databas
 }
 
 /** The keys of the repository an in-place restore reads (see the restore route): apart from the workflow's input. */
-export async function setRestoreSecrets(store: Store, id: string, secrets: RepositorySecrets): Promise<void> {
+export async function setRestoreSecrets(store: Store, id: string, secrets: RepositorySecrets | null): Promise<void> {
   await store.query('UPDATE databases SET restore_secrets = $2 WHERE id = $1', [id, secrets]);
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { mergeUpdate } from '../../api/spec-admission.js';
 import { pgbackrestConfig, pgbackrestRestoreConfig, repositoryMounts, validateRestoreConfig, type SpecIssue } from '../../workflows/model/backup.js';
-import { repositoryBinds } from '../../workflows/model/backup-repository.js';
+import { repositoryDockerMounts } from '../../workflows/model/backup-repository.js';
 import { redactSecrets, redactSpec } from '../../workflows/model/redact.js';
 
 const ca = { 'storage-ca-file': '/srv/ca/ca.pem' };
@@ -42,7 +42,10 @@ describe('pgBackRest configuration of object-store repositories', () => {
 
   it('instances mount a CA file given in custom_options, and a posix directory, at the same path', () => {
     expect(repositoryMounts({ repositories: [s3, gcs, { type: 'posix', base_path: '/backups' }] })).toEqual(['/backups', '/srv/ca/ca.pem']);
-    expect(repositoryBinds([s3, { type: 'posix', base_path: '/backups' }])).toEqual(['/backups:/backups', '/srv/ca/ca.pem:/srv/ca/ca.pem:ro']);
+    expect(repositoryDockerMounts([s3, { type: 'posix', base_path: '/backups' }])).toEqual([
+      { Type: 'bind', Source: '/backups', Target: '/backups', ReadOnly: false },
+      { Type: 'bind', Source: '/srv/ca/ca.pem', Target: '/srv/ca/ca.pem', ReadOnly: true },
+    ]);
   });
 });
 
@@ -62,6 +65,20 @@ describe('repository secrets', () => {
     expect(r.issues).toEqual([]);
     expect(r.spec.backup_config).toEqual(spec.backup_config);
     expect(r.spec.nodes[0]!.backup_config).toEqual(spec.nodes[0]!.backup_config);
+  });
+
+  it('a database created from a backup takes its spec back as GET shows it, in any key order', () => {
+    const shown = JSON.parse(JSON.stringify(redactSpec(restoredSpec))) as DatabaseSpec;
+    const { source_node_name, ...rest } = shown.restore_config!;
+    const reordered = { ...shown, restore_config: { ...rest, repository: { ...shown.restore_config!.repository }, source_node_name } };
+    expect(mergeUpdate(restoredSpec, reordered, 'db1').issues).toEqual([]);
+    const other = { ...shown, restore_config: { ...shown.restore_config!, source_node_name: 'n2' } };
+    expect(mergeUpdate(restoredSpec, other, 'db1').issues).toEqual([{ path: 'restore_config', message: 'restore_config only applies when a database is created' }]);
+  });
+
+  it('keys go only to the same destination: a repository with another storage-host does not get them', () => {
+    const sent: DatabaseSpec = { ...spec, backup_config: { repositories: [{ ...s3, s3_key: undefined, s3_key_secret: undefined, custom_options: { ...s3.custom_options, 'storage-host': 'elsewhere.example' } }, azure] } };
+    expect(mergeUpdate(spec, sent, 'db1').spec.backup_config!.repositories[0]!.s3_key).toBeUndefined();
   });
 
   it('a different repository does not inherit them; a new key replaces the stored one', () => {

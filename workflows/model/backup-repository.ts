@@ -2,6 +2,7 @@
 // and azure object stores over TLS), the host files its instances must see (directories, CA certificates), its
 // checks, and its secrets: which fields they are, how a repository is recognised across an update (so omitted
 // secrets are kept), and the repository without them.
+import { stringify } from 'safe-stable-stringify';
 import type { BackupRepositorySpec, DatabaseSpec } from '../../api/schemas/database-spec.js';
 
 export interface SpecIssue { path: string; message: string }
@@ -14,12 +15,13 @@ export const secretFields = ['s3_key', 's3_key_secret', 'gcs_key', 'azure_key'] 
 export type RepositorySecrets = Partial<Pick<BackupRepositorySpec, (typeof secretFields)[number]>>;
 
 const optionKey = /^[a-z0-9-]+$/;
-/** custom_options naming a host file or directory the instance must see at the same path (a private CA). */
-const hostFileOption = /^(repo\d*-)?storage-ca-(file|path)$/;
+/** The custom option naming a host file the instance must see at the same path (a private CA certificate). */
+const hostFileOption = /^(repo\d*-)?storage-ca-file$/;
 
 /** `<base_path>/databases/<database id>/<node>`, as the reference lays repositories out (base_path `` in a bucket). */
 export function repositoryPath(repo: RepositorySpec, databaseId: string, nodeName: string): string {
-  return `${(repo.base_path ?? '').replace(/\/+$/, '')}/databases/${databaseId}/${nodeName}`;
+  const base = (repo.base_path ?? '').replace(/\/+$/, '');
+  return `${base && !base.startsWith('/') ? '/' : ''}${base}/databases/${databaseId}/${nodeName}`;
 }
 
 /** A custom option's key without its `repo`/`repoN-` prefix: the config writer adds the repository's own. */
@@ -68,7 +70,7 @@ export function repositoryLines(r: RepositorySpec, index: number, path: string, 
   return [...repositoryOptions(r, path, { retention })].map(([k, v]) => `repo${index}-${k}=${v}`);
 }
 
-/** CA certificates (files or directories) given in custom_options: mounted read-only. */
+/** CA certificate files given in custom_options: mounted read-only (a missing one fails the container's start). */
 export function repositoryCaPaths(repos: RepositorySpec[]): string[] {
   return [...new Set(repos.flatMap((r) => Object.entries(r.custom_options ?? {}).filter(([k, v]) => hostFileOption.test(k) && v.startsWith('/')).map(([, v]) => v)))];
 }
@@ -78,15 +80,26 @@ export function repositoryHostPaths(repos: RepositorySpec[]): string[] {
   return [...new Set([...repos.flatMap((r) => (mountedTypes.includes(r.type) && r.base_path ? [r.base_path] : [])), ...repositoryCaPaths(repos)])];
 }
 
-/** Docker binds of those paths: the same path inside, CA certificates read-only. */
-export function repositoryBinds(repos: RepositorySpec[]): string[] {
+/**
+ * Docker mounts of those paths, at the same path inside: repository directories writable, CA certificates
+ * read-only. Bind mounts (not `Binds`), so a missing certificate fails the container's creation instead of
+ * becoming an empty directory.
+ */
+export type HostMount = { Type: 'bind'; Source: string; Target: string; ReadOnly: boolean };
+
+export function repositoryDockerMounts(repos: RepositorySpec[]): HostMount[] {
   const ca = repositoryCaPaths(repos);
-  return repositoryHostPaths(repos).map((p) => (ca.includes(p) ? `${p}:${p}:ro` : `${p}:${p}`));
+  return repositoryHostPaths(repos).map((p) => ({ Type: 'bind', Source: p, Target: p, ReadOnly: ca.includes(p) }));
 }
 
 /** Only the repository's secrets. */
 export function repositorySecrets(r: RepositorySpec): RepositorySecrets {
   return Object.fromEntries(secretFields.filter((f) => r[f] !== undefined).map((f) => [f, r[f]]));
+}
+
+/** The key values of repositories, to be removed from whatever a tool prints. */
+export function secretValues(repos: RepositorySpec[]): string[] {
+  return repos.flatMap((r) => Object.values(repositorySecrets(r)).filter((v): v is string => typeof v === 'string'));
 }
 
 /** The repository as anyone may see it: in responses, task logs and workflow histories. */
@@ -98,11 +111,18 @@ export function withoutSecrets<R extends RepositorySpec>(r: R): R {
 
 /**
  * The same repository across an update: type, id, bucket or account and container, endpoint, region and base_path
- * (what the reference matches on). Secrets and options may differ.
+ * (what the reference matches on), and here also every custom option — an option can send the keys elsewhere
+ * (storage-host, storage-port, storage-verify-tls…), so keys are only carried to exactly the same destination.
  */
 export function repositoryIdentity(r: RepositorySpec): string {
-  return JSON.stringify([r.type, r.id, r.s3_bucket ?? r.gcs_bucket ?? r.azure_container, r.azure_account,
-    r.s3_endpoint ?? r.gcs_endpoint ?? r.azure_endpoint, r.s3_region, r.base_path?.replace(/\/+$/, '')]);
+  return stringify([r.type, r.id ?? null, r.s3_bucket ?? r.gcs_bucket ?? r.azure_container ?? null, r.azure_account ?? null,
+    r.s3_endpoint ?? r.gcs_endpoint ?? r.azure_endpoint ?? null, r.s3_region ?? null, r.base_path?.replace(/\/+$/, '') ?? null,
+    Object.fromEntries(Object.entries(r.custom_options ?? {}).map(([k, v]) => [bareKey(k), v]))])!;
+}
+
+/** Two repositories alike but for their keys (key order aside: the store's jsonb reorders them). */
+export function sameRepository(a: RepositorySpec, b: RepositorySpec): boolean {
+  return stringify(withoutSecrets(a)) === stringify(withoutSecrets(b));
 }
 
 /** Every repository of a spec (database and node level), the ones an update may take omitted secrets from. */
@@ -128,7 +148,8 @@ export function validateRepository(r: RepositorySpec, p: string, out: SpecIssue[
     if (!r[field]) out.push({ path: `${p}.${field}`, message: `${field} is required for ${r.type} repositories` });
   };
   if (mountedTypes.includes(r.type)) need('base_path');
-  if (r.base_path && !r.base_path.startsWith('/')) out.push({ path: `${p}.base_path`, message: 'base_path must be absolute' });
+  // a bucket's paths are absolute anyway (the reference prefixes `/`); a mounted one is a host directory
+  if (mountedTypes.includes(r.type) && r.base_path && !r.base_path.startsWith('/')) out.push({ path: `${p}.base_path`, message: 'base_path must be absolute' });
   if (r.type === 's3') {
     need('s3_bucket');
     if (r.s3_key_secret && !r.s3_key) need('s3_key');
@@ -141,7 +162,17 @@ export function validateRepository(r: RepositorySpec, p: string, out: SpecIssue[
     else if (hostFileOption.test(key) && !value.startsWith('/')) out.push({ path: `${p}.custom_options`, message: `${key} must be an absolute path on the host` });
     else if (['type', 'path'].includes(bareKey(key))) out.push({ path: `${p}.custom_options`, message: `"${key}" is set from the repository's type and base_path` });
   }
-  if (r.type === 'gcs' && r.gcs_key && (r.custom_options?.['gcs-key-type'] ?? 'token') !== 'token') {
-    out.push({ path: `${p}.gcs_key`, message: 'gcs_key is used as an access token (gcs-key-type token); service-account key files are not supported by this control plane yet' });
+  if (r.type === 'gcs' && r.gcs_key) {
+    const keyType = Object.entries(r.custom_options ?? {}).find(([k]) => bareKey(k) === 'gcs-key-type')?.[1] ?? 'token';
+    if (keyType !== 'token' || looksLikeServiceAccount(r.gcs_key)) {
+      out.push({ path: `${p}.gcs_key`, message: 'gcs_key is used as an access token (gcs-key-type token); service-account keys are not supported by this control plane yet (leave gcs_key out to use the instance\'s own credentials)' });
+    }
   }
+}
+
+/** A service-account key (the reference's gcs_key: base64 of Google's JSON key file), not a token. */
+function looksLikeServiceAccount(key: string): boolean {
+  let text = key;
+  try { text = atob(key.trim()); } catch { /* not base64: the key as given */ }
+  return /"type"\s*:\s*"service_account"/.test(text);
 }

@@ -2,7 +2,8 @@
 // configuration of its instances, the archive_command, restores' configuration and flags, and the checks on backup
 // and restore input. One repository's own lines, host files, checks and secrets: backup-repository.ts.
 import type { BackupConfigSpec, DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
-import { mountedTypes, repositoryHostPaths, repositoryLines, repositoryPath, validateRepository, type SpecIssue } from './backup-repository.js';
+import { stringify } from 'safe-stable-stringify';
+import { mountedTypes, repositoryHostPaths, repositoryLines, repositoryPath, sameRepository, validateRepository, type SpecIssue } from './backup-repository.js';
 
 export type { SpecIssue };
 export { repositoryPath };
@@ -97,6 +98,17 @@ function requireMounted(rc: RestoreConfigSpec, spec: DatabaseSpec, nodeName: str
   }
 }
 
+/**
+ * The same restore_config sent again (as GET shows it, keys left out, in any key order): what a client that resends
+ * the whole spec does. Any other on an existing database or node is refused: it only applies at creation.
+ */
+export function sameRestoreConfig(a: RestoreConfigSpec, b: RestoreConfigSpec | undefined): boolean {
+  if (!b) return false;
+  const { repository: ra, ...restA } = a;
+  const { repository: rb, ...restB } = b;
+  return sameRepository(ra, rb) && stringify(restA) === stringify(restB);
+}
+
 /** Options that choose a recovery target: a node added from a backup has its own (just before its slots). */
 const targetOptions = ['type', 'target', 'target-exclusive', 'target-action', 'target-timeline'];
 
@@ -111,7 +123,7 @@ export function validateNodeRestores(databaseId: string, stored: DatabaseSpec, s
     const at = `nodes[${i}].restore_config`;
     const old = stored.nodes.find((o) => o.name === n.name);
     if (old) {
-      if (rc && JSON.stringify(rc) !== JSON.stringify(old.restore_config)) out.push({ path: at, message: 'restore_config only applies when a node is added' });
+      if (rc && !sameRestoreConfig(rc, old.restore_config)) out.push({ path: at, message: 'restore_config only applies when a node is added' });
       return;
     }
     if (!rc) return;

@@ -38,3 +38,11 @@ export function redactSecrets(text: string): string {
     .replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1[redacted]')
     .replace(/(--repo\d*-(?:s3-key|s3-key-secret|gcs-key|azure-key|s3-token)[= ])("[^"]*"|\S+)/gi, '$1[redacted]');
 }
+
+/**
+ * The given key values themselves, wherever a tool printed them: pgBackRest shows an object store's error answer,
+ * and S3's names the access key. Values too short to be keys are left alone.
+ */
+export function redactValues(text: string, values: string[]): string {
+  return values.filter((v) => v.length >= 4).reduce((t, v) => t.split(v).join('[redacted]'), redactSecrets(text));
+}
