@@ -61,7 +61,7 @@ const cases: [string, unknown, string, RegExp][] = [
   ['empty password', withSpec({ database_users: [{ username: 'a', password: '' }] }), 'invalid_length', /body\.spec\.database_users\[0\]\.password/],
   ['bad pg_hba line', withSpec({ pg_hba_conf: ['hostx all all 0.0.0.0/0 md5'] }), 'invalid_input', /^pg_hba_conf\[0\]: unknown connection type "hostx"/],
   ['bad cpus', withSpec({ cpus: '0m' }), 'invalid_input', /^cpus: must be at least 1m/],
-  ['an object-store repository not yet', withSpec({ backup_config: { repositories: [{ type: 'gcs', gcs_bucket: 'bucket' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.type: gcs repositories are not supported by this control plane yet/],
+  ['a gcs repository without its bucket', withSpec({ backup_config: { repositories: [{ type: 'gcs', gcs_endpoint: 'gcs.local' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.gcs_bucket: gcs_bucket is required for gcs repositories/],
   ['a relative base_path', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: 'rel/dir' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.base_path: base_path must be absolute/],
   ['services not yet', withSpec({ services: [{ service_id: 'mcp' }] }), 'invalid_input', /^services: supporting services are not supported/],
   ['source_node on create', withSpec({ nodes: [node('n1', { source_node: 'n2' })] }), 'invalid_input', /^nodes\[0\]\.source_node: source_node only applies when a node is added/],

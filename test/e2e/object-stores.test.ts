@@ -144,6 +144,8 @@ it('restores n1 in place to a point in time from each store in turn', async () =
     const rows = (await sql(`SELECT id FROM t WHERE id LIKE '${kind}-%' ORDER BY id`)).map((x) => x.id);
     expect(rows, `n1 restored from ${kind} to ${target}`).toEqual([`${kind}-before`]);
     expect((await sql("SELECT count(*)::int AS n FROM t WHERE id ~ '^a[0-9]+$'"))[0].n).toBe(100);
+    const kept = await s.db.store.query('SELECT restore_secrets FROM databases WHERE id = $1', [id]);
+    expect(kept.rows[0].restore_secrets, 'the restore\'s keys are forgotten when it ends').toBeNull();
     const child = r.body.node_tasks[0].task_id as string;
     expect(await taskLog(child)).toContain('restore command end: completed successfully');
     for (const t of [task.task_id, child]) {
@@ -184,6 +186,13 @@ it('a new database created from the GCS backup, its node with a replica on anoth
     const view = await s.call('GET', `/v1/databases/${copy}`);
     expect(view.body.instances.map((i: { postgres?: { role?: string } }) => i.postgres?.role).sort()).toEqual(['primary', 'replica']);
     expectNoSecret('the copy\'s view', view.text);
+    // the spec as GET shows it (no keys, the store's key order) goes back as an update
+    const resent = await s.call('POST', `/v1/databases/${copy}`, { spec: view.body.spec });
+    expect(resent.status, resent.text).toBe(200);
+    expect((await waitFor('the resent spec applied', async () => {
+      const t = await s.call('GET', `/v1/databases/${copy}/tasks/${resent.body.task.task_id}`);
+      return ['completed', 'failed'].includes(t.body.status) ? t.body : null;
+    }, 120_000, 1000)).status).toBe('completed');
     expectNoSecret('the copy\'s create history', await history(task.task_id));
   } finally {
     const del = await s.call('DELETE', `/v1/databases/${copy}?force=true`);
