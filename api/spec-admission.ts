@@ -4,7 +4,7 @@ import { CronExpressionParser } from 'cron-parser';
 import type { Store } from '../activities/store/db.js';
 import { listHosts, listHostStatuses } from '../activities/store/hosts.js';
 import { sameRestoreConfig, validateNodeRestores } from '../workflows/model/backup.js';
-import { keepSecrets, specRepositories, type RepositorySpec } from '../workflows/model/backup-repository.js';
+import { keepSecrets, mapRepositories, specRepositories } from '../workflows/model/backup-repository.js';
 import { postgresMajor } from '../workflows/model/instances.js';
 import { populateDefaults, validateSpec, type SpecIssue } from '../workflows/model/validate-spec.js';
 import type { DatabaseSpec } from './schemas/database-spec.js';
@@ -56,7 +56,9 @@ export async function admitSpec(store: Store, spec: DatabaseSpec, creating: bool
 export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId: string): { spec: DatabaseSpec; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
   const storedUsers = new Map((stored.database_users ?? []).map((u) => [u.username, u]));
-  next = withKeptSecrets(next, specRepositories(stored));
+  // repository keys an update omits are the stored ones of the same repository (pgEdge §5.9)
+  const known = specRepositories(stored);
+  next = mapRepositories(next, (r) => keepSecrets(r, known));
   if (next.restore_config && !sameRestoreConfig(next.restore_config, stored.restore_config)) {
     issues.push({ path: 'restore_config', message: 'restore_config only applies when a database is created' });
   }
@@ -97,22 +99,6 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
   issues.push(...unsupportedChanges(stored, spec));
   validateNodeRestores(databaseId, stored, spec, issues);
   return { spec, issues };
-}
-
-/** Repository keys an update omits are the stored ones of the same repository (pgEdge §5.9). */
-function withKeptSecrets(spec: DatabaseSpec, known: RepositorySpec[]): DatabaseSpec {
-  const backup = <T extends DatabaseSpec['backup_config']>(c: T): T => (c ? { ...c, repositories: c.repositories.map((r) => keepSecrets(r, known)) } : c);
-  const restore = <T extends DatabaseSpec['restore_config']>(rc: T): T => (rc ? { ...rc, repository: keepSecrets(rc.repository, known) } : rc);
-  return {
-    ...spec,
-    ...(spec.backup_config ? { backup_config: backup(spec.backup_config) } : {}),
-    ...(spec.restore_config ? { restore_config: restore(spec.restore_config) } : {}),
-    nodes: spec.nodes.map((n) => ({
-      ...n,
-      ...(n.backup_config ? { backup_config: backup(n.backup_config) } : {}),
-      ...(n.restore_config ? { restore_config: restore(n.restore_config) } : {}),
-    })),
-  };
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

@@ -14,7 +14,8 @@ export const mountedTypes = ['posix', 'cifs'];
 export const secretFields = ['s3_key', 's3_key_secret', 'gcs_key', 'azure_key'] as const;
 export type RepositorySecrets = Partial<Pick<BackupRepositorySpec, (typeof secretFields)[number]>>;
 
-const optionKey = /^[a-z0-9-]+$/;
+/** What a pgBackRest option key passed through from the user may look like. */
+export const optionKey = /^[a-z0-9-]+$/;
 /** The custom option naming a host file the instance must see at the same path (a private CA certificate). */
 const hostFileOption = /^(repo\d*-)?storage-ca-file$/;
 
@@ -31,10 +32,10 @@ const bareKey = (key: string) => key.replace(/^repo\d*-/, '');
  * The repository's options for pgBackRest, without the `repoN-` prefix. Object stores get the reference's defaults
  * (AWS, Google and Azure endpoints, host-style Azure URIs); the user's custom_options come last and win.
  */
-export function repositoryOptions(r: RepositorySpec, path: string, o2: { retention: boolean }): Map<string, string> {
+export function repositoryOptions(r: RepositorySpec, path: string, { retention }: { retention: boolean }): Map<string, string> {
   const o = new Map<string, string>([['type', r.type], ['path', path]]);
   const set = (k: string, v: string | undefined) => { if (v !== undefined) o.set(k, v); };
-  if (o2.retention) {
+  if (retention) {
     set('retention-full', String(r.retention_full ?? 7));
     set('retention-full-type', r.retention_full_type ?? 'time');
   }
@@ -80,13 +81,13 @@ export function repositoryHostPaths(repos: RepositorySpec[]): string[] {
   return [...new Set([...repos.flatMap((r) => (mountedTypes.includes(r.type) && r.base_path ? [r.base_path] : [])), ...repositoryCaPaths(repos)])];
 }
 
+export type HostMount = { Type: 'bind'; Source: string; Target: string; ReadOnly: boolean };
+
 /**
  * Docker mounts of those paths, at the same path inside: repository directories writable, CA certificates
  * read-only. Bind mounts (not `Binds`), so a missing certificate fails the container's creation instead of
  * becoming an empty directory.
  */
-export type HostMount = { Type: 'bind'; Source: string; Target: string; ReadOnly: boolean };
-
 export function repositoryDockerMounts(repos: RepositorySpec[]): HostMount[] {
   const ca = repositoryCaPaths(repos);
   return repositoryHostPaths(repos).map((p) => ({ Type: 'bind', Source: p, Target: p, ReadOnly: ca.includes(p) }));
@@ -125,12 +126,27 @@ export function sameRepository(a: RepositorySpec, b: RepositorySpec): boolean {
   return stringify(withoutSecrets(a)) === stringify(withoutSecrets(b));
 }
 
-/** Every repository of a spec (database and node level), the ones an update may take omitted secrets from. */
+/** Every repository of a spec (database and node level, backup and restore), as mapRepositories visits them. */
 export function specRepositories(spec: DatabaseSpec): RepositorySpec[] {
-  return [
-    ...(spec.backup_config?.repositories ?? []), ...spec.nodes.flatMap((n) => n.backup_config?.repositories ?? []),
-    ...(spec.restore_config ? [spec.restore_config.repository] : []), ...spec.nodes.flatMap((n) => (n.restore_config ? [n.restore_config.repository] : [])),
-  ];
+  const out: RepositorySpec[] = [];
+  mapRepositories(spec, (r) => { out.push(r); return r; });
+  return out;
+}
+
+/** The spec with `f` applied to each of its repositories (database and node level, backup and restore). */
+export function mapRepositories(spec: DatabaseSpec, f: <R extends RepositorySpec>(r: R) => R): DatabaseSpec {
+  const backup = <T extends DatabaseSpec['backup_config']>(c: T): T => (c ? { ...c, repositories: c.repositories.map(f) } : c);
+  const restore = <T extends DatabaseSpec['restore_config']>(rc: T): T => (rc ? { ...rc, repository: f(rc.repository) } : rc);
+  return {
+    ...spec,
+    ...(spec.backup_config ? { backup_config: backup(spec.backup_config) } : {}),
+    ...(spec.restore_config ? { restore_config: restore(spec.restore_config) } : {}),
+    nodes: spec.nodes.map((n) => ({
+      ...n,
+      ...(n.backup_config ? { backup_config: backup(n.backup_config) } : {}),
+      ...(n.restore_config ? { restore_config: restore(n.restore_config) } : {}),
+    })),
+  };
 }
 
 /** The repository with the secrets it omits taken from the same repository among `known`. */

@@ -3,7 +3,7 @@
 // and restore input. One repository's own lines, host files, checks and secrets: backup-repository.ts.
 import type { BackupConfigSpec, DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { stringify } from 'safe-stable-stringify';
-import { mountedTypes, repositoryHostPaths, repositoryLines, repositoryPath, sameRepository, validateRepository, type SpecIssue } from './backup-repository.js';
+import { mountedTypes, optionKey, repositoryHostPaths, repositoryLines, repositoryPath, sameRepository, validateRepository, type SpecIssue } from './backup-repository.js';
 
 export type { SpecIssue };
 export { repositoryPath };
@@ -12,7 +12,6 @@ export { repositoryPath };
 export const pgbackrestConfigPath = '/etc/pgcp/pgbackrest.conf';
 export const stanza = 'db';
 const dataDir = '/var/lib/postgresql/data/pgdata';
-const optionKey = /^[a-z0-9-]+$/;
 const globalLines = ['[global]', 'log-level-console=info', 'log-level-file=off', 'lock-path=/tmp/pgbackrest'];
 
 export function nodeBackupConfig(spec: DatabaseSpec, nodeName: string): BackupConfigSpec | undefined {

@@ -1,28 +1,15 @@
 // Pure: the spec as anyone may see it — in API responses and in workflow histories — without its secrets.
 import type { DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
-import { withoutSecrets } from './backup-repository.js';
-
-type BackupConfig = NonNullable<DatabaseSpec['backup_config']>;
-
-/** Repository credentials are never echoed (pgEdge §5.5). */
-function redactBackup(config: BackupConfig): BackupConfig {
-  return { ...config, repositories: config.repositories.map(withoutSecrets) };
-}
+import { mapRepositories, withoutSecrets } from './backup-repository.js';
 
 export function redactRestoreConfig(rc: RestoreConfigSpec): RestoreConfigSpec {
   return { ...rc, repository: withoutSecrets(rc.repository) };
 }
 
 export function redactSpec(spec: DatabaseSpec): DatabaseSpec {
+  // repository credentials are never echoed (pgEdge §5.5)
   return {
-    ...spec,
-    ...(spec.backup_config ? { backup_config: redactBackup(spec.backup_config) } : {}),
-    ...(spec.restore_config ? { restore_config: redactRestoreConfig(spec.restore_config) } : {}),
-    nodes: spec.nodes.map((n) => ({
-      ...n,
-      ...(n.backup_config ? { backup_config: redactBackup(n.backup_config) } : {}),
-      ...(n.restore_config ? { restore_config: redactRestoreConfig(n.restore_config) } : {}),
-    })),
+    ...mapRepositories(spec, withoutSecrets),
     ...(spec.database_users
       ? { database_users: spec.database_users.map(({ password: _password, ...u }) => ({ ...u, db_owner: u.db_owner ?? false })) }
       : {}),
