@@ -1,6 +1,16 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const sandboxPatterns = [
+  { group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'net', 'http'], message: 'no Node built-ins in workflow code' },
+  { group: ['pg', 'dockerode', 'pino', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'], message: 'no I/O libraries in workflow code' },
+  { group: ['../activities/**', '../../activities/**', '../../../activities/**', '../api/**', '../../api/**', '../../../api/**', '../store/**', '../../store/**', '../../../store/**'], allowTypeImports: true, message: 'import activities, the store and api only as types' },
+];
+/** Lowest first: a layer imports only those before it. */
+const workflowLayers = ['model', 'proxies', 'task', 'procedures', 'runner', 'operations'];
+/** Layers whose files stand alone (one operation or procedure each). */
+const siblingFree = ['operations', 'procedures'];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'images/rootfs/**'] },
   js.configs.recommended,
@@ -24,16 +34,23 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no I/O libraries, activities only as types.
     files: ['workflows/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'net', 'http'], message: 'no Node built-ins in workflow code' },
-          { group: ['pg', 'dockerode', 'pino', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'], message: 'no I/O libraries in workflow code' },
-          { group: ['../activities/**', '../../activities/**', '../api/**', '../../api/**'], allowTypeImports: true, message: 'import activities and api only as types' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: sandboxPatterns }],
       'no-restricted-globals': ['error', { name: 'Date', message: 'use Temporal time (workflow Date is replay-safe only through the SDK)' }],
     },
   },
+  // workflows/ in layers that import only downward; only workflows/index.ts imports operations.
+  ...workflowLayers.map((layer, i) => ({
+    files: [`workflows/${layer}/**/*.ts`],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          ...sandboxPatterns,
+          { group: ['../index', '../index.js', ...workflowLayers.slice(i + 1).map((above) => `../${above}/**`)], message: `workflows/${layer} may import only the layers below it (${workflowLayers.slice(0, i).join(', ') || 'none'}): ${workflowLayers.slice().reverse().join(' → ')}` },
+          ...(siblingFree.includes(layer) ? [{ group: ['./**'], message: `a file in workflows/${layer} does not import another: share through a lower layer` }] : []),
+        ],
+      }],
+    },
+  })),
   {
     // Tests read JSON response bodies loosely.
     files: ['test/**/*.ts'],

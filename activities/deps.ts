@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
-import type { Store } from './store/db.js';
+import type { Store } from '../store/db.js';
 
 /** What host activities need: this host's Docker engine and files, and the store. */
 export interface HostDeps {

@@ -3,14 +3,14 @@
 import type { ControlPlaneDeps, HostDeps } from './deps.js';
 import { backupActivities } from './backup/backups.js';
 import { restoreActivities } from './backup/restore.js';
-import { scheduleActivities } from './backup/schedules.js';
+import { scheduleActivities } from './control-plane/backup-schedules.js';
 import { instanceActivities } from './docker/instances.js';
 import { verifyImageActivities } from './docker/verify-image.js';
 import { applyConfigActivities } from './patroni/apply-config.js';
 import { haActivities } from './patroni/ha.js';
 import { nodeDatabaseActivities } from './postgres/node-database.js';
 import { nodeJoinActivities } from './postgres/node-join.js';
-import { storeActivities } from './store/activities.js';
+import { storeActivities } from './control-plane/store-records.js';
 import { withRedactedErrors } from './errors.js';
 
 export function createHostActivities(deps: HostDeps) {

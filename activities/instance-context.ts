@@ -6,8 +6,8 @@ import type { DatabaseSpec } from '../api/schemas/database-spec.js';
 import { planInstances, type InstancePlan } from '../workflows/model/instances.js';
 import { manifestEntry, type ManifestEntry } from './docker/images.js';
 import { FailureType } from './errors.js';
-import { getDatabaseSecrets, type DatabaseSecrets } from './store/databases.js';
-import type { Store } from './store/db.js';
+import { getDatabaseSecrets, type DatabaseSecrets } from '../store/databases.js';
+import type { Store } from '../store/db.js';
 
 export interface DatabaseContext { databaseId: string; spec: DatabaseSpec; secrets: DatabaseSecrets; instances: InstancePlan[] }
 

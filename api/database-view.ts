@@ -1,6 +1,6 @@
 // A database as the API shows it: its record, its instances with the state derived from the monitor's last report.
-import { listInstances, listInstanceStatuses, type DatabaseRecord } from '../activities/store/databases.js';
-import { listHosts } from '../activities/store/hosts.js';
+import { listInstances, listInstanceStatuses, type DatabaseRecord } from '../store/databases.js';
+import { listHosts } from '../store/hosts.js';
 import type { AppDeps } from './deps.js';
 import { renderDatabase, renderInstance } from './render/database.js';
 

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
-import type { Store } from '../activities/store/db.js';
-import type { Config } from '../worker/config.js';
-import type { Logger } from '../worker/logger.js';
+import type { Store } from '../store/db.js';
+import type { Config } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
 
 export interface AppDeps {
   config: Config;

@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
-import type { Logger } from '../worker/logger.js';
+import type { Logger } from '../platform/logger.js';
 
 export const apiErrorStatus = {
   invalid_input: 400,

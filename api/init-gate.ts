@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { getCluster } from '../activities/store/cluster.js';
-import type { Store } from '../activities/store/db.js';
+import { getCluster } from '../store/cluster.js';
+import type { Store } from '../store/db.js';
 import { ApiError, messages } from './errors.js';
 
 /** Routes that answer before the cluster exists; everything else is 409 cluster_not_initialized until init. */

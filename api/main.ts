@@ -1,9 +1,9 @@
 // API process: the pgEdge-compatible HTTP API on :3000.
 import { serve } from '@hono/node-server';
-import { createStore, migrate } from '../activities/store/db.js';
-import { loadConfig } from '../worker/config.js';
-import { createLogger } from '../worker/logger.js';
-import { connectClient } from '../worker/temporal.js';
+import { createStore, migrate } from '../store/db.js';
+import { loadConfig } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import { connectClient } from '../platform/temporal.js';
 import { createApp } from './app.js';
 import { readVersionInfo } from './version.js';
 

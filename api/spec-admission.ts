@@ -1,8 +1,8 @@
 // What a spec goes through before anything is stored: its own rules, the cluster's hosts and versions, and on
 // update the merge with the stored spec and the immutable fields. Every failure is one invalid_input listing all.
 import { CronExpressionParser } from 'cron-parser';
-import type { Store } from '../activities/store/db.js';
-import { listHosts, listHostStatuses } from '../activities/store/hosts.js';
+import type { Store } from '../store/db.js';
+import { listHosts, listHostStatuses } from '../store/hosts.js';
 import { sameRestoreConfig, validateNodeRestores } from '../workflows/model/backup.js';
 import { keepSecrets, mapRepositories, specRepositories } from '../workflows/model/backup-repository.js';
 import { postgresMajor } from '../workflows/model/instances.js';

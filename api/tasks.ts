@@ -3,13 +3,13 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { uuidv7 } from 'uuidv7';
-import { taskAttributes, taskQueues } from '../workflows/model/search-attributes.js';
+import type * as workflows from '../workflows/index.js';
+import { taskAttributes, taskQueues, taskSearchAttributes, type DatabaseTaskMeta, type TaskType } from '../workflows/model/search-attributes.js';
 import { ApiError } from './errors.js';
 import { rfc3339 } from './render/time.js';
 import { redactSecrets, renderTaskLog, type TaskLogEntry } from './task-log.js';
 
-export type TaskType = 'create' | 'update' | 'delete' | 'node_backup' | 'restore' | 'node_restore' | 'restart_instance'
-  | 'stop_instance' | 'start_instance' | 'switchover' | 'failover' | 'remove_host' | 'upgrade';
+export type { TaskType };
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'canceling' | 'canceled' | 'unknown';
 
 export interface Task {
@@ -28,46 +28,35 @@ export interface Task {
   error?: string;
 }
 
-const workflowOf: Partial<Record<TaskType, string>> = {
+type Workflows = typeof workflows;
+/** The workflow each task type the API starts runs; a name that is not an exported workflow does not compile. */
+const workflowOf = {
   create: 'createDatabase', update: 'updateDatabase', delete: 'deleteDatabase', switchover: 'switchover', failover: 'failover',
   restart_instance: 'restartInstance', node_backup: 'nodeBackup', restore: 'restoreDatabase', stop_instance: 'stopInstance', start_instance: 'startInstance',
+} as const satisfies Partial<Record<TaskType, keyof Workflows>>;
+export type StartableTaskType = keyof typeof workflowOf;
+type WorkflowOf<T extends StartableTaskType> = Workflows[(typeof workflowOf)[T]];
+
+/** A task to start: its type, the workflow's own input (type-checked against the workflow), and what it is about. */
+export type StartTaskInput<T extends StartableTaskType> = Omit<DatabaseTaskMeta, 'type' | 'databaseId'> & {
+  type: T;
+  input: Parameters<WorkflowOf<T>>[0];
 };
 
-export interface StartTaskInput {
-  type: TaskType;
-  databaseId: string;
-  nodeName?: string;
-  instanceId?: string;
-  /** Shown as the task's host_id (stop / start). */
-  hostId?: string;
-  removeHosts?: string[];
-  /** The workflow's input beyond the database id. */
-  args?: Record<string, unknown>;
-}
-
-export async function startDatabaseTask(client: Client, t: StartTaskInput): Promise<Task> {
-  const workflow = workflowOf[t.type];
-  if (!workflow) throw new Error(`no workflow for task type ${t.type}`);
-  const taskId = uuidv7();
-  const handle = await client.workflow.start(workflow, {
-    workflowId: taskId,
+export async function startDatabaseTask<T extends StartableTaskType>(client: Client, t: StartTaskInput<T>): Promise<Task> {
+  const { type, input, ...about } = t;
+  const meta: DatabaseTaskMeta = { type, databaseId: input.databaseId, ...about };
+  const handle = await client.workflow.start<WorkflowOf<T>>(workflowOf[type], {
+    workflowId: uuidv7(),
     taskQueue: taskQueues.controlPlane,
-    args: [{ databaseId: t.databaseId, ...(t.removeHosts?.length ? { removeHosts: t.removeHosts } : {}), ...t.args }],
-    typedSearchAttributes: [
-      { key: taskAttributes.scope, value: 'database' },
-      { key: taskAttributes.entityId, value: t.databaseId },
-      { key: taskAttributes.databaseId, value: t.databaseId },
-      { key: taskAttributes.taskType, value: t.type },
-      ...(t.nodeName ? [{ key: taskAttributes.nodeName, value: t.nodeName }] : []),
-      ...(t.instanceId ? [{ key: taskAttributes.instanceId, value: t.instanceId }] : []),
-      ...(t.hostId ? [{ key: taskAttributes.hostId, value: t.hostId }] : []),
-    ],
-    staticSummary: `${t.type} ${t.databaseId}`,
+    args: [input] as Parameters<WorkflowOf<T>>,
+    typedSearchAttributes: taskSearchAttributes(meta),
+    staticSummary: `${type} ${meta.databaseId}`,
   });
   return {
-    scope: 'database', entity_id: t.databaseId, database_id: t.databaseId,
-    ...(t.hostId ? { host_id: t.hostId } : {}), ...(t.nodeName ? { node_name: t.nodeName } : {}), ...(t.instanceId ? { instance_id: t.instanceId } : {}),
-    task_id: handle.workflowId, created_at: rfc3339(new Date()), type: t.type, status: 'pending',
+    scope: 'database', entity_id: meta.databaseId, database_id: meta.databaseId,
+    ...(meta.hostId ? { host_id: meta.hostId } : {}), ...(meta.nodeName ? { node_name: meta.nodeName } : {}), ...(meta.instanceId ? { instance_id: meta.instanceId } : {}),
+    task_id: handle.workflowId, created_at: rfc3339(new Date()), type, status: 'pending',
   };
 }
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../worker/config.js';
+import { projectRoot } from '../platform/config.js';
 import { rfc3339 } from './render/time.js';
 
 function git(args: string[]): string | null {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
-import { projectRoot } from '../worker/config.js';
+import { projectRoot } from '../platform/config.js';
 
 const { values } = parseArgs({ options: { gb: { type: 'string', default: '1' }, api: { type: 'string', default: 'http://127.0.0.1:3000' } } });
 const gb = Number(values.gb);

@@ -5,8 +5,8 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { dockerBridgeAddress } from '../worker/config.js';
-import { ensureNamespace } from '../worker/temporal.js';
+import { dockerBridgeAddress } from '../platform/config.js';
+import { ensureNamespace } from '../platform/temporal.js';
 import { isPortOpen, spawnManaged, waitFor } from './processes.js';
 
 export const stackPorts = { temporal: 7233, temporalUi: 8233, etcd: 2379, etcdPeer: 2380, store: 7432 } as const;

@@ -2,7 +2,7 @@
 // API. Ctrl-C stops everything it started; starting again reuses the data under .data/.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, projectRoot, defaultHostAddress } from '../worker/config.js';
+import { loadConfig, projectRoot, defaultHostAddress } from '../platform/config.js';
 import { spawnManaged, waitFor, type Managed } from './processes.js';
 import { portNames, stackPorts, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
 

@@ -2,10 +2,10 @@
 // Postgres versions its images provide. The API reads it as the host's status.
 import type Docker from 'dockerode';
 import { builtImages } from '../activities/docker/images.js';
-import type { Store } from '../activities/store/db.js';
-import { getCluster } from '../activities/store/cluster.js';
-import { getHost, upsertHost, writeHostStatus, type ComponentStatus, type HostRecord } from '../activities/store/hosts.js';
-import type { Logger } from './logger.js';
+import type { Store } from '../store/db.js';
+import { getCluster } from '../store/cluster.js';
+import { getHost, upsertHost, writeHostStatus, type ComponentStatus, type HostRecord } from '../store/hosts.js';
+import type { Logger } from '../platform/logger.js';
 
 export interface HeartbeatDeps {
   store: Store;

@@ -2,12 +2,12 @@
 import os from 'node:os';
 import { Runtime } from '@temporalio/worker';
 import { createDocker } from '../activities/docker/client.js';
-import { createStore, migrate } from '../activities/store/db.js';
-import { loadConfig } from './config.js';
+import { createStore, migrate } from '../store/db.js';
+import { loadConfig } from '../platform/config.js';
 import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
-import { createLogger } from './logger.js';
-import { connectClient, connectWorker } from './temporal.js';
+import { createLogger } from '../platform/logger.js';
+import { connectClient, connectWorker } from '../platform/temporal.js';
 import { createWorkers } from './workers.js';
 
 const config = loadConfig();

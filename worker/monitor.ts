@@ -14,11 +14,11 @@ import { formatServerVersion, getPatroniCluster, getPatroniStatus } from '../act
 import { syncPermanentSlots } from '../activities/patroni/ha.js';
 import { withClient } from '../activities/postgres/connect.js';
 import { driverFor } from '../activities/replication/index.js';
-import { getDatabase, getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type InstanceRecord, type InstanceStatus } from '../activities/store/databases.js';
-import type { Store } from '../activities/store/db.js';
+import { getDatabase, getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type InstanceRecord, type InstanceStatus } from '../store/databases.js';
+import type { Store } from '../store/db.js';
 import { ids } from '../workflows/model/ids.js';
 import { planInstances } from '../workflows/model/instances.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../platform/logger.js';
 
 export interface MonitorDeps { store: Store; docker: Docker; hostId: string; log: Logger }
 

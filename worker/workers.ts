@@ -5,7 +5,7 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleW
 import type { ControlPlaneDeps, HostDeps } from '../activities/deps.js';
 import { createControlPlaneActivities, createHostActivities } from '../activities/index.js';
 import { taskQueues } from '../workflows/model/search-attributes.js';
-import { projectRoot } from './config.js';
+import { projectRoot } from '../platform/config.js';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 

@@ -1,8 +1,10 @@
-export { createDatabase } from './create-database.js';
-export { deleteDatabase } from './delete-database.js';
-export { updateDatabase } from './update-database.js';
-export { verifyImages } from './verify-images.js';
-export { failover, switchover } from './switchover.js';
-export { restartInstance, startInstance, stopInstance } from './instance-operations.js';
-export { nodeBackup, scheduledBackup } from './node-backup.js';
-export { nodeRestore, restoreDatabase } from './restore-database.js';
+// Every workflow the worker registers: the operations. This is the only file that imports workflows/operations/;
+// the layers below import only downward (eslint.config.mjs): operations → runner → procedures → task → proxies → model.
+export { createDatabase } from './operations/create-database.js';
+export { deleteDatabase } from './operations/delete-database.js';
+export { updateDatabase } from './operations/update-database.js';
+export { verifyImages } from './operations/verify-images.js';
+export { failover, switchover } from './operations/switchover.js';
+export { restartInstance, startInstance, stopInstance } from './operations/instance-operations.js';
+export { nodeBackup, scheduledBackup } from './operations/node-backup.js';
+export { nodeRestore, restoreDatabase } from './operations/restore-database.js';

@@ -15,7 +15,7 @@ import { execIn } from '../docker/exec.js';
 import { deletePrefix, patroniPrefix } from '../etcd.js';
 import type { HostDeps } from '../deps.js';
 import { configPath, writePatroniConfig } from '../docker/instances.js';
-import { getRestoreSecrets } from '../store/databases.js';
+import { getRestoreSecrets } from '../../store/databases.js';
 import { repositoryDockerMounts, secretValues, specRepositories, type HostMount } from '../../workflows/model/backup-repository.js';
 import { findInstance, loadDatabase, pollUntil } from '../instance-context.js';
 import { withClient } from '../postgres/connect.js';

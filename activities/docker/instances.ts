@@ -15,7 +15,7 @@ import type { InstancePlan } from '../../workflows/model/instances.js';
 import { patroniConfig } from '../patroni/config.js';
 import { getPatroniStatus } from '../patroni/client.js';
 import { connectInstance } from '../postgres/connect.js';
-import { getInstance } from '../store/databases.js';
+import { getInstance } from '../../store/databases.js';
 import { inspectContainerOrNull, inspectImageOrNull, labels, removeContainer, startContainer } from './client.js';
 import { databaseLabels, instanceContainerOptions } from './instance-spec.js';
 import { ensureNetwork, instanceAddress, removeNetwork } from './network.js';

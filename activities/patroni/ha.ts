@@ -9,7 +9,7 @@ import { inspectContainerOrNull, startContainer } from '../docker/client.js';
 import { instanceAddress } from '../docker/network.js';
 import { loadDatabase, pollUntil, type DatabaseContext } from '../instance-context.js';
 import { withClient } from '../postgres/connect.js';
-import { listInstances, readInstanceStatus, setInstanceStopped, storeNow } from '../store/databases.js';
+import { listInstances, readInstanceStatus, setInstanceStopped, storeNow } from '../../store/databases.js';
 import { getDynamicConfig, getPatroniCluster, getPatroniStatus, patchDynamicConfig, postPatroni, type PatroniCluster } from './client.js';
 
 interface NodeRef { databaseId: string; nodeName: string }
@@ -132,7 +132,7 @@ export function haActivities(deps: HostDeps) {
     },
 
     /** Asks Patroni to hand the node over to `to` unless it already leads; done when `to` takes writes. */
-    async handOver({ databaseId, nodeName, from, to, mode }: NodeRef & { from: string | null; to: string; mode: 'switchover' | 'failover' }): Promise<void> {
+    async promoteCandidate({ databaseId, nodeName, from, to, mode }: NodeRef & { from: string | null; to: string; mode: 'switchover' | 'failover' }): Promise<void> {
       const db = await loadDatabase(deps.store, databaseId);
       const { cluster, address } = await nodeCluster(deps, db, nodeName);
       if (cluster.leader !== to) {
@@ -144,7 +144,7 @@ export function haActivities(deps: HostDeps) {
     },
 
     /** Patroni restarts Postgres in place (a primary stays primary). */
-    async restartInstance({ databaseId, instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
+    async restartPostgres({ databaseId, instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
       const ip = await instanceAddress(deps.docker, databaseId, instanceId);
       if (!ip) throw refuse(`instance ${instanceId} is not running`);
       await beating(postPatroni(ip, 'restart', {}));
@@ -152,13 +152,13 @@ export function haActivities(deps: HostDeps) {
     },
 
     /** Recorded as stopped first, so the monitor never brings it back; Patroni stops Postgres cleanly. */
-    async stopInstance({ instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
+    async stopInstanceContainer({ instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
       await setInstanceStopped(deps.store, instanceId, true);
       const info = await inspectContainerOrNull(deps.docker, instanceId);
       if (info?.State.Running) await beating(deps.docker.getContainer(instanceId).stop({ t: 60 }));
     },
 
-    async startInstance({ databaseId, instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
+    async startInstanceContainer({ databaseId, instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
       const info = await inspectContainerOrNull(deps.docker, instanceId);
       if (!info) throw refuse(`instance ${instanceId} has no container on ${deps.hostId}: run an update to recreate it`);
       await startContainer(deps.docker.getContainer(instanceId));

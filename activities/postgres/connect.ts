@@ -1,6 +1,6 @@
 // Admin connections to an instance, as the superuser, marked internal so that its DDL is never replicated.
 import pg from 'pg';
-import type { DatabaseSecrets } from '../store/databases.js';
+import type { DatabaseSecrets } from '../../store/databases.js';
 import { internalSessionSetting } from '../replication/driver.js';
 import { superUser } from '../patroni/config.js';
 

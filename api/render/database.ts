@@ -1,5 +1,5 @@
 // Pure: store records and the monitor's last report → pgEdge Database and Instance objects.
-import type { DatabaseRecord, InstanceRecord, InstanceStatus } from '../../activities/store/databases.js';
+import type { DatabaseRecord, InstanceRecord, InstanceStatus } from '../../store/databases.js';
 import { redactSpec } from '../../workflows/model/redact.js';
 import type { Database, Instance } from '../schemas/database.js';
 import { rfc3339 } from './time.js';

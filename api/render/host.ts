@@ -1,5 +1,5 @@
 // Pure: a host record + its last heartbeat → the pgEdge Host object.
-import type { HostRecord, HostStatusRecord } from '../../activities/store/hosts.js';
+import type { HostRecord, HostStatusRecord } from '../../store/hosts.js';
 import type { Host } from '../schemas/cluster.js';
 import { rfc3339 } from './time.js';
 

@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import {
   deleteDatabase, getDatabase, getJoinedNodes, insertDatabase, listDatabases, listInstances, modifiableStates, transitionDatabase, getDatabaseSecrets,
   type DatabaseRecord,
-} from '../../activities/store/databases.js';
+} from '../../store/databases.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { databaseView } from '../database-view.js';
@@ -63,7 +63,7 @@ export function databaseRoutes(deps: AppDeps) {
   /** Starts the task; if Temporal refuses, the database goes back to where it was, so nothing is left half-done. */
   async function start(db: DatabaseRecord, type: 'create' | 'update' | 'delete', rollback: () => Promise<unknown>, removeHosts?: string[]): Promise<Task> {
     try {
-      return await startDatabaseTask(temporal(), { type, databaseId: db.id, removeHosts });
+      return await startDatabaseTask(temporal(), { type, input: { databaseId: db.id, ...(removeHosts?.length ? { removeHosts } : {}) } });
     } catch (err) {
       await rollback();
       throw err;

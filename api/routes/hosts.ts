@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../router.js';
-import { getHost, listHosts, listHostStatuses } from '../../activities/store/hosts.js';
+import { getHost, listHosts, listHostStatuses } from '../../store/hosts.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { renderHost, type HostRenderOptions } from '../render/host.js';

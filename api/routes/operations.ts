@@ -3,7 +3,7 @@
 // answers 500 for a plain client error (not stoppable, already in progress, unknown instance), these answer the
 // status the reference intended (400 / 409 / 404).
 import { createRoute, z } from '@hono/zod-openapi';
-import { getDatabase, modifiableStates, type DatabaseRecord } from '../../activities/store/databases.js';
+import { getDatabase, modifiableStates, type DatabaseRecord } from '../../store/databases.js';
 import { taskAttributes } from '../../workflows/model/search-attributes.js';
 import { databaseView } from '../database-view.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
@@ -11,8 +11,8 @@ import { ApiError } from '../errors.js';
 import { createRouter } from '../router.js';
 import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/common.js';
 import { QueryBool, TaskSchema, type Instance } from '../schemas/database.js';
-import { startDatabaseTask, type StartTaskInput } from '../tasks.js';
-import type { Schedule } from '../../workflows/scheduled.js';
+import { startDatabaseTask, type StartableTaskType, type StartTaskInput } from '../tasks.js';
+import type { Schedule } from '../../workflows/task/task-bracket.js';
 import { nodeBackupConfig, validateOptionKeys } from '../../workflows/model/backup.js';
 
 const InstanceIdSchema = z.string().min(1).max(63);
@@ -85,7 +85,7 @@ export function operationRoutes(deps: AppDeps) {
     if (!i) throw new ApiError('not_found', 'instance not found');
     return i;
   };
-  const start = async (t: StartTaskInput) => ({ task: await startDatabaseTask(requireTemporal(deps), t) });
+  const start = async <T extends StartableTaskType>(t: StartTaskInput<T>) => ({ task: await startDatabaseTask(requireTemporal(deps), t) });
 
   /** The checks switchover and failover share; returns the host to run on and the candidate. */
   async function nodeOperation(kind: 'switchover' | 'failover', databaseId: string, nodeName: string, candidateId: string | undefined) {
@@ -126,8 +126,8 @@ export function operationRoutes(deps: AppDeps) {
       const when = schedule(req.scheduled_at, now());
       const { hostId } = await nodeOperation('switchover', database_id, node_name, req.candidate_instance_id);
       return c.json(await start({
-        type: 'switchover', databaseId: database_id, nodeName: node_name, instanceId: req.candidate_instance_id,
-        args: { nodeName: node_name, hostId, candidate: req.candidate_instance_id, schedule: when },
+        type: 'switchover', nodeName: node_name, instanceId: req.candidate_instance_id,
+        input: { databaseId: database_id, nodeName: node_name, hostId, candidate: req.candidate_instance_id, schedule: when },
       }), 200);
     })
     .openapi(failoverRoute, async (c) => {
@@ -135,8 +135,8 @@ export function operationRoutes(deps: AppDeps) {
       const req = c.req.valid('json');
       const { hostId } = await nodeOperation('failover', database_id, node_name, req.candidate_instance_id);
       return c.json(await start({
-        type: 'failover', databaseId: database_id, nodeName: node_name, instanceId: req.candidate_instance_id,
-        args: { nodeName: node_name, hostId, candidate: req.candidate_instance_id, skipValidation: req.skip_validation ?? false },
+        type: 'failover', nodeName: node_name, instanceId: req.candidate_instance_id,
+        input: { databaseId: database_id, nodeName: node_name, hostId, candidate: req.candidate_instance_id, skipValidation: req.skip_validation ?? false },
       }), 200);
     })
     .openapi(backupRoute, async (c) => {
@@ -152,8 +152,8 @@ export function operationRoutes(deps: AppDeps) {
       if (!c.req.valid('query').force) requireModifiable(db);
       if (!nodeBackupConfig(db.spec, node_name)) throw invalid('backups are not configured for this database node');
       return c.json(await start({
-        type: 'node_backup', databaseId: database_id, nodeName: node_name, instanceId: primary.id,
-        args: { nodeName: node_name, hostId: primary.host_id, type: req.type, annotations: req.annotations, options: req.backup_options },
+        type: 'node_backup', nodeName: node_name, instanceId: primary.id,
+        input: { databaseId: database_id, nodeName: node_name, hostId: primary.host_id, type: req.type, annotations: req.annotations, options: req.backup_options },
       }), 200);
     })
     .openapi(restartRoute, async (c) => {
@@ -162,20 +162,20 @@ export function operationRoutes(deps: AppDeps) {
       const when = schedule(req.scheduled_at, now());
       const inst = await instanceOperation(database_id, instance_id, ['available'], 'restartable', { checkDatabase: false });
       return c.json(await start({
-        type: 'restart_instance', databaseId: database_id, instanceId: instance_id,
-        args: { instanceId: instance_id, hostId: inst.host_id, schedule: when },
+        type: 'restart_instance', instanceId: instance_id,
+        input: { databaseId: database_id, instanceId: instance_id, hostId: inst.host_id, schedule: when },
       }), 200);
     })
     .openapi(stopRoute, async (c) => {
       const { database_id, instance_id } = c.req.valid('param');
       const { force: f } = c.req.valid('query');
       const inst = await instanceOperation(database_id, instance_id, ['available', 'degraded'], 'stoppable', { force: f, checkDatabase: true });
-      return c.json(await start({ type: 'stop_instance', databaseId: database_id, instanceId: instance_id, hostId: inst.host_id, args: { instanceId: instance_id, hostId: inst.host_id } }), 200);
+      return c.json(await start({ type: 'stop_instance', instanceId: instance_id, hostId: inst.host_id, input: { databaseId: database_id, instanceId: instance_id, hostId: inst.host_id } }), 200);
     })
     .openapi(startRoute, async (c) => {
       const { database_id, instance_id } = c.req.valid('param');
       const { force: f } = c.req.valid('query');
       const inst = await instanceOperation(database_id, instance_id, ['stopped', 'unknown'], 'startable', { force: f, checkDatabase: true });
-      return c.json(await start({ type: 'start_instance', databaseId: database_id, instanceId: instance_id, hostId: inst.host_id, args: { instanceId: instance_id, hostId: inst.host_id } }), 200);
+      return c.json(await start({ type: 'start_instance', instanceId: instance_id, hostId: inst.host_id, input: { databaseId: database_id, instanceId: instance_id, hostId: inst.host_id } }), 200);
     });
 }

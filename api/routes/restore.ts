@@ -2,7 +2,7 @@
 // per target node (their ids are made here, so the answer lists them at once), then `available`.
 import { createRoute, z } from '@hono/zod-openapi';
 import { uuidv7 } from 'uuidv7';
-import { getDatabase, modifiableStates, setRestoreSecrets, transitionDatabase } from '../../activities/store/databases.js';
+import { getDatabase, modifiableStates, setRestoreSecrets, transitionDatabase } from '../../store/databases.js';
 import { keepSecrets, repositorySecrets, specRepositories } from '../../workflows/model/backup-repository.js';
 import { redactRestoreConfig } from '../../workflows/model/redact.js';
 import { validateRestoreConfig } from '../../workflows/model/backup.js';
@@ -51,7 +51,7 @@ export function restoreRoutes(deps: AppDeps) {
     try {
       // The repository's keys stay in the store: a workflow's input is in its history, which the Temporal UI shows.
       await setRestoreSecrets(deps.store, id, repositorySecrets(restore.repository));
-      task = await startDatabaseTask(requireTemporal(deps), { type: 'restore', databaseId: id, args: { restore: redactRestoreConfig(restore), targets: children } });
+      task = await startDatabaseTask(requireTemporal(deps), { type: 'restore', input: { databaseId: id, restore: redactRestoreConfig(restore), targets: children } });
     } catch (err) {
       await transitionDatabase(deps.store, id, 'any', before.state);
       throw err;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createDocker } from '../../activities/docker/client.js';
 import { beat } from '../../worker/heartbeat.js';
-import { createLogger } from '../../worker/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { createTestApp, getJson, type TestApp } from '../support/app.js';
 
 let t: TestApp;

@@ -1,6 +1,6 @@
 // Bad specs from the reference's rules: each is a 400 in pgEdge's format naming the field, and creates nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeHostStatus, upsertHost } from '../../activities/store/hosts.js';
+import { writeHostStatus, upsertHost } from '../../store/hosts.js';
 import { createTestApp, getJson, type TestApp } from '../support/app.js';
 
 let t: TestApp;

@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { projectRoot } from '../../worker/config.js';
+import { projectRoot } from '../../platform/config.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';

@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { projectRoot } from '../../worker/config.js';
+import { projectRoot } from '../../platform/config.js';
 import { startCrashHarness, type CrashHarness } from '../support/crash-harness.js';
 import { waitFor } from '../support/wait.js';
 

@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker, labels } from '../../activities/docker/client.js';
-import { getDatabaseSecrets } from '../../activities/store/databases.js';
+import { getDatabaseSecrets } from '../../store/databases.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { waitFor } from '../support/wait.js';
 

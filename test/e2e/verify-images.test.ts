@@ -6,7 +6,7 @@ import { uuidv7 } from 'uuidv7';
 import { createDocker, labels } from '../../activities/docker/client.js';
 import { manifestMajors } from '../../activities/docker/images.js';
 import { taskQueues } from '../../workflows/model/search-attributes.js';
-import type { verifyImages } from '../../workflows/verify-images.js';
+import type { verifyImages } from '../../workflows/operations/verify-images.js';
 import { createTestStore, type TestStore } from '../support/store.js';
 import { startTestWorkers, type RunningWorkers } from '../support/workers.js';
 

@@ -2,8 +2,8 @@
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import type { AppDeps } from '../../api/deps.js';
-import { loadConfig } from '../../worker/config.js';
-import { createLogger } from '../../worker/logger.js';
+import { loadConfig } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
 import { createTestStore, type TestStore } from './store.js';
 
 export interface TestApp { app: ReturnType<typeof createApp>; deps: AppDeps; db: TestStore }

@@ -5,10 +5,10 @@ import path from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { createDocker } from '../../activities/docker/client.js';
-import { projectRoot } from '../../worker/config.js';
+import { projectRoot } from '../../platform/config.js';
 import { startStack, stopStack, storeUrl, stackPorts } from '../../scripts/stack.js';
 import { sweepDockerObjects } from './docker-sweep.js';
-import { connectClient } from '../../worker/temporal.js';
+import { connectClient } from '../../platform/temporal.js';
 
 export const testNamespace = 'pgcp-test';
 /** Orchestration tests run stub workers on the same queue names: a namespace of their own keeps them apart. */

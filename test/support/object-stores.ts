@@ -15,7 +15,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { dockerBridgeAddress, projectRoot as root } from '../../worker/config.js';
+import { dockerBridgeAddress, projectRoot as root } from '../../platform/config.js';
 
 const run = promisify(execFile);
 const cacheDir = process.env.PGCP_CACHE_DIR || path.join(os.homedir(), '.cache', 'pgcp');

@@ -1,7 +1,7 @@
 // A fresh, migrated store database per test file, dropped afterwards.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createStore, migrate, type Store } from '../../activities/store/db.js';
+import { createStore, migrate, type Store } from '../../store/db.js';
 
 export interface TestStore { store: Store; url: string; drop: () => Promise<void> }
 

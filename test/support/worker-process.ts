@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { projectRoot } from '../../worker/config.js';
+import { projectRoot } from '../../platform/config.js';
 
 /** hostOnly: a further host joining the cluster (no control-plane queue), as `npm start -- --hosts` runs it. */
 export function startWorkerProcess(storeUrl: string, hostId = 'host-1', o: { hostOnly?: boolean } = {}): ChildProcess {

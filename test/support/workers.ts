@@ -4,12 +4,12 @@ import { Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import path from 'node:path';
 import { createDocker } from '../../activities/docker/client.js';
-import type { Store } from '../../activities/store/db.js';
-import { defaultHostAddress, loadConfig, projectRoot } from '../../worker/config.js';
+import type { Store } from '../../store/db.js';
+import { defaultHostAddress, loadConfig, projectRoot } from '../../platform/config.js';
 import { startHeartbeat } from '../../worker/heartbeat.js';
-import { createLogger } from '../../worker/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { startMonitor } from '../../worker/monitor.js';
-import { connectWorker } from '../../worker/temporal.js';
+import { connectWorker } from '../../platform/temporal.js';
 import { createWorkers } from '../../worker/workers.js';
 
 let runtimeInstalled = false;

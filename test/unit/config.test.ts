@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultHostAddress, loadConfig } from '../../worker/config.js';
+import { defaultHostAddress, loadConfig } from '../../platform/config.js';
 
 describe('config', () => {
   it('gives host-N the loopback address 127.0.0.N', () => {

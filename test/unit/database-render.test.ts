@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DatabaseRecord, InstanceRecord, InstanceStatus } from '../../activities/store/databases.js';
+import type { DatabaseRecord, InstanceRecord, InstanceStatus } from '../../store/databases.js';
 import { databaseState, instanceState, renderDatabase, renderInstance, statusStaleMs } from '../../api/render/database.js';
 import type { Instance } from '../../api/schemas/database.js';
 

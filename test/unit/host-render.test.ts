@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hostState, humanBytes, renderHost } from '../../api/render/host.js';
 import { rfc3339 } from '../../api/render/time.js';
-import type { HostStatusRecord } from '../../activities/store/hosts.js';
+import type { HostStatusRecord } from '../../store/hosts.js';
 
 const now = new Date('2026-11-24T10:00:30.456Z');
 const opts = { now, staleAfterMs: 15_000, apiPort: 3000 };

@@ -6,7 +6,7 @@ import { Runtime, Worker } from '@temporalio/worker';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, inject } from 'vitest';
 import type { ControlPlaneActivities, HostActivities } from '../../activities/index.js';
-import { connectWorker } from '../../worker/temporal.js';
+import { connectWorker } from '../../platform/temporal.js';
 import { bundleWorkflows, hostWorkerTuning } from '../../worker/workers.js';
 import { taskQueues } from '../../workflows/model/search-attributes.js';
 import { workflowTestNamespace } from '../support/global-setup.js';

@@ -19,6 +19,10 @@ export const ids = {
   patroniScope: (databaseId: string, nodeName: string) => `${databaseId}--${nodeName}`,
   /** Subscription on `subscriber` receiving from `provider`: `sub_n1n3` lives on n1 and reads n3. */
   subscription: (subscriber: string, provider: string) => `sub_${subscriber}${provider}`,
+  /** Temporal Schedule of one backup_config.schedules[] entry of a node. */
+  backupSchedule: (databaseId: string, nodeName: string, scheduleId: string) => `backup-${databaseId}-${nodeName}-${scheduleId}`,
+  /** Workflow id of the runs a backup schedule starts (each run then starts its node_backup task under a UUIDv7). */
+  scheduledBackupRun: (backupScheduleId: string) => `scheduled-${backupScheduleId}`,
 } as const;
 
 /** Digits of `nN`, the node ordinal. */

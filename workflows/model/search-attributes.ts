@@ -1,5 +1,9 @@
-// Task metadata lives in Temporal search attributes, so tasks are listed with visibility queries.
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+// Task metadata lives in Temporal search attributes, so tasks are listed with visibility queries. One builder makes
+// them for every start of a task: the API's, a schedule's and a parent task's children.
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+
+export type TaskType = 'create' | 'update' | 'delete' | 'node_backup' | 'restore' | 'node_restore' | 'restart_instance'
+  | 'stop_instance' | 'start_instance' | 'switchover' | 'failover' | 'remove_host' | 'upgrade';
 
 export const taskAttributes = {
   scope: defineSearchAttributeKey('TaskScope', SearchAttributeType.KEYWORD),
@@ -11,6 +15,31 @@ export const taskAttributes = {
   instanceId: defineSearchAttributeKey('InstanceId', SearchAttributeType.KEYWORD),
   parentTaskId: defineSearchAttributeKey('ParentTaskId', SearchAttributeType.KEYWORD),
 } as const;
+
+/** What a database task is about: the search attributes it is listed by. */
+export interface DatabaseTaskMeta {
+  type: TaskType;
+  databaseId: string;
+  nodeName?: string;
+  instanceId?: string;
+  /** Shown as the task's host_id (stop / start). */
+  hostId?: string;
+  parentTaskId?: string;
+}
+
+export function taskSearchAttributes(t: DatabaseTaskMeta): SearchAttributePair[] {
+  const optional = (key: (typeof taskAttributes)[keyof typeof taskAttributes], value: string | undefined) => (value ? [{ key, value }] : []);
+  return [
+    { key: taskAttributes.scope, value: 'database' },
+    { key: taskAttributes.entityId, value: t.databaseId },
+    { key: taskAttributes.databaseId, value: t.databaseId },
+    { key: taskAttributes.taskType, value: t.type },
+    ...optional(taskAttributes.nodeName, t.nodeName),
+    ...optional(taskAttributes.instanceId, t.instanceId),
+    ...optional(taskAttributes.hostId, t.hostId),
+    ...optional(taskAttributes.parentTaskId, t.parentTaskId),
+  ];
+}
 
 export const taskQueues = {
   controlPlane: 'control-plane',

@@ -1,7 +1,7 @@
 // Databases, their instances and the monitor's observed status. The spec is kept with its secrets (user
 // passwords) and generated secrets apart; neither ever leaves through the API.
-import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
-import type { RepositorySecrets } from '../../workflows/model/backup-repository.js';
+import type { DatabaseSpec } from '../api/schemas/database-spec.js';
+import type { RepositorySecrets } from '../workflows/model/backup-repository.js';
 import type { Store } from './db.js';
 
 export type DatabaseState = 'creating' | 'modifying' | 'available' | 'deleting' | 'degraded' | 'failed' | 'restoring' | 'unknown';

@@ -2,8 +2,8 @@
 // must not change between attempts (slot positions, the copy's per-peer positions) travel through the workflow
 // history, so a worker killed at any point resumes with the same ones.
 import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
-import type { NodeRef, Step } from './model/planner.js';
-import { controlPlane, onHost } from './proxies.js';
+import type { NodeRef, Step } from '../model/planner.js';
+import { controlPlane, onHost } from '../proxies/activities.js';
 
 type JoinStep = Extract<Step, { kind: 'joinNode' }>;
 type RemoveStep = Extract<Step, { kind: 'removeNode' }>;

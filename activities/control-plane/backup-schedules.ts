@@ -1,14 +1,15 @@
 // Backup schedules: each backup_config.schedules[] entry of a node is a Temporal Schedule that starts a
 // scheduledBackup workflow (which runs the node_backup task). Made to match the spec after every create and update,
 // deleted with the database. Visible in the Temporal UI under Schedules.
-import type { Client } from '@temporalio/client';
+import type { Client, ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import { ScheduleNotFoundError } from '@temporalio/client';
+import type * as workflows from '../../workflows/index.js';
 import { nodeBackupConfig } from '../../workflows/model/backup.js';
+import { ids } from '../../workflows/model/ids.js';
 import { taskQueues } from '../../workflows/model/search-attributes.js';
-import { getDatabase } from '../store/databases.js';
+import { getDatabase } from '../../store/databases.js';
 import type { ControlPlaneDeps } from '../deps.js';
 
-export const scheduleId = (databaseId: string, nodeName: string, id: string) => `backup-${databaseId}-${nodeName}-${id}`;
 const prefix = (databaseId: string) => `backup-${databaseId}-`;
 
 export function scheduleActivities(deps: ControlPlaneDeps) {
@@ -30,7 +31,7 @@ export function scheduleActivities(deps: ControlPlaneDeps) {
       const wanted = new Map<string, { nodeName: string; type: 'full' | 'incr'; cron: string }>();
       for (const n of db?.spec.nodes ?? []) {
         for (const s of nodeBackupConfig(db!.spec, n.name)?.schedules ?? []) {
-          wanted.set(scheduleId(databaseId, n.name, s.id), { nodeName: n.name, type: s.type, cron: s.cron_expression });
+          wanted.set(ids.backupSchedule(databaseId, n.name, s.id), { nodeName: n.name, type: s.type, cron: s.cron_expression });
         }
       }
       const have = await existing(databaseId);
@@ -40,9 +41,9 @@ export function scheduleActivities(deps: ControlPlaneDeps) {
         out.deleted.push(id);
       }
       for (const [id, w] of wanted) {
-        const action = {
-          type: 'startWorkflow' as const, workflowType: 'scheduledBackup', taskQueue: taskQueues.controlPlane,
-          workflowId: `scheduled-${id}`, args: [{ databaseId, nodeName: w.nodeName, type: w.type }],
+        const action: ScheduleOptionsStartWorkflowAction<typeof workflows.scheduledBackup> = {
+          type: 'startWorkflow', workflowType: 'scheduledBackup' satisfies keyof typeof workflows, taskQueue: taskQueues.controlPlane,
+          workflowId: ids.scheduledBackupRun(id), args: [{ databaseId, nodeName: w.nodeName, type: w.type }],
         };
         const spec = { cronExpressions: [w.cron] }; // evaluated in UTC
         if (have.includes(id)) {

@@ -1,7 +1,9 @@
-// Activity proxies: the control-plane queue, and each host's queue with a class of timeouts per kind of step.
-import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { ControlPlaneActivities, HostActivities } from '../activities/index.js';
-import { taskQueues } from './model/search-attributes.js';
+// Activity proxies: the control-plane queue, and each host's queue with a class of timeouts per kind of step; and
+// the stored spec as every layer above reads it.
+import { ActivityCancellationType, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import type { ControlPlaneActivities, HostActivities } from '../../activities/index.js';
+import { taskQueues } from '../model/search-attributes.js';
 
 const transientRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 8 };
 
@@ -30,4 +32,11 @@ export function onHost(hostId: string, summary: string, kind: StepClass = 'short
     retry: transientRetry,
     summary,
   });
+}
+
+/** The database's stored spec (secrets redacted); a database that is gone fails the task for good. */
+export async function loadSpec(databaseId: string): Promise<DatabaseSpec> {
+  const spec = await controlPlane.getDatabaseSpec({ databaseId });
+  if (!spec) throw ApplicationFailure.nonRetryable(`database ${databaseId} not found`, 'NotFound');
+  return spec;
 }

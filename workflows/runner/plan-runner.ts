@@ -1,11 +1,25 @@
-// How a plan step runs: as an activity on its host's queue, with the step's description as the activity summary
-// (it becomes the task log line); node-level steps (join, removal) as a sequence of such activities.
-import { describeStep, type Plan, type Step } from './model/planner.js';
-import { joinNode, removeNode, resetNode } from './node-membership.js';
-import { controlPlane, onHost } from './proxies.js';
-import { handOverFrom } from './switchover.js';
+// The plan runner: a plan (pure data from model/planner.ts) recorded, then run phase by phase. Each step runs as an
+// activity on its host's queue, with the step's description as the activity summary (it becomes the task log
+// line); node-level steps (join, removal, hand-over) as the procedures' sequences of such activities.
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { planInstances } from '../model/instances.js';
+import { describeStep, planLines, type Plan, type Step } from '../model/planner.js';
+import { handOverFrom } from '../procedures/hand-over.js';
+import { joinNode, removeNode, resetNode } from '../procedures/node-membership.js';
+import { controlPlane, onHost } from '../proxies/activities.js';
 
-export { controlPlane };
+/** Records the plan (the task log shows it first) and the desired instances, then runs it. */
+export async function runPlan(databaseId: string, spec: DatabaseSpec, plan: Plan, state: 'creating' | 'modifying', before?: () => Promise<unknown>): Promise<void> {
+  await controlPlane.recordPlan({ lines: planLines(plan) });
+  await controlPlane.recordInstances({
+    databaseId,
+    instances: planInstances(databaseId, spec).map((i) => ({ id: i.instanceId, nodeName: i.nodeName, hostId: i.hostId })),
+    state,
+  });
+  await before?.();
+  await executePlan(databaseId, plan);
+  await controlPlane.syncBackupSchedules({ databaseId }); // the spec's backup schedules, now that its stanzas exist
+}
 
 export async function runStep(databaseId: string, step: Step): Promise<void> {
   const summary = describeStep(step);

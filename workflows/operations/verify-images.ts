@@ -1,9 +1,9 @@
 // Proves the whole chain on one host: for each Postgres major, a host activity starts a container from the built
 // image, asks it for version() and removes it.
 import { proxyActivities } from '@temporalio/workflow';
-import type { HostActivities } from '../activities/index.js';
-import type { VerifyImageResult } from '../activities/docker/verify-image.js';
-import { taskQueues } from './model/search-attributes.js';
+import type { HostActivities } from '../../activities/index.js';
+import type { VerifyImageResult } from '../../activities/docker/verify-image.js';
+import { taskQueues } from '../model/search-attributes.js';
 
 export interface VerifyImagesInput { hostId: string; majors: string[] }
 export interface VerifyImagesResult { results: VerifyImageResult[] }

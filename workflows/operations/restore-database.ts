@@ -3,15 +3,14 @@
 // would. A restored node keeps what it was restored to: its new subscriptions start from now, and its peers forget
 // what they knew of it, so nothing it rolled back comes back.
 import { CancellationScope, executeChild, workflowInfo } from '@temporalio/workflow';
-import type { RestoreConfigSpec } from '../api/schemas/database-spec.js';
-import { loadSpec, runPlan } from './create-database.js';
-import { planInstances } from './model/instances.js';
-import { nodeHost } from './model/planner.js';
-import { taskAttributes, taskQueues } from './model/search-attributes.js';
-import { planUpdate } from './model/update-planner.js';
-import { controlPlane, onHost } from './proxies.js';
-import { runOperationTask } from './scheduled.js';
-import { runDatabaseTask } from './task.js';
+import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
+import { planInstances } from '../model/instances.js';
+import { nodeHost } from '../model/planner.js';
+import { taskQueues, taskSearchAttributes } from '../model/search-attributes.js';
+import { planUpdate } from '../model/update-planner.js';
+import { controlPlane, loadSpec, onHost } from '../proxies/activities.js';
+import { runPlan } from '../runner/plan-runner.js';
+import { runDatabaseTask, runOperationTask } from '../task/task-bracket.js';
 
 export interface RestoreDatabaseInput { databaseId: string; restore: RestoreConfigSpec; targets: { nodeName: string; taskId: string }[] }
 export interface NodeRestoreInput { databaseId: string; nodeName: string; restore: RestoreConfigSpec }
@@ -37,11 +36,7 @@ async function restoreNodes(databaseId: string, restore: RestoreConfigSpec, targ
       workflowId: t.taskId,
       taskQueue: taskQueues.controlPlane,
       args: [{ databaseId, nodeName: t.nodeName, restore }],
-      typedSearchAttributes: [
-        { key: taskAttributes.scope, value: 'database' }, { key: taskAttributes.entityId, value: databaseId },
-        { key: taskAttributes.databaseId, value: databaseId }, { key: taskAttributes.taskType, value: 'node_restore' },
-        { key: taskAttributes.nodeName, value: t.nodeName }, { key: taskAttributes.parentTaskId, value: parent },
-      ],
+      typedSearchAttributes: taskSearchAttributes({ type: 'node_restore', databaseId, nodeName: t.nodeName, parentTaskId: parent }),
       staticSummary: `node_restore ${databaseId} ${t.nodeName}`,
     });
   }

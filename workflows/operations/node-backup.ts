@@ -1,13 +1,12 @@
 // node_backup: a pgBackRest backup of one node, on its primary. The instance shows `backing_up` while it runs
 // (and goes back to its live state whatever happens); pgBackRest's output lands in the task log.
 import { CancellationScope, executeChild, ParentClosePolicy, uuid4, workflowInfo } from '@temporalio/workflow';
-import { loadSpec } from './create-database.js';
-import { uuidv7At } from './model/ids.js';
-import { planInstances } from './model/instances.js';
-import { nodeHost } from './model/planner.js';
-import { taskAttributes, taskQueues } from './model/search-attributes.js';
-import { controlPlane, onHost } from './proxies.js';
-import { runOperationTask } from './scheduled.js';
+import { uuidv7At } from '../model/ids.js';
+import { planInstances } from '../model/instances.js';
+import { nodeHost } from '../model/planner.js';
+import { taskQueues, taskSearchAttributes } from '../model/search-attributes.js';
+import { controlPlane, loadSpec, onHost } from '../proxies/activities.js';
+import { runOperationTask } from '../task/task-bracket.js';
 
 export interface NodeBackupInput {
   databaseId: string;
@@ -42,11 +41,7 @@ export async function scheduledBackup({ databaseId, nodeName, type }: { database
     taskQueue: taskQueues.controlPlane,
     args: [{ databaseId, nodeName, type }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
-    typedSearchAttributes: [
-      { key: taskAttributes.scope, value: 'database' }, { key: taskAttributes.entityId, value: databaseId },
-      { key: taskAttributes.databaseId, value: databaseId }, { key: taskAttributes.taskType, value: 'node_backup' },
-      { key: taskAttributes.nodeName, value: nodeName },
-    ],
+    typedSearchAttributes: taskSearchAttributes({ type: 'node_backup', databaseId, nodeName }),
     staticSummary: `node_backup ${databaseId} ${nodeName} (scheduled)`,
   });
 }

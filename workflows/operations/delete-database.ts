@@ -1,9 +1,10 @@
 // delete: every instance with its data, the database networks, Patroni's keys, then the record and the backup
 // schedules. Tasks and backups stay.
-import { planInstances } from './model/instances.js';
-import { planLines, planRemoveAll } from './model/planner.js';
-import { controlPlane, executePlan } from './steps.js';
-import { runDatabaseTask, type DatabaseTaskInput } from './task.js';
+import { planInstances } from '../model/instances.js';
+import { planLines, planRemoveAll } from '../model/planner.js';
+import { controlPlane } from '../proxies/activities.js';
+import { executePlan } from '../runner/plan-runner.js';
+import { runDatabaseTask, type DatabaseTaskInput } from '../task/task-bracket.js';
 
 export async function deleteDatabase({ databaseId }: DatabaseTaskInput): Promise<void> {
   await runDatabaseTask(databaseId, null, async () => {

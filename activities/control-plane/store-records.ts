@@ -4,7 +4,7 @@ import { redactSpec } from '../../workflows/model/redact.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
 import { deletePrefix, patroniPrefix } from '../etcd.js';
-import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, setRestoreSecrets, transitionDatabase, upsertInstance, type DatabaseState } from './databases.js';
+import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, setRestoreSecrets, transitionDatabase, upsertInstance, type DatabaseState } from '../../store/databases.js';
 
 export interface RecordedInstance { id: string; nodeName: string; hostId: string }
 

@@ -1,0 +1,48 @@
+// A node's primary role handed to one of its replicas: planned (switchover) or unplanned (failover). Before a
+// planned switchover the node's logical slots are made sure to be on the replicas (else subscribers to this node
+// would lose their place); afterwards it waits until replication to and from the node works again.
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { ids } from '../model/ids.js';
+import { planInstances } from '../model/instances.js';
+import { nodeHost } from '../model/planner.js';
+import { loadSpec, onHost } from '../proxies/activities.js';
+
+export interface HandOverInput {
+  databaseId: string;
+  nodeName: string;
+  /** Where the steps run: a host with a running member of the node, chosen by the API. */
+  hostId: string;
+  candidate?: string;
+  skipValidation?: boolean;
+}
+
+export async function handOverNode(input: HandOverInput, mode: 'switchover' | 'failover'): Promise<void> {
+  const { databaseId, nodeName, hostId, candidate } = input;
+  const on = (summary: string, kind: 'short' | 'long' = 'long') => onHost(hostId, summary, kind);
+  if (mode === 'switchover') {
+    await on(`making sure node ${nodeName}'s replicas hold its logical slots`).protectLogicalSlots({ databaseId, nodeName, waitForReplicas: true });
+  }
+  const failover = mode === 'failover' ? { skipValidation: input.skipValidation ?? false } : undefined;
+  const { from, to } = await on(`choosing the instance of node ${nodeName} to promote${candidate ? ` (asked: ${candidate})` : ''}`, 'short')
+    .chooseCandidate({ databaseId, nodeName, candidate, failover });
+  await on(`${mode} of node ${nodeName}: ${from ?? 'no primary'} → ${to}; waiting for ${to} to accept writes`).promoteCandidate({ databaseId, nodeName, from, to, mode });
+  await waitForNodeReplication(databaseId, await loadSpec(databaseId), nodeName);
+}
+
+/** Before an instance leaves its node (update dropping its host): if it leads, a switchover moves the role away. */
+export async function handOverFrom(databaseId: string, nodeName: string, instanceId: string, hostId: string): Promise<void> {
+  const leader = await onHost(hostId, `checking whether ${instanceId} is node ${nodeName}'s primary`).nodeLeader({ databaseId, nodeName });
+  if (leader === instanceId) await handOverNode({ databaseId, nodeName, hostId }, 'switchover');
+}
+
+/** The node's subscriptions and its peers' subscriptions to it, replicating again. */
+async function waitForNodeReplication(databaseId: string, spec: DatabaseSpec, nodeName: string): Promise<void> {
+  const names = spec.nodes.map((n) => n.name);
+  if (names.length < 2) return;
+  const instances = planInstances(databaseId, spec);
+  await Promise.all(names.map((n) => {
+    const subscriptions = n === nodeName ? names.filter((p) => p !== n).map((p) => ids.subscription(n, p)) : [ids.subscription(n, nodeName)];
+    return onHost(nodeHost(instances, n), `waiting for node ${n} to replicate (${subscriptions.join(', ')})`, 'long')
+      .waitForReplication({ databaseId, nodeName: n, subscriptions });
+  }));
+}

@@ -1,0 +1,56 @@
+// The task bracket: how every operation runs as a task. Two kinds:
+// - database tasks (create, update, delete, restore): success sets the database's final state; failure or
+//   cancellation sets it `failed` in a non-cancellable scope (so cleanup runs even while the workflow is being
+//   cancelled), then the error propagates and the task ends failed or canceled;
+// - operation tasks (switchover, failover, restart, stop, start, backup, node restore): they act on one node or one
+//   instance without changing the database's state, so a failure fails the task only.
+// A `scheduledAt` makes an operation wait for that time first (a durable timer: the task is visible meanwhile, and
+// cancelling it prevents the operation).
+import { ApplicationFailure, CancellationScope, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+import type { DatabaseState } from '../../store/databases.js';
+import { controlPlane } from '../proxies/activities.js';
+
+export interface DatabaseTaskInput {
+  databaseId: string;
+  /** update ?remove_host=: hosts treated as gone — nothing is asked of them, their records are dropped. */
+  removeHosts?: string[];
+}
+
+/** A time to wait for: `scheduled_at` and the same instant in epoch ms (parsed by the API). */
+export interface Schedule { scheduledAt: string; atMs: number }
+
+export function messageOf(err: unknown): string {
+  let e: unknown = err;
+  // ActivityFailure → its cause carries the activity's own message
+  while (e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause) e = (e as { cause: unknown }).cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function runDatabaseTask(databaseId: string, onSuccess: DatabaseState | null, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+    if (onSuccess) await controlPlane.setDatabaseState({ databaseId, state: onSuccess, instanceState: 'available' });
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    const error = cancelled ? 'task canceled' : messageOf(err);
+    await CancellationScope.nonCancellable(() => controlPlane.setDatabaseState({ databaseId, state: 'failed', instanceState: 'failed', error }));
+    if (cancelled) throw err;
+    throw ApplicationFailure.nonRetryable(error, 'TaskFailed');
+  }
+}
+
+export async function runOperationTask(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    throw ApplicationFailure.nonRetryable(messageOf(err), 'TaskFailed');
+  }
+}
+
+/** Waits from the task's start (workflow time, replay-safe) until the scheduled instant. */
+export async function waitUntil(schedule: Schedule | undefined): Promise<void> {
+  if (!schedule) return;
+  const delay = schedule.atMs - workflowInfo().startTime.getTime();
+  if (delay > 0) await sleep(delay, { summary: `waiting until ${schedule.scheduledAt}` });
+}
