@@ -48,10 +48,12 @@ export async function admitSpec(store: Store, spec: DatabaseSpec, creating: bool
 }
 
 /**
- * An update names the whole desired spec. Omitted secrets and versions keep their stored values; the database name
- * and an existing node's major version cannot change (a new node with the new version replaces it); a new node's
- * source must be an existing node that stays. What this control plane cannot apply in place yet (a node's hosts,
- * ports and resources) is refused rather than half-done.
+ * An update names the whole desired spec. Omitted passwords, repository keys, versions and restore_configs keep their
+ * stored values; a restore_config that differs from the stored one is refused. The database name and an existing
+ * node's major version cannot change (a new node with the new version replaces it); a new node's source must be an
+ * existing node that stays; a node's host_ids may gain and lose hosts (replicas) but must keep one of its current
+ * hosts. What this control plane cannot apply in place yet (ports and resources of existing nodes) is refused
+ * rather than half-done.
  */
 export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId: string): { spec: DatabaseSpec; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
