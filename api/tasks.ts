@@ -2,11 +2,14 @@
 // status comes from the execution and the log from its history. Nothing about tasks is stored elsewhere.
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { LRUCache } from 'lru-cache';
 import { uuidv7 } from 'uuidv7';
 import type * as workflows from '../workflows/index.js';
-import { taskAttributes, taskQueues, taskSearchAttributes, type DatabaseTaskMeta, type TaskType } from '../workflows/model/search-attributes.js';
+import { retentionDays } from '../platform/temporal.js';
+import { taskAttributes, taskMemo, taskQueues, taskSearchAttributes, type DatabaseTaskMeta, type TaskType } from '../workflows/model/search-attributes.js';
 import { ApiError } from './errors.js';
 import { rfc3339 } from './render/time.js';
+import { rangeClause, searchWindows } from './task-windows.js';
 import { redactSecrets, renderTaskLog, type TaskLogEntry } from './task-log.js';
 
 export type { TaskType };
@@ -75,11 +78,17 @@ async function history(client: Client, taskId: string) {
   return (await client.workflow.getHandle(taskId).fetchHistory()).events ?? [];
 }
 
+/**
+ * The task as listed. Only a running task's history is read (to tell pending from running and see a cancel
+ * request); a failed task's error is in its memo, written by the task bracket (workflows/task/task-bracket.ts) — the
+ * history is read only for tasks that ended without it (terminated, timed out).
+ */
 async function toTask(client: Client, info: Omit<WorkflowExecutionInfo, 'raw'>): Promise<Task> {
   const attr = (k: (typeof taskAttributes)[keyof typeof taskAttributes]) => info.typedSearchAttributes.get(k);
   const running = info.status.name === 'RUNNING';
   const failed = ['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(info.status.name);
-  const events = running || failed ? await history(client, info.workflowId) : [];
+  const memoError = typeof info.memo?.[taskMemo.error] === 'string' ? (info.memo[taskMemo.error] as string) : undefined;
+  const events = running || (failed && memoError === undefined) ? await history(client, info.workflowId) : [];
   const cancelRequested = running && events.some((e) => e.workflowExecutionCancelRequestedEventAttributes);
   const scope = (attr(taskAttributes.scope) ?? 'database') as Task['scope'];
   const task: Task = {
@@ -102,29 +111,35 @@ async function toTask(client: Client, info: Omit<WorkflowExecutionInfo, 'raw'>):
   if (failed) {
     const last = events.at(-1);
     const f = last?.workflowExecutionFailedEventAttributes?.failure;
-    task.error = redactSecrets(f?.message ?? last?.workflowExecutionTerminatedEventAttributes?.reason ?? 'task failed');
+    task.error = redactSecrets(memoError ?? f?.message ?? last?.workflowExecutionTerminatedEventAttributes?.reason ?? 'task failed');
   }
   return task;
 }
 
 export interface ListTasksQuery { scope?: 'database' | 'host'; entityId?: string; afterTaskId?: string; limit?: number; sortOrder: 'asc' | 'desc' }
 
+/** A page holds at most this many tasks; a request without a limit (≤ 0 or absent: "all" in pgEdge) gets the default. */
+export const taskPage = { default: 100, max: 1000 } as const;
+
+/**
+ * A page of tasks, filtered, ordered and cut by id ranges in visibility queries (task-windows.ts): only the tasks
+ * near the page are fetched, however many the namespace holds; `after_task_id` pages on.
+ */
 export async function listTasks(client: Client, q: ListTasksQuery): Promise<Task[]> {
   // Values reach the query only after identifier validation (lowercase letters, digits, hyphens).
   const clauses = [`${taskAttributes.scope.name} IS NOT NULL`];
   if (q.scope) clauses.push(`${taskAttributes.scope.name} = '${q.scope}'`);
   if (q.entityId) clauses.push(`${taskAttributes.entityId.name} = '${q.entityId}'`);
-  const infos: WorkflowExecutionInfo[] = [];
-  for await (const info of client.workflow.list({ query: clauses.join(' AND ') })) infos.push(info);
-  // Ordered here: SQLite visibility refuses ORDER BY. Task ids are UUIDv7, so their order is creation order.
-  infos.sort((a, b) => (q.sortOrder === 'asc' ? a.workflowId.localeCompare(b.workflowId) : b.workflowId.localeCompare(a.workflowId)));
-  let page = infos;
-  if (q.afterTaskId) {
-    const after = q.afterTaskId;
-    page = page.filter((i) => (q.sortOrder === 'asc' ? i.workflowId > after : i.workflowId < after));
+  const limit = Math.min(q.limit && q.limit > 0 ? q.limit : taskPage.default, taskPage.max);
+  const now = Date.now();
+  const found: WorkflowExecutionInfo[] = [];
+  for (const range of searchWindows({ order: q.sortOrder, after: q.afterTaskId, now, floorMs: now - (retentionDays + 1) * 86_400_000 })) {
+    const query = [...clauses, ...rangeClause(range)].join(' AND ');
+    for await (const info of client.workflow.list({ query, pageSize: taskPage.max })) found.push(info);
+    if (found.length >= limit) break;
   }
-  if (q.limit && q.limit > 0) page = page.slice(0, q.limit);
-  return Promise.all(page.map((i) => toTask(client, i)));
+  found.sort((a, b) => (q.sortOrder === 'asc' ? a.workflowId.localeCompare(b.workflowId) : b.workflowId.localeCompare(a.workflowId)));
+  return Promise.all(found.slice(0, limit).map((i) => toTask(client, i)));
 }
 
 export async function getTask(client: Client, taskId: string, entity: { scope: 'database' | 'host'; entityId: string }): Promise<Task> {
@@ -139,8 +154,22 @@ export async function getTask(client: Client, taskId: string, entity: { scope: '
   }
 }
 
+/** Rendered logs of ended tasks, which never change: a log polled after its task ended is not rendered again. */
+const endedLogs = new LRUCache<string, TaskLogEntry[]>({ max: 500 });
+
 export async function getTaskLog(client: Client, taskId: string): Promise<TaskLogEntry[]> {
-  return renderTaskLog(await history(client, taskId));
+  const cached = endedLogs.get(taskId);
+  if (cached) return cached;
+  const events = await history(client, taskId);
+  const entries = renderTaskLog(events);
+  if (events.at(-1) && isCloseEvent(events.at(-1)!)) endedLogs.set(taskId, entries);
+  return entries;
+}
+
+type HistoryEvent = Awaited<ReturnType<typeof history>>[number];
+function isCloseEvent(e: HistoryEvent): boolean {
+  return Boolean(e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes || e.workflowExecutionCanceledEventAttributes
+    || e.workflowExecutionTerminatedEventAttributes || e.workflowExecutionTimedOutEventAttributes || e.workflowExecutionContinuedAsNewEventAttributes);
 }
 
 export async function cancelTask(client: Client, task: Task): Promise<Task> {

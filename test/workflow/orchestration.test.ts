@@ -174,3 +174,18 @@ describe('updateDatabase orchestration: adding n3 to n1, n2', () => {
     expect(states().at(-1)).toMatchObject({ state: 'failed', error: 'the copy of sub_n3n1 stopped' });
   });
 });
+
+describe('a host whose agent is down', () => {
+  it('fails the task naming the host once its step has waited the pickup timeout, and lists the error from the memo', async () => {
+    currentSpec = { ...spec, nodes: [spec.nodes[0]!, { name: 'n2', host_ids: ['host-9'] }] }; // no worker polls host.host-9
+    try {
+      const handle = await start();
+      const err = await handle.result().catch((e: unknown) => e);
+      expect((err as WorkflowFailedError).cause?.message).toMatch(/^host host-9 is not running its agent: ".*" waited 2 minutes for it$/);
+      expect(states().at(-1)).toMatchObject({ state: 'failed', error: expect.stringContaining('host host-9 is not running its agent') });
+      expect((await handle.describe()).memo?.error).toMatch(/^host host-9 is not running its agent/);
+    } finally {
+      currentSpec = spec;
+    }
+  }, 170_000);
+});

@@ -16,6 +16,9 @@ export const taskAttributes = {
   parentTaskId: defineSearchAttributeKey('ParentTaskId', SearchAttributeType.KEYWORD),
 } as const;
 
+/** Memo keys a task writes for its listing, so listing never reads its history. */
+export const taskMemo = { error: 'error' } as const;
+
 /** What a database task is about: the search attributes it is listed by. */
 export interface DatabaseTaskMeta {
   type: TaskType;

@@ -1,6 +1,6 @@
 // Activity proxies: the control-plane queue, and each host's queue with a class of timeouts per kind of step; and
 // the stored spec as every layer above reads it.
-import { ActivityCancellationType, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure, type ActivityOptions } from '@temporalio/workflow';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneActivities, HostActivities } from '../../activities/index.js';
 import { taskQueues } from '../model/search-attributes.js';
@@ -23,14 +23,31 @@ const timeouts: Record<StepClass, Pick<ActivityOptions, 'startToCloseTimeout' | 
   copy: { startToCloseTimeout: '4 hours', heartbeatTimeout: '30 seconds' },
 };
 
-export function onHost(hostId: string, summary: string, kind: StepClass = 'short') {
-  return proxyActivities<HostActivities>({
+/** How long a host step waits for its host's agent to pick it up before the task fails naming the host. */
+export const hostPickupTimeout = '2 minutes';
+
+export function onHost(hostId: string, summary: string, kind: StepClass = 'short'): HostActivities {
+  const proxy = proxyActivities<HostActivities>({
     taskQueue: taskQueues.host(hostId),
     ...timeouts[kind],
+    scheduleToStartTimeout: hostPickupTimeout,
     // A cancelled task waits until its running steps have stopped, so cleanup never races a step still acting.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: transientRetry,
     summary,
+  });
+  // A step no agent picks up (its host's worker is down) fails the task with the host's name, not a bare timeout.
+  return new Proxy(proxy, {
+    get: (target, name: string) => async (...args: unknown[]) => {
+      try {
+        return await (target[name as keyof HostActivities] as (...a: unknown[]) => Promise<unknown>)(...args);
+      } catch (err) {
+        if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START') {
+          throw ApplicationFailure.nonRetryable(`host ${hostId} is not running its agent: "${summary}" waited ${hostPickupTimeout} for it`, 'HostUnavailable');
+        }
+        throw err;
+      }
+    },
   });
 }
 

@@ -6,8 +6,9 @@
 //   instance without changing the database's state, so a failure fails the task only.
 // A `scheduledAt` makes an operation wait for that time first (a durable timer: the task is visible meanwhile, and
 // cancelling it prevents the operation).
-import { ApplicationFailure, CancellationScope, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { DatabaseState } from '../../store/databases.js';
+import { taskMemo } from '../model/search-attributes.js';
 import { controlPlane } from '../proxies/activities.js';
 
 export interface DatabaseTaskInput {
@@ -35,8 +36,14 @@ export async function runDatabaseTask(databaseId: string, onSuccess: DatabaseSta
     const error = cancelled ? 'task canceled' : messageOf(err);
     await CancellationScope.nonCancellable(() => controlPlane.setDatabaseState({ databaseId, state: 'failed', instanceState: 'failed', error }));
     if (cancelled) throw err;
-    throw ApplicationFailure.nonRetryable(error, 'TaskFailed');
+    throw failTask(error);
   }
+}
+
+/** The task's failure, with its message also in the memo: task listings show it without reading the history. */
+function failTask(message: string): ApplicationFailure {
+  upsertMemo({ [taskMemo.error]: message });
+  return ApplicationFailure.nonRetryable(message, 'TaskFailed');
 }
 
 export async function runOperationTask(body: () => Promise<void>): Promise<void> {
@@ -44,7 +51,7 @@ export async function runOperationTask(body: () => Promise<void>): Promise<void>
     await body();
   } catch (err) {
     if (isCancellation(err)) throw err;
-    throw ApplicationFailure.nonRetryable(messageOf(err), 'TaskFailed');
+    throw failTask(messageOf(err));
   }
 }
 

@@ -1,0 +1,78 @@
+// Benchmark: task listing with 10,000 tasks in the namespace. autocannon offers 200 req/s (10 connections) to
+// GET /v1/databases/{id}/tasks and GET /v1/tasks, beside GET /v1/databases/{id} (a store read) as the baseline, in
+// one run; prints p50/p99, errors and the p99 ratio against the baseline. Uses its own namespace and store database
+// on the running stack (or starts one). Usage: npm run bench:tasks [-- --tasks 10000 --seconds 15]
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import autocannon from 'autocannon';
+import { createApp } from '../api/app.js';
+import { loadConfig, projectRoot } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import { connectClient } from '../platform/temporal.js';
+import { startStack, stackPorts, stopStack, storeUrl } from '../scripts/stack.js';
+import { createStore, migrate } from '../store/db.js';
+import { insertDatabase } from '../store/databases.js';
+import { taskSearchAttributes, type TaskType } from '../workflows/model/search-attributes.js';
+import { uuidv7 } from 'uuidv7';
+
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '15' } } });
+const total = Number(values.tasks);
+const namespace = 'pgcp-bench-tasks';
+const queue = 'bench-tasks';
+const databaseId = 'bench-db';
+
+const services = await startStack({ dataDir: path.join(projectRoot, '.data', 'test-stack'), reuse: true, namespaces: [namespace], storeDatabases: ['pgcp_bench_tasks'] });
+const temporalAddress = `127.0.0.1:${stackPorts.temporal}`;
+const client = await connectClient(temporalAddress, namespace);
+const store = createStore(storeUrl('pgcp_bench_tasks'));
+await migrate(store);
+await store.query('DELETE FROM databases WHERE id = $1', [databaseId]);
+await insertDatabase(store, { id: databaseId, tenantId: null, spec: { database_name: 'bench', nodes: [{ name: 'n1', host_ids: ['host-1'] }] }, secrets: { superuserPassword: 'unused', replicationPassword: 'unused' }, state: 'available' });
+
+// Fill the namespace: one task in five is the bench database's, one in a hundred fails.
+const have = (await client.workflow.count('TaskScope IS NOT NULL')).count;
+if (have < total) {
+  const connection = await NativeConnection.connect({ address: temporalAddress });
+  const worker = await Worker.create({ connection, namespace, taskQueue: queue, workflowsPath: path.join(projectRoot, 'bench', 'support', 'listing-workflows.ts'), maxConcurrentWorkflowTaskExecutions: 50 });
+  const running = worker.run();
+  const t0 = performance.now();
+  const types: TaskType[] = ['update', 'switchover', 'node_backup', 'restart_instance'];
+  for (let i = have; i < total; i += 100) {
+    await Promise.all(Array.from({ length: Math.min(100, total - i) }, (_, j) => {
+      const n = i + j;
+      const db = n % 5 === 0 ? databaseId : `other-${n % 37}`;
+      return client.workflow.start('benchTask', {
+        workflowId: uuidv7(), taskQueue: queue, args: [{ fail: n % 100 === 7 }],
+        typedSearchAttributes: taskSearchAttributes({ type: types[n % types.length]!, databaseId: db }),
+      });
+    }));
+  }
+  while ((await client.workflow.count('TaskScope IS NOT NULL AND ExecutionStatus = "Running"')).count > 0) await new Promise((r) => setTimeout(r, 500));
+  console.log(`seeded ${total - have} tasks in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  worker.shutdown();
+  await running;
+  await connection.close();
+}
+
+const config = loadConfig({ PGCP_STORE_URL: storeUrl('pgcp_bench_tasks'), PGCP_NAMESPACE: namespace });
+const app = createApp({ config, store, log: createLogger('silent', 'bench'), temporal: client, version: { version: 'bench', revision: '', revision_time: '', arch: '' } });
+const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+await new Promise((r) => server.once('listening', r));
+const port = (server.address() as { port: number }).port;
+
+async function load(pathName: string) {
+  const r = await autocannon({ url: `http://127.0.0.1:${port}${pathName}`, connections: 10, overallRate: 200, duration: Number(values.seconds) });
+  return { path: pathName, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+console.log(`namespace ${namespace}: ${(await client.workflow.count('TaskScope IS NOT NULL')).count} tasks; 200 req/s offered, 10 connections, ${values.seconds} s each`);
+const rows = [await load(`/v1/databases/${databaseId}`), await load(`/v1/databases/${databaseId}/tasks`), await load('/v1/tasks'), await load(`/v1/databases/${databaseId}/tasks?limit=20`)];
+const base = rows[0]!.p99;
+console.table(rows.map((r) => ({ ...r, 'p99 / baseline': (r.p99 / base).toFixed(2) })));
+
+server.close();
+await store.end();
+await client.connection.close();
+await stopStack(services);
