@@ -51,7 +51,6 @@ export function* searchWindows(o: WindowOptions): Generator<IdRange> {
     lower = { gt: o.after };
     lowerMs = cursorMs ?? o.now;
   } else {
-    lower = {};
     lowerMs = o.floorMs;
     const first = uuidv7Prefix(lowerMs);
     yield { lt: first }; // older than the retention: running tasks, usually none
