@@ -1,6 +1,6 @@
 // The replication layer behind one interface: Spock 5 on pgEdge images, pglogical 2 (Spock's ancestor) on the
 // images built here from Debian. Every method is idempotent ("ensure"), run on a client connected to the node's
-// primary, inside the application database.
+// primary, inside the application database. create-driver.ts implements it once over a catalog of names (catalogs.ts).
 import type pg from 'pg';
 
 export interface SubscriptionStatus { name: string; providerNode: string; status: string }

@@ -1,13 +1,11 @@
 // A subscription's provider DSN names the provider node's members; when they change (a replica added or removed),
 // the subscription moves to a new interface of the provider node holding the new DSN. pglogical and Spock share the
-// catalog shape (node, node_interface, subscription.sub_origin_if) and differ in schema and function names.
+// catalog shape (node, node_interface, subscription.sub_origin_if) and differ in schema and function names, which
+// their catalogs (catalogs.ts) give.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 
 export interface InterfaceCatalog { schema: 'pglogical' | 'spock'; addInterface: string; switchInterface: string }
-
-export const pglogicalInterfaces: InterfaceCatalog = { schema: 'pglogical', addInterface: 'pglogical.alter_node_add_interface', switchInterface: 'pglogical.alter_subscription_interface' };
-export const spockInterfaces: InterfaceCatalog = { schema: 'spock', addInterface: 'spock.node_add_interface', switchInterface: 'spock.sub_alter_interface' };
 
 /** Switches the subscription to an interface with `dsn` unless it uses one already. The name hashes the DSN. */
 export async function ensureSubscriptionDsn(client: pg.ClientBase, cat: InterfaceCatalog, subscription: string, dsn: string): Promise<boolean> {

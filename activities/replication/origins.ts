@@ -1,4 +1,4 @@
-// PostgreSQL's own slot and replication-origin functions, shared by the pglogical and Spock join drivers: which
+// PostgreSQL's own slot and replication-origin functions, used by the join primitives (create-join.ts): which
 // logical replication layer owns a subscription does not change how its slot and origin positions are read or set.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
