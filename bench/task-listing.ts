@@ -61,6 +61,8 @@ const app = createApp({ config, store, log: createLogger('silent', 'bench'), tem
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
 await new Promise((r) => server.once('listening', r));
 const port = (server.address() as { port: number }).port;
+const init = await fetch(`http://127.0.0.1:${port}/v1/cluster/init`);
+if (!init.ok && init.status !== 409) throw new Error(`cluster init: ${init.status} ${await init.text()}`);
 
 async function load(pathName: string) {
   const r = await autocannon({ url: `http://127.0.0.1:${port}${pathName}`, connections: 10, overallRate: 200, duration: Number(values.seconds) });
@@ -69,6 +71,7 @@ async function load(pathName: string) {
 
 console.log(`namespace ${namespace}: ${(await client.workflow.count('TaskScope IS NOT NULL')).count} tasks; 200 req/s offered, 10 connections, ${values.seconds} s each`);
 const rows = [await load(`/v1/databases/${databaseId}`), await load(`/v1/databases/${databaseId}/tasks`), await load('/v1/tasks'), await load(`/v1/databases/${databaseId}/tasks?limit=20`)];
+for (const r of rows) if (r.non2xx > 0) console.error(`${r.path}: ${r.non2xx} answers were not 2xx`);
 const base = rows[0]!.p99;
 console.table(rows.map((r) => ({ ...r, 'p99 / baseline': (r.p99 / base).toFixed(2) })));
 

@@ -1,10 +1,10 @@
 // The add-node primitives (JoinDriver in driver.ts), once for pglogical and Spock: their names come from the
 // catalog, positions from PostgreSQL's own slots and replication origins (origins.ts). Three behaviours of the
-// replication layer are designed around (TESTBED.md, seen on pglogical; Spock is its descendant):
+// replication layer are designed around (each seen on pglogical 2.4; Spock is its descendant):
 // - create_subscription drops a slot of its name that already exists: a subscription made early is marked
 //   synchronized (sync status 'r'), so its worker never runs the init that would drop and remake the slot;
 // - copied rows carry the copy's commit time: until the new node has replayed its peers past the copy, peers'
-//   changes are applied over copied rows (apply_remote, where the layer offers it) instead of being judged older;
+//   changes are applied over copied rows (apply_remote; a layer without it refuses such a join) instead of being judged older;
 // - an apply worker holds its replication origin: positions are set only while the subscription is disabled.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
@@ -129,7 +129,12 @@ export function createJoin(cat: ReplicationCatalog): JoinDriver {
     },
 
     async setCatchUpMode(client, database, on) {
-      if (!cat.catchUpSetting) return; // nothing to set: see the catalog
+      if (!cat.catchUpSetting) {
+        // Without it, copied rows (stamped with the copy's commit time) would win over older peer changes made during
+        // the copy, and those changes would be lost: refuse the join loudly rather than lose them quietly.
+        if (on) throw new Error(`${cat.schema} has no conflict resolution that applies peers' changes over copied rows: a node cannot be joined by copy without losing changes made during the copy`);
+        return;
+      }
       const db = client.escapeIdentifier(database);
       await client.query(on ? `ALTER DATABASE ${db} SET ${cat.catchUpSetting} = 'apply_remote'` : `ALTER DATABASE ${db} RESET ${cat.catchUpSetting}`);
     },

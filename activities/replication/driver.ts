@@ -28,7 +28,7 @@ export interface ReplicationDriver {
   addExistingTables(client: pg.ClientBase): Promise<number>;
   version(client: pg.ClientBase): Promise<string>;
   readOnly(client: pg.ClientBase): Promise<'on' | 'off'>;
-  /** The primitives of the zero-downtime add-node protocol (workflows/join-node.ts). */
+  /** The primitives of the zero-downtime add-node protocol (ordered by workflows/procedures/node-membership.ts). */
   readonly join: JoinDriver;
 }
 
