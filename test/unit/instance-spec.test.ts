@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { labels } from '../../activities/docker/client.js';
-import { instanceContainerOptions, mountedConfigPath, type InstanceContainerInput } from '../../activities/docker/instance-spec.js';
+import { inContainer } from '../../activities/docker/instance-files.js';
+import { instanceContainerOptions, type InstanceContainerInput } from '../../activities/docker/instance-spec.js';
 
 const input = (patch: Partial<InstanceContainerInput> = {}): InstanceContainerInput => ({
   instanceId: 'shop-n1-689qacsi',
@@ -47,7 +48,7 @@ describe('instanceContainerOptions', () => {
   it('mounts the data volume, the Patroni config read-only, and joins the database network under its name', () => {
     const o = instanceContainerOptions(input());
     expect(o.HostConfig?.Mounts).toEqual([{ Type: 'volume', Source: 'shop-n1-689qacsi-data', Target: '/var/lib/postgresql/data' }]);
-    expect(o.HostConfig?.Binds).toEqual([`/data/host-1/shop-n1-689qacsi/patroni.yml:${mountedConfigPath}:ro`]);
+    expect(o.HostConfig?.Binds).toEqual([`/data/host-1/shop-n1-689qacsi/patroni.yml:${inContainer.patroniConfig}:ro`]);
     expect(o.HostConfig?.NetworkMode).toBe('pgcp-shop');
     expect(o.NetworkingConfig?.EndpointsConfig?.['pgcp-shop']?.Aliases).toEqual(['shop-n1-689qacsi']);
     expect(o.name).toBe('shop-n1-689qacsi');
