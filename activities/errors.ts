@@ -3,6 +3,7 @@
 // tell what went wrong; transient ones stay plain errors and are retried by the activity's retry policy. Every host
 // and control-plane activity passes its errors through withActivityErrors, which also removes secrets from them.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import pg from 'pg';
 import { redactSecrets } from '../workflows/model/redact.js';
 
 /** What a permanent failure is; an activity throws one of these through permanent(), or toFailure finds it. */
@@ -32,9 +33,9 @@ export function permanent(type: FailureTypeName, message: string): ApplicationFa
 const isObject = (err: unknown): err is Record<string, unknown> => typeof err === 'object' && err !== null;
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** A Postgres error (pg's DatabaseError): a five-character SQLSTATE and a severity. */
+/** The SQLSTATE of an error the server sent (pg's DatabaseError). */
 function sqlState(err: unknown): string | null {
-  return isObject(err) && typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) && 'severity' in err ? err.code : null;
+  return err instanceof pg.DatabaseError && typeof err.code === 'string' ? err.code : null;
 }
 
 /** A Docker Engine API error (docker-modem): the HTTP status of the engine's answer. */
