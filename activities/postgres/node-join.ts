@@ -1,6 +1,6 @@
-// The activities of a zero-downtime add-node (workflows/join-node.ts orders them) and of a node's removal. Each one
-// acts on one node's current primary, resolved when it runs, and checks before it acts, so any of them can be
-// retried or re-run after a worker dies.
+// The activities of a zero-downtime add-node (workflows/procedures/node-membership.ts orders them) and of a node's
+// removal. Each one acts on one node's current primary, resolved when it runs, and checks before it acts, so any of
+// them can be retried or re-run after a worker dies.
 import { CancelledFailure } from '@temporalio/activity';
 import type pg from 'pg';
 import { ids } from '../../workflows/model/ids.js';
