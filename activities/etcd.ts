@@ -29,6 +29,3 @@ export async function countPrefix(etcdUrl: string, prefix: string): Promise<numb
   if (!res.ok) throw new Error(`etcd range ${prefix}: HTTP ${res.status}`);
   return Number(((await res.json()) as { count?: string }).count ?? 0);
 }
-
-/** Patroni keeps a node's cluster under /pgcp/<scope>/. */
-export const patroniPrefix = (scope: string) => `/pgcp/${scope}/`;

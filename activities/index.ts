@@ -1,5 +1,6 @@
 // Every activity, grouped by the queue that runs it: control-plane activities (store, etcd) on `control-plane`,
-// host activities (this host's Docker engine and the instances on it) on `host.<id>`.
+// host activities (this host's Docker engine and the instances on it) on `host.<id>`. Both groups throw only what
+// withActivityErrors lets out: classified (retryable or permanent) and without secrets.
 import type { ControlPlaneDeps, HostDeps } from './deps.js';
 import { backupActivities } from './backup/backups.js';
 import { restoreActivities } from './backup/restore.js';
@@ -11,10 +12,10 @@ import { haActivities } from './patroni/ha.js';
 import { nodeDatabaseActivities } from './postgres/node-database.js';
 import { nodeJoinActivities } from './postgres/node-join.js';
 import { storeActivities } from './control-plane/store-records.js';
-import { withRedactedErrors } from './errors.js';
+import { withActivityErrors } from './errors.js';
 
 export function createHostActivities(deps: HostDeps) {
-  return withRedactedErrors({
+  return withActivityErrors({
     ...verifyImageActivities(deps.docker, deps.hostId),
     ...instanceActivities(deps),
     ...nodeDatabaseActivities(deps),
@@ -27,7 +28,7 @@ export function createHostActivities(deps: HostDeps) {
 }
 
 export function createControlPlaneActivities(deps: ControlPlaneDeps) {
-  return { ...storeActivities(deps), ...scheduleActivities(deps) };
+  return withActivityErrors({ ...storeActivities(deps), ...scheduleActivities(deps) });
 }
 
 export type HostActivities = ReturnType<typeof createHostActivities>;

@@ -1,16 +1,17 @@
 // pgBackRest on a node's primary: the stanza (created and checked once the primary runs) and backups. pgBackRest
 // runs inside the instance's container, as postgres, with the configuration the instance was created with.
 import { Context } from '@temporalio/activity';
-import { nodeBackupConfig, optionFlags, pgbackrestConfigPath, repositoryPath, stanza } from '../../workflows/model/backup.js';
+import { nodeBackupConfig, optionFlags, pgbackrestCommand, repositoryPath } from '../../workflows/model/backup.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { mountedTypes, secretValues, specRepositories } from '../../workflows/model/backup-repository.js';
 import { redactValues } from '../../workflows/model/redact.js';
 import type { HostDeps } from '../deps.js';
 import { execIn } from '../docker/exec.js';
-import { loadDatabase } from '../instance-context.js';
+import { loadDatabase, type NodeKey } from '../database-context.js';
+import { inContainer } from '../docker/instance-files.js';
 import { resolvePrimary } from '../postgres/node-database.js';
 
-const pgbackrest = (...args: string[]) => ['pgbackrest', `--config=${pgbackrestConfigPath}`, `--stanza=${stanza}`, ...args];
+const pgbackrest = (...args: string[]) => pgbackrestCommand(inContainer.pgbackrestConfig, ...args);
 /** What a task log keeps of a long output: its last lines, without the repositories' keys. */
 const tail = (lines: string[], keys: string[], n = 200) => lines.filter((l) => l.trim()).slice(-n).map((l) => redactValues(l, keys));
 
@@ -28,7 +29,7 @@ export function backupActivities(deps: HostDeps) {
 
   return {
     /** The node's repositories exist and belong to postgres; the stanza is created (a no-op when it is) and checked. */
-    async ensureBackupStanza({ databaseId, nodeName }: { databaseId: string; nodeName: string }): Promise<{ lines: string[] }> {
+    async ensureBackupStanza({ databaseId, nodeName }: NodeKey): Promise<{ lines: string[] }> {
       const db = await loadDatabase(deps.store, databaseId);
       const config = nodeBackupConfig(db.spec, nodeName);
       if (!config) return { lines: [] };

@@ -9,19 +9,18 @@ import { ids } from '../../workflows/model/ids.js';
 import { taskQueues } from '../../workflows/model/search-attributes.js';
 import { getDatabase } from '../../store/databases.js';
 import type { ControlPlaneDeps } from '../deps.js';
-
-const prefix = (databaseId: string) => `backup-${databaseId}-`;
+import { FailureType, permanent } from '../errors.js';
 
 export function scheduleActivities(deps: ControlPlaneDeps) {
   const client = (): Client => {
-    if (!deps.temporal) throw new Error('no Temporal client for backup schedules');
+    if (!deps.temporal) throw permanent(FailureType.misconfigured, 'no Temporal client for backup schedules');
     return deps.temporal;
   };
 
   async function existing(databaseId: string): Promise<string[]> {
-    const ids: string[] = [];
-    for await (const s of client().schedule.list()) if (s.scheduleId.startsWith(prefix(databaseId))) ids.push(s.scheduleId);
-    return ids;
+    const found: string[] = [];
+    for await (const s of client().schedule.list()) if (s.scheduleId.startsWith(ids.backupSchedulePrefix(databaseId))) found.push(s.scheduleId);
+    return found;
   }
 
   return {

@@ -1,18 +1,8 @@
-// Thin dockerode layer: the status codes that mean "already done", labels, and small check-then-act helpers.
+// Thin dockerode layer: the status codes that mean "already done", the label keys (named in ids.ts, re-exported
+// for every Docker caller), and small check-then-act helpers.
 import Docker from 'dockerode';
 
-export const labelPrefix = 'pgcp';
-export const labels = {
-  managed: `${labelPrefix}.managed`,
-  purpose: `${labelPrefix}.purpose`,
-  databaseId: `${labelPrefix}.database-id`,
-  instanceId: `${labelPrefix}.instance-id`,
-  hostId: `${labelPrefix}.host-id`,
-  nodeName: `${labelPrefix}.node-name`,
-  specHash: `${labelPrefix}.spec-hash`,
-  /** The Temporal namespace whose workflow made the object: tests sweep theirs by it. */
-  namespace: `${labelPrefix}.namespace`,
-} as const;
+export { labels } from '../../workflows/model/ids.js';
 
 export function createDocker(): Docker {
   return new Docker();

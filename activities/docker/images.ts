@@ -1,7 +1,9 @@
 // The version manifest: which image and replication driver serve a Postgres major (images/manifest.json, read
-// through images/recipe.mjs, which also names each image by the hash of its recipe).
+// through images/recipe.mjs, which also names each image by the hash of its recipe), and whether this host has
+// built that image.
 import type Docker from 'dockerode';
 import { imageTag, majors, manifestEntry as recipeEntry } from '../../images/recipe.mjs';
+import { FailureType, permanent } from '../errors.js';
 import { inspectImageOrNull } from './client.js';
 
 export type ReplicationDriverName = 'pglogical' | 'spock';
@@ -15,6 +17,22 @@ export function manifestMajors(): string[] {
 export function manifestEntry(major: string): ManifestEntry | null {
   if (!majors().includes(major)) return null;
   return { major, image: imageTag(major), driver: recipeEntry(major).driver };
+}
+
+/** The manifest's entry for a Postgres major; a major it does not serve fails for good. */
+export function requireManifestEntry(major: string): ManifestEntry {
+  const entry = manifestEntry(major);
+  if (!entry) throw permanent(FailureType.imageMissing, `no image for Postgres ${major} in the version manifest`);
+  return entry;
+}
+
+/** The manifest's entry for a Postgres major whose image is built on this Docker engine; else fails for good. */
+export async function requireBuiltImage(docker: Docker, major: string, where: string): Promise<ManifestEntry> {
+  const entry = requireManifestEntry(major);
+  if (!(await inspectImageOrNull(docker, entry.image))) {
+    throw permanent(FailureType.imageMissing, `image ${entry.image} is not built on ${where}: run npm run setup`);
+  }
+  return entry;
 }
 
 export interface BuiltImage extends ManifestEntry { postgresVersion: string }

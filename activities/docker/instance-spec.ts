@@ -1,10 +1,16 @@
-// Pure: the Docker create options of one instance container, and the hash that tells when they drifted.
+// Pure: the Docker create options of one instance container — from its plan, spec and files (instanceOptions), or
+// from their flat inputs (instanceContainerOptions) — and the hash that tells when they drifted.
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { repositoryDockerMounts, type HostMount } from '../../workflows/model/backup-repository.js';
+import { nodeBackupConfig } from '../../workflows/model/backup.js';
+import { ids } from '../../workflows/model/ids.js';
+import type { InstancePlan } from '../../workflows/model/instances.js';
+import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
 import { labels } from './client.js';
+import { inContainer, type InstanceHostFiles } from './instance-files.js';
 import { patroniApiPort } from '../patroni/config.js';
-import { createRestoreConfigPath, pgbackrestConfigPath } from '../../workflows/model/backup.js';
-import type { HostMount } from '../../workflows/model/backup-repository.js';
 
 export interface InstanceContainerInput {
   instanceId: string;
@@ -28,8 +34,6 @@ export interface InstanceContainerInput {
   memoryBytes: number | null;
 }
 
-export const mountedConfigPath = '/run/pgcp/patroni.yml';
-
 function binding(address: string, port: number | null) {
   return port === null ? undefined : [{ HostIp: address, HostPort: port === 0 ? '' : String(port) }];
 }
@@ -49,12 +53,12 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
       Init: true,
       RestartPolicy: { Name: 'unless-stopped' },
       Binds: [
-        `${i.configPath}:${mountedConfigPath}:ro`,
+        `${i.configPath}:${inContainer.patroniConfig}:ro`,
         // a repository directory is seen at the same path inside, so the spec's base_path means the same everywhere
-        ...(i.backup?.configPath ? [`${i.backup.configPath}:${pgbackrestConfigPath}:ro`] : []),
-        ...(i.backup?.restoreConfigPath ? [`${i.backup.restoreConfigPath}:${createRestoreConfigPath}:ro`] : []),
+        ...(i.backup?.configPath ? [`${i.backup.configPath}:${inContainer.pgbackrestConfig}:ro`] : []),
+        ...(i.backup?.restoreConfigPath ? [`${i.backup.restoreConfigPath}:${inContainer.createRestoreConfig}:ro`] : []),
       ],
-      Mounts: [{ Type: 'volume', Source: i.volume, Target: '/var/lib/postgresql/data' }, ...(i.backup?.mounts ?? [])],
+      Mounts: [{ Type: 'volume', Source: i.volume, Target: inContainer.volume }, ...(i.backup?.mounts ?? [])],
       PortBindings: ports,
       NetworkMode: i.network,
       ...(i.extraHosts?.length ? { ExtraHosts: i.extraHosts } : {}),
@@ -77,6 +81,35 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
   return options;
 }
 
+export interface InstanceOptionsInput {
+  spec: DatabaseSpec;
+  plan: InstancePlan;
+  namespace: string;
+  image: string;
+  /** The instance's host files (ensureInstanceFiles wrote those the spec needs). */
+  files: InstanceHostFiles;
+  host: { hostAddress: string; containerExtraHosts: string[] };
+}
+
+/**
+ * The create options of an instance from its plan: the node's backups mount pgBackRest's configuration and the
+ * repositories; a database created from a backup also mounts its restore configuration and source repository.
+ */
+export function instanceOptions({ spec, plan, namespace, image, files, host }: InstanceOptionsInput): Docker.ContainerCreateOptions {
+  const backups = nodeBackupConfig(spec, plan.nodeName);
+  const rc = spec.restore_config;
+  const mounts = repositoryDockerMounts([...(backups?.repositories ?? []), ...(rc ? [rc.repository] : [])]);
+  return instanceContainerOptions({
+    instanceId: plan.instanceId, databaseId: plan.databaseId, nodeName: plan.nodeName, hostId: plan.hostId, namespace, image,
+    network: ids.network(plan.databaseId), volume: ids.volume(plan.instanceId), configPath: files.patroniConfig,
+    hostAddress: host.hostAddress, extraHosts: host.containerExtraHosts,
+    backup: backups || rc ? { configPath: backups ? files.pgbackrestConfig : null, restoreConfigPath: rc ? files.createRestoreConfig : null, mounts } : null,
+    port: plan.port, patroniPort: plan.patroniPort,
+    nanoCpus: plan.cpus ? parseCpus(plan.cpus) : null, memoryBytes: plan.memory ? parseMemory(plan.memory) : null,
+  });
+}
+
+/** The labels of a database's network and volumes. */
 export function databaseLabels(databaseId: string, namespace: string): Record<string, string> {
   return { [labels.managed]: 'true', [labels.databaseId]: databaseId, [labels.namespace]: namespace };
 }

@@ -1,7 +1,10 @@
+// Docker networks: one bridge network per database, which its instances join under their names; and where this
+// host reaches an instance on it.
 import type Docker from 'dockerode';
 import { ids } from '../../workflows/model/ids.js';
 import { inspectContainerOrNull, isConflict, isNotFound } from './client.js';
 
+/** The network of that name, made when missing (one a parallel activity made meanwhile is fine). */
 export async function ensureNetwork(docker: Docker, name: string, labels: Record<string, string>): Promise<void> {
   try {
     await docker.getNetwork(name).inspect();

@@ -4,29 +4,20 @@ import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import pg from 'pg';
-import { FailureType, permanent } from '../errors.js';
-import { inspectImageOrNull, labels, publishedPort, removeContainer, startContainer } from './client.js';
-import { manifestEntry } from './images.js';
+import { ids } from '../../workflows/model/ids.js';
+import { labels, publishedPort, removeContainer, startContainer } from './client.js';
+import { requireBuiltImage } from './images.js';
 
 export interface VerifyImageInput { major: string }
 export interface VerifyImageResult { major: string; image: string; version: string; containerName: string }
 
 
-/** Deterministic per workflow and major, so a retried attempt finds and replaces its predecessor's container. */
-export function verifyContainerName(workflowId: string, major: string): string {
-  return `pgcp-verify-${workflowId.replace(/[^a-zA-Z0-9_.-]/g, '').slice(-12)}-${major}`;
-}
-
 export function verifyImageActivities(docker: Docker, hostId: string) {
   return {
     async verifyImage({ major }: VerifyImageInput): Promise<VerifyImageResult> {
       const ctx = Context.current();
-      const entry = manifestEntry(major);
-      if (!entry) throw permanent(FailureType.imageMissing, `no image for Postgres ${major} in the version manifest`);
-      if (!(await inspectImageOrNull(docker, entry.image))) {
-        throw permanent(FailureType.imageMissing, `image ${entry.image} is not built on host ${hostId}: run npm run setup`);
-      }
-      const name = verifyContainerName(ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId, major);
+      const entry = await requireBuiltImage(docker, major, `host ${hostId}`);
+      const name = ids.verifyContainer(ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId, major);
       await removeContainer(docker, name); // a previous attempt's leftover
       const password = randomBytes(18).toString('base64url');
       try {

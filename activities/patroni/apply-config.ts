@@ -5,7 +5,8 @@ import { archiveCommand, nodeBackupConfig } from '../../workflows/model/backup.j
 import { effectiveConf, effectiveLines } from '../../workflows/model/instances.js';
 import type { HostDeps } from '../deps.js';
 import { instanceAddress } from '../docker/network.js';
-import { loadDatabase, pollUntil } from '../instance-context.js';
+import { loadDatabase, type NodeKey } from '../database-context.js';
+import { pollUntil } from '../heartbeats.js';
 import { withClient } from '../postgres/connect.js';
 import { resolvePrimary } from '../postgres/node-database.js';
 import { getDynamicConfig, patchDynamicConfig } from './client.js';
@@ -14,7 +15,7 @@ import { configPatch, dynamicPostgresConfig } from './config.js';
 export function applyConfigActivities(deps: HostDeps) {
   return {
     /** Returns what changed (parameter names, hba, ident) and which parameters now wait for a restart. */
-    async applyNodeConfig({ databaseId, nodeName }: { databaseId: string; nodeName: string }): Promise<{ changed: string[]; pendingRestart: string[] }> {
+    async applyNodeConfig({ databaseId, nodeName }: NodeKey): Promise<{ changed: string[]; pendingRestart: string[] }> {
       const db = await loadDatabase(deps.store, databaseId);
       const desired = dynamicPostgresConfig({
         conf: effectiveConf(db.spec, nodeName),

@@ -1,4 +1,6 @@
 // Pure: the Patroni configuration of one instance. Patroni reads YAML; JSON is YAML, so no YAML library is needed.
+import { ids } from '../../workflows/model/ids.js';
+import { inContainer } from '../docker/instance-files.js';
 
 export interface PatroniConfigInput {
   instanceId: string;
@@ -18,7 +20,6 @@ export interface PatroniConfigInput {
 
 export const replicationUser = 'pgcp_replicator';
 export const superUser = 'postgres';
-export const dataDir = '/var/lib/postgresql/data/pgdata';
 export const patroniApiPort = 8008;
 
 const defaults: Record<string, string | number> = {
@@ -90,7 +91,7 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
   const dynamic = dynamicPostgresConfig(i);
   return {
     scope: i.scope,
-    namespace: '/pgcp/',
+    namespace: ids.patroniNamespace,
     name: i.instanceId,
     restapi: { listen: `0.0.0.0:${patroniApiPort}`, connect_address: `${i.instanceId}:${patroniApiPort}` },
     // use_proxies: talk to these endpoints only; etcd advertises 127.0.0.1, which inside a container is the container.
@@ -110,7 +111,7 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
     postgresql: {
       listen: '0.0.0.0:5432',
       connect_address: `${i.instanceId}:5432`,
-      data_dir: dataDir,
+      data_dir: inContainer.pgdata,
       bin_dir: `/usr/lib/postgresql/${i.pgMajor}/bin`,
       pgpass: '/tmp/pgpass0',
       authentication: {

@@ -1,18 +1,16 @@
 // High availability inside one node: switchover, failover, restart, stop and start of an instance, and the
 // permanent logical slots that let subscribers follow a primary change. Each activity checks before it acts, so a
 // retry after a lost answer finds the work done and only waits for its outcome.
-import { ApplicationFailure, Context } from '@temporalio/activity';
 import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot } from '../../workflows/model/ha.js';
 import type { HostDeps } from '../deps.js';
-import { FailureType } from '../errors.js';
+import { FailureType, permanent } from '../errors.js';
 import { inspectContainerOrNull, startContainer } from '../docker/client.js';
 import { instanceAddress } from '../docker/network.js';
-import { loadDatabase, pollUntil, type DatabaseContext } from '../instance-context.js';
+import { loadDatabase, type DatabaseContext, type InstanceKey, type NodeKey } from '../database-context.js';
+import { pollUntil, whileBeating } from '../heartbeats.js';
 import { withClient } from '../postgres/connect.js';
 import { listInstances, readInstanceStatus, setInstanceStopped, storeNow } from '../../store/databases.js';
 import { getDynamicConfig, getPatroniCluster, getPatroniStatus, patchDynamicConfig, postPatroni, type PatroniCluster } from './client.js';
-
-interface NodeRef { databaseId: string; nodeName: string }
 
 /**
  * The node's cluster as the first answering member sees it, with the address of each running member. Members are
@@ -62,14 +60,8 @@ async function waitRunning(deps: HostDeps, databaseId: string, instanceId: strin
   });
 }
 
-/** Heartbeats while a blocking call (Patroni's answer, docker stop) is pending, so the step is not timed out. */
-async function beating<T>(p: Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), 5000);
-  try { return await p; } finally { clearInterval(timer); }
-}
-
-const refuse = (message: string) => ApplicationFailure.nonRetryable(message, FailureType.invalidSpec);
+/** The node's or instance's state does not allow the operation: the user acts first, a retry would not help. */
+const refuse = (message: string) => permanent(FailureType.refused, message);
 
 export function haActivities(deps: HostDeps) {
   return {
@@ -78,7 +70,7 @@ export function haActivities(deps: HostDeps) {
      * nodes no longer in the spec from the declaration), so Patroni copies them to the replicas and advances them
      * there. With `waitForReplicas`, waits until every running replica holds them: only then may a replica take over.
      */
-    async protectLogicalSlots({ databaseId, nodeName, waitForReplicas }: NodeRef & { waitForReplicas?: boolean }): Promise<{ slots: string[] }> {
+    async protectLogicalSlots({ databaseId, nodeName, waitForReplicas }: NodeKey & { waitForReplicas?: boolean }): Promise<{ slots: string[] }> {
       const db = await loadDatabase(deps.store, databaseId);
       const { cluster, address } = await nodeCluster(deps, db, nodeName);
       const leaderIp = cluster.leader ? address.get(cluster.leader) : undefined;
@@ -104,7 +96,7 @@ export function haActivities(deps: HostDeps) {
     },
 
     /** The instance that leads the node now, if any. */
-    async nodeLeader({ databaseId, nodeName }: NodeRef): Promise<string | null> {
+    async nodeLeader({ databaseId, nodeName }: NodeKey): Promise<string | null> {
       const db = await loadDatabase(deps.store, databaseId);
       return (await nodeCluster(deps, db, nodeName)).cluster.leader;
     },
@@ -114,7 +106,7 @@ export function haActivities(deps: HostDeps) {
      * refused on a healthy node unless skipValidation; a switchover needs a running primary. Chosen once (the
      * answer is in the task's history), so a retried hand-over never picks a second replica.
      */
-    async chooseCandidate({ databaseId, nodeName, candidate, failover }: NodeRef & { candidate?: string; failover?: { skipValidation: boolean } }): Promise<{ from: string | null; to: string }> {
+    async chooseCandidate({ databaseId, nodeName, candidate, failover }: NodeKey & { candidate?: string; failover?: { skipValidation: boolean } }): Promise<{ from: string | null; to: string }> {
       const db = await loadDatabase(deps.store, databaseId);
       const { cluster, address } = await nodeCluster(deps, db, nodeName);
       const operation = failover ? 'fail over' : 'switch over';
@@ -132,33 +124,33 @@ export function haActivities(deps: HostDeps) {
     },
 
     /** Asks Patroni to hand the node over to `to` unless it already leads; done when `to` takes writes. */
-    async promoteCandidate({ databaseId, nodeName, from, to, mode }: NodeRef & { from: string | null; to: string; mode: 'switchover' | 'failover' }): Promise<void> {
+    async promoteCandidate({ databaseId, nodeName, from, to, mode }: NodeKey & { from: string | null; to: string; mode: 'switchover' | 'failover' }): Promise<void> {
       const db = await loadDatabase(deps.store, databaseId);
       const { cluster, address } = await nodeCluster(deps, db, nodeName);
       if (cluster.leader !== to) {
         const via = mode === 'switchover' && cluster.leader ? address.get(cluster.leader) : address.get(to);
         if (!via) throw new Error(`cannot reach ${mode === 'switchover' ? `the primary ${cluster.leader}` : to} of node ${nodeName}`);
-        await beating(postPatroni(via, mode, mode === 'switchover' ? { leader: from, candidate: to } : { candidate: to }));
+        await whileBeating(postPatroni(via, mode, mode === 'switchover' ? { leader: from, candidate: to } : { candidate: to }));
       }
       await waitWritable(deps, db, nodeName, to);
     },
 
     /** Patroni restarts Postgres in place (a primary stays primary). */
-    async restartPostgres({ databaseId, instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
+    async restartPostgres({ databaseId, instanceId }: InstanceKey): Promise<void> {
       const ip = await instanceAddress(deps.docker, databaseId, instanceId);
       if (!ip) throw refuse(`instance ${instanceId} is not running`);
-      await beating(postPatroni(ip, 'restart', {}));
+      await whileBeating(postPatroni(ip, 'restart', {}));
       await waitRunning(deps, databaseId, instanceId);
     },
 
     /** Recorded as stopped first, so the monitor never brings it back; Patroni stops Postgres cleanly. */
-    async stopInstanceContainer({ instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
+    async stopInstanceContainer({ instanceId }: InstanceKey): Promise<void> {
       await setInstanceStopped(deps.store, instanceId, true);
       const info = await inspectContainerOrNull(deps.docker, instanceId);
-      if (info?.State.Running) await beating(deps.docker.getContainer(instanceId).stop({ t: 60 }));
+      if (info?.State.Running) await whileBeating(deps.docker.getContainer(instanceId).stop({ t: 60 }));
     },
 
-    async startInstanceContainer({ databaseId, instanceId }: { databaseId: string; instanceId: string }): Promise<void> {
+    async startInstanceContainer({ databaseId, instanceId }: InstanceKey): Promise<void> {
       const info = await inspectContainerOrNull(deps.docker, instanceId);
       if (!info) throw refuse(`instance ${instanceId} has no container on ${deps.hostId}: run an update to recreate it`);
       await startContainer(deps.docker.getContainer(instanceId));

@@ -1,15 +1,14 @@
 // The application database on a node's primary: the database, its users, the owner, and the replication node.
 import { ids } from '../../workflows/model/ids.js';
-import type { DatabaseContext } from '../instance-context.js';
-import { loadDatabase, pollUntil } from '../instance-context.js';
+import { loadDatabase, type DatabaseContext, type NodeKey } from '../database-context.js';
+import { pollUntil } from '../heartbeats.js';
 import type { HostDeps } from '../deps.js';
 import { instanceAddress } from '../docker/network.js';
 import { getPatroniCluster } from '../patroni/client.js';
 import { driverFor } from '../replication/index.js';
 import { manifestEntry } from '../docker/images.js';
 import { superUser } from '../patroni/config.js';
-import { ApplicationFailure } from '@temporalio/activity';
-import { FailureType } from '../errors.js';
+import { FailureType, permanent } from '../errors.js';
 import { connectInstance, withClient } from './connect.js';
 import { createDatabaseStatement, nodeDsn, ownerStatement } from './sql.js';
 import { convergeUsers, ownedObjects, usersToDrop } from './users.js';
@@ -73,14 +72,14 @@ export function nodeDatabaseActivities(deps: HostDeps) {
     },
 
     /** Before an update changes anything: users about to be dropped must own nothing on this node. */
-    async checkUserRemoval({ databaseId, nodeName }: { databaseId: string; nodeName: string }): Promise<{ toDrop: string[] }> {
+    async checkUserRemoval({ databaseId, nodeName }: NodeKey): Promise<{ toDrop: string[] }> {
       const db = await loadDatabase(deps.store, databaseId);
       const primary = await resolvePrimary(deps, db, nodeName);
       return withClient(primary.address, db.secrets, 'postgres', async (c) => {
         const toDrop = await usersToDrop(c, db.spec.database_users ?? []);
         const owned = await ownedObjects(c, toDrop);
         if (owned.length > 0) {
-          throw ApplicationFailure.nonRetryable(`cannot remove ${owned.join('; ')} on node ${nodeName}: reassign or drop them first, nothing was changed`, FailureType.invalidSpec);
+          throw permanent(FailureType.refused, `cannot remove ${owned.join('; ')} on node ${nodeName}: reassign or drop them first, nothing was changed`);
         }
         return { toDrop };
       });

@@ -1,12 +1,13 @@
-// The activities of a zero-downtime add-node (workflows/procedures/node-membership.ts orders them) and of a node's removal. Each one
-// acts on one node's current primary, resolved when it runs, and checks before it acts, so any of them can be
-// retried or re-run after a worker dies.
-import { ApplicationFailure } from '@temporalio/activity';
+// The activities of a zero-downtime add-node (workflows/procedures/node-membership.ts orders them) and of a node's
+// removal. Each one acts on one node's current primary, resolved when it runs, and checks before it acts, so any of
+// them can be retried or re-run after a worker dies.
+import { CancelledFailure } from '@temporalio/activity';
 import type pg from 'pg';
 import { ids } from '../../workflows/model/ids.js';
 import type { HostDeps } from '../deps.js';
-import { FailureType } from '../errors.js';
-import { loadDatabase, pollUntil, type DatabaseContext } from '../instance-context.js';
+import { FailureType, permanent } from '../errors.js';
+import { loadDatabase, type DatabaseContext } from '../database-context.js';
+import { pollUntil } from '../heartbeats.js';
 import { lsnAtLeast } from '../replication/driver.js';
 import { syncPermanentSlots } from '../patroni/ha.js';
 import { withClient } from './connect.js';
@@ -96,7 +97,7 @@ export function nodeJoinActivities(deps: HostDeps) {
         const positions: Positions = {};
         for (const p of providers) {
           const at = await driver.appliedPosition(c, ids.subscription(source, p));
-          if (at === null) throw ApplicationFailure.nonRetryable(`the restored data holds no position of node ${p} (subscription ${ids.subscription(source, p)})`, FailureType.replication);
+          if (at === null) throw permanent(FailureType.replication, `the restored data holds no position of node ${p} (subscription ${ids.subscription(source, p)})`);
           positions[p] = at;
         }
         return positions;
@@ -241,8 +242,9 @@ export function nodeJoinActivities(deps: HostDeps) {
           }));
         return { drained: true, upTo };
       } catch (err) {
-        throw ApplicationFailure.nonRetryable(`${(err as Error).message}: node ${removed} still holds writes node ${nodeName} has not received; `
-          + `repair that replication and update again, or pass remove_host for its host to remove it without them`, FailureType.replication);
+        if (err instanceof CancelledFailure) throw err; // the task is being cancelled: not a replication failure
+        throw permanent(FailureType.replication, `${(err as Error).message}: node ${removed} still holds writes node ${nodeName} has not received; `
+          + `repair that replication and update again, or pass remove_host for its host to remove it without them`);
       }
     },
 
@@ -268,7 +270,7 @@ export function nodeJoinActivities(deps: HostDeps) {
       if (state === 'down') {
         downSince ??= Date.now();
         if (Date.now() - downSince > 20_000) {
-          throw ApplicationFailure.nonRetryable(`the copy of ${sub} stopped and cannot resume; see the logs of node ${nodeName}`, FailureType.replication);
+          throw permanent(FailureType.replication, `the copy of ${sub} stopped and cannot resume; see the logs of node ${nodeName}`);
         }
       } else downSince = null;
       return { waiting: `${sub}: ${state}` };

@@ -2,6 +2,7 @@
 // A user that owns anything is never dropped: the whole update is refused before anything changes.
 import type pg from 'pg';
 import type { DatabaseUserSpec } from '../../api/schemas/database-spec.js';
+import { FailureType, permanent } from '../errors.js';
 import { dropRoleStatements, managedRoleComment, roleStatements } from './roles.js';
 
 /** Roles this control plane made (commented so) that the spec no longer lists. */
@@ -37,7 +38,7 @@ export async function convergeUsers(c: pg.ClientBase, users: DatabaseUserSpec[],
   }
   const drop = await usersToDrop(c, users);
   for (const role of drop) {
-    const refuse = (owned: string[]) => new Error(`cannot remove ${owned.join('; ')}: reassign or drop them first`);
+    const refuse = (owned: string[]) => permanent(FailureType.refused, `cannot remove ${owned.join('; ')}: reassign or drop them first`);
     const before = await ownedObjects(c, [role]);
     if (before.length > 0) throw refuse(before);
     // No new sessions and none left, so nothing new can be created under it; checked again, then its privileges

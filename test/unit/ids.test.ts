@@ -45,6 +45,27 @@ describe('ids', () => {
     expect(IdentifierSchema.safeParse('shop-n1').success).toBe(true);
   });
 
+  it('names the one-off containers after what they serve', () => {
+    expect(ids.restoreContainer('shop-n1-689qacsi')).toBe('shop-n1-689qacsi-restore');
+    expect(ids.verifyContainer('verify-images/0193:abc-def', '17')).toBe('pgcp-verify-s0193abc-def-17');
+  });
+
+  it('puts a node\'s Patroni keys under the namespace of the Patroni configuration', () => {
+    expect(ids.patroniKeys('shop', 'n1')).toBe(`${ids.patroniNamespace}shop--n1/`);
+    expect(ids.patroniKeys('shop', 'n1')).toBe('/pgcp/shop--n1/');
+  });
+
+  it('names backup schedules by database, node and schedule id, under the database\'s prefix', () => {
+    expect(ids.backupSchedule('shop', 'n1', 'daily')).toBe('backup-shop-n1-daily');
+    expect(ids.backupSchedule('shop', 'n1', 'daily').startsWith(ids.backupSchedulePrefix('shop'))).toBe(true);
+    expect(ids.scheduledBackupRun('backup-shop-n1-daily')).toBe('scheduled-backup-shop-n1-daily');
+  });
+
+  it('names the task queues of the control plane and of each host', () => {
+    expect(ids.controlPlaneTaskQueue).toBe('control-plane');
+    expect(ids.hostTaskQueue('host-2')).toBe('host.host-2');
+  });
+
   it('reads the ordinal of a node name', () => {
     expect(nodeOrdinal('n1')).toBe(1);
     expect(nodeOrdinal('n12')).toBe(12);

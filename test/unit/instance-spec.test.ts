@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { labels } from '../../activities/docker/client.js';
-import { instanceContainerOptions, mountedConfigPath, type InstanceContainerInput } from '../../activities/docker/instance-spec.js';
+import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { inContainer, instanceHostFiles } from '../../activities/docker/instance-files.js';
+import { instanceContainerOptions, instanceOptions, type InstanceContainerInput } from '../../activities/docker/instance-spec.js';
+import { planInstances } from '../../workflows/model/instances.js';
 
 const input = (patch: Partial<InstanceContainerInput> = {}): InstanceContainerInput => ({
   instanceId: 'shop-n1-689qacsi',
@@ -47,7 +50,7 @@ describe('instanceContainerOptions', () => {
   it('mounts the data volume, the Patroni config read-only, and joins the database network under its name', () => {
     const o = instanceContainerOptions(input());
     expect(o.HostConfig?.Mounts).toEqual([{ Type: 'volume', Source: 'shop-n1-689qacsi-data', Target: '/var/lib/postgresql/data' }]);
-    expect(o.HostConfig?.Binds).toEqual([`/data/host-1/shop-n1-689qacsi/patroni.yml:${mountedConfigPath}:ro`]);
+    expect(o.HostConfig?.Binds).toEqual([`/data/host-1/shop-n1-689qacsi/patroni.yml:${inContainer.patroniConfig}:ro`]);
     expect(o.HostConfig?.NetworkMode).toBe('pgcp-shop');
     expect(o.NetworkingConfig?.EndpointsConfig?.['pgcp-shop']?.Aliases).toEqual(['shop-n1-689qacsi']);
     expect(o.name).toBe('shop-n1-689qacsi');
@@ -95,5 +98,65 @@ describe('the spec hash', () => {
 
   it('does not change with labels only (namespace)', () => {
     expect(hashOf({ namespace: 'other' })).toBe(hashOf());
+  });
+});
+
+describe('the spec hash of existing containers', () => {
+  // A refactor that changes the options of an unchanged spec would recreate every instance at the next update.
+  it('is the same as the one running containers carry', () => {
+    expect(hashOf()).toBe('054bda6ea498df44');
+    const backup = { configPath: '/d/pgbackrest.conf', restoreConfigPath: '/d/pgbackrest-restore.conf', mounts: [{ Type: 'bind' as const, Source: '/backups', Target: '/backups', ReadOnly: false }] };
+    expect(hashOf({ backup })).toBe('3aa066e37b9022c0');
+  });
+});
+
+describe('instanceOptions', () => {
+  const files = instanceHostFiles('/data/host-1', 'shop-n1-689qacsi');
+  const base: DatabaseSpec = { database_name: 'shop', postgres_version: '17', port: 5432, nodes: [{ name: 'n1', host_ids: ['host-1'] }] } as DatabaseSpec;
+  const options = (spec: DatabaseSpec) => {
+    const plan = planInstances('shop', spec)[0]!;
+    return instanceOptions({ spec, plan, namespace: 'default', image: 'pgcp/postgres:17', files, host: { hostAddress: '127.0.0.1', containerExtraHosts: [] } });
+  };
+
+  it('names the container, volume and network after the plan, and mounts Patroni\'s file from the instance directory', () => {
+    const o = options(base);
+    expect(o.name).toBe('shop-n1-689qacsi');
+    expect(o.HostConfig?.NetworkMode).toBe('pgcp-shop');
+    expect(o.HostConfig?.Mounts?.[0]).toMatchObject({ Source: 'shop-n1-689qacsi-data', Target: inContainer.volume });
+    expect(o.HostConfig?.Binds).toEqual([`/data/host-1/instances/shop-n1-689qacsi/patroni.yml:${inContainer.patroniConfig}:ro`]);
+  });
+
+  it('mounts pgBackRest\'s configuration and the repository when the node has backups', () => {
+    const o = options({ ...base, backup_config: { repositories: [{ type: 'posix', base_path: '/backups' }] } } as DatabaseSpec);
+    expect(o.HostConfig?.Binds).toContain(`${files.pgbackrestConfig}:${inContainer.pgbackrestConfig}:ro`);
+    expect(o.HostConfig?.Mounts).toContainEqual(expect.objectContaining({ Type: 'bind', Source: '/backups', Target: '/backups' }));
+    expect(o.HostConfig?.Binds?.some((b) => b.includes(inContainer.createRestoreConfig))).toBe(false);
+  });
+
+  it('mounts the restore configuration (and no pgBackRest one) for a database created from a backup without backups', () => {
+    const restore_config = { source_database_id: 'old', source_node_name: 'n1', source_database_name: 'shop', repository: { type: 'posix', base_path: '/backups' } };
+    const o = options({ ...base, restore_config } as DatabaseSpec);
+    expect(o.HostConfig?.Binds).toContain(`${files.createRestoreConfig}:${inContainer.createRestoreConfig}:ro`);
+    expect(o.HostConfig?.Binds?.some((b) => b.includes(inContainer.pgbackrestConfig))).toBe(false);
+  });
+
+  it('turns the spec\'s cpus and memory into Docker limits, and a changed memory into another spec hash', () => {
+    const o = options({ ...base, cpus: '0.5', memory: '1GiB' } as DatabaseSpec);
+    expect(o.HostConfig).toMatchObject({ NanoCpus: 5e8, Memory: 2 ** 30 });
+    const other = options({ ...base, cpus: '0.5', memory: '2GiB' } as DatabaseSpec);
+    expect(other.Labels![labels.specHash]).not.toBe(o.Labels![labels.specHash]);
+  });
+});
+
+describe('instanceHostFiles', () => {
+  it('keeps every host file of an instance in its own directory under the data directory', () => {
+    const f = instanceHostFiles('/data/host-1', 'shop-n1-689qacsi');
+    expect(f).toEqual({
+      dir: '/data/host-1/instances/shop-n1-689qacsi',
+      patroniConfig: '/data/host-1/instances/shop-n1-689qacsi/patroni.yml',
+      pgbackrestConfig: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest.conf',
+      createRestoreConfig: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore.conf',
+      restoreSource: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-source.conf',
+    });
   });
 });

@@ -4,13 +4,14 @@
 import type { BackupConfigSpec, DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { stringify } from 'safe-stable-stringify';
 import { mountedTypes, optionKey, repositoryHostPaths, repositoryLines, repositoryPath, sameRepository, validateRepository, type SpecIssue } from './backup-repository.js';
+import { ids } from './ids.js';
 
 export type { SpecIssue };
 export { repositoryPath };
 
 /** Where each instance finds its pgBackRest configuration (bind-mounted, read-only). */
 export const pgbackrestConfigPath = '/etc/pgcp/pgbackrest.conf';
-export const stanza = 'db';
+const stanza = ids.stanza;
 const dataDir = '/var/lib/postgresql/data/pgdata';
 const globalLines = ['[global]', 'log-level-console=info', 'log-level-file=off', 'lock-path=/tmp/pgbackrest'];
 
@@ -31,9 +32,14 @@ export function pgbackrestConfig(config: BackupConfigSpec, databaseId: string, n
   return lines.join('\n');
 }
 
+/** A pgBackRest command line on the node's stanza, reading the configuration at `configPath` (inside the container). */
+export function pgbackrestCommand(configPath: string, ...args: string[]): string[] {
+  return ['pgbackrest', `--config=${configPath}`, `--stanza=${stanza}`, ...args];
+}
+
 /** archive_command: through pgBackRest when the node has backups, else WAL segments are let go. */
 export function archiveCommand(config: BackupConfigSpec | undefined): string {
-  return config ? `pgbackrest --config=${pgbackrestConfigPath} --stanza=${stanza} archive-push %p` : '/bin/true';
+  return config ? pgbackrestCommand(pgbackrestConfigPath, 'archive-push', '%p').join(' ') : '/bin/true';
 }
 
 /** `--key=value` flags from a user map (keys already checked against ^[a-z0-9-]+$); an empty value is a bare switch. */
@@ -148,7 +154,7 @@ export const createRestoreConfigPath = '/etc/pgcp/pgbackrest-restore.conf';
 
 /** Patroni's custom bootstrap of a database created from a backup: pgBackRest restores instead of initdb. */
 export function restoreBootstrapCommand(rc: RestoreConfigSpec): string {
-  return ['pgbackrest', `--config=${createRestoreConfigPath}`, `--stanza=${stanza}`, 'restore', ...restoreFlags(rc.restore_options)]
+  return pgbackrestCommand(createRestoreConfigPath, 'restore', ...restoreFlags(rc.restore_options))
     .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 

@@ -15,8 +15,9 @@ export function nodeHealthy(members: Member[]): boolean {
 }
 
 /**
- * The replica to promote: the one asked for (it must be a running member), else the running replica with the
- * least lag (ties by name, so the choice is stable). Null when there is none.
+ * The member to promote: the one asked for — a running replica, or the leader itself (nothing to hand over) —
+ * else the running replica with the least lag (ties by name, so the choice is stable). `{ refused }` with the
+ * reason when the asked one is not a member or not a running replica, or when no replica runs.
  */
 export function pickCandidate(members: Member[], asked?: string): { name: string } | { refused: string } {
   const eligible = members.filter((m) => !isLeader(m) && replicaStates.includes(m.state));

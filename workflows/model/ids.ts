@@ -1,5 +1,7 @@
-// Every name of a Docker or Postgres object the control plane makes. Pure JS (sha1 from @noble/hashes), so the
-// planner can use it inside the workflow sandbox.
+// Every generated name of an object the control plane makes: Docker containers, volumes, networks and label keys;
+// Postgres subscriptions; Patroni scopes and their etcd keys; the pgBackRest stanza; Temporal task queues,
+// schedules and workflow ids. Pure JS (sha1 from @noble/hashes, no Node imports), so the planner can use it inside
+// the workflow sandbox. (Names the replication drivers give their slots and interfaces are theirs.)
 import { sha1 } from '@noble/hashes/legacy.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 
@@ -11,18 +13,54 @@ export function hostHash(hostId: string): string {
   return n.toString(36).slice(0, 8);
 }
 
+/** Prefix of every Docker label key the control plane sets. */
+export const labelPrefix = 'pgcp';
+
+/** Docker label keys: what every managed container, volume and network carries. */
+export const labels = {
+  managed: `${labelPrefix}.managed`,
+  purpose: `${labelPrefix}.purpose`,
+  databaseId: `${labelPrefix}.database-id`,
+  instanceId: `${labelPrefix}.instance-id`,
+  hostId: `${labelPrefix}.host-id`,
+  nodeName: `${labelPrefix}.node-name`,
+  specHash: `${labelPrefix}.spec-hash`,
+  /** The Temporal namespace whose workflow made the object: tests sweep theirs by it. */
+  namespace: `${labelPrefix}.namespace`,
+} as const;
+
+/** Patroni's namespace in etcd (its `namespace` setting): every node's keys are under it. */
+const patroniNamespace = '/pgcp/';
+const patroniScope = (databaseId: string, nodeName: string) => `${databaseId}--${nodeName}`;
+const backupSchedulePrefix = (databaseId: string) => `backup-${databaseId}-`;
+
 export const ids = {
   instance: (databaseId: string, nodeName: string, hostId: string) => `${databaseId}-${nodeName}-${hostHash(hostId)}`,
   volume: (instanceId: string) => `${instanceId}-data`,
   network: (databaseId: string) => `pgcp-${databaseId}`,
+  /** The one-off container that restores an instance's volume with pgBackRest while the instance is stopped. */
+  restoreContainer: (instanceId: string) => `${instanceId}-restore`,
+  /** The throw-away container verifying an image: one per workflow and major, so a retry replaces its predecessor's. */
+  verifyContainer: (workflowId: string, major: string) => `pgcp-verify-${workflowId.replace(/[^a-zA-Z0-9_.-]/g, '').slice(-12)}-${major}`,
   /** Patroni cluster of one node; `--` cannot occur in a database id, so this never collides. */
-  patroniScope: (databaseId: string, nodeName: string) => `${databaseId}--${nodeName}`,
+  patroniScope,
+  patroniNamespace,
+  /** The etcd key prefix of one node's Patroni cluster. */
+  patroniKeys: (databaseId: string, nodeName: string) => `${patroniNamespace}${patroniScope(databaseId, nodeName)}/`,
+  /** The pgBackRest stanza of every node (each node has its own repository path, so one name serves all). */
+  stanza: 'db',
   /** Subscription on `subscriber` receiving from `provider`: `sub_n1n3` lives on n1 and reads n3. */
   subscription: (subscriber: string, provider: string) => `sub_${subscriber}${provider}`,
   /** Temporal Schedule of one backup_config.schedules[] entry of a node. */
-  backupSchedule: (databaseId: string, nodeName: string, scheduleId: string) => `backup-${databaseId}-${nodeName}-${scheduleId}`,
+  backupSchedule: (databaseId: string, nodeName: string, scheduleId: string) => `${backupSchedulePrefix(databaseId)}${nodeName}-${scheduleId}`,
+  /** What the ids of a database's backup schedules start with. */
+  backupSchedulePrefix,
   /** Workflow id of the runs a backup schedule starts (each run then starts its node_backup task under a UUIDv7). */
   scheduledBackupRun: (backupScheduleId: string) => `scheduled-${backupScheduleId}`,
+  /** Temporal task queue of the control plane's workflows and activities. */
+  controlPlaneTaskQueue: 'control-plane',
+  /** Temporal task queue of one host's activities. */
+  hostTaskQueue: (hostId: string) => `host.${hostId}`,
 } as const;
 
 /** Digits of `nN`, the node ordinal. */

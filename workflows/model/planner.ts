@@ -7,8 +7,9 @@ import { ids } from './ids.js';
 import { planInstances, type InstancePlan } from './instances.js';
 
 /** A node and the host whose queue runs its Postgres steps (the host of its first instance). */
-export interface NodeRef { name: string; hostId: string }
-export interface InstanceRef { instanceId: string; hostId: string; nodeName: string }
+export interface NodeOnHost { name: string; hostId: string }
+/** An instance of a node and the host it runs on (what the store records of it). */
+export interface InstanceOnHost { instanceId: string; hostId: string; nodeName: string }
 
 export type Step =
   | { kind: 'network'; hostId: string }
@@ -17,10 +18,10 @@ export type Step =
   | { kind: 'nodeDatabase'; hostId: string; nodeName: string; joining?: boolean }
   | { kind: 'checkUsers'; hostId: string; nodeName: string }
   | { kind: 'applyConfig'; hostId: string; nodeName: string }
-  | { kind: 'resetNode'; nodeName: string; instances: InstanceRef[]; peers: NodeRef[] }
+  | { kind: 'resetNode'; nodeName: string; instances: InstanceOnHost[]; peers: NodeOnHost[] }
   /** fromBackup: the new node's primary is restored from a backup of the source to just before its slot there */
-  | { kind: 'joinNode'; hostId: string; nodeName: string; source: NodeRef; peers: NodeRef[]; fromBackup?: { instanceId: string; sourceDatabaseName: string } }
-  | { kind: 'removeNode'; nodeName: string; instances: InstanceRef[]; remaining: NodeRef[]; forgotten?: string[] }
+  | { kind: 'joinNode'; hostId: string; nodeName: string; source: NodeOnHost; peers: NodeOnHost[]; fromBackup?: { instanceId: string; sourceDatabaseName: string } }
+  | { kind: 'removeNode'; nodeName: string; instances: InstanceOnHost[]; remaining: NodeOnHost[]; forgotten?: string[] }
   | { kind: 'markJoined'; nodeNames: string[] }
   | { kind: 'subscription'; hostId: string; subscriber: string; provider: string; name: string; fromSlot?: boolean }
   | { kind: 'waitReplication'; hostId: string; nodeName: string; subscriptions: string[] }
@@ -39,7 +40,7 @@ export function nodeHost(instances: InstancePlan[], nodeName: string): string {
 }
 
 /** Every node from scratch (create, or an update of a database none of whose nodes has finished joining). */
-export function planConverge(databaseId: string, spec: DatabaseSpec, stale: InstanceRef[] = []): Plan {
+export function planConverge(databaseId: string, spec: DatabaseSpec, stale: InstanceOnHost[] = []): Plan {
   const instances = planInstances(databaseId, spec);
   const nodes = spec.nodes.map((n) => n.name);
   const primaries = instances.filter((i) => i.initialRole === 'primary');

@@ -1,6 +1,7 @@
 // Task metadata lives in Temporal search attributes, so tasks are listed with visibility queries. One builder makes
 // them for every start of a task: the API's, a schedule's and a parent task's children.
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import { ids } from './ids.js';
 
 export type TaskType = 'create' | 'update' | 'delete' | 'node_backup' | 'restore' | 'node_restore' | 'restart_instance'
   | 'stop_instance' | 'start_instance' | 'switchover' | 'failover' | 'remove_host' | 'upgrade';
@@ -45,6 +46,6 @@ export function taskSearchAttributes(t: DatabaseTaskMeta): SearchAttributePair[]
 }
 
 export const taskQueues = {
-  controlPlane: 'control-plane',
-  host: (hostId: string) => `host.${hostId}`,
+  controlPlane: ids.controlPlaneTaskQueue,
+  host: ids.hostTaskQueue,
 } as const;

@@ -5,13 +5,13 @@
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from './ids.js';
 import { planInstances, type InstancePlan } from './instances.js';
-import { backupWaves, meshWaves, nodeHost, planConverge, type InstanceRef, type NodeRef, type Plan, type Step } from './planner.js';
+import { backupWaves, meshWaves, nodeHost, planConverge, type InstanceOnHost, type NodeOnHost, type Plan, type Step } from './planner.js';
 
 export interface CurrentLayout {
   /** Nodes that finished joining (or were created with the database), in the order they joined. */
   joined: string[];
   /** Instance records, including those of nodes the spec no longer names. */
-  instances: InstanceRef[];
+  instances: InstanceOnHost[];
 }
 
 const instanceStep = (i: InstancePlan, kind: 'instance' | 'waitInstance'): Step => ({ kind, hostId: i.hostId, instanceId: i.instanceId, nodeName: i.nodeName });
@@ -47,7 +47,7 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
   const joined = spec.nodes.map((n) => n.name).filter((n) => current.joined.includes(n));
   if (joined.length === 0) return planConverge(databaseId, spec, stale); // nothing runs yet: build it all
 
-  const ref = (name: string): NodeRef => ({ name, hostId: nodeHost(desired, name) });
+  const ref = (name: string): NodeOnHost => ({ name, hostId: nodeHost(desired, name) });
   const added = spec.nodes.map((n) => n.name).filter((n) => !joined.includes(n));
   // Gone from the spec: joined nodes, and nodes whose join never finished (their slots and links must go too).
   const recorded = [...current.joined, ...current.instances.map((i) => i.nodeName)];
@@ -100,4 +100,4 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
   return { waves: waves.filter((w) => w.length > 0) };
 }
 
-const host = (r: NodeRef) => ({ hostId: r.hostId });
+const host = (r: NodeOnHost) => ({ hostId: r.hostId });

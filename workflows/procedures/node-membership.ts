@@ -2,7 +2,7 @@
 // must not change between attempts (slot positions, the copy's per-peer positions) travel through the workflow
 // history, so a worker killed at any point resumes with the same ones.
 import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
-import type { NodeRef, Step } from '../model/planner.js';
+import type { NodeOnHost, Step } from '../model/planner.js';
 import { controlPlane, onHost } from '../proxies/activities.js';
 
 type JoinStep = Extract<Step, { kind: 'joinNode' }>;
@@ -22,7 +22,7 @@ export async function joinNode(databaseId: string, step: JoinStep): Promise<void
   const n = step.nodeName;
   const s = step.source;
   const peers = step.peers.map((p) => p.name);
-  const on = (h: NodeRef | string, summary: string, kind?: 'long' | 'copy') => onHost(typeof h === 'string' ? h : h.hostId, summary, kind);
+  const on = (h: NodeOnHost | string, summary: string, kind?: 'long' | 'copy') => onHost(typeof h === 'string' ? h : h.hostId, summary, kind);
   const newNode = step.hostId;
   if (step.fromBackup) return joinFromBackup(databaseId, step, step.fromBackup);
 
@@ -83,7 +83,7 @@ async function joinFromBackup(databaseId: string, step: JoinStep, { instanceId, 
   const s = step.source;
   const peers = step.peers.map((p) => p.name);
   const all = [s.name, ...peers];
-  const on = (h: NodeRef | string, summary: string, kind?: 'long' | 'copy') => onHost(typeof h === 'string' ? h : h.hostId, summary, kind);
+  const on = (h: NodeOnHost | string, summary: string, kind?: 'long' | 'copy') => onHost(typeof h === 'string' ? h : h.hostId, summary, kind);
   const newNode = step.hostId;
 
   const slots = await on(newNode, `learning the slot names of node ${n}'s subscriptions to ${all.join(', ')}`, 'long')
@@ -131,7 +131,7 @@ export async function resetNode(databaseId: string, step: ResetStep): Promise<vo
   await controlPlane.clearNodeDcs({ databaseId, nodeNames: [step.nodeName] });
 }
 
-async function unlinkNode(databaseId: string, nodeName: string, others: NodeRef[]): Promise<void> {
+async function unlinkNode(databaseId: string, nodeName: string, others: NodeOnHost[]): Promise<void> {
   await Promise.all(others.map((o) => onHost(o.hostId, `dropping node ${o.name}'s subscription to node ${nodeName} and node ${nodeName}'s slots on it`, 'long')
     .dropNodeLinks({ databaseId, nodeName: o.name, removed: nodeName })));
 }

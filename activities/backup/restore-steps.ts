@@ -1,0 +1,100 @@
+// The steps of an in-place restore of one instance (restore.ts orders them), each about one thing: where the
+// source comes from, the one-off container on the instance's volume, stopping the node for it, and waiting for the
+// restored instance to lead. Each can be repeated: a retried restore finds its marker and skips to the end.
+import { rm, writeFile } from 'node:fs/promises';
+import type Docker from 'dockerode';
+import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
+import { repositoryDockerMounts, type HostMount } from '../../workflows/model/backup-repository.js';
+import { pgbackrestCommand, pgbackrestRestoreConfig } from '../../workflows/model/backup.js';
+import { ids } from '../../workflows/model/ids.js';
+import { redactValues } from '../../workflows/model/redact.js';
+import { getRestoreSecrets } from '../../store/databases.js';
+import type { DatabaseContext } from '../database-context.js';
+import type { HostDeps } from '../deps.js';
+import { labels } from '../docker/client.js';
+import { execIn } from '../docker/exec.js';
+import { fileModes, inContainer, instanceHostFiles } from '../docker/instance-files.js';
+import { instanceAddress } from '../docker/network.js';
+import { runOneOff } from '../docker/one-off.js';
+import { FailureType, permanent } from '../errors.js';
+import { deletePrefix } from '../etcd.js';
+import { pollUntil } from '../heartbeats.js';
+import { getPatroniStatus } from '../patroni/client.js';
+
+export interface RestoreTarget { databaseId: string; nodeName: string; instanceId: string; taskId: string }
+
+/**
+ * The source to restore: the request's (its repository keys from the store, never through the workflow's input),
+ * else the node's own restore_config in the spec.
+ */
+export async function restoreSource(deps: HostDeps, db: DatabaseContext, nodeName: string, requested?: RestoreConfigSpec): Promise<RestoreConfigSpec> {
+  const source = requested
+    ? { ...requested, repository: { ...requested.repository, ...(await getRestoreSecrets(deps.store, db.databaseId)) } }
+    : db.spec.nodes.find((n) => n.name === nodeName)?.restore_config;
+  if (!source) throw permanent(FailureType.notFound, `node ${nodeName} has no restore_config`);
+  return source;
+}
+
+/**
+ * A one-off container on the instance's volume (and the repository's host paths), running `script` as postgres,
+ * on the database's network with the instances' host entries (an object store is reached as they reach it).
+ */
+function onVolume(deps: HostDeps, t: RestoreTarget, image: string, script: string, binds: string[] = [], mounts: HostMount[] = []) {
+  return runOneOff(deps.docker, {
+    name: ids.restoreContainer(t.instanceId), image, script, user: 'postgres',
+    labels: { [labels.managed]: 'true', [labels.purpose]: 'restore', [labels.instanceId]: t.instanceId },
+    hostConfig: {
+      Binds: [`${ids.volume(t.instanceId)}:${inContainer.volume}`, ...binds], Mounts: mounts, NetworkMode: ids.network(t.databaseId),
+      ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),
+    },
+  });
+}
+
+/** Whether this task's restore already finished (its marker is in the volume). */
+export async function restoreMarked(deps: HostDeps, t: RestoreTarget, image: string): Promise<boolean> {
+  return (await onVolume(deps, t, image, `test -f ${inContainer.restoreMarker(t.taskId)}`)).code === 0;
+}
+
+/**
+ * The WAL written up to now reaches the repository (pgBackRest's check switches segments and waits for their
+ * archiving), so a target just before this moment can be reached. Returns its last lines.
+ */
+export async function archiveRecentWal(docker: Docker, instanceId: string, keys: string[]): Promise<string[]> {
+  const check = await execIn(docker, instanceId, pgbackrestCommand(inContainer.pgbackrestConfig, 'check'));
+  return check.lines.filter((l) => l.trim()).slice(-3).map((l) => redactValues(l, keys));
+}
+
+/** The instance stopped, and the node's keys in the DCS gone once its last member is down: Patroni then bootstraps. */
+export async function stopNodeForRestore(deps: HostDeps, t: RestoreTarget, running: boolean): Promise<void> {
+  if (running) await deps.docker.getContainer(t.instanceId).stop({ t: 60 });
+  await deletePrefix(`http://${deps.etcdHostsForContainers[0]}`, ids.patroniKeys(t.databaseId, t.nodeName));
+}
+
+/**
+ * Runs the restore script on the volume. The source's configuration (with its keys) is a host file in the
+ * instance's 0700 directory only while the one-off container copies it into the volume.
+ */
+export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: string, source: RestoreConfigSpec, script: string): Promise<{ code: number; lines: string[] }> {
+  const file = instanceHostFiles(deps.dataDir, t.instanceId).restoreSource;
+  await writeFile(file, pgbackrestRestoreConfig(source), { mode: fileModes.pgbackrest });
+  try {
+    return await onVolume(deps, t, image, script, [`${file}:${inContainer.restoreSource}:ro`], repositoryDockerMounts([source.repository]));
+  } finally {
+    await rm(file, { force: true }); // the one-off copied it into the volume, or failed
+  }
+}
+
+/** Until the restored instance has finished its recovery and leads its node. */
+export async function waitToLead(docker: Docker, t: RestoreTarget): Promise<void> {
+  await pollUntil(`${t.instanceId} to finish recovery and lead node ${t.nodeName}`, 30 * 60_000, async () => {
+    const ip = await instanceAddress(docker, t.databaseId, t.instanceId);
+    const s = ip ? await getPatroniStatus(ip) : null;
+    return s?.role === 'primary' && s.state === 'running' ? true : { waiting: `Patroni: ${s ? `${s.role}, ${s.state}` : 'not answering'}` };
+  });
+}
+
+/** The marker of this task's restore, and the recovery's configuration (with its keys) gone from the volume. */
+export async function markRestored(docker: Docker, t: RestoreTarget): Promise<void> {
+  const touch = await execIn(docker, t.instanceId, ['sh', '-c', `touch ${inContainer.restoreMarker(t.taskId)} && rm -f ${inContainer.restoreConfig}`]);
+  if (touch.exitCode !== 0) throw new Error(`cannot mark the restore of ${t.instanceId} done`);
+}

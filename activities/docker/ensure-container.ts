@@ -1,0 +1,16 @@
+// A container converged to its create options: kept when its spec-hash label matches them, else removed and made
+// again (its named volumes keep the data), made when missing. Safe to repeat.
+import type Docker from 'dockerode';
+import { inspectContainerOrNull, labels, removeContainer } from './client.js';
+
+export type ContainerOutcome = 'created' | 'recreated' | 'unchanged';
+
+/** The container named by `options.name`, with its Docker id and what was done to it. */
+export async function ensureContainer(docker: Docker, options: Docker.ContainerCreateOptions): Promise<{ id: string; outcome: ContainerOutcome }> {
+  const name = options.name!;
+  const existing = await inspectContainerOrNull(docker, name);
+  if (existing && existing.Config.Labels?.[labels.specHash] === options.Labels?.[labels.specHash]) return { id: existing.Id, outcome: 'unchanged' };
+  if (existing) await removeContainer(docker, name);
+  const created = await docker.createContainer(options);
+  return { id: created.id, outcome: existing ? 'recreated' : 'created' };
+}
