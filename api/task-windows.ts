@@ -18,6 +18,9 @@ export function uuidv7Time(id: string): number | null {
 /** An id range: `gte` ≤ id < `lt`, or after/before a cursor (`gt` / `lt` exclusive); absent bounds are open. */
 export interface IdRange { gt?: string; gte?: string; lt?: string }
 
+/** A range to search, with the times of its edge nearest the cursor and of its far edge (0 or ∞ when open). */
+export interface SearchWindow { range: IdRange; nearMs: number; farMs: number }
+
 export interface WindowOptions {
   order: 'asc' | 'desc';
   /** The exclusive cursor (after_task_id), if any. */
@@ -29,7 +32,7 @@ export interface WindowOptions {
 }
 
 /** The ranges to search in order, nearest the cursor (or the newest/oldest end) first; together they cover every id. */
-export function* searchWindows(o: WindowOptions): Generator<IdRange> {
+export function* searchWindows(o: WindowOptions): Generator<SearchWindow> {
   let span = o.firstSpanMs ?? 60_000;
   const cursorMs = o.after ? uuidv7Time(o.after) : null;
   if (o.order === 'desc') {
@@ -37,9 +40,9 @@ export function* searchWindows(o: WindowOptions): Generator<IdRange> {
     let upperMs = cursorMs ?? o.now;
     for (;;) {
       const lowerMs = upperMs - span;
-      if (lowerMs < o.floorMs) { yield upper; return; }
+      if (lowerMs < o.floorMs) { yield { range: upper, nearMs: upperMs, farMs: 0 }; return; }
       const lower = uuidv7Prefix(lowerMs);
-      yield { ...upper, gte: lower };
+      yield { range: { ...upper, gte: lower }, nearMs: upperMs, farMs: lowerMs };
       upper = { lt: lower };
       upperMs = lowerMs;
       span *= 4;
@@ -53,18 +56,50 @@ export function* searchWindows(o: WindowOptions): Generator<IdRange> {
   } else {
     lowerMs = o.floorMs;
     const first = uuidv7Prefix(lowerMs);
-    yield { lt: first }; // older than the retention: running tasks, usually none
+    yield { range: { lt: first }, nearMs: 0, farMs: lowerMs }; // older than the retention: running tasks, usually none
     lower = { gte: first };
   }
   for (;;) {
     const upperMs = lowerMs + span;
-    if (upperMs > o.now) { yield lower; return; }
+    if (upperMs > o.now) { yield { range: lower, nearMs: lowerMs, farMs: Number.MAX_SAFE_INTEGER }; return; }
     const upper = uuidv7Prefix(upperMs);
-    yield { ...lower, lt: upper };
+    yield { range: { ...lower, lt: upper }, nearMs: lowerMs, farMs: upperMs };
     lower = { gte: upper };
     lowerMs = upperMs;
     span *= 4;
   }
+}
+
+/** The window with its far edge moved to `ms` (closer to the near edge: fewer ids). */
+export function withFarEdge(w: SearchWindow, order: 'asc' | 'desc', ms: number): SearchWindow {
+  const edge = uuidv7Prefix(ms);
+  return { range: order === 'desc' ? { ...w.range, gte: edge } : { ...w.range, lt: edge }, nearMs: w.nearMs, farMs: ms };
+}
+
+/**
+ * The `limit` ids nearest the cursor, found range by range: each range is counted first, and one holding far more
+ * than still needed is narrowed (its far edge bisected in time toward the near edge while it still holds enough)
+ * before it is fetched. Returns what was fetched (sorted by the caller) and the far edge time of the last range.
+ */
+export async function collectPage<T>(o: WindowOptions, limit: number, count: (r: IdRange) => Promise<number>, fetch: (r: IdRange) => Promise<T[]>): Promise<{ items: T[]; farMs: number | null }> {
+  const items: T[] = [];
+  for (let w of searchWindows(o)) {
+    const need = limit - items.length;
+    let c = await count(w.range);
+    if (c === 0) continue;
+    const open = w.farMs === 0 || w.farMs === Number.MAX_SAFE_INTEGER;
+    let lo = open ? (o.order === 'desc' ? o.floorMs : o.now) : w.farMs;
+    let hi = w.nearMs;
+    for (let i = 0; c > 2 * need + 50 && Math.abs(hi - lo) > 1 && i < 24; i++) {
+      const mid = Math.floor((lo + hi) / 2);
+      const narrower = withFarEdge(w, o.order, mid);
+      const n = await count(narrower.range);
+      if (n >= need) { w = narrower; c = n; lo = mid; } else hi = mid;
+    }
+    items.push(...(await fetch(w.range)));
+    if (items.length >= limit) return { items, farMs: w.farMs };
+  }
+  return { items, farMs: null };
 }
 
 /** The visibility-query clause of a range (ids are validated identifiers or UUIDs before they reach a query). */

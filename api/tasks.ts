@@ -9,7 +9,7 @@ import { retentionDays } from '../platform/temporal.js';
 import { taskAttributes, taskMemo, taskQueues, taskSearchAttributes, type DatabaseTaskMeta, type TaskType } from '../workflows/model/search-attributes.js';
 import { ApiError } from './errors.js';
 import { rfc3339 } from './render/time.js';
-import { rangeClause, searchWindows } from './task-windows.js';
+import { collectPage, rangeClause, type IdRange } from './task-windows.js';
 import { redactSecrets, renderTaskLog, type TaskLogEntry } from './task-log.js';
 
 export type { TaskType };
@@ -56,6 +56,7 @@ export async function startDatabaseTask<T extends StartableTaskType>(client: Cli
     typedSearchAttributes: taskSearchAttributes(meta),
     staticSummary: `${type} ${meta.databaseId}`,
   });
+  recentListings.clear();
   return {
     scope: 'database', entity_id: meta.databaseId, database_id: meta.databaseId,
     ...(meta.hostId ? { host_id: meta.hostId } : {}), ...(meta.nodeName ? { node_name: meta.nodeName } : {}), ...(meta.instanceId ? { instance_id: meta.instanceId } : {}),
@@ -122,25 +123,48 @@ export interface ListTasksQuery { scope?: 'database' | 'host'; entityId?: string
 export const taskPage = { default: 100, max: 1000 } as const;
 
 /**
- * A page of tasks, filtered, ordered and cut by id ranges in visibility queries (task-windows.ts): only the tasks
- * near the page are fetched, however many the namespace holds; `after_task_id` pages on.
+ * A page of tasks, filtered, ordered and cut by id ranges in visibility queries (task-windows.ts): each range is
+ * counted first; one holding far more than the page is narrowed (its far edge bisected in time) before it is read,
+ * so only tasks near the page are fetched however many the namespace holds. `after_task_id` pages on. The far edge
+ * of a first page is remembered per listing, so the next request for it starts there (one count, one read).
  */
 export async function listTasks(client: Client, q: ListTasksQuery): Promise<Task[]> {
+  // Polled listings (UIs, scripts waiting on a task) repeat: the same page within a second is served once, and
+  // concurrent requests for it share one search. A task this process starts or cancels clears every listing.
+  return (await recentListings.fetch(JSON.stringify(q), { context: client }))!;
+}
+
+const recentListings = new LRUCache<string, Task[], Client>({
+  max: 500, ttl: 1000,
+  fetchMethod: (key, _stale, { context }) => searchTasks(context, JSON.parse(key) as ListTasksQuery),
+});
+
+async function searchTasks(client: Client, q: ListTasksQuery): Promise<Task[]> {
   // Values reach the query only after identifier validation (lowercase letters, digits, hyphens).
   const clauses = [`${taskAttributes.scope.name} IS NOT NULL`];
   if (q.scope) clauses.push(`${taskAttributes.scope.name} = '${q.scope}'`);
   if (q.entityId) clauses.push(`${taskAttributes.entityId.name} = '${q.entityId}'`);
   const limit = Math.min(q.limit && q.limit > 0 ? q.limit : taskPage.default, taskPage.max);
+  const queryOf = (r: IdRange) => [...clauses, ...rangeClause(r)].join(' AND ');
   const now = Date.now();
-  const found: WorkflowExecutionInfo[] = [];
-  for (const range of searchWindows({ order: q.sortOrder, after: q.afterTaskId, now, floorMs: now - (retentionDays + 1) * 86_400_000 })) {
-    const query = [...clauses, ...rangeClause(range)].join(' AND ');
-    for await (const info of client.workflow.list({ query, pageSize: taskPage.max })) found.push(info);
-    if (found.length >= limit) break;
-  }
+  const floorMs = now - (retentionDays + 1) * 86_400_000;
+  const hintKey = `${q.sortOrder} ${clauses.join(' ')}`;
+  const hint = q.afterTaskId ? undefined : firstPageEdges.get(hintKey);
+  const firstSpanMs = hint === undefined ? undefined : Math.max(60_000, q.sortOrder === 'desc' ? now - hint : hint - floorMs);
+  const { items: found, farMs } = await collectPage({ order: q.sortOrder, after: q.afterTaskId, now, floorMs, firstSpanMs }, limit,
+    async (r) => (await client.workflow.count(queryOf(r))).count,
+    async (r) => {
+      const out: WorkflowExecutionInfo[] = [];
+      for await (const info of client.workflow.list({ query: queryOf(r), pageSize: taskPage.max })) out.push(info);
+      return out;
+    });
+  if (!q.afterTaskId && farMs !== null) firstPageEdges.set(hintKey, farMs);
   found.sort((a, b) => (q.sortOrder === 'asc' ? a.workflowId.localeCompare(b.workflowId) : b.workflowId.localeCompare(a.workflowId)));
   return Promise.all(found.slice(0, limit).map((i) => toTask(client, i)));
 }
+
+/** Per listing (order + filter): the far edge time of its last first page. Only a starting guess: always counted. */
+const firstPageEdges = new LRUCache<string, number>({ max: 1000 });
 
 export async function getTask(client: Client, taskId: string, entity: { scope: 'database' | 'host'; entityId: string }): Promise<Task> {
   try {
@@ -175,5 +199,6 @@ function isCloseEvent(e: HistoryEvent): boolean {
 export async function cancelTask(client: Client, task: Task): Promise<Task> {
   if (task.status !== 'pending' && task.status !== 'running') throw new ApiError('invalid_input', 'task must be running or pending to be cancelled');
   await client.workflow.getHandle(task.task_id).cancel();
+  recentListings.clear();
   return { ...task, status: 'canceling' };
 }

@@ -19,7 +19,10 @@ export function scheduleActivities(deps: ControlPlaneDeps) {
 
   async function existing(databaseId: string): Promise<string[]> {
     const found: string[] = [];
-    for await (const s of client().schedule.list()) if (s.scheduleId.startsWith(ids.backupSchedulePrefix(databaseId))) found.push(s.scheduleId);
+    // By the database id each schedule carries in its memo: an id prefix alone also matches database `a-b`'s for `a`.
+    for await (const s of client().schedule.list()) {
+      if (s.scheduleId.startsWith(ids.backupSchedulePrefix(databaseId)) && s.memo?.databaseId === databaseId) found.push(s.scheduleId);
+    }
     return found;
   }
 

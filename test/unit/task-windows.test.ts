@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { uuidv7 } from 'uuidv7';
-import { rangeClause, searchWindows, uuidv7Prefix, uuidv7Time, type IdRange } from '../../api/task-windows.js';
+import { collectPage, rangeClause, searchWindows, uuidv7Prefix, uuidv7Time, type IdRange } from '../../api/task-windows.js';
 
 const day = 86_400_000;
 const now = Date.UTC(2026, 11, 6, 12);
@@ -19,7 +19,7 @@ const inRange = (id: string, r: IdRange) => (!r.gt || id > r.gt) && (!r.gte || i
 function page(ids: string[], order: 'asc' | 'desc', limit: number, after?: string): { page: string[]; queries: number } {
   const found: string[] = [];
   let queries = 0;
-  for (const r of searchWindows({ order, after, now, floorMs })) {
+  for (const { range: r } of searchWindows({ order, after, now, floorMs })) {
     queries++;
     found.push(...ids.filter((id) => inRange(id, r)));
     if (found.length >= limit) break;
@@ -66,6 +66,25 @@ describe('task id ranges', () => {
   it('finds the newest page of a busy namespace in a few queries', () => {
     expect(page(ids, 'desc', 20).queries).toBeLessThanOrEqual(3);
   });
+
+  for (const order of ['asc', 'desc'] as const) {
+    it(`collectPage (${order}): the same page, fetching little more than the page from a dense namespace`, async () => {
+      // 5,000 tasks made within ten minutes an hour ago: the first ranges are empty, then one holds them all.
+      const dense = [...ids, ...Array.from({ length: 5000 }, () => idAt(Math.floor(now - 3_600_000 - rand() * 600_000)))];
+      for (const limit of [1, 20, 100]) {
+        for (const after of [undefined, expected(dense, order, 300).at(-1)]) {
+          let fetched = 0;
+          const { items } = await collectPage({ order, after, now, floorMs }, limit,
+            async (r) => dense.filter((id) => inRange(id, r)).length,
+            async (r) => { const got = dense.filter((id) => inRange(id, r)); fetched += got.length; return got; });
+          const sorted = [...items].sort();
+          if (order === 'desc') sorted.reverse();
+          expect(sorted.slice(0, limit)).toEqual(expected(dense, order, limit, after));
+          expect(fetched).toBeLessThanOrEqual(3 * limit + 100);
+        }
+      }
+    });
+  }
 
   it('renders ranges as visibility clauses', () => {
     expect(rangeClause({ gte: '0190a-1', lt: 'x' })).toEqual(["WorkflowId >= '0190a-1'", "WorkflowId < 'x'"]);
