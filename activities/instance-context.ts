@@ -7,14 +7,16 @@ import { planInstances, type InstancePlan } from '../workflows/model/instances.j
 import { manifestEntry, type ManifestEntry } from './docker/images.js';
 import { FailureType } from './errors.js';
 import { getDatabaseSecrets, type DatabaseSecrets } from '../store/databases.js';
+import { loadTopology, type Topology } from './addresses.js';
 import type { Store } from '../store/db.js';
 
-export interface DatabaseContext { databaseId: string; spec: DatabaseSpec; secrets: DatabaseSecrets; instances: InstancePlan[] }
+/** topology: the hosts' addresses and engines, for instance addresses (activities/addresses.ts). */
+export interface DatabaseContext { databaseId: string; spec: DatabaseSpec; secrets: DatabaseSecrets; instances: InstancePlan[]; topology: Topology }
 
 export async function loadDatabase(store: Store, databaseId: string): Promise<DatabaseContext> {
   const row = await getDatabaseSecrets(store, databaseId);
   if (!row) throw ApplicationFailure.nonRetryable(`database ${databaseId} not found`, FailureType.notFound);
-  return { databaseId, spec: row.spec, secrets: row.secrets, instances: planInstances(databaseId, row.spec) };
+  return { databaseId, spec: row.spec, secrets: row.secrets, instances: planInstances(databaseId, row.spec), topology: await loadTopology(store) };
 }
 
 export function findInstance(db: DatabaseContext, instanceId: string): InstancePlan {

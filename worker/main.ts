@@ -28,7 +28,7 @@ Runtime.install({
 
 const store = createStore(config.storeUrl);
 await migrate(store);
-const docker = createDocker();
+const docker = createDocker(config.dockerHost);
 const connection = await connectWorker(config.temporal.address);
 const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace);
 const workers = await createWorkers({

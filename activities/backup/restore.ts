@@ -21,7 +21,7 @@ import { findInstance, loadDatabase, pollUntil } from '../instance-context.js';
 import { withClient } from '../postgres/connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
 import { getPatroniStatus } from '../patroni/client.js';
-import { instanceAddress } from '../docker/network.js';
+import { instanceAddress } from '../addresses.js';
 
 const volumeRoot = '/var/lib/postgresql/data';
 const recoverySettings = ['restore_command', 'recovery_target', 'recovery_target_lsn', 'recovery_target_name', 'recovery_target_time',
@@ -159,7 +159,7 @@ export function restoreActivities(deps: HostDeps) {
         await startContainer(docker.getContainer(r.instanceId));
       }
       await pollUntil(`${r.instanceId} to finish recovery and lead node ${r.nodeName}`, 30 * 60_000, async () => {
-        const ip = await instanceAddress(docker, r.databaseId, r.instanceId);
+        const ip = await instanceAddress(deps, r.databaseId, r.instanceId);
         const s = ip ? await getPatroniStatus(ip) : null;
         return s?.role === 'primary' && s.state === 'running' ? true : { waiting: `Patroni: ${s ? `${s.role}, ${s.state}` : 'not answering'}` };
       });

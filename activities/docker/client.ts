@@ -14,8 +14,12 @@ export const labels = {
   namespace: `${labelPrefix}.namespace`,
 } as const;
 
-export function createDocker(): Docker {
-  return new Docker();
+/** A client of the local engine, or of `endpoint` (`unix:///path` or `tcp://address:port`, PGCP_DOCKER_HOST). */
+export function createDocker(endpoint?: string | null): Docker {
+  if (!endpoint) return new Docker();
+  if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length) });
+  const url = new URL(endpoint);
+  return new Docker({ host: url.hostname, port: Number(url.port), protocol: 'http' });
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -18,7 +18,8 @@ import { connectInstance } from '../postgres/connect.js';
 import { getInstance } from '../../store/databases.js';
 import { inspectContainerOrNull, inspectImageOrNull, labels, removeContainer, startContainer } from './client.js';
 import { databaseLabels, instanceContainerOptions } from './instance-spec.js';
-import { ensureNetwork, instanceAddress, removeNetwork } from './network.js';
+import { instanceAddress, memberConnectAddress } from '../addresses.js';
+import { ensureNetwork, removeNetwork } from './network.js';
 
 export interface InstanceRef { databaseId: string; instanceId: string }
 
@@ -44,6 +45,7 @@ export async function writePatroniConfig(deps: HostDeps, db: DatabaseContext, pl
     hba: effectiveLines(db.spec, plan.nodeName, 'pg_hba_conf'),
     ident: effectiveLines(db.spec, plan.nodeName, 'pg_ident_conf'),
     archiveCommand: archiveCommand(nodeBackupConfig(db.spec, plan.nodeName)),
+    connectAddress: memberConnectAddress(db.topology, db.instances, plan),
   });
   if (bootstrap) {
     const b = config.bootstrap as Record<string, unknown>;
@@ -55,7 +57,7 @@ export async function writePatroniConfig(deps: HostDeps, db: DatabaseContext, pl
 
 export function instanceActivities(deps: HostDeps) {
   const { docker } = deps;
-  const address = (databaseId: string, instanceId: string) => instanceAddress(docker, databaseId, instanceId);
+  const address = (databaseId: string, instanceId: string) => instanceAddress(deps, databaseId, instanceId);
 
   return {
     /** Network, volume, Patroni config and a running container for one instance; recreated when its spec drifted. */
