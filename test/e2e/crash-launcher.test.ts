@@ -69,14 +69,16 @@ it('a worker killed during a create is back within 5 s, the create completes, no
     if (['failed', 'canceled'].includes(t.status)) throw new Error(`create ${t.status}: ${t.error}`);
     return t.status === 'completed';
   }, 300_000, 1000);
-  const q = async (p: number, text: string) => {
-    const c = new pg.Client({ host: '127.0.0.1', port: p, user: 'admin', password: 'password', database: 'app' });
+  // n1 on host-1 (127.0.0.1), n2 on host-2 (127.0.0.2)
+  const q = async (n: 1 | 2, text: string) => {
+    const c = new pg.Client({ host: `127.0.0.${n}`, port: port + n - 1, user: 'admin', password: 'password', database: 'app' });
     await c.connect();
     try { return (await c.query(text)).rows; } finally { await c.end(); }
   };
-  await q(port, 'CREATE TABLE t (id int primary key)');
-  await q(port + 1, 'INSERT INTO t VALUES (1)');
-  await waitFor('row from n2 on n1', async () => (await q(port, 'SELECT id FROM t')).length === 1, 30_000);
+  await q(1, 'CREATE TABLE t (id int primary key)');
+  await waitFor('table t on n2', async () => (await q(2, "SELECT to_regclass('public.t') IS NOT NULL AS ok"))[0].ok, 30_000);
+  await q(2, 'INSERT INTO t VALUES (1)');
+  await waitFor('row from n2 on n1', async () => (await q(1, 'SELECT id FROM t')).length === 1, 30_000);
 
   // The API and host-1's worker ran throughout: started once, never exited.
   expect(launcher.pids('api')).toEqual([apiPid]);
