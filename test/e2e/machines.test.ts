@@ -136,6 +136,12 @@ it('a database over three machines: replication, switchover, an engine down and 
   }
   expect(networkIds.size).toBe(3);
   expect((await objectsOf(createDocker())).containers).toEqual([]);
+  // n1's members know each other by host address and published ports (Patroni's view of its cluster).
+  const cluster = await (await fetch(`http://${m('host-1').address}:${port + 400}/cluster`)).json() as { members: { name: string; host: string; port: number; api_url: string }[] };
+  expect(cluster.members.map((x) => [x.host, x.port, x.api_url]).sort()).toEqual([
+    [m('host-1').address, port, `http://${m('host-1').address}:${port + 400}/patroni`],
+    [m('host-2').address, port, `http://${m('host-2').address}:${port + 400}/patroni`],
+  ]);
 
   // Rows and DDL both ways.
   await sql('n1', 'CREATE TABLE t (id text PRIMARY KEY, node text NOT NULL, payload text NOT NULL)');
@@ -182,9 +188,21 @@ it('a database over three machines: replication, switchover, an engine down and 
   }, 120_000, 2000);
   t0 = performance.now();
   await m('host-2').startEngine();
-  await waitFor('available', async () => (await state()) === 'available', 300_000, 1000);
+  await waitFor('available, every instance running', async () => {
+    const db = (await call('GET', `/v1/databases/${id}`)).body;
+    return db.state === 'available' && db.instances.every((i: any) => i.state === 'available' && ['running', 'streaming'].includes(i.postgres?.patroni_state));
+  }, 300_000, 1000);
   console.log(`host-2's engine started: available after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   await waitFor('n1 row written while host-2 was down, on n2', has('n2', 't', 'while-host-2-down'), 60_000);
+  // host-2's instance is a replica again and has what n1 wrote meanwhile (streaming replication across engines)
+  await waitFor('the row on host-2\'s replica', async () => {
+    const c = new pg.Client({ host: m('host-2').address, port, user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
+    try {
+      await c.connect();
+      const row = (await c.query("SELECT pg_is_in_recovery() AS r, EXISTS (SELECT 1 FROM t WHERE id = 'while-host-2-down') AS has")).rows[0];
+      return row.r === true && row.has === true;
+    } finally { await c.end().catch(() => undefined); }
+  }, 120_000, 1000);
 
   // Delete: nothing left on any engine.
   const del = await call('DELETE', `/v1/databases/${id}`);
