@@ -12,6 +12,8 @@ export default defineConfig({
       { test: { name: 'activity', include: ['test/activity/**/*.test.ts'], globalSetup: stack, testTimeout: 300_000, hookTimeout: 120_000, fileParallelism: false } },
       { test: { name: 'workflow', include: ['test/workflow/**/*.test.ts'], globalSetup: stack, testTimeout: 180_000 } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: stack, testTimeout: 600_000, hookTimeout: 300_000, fileParallelism: false } },
+      // docker-compose.yml as its own project: needs `scripts/setup.sh --compose`, not the test stack
+      { test: { name: 'compose', include: ['test/compose/**/*.test.ts'], testTimeout: 900_000, hookTimeout: 1_200_000 } },
     ],
   },
 });

@@ -5,18 +5,20 @@ import { planInstances, type InstancePlan } from '../workflows/model/instances.j
 import { FailureType, permanent } from './errors.js';
 import { getDatabaseSecrets, type DatabaseSecrets } from '../store/databases.js';
 import type { Store } from '../store/db.js';
+import { loadTopology, type Topology } from './addresses.js';
 
 /** The input of an activity acting on one node of a database. */
 export interface NodeKey { databaseId: string; nodeName: string }
 /** The input of an activity acting on one instance of a database. */
 export interface InstanceKey { databaseId: string; instanceId: string }
 
-export interface DatabaseContext { databaseId: string; spec: DatabaseSpec; secrets: DatabaseSecrets; instances: InstancePlan[] }
+/** topology: the hosts' addresses and engines, for instance addresses (activities/addresses.ts). */
+export interface DatabaseContext { databaseId: string; spec: DatabaseSpec; secrets: DatabaseSecrets; instances: InstancePlan[]; topology: Topology }
 
 export async function loadDatabase(store: Store, databaseId: string): Promise<DatabaseContext> {
   const row = await getDatabaseSecrets(store, databaseId);
   if (!row) throw permanent(FailureType.notFound, `database ${databaseId} not found`);
-  return { databaseId, spec: row.spec, secrets: row.secrets, instances: planInstances(databaseId, row.spec) };
+  return { databaseId, spec: row.spec, secrets: row.secrets, instances: planInstances(databaseId, row.spec), topology: await loadTopology(store) };
 }
 
 export function findInstance(db: DatabaseContext, instanceId: string): InstancePlan {

@@ -29,7 +29,13 @@ export function dockerBridgeAddress(): string | null {
 const ConfigSchema = z
   .object({
     PGCP_HOST_ID: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,34}[a-z0-9])?$/).default('host-1'),
+    /** Where this host's instances publish their ports and other hosts reach them (default 127.0.0.N). */
     PGCP_HOST_ADDRESS: z.string().optional(),
+    /**
+     * This host's Docker engine: `unix:///path/docker.sock` or `tcp://address:port` (default: the local socket). The
+     * agent must run on that engine's machine: it reaches its own instances by their container addresses.
+     */
+    PGCP_DOCKER_HOST: z.string().regex(/^(unix:\/\/\/.+|tcp:\/\/[^:/]+:\d+)$/, 'unix:///path or tcp://address:port').optional(),
     PGCP_DATA_DIR: z.string().default(path.join(projectRoot, '.data')),
     PGCP_TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
     PGCP_TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
@@ -52,6 +58,7 @@ const ConfigSchema = z
   .transform((env) => ({
     hostId: env.PGCP_HOST_ID,
     hostAddress: env.PGCP_HOST_ADDRESS ?? defaultHostAddress(env.PGCP_HOST_ID),
+    dockerHost: env.PGCP_DOCKER_HOST ?? null,
     dataDir: env.PGCP_DATA_DIR,
     temporal: { address: env.PGCP_TEMPORAL_ADDRESS, namespace: env.PGCP_NAMESPACE, uiPort: env.PGCP_TEMPORAL_UI_PORT },
     storeUrl: env.PGCP_STORE_URL,

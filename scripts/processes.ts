@@ -1,4 +1,6 @@
 // Child processes of the launcher: spawned with their output in a log file, stopped with SIGTERM then SIGKILL.
+// A supervised child (a worker, the API) is started again when it exits on its own, after a backoff that grows
+// while it keeps crashing soon after start: one crashed process never takes the others down.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
@@ -46,6 +48,79 @@ export function spawnManaged(name: string, command: string, args: string[], opts
         child.kill('SIGKILL');
         await exited;
       }
+    },
+  };
+}
+
+export interface Supervised {
+  name: string;
+  logFile: string;
+  /** The current process; a new one after each restart. */
+  readonly child: ChildProcess;
+  /** Restarts so far. */
+  readonly restarts: number;
+  stop: () => Promise<void>;
+}
+
+export interface Backoff {
+  /** Delay before the first restart. */
+  initialMs: number;
+  /** The delay doubles at each crash in a row, up to this. */
+  maxMs: number;
+  /** A process that ran this long before it exited starts the sequence again from initialMs. */
+  resetAfterMs: number;
+}
+
+export const defaultBackoff: Backoff = { initialMs: 250, maxMs: 30_000, resetAfterMs: 60_000 };
+
+/** The delay before restart number `crashesInARow` (1-based): initialMs, doubled each time, capped at maxMs. */
+export function restartDelay(crashesInARow: number, b: Backoff = defaultBackoff): number {
+  return Math.min(b.maxMs, b.initialMs * 2 ** Math.max(0, crashesInARow - 1));
+}
+
+/**
+ * Runs a child and starts it again whenever it exits without stop() — a crash, a kill -9 — after restartDelay().
+ * `report` receives one line per start and exit (the launcher prints them).
+ */
+export function superviseManaged(
+  name: string, command: string, args: string[],
+  opts: { logDir: string; env?: NodeJS.ProcessEnv; cwd?: string; report: (line: string) => void; backoff?: Backoff },
+): Supervised {
+  const backoff = opts.backoff ?? defaultBackoff;
+  let current = spawnManaged(name, command, args, opts);
+  let restarts = 0;
+  let crashesInARow = 0;
+  let stopping = false;
+  let pending: NodeJS.Timeout | null = null;
+  const watch = (m: Managed) => {
+    const startedAt = Date.now();
+    opts.report(`${name} started (pid ${m.child.pid})`);
+    m.child.once('exit', (code, signal) => {
+      if (stopping) return;
+      const ranMs = Date.now() - startedAt;
+      crashesInARow = ranMs >= backoff.resetAfterMs ? 1 : crashesInARow + 1;
+      const delay = restartDelay(crashesInARow, backoff);
+      opts.report(`${name} exited (${signal ? `signal ${signal}` : `code ${code}`}) after ${(ranMs / 1000).toFixed(1)} s; ` +
+        `restarting in ${(delay / 1000).toFixed(2)} s (see ${m.logFile})`);
+      pending = setTimeout(() => {
+        pending = null;
+        if (stopping) return;
+        restarts += 1;
+        current = spawnManaged(name, command, args, opts);
+        watch(current);
+      }, delay);
+    });
+  };
+  watch(current);
+  return {
+    name,
+    logFile: current.logFile,
+    get child() { return current.child; },
+    get restarts() { return restarts; },
+    stop: async () => {
+      stopping = true;
+      if (pending) clearTimeout(pending);
+      await current.stop();
     },
   };
 }

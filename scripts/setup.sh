@@ -3,16 +3,25 @@
 # debootstrap), npm packages, the Temporal CLI (built from Go modules), the Postgres images and, for the tests, the
 # object-store emulators (scripts/emulators.sh). Idempotent: quiet and fast when nothing is missing. Prints what it
 # installs or builds and how long each step took.
-#   --ci   non-interactive (also the default when CI=true)
-#   --test also what only the tests use (the S3, GCS and Azure emulators); `npm test` passes it
+#   --ci      non-interactive (also the default when CI=true)
+#   --compose also the production stack's base (docker-compose.yml): docker-compose, the Temporal server, its SQL
+#             tool and UI server built from Go modules, and images/compose/build.sh (base images, .env, secrets)
+#   --test    also what only the tests use (the S3, GCS and Azure emulators, and --compose); `npm test` passes it
 set -euo pipefail
 with_test_tools=0
-for arg in "$@"; do [[ $arg == --test ]] && with_test_tools=1; done
+with_compose=0
+for arg in "$@"; do
+  [[ $arg == --test ]] && with_test_tools=1 && with_compose=1
+  [[ $arg == --compose ]] && with_compose=1
+done
 cd "$(dirname "$0")/.."
 
 CACHE_DIR="${PGCP_CACHE_DIR:-$HOME/.cache/pgcp}"
 TEMPORAL_BIN="$CACHE_DIR/bin/temporal"
 TEMPORAL_CLI_VERSION="v1.5.1" # later tags carry a replace directive that breaks `go install`
+# The production stack's Temporal: the newest releases that build with Go 1.26.8 (later ones ask for go >= 1.26.9).
+TEMPORAL_SERVER_VERSION="v1.32.1"
+TEMPORAL_UI_SERVER_VERSION="v2.55.0"
 export DEBIAN_FRONTEND=noninteractive PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
 did_something=0
@@ -35,6 +44,7 @@ command -v dockerd >/dev/null || apt_packages+=(docker.io)
 command -v etcd >/dev/null || apt_packages+=(etcd-server)
 command -v debootstrap >/dev/null || apt_packages+=(debootstrap)
 command -v bc >/dev/null || apt_packages+=(bc)
+((with_compose)) && ! command -v docker-compose >/dev/null && apt_packages+=(docker-compose)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_packages+=(postgresql)
 if ((${#apt_packages[@]})); then
   need_root "installing ${apt_packages[*]}"
@@ -63,12 +73,36 @@ if [[ ! -x $TEMPORAL_BIN ]]; then
   step "build Temporal CLI $TEMPORAL_CLI_VERSION from Go modules (about 5 min cold)" build_temporal
 fi
 
+# go_build <binary name> <module path>@<version>: go install into the cache under the given name (two of the
+# three are called `server`).
+go_build() {
+  local gobin; gobin=$(mktemp -d)
+  GOBIN=$gobin go install "$2"
+  mv "$gobin"/* "$CACHE_DIR/bin/$1" && rmdir "$gobin"
+}
+if ((with_compose)); then
+  command -v go >/dev/null || { echo "setup: Go is needed to build the Temporal server" >&2; exit 1; }
+  mkdir -p "$CACHE_DIR/bin"
+  [[ -x $CACHE_DIR/bin/temporal-server ]] || step "build Temporal server $TEMPORAL_SERVER_VERSION from Go modules (about 7 min cold)" \
+    go_build temporal-server "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION"
+  [[ -x $CACHE_DIR/bin/temporal-sql-tool ]] || step "build Temporal SQL schema tool $TEMPORAL_SERVER_VERSION" \
+    go_build temporal-sql-tool "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"
+  [[ -x $CACHE_DIR/bin/temporal-ui-server ]] || step "build Temporal UI server $TEMPORAL_UI_SERVER_VERSION" \
+    go_build temporal-ui-server "github.com/temporalio/ui-server/v2/cmd/server@$TEMPORAL_UI_SERVER_VERSION"
+fi
+
 if ((with_test_tools)) && ! bash scripts/emulators.sh check; then # S3/GCS/Azure emulators for the backup tests; the script times each part
   step "install object-store emulators: moto, fake-gcs-server, azurite (about 6 min cold)" bash scripts/emulators.sh install
 fi
 
 images_out=$(bash images/build.sh 2>&1) || { echo "$images_out" >&2; exit 1; }
 if grep -qv ': cached$' <<<"$images_out"; then echo "$images_out"; did_something=1; fi
+
+if ((with_compose)); then # after images/build.sh: the compose base is the Postgres 17 image plus Node.js and etcd
+  compose_out=$(PGCP_CACHE_DIR="$CACHE_DIR" PGCP_TEMPORAL_VERSIONS="${TEMPORAL_SERVER_VERSION#v}-${TEMPORAL_UI_SERVER_VERSION#v}" \
+    bash images/compose/build.sh 2>&1) || { echo "$compose_out" >&2; exit 1; }
+  if grep -qv ': cached$' <<<"$compose_out"; then echo "$compose_out"; did_something=1; fi
+fi
 
 if ((did_something)); then
   echo "setup: ready in $(( $(date +%s) - started_at )) s"

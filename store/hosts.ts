@@ -16,7 +16,8 @@ export interface HostStatusRecord {
   hostId: string;
   updatedAt: Date;
   components: Record<string, ComponentStatus>;
-  details: { supportedVersions?: { postgres_version: string; spock_version: string }[] };
+  /** dockerEngine: a key of the host's Docker engine (activities/docker/engine.ts), absent until it answered once. */
+  details: { supportedVersions?: { postgres_version: string; spock_version: string }[]; dockerEngine?: string };
 }
 
 export async function upsertHost(store: Store, host: HostRecord): Promise<void> {

@@ -1,6 +1,8 @@
-// The host's heartbeat: every few seconds, report whether this host's Docker engine and etcd answer, and which
-// Postgres versions its images provide. The API reads it as the host's status.
+// The host's heartbeat: every few seconds, report whether this host's Docker engine and etcd answer, which
+// Postgres versions its images provide, and which engine it is (hosts that share one meet on Docker networks). The
+// API reads it as the host's status.
 import type Docker from 'dockerode';
+import { dockerEngineKey } from '../activities/docker/engine.js';
 import { builtImages } from '../activities/docker/images.js';
 import type { Store } from '../store/db.js';
 import { getCluster } from '../store/cluster.js';
@@ -38,9 +40,14 @@ async function etcdStatus(url: string): Promise<ComponentStatus> {
   }
 }
 
-export async function beat(deps: HeartbeatDeps): Promise<void> {
+/**
+ * One beat. Returns the engine key it reported: while the engine does not answer, the last one known is kept (the
+ * host still has that engine; its instances' addresses must not change meanwhile).
+ */
+export async function beat(deps: HeartbeatDeps, knownEngine?: string): Promise<string | undefined> {
   const [docker, etcd] = await Promise.all([dockerStatus(deps.docker), etcdStatus(deps.etcdUrl)]);
   const images = docker.healthy ? await builtImages(deps.docker).catch(() => []) : [];
+  const dockerEngine = (docker.healthy ? await dockerEngineKey(deps.docker).catch(() => undefined) : undefined) ?? knownEngine;
   if (deps.joinAs && (await getCluster(deps.store)) && !(await getHost(deps.store, deps.hostId))) {
     await upsertHost(deps.store, deps.joinAs);
     deps.log.info({ hostId: deps.hostId }, 'joined the cluster');
@@ -48,15 +55,17 @@ export async function beat(deps: HeartbeatDeps): Promise<void> {
   await writeHostStatus(deps.store, {
     hostId: deps.hostId,
     components: { docker, etcd },
-    details: { supportedVersions: images.map((i) => ({ postgres_version: i.postgresVersion, spock_version: '5' })) },
+    details: { supportedVersions: images.map((i) => ({ postgres_version: i.postgresVersion, spock_version: '5' })), ...(dockerEngine ? { dockerEngine } : {}) },
   });
+  return dockerEngine;
 }
 
 /** Beats now and every intervalMs until stopped; a failed beat is logged and the next one tries again. */
 export function startHeartbeat(deps: HeartbeatDeps, intervalMs: number): { stop: () => Promise<void> } {
   let running: Promise<void> = Promise.resolve();
+  let engine: string | undefined;
   const tick = () => {
-    running = beat(deps).catch((err: unknown) => deps.log.warn({ err: errorText(err) }, 'heartbeat failed'));
+    running = beat(deps, engine).then((e) => { engine = e; }, (err: unknown) => deps.log.warn({ err: errorText(err) }, 'heartbeat failed'));
   };
   tick();
   const timer = setInterval(tick, intervalMs);

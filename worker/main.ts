@@ -1,4 +1,6 @@
 // Worker process of one host: Temporal workers for `control-plane` and `host.<id>`, plus the host heartbeat.
+//   --host-only           a host's agent alone (its queue, heartbeat and monitor): further hosts, other machines
+//   --control-plane-only  the control-plane queue alone, no Docker engine (the production stack's worker service)
 import os from 'node:os';
 import { Runtime } from '@temporalio/worker';
 import { createDocker } from '../activities/docker/client.js';
@@ -13,6 +15,7 @@ import { createWorkers } from './workers.js';
 const config = loadConfig();
 const log = createLogger(config.logLevel, `worker:${config.hostId}`);
 const onlyHost = process.argv.includes('--host-only');
+const onlyControlPlane = process.argv.includes('--control-plane-only');
 
 Runtime.install({
   logger: {
@@ -28,7 +31,7 @@ Runtime.install({
 
 const store = createStore(config.storeUrl);
 await migrate(store);
-const docker = createDocker();
+const docker = createDocker(config.dockerHost);
 const connection = await connectWorker(config.temporal.address);
 const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace);
 const workers = await createWorkers({
@@ -36,13 +39,13 @@ const workers = await createWorkers({
   namespace: config.temporal.namespace,
   host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts },
   controlPlane: { store, etcdUrl: config.etcdUrl, temporal },
-  roles: { controlPlane: !onlyHost, host: true },
+  roles: { controlPlane: !onlyHost, host: !onlyControlPlane },
 });
 const joinAs = onlyHost
   ? { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() }
   : undefined;
-const heartbeat = startHeartbeat({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log, joinAs }, config.heartbeatMs);
-const monitor = startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
+const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log, joinAs }, config.heartbeatMs);
+const monitor = onlyControlPlane ? null : startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
 
 let stopping = false;
 const stop = () => {
@@ -54,10 +57,10 @@ const stop = () => {
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
-log.info({ hostId: config.hostId, queues: workers.map((w) => w.options.taskQueue) }, 'worker ready');
+log.info({ hostId: onlyControlPlane ? undefined : config.hostId, queues: workers.map((w) => w.options.taskQueue) }, 'worker ready');
 await Promise.all(workers.map((w) => w.run()));
-await heartbeat.stop();
-await monitor.stop();
+await heartbeat?.stop();
+await monitor?.stop();
 await connection.close();
 await temporal?.connection.close();
 await store.end();

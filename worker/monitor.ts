@@ -8,7 +8,8 @@
 //   comes back as a replica.
 import type Docker from 'dockerode';
 import { inspectContainerOrNull, publishedPort, startContainer } from '../activities/docker/client.js';
-import { containerAddress, instanceAddress } from '../activities/docker/network.js';
+import { instanceAddress, onNetwork } from '../activities/addresses.js';
+import { containerAddress } from '../activities/docker/network.js';
 import { manifestEntry } from '../activities/docker/images.js';
 import { formatServerVersion, getPatroniCluster, getPatroniStatus } from '../activities/patroni/client.js';
 import { syncPermanentSlots } from '../activities/patroni/ha.js';
@@ -49,7 +50,8 @@ export function createMonitor(deps: MonitorDeps) {
     }
     deadSince.delete(rec.id);
     const port = publishedPort(info, '5432/tcp') ?? undefined;
-    const ip = containerAddress(info, ids.network(rec.databaseId));
+    const inner = containerAddress(info, ids.network(rec.databaseId));
+    const ip = inner ? onNetwork(inner) : null;
     const patroni = ip ? await getPatroniStatus(ip) : null;
     const status: InstanceStatus = { containerRunning: true, ...(port ? { port } : {}) };
     if (!patroni || !ip) return { ...status, patroniState: 'unknown' };
@@ -94,7 +96,7 @@ export function createMonitor(deps: MonitorDeps) {
   async function otherMemberLeads(rec: InstanceRecord): Promise<boolean> {
     const others = (await listInstances(deps.store, rec.databaseId)).filter((i) => i.nodeName === rec.nodeName && i.id !== rec.id);
     for (const o of others) {
-      const ip = await instanceAddress(deps.docker, rec.databaseId, o.id);
+      const ip = await instanceAddress(deps, rec.databaseId, o.id);
       const cluster = ip ? await getPatroniCluster(ip) : null;
       if (cluster) return cluster.leader !== null && cluster.leader !== rec.id;
     }

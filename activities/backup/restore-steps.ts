@@ -14,7 +14,7 @@ import type { HostDeps } from '../deps.js';
 import { labels } from '../docker/client.js';
 import { execIn } from '../docker/exec.js';
 import { fileModes, inContainer, instanceHostFiles } from '../docker/instance-files.js';
-import { instanceAddress } from '../docker/network.js';
+import { instanceAddress } from '../addresses.js';
 import { runOneOff } from '../docker/one-off.js';
 import { FailureType, permanent } from '../errors.js';
 import { deletePrefix } from '../etcd.js';
@@ -85,9 +85,9 @@ export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: str
 }
 
 /** Until the restored instance has finished its recovery and leads its node. */
-export async function waitToLead(docker: Docker, t: RestoreTarget): Promise<void> {
+export async function waitToLead(deps: HostDeps, t: RestoreTarget): Promise<void> {
   await pollUntil(`${t.instanceId} to finish recovery and lead node ${t.nodeName}`, 30 * 60_000, async () => {
-    const ip = await instanceAddress(docker, t.databaseId, t.instanceId);
+    const ip = await instanceAddress(deps, t.databaseId, t.instanceId);
     const s = ip ? await getPatroniStatus(ip) : null;
     return s?.role === 'primary' && s.state === 'running' ? true : { waiting: `Patroni: ${s ? `${s.role}, ${s.state}` : 'not answering'}` };
   });

@@ -46,7 +46,7 @@ export function restoreActivities(deps: HostDeps) {
       } else if (!info.State.Running) {
         await startContainer(docker.getContainer(r.instanceId));
       }
-      await waitToLead(docker, r);
+      await waitToLead(deps, r);
       await writePatroniConfig(deps, db, plan); // later bootstraps (none expected) would use initdb again
       await markRestored(docker, r);
       return { lines };

@@ -4,8 +4,12 @@ import Docker from 'dockerode';
 
 export { labels } from '../../workflows/model/ids.js';
 
-export function createDocker(): Docker {
-  return new Docker();
+/** A client of the local engine, or of `endpoint` (`unix:///path` or `tcp://address:port`, PGCP_DOCKER_HOST). */
+export function createDocker(endpoint?: string | null): Docker {
+  if (!endpoint) return new Docker();
+  if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length) });
+  const url = new URL(endpoint);
+  return new Docker({ host: url.hostname, port: Number(url.port), protocol: 'http' });
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -6,6 +6,7 @@ import { mountedTypes } from '../../workflows/model/backup-repository.js';
 import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { effectiveConf, effectiveLines, type InstancePlan } from '../../workflows/model/instances.js';
+import { memberConnectAddress } from '../addresses.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
 import { patroniConfig } from '../patroni/config.js';
@@ -29,6 +30,7 @@ export async function writePatroniConfig(deps: HostDeps, db: DatabaseContext, pl
     hba: effectiveLines(db.spec, plan.nodeName, 'pg_hba_conf'),
     ident: effectiveLines(db.spec, plan.nodeName, 'pg_ident_conf'),
     archiveCommand: archiveCommand(nodeBackupConfig(db.spec, plan.nodeName)),
+    connectAddress: memberConnectAddress(db.topology, db.instances, plan),
   });
   if (bootstrap) {
     const b = config.bootstrap as Record<string, unknown>;

@@ -15,7 +15,8 @@ import { requireBuiltImage } from './images.js';
 import { ensureInstanceFiles, removeInstanceFiles } from './instance-config.js';
 import { databaseLabels, instanceOptions } from './instance-spec.js';
 import { startUnlessStopped } from './instance-start.js';
-import { ensureNetwork, instanceAddress, removeNetwork } from './network.js';
+import { instanceAddress } from '../addresses.js';
+import { ensureNetwork, removeNetwork } from './network.js';
 import { ensureVolume, removeVolume } from './volume.js';
 
 export function instanceActivities(deps: HostDeps) {
@@ -45,7 +46,7 @@ export function instanceActivities(deps: HostDeps) {
       const db = await loadDatabase(deps.store, databaseId);
       if ((await getInstance(deps.store, instanceId))?.stopped) return { role: 'replica' }; // stopped on purpose: not waited for
       return pollUntil<{ role: 'primary' | 'replica' }>(`instance ${instanceId}`, 5 * 60_000, async () => {
-        const ip = await instanceAddress(docker, databaseId, instanceId);
+        const ip = await instanceAddress(deps, databaseId, instanceId);
         if (!ip) return { waiting: 'container is not running' };
         const status = await getPatroniStatus(ip);
         if (!status) return { waiting: 'Patroni does not answer yet' };

@@ -1,8 +1,7 @@
-// Docker networks: one bridge network per database, which its instances join under their names; and where this
-// host reaches an instance on it.
+// The database's Docker network on one engine (instances of hosts sharing that engine meet on it by name), and an
+// instance's address on it. Where anything reaches an instance is decided in activities/addresses.ts.
 import type Docker from 'dockerode';
-import { ids } from '../../workflows/model/ids.js';
-import { inspectContainerOrNull, isConflict, isNotFound } from './client.js';
+import { isConflict, isNotFound } from './client.js';
 
 /** The network of that name, made when missing (one a parallel activity made meanwhile is fine). */
 export async function ensureNetwork(docker: Docker, name: string, labels: Record<string, string>): Promise<void> {
@@ -34,10 +33,4 @@ export async function removeNetwork(docker: Docker, name: string): Promise<void>
 /** The instance's address on its database network, or null when it has none (not running). */
 export function containerAddress(info: Docker.ContainerInspectInfo, network: string): string | null {
   return info.NetworkSettings.Networks?.[network]?.IPAddress || null;
-}
-
-/** Where this host reaches a running instance: its address on the database network. */
-export async function instanceAddress(docker: Docker, databaseId: string, instanceId: string): Promise<string | null> {
-  const info = await inspectContainerOrNull(docker, instanceId);
-  return info?.State.Running ? containerAddress(info, ids.network(databaseId)) : null;
 }

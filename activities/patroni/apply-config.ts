@@ -4,7 +4,7 @@
 import { archiveCommand, nodeBackupConfig } from '../../workflows/model/backup.js';
 import { effectiveConf, effectiveLines } from '../../workflows/model/instances.js';
 import type { HostDeps } from '../deps.js';
-import { instanceAddress } from '../docker/network.js';
+import { instanceAddress } from '../addresses.js';
 import { loadDatabase, type NodeKey } from '../database-context.js';
 import { pollUntil } from '../heartbeats.js';
 import { withClient } from '../postgres/connect.js';
@@ -33,7 +33,7 @@ export function applyConfigActivities(deps: HostDeps) {
 
       const members = db.instances.filter((i) => i.nodeName === nodeName);
       const loadedAt = async (instanceId: string) => {
-        const ip = await instanceAddress(deps.docker, databaseId, instanceId);
+        const ip = await instanceAddress(deps, databaseId, instanceId);
         if (!ip) return null;
         return withClient(ip, db.secrets, 'postgres', async (c) => (await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows[0]!.t).catch(() => null);
       };

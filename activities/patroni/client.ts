@@ -1,5 +1,6 @@
-// Patroni's REST API on an instance (port 8008 inside the database network).
-import { patroniApiPort } from './config.js';
+// Patroni's REST API on an instance (port 8008 inside the database network, or the node's published patroni_port
+// on another engine: activities/addresses.ts).
+import { patroniUrl, type InstanceAddress } from '../addresses.js';
 
 export interface PatroniStatus {
   state: string;
@@ -11,9 +12,11 @@ export interface PatroniStatus {
 export interface PatroniMember { name: string; role: string; state: string; lag?: number | string; timeline?: number }
 export interface PatroniCluster { leader: string | null; members: PatroniMember[] }
 
-async function get<T>(address: string, path: string): Promise<T | null> {
+async function get<T>(address: InstanceAddress, path: string): Promise<T | null> {
+  const base = patroniUrl(address);
+  if (!base) return null; // not reachable from here: like a member that does not answer
   try {
-    const res = await fetch(`http://${address}:${patroniApiPort}${path}`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(2000) });
     // /patroni answers 503 on a replica or when Postgres is down, with the same body.
     return (await res.json()) as T;
   } catch {
@@ -27,7 +30,7 @@ export function normalizeRole(role: string | undefined): PatroniStatus['role'] {
   return 'unknown';
 }
 
-export async function getPatroniStatus(address: string): Promise<PatroniStatus | null> {
+export async function getPatroniStatus(address: InstanceAddress): Promise<PatroniStatus | null> {
   const body = await get<{ state?: string; role?: string; pending_restart?: boolean; server_version?: number }>(address, '/patroni');
   if (!body) return null;
   return { state: body.state ?? 'unknown', role: normalizeRole(body.role), pendingRestart: body.pending_restart === true, serverVersion: body.server_version ?? null };
@@ -36,7 +39,7 @@ export async function getPatroniStatus(address: string): Promise<PatroniStatus |
 export const isLeaderRole = (role: string) => role === 'leader' || role === 'master' || role === 'standby_leader';
 
 /** GET /cluster: the members with their replication lag (bytes; "unknown" when Patroni cannot tell). */
-export async function getPatroniCluster(address: string): Promise<PatroniCluster | null> {
+export async function getPatroniCluster(address: InstanceAddress): Promise<PatroniCluster | null> {
   const body = await get<{ members?: PatroniMember[] }>(address, '/cluster');
   if (!body?.members) return null;
   return { leader: body.members.find((m) => isLeaderRole(m.role))?.name ?? null, members: body.members };
@@ -49,12 +52,12 @@ export function formatServerVersion(n: number | null): string | undefined {
 }
 
 /** The dynamic configuration (GET /config) as Patroni holds it in the DCS. */
-export async function getDynamicConfig(address: string): Promise<{ postgresql?: { parameters?: Record<string, unknown>; pg_hba?: string[]; pg_ident?: string[] }; slots?: Record<string, unknown> } | null> {
+export async function getDynamicConfig(address: InstanceAddress): Promise<{ postgresql?: { parameters?: Record<string, unknown>; pg_hba?: string[]; pg_ident?: string[] }; slots?: Record<string, unknown> } | null> {
   return get(address, '/config');
 }
 
 /** PATCH /config: Patroni merges it into the DCS and every member applies it at its next cycle. */
-export async function patchDynamicConfig(address: string, patch: Record<string, unknown>): Promise<void> {
+export async function patchDynamicConfig(address: InstanceAddress, patch: Record<string, unknown>): Promise<void> {
   await send(address, 'PATCH', 'config', patch, 5000, 'the configuration change');
 }
 
@@ -62,12 +65,14 @@ export async function patchDynamicConfig(address: string, patch: Record<string, 
  * POST /switchover, /failover or /restart. Patroni answers once it has acted (or scheduled); a refusal (412, 503)
  * carries its reason as text, which becomes the step's error.
  */
-export async function postPatroni(address: string, action: 'switchover' | 'failover' | 'restart', body: Record<string, unknown>): Promise<string> {
+export async function postPatroni(address: InstanceAddress, action: 'switchover' | 'failover' | 'restart', body: Record<string, unknown>): Promise<string> {
   return send(address, 'POST', action, body, 60_000, `the ${action}`);
 }
 
-async function send(address: string, method: string, path: string, body: unknown, timeoutMs: number, what: string): Promise<string> {
-  const res = await fetch(`http://${address}:${patroniApiPort}/${path}`, {
+async function send(address: InstanceAddress, method: string, path: string, body: unknown, timeoutMs: number, what: string): Promise<string> {
+  const base = patroniUrl(address);
+  if (!base) throw new Error(`Patroni at ${address.host} is not reachable from this host for ${what}: its node publishes no patroni_port`);
+  const res = await fetch(`${base}/${path}`, {
     method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs),
   });
   const text = (await res.text()).trim();

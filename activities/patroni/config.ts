@@ -16,6 +16,8 @@ export interface PatroniConfigInput {
   ident: string[];
   /** archive_command of the node (pgBackRest when it has backups); archive_mode is always on. */
   archiveCommand?: string;
+  /** host:port the other members reach this one at (activities/addresses.ts); default: the container name. */
+  connectAddress?: { postgres: string; restapi: string };
 }
 
 export const replicationUser = 'pgcp_replicator';
@@ -93,7 +95,7 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
     scope: i.scope,
     namespace: ids.patroniNamespace,
     name: i.instanceId,
-    restapi: { listen: `0.0.0.0:${patroniApiPort}`, connect_address: `${i.instanceId}:${patroniApiPort}` },
+    restapi: { listen: `0.0.0.0:${patroniApiPort}`, connect_address: i.connectAddress?.restapi ?? `${i.instanceId}:${patroniApiPort}` },
     // use_proxies: talk to these endpoints only; etcd advertises 127.0.0.1, which inside a container is the container.
     etcd3: { hosts: i.etcdHosts, use_proxies: true },
     bootstrap: {
@@ -110,7 +112,7 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
     },
     postgresql: {
       listen: '0.0.0.0:5432',
-      connect_address: `${i.instanceId}:5432`,
+      connect_address: i.connectAddress?.postgres ?? `${i.instanceId}:5432`,
       data_dir: inContainer.pgdata,
       bin_dir: `/usr/lib/postgresql/${i.pgMajor}/bin`,
       pgpass: '/tmp/pgpass0',

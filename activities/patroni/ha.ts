@@ -5,7 +5,7 @@ import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot }
 import type { HostDeps } from '../deps.js';
 import { FailureType, permanent } from '../errors.js';
 import { inspectContainerOrNull, startContainer } from '../docker/client.js';
-import { instanceAddress } from '../docker/network.js';
+import { instanceAddress, type InstanceAddress } from '../addresses.js';
 import { loadDatabase, type DatabaseContext, type InstanceKey, type NodeKey } from '../database-context.js';
 import { pollUntil, whileBeating } from '../heartbeats.js';
 import { withClient } from '../postgres/connect.js';
@@ -16,14 +16,17 @@ import { getDynamicConfig, getPatroniCluster, getPatroniStatus, patchDynamicConf
  * The node's cluster as the first answering member sees it, with the address of each running member. Members are
  * the instance records (not the spec): an instance leaving the node may still be its primary.
  */
-async function nodeCluster(deps: HostDeps, db: DatabaseContext, nodeName: string): Promise<{ cluster: PatroniCluster; address: Map<string, string> }> {
-  const address = new Map<string, string>();
+async function nodeCluster(deps: HostDeps, db: DatabaseContext, nodeName: string): Promise<{ cluster: PatroniCluster; address: Map<string, InstanceAddress> }> {
+  const address = new Map<string, InstanceAddress>();
   let cluster: PatroniCluster | null = null;
   for (const m of (await listInstances(deps.store, db.databaseId)).filter((i) => i.nodeName === nodeName)) {
-    const ip = await instanceAddress(deps.docker, db.databaseId, m.id);
+    const ip = await instanceAddress(deps, db.databaseId, m.id);
     if (!ip) continue;
+    // a member of another engine cannot be inspected: it counts as running when its Patroni answers
+    const answer: PatroniCluster | null = ip.via === 'published' || !cluster ? await getPatroniCluster(ip) : null;
+    if (ip.via === 'published' && !answer) continue;
     address.set(m.id, ip);
-    cluster ??= await getPatroniCluster(ip);
+    cluster ??= answer;
   }
   if (!cluster) throw new Error(`no member of node ${nodeName} answers`);
   return { cluster, address };
@@ -32,7 +35,7 @@ async function nodeCluster(deps: HostDeps, db: DatabaseContext, nodeName: string
 /** Until `instanceId` leads its node and its Postgres accepts writes. */
 async function waitWritable(deps: HostDeps, db: DatabaseContext, nodeName: string, instanceId: string): Promise<void> {
   await pollUntil(`${instanceId} to serve writes`, 2 * 60_000, async () => {
-    const ip = await instanceAddress(deps.docker, db.databaseId, instanceId);
+    const ip = await instanceAddress(deps, db.databaseId, instanceId);
     const status = ip ? await getPatroniStatus(ip) : null;
     if (!ip || status?.role !== 'primary' || status.state !== 'running') return { waiting: `${instanceId} is ${status ? `${status.role}, ${status.state}` : 'not answering'}` };
     const writable = await withClient(ip, db.secrets, db.spec.database_name, async (c) =>
@@ -48,7 +51,7 @@ async function waitWritable(deps: HostDeps, db: DatabaseContext, nodeName: strin
  */
 async function waitRunning(deps: HostDeps, databaseId: string, instanceId: string): Promise<void> {
   await pollUntil(`${instanceId} to run`, 5 * 60_000, async () => {
-    const ip = await instanceAddress(deps.docker, databaseId, instanceId);
+    const ip = await instanceAddress(deps, databaseId, instanceId);
     const status = ip ? await getPatroniStatus(ip) : null;
     return status?.state === 'running' ? true : { waiting: `Patroni state ${status?.state ?? 'not answering'}` };
   });
@@ -137,7 +140,7 @@ export function haActivities(deps: HostDeps) {
 
     /** Patroni restarts Postgres in place (a primary stays primary). */
     async restartPostgres({ databaseId, instanceId }: InstanceKey): Promise<void> {
-      const ip = await instanceAddress(deps.docker, databaseId, instanceId);
+      const ip = await instanceAddress(deps, databaseId, instanceId);
       if (!ip) throw refuse(`instance ${instanceId} is not running`);
       await whileBeating(postPatroni(ip, 'restart', {}));
       await waitRunning(deps, databaseId, instanceId);
@@ -161,7 +164,7 @@ export function haActivities(deps: HostDeps) {
 }
 
 /** The logical slots of the node's subscribers, on its primary, declared permanent in the node's DCS. */
-export async function syncPermanentSlots(leaderIp: string, db: Pick<DatabaseContext, 'spec' | 'secrets'>, nodeName: string, without: string[] = []) {
+export async function syncPermanentSlots(leaderIp: InstanceAddress, db: Pick<DatabaseContext, 'spec' | 'secrets'>, nodeName: string, without: string[] = []) {
   const slots = await withClient(leaderIp, db.secrets, 'postgres', async (c) =>
     (await c.query<LogicalSlot>(
       "SELECT slot_name AS name, database, plugin FROM pg_replication_slots WHERE slot_type = 'logical' AND plugin IN ('pglogical_output', 'spock_output')",

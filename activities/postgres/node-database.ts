@@ -3,7 +3,7 @@ import { ids } from '../../workflows/model/ids.js';
 import { loadDatabase, type DatabaseContext, type NodeKey } from '../database-context.js';
 import { pollUntil } from '../heartbeats.js';
 import type { HostDeps } from '../deps.js';
-import { instanceAddress } from '../docker/network.js';
+import { instanceAddress, nodePostgresEndpoints, type InstanceAddress } from '../addresses.js';
 import { getPatroniCluster } from '../patroni/client.js';
 import { driverFor } from '../replication/index.js';
 import { manifestEntry } from '../docker/images.js';
@@ -17,16 +17,16 @@ import { convergeUsers, ownedObjects, usersToDrop } from './users.js';
 export async function resolvePrimary(
   deps: HostDeps, db: DatabaseContext, nodeName: string,
   o: { instanceIds?: string[]; timeoutMs?: number } = {},
-): Promise<{ instanceId: string; address: string }> {
+): Promise<{ instanceId: string; address: InstanceAddress }> {
   // A node the spec no longer names (being removed) is found by its recorded instances.
   const members = o.instanceIds ? o.instanceIds.map((instanceId) => ({ instanceId })) : db.instances.filter((i) => i.nodeName === nodeName);
-  return pollUntil<{ instanceId: string; address: string }>(`a primary of node ${nodeName}`, o.timeoutMs ?? 2 * 60_000, async () => {
+  return pollUntil<{ instanceId: string; address: InstanceAddress }>(`a primary of node ${nodeName}`, o.timeoutMs ?? 2 * 60_000, async () => {
     for (const m of members) {
-      const ip = await instanceAddress(deps.docker, db.databaseId, m.instanceId);
+      const ip = await instanceAddress(deps, db.databaseId, m.instanceId);
       const cluster = ip ? await getPatroniCluster(ip) : null;
       const leader = cluster?.leader;
       if (leader) {
-        const leaderIp = await instanceAddress(deps.docker, db.databaseId, leader);
+        const leaderIp = await instanceAddress(deps, db.databaseId, leader);
         if (leaderIp) return { instanceId: leader, address: leaderIp };
       }
     }
@@ -34,9 +34,10 @@ export async function resolvePrimary(
   });
 }
 
+/** The DSN every instance of the database reaches a node by (activities/addresses.ts decides the addresses). */
 export function replicationDsn(db: DatabaseContext, nodeName: string): string {
-  const hosts = db.instances.filter((i) => i.nodeName === nodeName).map((i) => i.instanceId);
-  return nodeDsn({ hosts, database: db.spec.database_name, user: superUser, password: db.secrets.superuserPassword });
+  const { hosts, ports } = nodePostgresEndpoints(db.topology, db.instances, nodeName);
+  return nodeDsn({ hosts, ports, database: db.spec.database_name, user: superUser, password: db.secrets.superuserPassword });
 }
 
 export function driverOfNode(db: DatabaseContext, nodeName: string) {

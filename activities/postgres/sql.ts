@@ -12,12 +12,15 @@ export function ownerStatement(database: string, owner: string): string {
   return `ALTER DATABASE ${ident(database)} OWNER TO ${ident(owner)}`;
 }
 
-/** libpq DSN from one instance to the instances of a node: all of them, the writable one chosen by libpq. */
-export function nodeDsn(o: { hosts: string[]; database: string; user: string; password: string }): string {
+/**
+ * libpq DSN from one instance to the instances of a node: all of them, the writable one chosen by libpq. `ports`
+ * (one per host) default to 5432, the port inside the database network.
+ */
+export function nodeDsn(o: { hosts: string[]; ports?: number[]; database: string; user: string; password: string }): string {
   const q = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const parts = [
     `host=${q(o.hosts.join(','))}`,
-    `port=${q(o.hosts.map(() => '5432').join(','))}`,
+    `port=${q(o.hosts.map((_, i) => String(o.ports?.[i] ?? 5432)).join(','))}`,
     `dbname=${q(o.database)}`,
     `user=${q(o.user)}`,
     `password=${q(o.password)}`,

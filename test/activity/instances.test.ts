@@ -8,7 +8,7 @@ import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { HostDeps } from '../../activities/deps.js';
 import { createDocker, labels } from '../../activities/docker/client.js';
 import { instanceHostFiles } from '../../activities/docker/instance-files.js';
-import { instanceAddress } from '../../activities/docker/network.js';
+import { instanceAddress } from '../../activities/addresses.js';
 import { deletePrefix } from '../../activities/etcd.js';
 import { createHostActivities } from '../../activities/index.js';
 import { withClient } from '../../activities/postgres/connect.js';
@@ -81,7 +81,7 @@ describe('ensureInstance', () => {
 
   it('recreates the container when the stored spec drifted, and the volume keeps the data', async () => {
     expect(await run(activities.waitForInstance, key)).toEqual({ role: 'primary' });
-    const before = (await instanceAddress(docker, databaseId, instanceId))!;
+    const before = (await instanceAddress(deps, databaseId, instanceId))!;
     await withClient(before, secrets, 'postgres', async (c) => {
       await c.query('CREATE TABLE kept (v text)');
       await c.query("INSERT INTO kept VALUES ('written before the drift')");
@@ -97,7 +97,7 @@ describe('ensureInstance', () => {
 
     // Patroni may first come back as a replica, until its old leader key expires: either serves reads.
     await run(activities.waitForInstance, key);
-    const after = (await instanceAddress(docker, databaseId, instanceId))!;
+    const after = (await instanceAddress(deps, databaseId, instanceId))!;
     const rows = await withClient(after, secrets, 'postgres', async (c) => (await c.query<{ v: string }>('SELECT v FROM kept')).rows);
     expect(rows).toEqual([{ v: 'written before the drift' }]);
   });
