@@ -6,7 +6,7 @@
 //   instance without changing the database's state, so a failure fails the task only.
 // A `scheduledAt` makes an operation wait for that time first (a durable timer: the task is visible meanwhile, and
 // cancelling it prevents the operation).
-import { ApplicationFailure, CancellationScope, isCancellation, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { DatabaseState } from '../../store/databases.js';
 import { taskMemo } from '../model/search-attributes.js';
 import { controlPlane } from '../proxies/activities.js';
@@ -40,9 +40,12 @@ export async function runDatabaseTask(databaseId: string, onSuccess: DatabaseSta
   }
 }
 
-/** The task's failure, with its message also in the memo: task listings show it without reading the history. */
+/**
+ * The task's failure, with its message also in the memo: task listings show it without reading the history. Behind
+ * a patch marker, so tasks that failed before the memo existed still replay.
+ */
 function failTask(message: string): ApplicationFailure {
-  upsertMemo({ [taskMemo.error]: message });
+  if (patched('task-failure-memo')) upsertMemo({ [taskMemo.error]: message });
   return ApplicationFailure.nonRetryable(message, 'TaskFailed');
 }
 
