@@ -129,14 +129,25 @@ export const taskPage = { default: 100, max: 1000 } as const;
  * of a first page is remembered per listing, so the next request for it starts there (one count, one read).
  */
 export async function listTasks(client: Client, q: ListTasksQuery): Promise<Task[]> {
-  // Polled listings (UIs, scripts waiting on a task) repeat: the same page within a second is served once, and
-  // concurrent requests for it share one search. A task this process starts or cancels clears every listing.
-  return (await recentListings.fetch(JSON.stringify(q), { context: client }))!;
+  // Polled listings (UIs, scripts waiting on a task) repeat. A page searched less than a second ago is served as
+  // is; one up to five seconds old is served while a fresh search runs behind it (one at a time per page); older
+  // ones are searched before answering. A task this process starts or cancels clears every listing.
+  const key = JSON.stringify(q);
+  const hit = recentListings.get(key);
+  const age = hit ? Date.now() - hit.at : Infinity;
+  if (hit && age < listingFreshMs) return hit.tasks;
+  if (hit && age < listingStaleMs) {
+    void recentListings.fetch(key, { context: client, forceRefresh: true }).catch(() => undefined);
+    return hit.tasks;
+  }
+  return (await recentListings.fetch(key, { context: client, forceRefresh: true, allowStale: false }))!.tasks;
 }
 
-const recentListings = new LRUCache<string, Task[], Client>({
-  max: 500, ttl: 1000,
-  fetchMethod: (key, _stale, { context }) => searchTasks(context, JSON.parse(key) as ListTasksQuery),
+const listingFreshMs = 1000;
+const listingStaleMs = 5000;
+const recentListings = new LRUCache<string, { tasks: Task[]; at: number }, Client>({
+  max: 500, ttl: listingStaleMs, allowStale: true,
+  fetchMethod: async (key, _stale, { context }) => ({ tasks: await searchTasks(context, JSON.parse(key) as ListTasksQuery), at: Date.now() }),
 });
 
 async function searchTasks(client: Client, q: ListTasksQuery): Promise<Task[]> {
