@@ -4,10 +4,11 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectRoot } from '../../platform/config.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
+import { nodeConnection, query } from '../support/sql.js';
+import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
 
@@ -23,19 +24,10 @@ const spec = (backup?: unknown) => ({
 });
 const posix = { repositories: [{ type: 'posix', base_path: basePath, retention_full: 2, retention_full_type: 'count' }] };
 
-async function finished(taskId: string) {
-  return waitFor(`task ${taskId}`, async () => {
-    const r = await s.call('GET', `/v1/databases/${id}/tasks/${taskId}`);
-    return ['completed', 'failed', 'canceled'].includes(r.body.status) ? r.body : null;
-  }, 300_000, 500);
-}
+const finished = (taskId: string) => waitForTask(s.call, id, taskId, { intervalMs: 500 });
 
 const nodePort = { n1: port, n2: port + 1, n3: port + 4 };
-async function sql(text: string, node: keyof typeof nodePort = 'n1') {
-  const c = new pg.Client({ host: '127.0.0.1', port: nodePort[node], user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
-  await c.connect();
-  try { return (await c.query(text)).rows; } finally { await c.end(); }
-}
+const sql = (text: string, node: keyof typeof nodePort = 'n1') => query(nodeConnection(nodePort[node], { password: 'password' }), text);
 
 beforeAll(async () => {
   s = await startApiStack(['host-1']);
@@ -45,8 +37,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  const del = await s?.call('DELETE', `/v1/databases/${id}?force=true`);
-  if (del?.status === 200) await finished(del.body.task.task_id).catch(() => undefined);
+  if (s) await forceDeleteDatabase(s.call, id);
   await s?.stop();
   await rm(basePath, { recursive: true, force: true });
 });
@@ -162,17 +153,10 @@ it('a new database created from the backup holds its rows under its own name, an
   };
   const r = await s.call('POST', '/v1/databases', { id: copy, spec: copySpec });
   expect(r.status, r.text).toBe(200);
-  const task = await waitFor('the copy created', async () => {
-    const t = await s.call('GET', `/v1/databases/${copy}/tasks/${r.body.task.task_id}`);
-    return ['completed', 'failed'].includes(t.body.status) ? t.body : null;
-  }, 300_000, 1000);
+  const task = await waitForTask(s.call, copy, r.body.task.task_id);
   try {
     expect(task.status, task.error).toBe('completed');
-    const q = async (p: number, text: string) => {
-      const c = new pg.Client({ host: '127.0.0.1', port: p, user: 'admin', password: 'password', database: 'app2', connectionTimeoutMillis: 3000 });
-      await c.connect();
-      try { return (await c.query(text)).rows; } finally { await c.end(); }
-    };
+    const q = (p: number, text: string) => query(nodeConnection(p, { password: 'password', database: 'app2' }), text);
     expect((await q(port + 2, 'SELECT count(*)::int AS n FROM a'))[0].n).toBe(1000);
     expect((await q(port + 3, 'SELECT count(*)::int AS n FROM a'))[0].n).toBe(1000);
     await q(port + 2, "INSERT INTO c VALUES ('copy-n1')");
