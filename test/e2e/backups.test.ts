@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectRoot } from '../../platform/config.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
+import { recordHistory } from '../support/histories.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
@@ -81,6 +82,8 @@ it('backup_config added by update: the stanza is made, a full backup runs with i
   expect(existsSync(path.join(repo, 'archive', 'db', 'archive.info'))).toBe(true);
   const view = await s.call('GET', `/v1/databases/${id}`);
   expect(view.body.instances.find((i: { node_name: string }) => i.node_name === 'n1').state).toBe('available');
+  await recordHistory(s.workers.client, updated.body.task.task_id, 'backup-config');
+  await recordHistory(s.workers.client, task.task_id, 'full');
 });
 
 it('restores n1 in place to a time before its table was dropped; replication works both ways afterwards', async () => {
@@ -116,6 +119,8 @@ it('restores n1 in place to a time before its table was dropped; replication wor
   await waitFor('n1\'s row on n2', async () => (await sql("SELECT 1 FROM c WHERE id = 'from-n1'", 'n2')).length === 1, 30_000);
   await waitFor('n2\'s row on n1', async () => (await sql("SELECT 1 FROM c WHERE id = 'from-n2'")).length === 1, 30_000);
   expect(performance.now() - t0).toBeGreaterThan(0);
+  await recordHistory(s.workers.client, task.task_id, 'in-place');
+  await recordHistory(s.workers.client, child.body.task_id, 'in-place');
 });
 
 it('a backup schedule one minute ahead runs as a node_backup task then; removing it stops further runs', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker, labels } from '../../activities/docker/client.js';
 import { getDatabaseSecrets } from '../../store/databases.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
+import { recordHistory } from '../support/histories.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
@@ -96,6 +97,7 @@ describe('a three-node multi-master database', () => {
     const list = await call('GET', '/v1/databases');
     expect(list.body.databases.find((d: any) => d.id === dbId)).toMatchObject({ state: 'available' });
     expect(list.body.databases[0].spec).toBeUndefined();
+    await recordHistory(s.workers.client, createTask, 'three-nodes');
   });
 
   it('applies postgresql_conf (node level over database level), pg_hba_conf and the database owner', async () => {
@@ -185,6 +187,7 @@ describe('a three-node multi-master database', () => {
     const next = await call('GET', `/v1/databases/${dbId}/tasks?sort_order=asc&after_task_id=${asc.body.tasks[0].task_id}`);
     expect(next.body.tasks.map((t: any) => t.type)).toEqual(['delete']);
     expect((await call('GET', `/v1/databases/${dbId}/tasks?sort_order=up`)).body.name).toBe('invalid_enum_value');
+    await recordHistory(s.workers.client, r.body.task.task_id, 'three-nodes');
   });
 });
 

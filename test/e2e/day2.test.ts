@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker, labels } from '../../activities/docker/client.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
+import { recordHistory } from '../support/histories.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
@@ -99,6 +100,7 @@ describe('a 3-node database', () => {
     const text = log.body.entries.map((e: any) => e.message).join('\n');
     expect(text.indexOf('plan:')).toBeLessThan(text.indexOf('reserving slot'));
     expect(text).toMatch(/pausing node n1's intake from n2, n3/);
+    await recordHistory(s.workers.client, body.task.task_id, 'add-node');
   });
 
   it('n4 replicates both ways: a row written on n4 reaches every node, and the other way round', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker } from '../../activities/docker/client.js';
 import { ids } from '../../workflows/model/ids.js';
 import type { ApiCall } from '../support/api-client.js';
+import { recordHistory } from '../support/histories.js';
 import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
@@ -100,6 +101,7 @@ describe('switchover and failover', () => {
     await expectNothingLost(w);
     const log = (await call('GET', `/v1/databases/${id}/tasks/${task.task_id}/log`)).body.entries.map((e: any) => e.message);
     expect(log.some((m: string) => m.includes(`switchover of node n1: ${instance('n1', 'host-1')} → ${instance('n1', 'host-2')}`))).toBe(true);
+    await recordHistory(stack!.temporal, task.task_id, 'under-writes');
   });
 
   it('a failover of a healthy node is refused without skip_validation and happens with it', async () => {
@@ -111,6 +113,8 @@ describe('switchover and failover', () => {
     expect(await primaryOf('n2')).toBe('host-3');
     await sql('host-3', 'n2', "INSERT INTO t VALUES ('after-failover', 'n2', 'x')");
     await waitFor('n2\'s row on n1', async () => (await sql((await primaryOf('n1'))!, 'n1', "SELECT 1 FROM t WHERE id = 'after-failover'")).length === 1, 30_000);
+    await recordHistory(stack!.temporal, refused.task_id, 'refused');
+    await recordHistory(stack!.temporal, r.body.task.task_id, 'skip-validation');
   });
 
   it('refuses bad switchover input with the reference\'s errors', async () => {
