@@ -9,6 +9,7 @@ export default defineConfig({
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'api', include: ['test/api/**/*.test.ts'], globalSetup: stack, testTimeout: 60_000 } },
+      { test: { name: 'replay', include: ['test/replay/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'workflow', include: ['test/workflow/**/*.test.ts'], globalSetup: stack, testTimeout: 180_000 } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: stack, testTimeout: 600_000, hookTimeout: 300_000, fileParallelism: false } },
     ],
