@@ -10,6 +10,7 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'api', include: ['test/api/**/*.test.ts'], globalSetup: stack, testTimeout: 60_000 } },
       { test: { name: 'activity', include: ['test/activity/**/*.test.ts'], globalSetup: stack, testTimeout: 300_000, hookTimeout: 120_000, fileParallelism: false } },
+      { test: { name: 'replay', include: ['test/replay/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'workflow', include: ['test/workflow/**/*.test.ts'], globalSetup: stack, testTimeout: 180_000 } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: stack, testTimeout: 600_000, hookTimeout: 300_000, fileParallelism: false } },
       // docker-compose.yml as its own project: needs `scripts/setup.sh --compose`, not the test stack

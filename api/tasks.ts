@@ -64,6 +64,22 @@ export async function startDatabaseTask<T extends StartableTaskType>(client: Cli
   };
 }
 
+/**
+ * Starts a task for a database the route has just moved to a new state. If anything fails before the workflow
+ * exists (`prepare`, or Temporal refusing), `rollBack` puts the database back first, so nothing is left half-done.
+ */
+export async function startTaskOrRollBack<T extends StartableTaskType>(
+  client: Client, t: StartTaskInput<T>, rollBack: () => Promise<unknown>, prepare?: () => Promise<unknown>,
+): Promise<Task> {
+  try {
+    await prepare?.();
+    return await startDatabaseTask(client, t);
+  } catch (err) {
+    await rollBack();
+    throw err;
+  }
+}
+
 /** `started`: a worker has run the workflow at least once (visibility's historyLength is stale while it runs). */
 function statusOf(info: Omit<WorkflowExecutionInfo, 'raw'>, cancelRequested: boolean, started: boolean): TaskStatus {
   switch (info.status.name) {

@@ -4,23 +4,21 @@ import {
   deleteDatabase, getDatabase, getJoinedNodes, insertDatabase, listDatabases, listInstances, modifiableStates, transitionDatabase, getDatabaseSecrets,
   type DatabaseRecord,
 } from '../../store/databases.js';
+import { databaseNotFound, notModifiable, requireDatabase, transitionOrRefuse } from '../database-guards.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { databaseView } from '../database-view.js';
 import { createRouter } from '../router.js';
 import { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from '../schemas/database-spec.js';
 import { DatabaseIdParams, DatabaseSchema, DatabaseSummarySchema, QueryBool, TaskSchema } from '../schemas/database.js';
-import { errorResponses, jsonResponse } from '../schemas/common.js';
+import { errorResponses, jsonBody, jsonResponse } from '../schemas/common.js';
 import { admitSpec, issuesError, mergeUpdate } from '../spec-admission.js';
-import { startDatabaseTask, type Task } from '../tasks.js';
+import { startTaskOrRollBack } from '../tasks.js';
 import { planLines } from '../../workflows/model/planner.js';
 import { planUpdate } from '../../workflows/model/update-planner.js';
 
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 const TaskAndDatabase = z.object({ task: TaskSchema, database: DatabaseSchema });
 const DryRunPlan = z.object({ plan: z.array(z.string()).openapi({ description: 'The steps the update would run, phase by phase (dry_run: nothing is applied)' }) });
-const notModifiable = () => new ApiError('database_not_modifiable', 'the target database is not modifiable in its current state');
-const notFound = () => new ApiError('not_found', 'database not found');
 
 const listRoute = createRoute({
   method: 'get', path: '/v1/databases', operationId: 'list-databases', tags: ['Database'],
@@ -28,7 +26,7 @@ const listRoute = createRoute({
 });
 const createDbRoute = createRoute({
   method: 'post', path: '/v1/databases', operationId: 'create-database', tags: ['Database'],
-  request: body(CreateDatabaseRequestSchema),
+  request: jsonBody(CreateDatabaseRequestSchema),
   responses: { ...jsonResponse(TaskAndDatabase, 'The create task and the database'), 400: errorResponses[400], 409: errorResponses[409] },
 });
 const getRoute = createRoute({
@@ -45,7 +43,7 @@ const updateRoute = createRoute({
       remove_host: z.union([z.string(), z.array(z.string())]).optional().openapi({ description: 'Hosts to treat as gone: nothing is run on them (repeatable)' }),
       dry_run: QueryBool.optional().openapi({ description: 'Return the plan without applying it (extension)' }),
     }),
-    ...body(UpdateDatabaseRequestSchema),
+    ...jsonBody(UpdateDatabaseRequestSchema),
   },
   responses: { ...jsonResponse(z.union([TaskAndDatabase, DryRunPlan]), 'The update task and the database; with dry_run, the plan only'), 400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409] },
 });
@@ -59,16 +57,6 @@ export function databaseRoutes(deps: AppDeps) {
   const temporal = () => requireTemporal(deps);
 
   const view = (db: DatabaseRecord, withSpec: boolean) => databaseView(deps, db, withSpec);
-
-  /** Starts the task; if Temporal refuses, the database goes back to where it was, so nothing is left half-done. */
-  async function start(db: DatabaseRecord, type: 'create' | 'update' | 'delete', rollback: () => Promise<unknown>, removeHosts?: string[]): Promise<Task> {
-    try {
-      return await startDatabaseTask(temporal(), { type, input: { databaseId: db.id, ...(removeHosts?.length ? { removeHosts } : {}) } });
-    } catch (err) {
-      await rollback();
-      throw err;
-    }
-  }
 
   return createRouter()
     .openapi(listRoute, async (c) => {
@@ -84,19 +72,18 @@ export function databaseRoutes(deps: AppDeps) {
         secrets: { superuserPassword: secret(), replicationPassword: secret() },
       });
       if (!db) throw new ApiError('database_already_exists', 'a database already exists with the given ID');
-      const task = await start(db, 'create', () => deleteDatabase(deps.store, db.id));
+      const task = await startTaskOrRollBack(temporal(), { type: 'create', input: { databaseId: db.id } }, () => deleteDatabase(deps.store, db.id));
       return c.json({ task, database: await view(db, true) }, 200);
     })
     .openapi(getRoute, async (c) => {
-      const db = await getDatabase(deps.store, c.req.valid('param').database_id);
-      if (!db) throw notFound();
+      const db = await requireDatabase(deps.store, c.req.valid('param').database_id);
       return c.json(await view(db, true), 200);
     })
     .openapi(updateRoute, async (c) => {
       const id = c.req.valid('param').database_id;
       const req = c.req.valid('json');
       const stored = await getDatabaseSecrets(deps.store, id);
-      if (!stored) throw notFound();
+      if (!stored) throw databaseNotFound();
       const merged = mergeUpdate(stored.spec, req.spec, id);
       if (merged.issues.length > 0) throw issuesError(merged.issues);
       const spec = await admitSpec(deps.store, merged.spec, false);
@@ -108,19 +95,18 @@ export function databaseRoutes(deps: AppDeps) {
         return c.json({ plan: planLines(planUpdate(id, layout, spec, removeHosts)) }, 200);
       }
       const before = await getDatabase(deps.store, id);
-      const db = await transitionDatabase(deps.store, id, modifiableStates, 'modifying', spec);
-      if (!db || !before) throw notModifiable();
-      const task = await start(db, 'update', () => transitionDatabase(deps.store, id, 'any', before.state, before.spec), removeHosts);
+      const db = await transitionOrRefuse(deps.store, id, modifiableStates, 'modifying', spec);
+      if (!before) throw notModifiable();
+      const task = await startTaskOrRollBack(temporal(), { type: 'update', input: { databaseId: id, ...(removeHosts.length ? { removeHosts } : {}) } },
+        () => transitionDatabase(deps.store, id, 'any', before.state, before.spec));
       return c.json({ task, database: await view(db, true) }, 200);
     })
     .openapi(deleteRoute, async (c) => {
       const id = c.req.valid('param').database_id;
       const force = c.req.valid('query').force ?? false;
-      const before = await getDatabase(deps.store, id);
-      if (!before) throw notFound();
-      const db = await transitionDatabase(deps.store, id, force ? 'any' : modifiableStates, 'deleting');
-      if (!db) throw notModifiable();
-      const task = await start(db, 'delete', () => transitionDatabase(deps.store, id, 'any', before.state));
+      const before = await requireDatabase(deps.store, id);
+      await transitionOrRefuse(deps.store, id, force ? 'any' : modifiableStates, 'deleting');
+      const task = await startTaskOrRollBack(temporal(), { type: 'delete', input: { databaseId: id } }, () => transitionDatabase(deps.store, id, 'any', before.state));
       return c.json({ task }, 200);
     });
 }

@@ -3,13 +3,14 @@
 // answers 500 for a plain client error (not stoppable, already in progress, unknown instance), these answer the
 // status the reference intended (400 / 409 / 404).
 import { createRoute, z } from '@hono/zod-openapi';
-import { getDatabase, modifiableStates, type DatabaseRecord } from '../../store/databases.js';
+import type { DatabaseRecord } from '../../store/databases.js';
 import { taskAttributes } from '../../workflows/model/search-attributes.js';
+import { requireDatabase, requireModifiable } from '../database-guards.js';
 import { databaseView } from '../database-view.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { createRouter } from '../router.js';
-import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/common.js';
+import { errorResponses, IdentifierSchema, jsonBody, jsonResponse } from '../schemas/common.js';
 import { QueryBool, TaskSchema, type Instance } from '../schemas/database.js';
 import { startDatabaseTask, type StartableTaskType, type StartTaskInput } from '../tasks.js';
 import type { Schedule } from '../../workflows/task/task-bracket.js';
@@ -29,26 +30,25 @@ const BackupBody = z.object({
 });
 const TaskResponse = jsonResponse(z.object({ task: TaskSchema }), 'The task');
 const errors = { 400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409] };
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 const force = { query: z.object({ force: QueryBool.optional() }) };
 
 const responses = { ...TaskResponse, ...errors };
 const tags = ['Database'];
 const switchoverRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}/nodes/{node_name}/switchover', operationId: 'switchover-database-node', tags, responses,
-  request: { params: NodeParams, ...body(SwitchoverBody) },
+  request: { params: NodeParams, ...jsonBody(SwitchoverBody) },
 });
 const failoverRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}/nodes/{node_name}/failover', operationId: 'failover-database-node', tags, responses,
-  request: { params: NodeParams, ...body(FailoverBody) },
+  request: { params: NodeParams, ...jsonBody(FailoverBody) },
 });
 const backupRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}/nodes/{node_name}/backups', operationId: 'backup-database-node', tags, responses,
-  request: { params: NodeParams, ...force, ...body(BackupBody) },
+  request: { params: NodeParams, ...force, ...jsonBody(BackupBody) },
 });
 const restartRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}/instances/{instance_id}/restart', operationId: 'restart-instance', tags, responses,
-  request: { params: InstanceParams, ...body(RestartBody) },
+  request: { params: InstanceParams, ...jsonBody(RestartBody) },
 });
 const stopRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}/instances/{instance_id}/stop-instance', operationId: 'stop-instance', tags, responses,
@@ -73,13 +73,9 @@ export function operationRoutes(deps: AppDeps) {
   const now = () => deps.now?.() ?? new Date();
 
   async function load(databaseId: string): Promise<{ db: DatabaseRecord; instances: Instance[] }> {
-    const db = await getDatabase(deps.store, databaseId);
-    if (!db) throw new ApiError('not_found', 'database not found');
+    const db = await requireDatabase(deps.store, databaseId);
     return { db, instances: (await databaseView(deps, db, false)).instances ?? [] };
   }
-  const requireModifiable = (db: DatabaseRecord) => {
-    if (!modifiableStates.includes(db.state)) throw new ApiError('database_not_modifiable', 'the target database is not modifiable in its current state');
-  };
   const findInstance = (instances: Instance[], id: string) => {
     const i = instances.find((x) => x.id === id);
     if (!i) throw new ApiError('not_found', 'instance not found');

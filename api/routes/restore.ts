@@ -2,26 +2,27 @@
 // per target node (their ids are made here, so the answer lists them at once), then `available`.
 import { createRoute, z } from '@hono/zod-openapi';
 import { uuidv7 } from 'uuidv7';
-import { getDatabase, modifiableStates, setRestoreSecrets, transitionDatabase } from '../../store/databases.js';
+import { modifiableStates, setRestoreSecrets, transitionDatabase } from '../../store/databases.js';
 import { keepSecrets, repositorySecrets, specRepositories } from '../../workflows/model/backup-repository.js';
 import { redactRestoreConfig } from '../../workflows/model/redact.js';
 import { validateRestoreConfig } from '../../workflows/model/backup.js';
+import { requireDatabase, transitionOrRefuse } from '../database-guards.js';
 import { databaseView } from '../database-view.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { createRouter } from '../router.js';
-import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/common.js';
+import { errorResponses, IdentifierSchema, jsonBody, jsonResponse } from '../schemas/common.js';
 import { RestoreDatabaseRequestSchema } from '../schemas/database-spec.js';
 import { DatabaseSchema, QueryBool, TaskSchema } from '../schemas/database.js';
 import { rfc3339 } from '../render/time.js';
-import { startDatabaseTask, type Task } from '../tasks.js';
+import { startTaskOrRollBack, type Task } from '../tasks.js';
 
 const restoreRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}/restore', operationId: 'restore-database', tags: ['Database'],
   request: {
     params: z.object({ database_id: IdentifierSchema }),
     query: z.object({ force: QueryBool.optional() }),
-    body: { required: true, content: { 'application/json': { schema: RestoreDatabaseRequestSchema } } },
+    ...jsonBody(RestoreDatabaseRequestSchema),
   },
   responses: {
     ...jsonResponse(z.object({ task: TaskSchema, node_tasks: z.array(TaskSchema), database: DatabaseSchema }), 'The restore task, its node tasks and the database'),
@@ -33,8 +34,7 @@ export function restoreRoutes(deps: AppDeps) {
   return createRouter().openapi(restoreRoute, async (c) => {
     const id = c.req.valid('param').database_id;
     const req = c.req.valid('json');
-    const before = await getDatabase(deps.store, id);
-    if (!before) throw new ApiError('not_found', 'database not found');
+    const before = await requireDatabase(deps.store, id);
     const names = before.spec.nodes.map((n) => n.name);
     const targets = req.target_nodes ?? names;
     const unknown = targets.filter((t) => !names.includes(t));
@@ -44,18 +44,15 @@ export function restoreRoutes(deps: AppDeps) {
     const issues: { path: string; message: string }[] = [];
     validateRestoreConfig(restore, before.spec, targets, issues);
     if (issues[0]) throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
-    const db = await transitionDatabase(deps.store, id, c.req.valid('query').force ? 'any' : modifiableStates, 'restoring');
-    if (!db) throw new ApiError('database_not_modifiable', 'the target database is not modifiable in its current state');
+    const db = await transitionOrRefuse(deps.store, id, c.req.valid('query').force ? 'any' : modifiableStates, 'restoring');
     const children = targets.map((nodeName) => ({ nodeName, taskId: uuidv7() }));
-    let task: Task;
-    try {
+    const task = await startTaskOrRollBack(
+      requireTemporal(deps),
+      { type: 'restore', input: { databaseId: id, restore: redactRestoreConfig(restore), targets: children } },
+      () => transitionDatabase(deps.store, id, 'any', before.state),
       // The repository's keys stay in the store: a workflow's input is in its history, which the Temporal UI shows.
-      await setRestoreSecrets(deps.store, id, repositorySecrets(restore.repository));
-      task = await startDatabaseTask(requireTemporal(deps), { type: 'restore', input: { databaseId: id, restore: redactRestoreConfig(restore), targets: children } });
-    } catch (err) {
-      await transitionDatabase(deps.store, id, 'any', before.state);
-      throw err;
-    }
+      () => setRestoreSecrets(deps.store, id, repositorySecrets(restore.repository)),
+    );
     const now = rfc3339(new Date());
     const nodeTasks: Task[] = children.map((ch) => ({
       scope: 'database', entity_id: id, database_id: id, parent_id: task.task_id, node_name: ch.nodeName,

@@ -28,3 +28,8 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 } {
   return { 200: { description, content: { 'application/json': { schema } } } };
 }
+
+/** A required JSON request body, for a route's `request`. */
+export function jsonBody<T extends z.ZodType>(schema: T): { body: { required: true; content: { 'application/json': { schema: T } } } } {
+  return { body: { required: true, content: { 'application/json': { schema } } } };
+}

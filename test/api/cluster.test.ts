@@ -3,7 +3,8 @@ import { inject } from 'vitest';
 import { createDocker } from '../../activities/docker/client.js';
 import { beat } from '../../worker/heartbeat.js';
 import { createLogger } from '../../platform/logger.js';
-import { createTestApp, getJson, type TestApp } from '../support/app.js';
+import { getJson } from '../support/api-client.js';
+import { createTestApp, type TestApp } from '../support/app.js';
 
 let t: TestApp;
 beforeAll(async () => { t = await createTestApp(); });

@@ -1,7 +1,8 @@
 // Bad specs from the reference's rules: each is a 400 in pgEdge's format naming the field, and creates nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHostStatus, upsertHost } from '../../store/hosts.js';
-import { createTestApp, getJson, type TestApp } from '../support/app.js';
+import { apiClient, getJson } from '../support/api-client.js';
+import { createTestApp, type TestApp } from '../support/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -21,14 +22,8 @@ const node = (name: string, extra: Record<string, unknown> = {}) => ({ name, hos
 const good = { database_name: 'app', nodes: [node('n1', { port: 5432 }), node('n2', { port: 5433 })] };
 const withSpec = (patch: Record<string, unknown>) => ({ id: 'bad', spec: { ...good, ...patch } });
 
-async function post(body: unknown, raw = false) {
-  const res = await t.app.request('/v1/databases', {
-    method: 'POST',
-    body: raw ? (body as string) : JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  return { status: res.status, body: (await res.json()) as { name: string; message: string } };
-}
+/** A string is sent as it is (malformed payloads), anything else as JSON. */
+const post = (body: unknown) => apiClient(t.app)('POST', '/v1/databases', body);
 
 const cases: [string, unknown, string, RegExp][] = [
   ['uppercase database id', { id: 'Bad_Id', spec: good }, 'invalid_input', /^id: valid IDs must be 1-36 characters long/],
@@ -85,8 +80,8 @@ describe('POST /v1/databases rejects bad specs', () => {
   });
 
   it('an empty body is missing_payload and malformed JSON is decode_payload', async () => {
-    expect((await post('', true)).body).toMatchObject({ name: 'missing_payload', message: 'missing required payload' });
-    expect((await post('{"id":', true)).body).toMatchObject({ name: 'decode_payload' });
+    expect((await post('')).body).toMatchObject({ name: 'missing_payload', message: 'missing required payload' });
+    expect((await post('{"id":')).body).toMatchObject({ name: 'decode_payload' });
   });
 
   it('a JSON body sent without a JSON Content-Type (curl -d) is a 415 that says so, not a server error', async () => {

@@ -4,10 +4,12 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectRoot } from '../../platform/config.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
+import { recordHistory } from '../support/histories.js';
+import { nodeConnection, query } from '../support/sql.js';
+import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
 
@@ -23,19 +25,10 @@ const spec = (backup?: unknown) => ({
 });
 const posix = { repositories: [{ type: 'posix', base_path: basePath, retention_full: 2, retention_full_type: 'count' }] };
 
-async function finished(taskId: string) {
-  return waitFor(`task ${taskId}`, async () => {
-    const r = await s.call('GET', `/v1/databases/${id}/tasks/${taskId}`);
-    return ['completed', 'failed', 'canceled'].includes(r.body.status) ? r.body : null;
-  }, 300_000, 500);
-}
+const finished = (taskId: string) => waitForTask(s.call, id, taskId, { intervalMs: 500 });
 
 const nodePort = { n1: port, n2: port + 1, n3: port + 4 };
-async function sql(text: string, node: keyof typeof nodePort = 'n1') {
-  const c = new pg.Client({ host: '127.0.0.1', port: nodePort[node], user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
-  await c.connect();
-  try { return (await c.query(text)).rows; } finally { await c.end(); }
-}
+const sql = (text: string, node: keyof typeof nodePort = 'n1') => query(nodeConnection(nodePort[node], { password: 'password' }), text);
 
 beforeAll(async () => {
   s = await startApiStack(['host-1']);
@@ -45,8 +38,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  const del = await s?.call('DELETE', `/v1/databases/${id}?force=true`);
-  if (del?.status === 200) await finished(del.body.task.task_id).catch(() => undefined);
+  if (s) await forceDeleteDatabase(s.call, id);
   await s?.stop();
   await rm(basePath, { recursive: true, force: true });
 });
@@ -90,6 +82,8 @@ it('backup_config added by update: the stanza is made, a full backup runs with i
   expect(existsSync(path.join(repo, 'archive', 'db', 'archive.info'))).toBe(true);
   const view = await s.call('GET', `/v1/databases/${id}`);
   expect(view.body.instances.find((i: { node_name: string }) => i.node_name === 'n1').state).toBe('available');
+  await recordHistory(s.workers.client, updated.body.task.task_id, 'backup-config');
+  await recordHistory(s.workers.client, task.task_id, 'full');
 });
 
 it('restores n1 in place to a time before its table was dropped; replication works both ways afterwards', async () => {
@@ -125,6 +119,8 @@ it('restores n1 in place to a time before its table was dropped; replication wor
   await waitFor('n1\'s row on n2', async () => (await sql("SELECT 1 FROM c WHERE id = 'from-n1'", 'n2')).length === 1, 30_000);
   await waitFor('n2\'s row on n1', async () => (await sql("SELECT 1 FROM c WHERE id = 'from-n2'")).length === 1, 30_000);
   expect(performance.now() - t0).toBeGreaterThan(0);
+  await recordHistory(s.workers.client, task.task_id, 'in-place');
+  await recordHistory(s.workers.client, child.body.task_id, 'in-place');
 });
 
 it('a backup schedule one minute ahead runs as a node_backup task then; removing it stops further runs', async () => {
@@ -162,17 +158,10 @@ it('a new database created from the backup holds its rows under its own name, an
   };
   const r = await s.call('POST', '/v1/databases', { id: copy, spec: copySpec });
   expect(r.status, r.text).toBe(200);
-  const task = await waitFor('the copy created', async () => {
-    const t = await s.call('GET', `/v1/databases/${copy}/tasks/${r.body.task.task_id}`);
-    return ['completed', 'failed'].includes(t.body.status) ? t.body : null;
-  }, 300_000, 1000);
+  const task = await waitForTask(s.call, copy, r.body.task.task_id);
   try {
     expect(task.status, task.error).toBe('completed');
-    const q = async (p: number, text: string) => {
-      const c = new pg.Client({ host: '127.0.0.1', port: p, user: 'admin', password: 'password', database: 'app2', connectionTimeoutMillis: 3000 });
-      await c.connect();
-      try { return (await c.query(text)).rows; } finally { await c.end(); }
-    };
+    const q = (p: number, text: string) => query(nodeConnection(p, { password: 'password', database: 'app2' }), text);
     expect((await q(port + 2, 'SELECT count(*)::int AS n FROM a'))[0].n).toBe(1000);
     expect((await q(port + 3, 'SELECT count(*)::int AS n FROM a'))[0].n).toBe(1000);
     await q(port + 2, "INSERT INTO c VALUES ('copy-n1')");

@@ -3,7 +3,7 @@
 // with no duplicate container, slot or subscription, and no write is refused. n3 is removed between rounds.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDocker, labels } from '../../activities/docker/client.js';
-import { startCrashHarness, type CrashHarness } from '../support/crash-harness.js';
+import { crashHarness } from '../support/crash-harness.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
 
@@ -14,10 +14,8 @@ const port = (n: string) => basePort + Number(n.slice(1));
 const nodeSpec = (n: string) => ({ name: n, host_ids: ['host-1'], port: port(n) });
 const spec = (nodes: string[]) => ({ database_name: 'app', database_users: [{ username: 'admin', password: 'password', attributes: ['SUPERUSER', 'LOGIN'] }], nodes: nodes.map(nodeSpec) });
 const ROUNDS = 5;
-let h: CrashHarness;
-const call: CrashHarness['call'] = (...a) => h.call(...a);
-const sql: CrashHarness['sql'] = (...a) => h.sql(...a);
-const completed: CrashHarness['completed'] = (...a) => h.completed(...a);
+const h = crashHarness(id, port);
+const { call, sql, completed } = h;
 
 async function update(nodes: string[]) {
   const r = await call('POST', `/v1/databases/${id}`, { spec: spec(nodes) });
@@ -25,8 +23,8 @@ async function update(nodes: string[]) {
   return r.body.task.task_id as string;
 }
 
-beforeAll(async () => { h = await startCrashHarness(id, port); });
-afterAll(async () => { await h?.stop(); });
+beforeAll(() => h.start());
+afterAll(() => h.stop());
 
 it(`an add-node whose worker is SIGKILLed at a random moment finishes after a restart, ${ROUNDS} times`, async () => {
   const created = await call('POST', '/v1/databases', { id, spec: spec(['n1', 'n2']) });

@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectRoot } from '../../platform/config.js';
-import { startCrashHarness, type CrashHarness } from '../support/crash-harness.js';
+import { crashHarness } from '../support/crash-harness.js';
 import { waitFor } from '../support/wait.js';
 
 const id = `crashrst-${Math.random().toString(36).slice(2, 7)}`;
@@ -22,14 +22,12 @@ const spec = {
 };
 /** Where each round's SIGKILL lands: the first log line of the node_restore task matching it. */
 const killAt = [/dropping node n2's subscription/, /restoring .* with pgBackRest/, /making node n1's replication node anew/];
-let h: CrashHarness;
-const call: CrashHarness['call'] = (...a) => h.call(...a);
-const sql: CrashHarness['sql'] = (...a) => h.sql(...a);
-const completed: CrashHarness['completed'] = (...a) => h.completed(...a);
+const h = crashHarness(id, port);
+const { call, sql, completed } = h;
 
-beforeAll(async () => { h = await startCrashHarness(id, port); });
+beforeAll(() => h.start());
 afterAll(async () => {
-  await h?.stop();
+  await h.stop();
   await rm(basePath, { recursive: true, force: true });
 });
 

@@ -1,9 +1,11 @@
 // pgEdge's "zero to multi-master" walkthrough against our API, on real Docker, Patroni, pglogical and Temporal.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker, labels } from '../../activities/docker/client.js';
 import { getDatabaseSecrets } from '../../store/databases.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
+import { recordHistory } from '../support/histories.js';
+import { nodeConnection, query } from '../support/sql.js';
+import { waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 
 let s: ApiStack;
@@ -37,26 +39,8 @@ async function call(method: string, path: string, body?: unknown) {
   return r;
 }
 
-async function waitTask(db: string, taskId: string, timeoutMs = 300_000) {
-  return waitFor(`task ${taskId}`, async () => {
-    const r = await call('GET', `/v1/databases/${db}/tasks/${taskId}`);
-    return ['completed', 'failed', 'canceled'].includes(r.body.status) ? r.body : null;
-  }, timeoutMs, 1000);
-}
-
-function connect(port: number) {
-  return new pg.Client({ host: '127.0.0.1', port, user: 'admin', password: 'password', database: 'example', connectionTimeoutMillis: 3000 });
-}
-
-async function sql(port: number, text: string, params: unknown[] = []) {
-  const c = connect(port);
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const waitTask = (db: string, taskId: string) => waitForTask(call, db, taskId);
+const sql = (port: number, text: string, params: unknown[] = []) => query(nodeConnection(port, { password: 'password', database: 'example' }), text, params);
 
 async function rowsOf(port: number): Promise<number[]> {
   const rows = await sql(port, 'SELECT id FROM items ORDER BY id');
@@ -113,6 +97,7 @@ describe('a three-node multi-master database', () => {
     const list = await call('GET', '/v1/databases');
     expect(list.body.databases.find((d: any) => d.id === dbId)).toMatchObject({ state: 'available' });
     expect(list.body.databases[0].spec).toBeUndefined();
+    await recordHistory(s.workers.client, createTask, 'three-nodes');
   });
 
   it('applies postgresql_conf (node level over database level), pg_hba_conf and the database owner', async () => {
@@ -134,10 +119,7 @@ describe('a three-node multi-master database', () => {
 
   it('DDL by an ordinary user replicates too, owned by that user on every node', async () => {
     await sql(basePort, 'GRANT CREATE ON SCHEMA public TO app');
-    const asApp = (port: number, text: string) => {
-      const c = new pg.Client({ host: '127.0.0.1', port, user: 'app', password: 'app-pw-5', database: 'example', connectionTimeoutMillis: 3000 });
-      return c.connect().then(() => c.query(text)).finally(() => c.end());
-    };
+    const asApp = (port: number, text: string) => query(nodeConnection(port, { user: 'app', password: 'app-pw-5', database: 'example' }), text);
     await waitFor('grant on n2', async () => (await sql(basePort + 1, "SELECT has_schema_privilege('app', 'public', 'CREATE') AS ok"))[0]?.ok);
     await asApp(basePort, 'CREATE TABLE app_notes (id int PRIMARY KEY)');
     const owner = await waitFor('app_notes on n2', async () => (await sql(basePort + 1, "SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE relname = 'app_notes'"))[0]?.o);
@@ -205,6 +187,7 @@ describe('a three-node multi-master database', () => {
     const next = await call('GET', `/v1/databases/${dbId}/tasks?sort_order=asc&after_task_id=${asc.body.tasks[0].task_id}`);
     expect(next.body.tasks.map((t: any) => t.type)).toEqual(['delete']);
     expect((await call('GET', `/v1/databases/${dbId}/tasks?sort_order=up`)).body.name).toBe('invalid_enum_value');
+    await recordHistory(s.workers.client, r.body.task.task_id, 'three-nodes');
   });
 });
 

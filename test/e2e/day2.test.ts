@@ -1,9 +1,11 @@
 // Day 2 on real Docker, Patroni, pglogical and Temporal: a node added under a constant write load, a node removed,
 // configuration and users changed, all by POSTing the changed spec.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker, labels } from '../../activities/docker/client.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
+import { recordHistory } from '../support/histories.js';
+import { nodeConnection, query } from '../support/sql.js';
+import { waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
 
@@ -20,11 +22,8 @@ const SEED = 5000;
 beforeAll(async () => { s = await startApiStack(); });
 afterAll(async () => { await s?.stop(); });
 
-async function sql(n: string, text: string, params: unknown[] = [], user = { name: 'admin', password: 'admin-pw' }) {
-  const c = new pg.Client({ host: '127.0.0.1', port: port(n), user: user.name, password: user.password, database: 'app', connectionTimeoutMillis: 3000 });
-  await c.connect();
-  try { return (await c.query(text, params)).rows; } finally { await c.end(); }
-}
+const sql = (n: string, text: string, params: unknown[] = [], user = { name: 'admin', password: 'admin-pw' }) =>
+  query(nodeConnection(port(n), { user: user.name, password: user.password }), text, params);
 
 async function update(next: unknown, query = '') {
   const r = await s.call('POST', `/v1/databases/${dbId}${query}`, { spec: next });
@@ -33,10 +32,7 @@ async function update(next: unknown, query = '') {
 }
 
 async function finish(taskId: string, timeoutMs = 300_000) {
-  const task = await waitFor(`task ${taskId}`, async () => {
-    const r = await s.call('GET', `/v1/databases/${dbId}/tasks/${taskId}`);
-    return ['completed', 'failed', 'canceled'].includes(r.body.status) ? r.body : null;
-  }, timeoutMs, 1000);
+  const task = await waitForTask(s.call, dbId, taskId, { timeoutMs });
   if (task.status !== 'completed') {
     const log = await s.call('GET', `/v1/databases/${dbId}/tasks/${taskId}/log`);
     throw new Error(`task ${taskId} ${task.status}: ${log.body.entries.slice(-5).map((e: any) => e.message).join(' | ')}`);
@@ -104,6 +100,7 @@ describe('a 3-node database', () => {
     const text = log.body.entries.map((e: any) => e.message).join('\n');
     expect(text.indexOf('plan:')).toBeLessThan(text.indexOf('reserving slot'));
     expect(text).toMatch(/pausing node n1's intake from n2, n3/);
+    await recordHistory(s.workers.client, body.task.task_id, 'add-node');
   });
 
   it('n4 replicates both ways: a row written on n4 reaches every node, and the other way round', async () => {

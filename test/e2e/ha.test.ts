@@ -1,15 +1,15 @@
 // High availability with three hosts, each its own worker process on this Docker engine: a 2-node database whose
 // nodes each have a replica on another host. Switchover under writes, a primary killed, failover, a scheduled and a
 // cancelled restart, stop / start — checked by what a user sees: writes acknowledged, rows on every node, states.
-import type { ChildProcess } from 'node:child_process';
-import pg from 'pg';
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker } from '../../activities/docker/client.js';
 import { ids } from '../../workflows/model/ids.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import type { ApiCall } from '../support/api-client.js';
+import { recordHistory } from '../support/histories.js';
+import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
+import { nodeConnection, query } from '../support/sql.js';
+import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
-import { killWorker, startWorkerProcess } from '../support/worker-process.js';
 import { startWriter, type Writer } from '../support/writer.js';
 
 const docker = createDocker();
@@ -24,33 +24,16 @@ const spec = {
   database_users: [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],
   nodes: [{ name: 'n1', host_ids: [...hostsOf.n1], port: portOf('n1') }, { name: 'n2', host_ids: [...hostsOf.n2], port: portOf('n2') }],
 };
-let t: TestApp;
-let temporal: Client;
-const workers: ChildProcess[] = [];
-
-async function call(method: string, url: string, body?: unknown) {
-  const res = await t.app.request(url, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
-}
-
-async function sql(host: string, n: 'n1' | 'n2', text: string, params: unknown[] = []) {
-  const c = new pg.Client({ host: address(host), port: portOf(n), user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
-  await c.connect();
-  try { return (await c.query(text, params)).rows; } finally { await c.end(); }
-}
+let stack: ProcessStack | undefined;
+const call: ApiCall = (method, url, body) => stack!.call(method, url, body);
+const sql = (host: string, n: 'n1' | 'n2', text: string, params: unknown[] = []) => query(nodeConnection(portOf(n), { host: address(host), password: 'password' }), text, params);
 
 async function database() { return (await call('GET', `/v1/databases/${id}`)).body; }
 async function primaryOf(n: 'n1' | 'n2'): Promise<string | undefined> {
   return (await database()).instances?.find((i: any) => i.node_name === n && i.state === 'available' && i.postgres?.role === 'primary')?.host_id;
 }
 
-async function finished(taskId: string, timeoutMs = 300_000) {
-  return waitFor(`task ${taskId}`, async () => {
-    const r = await call('GET', `/v1/databases/${id}/tasks/${taskId}`);
-    return ['completed', 'failed', 'canceled'].includes(r.body.status) ? r.body : null;
-  }, timeoutMs, 500);
-}
+const finished = (taskId: string, timeoutMs = 300_000) => waitForTask(call, id, taskId, { timeoutMs, intervalMs: 500 });
 
 /** Every acknowledged row is on both nodes' primaries, once. */
 async function expectNothingLost(w: Writer) {
@@ -70,11 +53,7 @@ function writer(rate = 20) {
 }
 
 beforeAll(async () => {
-  const stack = inject('stack');
-  temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
-  t = await createTestApp({ temporal });
-  expect((await call('GET', '/v1/cluster/init')).status).toBe(200);
-  ['host-1', 'host-2', 'host-3'].forEach((h, i) => workers.push(startWorkerProcess(t.db.url, h, { hostOnly: i > 0 })));
+  stack = await startProcessStack(['host-1', 'host-2', 'host-3']);
   await waitFor('three healthy hosts, each with its address', async () => {
     const hosts = (await call('GET', '/v1/hosts')).body.hosts as any[];
     return hosts.length === 3 && hosts.every((h) => h.status.state === 'healthy' && h.ipv4_address === address(h.id));
@@ -87,13 +66,9 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  if (t && (await database())?.id) {
-    const del = await call('DELETE', `/v1/databases/${id}?force=true`);
-    if (del.status === 200) await finished(del.body.task.task_id).catch(() => undefined);
-  }
-  for (const w of workers) await killWorker(w);
-  await temporal?.connection.close();
-  await t?.db.drop();
+  if (!stack) return;
+  await forceDeleteDatabase(call, id);
+  await stack.stop();
 });
 
 describe('read replicas on three hosts', () => {
@@ -126,6 +101,7 @@ describe('switchover and failover', () => {
     await expectNothingLost(w);
     const log = (await call('GET', `/v1/databases/${id}/tasks/${task.task_id}/log`)).body.entries.map((e: any) => e.message);
     expect(log.some((m: string) => m.includes(`switchover of node n1: ${instance('n1', 'host-1')} → ${instance('n1', 'host-2')}`))).toBe(true);
+    await recordHistory(stack!.temporal, task.task_id, 'under-writes');
   });
 
   it('a failover of a healthy node is refused without skip_validation and happens with it', async () => {
@@ -137,6 +113,8 @@ describe('switchover and failover', () => {
     expect(await primaryOf('n2')).toBe('host-3');
     await sql('host-3', 'n2', "INSERT INTO t VALUES ('after-failover', 'n2', 'x')");
     await waitFor('n2\'s row on n1', async () => (await sql((await primaryOf('n1'))!, 'n1', "SELECT 1 FROM t WHERE id = 'after-failover'")).length === 1, 30_000);
+    await recordHistory(stack!.temporal, refused.task_id, 'refused');
+    await recordHistory(stack!.temporal, r.body.task.task_id, 'skip-validation');
   });
 
   it('refuses bad switchover input with the reference\'s errors', async () => {

@@ -1,9 +1,9 @@
 // Major version upgrade without downtime, by node replacement: a PG 15 database gets a PG 17 node through the
 // zero-downtime add-node path, then loses its PG 15 node, with a writer running throughout.
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
-import { waitFor } from '../support/wait.js';
+import { nodeConnection, query } from '../support/sql.js';
+import { expectTaskCompleted } from '../support/tasks.js';
 import { startWriter, type Writer } from '../support/writer.js';
 
 let s: ApiStack;
@@ -19,21 +19,12 @@ const SEED = 3000;
 beforeAll(async () => { s = await startApiStack(); });
 afterAll(async () => { await s?.stop(); });
 
-async function sql(n: string, text: string, params: unknown[] = []) {
-  const c = new pg.Client({ host: '127.0.0.1', port: ports[n], user: 'admin', password: 'admin-pw', database: 'app', connectionTimeoutMillis: 3000 });
-  await c.connect();
-  try { return (await c.query(text, params)).rows; } finally { await c.end(); }
-}
+const sql = (n: string, text: string, params: unknown[] = []) => query(nodeConnection(ports[n]!, { password: 'admin-pw' }), text, params);
 
 async function run(method: string, path: string, body: unknown) {
   const r = await s.call(method, path, body);
   expect(r.status, r.text).toBe(200);
-  const taskId = r.body.task.task_id;
-  const task = await waitFor(`task ${taskId}`, async () => {
-    const t = await s.call('GET', `/v1/databases/${dbId}/tasks/${taskId}`);
-    return ['completed', 'failed', 'canceled'].includes(t.body.status) ? t.body : null;
-  }, 300_000, 1000);
-  expect(task.status, task.error).toBe('completed');
+  await expectTaskCompleted(s.call, dbId, r.body.task.task_id);
 }
 
 const writerOn = (n: string): Promise<Writer> => startWriter([{ node: n, port: ports[n]! }], { user: 'admin', password: 'admin-pw', database: 'app', table: 't', ratePerSecond: 20 });

@@ -3,10 +3,11 @@
 // from each. The emulators run on this host with a throwaway CA; the instances reach them by a name mapped to the
 // docker0 address (PGCP_CONTAINER_EXTRA_HOSTS) and trust the CA through custom_options storage-ca-file. The keys
 // never come back: not in responses, task logs, nor workflow histories.
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { startObjectStores, type ObjectStores } from '../support/object-stores.js';
+import { nodeConnection, query } from '../support/sql.js';
+import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 
 let s: ApiStack;
@@ -37,19 +38,8 @@ const spec = (repos: object[]) => ({
   backup_config: { repositories: repos },
 });
 
-async function finished(taskId: string) {
-  return waitFor(`task ${taskId}`, async () => {
-    const r = await s.call('GET', `/v1/databases/${id}/tasks/${taskId}`);
-    return ['completed', 'failed', 'canceled'].includes(r.body.status) ? r.body : null;
-  }, 300_000, 500);
-}
-
-async function sql(text: string) {
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
-  await c.connect();
-  try { return (await c.query(text)).rows; } finally { await c.end(); }
-}
-
+const finished = (taskId: string) => waitForTask(s.call, id, taskId, { intervalMs: 500 });
+const sql = (text: string) => query(nodeConnection(port, { password: 'password' }), text);
 const taskLog = async (taskId: string) => JSON.stringify((await s.call('GET', `/v1/databases/${id}/tasks/${taskId}/log`)).body);
 const history = async (taskId: string) => JSON.stringify((await s.workers.client.workflow.getHandle(taskId).fetchHistory()).events);
 const expectNoSecret = (where: string, text: string) => {
@@ -67,8 +57,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  const del = await s?.call('DELETE', `/v1/databases/${id}?force=true`);
-  if (del?.status === 200) await finished(del.body.task.task_id).catch(() => undefined);
+  if (s) await forceDeleteDatabase(s.call, id);
   await s?.stop();
   await stores?.stop();
 });
@@ -171,16 +160,9 @@ it('a new database created from the GCS backup, its node with a replica on anoth
   expect(r.status, r.text).toBe(200);
   expectNoSecret('the create-from-backup response', r.text);
   try {
-    const task = await waitFor('the copy created', async () => {
-      const t = await s.call('GET', `/v1/databases/${copy}/tasks/${r.body.task.task_id}`);
-      return ['completed', 'failed'].includes(t.body.status) ? t.body : null;
-    }, 300_000, 1000);
+    const task = await waitForTask(s.call, copy, r.body.task.task_id);
     expect(task.status, task.error).toBe('completed');
-    const count = async (host: string) => {
-      const c = new pg.Client({ host, port: copyPort, user: 'admin', password: 'password', database: 'copy', connectionTimeoutMillis: 3000 });
-      await c.connect();
-      try { return (await c.query("SELECT count(*)::int AS n FROM t WHERE id ~ '^a[0-9]+$'")).rows[0].n; } finally { await c.end(); }
-    };
+    const count = async (host: string) => (await query(nodeConnection(copyPort, { host, password: 'password', database: 'copy' }), "SELECT count(*)::int AS n FROM t WHERE id ~ '^a[0-9]+$'"))[0].n;
     expect(await count('127.0.0.1')).toBe(100); // the primary, on host-1
     expect(await waitFor('the rows on the replica', async () => (await count('127.0.0.2')) === 100 || null, 60_000)).toBe(true);
     const view = await s.call('GET', `/v1/databases/${copy}`);
@@ -189,10 +171,7 @@ it('a new database created from the GCS backup, its node with a replica on anoth
     // the spec as GET shows it (no keys, the store's key order) goes back as an update
     const resent = await s.call('POST', `/v1/databases/${copy}`, { spec: view.body.spec });
     expect(resent.status, resent.text).toBe(200);
-    expect((await waitFor('the resent spec applied', async () => {
-      const t = await s.call('GET', `/v1/databases/${copy}/tasks/${resent.body.task.task_id}`);
-      return ['completed', 'failed'].includes(t.body.status) ? t.body : null;
-    }, 120_000, 1000)).status).toBe('completed');
+    expect((await waitForTask(s.call, copy, resent.body.task.task_id, { timeoutMs: 120_000 })).status).toBe('completed');
     expectNoSecret('the copy\'s create history', await history(task.task_id));
   } finally {
     const del = await s.call('DELETE', `/v1/databases/${copy}?force=true`);

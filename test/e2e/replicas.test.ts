@@ -2,9 +2,9 @@
 // both instances of a node use the same port, and a multi-host connection string finds the primary.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
+import { nodeConnection, query } from '../support/sql.js';
 import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
@@ -15,12 +15,7 @@ const port = 23000 + Math.floor(Math.random() * 800) * 2;
 beforeAll(async () => { s = await startApiStack(['host-1', 'host-2']); });
 afterAll(async () => { await s?.stop(); });
 
-async function query(conn: string | pg.ClientConfig, text: string) {
-  const c = new pg.Client(typeof conn === 'string' ? { connectionString: conn } : conn);
-  await c.connect();
-  try { return (await c.query(text)).rows; } finally { await c.end(); }
-}
-const at = (host: string, p: number) => ({ host, port: p, user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 3000 });
+const at = (host: string, p: number) => nodeConnection(p, { host, password: 'password' });
 
 it('a node on two hosts gets a primary on the first and a streaming replica on the second', async () => {
   await waitFor('host-2 joined', async () => (await s.call('GET', '/v1/hosts/host-2')).body?.status?.state === 'healthy', 30_000);

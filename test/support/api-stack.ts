@@ -1,13 +1,14 @@
 // The whole control plane in the test process: real store, real Temporal workers (with heartbeat and monitor) and
 // the API app over them, with the cluster initialized.
 import { inject } from 'vitest';
-import { createTestApp, getJson, type TestApp } from './app.js';
+import { apiClient, type ApiCall } from './api-client.js';
+import { createTestApp, type TestApp } from './app.js';
 import { startTestWorkers, type RunningWorkers } from './workers.js';
 import { waitFor } from './wait.js';
 
 export interface ApiStack extends TestApp {
   workers: RunningWorkers;
-  call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any; text: string }>;
+  call: ApiCall;
   stop: () => Promise<void>;
 }
 
@@ -16,17 +17,10 @@ export async function startApiStack(hostIds = ['host-1'], o: { containerExtraHos
   const placeholder = await createTestApp();
   const workers = await startTestWorkers(placeholder.db.store, hostIds, o);
   const t = await createTestApp({ temporal: workers.client }, placeholder.db);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await t.app.request(path, {
-      method,
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null, text };
-  };
+  const call = apiClient(t.app);
   expect200(await call('GET', '/v1/cluster/init'));
   await waitFor('host-1 healthy with images', async () => {
-    const r = await getJson(t.app, '/v1/hosts/host-1');
+    const r = await call('GET', '/v1/hosts/host-1');
     const h = r.body as { status: { state: string }; supported_pgedge_versions?: unknown[] };
     return h.status.state === 'healthy' && (h.supported_pgedge_versions?.length ?? 0) > 0;
   }, 30_000);

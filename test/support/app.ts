@@ -21,9 +21,3 @@ export async function createTestApp(overrides: Partial<AppDeps> = {}, existing?:
   };
   return { app: createApp(deps), deps, db };
 }
-
-export async function getJson(app: TestApp['app'], path: string): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const res = await app.request(path);
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
-}

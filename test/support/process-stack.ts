@@ -1,0 +1,48 @@
+// The API in the test process over workers in child processes, one per host (the first also runs the control-plane
+// queue), so a test can SIGKILL a worker and start it again, or run several hosts as `npm start -- --hosts` does.
+import type { ChildProcess } from 'node:child_process';
+import { expect, inject } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { apiClient, type ApiCall } from './api-client.js';
+import { createTestApp, type TestApp } from './app.js';
+import { waitFor } from './wait.js';
+import { killWorker, startWorkerProcess } from './worker-process.js';
+
+export interface ProcessStack extends TestApp {
+  temporal: Client;
+  call: ApiCall;
+  /** SIGKILLs the host's worker process and starts a new one. */
+  restartWorker: (hostId?: string) => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/** Initializes the cluster, starts a worker per host and waits until every host reports healthy. */
+export async function startProcessStack(hostIds = ['host-1']): Promise<ProcessStack> {
+  const stack = inject('stack');
+  const temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
+  const t = await createTestApp({ temporal });
+  const call = apiClient(t.app);
+  const workers = new Map<string, ChildProcess>();
+  const start = (hostId: string) => workers.set(hostId, startWorkerProcess(t.db.url, hostId, { hostOnly: hostId !== hostIds[0] }));
+  expect((await call('GET', '/v1/cluster/init')).status).toBe(200);
+  hostIds.forEach(start);
+  await waitFor(`${hostIds.join(', ')} healthy`, async () => {
+    const hosts = (await call('GET', '/v1/hosts')).body.hosts as { id: string; status: { state: string } }[];
+    return hostIds.every((id) => hosts.some((h) => h.id === id && h.status.state === 'healthy'));
+  }, 90_000, 1000);
+  return {
+    ...t,
+    temporal,
+    call,
+    restartWorker: async (hostId = hostIds[0]!) => {
+      const worker = workers.get(hostId);
+      if (worker) await killWorker(worker);
+      start(hostId);
+    },
+    stop: async () => {
+      for (const w of workers.values()) await killWorker(w);
+      await temporal.connection.close();
+      await t.db.drop();
+    },
+  };
+}
