@@ -64,7 +64,9 @@ export function buildDatabaseStatus(db: DatabaseRecord, records: InstanceRecord[
     };
   }));
 
-  const replicas = rendered.filter((i) => i.postgres?.role !== 'primary' && primaryOf(i.node_name)?.id !== i.id).map((i) => {
+  // A node's members other than its primary (a node of one instance has no replica, even while that one is down).
+  const members = (node: string) => records.filter((r) => r.nodeName === node).length;
+  const replicas = rendered.filter((i) => members(i.node_name) > 1 && primaryOf(i.node_name)?.id !== i.id).map((i) => {
     const primary = primaryOf(i.node_name);
     const stream = primary ? fresh(primary.id)?.lag?.replicas.find((r) => r.instanceId === i.id) : undefined;
     return { instance_id: i.id, node_name: i.node_name, host_id: i.host_id, state: stream?.state ?? i.state, lag_bytes: stream?.lagBytes ?? null, lag_seconds: stream?.lagSeconds ?? null };

@@ -15,7 +15,7 @@ export function docsRoutes(o: { scriptFile: string }) {
   return createRouter()
     .get(docsPath, Scalar({
       url: '/v1/openapi.json', cdn: scriptPath, pageTitle: 'pgcp API reference',
-      withDefaultFonts: false, telemetry: false, hideClientButton: false,
+      withDefaultFonts: false, telemetry: false, defaultOpenAllTags: true,
     }))
     .get(scriptPath, async (c) => {
       script ??= readFile(o.scriptFile);

@@ -32,7 +32,7 @@ export interface MetricsDeps { store: Store; temporal?: Client; now?: () => Date
 
 export function createMetrics(deps: MetricsDeps) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'pgcp_api_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'pgcp_api_' });
   const registers = [registry];
   const requests = new Counter({ name: 'pgcp_api_requests_total', help: 'API requests by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers });
   const latency = new Histogram({

@@ -1,6 +1,5 @@
 // Worker process of one host: Temporal workers for `control-plane` and `host.<id>`, plus the host heartbeat.
 import os from 'node:os';
-import { Runtime } from '@temporalio/worker';
 import { createDocker } from '../activities/docker/client.js';
 import { createStore, migrate } from '../store/db.js';
 import { loadConfig } from '../platform/config.js';
@@ -8,23 +7,15 @@ import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient, connectWorker } from '../platform/temporal.js';
+import { installRuntime } from './runtime.js';
 import { createWorkers } from './workers.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, `worker:${config.hostId}`);
 const onlyHost = process.argv.includes('--host-only');
 
-Runtime.install({
-  logger: {
-    log: (level, message, meta) => log[level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : 'info'](meta ?? {}, message),
-    trace: (m, meta) => log.trace(meta ?? {}, m),
-    debug: (m, meta) => log.debug(meta ?? {}, m),
-    info: (m, meta) => log.info(meta ?? {}, m),
-    warn: (m, meta) => log.warn(meta ?? {}, m),
-    error: (m, meta) => log.error(meta ?? {}, m),
-  },
-  shutdownSignals: [], // this process decides when to stop (below)
-});
+// this process decides when to stop (below)
+installRuntime(log, { metricsAddress: config.workerMetricsAddress, shutdownSignals: [] });
 
 const store = createStore(config.storeUrl);
 await migrate(store);

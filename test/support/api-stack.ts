@@ -11,7 +11,7 @@ export interface ApiStack extends TestApp {
   stop: () => Promise<void>;
 }
 
-export async function startApiStack(hostIds = ['host-1'], o: { containerExtraHosts?: string[] } = {}): Promise<ApiStack> {
+export async function startApiStack(hostIds = ['host-1'], o: { containerExtraHosts?: string[]; metricsAddress?: string } = {}): Promise<ApiStack> {
   inject('stack');
   const placeholder = await createTestApp();
   const workers = await startTestWorkers(placeholder.db.store, hostIds, o);

@@ -10,17 +10,25 @@ import { startHeartbeat } from '../../worker/heartbeat.js';
 import { createLogger } from '../../platform/logger.js';
 import { startMonitor } from '../../worker/monitor.js';
 import { connectWorker } from '../../platform/temporal.js';
+import { prometheusTelemetry } from '../../worker/runtime.js';
 import { createWorkers } from '../../worker/workers.js';
 
 let runtimeInstalled = false;
 
 export interface RunningWorkers { client: Client; stop: () => Promise<void> }
 
-/** containerExtraHosts: /etc/hosts entries of the instance containers (PGCP_CONTAINER_EXTRA_HOSTS of a worker). */
-export async function startTestWorkers(store: Store, hostIds: string[] = ['host-1'], o: { containerExtraHosts?: string[] } = {}): Promise<RunningWorkers> {
+/**
+ * containerExtraHosts: /etc/hosts entries of the instance containers (PGCP_CONTAINER_EXTRA_HOSTS of a worker).
+ * metricsAddress: where the runtime serves Temporal's worker metrics (PGCP_WORKER_METRICS_ADDRESS); only the first
+ * start in a test file installs the runtime.
+ */
+export async function startTestWorkers(store: Store, hostIds: string[] = ['host-1'], o: { containerExtraHosts?: string[]; metricsAddress?: string } = {}): Promise<RunningWorkers> {
   const stack = inject('stack');
   if (!runtimeInstalled) {
-    Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) } });
+    Runtime.install({
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) },
+      ...(o.metricsAddress ? { telemetryOptions: prometheusTelemetry(o.metricsAddress) } : {}),
+    });
     runtimeInstalled = true;
   }
   const connection = await connectWorker(stack.temporalAddress);
