@@ -1,26 +1,24 @@
 // /v1/docs in a real browser (Debian's chromium, headless, with no way out of this machine): the page renders from
 // the API's own OpenAPI document and lists every operation; its script is served by the API, not a CDN.
 import { mkdtemp, readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dumpDom, screenshot } from '../support/chromium.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { serveApp } from '../support/http.js';
 
 let t: TestApp;
-let server: ServerType;
+let http: Awaited<ReturnType<typeof serveApp>>;
 let base: string;
 
 beforeAll(async () => {
   t = await createTestApp();
-  server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  http = await serveApp(t.app);
+  base = http.url;
 });
 afterAll(async () => {
-  await new Promise((r) => server?.close(r));
+  await http?.close();
   await t?.db.drop();
 });
 
