@@ -16,7 +16,9 @@ const config = loadConfig();
 const namespace = config.temporal.namespace;
 const logDir = path.join(config.dataDir, 'logs');
 
-const taken = await takenPorts({ ...stackPorts, api: config.api.port });
+/** Each worker process serves Temporal's worker metrics on its own port (monitoring/prometheus.yml scrapes 9464). */
+const workerMetricsPort = (i: number) => 9464 + i;
+const taken = await takenPorts({ ...stackPorts, api: config.api.port, ...Object.fromEntries(hostEntries.map((h, i) => [`worker metrics of ${h.id}`, workerMetricsPort(i)])) });
 if (taken.length > 0) {
   console.error(`cannot start: ${taken.join('; ')}.\nStop whatever holds ${taken.length > 1 ? 'them' : 'it'} (an earlier npm start?) and try again.`);
   process.exit(1);
@@ -45,7 +47,7 @@ try {
   const env = { ...process.env, PGCP_STORE_URL: storeUrl('pgcp'), PGCP_NAMESPACE: namespace };
   hostEntries.forEach(({ id: hostId, address }, i) => {
     const args = [...tsx, path.join(projectRoot, 'worker', 'main.ts'), ...(i === 0 ? [] : ['--host-only'])];
-    processes.push(spawnManaged(`worker-${hostId}`, process.execPath, args, { logDir, env: { ...env, PGCP_HOST_ID: hostId, PGCP_HOST_ADDRESS: address } }));
+    processes.push(spawnManaged(`worker-${hostId}`, process.execPath, args, { logDir, env: { ...env, PGCP_HOST_ID: hostId, PGCP_HOST_ADDRESS: address, PGCP_WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort(i)}` } }));
   });
   const api = spawnManaged('api', process.execPath, [...tsx, path.join(projectRoot, 'api', 'main.ts')], { logDir, env: { ...env, PGCP_HOST_ID: hostEntries[0]!.id } });
   processes.push(api);
@@ -60,7 +62,8 @@ try {
     });
   }
   console.log(`control plane ready in ${((performance.now() - t0) / 1000).toFixed(1)} s
-  API          ${apiUrl}   (first: curl ${apiUrl}/v1/cluster/init)
+  API          ${apiUrl}   (first: curl ${apiUrl}/v1/cluster/init; reference: ${apiUrl}/v1/docs)
+  metrics      ${apiUrl}/metrics, workers: ${hostEntries.map((_, i) => `127.0.0.1:${workerMetricsPort(i)}/metrics`).join(', ')}
   Temporal UI  http://127.0.0.1:${stackPorts.temporalUi}/namespaces/${namespace}/workflows
   hosts        ${hostEntries.map((h) => `${h.id} (${h.address})`).join(', ')}
   logs         ${logDir}

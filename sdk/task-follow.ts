@@ -24,7 +24,8 @@ export async function* followTaskLog(api: Client<paths>, databaseId: string, tas
     signal: o.signal,
   });
   if (!response.ok || !response.body) throw toPgcpError(response.status, error);
-  const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+  // The signal also ends a read in progress (a fetch that ignores it, e.g. an in-process app, still stops).
+  const events = response.body.pipeThrough(new TextDecoderStream(), { signal: o.signal }).pipeThrough(new EventSourceParserStream());
   for await (const ev of events) {
     if (ev.event === 'entry' && ev.id) yield { id: ev.id, entry: JSON.parse(ev.data) as TaskLogEntry };
     else if (ev.event === 'end') return JSON.parse(ev.data) as FollowEnd;

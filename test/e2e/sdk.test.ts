@@ -3,6 +3,7 @@
 // Temporal trigger; the same refusals both ways; `pgcp status` and a real Prometheus watching a subscription's lag
 // rise while its subscriber is stopped and drop when it is back; `pgcp db delete --wait` at the end.
 import { execFile, spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createParser } from 'eventsource-parser';
@@ -22,7 +23,9 @@ const run = promisify(execFile);
 const id = `sdk-${Math.random().toString(36).slice(2, 7)}`;
 const port = 23000 + Math.floor(Math.random() * 800) * 2 + 1600;
 const user = { username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] };
-const twoNodes = { database_name: 'app', port, database_users: [user], nodes: [{ name: 'n1', host_ids: ['host-1', 'host-2'] }, { name: 'n2', host_ids: ['host-2'], port: port + 1 }] };
+const basePath = path.join(projectRoot, '.data', 'test-backups', id);
+const n1Backups = { repositories: [{ type: 'posix' as const, base_path: basePath }] };
+const twoNodes = { database_name: 'app', port, database_users: [user], nodes: [{ name: 'n1', host_ids: ['host-1', 'host-2'], backup_config: n1Backups }, { name: 'n2', host_ids: ['host-2'], port: port + 1 }] };
 const threeNodes = { ...twoNodes, nodes: [...twoNodes.nodes, { name: 'n3', host_ids: ['host-1'], port: port + 2 }] };
 
 let s: ApiStack;
@@ -46,6 +49,7 @@ afterAll(async () => {
   await trigger?.close();
   await http?.close();
   await s?.stop();
+  await rm(basePath, { recursive: true, force: true });
 });
 
 /** The CLI as a user runs it (package.json bin), against this test's API. */
@@ -140,6 +144,22 @@ it('adds a node through the Temporal trigger: the same workflow kind, search att
   const rest = await refusedOverRest('POST', `/v1/databases/${id}`, renamed);
   const viaTrigger = await refusedByTrigger(() => trigger.updateDatabase(id, renamed));
   expect([viaTrigger.errorName, viaTrigger.message]).toEqual([rest.name, rest.message]);
+});
+
+it('a backup of n1 shows in the status report, the CLI and the metrics: last successful backup, its age, the earliest recovery point', async () => {
+  const started = Date.now();
+  const r = await client.api.POST('/v1/databases/{database_id}/nodes/{node_name}/backups', { params: { path: { database_id: id, node_name: 'n1' } }, body: { type: 'full' } });
+  await client.waitForTask(id, r.data!.task.task_id);
+  const n1 = await waitFor('n1\'s backup in the status report', async () => {
+    const n = (await client.getStatus(id)).nodes.find((x) => x.name === 'n1');
+    return n?.backup?.last_success_at ? n : null;
+  }, 90_000, 1000);
+  expect(Date.parse(n1.backup!.last_success_at!)).toBeGreaterThanOrEqual(Math.floor(started / 1000) * 1000);
+  expect(n1.backup).toMatchObject({ backup_count: 1, last_type: 'full', earliest_recovery_point: n1.backup!.last_success_at });
+  expect(n1.backup!.last_success_age_seconds).toBeLessThan(120);
+  expect((await client.getStatus(id)).nodes.find((x) => x.name === 'n2')?.backup).toBeUndefined(); // no backup_config
+  expect(await pgcp('status', id)).toMatch(new RegExp(`Backups\\nNODE.*\\nn1\\s+1\\s+${n1.backup!.last_success_at!.replace(/\./g, '\\.')}`));
+  await waitFor('Prometheus has the backup age', async () => (await prom.query(`pgcp_backup_last_success_age_seconds{database_id="${id}",node="n1"}`)).length === 1, 30_000);
 });
 
 const subLag = (st: DatabaseStatus, name: string) => st.subscriptions.find((x) => x.name === name)!;
