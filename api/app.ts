@@ -13,6 +13,7 @@ import { requireJsonBody } from './json-body.js';
 import { docsRoutes } from './docs.js';
 import { createMetrics } from './metrics.js';
 import { statusRoutes } from './routes/status.js';
+import { requestSpans } from './tracing.js';
 
 /** The OpenAPI document's header: /v1/openapi.json and the SDK's generated types (scripts/generate-sdk-types.ts). */
 export const openApiConfig = (version: string) => ({
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps) {
   const metrics = createMetrics({ store: deps.store, temporal: deps.temporal, now: deps.now });
   app.use(requestId());
   app.use(metrics.middleware);
+  if (deps.tracer) app.use(requestSpans(deps.tracer));
   app.use(async (c, next) => {
     const started = performance.now();
     await next();

@@ -52,6 +52,8 @@ const ConfigSchema = z
     PGCP_CACHE_DIR: z.string().optional(),
     HOME: z.string().optional(),
     /** host:port where a worker process serves Temporal's worker and SDK metrics at /metrics (unset: none). */
+    /** OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces): one trace per task; unset: no tracing. */
+    PGCP_OTLP_TRACES_URL: z.string().url().optional(),
     PGCP_WORKER_METRICS_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'host:port').optional(),
     PGCP_CONTAINER_EXTRA_HOSTS: z.string().regex(/^([^:,\s]+:[^,\s]+)(,[^:,\s]+:[^,\s]+)*$/, 'comma-separated name:address pairs').optional(),
   })
@@ -70,6 +72,7 @@ const ConfigSchema = z
     containerExtraHosts: env.PGCP_CONTAINER_EXTRA_HOSTS?.split(',') ?? [],
     docsScript: env.PGCP_DOCS_SCRIPT ?? path.join(env.PGCP_CACHE_DIR ?? path.join(env.HOME ?? '/root', '.cache', 'pgcp'), 'scalar', 'standalone.js'),
     workerMetricsAddress: env.PGCP_WORKER_METRICS_ADDRESS,
+    otlpTracesUrl: env.PGCP_OTLP_TRACES_URL,
   }));
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -7,6 +7,7 @@ import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient, connectWorker } from '../platform/temporal.js';
+import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
 import { installRuntime } from './runtime.js';
 import { createWorkers } from './workers.js';
 
@@ -21,13 +22,16 @@ const store = createStore(config.storeUrl);
 await migrate(store);
 const docker = createDocker();
 const connection = await connectWorker(config.temporal.address);
-const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace);
+const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostId}`, otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
+const plugins = tracing ? [tracing.plugin] : undefined;
+const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { plugins });
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
   host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts },
   controlPlane: { store, etcdUrl: config.etcdUrl, temporal },
   roles: { controlPlane: !onlyHost, host: true },
+  plugins,
 });
 const joinAs = onlyHost
   ? { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() }
@@ -51,4 +55,5 @@ await heartbeat.stop();
 await monitor.stop();
 await connection.close();
 await temporal?.connection.close();
+await tracing?.shutdown();
 await store.end();
