@@ -14,9 +14,10 @@ import { taskAttributes, type TaskType } from '../workflows/model/search-attribu
 import { readDatabaseStatus } from './database-status.js';
 
 const taskTypes = ['create', 'update', 'delete', 'node_backup', 'restore', 'node_restore', 'restart_instance', 'stop_instance', 'start_instance', 'switchover', 'failover', 'remove_host', 'upgrade'] as const;
-// A task type added to TaskType and not here fails to compile.
-const everyType: Record<TaskType, true> = Object.fromEntries(taskTypes.map((t) => [t, true])) as Record<(typeof taskTypes)[number], true>;
-void everyType;
+// A task type added to TaskType and not here fails to compile (the missing name shows in the error).
+type Missing = Exclude<TaskType, (typeof taskTypes)[number]>;
+const everyTaskType: [Missing] extends [never] ? true : Missing = true;
+void everyTaskType;
 
 /** Temporal's execution statuses → the API's task statuses (running covers pending and canceling). */
 const taskStatusOf: Record<string, string> = {

@@ -1,3 +1,5 @@
+// pgBackRest's info JSON reduced to what the status report shows: the last successful backup and the earliest
+// recovery point (the end of the oldest backup).
 import { expect, it } from 'vitest';
 import { parseBackupInfo } from '../../worker/backup-info.js';
 

@@ -1,3 +1,5 @@
+// Lag on a primary: WAL positions compared as numbers, since when a reader is behind, and which slot serves
+// which peer subscription.
 import { describe, expect, it } from 'vitest';
 import { LsnHistory, lsnToBigInt, subscriptionOfSlot } from '../../worker/replication-lag.js';
 
