@@ -10,15 +10,34 @@ import { operationRoutes } from './routes/operations.js';
 import { restoreRoutes } from './routes/restore.js';
 import { taskRoutes } from './routes/tasks.js';
 import { requireJsonBody } from './json-body.js';
+import { docsRoutes } from './docs.js';
+import { createMetrics } from './metrics.js';
+import { statusRoutes } from './routes/status.js';
+import { requestSpans } from './tracing.js';
+
+/** The OpenAPI document's header: /v1/openapi.json and the SDK's generated types (scripts/generate-sdk-types.ts). */
+export const openApiConfig = (version: string) => ({
+  openapi: '3.0.3',
+  info: { title: 'Control Plane', version, description: 'pgEdge Control Plane v1 compatible API' },
+});
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
+  const metrics = createMetrics({ store: deps.store, temporal: deps.temporal, now: deps.now });
   app.use(requestId());
+  app.use(metrics.middleware);
+  if (deps.tracer) app.use(requestSpans(deps.tracer));
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
     deps.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), requestId: c.get('requestId') }, 'request');
   });
+  // Answered before the cluster exists, like /v1/version: scraping and reading the reference need no cluster.
+  app.get('/metrics', async (c) => {
+    const m = await metrics.render();
+    return c.body(m.body, 200, { 'content-type': m.contentType });
+  });
+  app.route('/', docsRoutes({ scriptFile: deps.config.docsScript }));
   app.use(initGate(deps.store));
   app.use('/v1/*', requireJsonBody);
   app.get('/', (c) => c.body(null, 204, { Link: '</v1/openapi.json>; rel="service-desc"' }));
@@ -28,10 +47,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', operationRoutes(deps));
   app.route('/', restoreRoutes(deps));
   app.route('/', taskRoutes(deps));
-  app.doc('/v1/openapi.json', {
-    openapi: '3.0.3',
-    info: { title: 'Control Plane', version: deps.version.version, description: 'pgEdge Control Plane v1 compatible API' },
-  });
+  app.route('/', statusRoutes(deps));
+  app.doc('/v1/openapi.json', openApiConfig(deps.version.version));
   app.notFound(() => { throw new ApiError('not_found', 'no such endpoint'); });
   app.onError((err, c) => renderError(c, err, deps.log));
   return app;

@@ -4,7 +4,7 @@ import { listHosts } from '../store/hosts.js';
 import type { AppDeps } from './deps.js';
 import { renderDatabase, renderInstance } from './render/database.js';
 
-export async function databaseView(deps: AppDeps, db: DatabaseRecord, withSpec: boolean) {
+export async function databaseView(deps: Pick<AppDeps, 'store' | 'now'>, db: DatabaseRecord, withSpec: boolean) {
   const [instances, statuses, hosts] = await Promise.all([listInstances(deps.store, db.id), listInstanceStatuses(deps.store, db.id), listHosts(deps.store)]);
   const address = new Map(hosts.map((h) => [h.id, h.address]));
   const now = deps.now?.() ?? new Date();

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { Store } from '../store/db.js';
 import type { Config } from '../platform/config.js';
@@ -11,6 +12,8 @@ export interface AppDeps {
   temporal?: Client;
   version: { version: string; revision: string; revision_time: string; arch: string };
   now?: () => Date;
+  /** Set when tracing is on (platform/tracing.ts): a span per request, in which tasks start. */
+  tracer?: Tracer;
 }
 
 /** The Temporal client, for routes that start or read tasks (API tests of validation run without one). */

@@ -98,19 +98,24 @@ export function goaIssue(target: string, issue: Issue): { name: GoaErrorName; me
   }
 }
 
-/** Renders a failed zod validation: app-level messages as invalid_input, the rest as one merged Goa error. */
-export function validationResponse(c: Context, target: string, error: z.ZodError): Response {
+/** A failed zod validation as pgEdge's body: app-level messages as invalid_input, the rest as one merged Goa error. */
+export function validationErrorBody(target: string, error: z.ZodError): { name: 'invalid_input'; message: string } | GoaErrorBody {
   // Goa's schema checks (length, type, enum…) run before the app's own rules, so they win when both fail.
   const custom = error.issues.filter((i) => i.code === 'custom');
   if (custom.length === error.issues.length) {
     // App-level paths are relative to the spec, as the reference's ("nodes[1].host_ids[0]: …").
     const relative = (p: readonly PropertyKey[]) => (p[0] === 'spec' ? p.slice(1) : p);
     const msg = custom.map((i) => (i.path.length ? `${goaPath('', relative(i.path))}: ${i.message}` : i.message)).join('\n');
-    return c.json({ name: 'invalid_input', message: msg }, 400, { 'goa-error': 'invalid_input' });
+    return { name: 'invalid_input', message: msg };
   }
   const mapped = error.issues.filter((i) => i.code !== 'custom').map((i) => goaIssue(target, i));
   const first = mapped[0] ?? { name: 'invalid_field_type' as const, message: 'invalid request' };
-  const body = goaError(first.name, mapped.map((m) => m.message).join('; '));
+  return goaError(first.name, mapped.map((m) => m.message).join('; '));
+}
+
+/** Renders a failed zod validation (always a 400). */
+export function validationResponse(c: Context, target: string, error: z.ZodError): Response {
+  const body = validationErrorBody(target, error);
   return c.json(body, 400, { 'goa-error': body.name });
 }
 

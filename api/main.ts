@@ -4,6 +4,7 @@ import { createStore, migrate } from '../store/db.js';
 import { loadConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient } from '../platform/temporal.js';
+import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
 import { createApp } from './app.js';
 import { readVersionInfo } from './version.js';
 
@@ -11,8 +12,9 @@ const config = loadConfig();
 const log = createLogger(config.logLevel, 'api');
 const store = createStore(config.storeUrl);
 await migrate(store);
-const temporal = await connectClient(config.temporal.address, config.temporal.namespace);
-const app = createApp({ config, store, log, temporal, version: readVersionInfo() });
+const tracing = config.otlpTracesUrl ? createTracing('pgcp-api', otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
+const temporal = await connectClient(config.temporal.address, config.temporal.namespace, tracing ? { plugins: [tracing.plugin] } : {});
+const app = createApp({ config, store, log, temporal, version: readVersionInfo(), ...(tracing ? { tracer: tracing.tracer } : {}) });
 
 const server = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.bind }, (info) => {
   log.info({ address: `http://${info.address}:${info.port}` }, 'api listening');
@@ -20,7 +22,7 @@ const server = serve({ fetch: app.fetch, port: config.api.port, hostname: config
 
 const stop = () => {
   server.close(() => {
-    void Promise.all([store.end(), temporal.connection.close()]).then(() => process.exit(0));
+    void Promise.all([store.end(), temporal.connection.close(), tracing?.shutdown()]).then(() => process.exit(0));
   });
 };
 process.on('SIGINT', stop);

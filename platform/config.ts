@@ -53,6 +53,14 @@ const ConfigSchema = z
      * Extra /etc/hosts entries of instance containers (comma-separated `name:address`, as `docker run --add-host`;
      * `host-gateway` is this host's docker0 address): object stores that only this host's resolver knows.
      */
+    /** Scalar's standalone script, which /v1/docs serves (scripts/setup.sh fetches it into the cache). */
+    PGCP_DOCS_SCRIPT: z.string().optional(),
+    PGCP_CACHE_DIR: z.string().optional(),
+    HOME: z.string().optional(),
+    /** host:port where a worker process serves Temporal's worker and SDK metrics at /metrics (unset: none). */
+    /** OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces): one trace per task; unset: no tracing. */
+    PGCP_OTLP_TRACES_URL: z.string().url().optional(),
+    PGCP_WORKER_METRICS_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'host:port').optional(),
     PGCP_CONTAINER_EXTRA_HOSTS: z.string().regex(/^([^:,\s]+:[^,\s]+)(,[^:,\s]+:[^,\s]+)*$/, 'comma-separated name:address pairs').optional(),
   })
   .transform((env) => ({
@@ -69,6 +77,9 @@ const ConfigSchema = z
     heartbeatMs: env.PGCP_HEARTBEAT_MS,
     monitorMs: env.PGCP_MONITOR_MS,
     containerExtraHosts: env.PGCP_CONTAINER_EXTRA_HOSTS?.split(',') ?? [],
+    docsScript: env.PGCP_DOCS_SCRIPT ?? path.join(env.PGCP_CACHE_DIR ?? path.join(env.HOME ?? '/root', '.cache', 'pgcp'), 'scalar', 'standalone.js'),
+    workerMetricsAddress: env.PGCP_WORKER_METRICS_ADDRESS,
+    otlpTracesUrl: env.PGCP_OTLP_TRACES_URL,
   }));
 
 export type Config = z.output<typeof ConfigSchema>;

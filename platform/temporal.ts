@@ -1,7 +1,7 @@
 // Connections to Temporal and the project's namespace (30-day retention, task search attributes), shared by the
 // API, the workers, the launcher and the tests.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Connection, Client } from '@temporalio/client';
+import { Connection, Client, type ClientPlugin } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import protos from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time.js';
@@ -9,9 +9,10 @@ import { taskAttributes } from '../workflows/model/search-attributes.js';
 
 export const retentionDays = 30;
 
-export async function connectClient(address: string, namespace: string): Promise<Client> {
+/** plugins: e.g. tracing's (platform/tracing.ts), so a started workflow joins the caller's trace. */
+export async function connectClient(address: string, namespace: string, o: { plugins?: ClientPlugin[] } = {}): Promise<Client> {
   const connection = await Connection.connect({ address });
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, ...(o.plugins ? { plugins: o.plugins } : {}) });
 }
 
 export function connectWorker(address: string): Promise<NativeConnection> {

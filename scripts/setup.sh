@@ -6,7 +6,8 @@
 #   --ci      non-interactive (also the default when CI=true)
 #   --compose also the production stack's base (docker-compose.yml): docker-compose, the Temporal server, its SQL
 #             tool and UI server built from Go modules, and images/compose/build.sh (base images, .env, secrets)
-#   --test    also what only the tests use (the S3, GCS and Azure emulators, and --compose); `npm test` passes it
+#   --test    also what only the tests use (the S3, GCS and Azure emulators, chromium for the API reference page,
+#             prometheus and promtool for the metrics, and --compose); `npm test` passes it
 set -euo pipefail
 with_test_tools=0
 with_compose=0
@@ -46,6 +47,11 @@ command -v debootstrap >/dev/null || apt_packages+=(debootstrap)
 command -v bc >/dev/null || apt_packages+=(bc)
 ((with_compose)) && ! command -v docker-compose >/dev/null && apt_packages+=(docker-compose)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_packages+=(postgresql)
+if ((with_test_tools)); then
+  command -v chromium >/dev/null || apt_packages+=(chromium)
+  command -v prometheus >/dev/null || apt_packages+=(prometheus)
+  command -v curl >/dev/null || apt_packages+=(curl)
+fi
 if ((${#apt_packages[@]})); then
   need_root "installing ${apt_packages[*]}"
   install_apt() { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null; }
@@ -65,6 +71,24 @@ fi
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   step "npm ci" npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# /v1/docs serves Scalar's standalone bundle from this host, never from a CDN: one file of the npm package, fetched
+# with npm pack and checked against the pinned integrity (the package's own dependencies are not needed for it).
+SCALAR_VERSION="1.46.4"
+SCALAR_INTEGRITY="sha512-EpCcOG15Ry8DKNs/f5AdRA97s1B5kGPekzANpnK0j1IpyU4Sb/mfdyfB00WC+vUo7hfc4BFRSkkiPa5SSM7fng=="
+DOCS_BUNDLE="$CACHE_DIR/scalar/standalone.js"
+if [[ ! -s $DOCS_BUNDLE || $(cat "$CACHE_DIR/scalar/version" 2>/dev/null) != "$SCALAR_VERSION" ]]; then
+  fetch_docs_bundle() {
+    local tmp; tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "@scalar/api-reference@$SCALAR_VERSION" >/dev/null)
+    local got; got=$(node -e 'const c=require("node:crypto");process.stdout.write("sha512-"+c.createHash("sha512").update(require("node:fs").readFileSync(process.argv[1])).digest("base64"))' "$tmp"/scalar-api-reference-*.tgz)
+    if [[ $got != "$SCALAR_INTEGRITY" ]]; then echo "setup: @scalar/api-reference@$SCALAR_VERSION integrity mismatch ($got)" >&2; rm -rf "$tmp"; return 1; fi
+    tar -xzf "$tmp"/scalar-api-reference-*.tgz -C "$tmp" package/dist/browser/standalone.js
+    mkdir -p "$CACHE_DIR/scalar" && mv "$tmp/package/dist/browser/standalone.js" "$DOCS_BUNDLE" && echo "$SCALAR_VERSION" >"$CACHE_DIR/scalar/version"
+    rm -rf "$tmp"
+  }
+  step "fetch the API reference page's script (@scalar/api-reference $SCALAR_VERSION)" fetch_docs_bundle
 fi
 
 if [[ ! -x $TEMPORAL_BIN ]]; then

@@ -26,7 +26,10 @@ const reuse = values['reuse-stack'];
 const storeDatabase = new URL(config.storeUrl).pathname.slice(1) || 'pgcp';
 const report = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
 
-const taken = await takenPorts(reuse ? { api: config.api.port } : { ...stackPorts, api: config.api.port });
+/** Each worker process serves Temporal's worker metrics on its own port (monitoring/prometheus.yml scrapes 9464). */
+const workerMetricsPort = (i: number) => 9464 + i;
+const workerMetricsPorts = Object.fromEntries(hostEntries.map((h, i) => [`worker metrics of ${h.id}`, workerMetricsPort(i)]));
+const taken = await takenPorts(reuse ? { api: config.api.port, ...workerMetricsPorts } : { ...stackPorts, api: config.api.port, ...workerMetricsPorts });
 if (taken.length > 0) {
   console.error(`cannot start: ${taken.join('; ')}.\nStop whatever holds ${taken.length > 1 ? 'them' : 'it'} (an earlier npm start?) and try again.`);
   process.exit(1);
@@ -55,14 +58,15 @@ try {
   const env = { ...process.env, PGCP_STORE_URL: storeUrl(storeDatabase), PGCP_NAMESPACE: namespace };
   hostEntries.forEach(({ id: hostId, address }, i) => {
     const args = [...tsx, path.join(projectRoot, 'worker', 'main.ts'), ...(i === 0 ? [] : ['--host-only'])];
-    processes.push(superviseManaged(`worker-${hostId}`, process.execPath, args, { logDir, report, env: { ...env, PGCP_HOST_ID: hostId, PGCP_HOST_ADDRESS: address } }));
+    processes.push(superviseManaged(`worker-${hostId}`, process.execPath, args, { logDir, report, env: { ...env, PGCP_HOST_ID: hostId, PGCP_HOST_ADDRESS: address, PGCP_WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort(i)}` } }));
   });
   const api = superviseManaged('api', process.execPath, [...tsx, path.join(projectRoot, 'api', 'main.ts')], { logDir, report, env: { ...env, PGCP_HOST_ID: hostEntries[0]!.id } });
   processes.push(api);
   const apiUrl = `http://127.0.0.1:${config.api.port}`;
   await waitFor(portNames.api ?? 'api', async () => (await fetch(`${apiUrl}/v1/version`)).ok, 60_000);
   console.log(`control plane ready in ${((performance.now() - t0) / 1000).toFixed(1)} s
-  API          ${apiUrl}   (first: curl ${apiUrl}/v1/cluster/init)
+  API          ${apiUrl}   (first: curl ${apiUrl}/v1/cluster/init; reference: ${apiUrl}/v1/docs)
+  metrics      ${apiUrl}/metrics, workers: ${hostEntries.map((_, i) => `127.0.0.1:${workerMetricsPort(i)}/metrics`).join(', ')}
   Temporal UI  http://127.0.0.1:${stackPorts.temporalUi}/namespaces/${namespace}/workflows
   hosts        ${hostEntries.map((h) => `${h.id} (${h.address})`).join(', ')}
   logs         ${logDir}

@@ -155,8 +155,30 @@ export interface InstanceStatus {
   pendingRestart?: boolean;
   postgresVersion?: string;
   replication?: { readOnly: 'on' | 'off'; version: string; subscriptions: { provider_node: string; name: string; status: string }[] };
+  /** On a primary: its WAL position, its slots (peers' subscriptions, replicas) and streaming replicas, with lag. */
+  lag?: { walLsn: string; slots: SlotLag[]; replicas: ReplicaLag[] };
+  /** On a primary with backups configured: what its repositories hold (refreshed less often than the rest). */
+  backup?: BackupStatus;
   error?: string;
 }
+
+export interface SlotLag {
+  name: string;
+  type: 'logical' | 'physical';
+  active: boolean;
+  /** WAL kept for this slot (current position − restart_lsn). */
+  retainedBytes: number;
+  /** Logical slots: current position − what the reader confirmed, and for how long the WAL has been past it. */
+  lagBytes?: number;
+  lagSeconds?: number;
+  /** The peer's subscription this slot serves, when it is one. */
+  subscription?: string;
+  subscriberNode?: string;
+}
+
+export interface ReplicaLag { instanceId: string; state: string; lagBytes: number; lagSeconds: number }
+
+export interface BackupStatus { checkedAt: string; count: number; lastSuccessAt?: string; lastLabel?: string; lastType?: string; earliestRecoveryPoint?: string; error?: string }
 
 export async function writeInstanceStatus(store: Store, instanceId: string, status: InstanceStatus): Promise<void> {
   await store.query(

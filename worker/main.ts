@@ -2,7 +2,6 @@
 //   --host-only           a host's agent alone (its queue, heartbeat and monitor): further hosts, other machines
 //   --control-plane-only  the control-plane queue alone, no Docker engine (the production stack's worker service)
 import os from 'node:os';
-import { Runtime } from '@temporalio/worker';
 import { createDocker } from '../activities/docker/client.js';
 import { createStore, migrate } from '../store/db.js';
 import { loadConfig } from '../platform/config.js';
@@ -10,6 +9,8 @@ import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient, connectWorker } from '../platform/temporal.js';
+import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
+import { installRuntime } from './runtime.js';
 import { createWorkers } from './workers.js';
 
 const config = loadConfig();
@@ -17,29 +18,23 @@ const log = createLogger(config.logLevel, `worker:${config.hostId}`);
 const onlyHost = process.argv.includes('--host-only');
 const onlyControlPlane = process.argv.includes('--control-plane-only');
 
-Runtime.install({
-  logger: {
-    log: (level, message, meta) => log[level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : 'info'](meta ?? {}, message),
-    trace: (m, meta) => log.trace(meta ?? {}, m),
-    debug: (m, meta) => log.debug(meta ?? {}, m),
-    info: (m, meta) => log.info(meta ?? {}, m),
-    warn: (m, meta) => log.warn(meta ?? {}, m),
-    error: (m, meta) => log.error(meta ?? {}, m),
-  },
-  shutdownSignals: [], // this process decides when to stop (below)
-});
+// this process decides when to stop (below)
+installRuntime(log, { metricsAddress: config.workerMetricsAddress, shutdownSignals: [] });
 
 const store = createStore(config.storeUrl);
 await migrate(store);
 const docker = createDocker(config.dockerHost);
 const connection = await connectWorker(config.temporal.address);
-const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace);
+const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostId}`, otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
+const plugins = tracing ? [tracing.plugin] : undefined;
+const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { plugins });
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
   host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts },
   controlPlane: { store, etcdUrl: config.etcdUrl, temporal },
   roles: { controlPlane: !onlyHost, host: !onlyControlPlane },
+  plugins,
 });
 const joinAs = onlyHost
   ? { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() }
@@ -63,4 +58,5 @@ await heartbeat?.stop();
 await monitor?.stop();
 await connection.close();
 await temporal?.connection.close();
+await tracing?.shutdown();
 await store.end();

@@ -6,6 +6,8 @@
 //   slots (a node that got a replica or a subscriber since the last operation is covered too);
 // - a container that died without stop-instance is started again once its node had time to fail over, so it
 //   comes back as a replica.
+// On a primary it also reports replication lag (its slots and replicas, worker/replication-lag.ts) and, now and then,
+// what its backup repositories hold (worker/backup-info.ts), for the status report and the metrics.
 import type Docker from 'dockerode';
 import { inspectContainerOrNull, publishedPort, startContainer } from '../activities/docker/client.js';
 import { instanceAddress, onNetwork } from '../activities/addresses.js';
@@ -15,10 +17,15 @@ import { formatServerVersion, getPatroniCluster, getPatroniStatus } from '../act
 import { syncPermanentSlots } from '../activities/patroni/ha.js';
 import { withClient } from '../activities/postgres/connect.js';
 import { driverFor } from '../activities/replication/index.js';
-import { getDatabase, getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type InstanceRecord, type InstanceStatus } from '../store/databases.js';
+import { getDatabase, getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type BackupStatus, type InstanceRecord, type InstanceStatus } from '../store/databases.js';
 import type { Store } from '../store/db.js';
+import type { DatabaseSpec } from '../api/schemas/database-spec.js';
+import { nodeBackupConfig } from '../workflows/model/backup.js';
+import { secretValues, specRepositories } from '../workflows/model/backup-repository.js';
 import { ids } from '../workflows/model/ids.js';
 import { planInstances } from '../workflows/model/instances.js';
+import { readBackupInfo } from './backup-info.js';
+import { LsnHistory, readReplicationLag } from './replication-lag.js';
 import type { Logger } from '../platform/logger.js';
 
 export interface MonitorDeps { store: Store; docker: Docker; hostId: string; log: Logger }
@@ -30,6 +37,8 @@ export const subscriptionRepairAfterMs = 4_000;
  * back before it expires, and no replica would be promoted), or after this long when none does.
  */
 export const restartDeadAfterMs = 60_000;
+/** How often a primary's backup repositories are read (pgbackrest info may reach an object store). */
+export const backupInfoEveryMs = 30_000;
 /** How long a repair stays reported on the instance. */
 const repairShownMs = 60_000;
 
@@ -39,6 +48,20 @@ export function createMonitor(deps: MonitorDeps) {
   const downSince = new Map<string, number>();
   const deadSince = new Map<string, number>();
   const repaired = new Map<string, { text: string; at: number }>();
+  const walHistory = new Map<string, LsnHistory>();
+  const backups = new Map<string, { at: number; value: BackupStatus }>();
+
+  const historyOf = (instanceId: string) => walHistory.get(instanceId) ?? walHistory.set(instanceId, new LsnHistory()).get(instanceId)!;
+
+  async function backupStatus(rec: InstanceRecord, spec: DatabaseSpec): Promise<BackupStatus | undefined> {
+    if (!nodeBackupConfig(spec, rec.nodeName)) { backups.delete(rec.id); return undefined; }
+    const cached = backups.get(rec.id);
+    if (cached && Date.now() - cached.at < backupInfoEveryMs) return cached.value;
+    const value = await readBackupInfo(deps.docker, rec.id, secretValues(specRepositories(spec)))
+      .catch((err: unknown): BackupStatus => ({ checkedAt: new Date().toISOString(), count: 0, error: `pgbackrest info: ${errorText(err)}` }));
+    backups.set(rec.id, { at: Date.now(), value });
+    return value;
+  }
 
   async function observe(rec: InstanceRecord): Promise<InstanceStatus> {
     const info = await inspectContainerOrNull(deps.docker, rec.id);
@@ -61,7 +84,7 @@ export function createMonitor(deps: MonitorDeps) {
       pendingRestart: patroni.pendingRestart,
       postgresVersion: formatServerVersion(patroni.serverVersion),
     });
-    if (patroni.role !== 'primary' || patroni.state !== 'running') return status;
+    if (patroni.role !== 'primary' || patroni.state !== 'running') { walHistory.delete(rec.id); return status; }
     const db = await getDatabaseSecrets(deps.store, rec.databaseId);
     if (!db) return status;
     // While a task changes the database (a join pauses subscriptions on purpose, a reset drops slots), it owns
@@ -79,6 +102,9 @@ export function createMonitor(deps: MonitorDeps) {
           const restarted = settled && await repair(rec.id, s.name, s.status, () => driver.restartSubscription(c, s.name));
           if (restarted) repaired.set(rec.id, { text: `subscription ${s.name} was down: its apply worker was restarted at ${new Date().toISOString()}`, at: Date.now() });
         }
+        const nodeNames = db.spec.nodes.map((n) => n.name);
+        status.lag = await readReplicationLag(c, { nodeName: rec.nodeName, nodeNames, history: historyOf(rec.id) })
+          .catch((err: unknown) => { status.error ??= `replication lag: ${errorText(err)}`; return undefined; });
         return {
           readOnly: await driver.readOnly(c),
           version: await driver.version(c),
@@ -88,6 +114,8 @@ export function createMonitor(deps: MonitorDeps) {
     } catch (err) {
       status.error = `replication status: ${errorText(err)}`;
     }
+    const backup = await backupStatus(rec, db.spec);
+    if (backup) status.backup = backup;
     const note = repaired.get(rec.id);
     if (note && Date.now() - note.at < repairShownMs) status.error ??= note.text;
     return status;

@@ -1,7 +1,7 @@
 // Builds the Temporal workers of one host process: the shared control-plane queue (workflows and host-independent
 // activities) and this host's own queue (its Docker engine).
 import path from 'node:path';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerPlugin, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ControlPlaneDeps, HostDeps } from '../activities/deps.js';
 import { createControlPlaneActivities, createHostActivities } from '../activities/index.js';
 import { taskQueues } from '../workflows/model/search-attributes.js';
@@ -9,8 +9,9 @@ import { projectRoot } from '../platform/config.js';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } });
+/** plugins: their workflow interceptors go into the bundle (tracing's, when it is on). */
+export function bundleWorkflows(plugins?: WorkerPlugin[]): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} }, ...(plugins ? { plugins } : {}) });
 }
 
 /** Heartbeats reach the server within a second or two, so a cancelled task's steps learn of it that fast. */
@@ -23,6 +24,8 @@ export interface WorkerOptions {
   controlPlane: ControlPlaneDeps;
   roles: { controlPlane: boolean; host: boolean };
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Worker plugins (platform/tracing.ts's OpenTelemetry plugin); a given workflowBundle must have been bundled with them. */
+  plugins?: WorkerPlugin[];
 }
 
 export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
@@ -32,8 +35,9 @@ export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
       connection: opts.connection,
       namespace: opts.namespace,
       taskQueue: taskQueues.controlPlane,
-      workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
+      workflowBundle: opts.workflowBundle ?? (await bundleWorkflows(opts.plugins)),
       activities: createControlPlaneActivities(opts.controlPlane),
+      ...(opts.plugins ? { plugins: opts.plugins } : {}),
     }));
   }
   if (opts.roles.host) {
@@ -43,6 +47,7 @@ export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
       taskQueue: taskQueues.host(opts.host.hostId),
       activities: createHostActivities(opts.host),
       ...hostWorkerTuning,
+      ...(opts.plugins ? { plugins: opts.plugins } : {}),
     }));
   }
   return workers;

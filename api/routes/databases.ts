@@ -1,21 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import {
-  deleteDatabase, getDatabase, getJoinedNodes, insertDatabase, listDatabases, listInstances, modifiableStates, transitionDatabase, getDatabaseSecrets,
-  type DatabaseRecord,
-} from '../../store/databases.js';
-import { databaseNotFound, notModifiable, requireDatabase, transitionOrRefuse } from '../database-guards.js';
+import { listDatabases, type DatabaseRecord } from '../../store/databases.js';
+import { createDatabaseCommand, deleteDatabaseCommand, updateDatabaseCommand, type CommandDeps } from '../database-commands.js';
+import { requireDatabase } from '../database-guards.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
-import { ApiError } from '../errors.js';
 import { databaseView } from '../database-view.js';
 import { createRouter } from '../router.js';
 import { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from '../schemas/database-spec.js';
 import { DatabaseIdParams, DatabaseSchema, DatabaseSummarySchema, QueryBool, TaskSchema } from '../schemas/database.js';
 import { errorResponses, jsonBody, jsonResponse } from '../schemas/common.js';
-import { admitSpec, issuesError, mergeUpdate } from '../spec-admission.js';
-import { startTaskOrRollBack } from '../tasks.js';
-import { planLines } from '../../workflows/model/planner.js';
-import { planUpdate } from '../../workflows/model/update-planner.js';
 
 const TaskAndDatabase = z.object({ task: TaskSchema, database: DatabaseSchema });
 const DryRunPlan = z.object({ plan: z.array(z.string()).openapi({ description: 'The steps the update would run, phase by phase (dry_run: nothing is applied)' }) });
@@ -54,7 +46,7 @@ const deleteRoute = createRoute({
 });
 
 export function databaseRoutes(deps: AppDeps) {
-  const temporal = () => requireTemporal(deps);
+  const commands: CommandDeps = { store: deps.store, temporal: () => requireTemporal(deps) };
 
   const view = (db: DatabaseRecord, withSpec: boolean) => databaseView(deps, db, withSpec);
 
@@ -64,15 +56,7 @@ export function databaseRoutes(deps: AppDeps) {
       return c.json({ databases: await Promise.all(dbs.map((d) => view(d, false))) }, 200);
     })
     .openapi(createDbRoute, async (c) => {
-      const req = c.req.valid('json');
-      const spec = await admitSpec(deps.store, req.spec, true);
-      const secret = () => randomBytes(24).toString('base64url');
-      const db = await insertDatabase(deps.store, {
-        id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
-        secrets: { superuserPassword: secret(), replicationPassword: secret() },
-      });
-      if (!db) throw new ApiError('database_already_exists', 'a database already exists with the given ID');
-      const task = await startTaskOrRollBack(temporal(), { type: 'create', input: { databaseId: db.id } }, () => deleteDatabase(deps.store, db.id));
+      const { task, db } = await createDatabaseCommand(commands, c.req.valid('json'));
       return c.json({ task, database: await view(db, true) }, 200);
     })
     .openapi(getRoute, async (c) => {
@@ -80,33 +64,13 @@ export function databaseRoutes(deps: AppDeps) {
       return c.json(await view(db, true), 200);
     })
     .openapi(updateRoute, async (c) => {
-      const id = c.req.valid('param').database_id;
-      const req = c.req.valid('json');
-      const stored = await getDatabaseSecrets(deps.store, id);
-      if (!stored) throw databaseNotFound();
-      const merged = mergeUpdate(stored.spec, req.spec, id);
-      if (merged.issues.length > 0) throw issuesError(merged.issues);
-      const spec = await admitSpec(deps.store, merged.spec, false);
       const query = c.req.valid('query');
       const removeHosts = query.remove_host === undefined ? [] : [query.remove_host].flat();
-      if (query.dry_run) {
-        const instances = await listInstances(deps.store, id);
-        const layout = { joined: await getJoinedNodes(deps.store, id), instances: instances.map((i) => ({ instanceId: i.id, hostId: i.hostId, nodeName: i.nodeName })) };
-        return c.json({ plan: planLines(planUpdate(id, layout, spec, removeHosts)) }, 200);
-      }
-      const before = await getDatabase(deps.store, id);
-      const db = await transitionOrRefuse(deps.store, id, modifiableStates, 'modifying', spec);
-      if (!before) throw notModifiable();
-      const task = await startTaskOrRollBack(temporal(), { type: 'update', input: { databaseId: id, ...(removeHosts.length ? { removeHosts } : {}) } },
-        () => transitionDatabase(deps.store, id, 'any', before.state, before.spec));
-      return c.json({ task, database: await view(db, true) }, 200);
+      const r = await updateDatabaseCommand(commands, c.req.valid('param').database_id, c.req.valid('json'), { removeHosts, dryRun: query.dry_run });
+      if ('plan' in r) return c.json({ plan: r.plan }, 200);
+      return c.json({ task: r.task, database: await view(r.db, true) }, 200);
     })
     .openapi(deleteRoute, async (c) => {
-      const id = c.req.valid('param').database_id;
-      const force = c.req.valid('query').force ?? false;
-      const before = await requireDatabase(deps.store, id);
-      await transitionOrRefuse(deps.store, id, force ? 'any' : modifiableStates, 'deleting');
-      const task = await startTaskOrRollBack(temporal(), { type: 'delete', input: { databaseId: id } }, () => transitionDatabase(deps.store, id, 'any', before.state));
-      return c.json({ task }, 200);
+      return c.json(await deleteDatabaseCommand(commands, c.req.valid('param').database_id, c.req.valid('query').force ?? false), 200);
     });
 }

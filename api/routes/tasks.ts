@@ -3,13 +3,21 @@ import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { createRouter } from '../router.js';
 import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/common.js';
-import { GlobalTaskListQuerySchema, TaskListQuerySchema, TaskLogQuerySchema, TaskLogSchema, TaskParams, TaskSchema } from '../schemas/database.js';
+import { GlobalTaskListQuerySchema, QueryBool, TaskListQuerySchema, TaskLogQuerySchema, TaskLogSchema, TaskParams, TaskSchema } from '../schemas/database.js';
 import { pageTaskLog } from '../task-log.js';
+import { followTaskLog } from '../task-log-stream.js';
 import { cancelTask, getTask, getTaskLog, listTasks, type ListTasksQuery } from '../tasks.js';
 
 const Tasks = z.object({ tasks: z.array(TaskSchema) });
 const sortOrder = (s: string | undefined): ListTasksQuery['sortOrder'] => (s?.startsWith('asc') ? 'asc' : 'desc');
 const HostTaskParams = z.object({ host_id: IdentifierSchema, task_id: IdentifierSchema });
+/** The log, polled as JSON or (follow=true, extension) streamed as server-sent events until the task ends. */
+const LogQuery = TaskLogQuerySchema.extend({
+  follow: QueryBool.optional().openapi({ description: 'Stream entries as server-sent events (event "entry", id = entry id) until the task ends (event "end") (extension)' }),
+});
+const logResponse = (description: string) => ({
+  200: { description, content: { 'application/json': { schema: TaskLogSchema }, 'text/event-stream': { schema: z.string().openapi({ description: 'With follow=true: `entry` events, then one `end` event' }) } } },
+});
 
 const listDbTasksRoute = createRoute({
   method: 'get', path: '/v1/databases/{database_id}/tasks', operationId: 'list-database-tasks', tags: ['Database'],
@@ -23,8 +31,8 @@ const getDbTaskRoute = createRoute({
 });
 const getDbTaskLogRoute = createRoute({
   method: 'get', path: '/v1/databases/{database_id}/tasks/{task_id}/log', operationId: 'get-database-task-log', tags: ['Database'],
-  request: { params: TaskParams, query: TaskLogQuerySchema },
-  responses: { ...jsonResponse(TaskLogSchema, 'The task\'s log, rendered from its workflow history'), 404: errorResponses[404] },
+  request: { params: TaskParams, query: LogQuery },
+  responses: { ...logResponse('The task\'s log, rendered from its workflow history'), 404: errorResponses[404] },
 });
 const cancelDbTaskRoute = createRoute({
   method: 'get', path: '/v1/databases/{database_id}/tasks/{task_id}/cancel', operationId: 'cancel-database-task', tags: ['Database'],
@@ -43,8 +51,8 @@ const listHostTasksRoute = createRoute({
 });
 const getHostTaskLogRoute = createRoute({
   method: 'get', path: '/v1/hosts/{host_id}/tasks/{task_id}/logs', operationId: 'get-host-task-log', tags: ['Host'],
-  request: { params: HostTaskParams, query: TaskLogQuerySchema },
-  responses: { ...jsonResponse(TaskLogSchema, 'The host task\'s log'), 404: errorResponses[404] },
+  request: { params: HostTaskParams, query: LogQuery },
+  responses: { ...logResponse('The host task\'s log'), 404: errorResponses[404] },
 });
 
 export function taskRoutes(deps: AppDeps) {
@@ -72,7 +80,9 @@ export function taskRoutes(deps: AppDeps) {
     })
     .openapi(getDbTaskLogRoute, async (c) => {
       const p = c.req.valid('param');
-      return c.json(await log('database', p.database_id, p.task_id, c.req.valid('query')), 200);
+      const q = c.req.valid('query');
+      if (q.follow) return followTaskLog(c, { client: client(), taskId: p.task_id, entity: { scope: 'database', entityId: p.database_id }, afterEntryId: q.after_entry_id });
+      return c.json(await log('database', p.database_id, p.task_id, q), 200);
     })
     .openapi(cancelDbTaskRoute, async (c) => {
       const p = c.req.valid('param');
@@ -95,6 +105,8 @@ export function taskRoutes(deps: AppDeps) {
     })
     .openapi(getHostTaskLogRoute, async (c) => {
       const p = c.req.valid('param');
-      return c.json(await log('host', p.host_id, p.task_id, c.req.valid('query')), 200);
+      const q = c.req.valid('query');
+      if (q.follow) return followTaskLog(c, { client: client(), taskId: p.task_id, entity: { scope: 'host', entityId: p.host_id }, afterEntryId: q.after_entry_id });
+      return c.json(await log('host', p.host_id, p.task_id, q), 200);
     });
 }

@@ -1,6 +1,7 @@
 // The whole control plane in the test process: real store, real Temporal workers (with heartbeat and monitor) and
 // the API app over them, with the cluster initialized.
 import { inject } from 'vitest';
+import type { Tracing } from '../../platform/tracing.js';
 import { apiClient, type ApiCall } from './api-client.js';
 import { createTestApp, type TestApp } from './app.js';
 import { startTestWorkers, type RunningWorkers } from './workers.js';
@@ -12,11 +13,11 @@ export interface ApiStack extends TestApp {
   stop: () => Promise<void>;
 }
 
-export async function startApiStack(hostIds = ['host-1'], o: { containerExtraHosts?: string[] } = {}): Promise<ApiStack> {
+export async function startApiStack(hostIds = ['host-1'], o: { containerExtraHosts?: string[]; metricsAddress?: string; tracing?: Tracing } = {}): Promise<ApiStack> {
   inject('stack');
   const placeholder = await createTestApp();
   const workers = await startTestWorkers(placeholder.db.store, hostIds, o);
-  const t = await createTestApp({ temporal: workers.client }, placeholder.db);
+  const t = await createTestApp({ temporal: workers.client, ...(o.tracing ? { tracer: o.tracing.tracer } : {}) }, placeholder.db);
   const call = apiClient(t.app);
   expect200(await call('GET', '/v1/cluster/init'));
   await waitFor('host-1 healthy with images', async () => {

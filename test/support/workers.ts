@@ -8,23 +8,33 @@ import type { Store } from '../../store/db.js';
 import { defaultHostAddress, loadConfig, projectRoot } from '../../platform/config.js';
 import { startHeartbeat } from '../../worker/heartbeat.js';
 import { createLogger } from '../../platform/logger.js';
+import type { Tracing } from '../../platform/tracing.js';
 import { startMonitor } from '../../worker/monitor.js';
 import { connectWorker } from '../../platform/temporal.js';
+import { prometheusTelemetry } from '../../worker/runtime.js';
 import { createWorkers } from '../../worker/workers.js';
 
 let runtimeInstalled = false;
 
 export interface RunningWorkers { client: Client; stop: () => Promise<void> }
 
-/** containerExtraHosts: /etc/hosts entries of the instance containers (PGCP_CONTAINER_EXTRA_HOSTS of a worker). */
-export async function startTestWorkers(store: Store, hostIds: string[] = ['host-1'], o: { containerExtraHosts?: string[] } = {}): Promise<RunningWorkers> {
+/**
+ * containerExtraHosts: /etc/hosts entries of the instance containers (PGCP_CONTAINER_EXTRA_HOSTS of a worker).
+ * metricsAddress: where the runtime serves Temporal's worker metrics (PGCP_WORKER_METRICS_ADDRESS); only the first
+ * start in a test file installs the runtime. tracing: the client and workers get its plugin (PGCP_OTLP_TRACES_URL).
+ */
+export async function startTestWorkers(store: Store, hostIds: string[] = ['host-1'], o: { containerExtraHosts?: string[]; metricsAddress?: string; tracing?: Tracing } = {}): Promise<RunningWorkers> {
   const stack = inject('stack');
   if (!runtimeInstalled) {
-    Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) } });
+    Runtime.install({
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) },
+      ...(o.metricsAddress ? { telemetryOptions: prometheusTelemetry(o.metricsAddress) } : {}),
+    });
     runtimeInstalled = true;
   }
   const connection = await connectWorker(stack.temporalAddress);
-  const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
+  const plugins = o.tracing ? [o.tracing.plugin] : undefined;
+  const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace, ...(plugins ? { plugins } : {}) });
   const docker = createDocker();
   const workers: Worker[] = [];
   for (const [i, hostId] of hostIds.entries()) {
@@ -39,6 +49,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
       },
       controlPlane: { store, etcdUrl: stack.etcdUrl, temporal: client },
       roles: { controlPlane: i === 0, host: true },
+      plugins,
     })));
   }
   const running = workers.map((w) => w.run());

@@ -1,0 +1,67 @@
+// Create, update and delete a database: admission, the store transition and the task start, in one place for both
+// callers — the REST routes and the SDK's Temporal trigger (sdk/temporal.ts) — so a program that starts a task
+// through Temporal passes the same checks, moves the store the same way and gets the same task (workflow, search
+// attributes, UUIDv7 id) as an API client. Throws ApiError, as the routes do.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import {
+  deleteDatabase, getDatabase, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, modifiableStates, transitionDatabase,
+  type DatabaseRecord,
+} from '../store/databases.js';
+import { databaseNotFound, notModifiable, requireDatabase, transitionOrRefuse } from './database-guards.js';
+import type { Store } from '../store/db.js';
+import { planLines } from '../workflows/model/planner.js';
+import { planUpdate } from '../workflows/model/update-planner.js';
+import { ApiError } from './errors.js';
+import type { z } from '@hono/zod-openapi';
+import type { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from './schemas/database-spec.js';
+import { admitSpec, issuesError, mergeUpdate } from './spec-admission.js';
+import { startTaskOrRollBack, type Task } from './tasks.js';
+
+export type CreateDatabaseRequest = z.output<typeof CreateDatabaseRequestSchema>;
+export type UpdateDatabaseRequest = z.output<typeof UpdateDatabaseRequestSchema>;
+
+export interface CommandDeps { store: Store; temporal: () => Client }
+
+export { databaseNotFound };
+
+export async function createDatabaseCommand(deps: CommandDeps, req: CreateDatabaseRequest): Promise<{ task: Task; db: DatabaseRecord }> {
+  const spec = await admitSpec(deps.store, req.spec, true);
+  const secret = () => randomBytes(24).toString('base64url');
+  const db = await insertDatabase(deps.store, {
+    id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
+    secrets: { superuserPassword: secret(), replicationPassword: secret() },
+  });
+  if (!db) throw new ApiError('database_already_exists', 'a database already exists with the given ID');
+  const task = await startTaskOrRollBack(deps.temporal(), { type: 'create', input: { databaseId: db.id } }, () => deleteDatabase(deps.store, db.id));
+  return { task, db };
+}
+
+export interface UpdateOptions { removeHosts?: string[]; dryRun?: boolean }
+export type UpdateResult = { plan: string[] } | { task: Task; db: DatabaseRecord };
+
+export async function updateDatabaseCommand(deps: CommandDeps, id: string, req: UpdateDatabaseRequest, o: UpdateOptions = {}): Promise<UpdateResult> {
+  const stored = await getDatabaseSecrets(deps.store, id);
+  if (!stored) throw databaseNotFound();
+  const merged = mergeUpdate(stored.spec, req.spec, id);
+  if (merged.issues.length > 0) throw issuesError(merged.issues);
+  const spec = await admitSpec(deps.store, merged.spec, false);
+  const removeHosts = o.removeHosts ?? [];
+  if (o.dryRun) {
+    const instances = await listInstances(deps.store, id);
+    const layout = { joined: await getJoinedNodes(deps.store, id), instances: instances.map((i) => ({ instanceId: i.id, hostId: i.hostId, nodeName: i.nodeName })) };
+    return { plan: planLines(planUpdate(id, layout, spec, removeHosts)) };
+  }
+  const before = await getDatabase(deps.store, id);
+  const db = await transitionOrRefuse(deps.store, id, modifiableStates, 'modifying', spec);
+  if (!before) throw notModifiable();
+  const task = await startTaskOrRollBack(deps.temporal(), { type: 'update', input: { databaseId: id, ...(removeHosts.length ? { removeHosts } : {}) } },
+    () => transitionDatabase(deps.store, id, 'any', before.state, before.spec));
+  return { task, db };
+}
+
+export async function deleteDatabaseCommand(deps: CommandDeps, id: string, force = false): Promise<{ task: Task }> {
+  const before = await requireDatabase(deps.store, id);
+  await transitionOrRefuse(deps.store, id, force ? 'any' : modifiableStates, 'deleting');
+  return { task: await startTaskOrRollBack(deps.temporal(), { type: 'delete', input: { databaseId: id } }, () => transitionDatabase(deps.store, id, 'any', before.state)) };
+}

@@ -1,0 +1,72 @@
+// The Temporal trigger: for a program that already runs a Temporal client (and reaches the control plane's store),
+// the same operations the API starts, without HTTP. It is not a second implementation: the request is validated by
+// the route's own zod schema (refusals carry the same Goa names), then api/database-commands.ts runs the same
+// admission, store transition and startDatabaseTask as the route handler — the same workflow, search attributes and
+// UUIDv7 task id — so the task shows in GET …/tasks and in the Temporal UI like any other. Refusals are
+// PgcpApiError with the name and status the API would answer.
+import type { Client } from '@temporalio/client';
+import type { z } from 'zod';
+import {
+  createDatabaseCommand, deleteDatabaseCommand, updateDatabaseCommand, type CommandDeps,
+} from '../api/database-commands.js';
+import { databaseView } from '../api/database-view.js';
+import { ApiError, validationErrorBody } from '../api/errors.js';
+import { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from '../api/schemas/database-spec.js';
+import { DatabaseIdParams } from '../api/schemas/database.js';
+import { createStore, type Store } from '../store/db.js';
+import type { CreateDatabaseRequest, Database, Task, UpdateDatabaseRequest } from './client.js';
+import { PgcpApiError, type PgcpErrorName } from './errors.js';
+
+export interface TemporalTriggerOptions {
+  /** A client on the control plane's namespace. */
+  temporal: Client;
+  /** The control plane's store: a pg Pool, or its URL (the trigger then owns the pool: close() ends it). */
+  store: Store | string;
+}
+
+/** Validates as the route does: a refusal is the same PgcpApiError (name, message, 400) as over REST. */
+function parse<S extends z.ZodType>(schema: S, target: string, value: unknown): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const body = validationErrorBody(target, r.error);
+  throw new PgcpApiError(body.name as PgcpErrorName, body.message, 400, body);
+}
+
+/** The route's ApiError → the SDK's error type, so callers handle one kind of refusal. */
+async function refusals<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw new PgcpApiError(err.errorName, err.message, err.status, { name: err.errorName, message: err.message });
+    throw err;
+  }
+}
+
+export type TemporalTrigger = ReturnType<typeof createTemporalTrigger>;
+
+export function createTemporalTrigger(o: TemporalTriggerOptions) {
+  const ownStore = typeof o.store === 'string';
+  const store = typeof o.store === 'string' ? createStore(o.store) : o.store;
+  const deps: CommandDeps = { store, temporal: () => o.temporal };
+  const view = (db: Parameters<typeof databaseView>[1]) => databaseView({ store }, db, true) as Promise<Database>;
+  const databaseId = (id: string) => parse(DatabaseIdParams, 'database_id', { database_id: id }).database_id;
+
+  return {
+    /** POST /v1/databases, as a Temporal start. */
+    createDatabase: (req: CreateDatabaseRequest): Promise<{ task: Task; database: Database }> => refusals(async () => {
+      const { task, db } = await createDatabaseCommand(deps, parse(CreateDatabaseRequestSchema, 'json', req));
+      return { task, database: await view(db) };
+    }),
+    /** POST /v1/databases/{id} (add or remove nodes and replicas, users, backups…); dryRun returns the plan only. */
+    updateDatabase: (id: string, req: UpdateDatabaseRequest, u: { removeHosts?: string[]; dryRun?: boolean } = {}): Promise<{ task: Task; database: Database } | { plan: string[] }> => refusals(async () => {
+      const r = await updateDatabaseCommand(deps, databaseId(id), parse(UpdateDatabaseRequestSchema, 'json', req), u);
+      return 'plan' in r ? r : { task: r.task, database: await view(r.db) };
+    }),
+    /** DELETE /v1/databases/{id}. */
+    deleteDatabase: (id: string, d: { force?: boolean } = {}): Promise<{ task: Task }> => refusals(() => deleteDatabaseCommand(deps, databaseId(id), d.force ?? false)),
+    /** Ends the store pool when the trigger made it from a URL. */
+    async close(): Promise<void> {
+      if (ownStore) await store.end();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Lag on a primary: WAL positions compared as numbers, since when a reader is behind, and which slot serves
+// which peer subscription.
+import { describe, expect, it } from 'vitest';
+import { LsnHistory, lsnToBigInt, subscriptionOfSlot } from '../../worker/replication-lag.js';
+
+describe('lsnToBigInt', () => {
+  it('reads both halves as hex, so positions compare as numbers and not as strings', () => {
+    expect(lsnToBigInt('0/0')).toBe(0n);
+    expect(lsnToBigInt('1/0') - lsnToBigInt('0/FFFFFFFF')).toBe(1n);
+    expect(lsnToBigInt('A/10') > lsnToBigInt('9/FFFFFFF0')).toBe(true);
+  });
+});
+
+describe('LsnHistory', () => {
+  it('is 0 while the reader has confirmed everything, and grows from when the WAL first passed it', () => {
+    const h = new LsnHistory();
+    h.record(1_000, 100n);
+    h.record(2_000, 100n); // unchanged: not a new sample
+    h.record(3_000, 250n);
+    h.record(9_000, 400n);
+    expect(h.secondsBehind(400n, 10_000)).toBe(0);
+    expect(h.secondsBehind(100n, 10_000)).toBe(7); // the WAL went past 100 at 3 s
+    expect(h.secondsBehind(250n, 10_000)).toBe(1);
+    expect(h.secondsBehind(100n, 20_000)).toBe(17); // a stopped reader's lag keeps growing
+  });
+
+  it('keeps a bounded number of samples and then says at least the span it remembers', () => {
+    const h = new LsnHistory(3);
+    for (let i = 1; i <= 10; i++) h.record(i * 1000, BigInt(i * 10));
+    expect(h.secondsBehind(5n, 10_000)).toBe(2); // only 8, 9 and 10 s remain
+  });
+});
+
+describe('subscriptionOfSlot', () => {
+  const nodes = ['n1', 'n2', 'n3'];
+  it('maps a provider\'s slot to the peer subscription it serves', () => {
+    expect(subscriptionOfSlot('pgl_app_n1_sub_n2n1', nodes, 'n1')).toEqual({ subscription: 'sub_n2n1', subscriberNode: 'n2' });
+    expect(subscriptionOfSlot('spk_app_n1_sub_n3n1', nodes, 'n1')).toEqual({ subscription: 'sub_n3n1', subscriberNode: 'n3' });
+  });
+  it('leaves other slots alone (Patroni\'s physical slots, another provider\'s names)', () => {
+    expect(subscriptionOfSlot('db_n1_689qacsi', nodes, 'n1')).toBeUndefined();
+    expect(subscriptionOfSlot('pgl_app_n2_sub_n3n2', nodes, 'n1')).toBeUndefined();
+  });
+});

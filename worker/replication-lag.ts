@@ -1,0 +1,87 @@
+// How far behind each reader of a primary's WAL is, measured on the primary itself (so a stopped subscriber or
+// replica still shows, growing): every replication slot (logical ones are the subscriptions of the node's peers,
+// physical ones Patroni's replicas), and every streaming replica. Bytes come from WAL positions; seconds from
+// Postgres's replay_lag while the reader is connected, else from this monitor's own history of WAL positions (when
+// the WAL first went past what the reader has confirmed).
+import type pg from 'pg';
+import type { ReplicaLag, SlotLag } from '../store/databases.js';
+import { ids } from '../workflows/model/ids.js';
+
+/** WAL positions of one primary over time, one sample per change, to tell since when a reader is behind. */
+export class LsnHistory {
+  private samples: { at: number; lsn: bigint }[] = [];
+  constructor(private readonly max = 4000) {}
+
+  record(at: number, lsn: bigint): void {
+    const last = this.samples.at(-1);
+    if (last && last.lsn === lsn) return;
+    this.samples.push({ at, lsn });
+    if (this.samples.length > this.max) this.samples.splice(0, this.samples.length - this.max);
+  }
+
+  /** Seconds since the WAL first went past `confirmed` (0 when it has not); a lower bound when history is short. */
+  secondsBehind(confirmed: bigint, now: number): number {
+    const first = this.samples.find((s) => s.lsn > confirmed);
+    return first ? Math.max(0, (now - first.at) / 1000) : 0;
+  }
+}
+
+/** '16/B374D848' → its byte position. */
+export function lsnToBigInt(lsn: string): bigint {
+  const [hi = '0', lo = '0'] = lsn.split('/');
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+}
+
+/** The subscription a logical slot serves: pglogical and Spock name it `<prefix>_<db>_<provider>_<subscription>`. */
+export function subscriptionOfSlot(slotName: string, nodeNames: string[], provider: string): { subscription: string; subscriberNode: string } | undefined {
+  for (const n of nodeNames) {
+    if (n === provider) continue;
+    const sub = ids.subscription(n, provider);
+    if (slotName.endsWith(`_${sub}`)) return { subscription: sub, subscriberNode: n };
+  }
+  return undefined;
+}
+
+interface SlotRow { slot_name: string; slot_type: 'logical' | 'physical'; active: boolean; retained: number | null; confirmed: string | null; replay_lag: number | null }
+interface ReplicaRow { name: string; state: string; lag_bytes: number | null; lag_seconds: number | null }
+
+/** Reads slots and replicas on a primary (any database of it): what the monitor reports as the instance's lag. */
+export async function readReplicationLag(client: pg.ClientBase, o: { nodeName: string; nodeNames: string[]; history: LsnHistory; now?: number }): Promise<{ walLsn: string; slots: SlotLag[]; replicas: ReplicaLag[] }> {
+  const now = o.now ?? Date.now();
+  const { rows: [head] } = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+  const walLsn = head?.lsn ?? '0/0';
+  const current = lsnToBigInt(walLsn);
+  o.history.record(now, current);
+  const { rows: slots } = await client.query<SlotRow>(
+    `SELECT s.slot_name, s.slot_type, s.active,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::float8 AS retained,
+            s.confirmed_flush_lsn::text AS confirmed,
+            extract(epoch FROM r.replay_lag)::float8 AS replay_lag
+       FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid
+      ORDER BY s.slot_name`,
+  );
+  const { rows: replicas } = await client.query<ReplicaRow>(
+    `SELECT r.application_name AS name, r.state,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn)::float8 AS lag_bytes,
+            extract(epoch FROM r.replay_lag)::float8 AS lag_seconds
+       FROM pg_stat_replication r
+      WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots s WHERE s.active_pid = r.pid AND s.slot_type = 'logical')
+      ORDER BY r.application_name`,
+  );
+  return {
+    walLsn,
+    slots: slots.map((s): SlotLag => {
+      const confirmed = s.confirmed ? lsnToBigInt(s.confirmed) : undefined;
+      const lagBytes = confirmed === undefined ? undefined : Number(current > confirmed ? current - confirmed : 0n);
+      // Connected: Postgres's own measure (null once caught up and idle); else since when the WAL is past it.
+      const lagSeconds = confirmed === undefined ? undefined : s.active ? (s.replay_lag ?? 0) : o.history.secondsBehind(confirmed, now);
+      const sub = s.slot_type === 'logical' ? subscriptionOfSlot(s.slot_name, o.nodeNames, o.nodeName) : undefined;
+      return {
+        name: s.slot_name, type: s.slot_type, active: s.active, retainedBytes: Math.max(0, s.retained ?? 0),
+        ...(lagBytes !== undefined ? { lagBytes } : {}), ...(lagSeconds !== undefined ? { lagSeconds } : {}),
+        ...(sub ? { subscription: sub.subscription, subscriberNode: sub.subscriberNode } : {}),
+      };
+    }),
+    replicas: replicas.map((r) => ({ instanceId: r.name, state: r.state, lagBytes: Math.max(0, r.lag_bytes ?? 0), lagSeconds: r.lag_seconds ?? 0 })),
+  };
+}
