@@ -69,7 +69,12 @@ it('runs the seed walkthrough, shows its tasks in the Temporal UI newest first, 
 
   // The Temporal UI lists the same workflows, in the visibility store's own order (Postgres: newest first).
   const query = encodeURIComponent(`DatabaseId = '${id}'`);
-  const listed = await (await fetch(`${s.uiUrl}/api/v1/namespaces/pgcp/workflows?query=${query}`)).json() as any;
+  // Visibility is updated a moment after a task closes: wait until both are listed (the last answer names any error).
+  const listed = await waitFor('the Temporal UI listing both tasks', async () => {
+    const body = await (await fetch(`${s.uiUrl}/api/v1/namespaces/pgcp/workflows?query=${query}`)).json() as any;
+    if (body.executions?.length !== 2) throw new Error(`the UI answered ${JSON.stringify(body).slice(0, 300)}`);
+    return body;
+  }, 30_000);
   expect(listed.executions.map((e: any) => e.execution.workflowId)).toEqual(newestFirst);
   expect(listed.executions.map((e: any) => e.type.name)).toEqual(['updateDatabase', 'createDatabase']);
   const page = await fetch(`${s.uiUrl}/namespaces/pgcp/workflows/${created.body.task.task_id}`);
