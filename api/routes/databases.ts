@@ -77,7 +77,7 @@ export function databaseRoutes(deps: AppDeps) {
     })
     .openapi(createDbRoute, async (c) => {
       const req = c.req.valid('json');
-      const spec = await admitSpec(deps.store, req.spec, true);
+      const spec = await admitSpec(deps, req.spec, { creating: true, databaseId: req.id });
       const secret = () => randomBytes(24).toString('base64url');
       const db = await insertDatabase(deps.store, {
         id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
@@ -99,7 +99,7 @@ export function databaseRoutes(deps: AppDeps) {
       if (!stored) throw notFound();
       const merged = mergeUpdate(stored.spec, req.spec, id);
       if (merged.issues.length > 0) throw issuesError(merged.issues);
-      const spec = await admitSpec(deps.store, merged.spec, false);
+      const spec = await admitSpec(deps, merged.spec, { creating: false, databaseId: id });
       const query = c.req.valid('query');
       const removeHosts = query.remove_host === undefined ? [] : [query.remove_host].flat();
       if (query.dry_run) {
