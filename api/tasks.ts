@@ -6,6 +6,7 @@ import { uuidv7 } from 'uuidv7';
 import type * as workflows from '../workflows/index.js';
 import { taskAttributes, taskQueues, taskSearchAttributes, type DatabaseTaskMeta, type TaskType } from '../workflows/model/search-attributes.js';
 import { ApiError } from './errors.js';
+import { maxListLimit } from './schemas/database.js';
 import { rfc3339 } from './render/time.js';
 import { redactSecrets, renderTaskLog, type TaskLogEntry } from './task-log.js';
 
@@ -123,7 +124,7 @@ export async function listTasks(client: Client, q: ListTasksQuery): Promise<Task
     const after = q.afterTaskId;
     page = page.filter((i) => (q.sortOrder === 'asc' ? i.workflowId > after : i.workflowId < after));
   }
-  if (q.limit && q.limit > 0) page = page.slice(0, q.limit);
+  page = page.slice(0, q.limit && q.limit > 0 ? q.limit : maxListLimit);
   return Promise.all(page.map((i) => toTask(client, i)));
 }
 
