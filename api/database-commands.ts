@@ -9,24 +9,23 @@ import {
   type DatabaseRecord,
 } from '../store/databases.js';
 import { databaseNotFound, notModifiable, requireDatabase, transitionOrRefuse } from './database-guards.js';
-import type { Store } from '../store/db.js';
 import { planLines } from '../workflows/model/planner.js';
 import { planUpdate } from '../workflows/model/update-planner.js';
 import { ApiError } from './errors.js';
 import type { z } from '@hono/zod-openapi';
 import type { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from './schemas/database-spec.js';
-import { admitSpec, issuesError, mergeUpdate } from './spec-admission.js';
+import { admitSpec, issuesError, mergeUpdate, type Admission } from './spec-admission.js';
 import { startTaskOrRollBack, type Task } from './tasks.js';
 
 export type CreateDatabaseRequest = z.output<typeof CreateDatabaseRequestSchema>;
 export type UpdateDatabaseRequest = z.output<typeof UpdateDatabaseRequestSchema>;
 
-export interface CommandDeps { store: Store; temporal: () => Client }
+export interface CommandDeps extends Admission { temporal: () => Client }
 
 export { databaseNotFound };
 
 export async function createDatabaseCommand(deps: CommandDeps, req: CreateDatabaseRequest): Promise<{ task: Task; db: DatabaseRecord }> {
-  const spec = await admitSpec(deps.store, req.spec, true);
+  const spec = await admitSpec(deps, req.spec, { creating: true, databaseId: req.id });
   const secret = () => randomBytes(24).toString('base64url');
   const db = await insertDatabase(deps.store, {
     id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
@@ -45,7 +44,7 @@ export async function updateDatabaseCommand(deps: CommandDeps, id: string, req: 
   if (!stored) throw databaseNotFound();
   const merged = mergeUpdate(stored.spec, req.spec, id);
   if (merged.issues.length > 0) throw issuesError(merged.issues);
-  const spec = await admitSpec(deps.store, merged.spec, false);
+  const spec = await admitSpec(deps, merged.spec, { creating: false, databaseId: id });
   const removeHosts = o.removeHosts ?? [];
   if (o.dryRun) {
     const instances = await listInstances(deps.store, id);

@@ -17,6 +17,7 @@ export const apiErrorStatus = {
   database_already_exists: 409,
   database_not_modifiable: 409,
   operation_already_in_progress: 409,
+  payload_too_large: 413,
   server_error: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 

@@ -1,8 +1,15 @@
-// What a spec goes through before anything is stored: its own rules, the cluster's hosts and versions, and on
-// update the merge with the stored spec and the immutable fields. Every failure is one invalid_input listing all.
+// What a spec goes through before anything is stored: its own rules (characters, identifiers, attributes, cron),
+// the cluster's hosts and versions, then what depends on them — postgresql_conf against the GUCs of each node's
+// Postgres major, ports against the other databases on the same hosts and the control plane's own — and on update
+// the merge with the stored spec and the immutable fields. Every failure is one invalid_input listing all.
 import { CronExpressionParser } from 'cron-parser';
+import { controlPlanePorts, type Config } from '../platform/config.js';
+import { listDatabases } from '../store/databases.js';
 import type { Store } from '../store/db.js';
 import { listHosts, listHostStatuses } from '../store/hosts.js';
+import { validateGucs } from '../workflows/model/validate-gucs.js';
+import { foreignPortIssues } from '../workflows/model/validate-ports.js';
+import { gucCatalog } from './guc-catalog.js';
 import { sameRestoreConfig, validateNodeRestores } from '../workflows/model/backup.js';
 import { keepSecrets, mapRepositories, specRepositories } from '../workflows/model/backup-repository.js';
 import { postgresMajor } from '../workflows/model/instances.js';
@@ -22,10 +29,18 @@ async function commonVersions(store: Store, hostIds: string[]): Promise<string[]
   return first.filter((v) => rest.every((vs) => vs.includes(v))).sort((a, b) => Number(postgresMajor(a)) - Number(postgresMajor(b)));
 }
 
-/** Backup schedules' cron expressions (UTC), parsed by cron-parser (kept out of the workflow bundle). */
+/**
+ * Backup schedules' cron expressions (UTC): five fields, as Temporal reads them (cron-parser would take a sixth, for
+ * seconds), then parsed by cron-parser (kept out of the workflow bundle).
+ */
 function scheduleIssues(spec: DatabaseSpec): SpecIssue[] {
   const out: SpecIssue[] = [];
   const check = (config: DatabaseSpec['backup_config'], at: string) => (config?.schedules ?? []).forEach((sch, i) => {
+    const fields = sch.cron_expression.trim().split(/\s+/).filter(Boolean).length;
+    if (fields !== 5) {
+      out.push({ path: `${at}backup_config.schedules[${i}].cron_expression`, message: `must have 5 fields (minute hour day-of-month month day-of-week), got ${fields}` });
+      return;
+    }
     try {
       CronExpressionParser.parse(sch.cron_expression, { tz: 'UTC' });
     } catch (err) {
@@ -37,13 +52,20 @@ function scheduleIssues(spec: DatabaseSpec): SpecIssue[] {
   return out;
 }
 
-export async function admitSpec(store: Store, spec: DatabaseSpec, creating: boolean): Promise<DatabaseSpec> {
-  const own = [...validateSpec(spec, creating), ...scheduleIssues(spec)];
+export interface Admission { store: Store; config: Config }
+
+/** The spec as it will be stored (defaults filled), or an invalid_input naming every problem. */
+export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creating: boolean; databaseId: string | undefined }): Promise<DatabaseSpec> {
+  const { store, config } = deps;
+  const own = [...validateSpec(spec, o.creating), ...scheduleIssues(spec)];
   if (own.length > 0) throw issuesError(own);
   const hostIds = (await listHosts(store)).map((h) => h.id);
   const referenced = [...new Set(spec.nodes.flatMap((n) => n.host_ids))].filter((h) => hostIds.includes(h));
-  const { spec: filled, issues } = populateDefaults(spec, { hostIds, supportedVersions: await commonVersions(store, referenced), creating });
+  const { spec: filled, issues } = populateDefaults(spec, { hostIds, supportedVersions: await commonVersions(store, referenced), creating: o.creating });
   if (issues.length > 0) throw issuesError(issues);
+  const others = (await listDatabases(store)).filter((d) => d.id !== o.databaseId);
+  const placed = [...validateGucs(filled, gucCatalog), ...foreignPortIssues(filled, others, controlPlanePorts(config))];
+  if (placed.length > 0) throw issuesError(placed);
   return filled;
 }
 

@@ -8,6 +8,7 @@ import type * as workflows from '../workflows/index.js';
 import { retentionDays } from '../platform/temporal.js';
 import { taskAttributes, taskMemo, taskQueues, taskSearchAttributes, type DatabaseTaskMeta, type TaskType } from '../workflows/model/search-attributes.js';
 import { ApiError } from './errors.js';
+import { maxListLimit } from './schemas/database.js';
 import { rfc3339 } from './render/time.js';
 import { collectPage, rangeClause, type IdRange } from './task-windows.js';
 import { redactSecrets, renderTaskLog, type TaskLogEntry } from './task-log.js';
@@ -136,7 +137,7 @@ async function toTask(client: Client, info: Omit<WorkflowExecutionInfo, 'raw'>):
 export interface ListTasksQuery { scope?: 'database' | 'host'; entityId?: string; afterTaskId?: string; limit?: number; sortOrder: 'asc' | 'desc' }
 
 /** A page holds at most this many tasks; a request without a limit (≤ 0 or absent: "all" in pgEdge) gets the default. */
-export const taskPage = { default: 100, max: 1000 } as const;
+export const taskPage = { default: 100, max: maxListLimit } as const;
 
 /**
  * A page of tasks, filtered, ordered and cut by id ranges in visibility queries (task-windows.ts): each range is

@@ -6,6 +6,13 @@ import { z } from 'zod';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The ports the stack's own services listen on (scripts/stack.ts starts them there). */
+export const stackPorts = { temporal: 7233, temporalUi: 8233, etcd: 2379, etcdPeer: 2380, store: 7432 } as const;
+export const portNames: Record<string, string> = {
+  temporal: 'Temporal frontend', temporalUi: 'Temporal web UI', etcd: 'etcd client', etcdPeer: 'etcd peer',
+  store: 'store Postgres', api: 'control plane API',
+};
+
 /** host-N publishes on 127.0.0.N by default, so simulated hosts sharing one Docker engine never collide on ports. */
 export function defaultHostAddress(hostId: string): string {
   const m = /^host-(\d+)$/.exec(hostId);
@@ -86,4 +93,16 @@ export type Config = z.output<typeof ConfigSchema>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
   return { ...ConfigSchema.parse(env), ...overrides };
+}
+
+/** Every port the control plane itself uses, by default and as configured: no database instance may publish on one. */
+export function controlPlanePorts(config: Config): Map<number, string> {
+  const out = new Map<number, string>(Object.entries(stackPorts).map(([k, p]) => [p, portNames[k] ?? k]));
+  const portOf = (url: string) => Number(/:(\d+)(?:\/|$)/.exec(url)?.[1] ?? NaN);
+  const configured: [number, string][] = [
+    [config.api.port, portNames.api!], [config.temporal.uiPort, portNames.temporalUi!], [portOf(config.temporal.address), portNames.temporal!],
+    [portOf(config.storeUrl), portNames.store!], [portOf(config.etcdUrl), portNames.etcd!],
+  ];
+  for (const [port, name] of configured) if (Number.isInteger(port) && !out.has(port)) out.set(port, name);
+  return out;
 }

@@ -5,15 +5,11 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { dockerBridgeAddress } from '../platform/config.js';
+import { dockerBridgeAddress, portNames, stackPorts } from '../platform/config.js';
 import { ensureNamespace } from '../platform/temporal.js';
 import { isPortOpen, spawnManaged, waitFor } from './processes.js';
 
-export const stackPorts = { temporal: 7233, temporalUi: 8233, etcd: 2379, etcdPeer: 2380, store: 7432 } as const;
-export const portNames: Record<string, string> = {
-  temporal: 'Temporal frontend', temporalUi: 'Temporal web UI', etcd: 'etcd client', etcdPeer: 'etcd peer',
-  store: 'store Postgres', api: 'control plane API',
-};
+export { portNames, stackPorts };
 
 export const temporalBin = path.join(os.homedir(), '.cache', 'pgcp', 'bin', 'temporal');
 export const storeUser = 'pgcp';

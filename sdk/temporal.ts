@@ -13,6 +13,7 @@ import { databaseView } from '../api/database-view.js';
 import { ApiError, validationErrorBody } from '../api/errors.js';
 import { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from '../api/schemas/database-spec.js';
 import { DatabaseIdParams } from '../api/schemas/database.js';
+import { loadConfig, type Config } from '../platform/config.js';
 import { createStore, type Store } from '../store/db.js';
 import type { CreateDatabaseRequest, Database, Task, UpdateDatabaseRequest } from './client.js';
 import { PgcpApiError, type PgcpErrorName } from './errors.js';
@@ -22,6 +23,8 @@ export interface TemporalTriggerOptions {
   temporal: Client;
   /** The control plane's store: a pg Pool, or its URL (the trigger then owns the pool: close() ends it). */
   store: Store | string;
+  /** The control plane's configuration, for the admission checks that need it (its own ports); default: from env. */
+  config?: Config;
 }
 
 /** Validates as the route does: a refusal is the same PgcpApiError (name, message, 400) as over REST. */
@@ -47,7 +50,7 @@ export type TemporalTrigger = ReturnType<typeof createTemporalTrigger>;
 export function createTemporalTrigger(o: TemporalTriggerOptions) {
   const ownStore = typeof o.store === 'string';
   const store = typeof o.store === 'string' ? createStore(o.store) : o.store;
-  const deps: CommandDeps = { store, temporal: () => o.temporal };
+  const deps: CommandDeps = { store, config: o.config ?? loadConfig(), temporal: () => o.temporal };
   const view = (db: Parameters<typeof databaseView>[1]) => databaseView({ store }, db, true) as Promise<Database>;
   const databaseId = (id: string) => parse(DatabaseIdParams, 'database_id', { database_id: id }).database_id;
 

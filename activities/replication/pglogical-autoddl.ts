@@ -1,43 +1,125 @@
-// Automatic DDL replication for pglogical, standing in for Spock's AutoDDL. One event trigger, ENABLE ALWAYS:
-// - on the node where a user runs DDL (not inside the apply worker) it queues the statement for every peer through
+// Automatic DDL replication for pglogical, standing in for Spock's AutoDDL. Event triggers:
+// - on the node where a user runs DDL (not inside the apply worker) the statement is queued for every peer through
 //   pglogical's queue (message type 'Q' = SQL, replication set ddl_sql), prefixed by the session's search_path;
 // - everywhere, also when the apply worker replays that DDL, a new table joins the local replication set
 //   (default with a primary key, default_insert_only without) so rows written on any node flow to every other.
-// A statement string holding several statements is refused: replaying it on peers would replay its DML too.
+// What is queued is the whole query string, so it must be exactly the one DDL statement being run: Postgres's own
+// parser decides (the string is prepared, not run, as a cursor: more than one statement, or one of another command,
+// is refused), never a count of semicolons. CREATE/DROP INDEX CONCURRENTLY cannot run in the apply transaction and
+// is refused before it starts.
+// Privileges: the check runs as the user (it parses the user's SQL; a SECURITY DEFINER could run user functions at
+// plan time as the superuser), in event trigger `pgcp_autoddl`, which fires before `pgcp_autoddl_queue` (triggers of
+// one event fire in name order, and only a superuser can skip or drop them); `pgcp_autoddl_set` comes last. The
+// queueing half is SECURITY DEFINER, takes nothing from the caller but the event itself, and calls pgcp.queue_ddl,
+// which no one else may execute: a role that could queue SQL would make every peer run it under
+// session_replication_role=replica (no foreign keys).
 export const autoDdlSql = `
 CREATE SCHEMA IF NOT EXISTS pgcp;
+GRANT USAGE ON SCHEMA pgcp TO PUBLIC;
+DROP FUNCTION IF EXISTS pgcp.queue_ddl(text, text);
+DROP FUNCTION IF EXISTS pgcp.statement_count(text);
 
-CREATE OR REPLACE FUNCTION pgcp.statement_count(q text) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $fn$
-DECLARE
-  s text := q;
+-- Whether this event's DDL goes to the peers: not the control plane's own, not a replay, not an extension's, not
+-- only temporary objects. Drops are queued from sql_drop (DROP commands report nothing at ddl_command_end), other
+-- commands from ddl_command_end (ALTER TABLE … DROP COLUMN reaches both; queued twice, its replay would fail).
+CREATE OR REPLACE FUNCTION pgcp.ddl_replicated(event text, tag text) RETURNS boolean LANGUAGE plpgsql
+SET search_path = pg_catalog AS $fn$
 BEGIN
-  s := regexp_replace(s, '\\$([A-Za-z_][A-Za-z_0-9]*)?\\$.*?\\$\\1\\$', '', 'g');
-  s := regexp_replace(s, '''([^'']|'''')*''', '', 'g');
-  s := regexp_replace(s, '--[^\\n]*', '', 'g');
-  s := regexp_replace(s, '/\\*.*?\\*/', '', 'g');
-  RETURN (SELECT count(*) FROM regexp_split_to_table(s, ';') AS part WHERE btrim(part, E' \\t\\r\\n') <> '');
+  IF coalesce(current_setting('pgcp.internal', true), '') = 'on' OR current_setting('session_replication_role') = 'replica'
+     OR tag IN ('CREATE EXTENSION', 'ALTER EXTENSION', 'DROP EXTENSION') THEN
+    RETURN false;
+  END IF;
+  IF event = 'sql_drop' THEN
+    RETURN tag LIKE 'DROP %' AND EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() d
+                                         WHERE d.original AND NOT d.is_temporary AND d.schema_name IS DISTINCT FROM 'pglogical');
+  END IF;
+  RETURN EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() c WHERE c.schema_name IS DISTINCT FROM 'pg_temp' AND NOT c.in_extension);
 END
 $fn$;
 
--- Privileged halves, pinned to pg_catalog: queue a statement, add a table to the local replication set. Every
--- role may call them (the trigger runs as whoever runs the DDL); each checks the caller acts for itself.
-GRANT USAGE ON SCHEMA pgcp TO PUBLIC;
-DROP FUNCTION IF EXISTS pgcp.queue_ddl(text, text);
+-- Refuses unless the top-level query string is exactly one statement, of the command being run. Postgres prepares
+-- the string as a cursor: that parses and analyzes every statement without running any, then stops with "cannot
+-- open multi-query plan as cursor" or "cannot open <TAG> query as cursor". Both messages are taken from the server
+-- itself (so any lc_messages compares), and every name and operator is qualified: this runs with the caller's
+-- search_path, which the parse needs.
+CREATE OR REPLACE FUNCTION pgcp.require_sole_statement(tag pg_catalog.text) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  q pg_catalog.text := pg_catalog.current_query();
+  c pg_catalog.refcursor;
+  sole pg_catalog.text;
+  got pg_catalog.text := '';
+BEGIN
+  BEGIN
+    OPEN c FOR EXECUTE 'CHECKPOINT';
+  EXCEPTION WHEN invalid_cursor_definition THEN
+    GET STACKED DIAGNOSTICS sole = MESSAGE_TEXT;
+  END;
+  BEGIN
+    OPEN c FOR EXECUTE q;
+    CLOSE c; -- one statement returning rows: the DDL ran inside it (a function, a DO block…)
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS got = MESSAGE_TEXT;
+  END;
+  IF got OPERATOR(pg_catalog.=) pg_catalog.replace(sole, 'CHECKPOINT', tag) THEN
+    RETURN;
+  END IF;
+  RAISE EXCEPTION 'DDL is replicated to every node statement by statement: send this % as a query of its own', tag
+    USING DETAIL = pg_catalog.format('The query is more than this %s statement (%s).', tag, got),
+          HINT = 'A query string with several statements, or DDL run from a function or DO block, would replay all of it on the other nodes.';
+END
+$fn$;
 
+-- The bare words a statement starts with, upper-cased, comments and parentheses skipped (REINDEX (CONCURRENTLY) …).
+CREATE OR REPLACE FUNCTION pgcp.leading_words(q text, n int) RETURNS text[] LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog AS $fn$
+DECLARE
+  rest text := q;
+  words text[] := '{}';
+  w text;
+  depth int;
+  i int;
+BEGIN
+  WHILE cardinality(words) < n LOOP
+    rest := ltrim(rest, E' \\t\\r\\n\\f(),');
+    IF rest LIKE '--%' THEN
+      i := position(E'\\n' IN rest);
+      EXIT WHEN i = 0;
+      rest := substr(rest, i + 1);
+    ELSIF rest LIKE '/*%' THEN
+      depth := 0;
+      i := 1;
+      LOOP
+        EXIT WHEN i > length(rest);
+        IF substr(rest, i, 2) = '/*' THEN depth := depth + 1; i := i + 2;
+        ELSIF substr(rest, i, 2) = '*/' THEN depth := depth - 1; i := i + 2; EXIT WHEN depth = 0;
+        ELSE i := i + 1;
+        END IF;
+      END LOOP;
+      rest := substr(rest, i);
+    ELSE
+      w := substring(rest FROM '^[A-Za-z_][A-Za-z0-9_$]*');
+      EXIT WHEN w IS NULL;
+      words := words || upper(w);
+      rest := substr(rest, length(w) + 1);
+    END IF;
+  END LOOP;
+  RETURN words;
+END
+$fn$;
+
+-- Only the queueing trigger (running as the superuser) calls this: it is not executable by PUBLIC.
 CREATE OR REPLACE FUNCTION pgcp.queue_ddl(q text, schemas text[], caller name) RETURNS void LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+SET search_path = pg_catalog AS $fn$
 DECLARE
   path text := coalesce((SELECT string_agg(quote_ident(x), ', ') FROM unnest(schemas) AS x), '');
 BEGIN
-  IF NOT pg_has_role(session_user, caller, 'MEMBER') THEN
-    RAISE EXCEPTION 'role % cannot queue DDL as %', session_user, caller;
-  END IF;
   -- Peers replay the statement as the same role, with the same schemas first.
   INSERT INTO pglogical.queue (queued_at, role, replication_sets, message_type, message)
   VALUES (now(), caller, ARRAY['ddl_sql'], 'Q',
           to_json(format('SET search_path TO %s; %s', CASE WHEN path = '' THEN '''''' ELSE path END, q)));
 END
 $fn$;
+REVOKE ALL ON FUNCTION pgcp.queue_ddl(text, text[], name) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION pgcp.add_to_set(rel oid) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog AS $fn$
@@ -53,24 +135,35 @@ BEGIN
 END
 $fn$;
 
--- The trigger itself runs with the caller's search_path, which the queued statement must carry.
+-- ddl_command_start: CONCURRENTLY commits on its own and cannot run inside the peers' apply transaction.
+CREATE OR REPLACE FUNCTION pgcp.autoddl_start() RETURNS event_trigger LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+BEGIN
+  IF tg_tag IN ('CREATE INDEX', 'DROP INDEX', 'REINDEX')
+     AND coalesce(current_setting('pgcp.internal', true), '') <> 'on' AND current_setting('session_replication_role') <> 'replica'
+     AND 'CONCURRENTLY' = ANY (pgcp.leading_words(current_query(), 8)) THEN
+    RAISE EXCEPTION '% CONCURRENTLY cannot be replicated: the other nodes apply DDL inside a transaction', tg_tag
+      USING HINT = pg_catalog.format('Run it without CONCURRENTLY (it then holds its lock for the whole %s on every node).', lower(tg_tag));
+  END IF;
+END
+$fn$;
+
+-- ddl_command_end and sql_drop, as the user: the check.
 CREATE OR REPLACE FUNCTION pgcp.autoddl() RETURNS event_trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF pgcp.ddl_replicated(tg_event, tg_tag) THEN
+    PERFORM pgcp.require_sole_statement(tg_tag);
+  END IF;
+END
+$fn$;
+
+-- ddl_command_end, last (also inside the apply worker): a new table joins the local replication set, after its
+-- statement was queued, so peers create it before its rows arrive.
+CREATE OR REPLACE FUNCTION pgcp.autoddl_set() RETURNS event_trigger LANGUAGE plpgsql AS $fn$
 DECLARE
   cmd record;
-  q text := pg_catalog.current_query();
 BEGIN
   IF coalesce(pg_catalog.current_setting('pgcp.internal', true), '') OPERATOR(pg_catalog.=) 'on' THEN
     RETURN;
-  END IF;
-  IF pg_catalog.current_setting('session_replication_role') OPERATOR(pg_catalog.<>) 'replica'
-     AND tg_tag NOT IN ('CREATE EXTENSION', 'ALTER EXTENSION', 'DROP EXTENSION')
-     AND EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c
-                 WHERE c.schema_name IS DISTINCT FROM 'pg_temp' AND NOT c.in_extension) THEN
-    IF pgcp.statement_count(q) OPERATOR(pg_catalog.>) 1 THEN
-      RAISE EXCEPTION 'DDL is replicated to every node statement by statement: send this % as a statement of its own', tg_tag
-        USING HINT = 'a query string with several statements would replay all of them on the other nodes';
-    END IF;
-    PERFORM pgcp.queue_ddl(q, pg_catalog.current_schemas(false)::text[], current_user);
   END IF;
   FOR cmd IN
     SELECT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
@@ -82,36 +175,38 @@ BEGIN
 END
 $fn$;
 
--- DROP reports nothing to ddl_command_end's pg_event_trigger_ddl_commands(): its statement is queued from sql_drop,
--- when it dropped something that is not temporary (a temporary object exists on this node only).
-CREATE OR REPLACE FUNCTION pgcp.autoddl_drop() RETURNS event_trigger LANGUAGE plpgsql AS $fn$
-DECLARE
-  q text := pg_catalog.current_query();
+-- The queueing half, as the superuser, after pgcp.autoddl has checked the same event. It keeps the caller's
+-- search_path (to record it for the peers), so it names everything with its schema.
+CREATE OR REPLACE FUNCTION pgcp.autoddl_queue() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER AS $fn$
 BEGIN
-  IF coalesce(pg_catalog.current_setting('pgcp.internal', true), '') OPERATOR(pg_catalog.=) 'on'
-     OR pg_catalog.current_setting('session_replication_role') OPERATOR(pg_catalog.=) 'replica'
-     OR tg_tag IN ('DROP EXTENSION', 'ALTER EXTENSION')
-     OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() d WHERE d.original AND NOT d.is_temporary
-                    AND d.schema_name IS DISTINCT FROM 'pglogical') THEN
-    RETURN;
+  IF pgcp.ddl_replicated(tg_event, tg_tag) THEN
+    PERFORM pgcp.queue_ddl(pg_catalog.current_query(), pg_catalog.current_schemas(false)::pg_catalog.text[],
+      CASE WHEN pg_catalog.current_setting('role') OPERATOR(pg_catalog.=) 'none' THEN session_user
+           ELSE pg_catalog.current_setting('role')::pg_catalog.name END);
   END IF;
-  IF pgcp.statement_count(q) OPERATOR(pg_catalog.>) 1 THEN
-    RAISE EXCEPTION 'DDL is replicated to every node statement by statement: send this % as a statement of its own', tg_tag;
-  END IF;
-  PERFORM pgcp.queue_ddl(q, pg_catalog.current_schemas(false)::text[], current_user);
 END
 $fn$;
 
 DO $do$
+DECLARE
+  t record;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pgcp_autoddl') THEN
-    CREATE EVENT TRIGGER pgcp_autoddl ON ddl_command_end EXECUTE FUNCTION pgcp.autoddl();
-  END IF;
-  ALTER EVENT TRIGGER pgcp_autoddl ENABLE ALWAYS;
-  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pgcp_autoddl_drop') THEN
-    CREATE EVENT TRIGGER pgcp_autoddl_drop ON sql_drop EXECUTE FUNCTION pgcp.autoddl_drop();
-  END IF;
-  ALTER EVENT TRIGGER pgcp_autoddl_drop ENABLE ALWAYS;
+  DROP FUNCTION IF EXISTS pgcp.autoddl_drop() CASCADE; -- the old single-function drop trigger
+  -- The checks and the queueing act where users run DDL (ENABLE: not in the apply worker, which replays as
+  -- session_replication_role=replica); a new table joins the local set everywhere, replays included (ENABLE ALWAYS).
+  FOR t IN SELECT * FROM (VALUES
+      ('pgcp_autoddl_start', 'ddl_command_start', 'pgcp.autoddl_start', 'ENABLE'),
+      ('pgcp_autoddl', 'ddl_command_end', 'pgcp.autoddl', 'ENABLE'),
+      ('pgcp_autoddl_queue', 'ddl_command_end', 'pgcp.autoddl_queue', 'ENABLE'),
+      ('pgcp_autoddl_set', 'ddl_command_end', 'pgcp.autoddl_set', 'ENABLE ALWAYS'),
+      ('pgcp_autoddl_drop', 'sql_drop', 'pgcp.autoddl', 'ENABLE'),
+      ('pgcp_autoddl_drop_queue', 'sql_drop', 'pgcp.autoddl_queue', 'ENABLE')) AS v(name, event, fn, mode)
+  LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = t.name) THEN
+      EXECUTE format('CREATE EVENT TRIGGER %I ON %s EXECUTE FUNCTION %s()', t.name, t.event, t.fn);
+    END IF;
+    EXECUTE format('ALTER EVENT TRIGGER %I %s', t.name, t.mode);
+  END LOOP;
 END
 $do$;
 `;

@@ -46,7 +46,7 @@ const deleteRoute = createRoute({
 });
 
 export function databaseRoutes(deps: AppDeps) {
-  const commands: CommandDeps = { store: deps.store, temporal: () => requireTemporal(deps) };
+  const commands: CommandDeps = { store: deps.store, config: deps.config, temporal: () => requireTemporal(deps) };
 
   const view = (db: DatabaseRecord, withSpec: boolean) => databaseView(deps, db, withSpec);
 

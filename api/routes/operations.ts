@@ -15,6 +15,7 @@ import { QueryBool, TaskSchema, type Instance } from '../schemas/database.js';
 import { startDatabaseTask, type StartableTaskType, type StartTaskInput } from '../tasks.js';
 import type { Schedule } from '../../workflows/task/task-bracket.js';
 import { nodeBackupConfig, validateOptionKeys } from '../../workflows/model/backup.js';
+import { optionsTextIssues } from '../../workflows/model/validate-text.js';
 
 const InstanceIdSchema = z.string().min(1).max(63);
 const NodeParams = z.object({ database_id: IdentifierSchema, node_name: z.string().min(1) });
@@ -61,11 +62,15 @@ const startRoute = createRoute({
 
 const invalid = (message: string) => new ApiError('invalid_input', message);
 
-/** `scheduled_at` for the workflow's wait; refused unless in the future. */
+/** How far ahead an operation may be scheduled: a forgotten one would hold its node (a failover answers 409) until then. */
+export const maxScheduleAheadDays = 30;
+
+/** `scheduled_at` for the workflow's wait; refused unless in the future and at most maxScheduleAheadDays ahead. */
 function schedule(scheduledAt: string | undefined, now: Date): Schedule | undefined {
   if (scheduledAt === undefined) return undefined;
   const atMs = Date.parse(scheduledAt);
   if (atMs <= now.getTime()) throw invalid('scheduled_at must be in the future');
+  if (atMs > now.getTime() + maxScheduleAheadDays * 86_400_000) throw invalid(`scheduled_at must be at most ${maxScheduleAheadDays} days ahead`);
   return { scheduledAt, atMs };
 }
 
@@ -140,7 +145,8 @@ export function operationRoutes(deps: AppDeps) {
       const req = c.req.valid('json');
       const issues: { path: string; message: string }[] = [];
       validateOptionKeys(req.backup_options, 'backup_options', issues);
-      if (issues[0]) throw invalid(`${issues[0].path}: ${issues[0].message}`);
+      optionsTextIssues(req.annotations, 'annotations', issues);
+      if (issues[0]) throw invalid(issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
       const { db, instances } = await load(database_id);
       if (!db.spec.nodes.some((n) => n.name === node_name)) throw invalid(`node ${node_name} not found`);
       const primary = instances.find((i) => i.node_name === node_name && i.postgres?.role === 'primary');

@@ -20,6 +20,8 @@ export const errorResponses = {
   400: { description: 'Invalid input', content: { 'application/json': { schema: ErrorSchema } } },
   404: { description: 'Not found', content: { 'application/json': { schema: ErrorSchema } } },
   409: { description: 'Conflict', content: { 'application/json': { schema: ErrorSchema } } },
+  413: { description: 'Request body too large', content: { 'application/json': { schema: ErrorSchema } } },
+  415: { description: 'Request body not sent as application/json', content: { 'application/json': { schema: ErrorSchema } } },
   500: { description: 'Server error', content: { 'application/json': { schema: ErrorSchema } } },
 } as const;
 

@@ -79,9 +79,14 @@ export const QueryBool = z
 
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i).transform((v) => v.toLowerCase());
 
+/** The most items one list answers: `limit` above it is refused; absent or ≤ 0 (the reference's "all") is a page of 100. */
+export const maxListLimit = 1000;
+const limit = (description: string) => z.coerce.number().int().max(maxListLimit).optional().openapi({ description });
+const Limit = limit(`At most this many tasks (≤ ${maxListLimit}); absent or ≤ 0: the newest 100 (in the chosen order), page on with after_task_id`);
+
 export const TaskListQuerySchema = z.object({
   after_task_id: uuid.optional(),
-  limit: z.coerce.number().int().optional(),
+  limit: Limit,
   sort_order: z.enum(['asc', 'ascend', 'ascending', 'desc', 'descend', 'descending']).optional(),
 });
 
@@ -90,7 +95,10 @@ export const GlobalTaskListQuerySchema = TaskListQuerySchema.extend({
   entity_id: IdentifierSchema.optional(),
 });
 
-export const TaskLogQuerySchema = z.object({ after_entry_id: uuid.optional(), limit: z.coerce.number().int().optional() });
+export const TaskLogQuerySchema = z.object({
+  after_entry_id: uuid.optional(),
+  limit: limit(`Only the newest this many entries (≤ ${maxListLimit}); absent or ≤ 0: every entry (a task's history is bounded)`),
+});
 
 export const DatabaseIdParams = z.object({ database_id: IdentifierSchema });
 export const TaskParams = z.object({ database_id: IdentifierSchema, task_id: IdentifierSchema });

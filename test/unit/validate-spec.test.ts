@@ -66,6 +66,51 @@ const bad: Case[] = [
   ['source_node on create', withSpec({ nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n2', host_ids: ['host-2'], source_node: 'n1' }] }), 'nodes[1].source_node', 'only applies when a node is added'],
 ];
 
+const repo = (patch: Record<string, unknown>) => withSpec({ backup_config: { repositories: [{ type: 's3', s3_bucket: 'bkt', ...patch }] } });
+const restoreFrom = (patch: Record<string, unknown>) => withSpec({ restore_config: { source_database_id: 'old', source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: '/b' }, ...patch } });
+/** Strings that passed validation and broke a configuration file, a name or a command line later (issue 20). */
+const hostile: Case[] = [
+  ['a newline inside a pg_hba line', withSpec({ pg_hba_conf: ['host all all 0.0.0.0/0 md5\nhost all all ::/0 trust'] }), 'pg_hba_conf[0]', 'found U+000A at position 26'],
+  ['a carriage return in a node pg_ident line', withNode({ pg_ident_conf: ['map a b\r'] }), 'nodes[0].pg_ident_conf[0]', 'found U+000D'],
+  ['U+2028 in a pg_ident line', withSpec({ pg_ident_conf: ['map a\u2028b c'] }), 'pg_ident_conf[0]', 'found U+2028'],
+  ['U+007F in a postgresql_conf value', withNode({ postgresql_conf: { work_mem: '4MB\u007f' } }), 'nodes[0].postgresql_conf[work_mem]', 'found U+007F'],
+  ['U+007F in a postgresql_conf key', withSpec({ postgresql_conf: { 'work\u007fmem': '4MB' } }), 'postgresql_conf', 'key "work\u007fmem" must not contain'],
+  ['a newline in a postgresql_conf value', withSpec({ postgresql_conf: { search_path: "public\nshared_preload_libraries = 'evil'" } }), 'postgresql_conf[search_path]', 'found U+000A'],
+  ['NEL (U+0085, a YAML line break) in a conf value', withSpec({ postgresql_conf: { application_name: 'a\u0085b' } }), 'postgresql_conf[application_name]', 'found U+0085'],
+  ['a tab in a conf value', withSpec({ postgresql_conf: { application_name: 'a\tb' } }), 'postgresql_conf[application_name]', 'found U+0009'],
+  ['a newline in an s3 bucket (a [global] option injected)', repo({ s3_bucket: 'bkt\ncmd-ssh=/tmp/x' }), 'backup_config.repositories[0].s3_bucket', 'found U+000A'],
+  ['a newline in a custom_options value', repo({ custom_options: { 'storage-port': '443\nconfig-include-path=/tmp' } }), 'backup_config.repositories[0].custom_options[storage-port]', 'found U+000A'],
+  ['a newline in a node repository base_path', withNode({ backup_config: { repositories: [{ type: 'posix', base_path: '/b\n[global]' }] } }), 'nodes[0].backup_config.repositories[0].base_path', 'found U+000A'],
+  ['a newline in a restore option value', restoreFrom({ restore_options: { target: '2025-01-01\nx' } }), 'restore_config.restore_options[target]', 'found U+000A'],
+  ['a restore source node that is a path', restoreFrom({ source_node_name: 'n1/../../etc' }), 'restore_config.source_node_name', 'node names are n followed by digits'],
+  ['a newline in a restore repository field', restoreFrom({ repository: { type: 'posix', base_path: '/b\n' } }), 'restore_config.repository.base_path', 'found U+000A'],
+  ['a control character in a schedule id', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: '/b' }], schedules: [{ id: 'd\u0001', type: 'full', cron_expression: '0 0 * * *' }] } }), 'backup_config.schedules[0].id', 'found U+0001'],
+  ['a 64-byte username', withSpec({ database_users: [{ username: 'u'.repeat(64) }] }), 'database_users[0].username', 'at most 63 bytes (Postgres truncates longer names), got 64'],
+  ['a 32-character username of 64 bytes', withSpec({ database_users: [{ username: 'é'.repeat(32) }] }), 'database_users[0].username', 'got 64'],
+  ['a database name of 31 characters and 93 bytes', withSpec({ database_name: '日'.repeat(31) }), 'database_name', 'at most 63 bytes'],
+  ['a newline in a username', withSpec({ database_users: [{ username: 'a\nb' }] }), 'database_users[0].username', 'found U+000A'],
+  ['a 64-byte role', withSpec({ database_users: [{ username: 'app', roles: ['r'.repeat(64)] }] }), 'database_users[0].roles[0]', 'at most 63 bytes'],
+  ['public as a username', withSpec({ database_users: [{ username: 'public' }] }), 'database_users[0].username', '"public" is reserved'],
+  ['NONE as a username', withSpec({ database_users: [{ username: 'NONE' }] }), 'database_users[0].username', '"NONE" is reserved'],
+  ['current_user as a username', withSpec({ database_users: [{ username: 'current_user' }] }), 'database_users[0].username', 'is reserved'],
+  ['public as a granted role', withSpec({ database_users: [{ username: 'app', roles: ['public'] }] }), 'database_users[0].roles[0]', '"public" is reserved by Postgres'],
+  ['session_user as a granted role', withSpec({ database_users: [{ username: 'app', roles: ['SESSION_USER'] }] }), 'database_users[0].roles[0]', 'is reserved by Postgres'],
+  ['LOGIN and NOLOGIN', withSpec({ database_users: [{ username: 'app', attributes: ['LOGIN', 'NOLOGIN'] }] }), 'database_users[0].attributes', '"LOGIN" and "NOLOGIN" contradict each other'],
+  ['superuser and NOSUPERUSER in any case', withSpec({ database_users: [{ username: 'app', attributes: ['NOSUPERUSER', 'superuser'] }] }), 'database_users[0].attributes', '"SUPERUSER" and "NOSUPERUSER"'],
+];
+
+describe('validateSpec refuses hostile and careless strings, naming the field', () => {
+  it.each(hostile)('%s', (_label, spec, path, message) => {
+    const issues = validateSpec(spec, true);
+    expect(issues).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it('keeps tabs in pg_hba and pg_ident lines (their field separator) and any character in passwords', () => {
+    const spec = withSpec({ pg_hba_conf: ['host\tall\tall\t10.0.0.0/8\tmd5'], pg_ident_conf: ['map\ta\tb'], database_users: [{ username: 'ünïcode-63'.padEnd(31, 'x'), password: 'p\tw\n' }] });
+    expect(validateSpec(spec, true)).toEqual([]);
+  });
+});
+
 describe('validateSpec refuses', () => {
   it.each(bad)('%s', (_label, spec, path, message) => {
     const issues = validateSpec(spec, true);

@@ -4,6 +4,7 @@
 // secrets are kept), and the repository without them.
 import { stringify } from 'safe-stable-stringify';
 import type { BackupRepositorySpec, DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { repositoryTextIssues } from './validate-text.js';
 
 export interface SpecIssue { path: string; message: string }
 
@@ -158,8 +159,9 @@ export function keepSecrets<R extends RepositorySpec>(r: R, known: RepositorySpe
   return kept;
 }
 
-/** A repository's own checks: what its type requires, an absolute base_path, option keys. */
+/** A repository's own checks: no line breaks in its pgbackrest.conf lines, what its type requires, an absolute base_path, option keys. */
 export function validateRepository(r: RepositorySpec, p: string, out: SpecIssue[]): void {
+  repositoryTextIssues(r, p, out);
   const need = (field: keyof RepositorySpec) => {
     if (!r[field]) out.push({ path: `${p}.${field}`, message: `${field} is required for ${r.type} repositories` });
   };

@@ -3,6 +3,7 @@
 // and restore input. One repository's own lines, host files, checks and secrets: backup-repository.ts.
 import type { BackupConfigSpec, DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { stringify } from 'safe-stable-stringify';
+import { identifierError, lineTextError, optionsTextIssues } from './validate-text.js';
 import { mountedTypes, optionKey, repositoryHostPaths, repositoryLines, repositoryPath, sameRepository, validateRepository, type SpecIssue } from './backup-repository.js';
 import { ids } from './ids.js';
 
@@ -52,15 +53,19 @@ export function validateBackupConfig(config: BackupConfigSpec | undefined, at: s
   config.repositories.forEach((r, i) => validateRepository(r, `${at}backup_config.repositories[${i}]`, out));
   const ids = new Set<string>();
   (config.schedules ?? []).forEach((s, i) => {
+    const idError = lineTextError(s.id); // part of a Temporal schedule id
+    if (idError) out.push({ path: `${at}backup_config.schedules[${i}].id`, message: idError });
     if (ids.has(s.id)) out.push({ path: `${at}backup_config.schedules[${i}].id`, message: `duplicate schedule id ${s.id}` });
     ids.add(s.id);
   });
 }
 
+/** Options passed to pgBackRest as `--key=value`: keys of ^[a-z0-9-]+$, values without line breaks. */
 export function validateOptionKeys(options: Record<string, string> | undefined, path: string, out: SpecIssue[]): void {
   for (const key of Object.keys(options ?? {})) {
     if (!optionKey.test(key)) out.push({ path, message: `invalid option key "${key}": keys must match ^[a-z0-9-]+$` });
   }
+  optionsTextIssues(options, path, out);
 }
 
 /** In the instance's volume (beside pgdata), so the restore_command pgBackRest writes works in the instance too. */
@@ -85,6 +90,10 @@ export function restoreFlags(options: Record<string, string> | undefined): strin
 
 /** A restore source's own checks: its repository's, option keys, a known type. */
 export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[], at = 'restore_config'): void {
+  // the node's name is part of the repository path: n<digits> only (the schema's pattern is unanchored, as Goa's)
+  if (!/^n[0-9]+$/.test(rc.source_node_name)) out.push({ path: `${at}.source_node_name`, message: `node names are n followed by digits, got ${JSON.stringify(rc.source_node_name)}` });
+  const nameError = identifierError(rc.source_database_name);
+  if (nameError) out.push({ path: `${at}.source_database_name`, message: nameError });
   validateRepository(rc.repository, `${at}.repository`, out);
   validateOptionKeys(rc.restore_options, `${at}.restore_options`, out);
   if (rc.restore_options?.type && !['default', 'preserve', 'standby', ...targetTypes].includes(rc.restore_options.type)) {

@@ -4,6 +4,8 @@ import { validateBackupConfig, validateRestoreSource } from './backup.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { parseCpus, parseMemory } from './resources.js';
 import { postgresMajor } from './instances.js';
+import { specialRoleNames, specTextIssues } from './validate-text.js';
+import { duplicatePortIssues } from './validate-ports.js';
 
 export interface SpecIssue { path: string; message: string }
 
@@ -27,7 +29,8 @@ const requiredConf: Record<string, { show: string; accepted: string[] }> = {
 };
 const hbaTypes = new Set(['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc']);
 
-const reservedUsers = (u: string) => u === 'postgres' || u.startsWith('pg_') || u.startsWith('pgcp_');
+/** The superuser, Postgres's own prefix and this control plane's, and the names Postgres reads as something else. */
+const reservedUsers = (u: string) => u === 'postgres' || u.startsWith('pg_') || u.startsWith('pgcp_') || specialRoleNames.includes(u.toLowerCase());
 
 function tokens(line: string): string[] {
   return line.replace(/#.*$/, '').trim().split(/\s+/).filter(Boolean);
@@ -90,27 +93,6 @@ function refuseLater(spec: DatabaseSpec, creating: boolean, out: SpecIssue[]): v
   });
 }
 
-function validatePorts(spec: DatabaseSpec, out: SpecIssue[]): void {
-  const byHost = new Map<string, Map<number, string[]>>();
-  const claim = (host: string, port: number | undefined, path: string) => {
-    if (port === undefined || port === 0) return;
-    const ports = byHost.get(host) ?? new Map<number, string[]>();
-    byHost.set(host, ports);
-    ports.set(port, [...(ports.get(port) ?? []), path]);
-  };
-  spec.nodes.forEach((n, i) => {
-    for (const host of new Set(n.host_ids)) {
-      claim(host, n.port ?? spec.port, n.port !== undefined ? `nodes[${i}].port` : 'port');
-      claim(host, n.patroni_port ?? spec.patroni_port, n.patroni_port !== undefined ? `nodes[${i}].patroni_port` : 'patroni_port');
-    }
-  });
-  for (const [host, ports] of byHost) {
-    for (const [port, paths] of ports) {
-      if (paths.length > 1) out.push({ path: '', message: `duplicate ports allocated on host '${host}': '${port}' duplicated in: ${paths.join(', ')}` });
-    }
-  }
-}
-
 function validateUsers(spec: DatabaseSpec, out: SpecIssue[]): void {
   const users = spec.database_users ?? [];
   const seen = new Set<string>();
@@ -118,8 +100,12 @@ function validateUsers(spec: DatabaseSpec, out: SpecIssue[]): void {
     if (seen.has(u.username)) out.push({ path: `database_users[${i}].username`, message: `duplicate username "${u.username}"` });
     seen.add(u.username);
     if (reservedUsers(u.username)) out.push({ path: `database_users[${i}].username`, message: `"${u.username}" is reserved` });
+    const listed = (u.attributes ?? []).map((a) => a.toUpperCase());
     (u.attributes ?? []).forEach((a, j) => {
       if (!allowedAttributes.includes(a.toUpperCase())) out.push({ path: `database_users[${i}].attributes[${j}]`, message: `unsupported attribute "${a}"; allowed: ${allowedAttributes.join(', ')}` });
+      else if (!a.toUpperCase().startsWith('NO') && listed.includes(`NO${a.toUpperCase()}`)) {
+        out.push({ path: `database_users[${i}].attributes`, message: `"${a.toUpperCase()}" and "NO${a.toUpperCase()}" contradict each other` });
+      }
     });
   });
   const owners = users.flatMap((u, i) => (u.db_owner ? [`database_users[${i}]`] : []));
@@ -128,7 +114,7 @@ function validateUsers(spec: DatabaseSpec, out: SpecIssue[]): void {
 
 /** The spec's own rules, before any host is consulted. */
 export function validateSpec(spec: DatabaseSpec, creating: boolean): SpecIssue[] {
-  const out: SpecIssue[] = [];
+  const out: SpecIssue[] = specTextIssues(spec);
   if (['postgres', 'template0', 'template1'].includes(spec.database_name)) out.push({ path: 'database_name', message: `"${spec.database_name}" is reserved` });
   const names = new Set<string>();
   spec.nodes.forEach((n, i) => {
@@ -147,7 +133,7 @@ export function validateSpec(spec: DatabaseSpec, creating: boolean): SpecIssue[]
   validateLines(spec.pg_hba_conf, 'pg_hba_conf', hbaLineError, out);
   validateLines(spec.pg_ident_conf, 'pg_ident_conf', identLineError, out);
   validateResources(spec.cpus, spec.memory, '', out);
-  validatePorts(spec, out);
+  out.push(...duplicatePortIssues(spec));
   validateUsers(spec, out);
   refuseLater(spec, creating, out);
   return out;
