@@ -82,7 +82,7 @@ async function schemathesis(name: string, extra: string[]): Promise<string> {
     '--workers', '2', '--no-shrink', '--continue-on-failure', '--suppress-health-check', 'all', '--request-timeout', '20',
     '--report', 'ndjson', '--report-dir', dir, ...extra,
   ];
-  const res = await run(cli, args, { maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH, HOME: os.homedir(), NO_COLOR: '1' } })
+  const res = await run(cli, args, { cwd: reportDir, maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH, HOME: os.homedir(), NO_COLOR: '1' } })
     .catch((err: { stdout: string; stderr: string }) => err);
   const file = (() => { try { return readdirSync(dir).find((f) => f.endsWith('.ndjson')); } catch { return undefined; } })();
   expect(file, `no Schemathesis report; its output:\n${res.stdout}\n${res.stderr}`).toBeDefined();
