@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Makes this machine ready to run the control plane: Docker engine, Debian packages (etcd, Postgres for the store,
 # debootstrap), npm packages, the Temporal CLI (built from Go modules), the Postgres images and, for the tests, the
-# object-store emulators (scripts/emulators.sh). Idempotent: quiet and fast when nothing is missing. Prints what it
-# installs or builds and how long each step took.
+# object-store emulators (scripts/emulators.sh) and the API fuzzer (scripts/schemathesis.sh). Idempotent: quiet and
+# fast when nothing is missing. Prints what it installs or builds and how long each step took.
 #   --ci      non-interactive (also the default when CI=true)
 #   --compose also the production stack's base (docker-compose.yml): docker-compose, the Temporal server, its SQL
 #             tool and UI server built from Go modules, and images/compose/build.sh (base images, .env, secrets)
-#   --test    also what only the tests use (the S3, GCS and Azure emulators, chromium for the API reference page,
-#             prometheus and promtool for the metrics, and --compose); `npm test` passes it
+#   --test    also what only the tests use (the S3, GCS and Azure emulators, the Schemathesis API fuzzer, chromium
+#             for the API reference page, prometheus and promtool for the metrics, and --compose); `npm test` passes it
 set -euo pipefail
 with_test_tools=0
 with_compose=0
@@ -117,6 +117,10 @@ fi
 
 if ((with_test_tools)) && ! bash scripts/emulators.sh check; then # S3/GCS/Azure emulators for the backup tests; the script times each part
   step "install object-store emulators: moto, fake-gcs-server, azurite (about 6 min cold)" bash scripts/emulators.sh install
+fi
+
+if ((with_test_tools)) && ! bash scripts/schemathesis.sh check; then # the API fuzzer of test/e2e/fuzz-api.test.ts
+  step "install schemathesis (Python venv)" bash scripts/schemathesis.sh install
 fi
 
 images_out=$(bash images/build.sh 2>&1) || { echo "$images_out" >&2; exit 1; }

@@ -112,13 +112,20 @@ export const DatabaseSpecSchema = z
   })
   .openapi('DatabaseSpec');
 
+/** The README's walkthrough: also what API fuzzers start from (examples phase) before they mutate it. */
+const exampleSpec = {
+  database_name: 'example',
+  database_users: [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],
+  nodes: [{ name: 'n1', host_ids: ['host-1'], port: 6432 }, { name: 'n2', host_ids: ['host-1'], port: 6433 }],
+};
+
 export const CreateDatabaseRequestSchema = z
   .object({ id: IdentifierSchema.optional(), tenant_id: IdentifierSchema.optional(), spec: DatabaseSpecSchema })
-  .openapi('CreateDatabaseRequest');
+  .openapi('CreateDatabaseRequest', { example: { id: 'example', spec: exampleSpec } });
 
 export const UpdateDatabaseRequestSchema = z
   .object({ tenant_id: IdentifierSchema.optional(), spec: DatabaseSpecSchema })
-  .openapi('UpdateDatabaseRequest');
+  .openapi('UpdateDatabaseRequest', { example: { spec: { ...exampleSpec, nodes: [...exampleSpec.nodes, { name: 'n3', host_ids: ['host-1'], port: 6434 }] } } });
 
 export type DatabaseSpec = z.infer<typeof DatabaseSpecSchema>;
 export type DatabaseNodeSpec = z.infer<typeof DatabaseNodeSpecSchema>;

@@ -13,6 +13,8 @@ import { connectClient } from '../../platform/temporal.js';
 export const testNamespace = 'pgcp-test';
 /** Orchestration tests run stub workers on the same queue names: a namespace of their own keeps them apart. */
 export const workflowTestNamespace = 'pgcp-test-workflow';
+/** The fuzz suite's API starts its tasks here, where no worker ever polls: fuzzed creates never build anything. */
+export const fuzzTestNamespace = 'pgcp-test-fuzz';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,7 +38,7 @@ export default async function setup(project: TestProject) {
   const services = await startStack({
     dataDir: path.join(projectRoot, '.data', 'test-stack'),
     reuse: true,
-    namespaces: [testNamespace, workflowTestNamespace],
+    namespaces: [testNamespace, workflowTestNamespace, fuzzTestNamespace],
     storeDatabases: ['pgcp_test'],
   });
   await terminateLeftovers();
