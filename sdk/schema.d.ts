@@ -435,6 +435,41 @@ export interface components {
             error?: string;
             healthy: boolean;
         };
+        /**
+         * @example {
+         *       "id": "example",
+         *       "spec": {
+         *         "database_name": "example",
+         *         "database_users": [
+         *           {
+         *             "username": "admin",
+         *             "password": "password",
+         *             "db_owner": true,
+         *             "attributes": [
+         *               "SUPERUSER",
+         *               "LOGIN"
+         *             ]
+         *           }
+         *         ],
+         *         "nodes": [
+         *           {
+         *             "name": "n1",
+         *             "host_ids": [
+         *               "host-1"
+         *             ],
+         *             "port": 6432
+         *           },
+         *           {
+         *             "name": "n2",
+         *             "host_ids": [
+         *               "host-1"
+         *             ],
+         *             "port": 6433
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
         CreateDatabaseRequest: {
             id?: string;
             spec: components["schemas"]["DatabaseSpec"];
@@ -695,6 +730,47 @@ export interface components {
             /** @enum {string} */
             task_status: "pending" | "running" | "completed" | "failed" | "canceling" | "canceled" | "unknown";
         };
+        /**
+         * @example {
+         *       "spec": {
+         *         "database_name": "example",
+         *         "database_users": [
+         *           {
+         *             "username": "admin",
+         *             "password": "password",
+         *             "db_owner": true,
+         *             "attributes": [
+         *               "SUPERUSER",
+         *               "LOGIN"
+         *             ]
+         *           }
+         *         ],
+         *         "nodes": [
+         *           {
+         *             "name": "n1",
+         *             "host_ids": [
+         *               "host-1"
+         *             ],
+         *             "port": 6432
+         *           },
+         *           {
+         *             "name": "n2",
+         *             "host_ids": [
+         *               "host-1"
+         *             ],
+         *             "port": 6433
+         *           },
+         *           {
+         *             "name": "n3",
+         *             "host_ids": [
+         *               "host-1"
+         *             ],
+         *             "port": 6434
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
         UpdateDatabaseRequest: {
             spec: components["schemas"]["DatabaseSpec"];
             tenant_id?: string;
