@@ -11,6 +11,8 @@
 #   emulators.sh install   install what is missing (the default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=python-venv.sh
+source scripts/python-venv.sh # the cwd is the checkout (above)
 
 CACHE_DIR="${PGCP_CACHE_DIR:-$HOME/.cache/pgcp}"
 MOTO_VERSION="5.2.5"
@@ -41,17 +43,7 @@ timed() { # timed <description> <command...>
   echo "emulators: $what done in $((SECONDS - t0)) s"
 }
 
-install_moto() {
-  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then # Debian's python3 keeps venv's pip in python3-venv
-    [[ $(id -u) -eq 0 ]] || { echo "emulators: python3 -m venv needs python3-venv; run: sudo npm run setup -- --test" >&2; return 1; }
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-  fi
-  rm -rf "$MOTO_VENV"
-  python3 -m venv "$MOTO_VENV"
-  "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "moto[server]==$MOTO_VERSION" "cheroot==$CHEROOT_VERSION"
-  echo "$MOTO_STAMP" >"$MOTO_VENV/.pgcp-version"
-}
+install_moto() { python_venv emulators "$MOTO_VENV" "$MOTO_STAMP" "moto[server]==$MOTO_VERSION" "cheroot==$CHEROOT_VERSION"; }
 
 build_fake_gcs() {
   command -v go >/dev/null || { echo "emulators: Go is needed to build fake-gcs-server" >&2; return 1; }

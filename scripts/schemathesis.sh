@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# shellcheck source=python-venv.sh
+source scripts/python-venv.sh # the cwd is the checkout (above)
 CACHE_DIR="${PGCP_CACHE_DIR:-$HOME/.cache/pgcp}"
 SCHEMATHESIS_VERSION="4.32.5"
 VENV="$CACHE_DIR/schemathesis"
@@ -15,16 +17,7 @@ STAMP="schemathesis==$SCHEMATHESIS_VERSION"
 
 ok() { [[ -x $VENV/bin/schemathesis && $(cat "$VENV/.pgcp-version" 2>/dev/null) == "$STAMP" ]]; }
 
-install() {
-  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then # Debian's python3 keeps venv's pip in python3-venv
-    [[ $(id -u) -eq 0 ]] || { echo "schemathesis: python3 -m venv needs python3-venv; run: sudo npm run setup -- --test" >&2; return 1; }
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-  fi
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-  echo "$STAMP" >"$VENV/.pgcp-version"
-}
+install() { python_venv schemathesis "$VENV" "$STAMP" "schemathesis==$SCHEMATHESIS_VERSION"; }
 
 case "${1:-install}" in
   check) ok ;;
