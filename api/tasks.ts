@@ -139,12 +139,7 @@ export interface ListTasksQuery { scope?: 'database' | 'host'; entityId?: string
 /** A page holds at most this many tasks; a request without a limit (≤ 0 or absent: "all" in pgEdge) gets the default. */
 export const taskPage = { default: 100, max: maxListLimit } as const;
 
-/**
- * A page of tasks, filtered, ordered and cut by id ranges in visibility queries (task-windows.ts): each range is
- * counted first; one holding far more than the page is narrowed (its far edge bisected in time) before it is read,
- * so only tasks near the page are fetched however many the namespace holds. `after_task_id` pages on. The far edge
- * of a first page is remembered per listing, so the next request for it starts there (one count, one read).
- */
+/** A page of tasks (searchTasks), served from the last answer for the same page when it is recent. */
 export async function listTasks(client: Client, q: ListTasksQuery): Promise<Task[]> {
   // Polled listings (UIs, scripts waiting on a task) repeat. A page searched less than a second ago is served as
   // is; one up to five seconds old is served while a fresh search runs behind it (one at a time per page); older
@@ -167,6 +162,12 @@ const recentListings = new LRUCache<string, { tasks: Task[]; at: number }, Clien
   fetchMethod: async (key, _stale, { context }) => ({ tasks: await searchTasks(context, JSON.parse(key) as ListTasksQuery), at: Date.now() }),
 });
 
+/**
+ * A page of tasks, filtered, ordered and cut by id ranges in visibility queries (task-windows.ts): each range is
+ * counted first; one holding far more than the page is narrowed (its far edge bisected in time) before it is read,
+ * so only tasks near the page are fetched however many the namespace holds. `after_task_id` pages on. The far edge
+ * of a first page is remembered per listing, so the next request for it starts there (one count, one read).
+ */
 async function searchTasks(client: Client, q: ListTasksQuery): Promise<Task[]> {
   // Values reach the query only after identifier validation (lowercase letters, digits, hyphens).
   const clauses = [`${taskAttributes.scope.name} IS NOT NULL`];
