@@ -13,6 +13,8 @@ export interface HostDeps {
   etcdHostsForContainers: string[];
   /** /etc/hosts entries (`name:address`) of every container this host runs for instances. */
   containerExtraHosts: string[];
+  /** PGCP_REPOSITORY_ROOTS: where posix/cifs repositories may lie on this host. */
+  repositoryRoots: string[];
 }
 
 /** What control-plane activities need; a Temporal client for backup schedules. */

@@ -29,7 +29,8 @@ export async function createDatabaseCommand(deps: CommandDeps, req: CreateDataba
   const secret = () => randomBytes(24).toString('base64url');
   const db = await insertDatabase(deps.store, {
     id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
-    secrets: { superuserPassword: secret(), replicationPassword: secret() },
+    // repositoryCipherPass: every repository of the database is encrypted with it (pgBackRest repo-cipher-pass)
+    secrets: { superuserPassword: secret(), replicationPassword: secret(), repositoryCipherPass: randomBytes(48).toString('base64url') },
   });
   if (!db) throw new ApiError('database_already_exists', 'a database already exists with the given ID');
   const task = await startTaskOrRollBack(deps.temporal(), { type: 'create', input: { databaseId: db.id } }, () => deleteDatabase(deps.store, db.id));

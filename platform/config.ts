@@ -33,6 +33,9 @@ export function dockerBridgeAddress(): string | null {
   }
 }
 
+/** Where posix/cifs repositories may lie unless PGCP_REPOSITORY_ROOTS says otherwise (outside the data directory). */
+export const defaultRepositoryRoot = '/var/lib/pgcp-backups';
+
 const ConfigSchema = z
   .object({
     PGCP_HOST_ID: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,34}[a-z0-9])?$/).default('host-1'),
@@ -68,6 +71,13 @@ const ConfigSchema = z
     /** OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces): one trace per task; unset: no tracing. */
     PGCP_OTLP_TRACES_URL: z.string().url().optional(),
     PGCP_WORKER_METRICS_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'host:port').optional(),
+    /**
+     * Host directories under which posix/cifs repositories (`base_path`) may lie, comma-separated absolute paths. A
+     * base_path elsewhere, inside the data directory, with `..` or through a symbolic link is refused.
+     */
+    PGCP_REPOSITORY_ROOTS: z.string().regex(/^\/[^,]*(,\/[^,]*)*$/, 'comma-separated absolute paths').default(defaultRepositoryRoot),
+    /** `refuse`: a restore_config naming another database's backups is a 400 (default `allow`, a documented choice). */
+    PGCP_CROSS_DATABASE_RESTORE: z.enum(['allow', 'refuse']).default('allow'),
     PGCP_CONTAINER_EXTRA_HOSTS: z.string().regex(/^([^:,\s]+:[^,\s]+)(,[^:,\s]+:[^,\s]+)*$/, 'comma-separated name:address pairs').optional(),
   })
   .transform((env) => ({
@@ -84,6 +94,8 @@ const ConfigSchema = z
     heartbeatMs: env.PGCP_HEARTBEAT_MS,
     monitorMs: env.PGCP_MONITOR_MS,
     containerExtraHosts: env.PGCP_CONTAINER_EXTRA_HOSTS?.split(',') ?? [],
+    repositoryRoots: env.PGCP_REPOSITORY_ROOTS.split(','),
+    crossDatabaseRestore: env.PGCP_CROSS_DATABASE_RESTORE,
     docsScript: env.PGCP_DOCS_SCRIPT ?? path.join(env.PGCP_CACHE_DIR ?? path.join(env.HOME ?? '/root', '.cache', 'pgcp'), 'scalar', 'standalone.js'),
     workerMetricsAddress: env.PGCP_WORKER_METRICS_ADDRESS,
     otlpTracesUrl: env.PGCP_OTLP_TRACES_URL,

@@ -685,6 +685,7 @@ export interface components {
                 /** @enum {string} */
                 type: "s3" | "gcs" | "azure" | "posix" | "cifs";
             };
+            /** @description pgBackRest restore options as --key=value; allowed keys: type, target, target-action, target-exclusive, target-timeline, set, delta, force, process-max, db-include, db-exclude, archive-mode, buffer-size, io-timeout, db-timeout, log-level-console */
             restore_options?: {
                 [key: string]: string;
             };
@@ -1491,7 +1492,7 @@ export interface operations {
                     annotations?: {
                         [key: string]: string;
                     };
-                    /** @description pgBackRest options as --key=value; keys match ^[a-z0-9-]+$ */
+                    /** @description pgBackRest options as --key=value; allowed keys: delta, process-max, start-fast, archive-check, archive-copy, archive-timeout, backup-standby, checksum-page, compress-type, compress-level, resume, manifest-save-threshold, buffer-size, expire-auto, io-timeout, db-timeout, protocol-timeout, log-level-console, force */
                     backup_options?: {
                         [key: string]: string;
                     };

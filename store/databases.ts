@@ -7,7 +7,11 @@ import type { Store } from './db.js';
 export type DatabaseState = 'creating' | 'modifying' | 'available' | 'deleting' | 'degraded' | 'failed' | 'restoring' | 'unknown';
 export const modifiableStates: DatabaseState[] = ['available', 'degraded', 'failed'];
 
-export interface DatabaseSecrets { superuserPassword: string; replicationPassword: string }
+/**
+ * Generated secrets. repositoryCipherPass: the passphrase of every pgBackRest repository of the database
+ * (aes-256-cbc); absent for databases created before repositories were encrypted, whose repositories stay plain.
+ */
+export interface DatabaseSecrets { superuserPassword: string; replicationPassword: string; repositoryCipherPass?: string }
 
 export interface DatabaseRecord {
   id: string;
@@ -44,6 +48,11 @@ export async function listDatabases(store: Store): Promise<DatabaseRecord[]> {
 export async function getDatabaseSecrets(store: Store, id: string): Promise<{ spec: DatabaseSpec; secrets: DatabaseSecrets } | null> {
   const { rows } = await store.query<{ spec: DatabaseSpec; secrets: DatabaseSecrets }>('SELECT spec, secrets FROM databases WHERE id = $1', [id]);
   return rows[0] ?? null;
+}
+
+/** The repository passphrase of a database (null: none, or no such database): to read its backups. */
+export async function getRepositoryCipherPass(store: Store, id: string): Promise<string | null> {
+  return (await getDatabaseSecrets(store, id))?.secrets.repositoryCipherPass ?? null;
 }
 
 /** Atomically moves a database into `to` when it is in one of `from`; null when it is not (or is gone). */

@@ -31,7 +31,7 @@ const temporal = onlyHost ? undefined : await connectClient(config.temporal.addr
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
-  host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts },
+  host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts, repositoryRoots: config.repositoryRoots },
   controlPlane: { store, etcdUrl: config.etcdUrl, temporal },
   roles: { controlPlane: !onlyHost, host: !onlyControlPlane },
   plugins,

@@ -4,7 +4,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
-import { repositoryDockerMounts, type HostMount } from '../../workflows/model/backup-repository.js';
+import { repositoryDirs, repositoryDockerMounts, type HostMount } from '../../workflows/model/backup-repository.js';
+import { copyCaFiles, prepareRepositoryDirs } from './repository-host.js';
 import { pgbackrestCommand, pgbackrestRestoreConfig } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { redactValues } from '../../workflows/model/redact.js';
@@ -71,14 +72,19 @@ export async function stopNodeForRestore(deps: HostDeps, t: RestoreTarget, runni
 }
 
 /**
- * Runs the restore script on the volume. The source's configuration (with its keys) is a host file in the
- * instance's 0700 directory only while the one-off container copies it into the volume.
+ * Runs the restore script on the volume, with the source's repository directory (checked on this host without
+ * following links) and CA copies mounted. The source's configuration (with its keys and passphrase) is a host file
+ * in the instance's 0700 directory only while the one-off container copies it into the volume.
  */
-export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: string, source: RestoreConfigSpec, script: string): Promise<{ code: number; lines: string[] }> {
-  const file = instanceHostFiles(deps.dataDir, t.instanceId).restoreSource;
-  await writeFile(file, pgbackrestRestoreConfig(source), { mode: fileModes.pgbackrest });
+export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: string, source: RestoreConfigSpec, script: string, cipherPass: string | null): Promise<{ code: number; lines: string[] }> {
+  const files = instanceHostFiles(deps.dataDir, t.instanceId);
+  const dirs = repositoryDirs(t.databaseId, [], source);
+  await prepareRepositoryDirs(deps, dirs);
+  const ca = await copyCaFiles(deps, [source.repository], files.caDir);
+  const file = files.restoreSource;
+  await writeFile(file, pgbackrestRestoreConfig(source, cipherPass), { mode: fileModes.pgbackrest });
   try {
-    return await onVolume(deps, t, image, script, [`${file}:${inContainer.restoreSource}:ro`], repositoryDockerMounts([source.repository]));
+    return await onVolume(deps, t, image, script, [`${file}:${inContainer.restoreSource}:ro`], repositoryDockerMounts(dirs, ca ? files.caDir : null));
   } finally {
     await rm(file, { force: true }); // the one-off copied it into the volume, or failed
   }

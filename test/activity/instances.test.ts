@@ -49,7 +49,7 @@ beforeAll(async () => {
   await mkdir(dataDir, { recursive: true });
   deps = {
     docker, store: db.store, hostId: 'host-1', hostAddress: config.hostAddress, dataDir,
-    etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts,
+    etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts, repositoryRoots: config.repositoryRoots,
   };
   activities = createHostActivities(deps);
   await insertDatabase(db.store, { id: databaseId, tenantId: null, spec, secrets, state: 'creating' });

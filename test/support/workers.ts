@@ -45,7 +45,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
       host: {
         docker, store, hostId, hostAddress: defaultHostAddress(hostId),
         dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), etcdHostsForContainers: config.etcdHostsForContainers,
-        containerExtraHosts: o.containerExtraHosts ?? config.containerExtraHosts,
+        containerExtraHosts: o.containerExtraHosts ?? config.containerExtraHosts, repositoryRoots: config.repositoryRoots,
       },
       controlPlane: { store, etcdUrl: stack.etcdUrl, temporal: client },
       roles: { controlPlane: i === 0, host: true },

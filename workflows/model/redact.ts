@@ -23,7 +23,7 @@ export function redactSpec(spec: DatabaseSpec): DatabaseSpec {
 export function redactSecrets(text: string): string {
   return text
     .replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1[redacted]')
-    .replace(/(--repo\d*-(?:s3-key|s3-key-secret|gcs-key|azure-key|s3-token)[= ])("[^"]*"|\S+)/gi, '$1[redacted]');
+    .replace(/(--repo\d*-(?:s3-key|s3-key-secret|gcs-key|azure-key|s3-token|cipher-pass)[= ])("[^"]*"|\S+)/gi, '$1[redacted]');
 }
 
 /**
