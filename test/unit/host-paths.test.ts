@@ -89,3 +89,24 @@ describe('the host side never follows a symbolic link', () => {
     await expect(readHostFile(path.join(dir, 'real', 'ca.pem'), { forbidden: [dir] })).rejects.toThrow("inside the control plane's data directory");
   });
 });
+
+describe('the repository leaf a root shell prepares inside the container', () => {
+  it('refuses a leaf that is a symbolic link (postgres could plant one to have root chown another file)', async () => {
+    const { prepareLeafScript } = await import('../../activities/backup/backups.js');
+    const { execFileSync } = await import('node:child_process');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pgcp-leaf-'));
+    try {
+      await symlink('/etc', path.join(dir, 'n1'));
+      let status = 0;
+      let stderr = '';
+      try { execFileSync('sh', ['-c', prepareLeafScript, 'sh', path.join(dir, 'n1')], { stdio: 'pipe' }); } catch (err) {
+        status = (err as { status: number }).status;
+        stderr = String((err as { stderr: Buffer }).stderr);
+      }
+      expect(status).toBe(3);
+      expect(stderr).toContain(`refusing: ${path.join(dir, 'n1')} is a symbolic link`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
