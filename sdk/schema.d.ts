@@ -808,6 +808,15 @@ export interface operations {
                     "application/json": components["schemas"]["Cluster"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -857,6 +866,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -893,6 +911,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterJoinToken"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Conflict */
@@ -933,6 +960,15 @@ export interface operations {
                     "application/json": {
                         databases: components["schemas"]["DatabaseSummary"][];
                     };
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Conflict */
@@ -989,6 +1025,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -1007,7 +1052,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1049,6 +1094,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1131,6 +1185,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1158,7 +1221,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1211,6 +1274,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1222,6 +1294,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1282,6 +1363,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1309,7 +1399,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1363,6 +1453,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1383,6 +1482,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1435,6 +1543,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1455,6 +1572,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1521,6 +1647,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1548,7 +1683,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1607,6 +1742,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1634,7 +1778,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1697,6 +1841,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1724,7 +1877,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1783,6 +1936,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1810,7 +1972,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1852,6 +2014,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1924,6 +2095,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1983,6 +2163,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2035,6 +2224,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2108,6 +2306,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2157,6 +2364,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2199,6 +2415,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2264,6 +2489,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2337,6 +2571,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2402,6 +2645,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2438,6 +2690,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionInfo"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Server error */
