@@ -9,7 +9,8 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-export type CertKind = 'server' | 'client';
+/** server: serverAuth; client: clientAuth; peer: both (a server that also calls its peers, e.g. Temporal's internode TLS). */
+export type CertKind = 'server' | 'client' | 'peer';
 
 export interface CertFiles { cert: string; key: string }
 
@@ -83,7 +84,7 @@ export interface IssueOptions {
   kind: CertKind;
   /** The file name and the certificate's CN (a client's identity; for Postgres client certificates, the role). */
   name: string;
-  /** Server certificates: the DNS names and IP addresses clients dial (default: localhost, 127.0.0.1, ::1). */
+  /** Server and peer certificates: the DNS names and IP addresses clients dial (default: localhost, 127.0.0.1, ::1). */
   hosts?: string[];
   days?: number;
 }
@@ -97,10 +98,10 @@ export function issueCertificate(dir: string, o: IssueOptions): CertFiles {
   const extensions = [
     'basicConstraints = critical,CA:FALSE',
     'keyUsage = critical,digitalSignature',
-    `extendedKeyUsage = ${o.kind === 'server' ? 'serverAuth' : 'clientAuth'}`,
+    `extendedKeyUsage = ${{ server: 'serverAuth', client: 'clientAuth', peer: 'serverAuth,clientAuth' }[o.kind]}`,
     'subjectKeyIdentifier = hash',
     'authorityKeyIdentifier = keyid',
-    ...(o.kind === 'server' ? [`subjectAltName = ${sanList(o.hosts?.length ? o.hosts : loopbackNames)}`] : []),
+    ...(o.kind !== 'client' ? [`subjectAltName = ${sanList(o.hosts?.length ? o.hosts : loopbackNames)}`] : []),
   ];
   openssl(['req', '-x509', '-new', '-key', files.key, '-CA', ca.cert, '-CAkey', ca.key, '-sha256', '-days', String(o.days ?? leafDays), '-out', files.cert],
     opensslConfig(o.name, extensions));

@@ -3,6 +3,7 @@
 //   ca                                    make the CA once (ca.crt, ca.key); kept if it exists
 //   server <name> [--host H]...           a server certificate for H (default localhost, 127.0.0.1, ::1)
 //   client <name>                         a client certificate (CN = name): for curl, the SDK, the CLI
+//   peer <name> [--host H]...             both (a server that is also a client of its peers: Temporal's nodes)
 // Re-issuing a name replaces its key and certificate; the CA stays, so the others stay valid.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../platform/config.js';
@@ -14,7 +15,7 @@ const { values, positionals } = parseArgs({
 });
 const dir = values.dir ?? loadConfig().pkiDir;
 const [command, name] = positionals;
-const usage = 'usage: npm run cert -- ca | server <name> [--host H]... | client <name>   [--dir DIR] [--days N]';
+const usage = 'usage: npm run cert -- ca | server <name> [--host H]... | client <name> | peer <name> [--host H]...   [--dir DIR] [--days N]';
 
 function show(files: { cert: string; key: string }) {
   const d = describeCertificate(files.cert);
@@ -26,7 +27,7 @@ try {
     const ca = ensureCa(dir);
     console.log(ca.created ? 'CA created' : 'CA exists (kept)');
     show(ca);
-  } else if ((command === 'server' || command === 'client') && name) {
+  } else if ((command === 'server' || command === 'client' || command === 'peer') && name) {
     const ca = ensureCa(dir);
     if (ca.created) console.log(`CA created: ${ca.cert}`);
     show(issueCertificate(dir, { kind: command, name, hosts: values.host, ...(values.days ? { days: Number(values.days) } : {}) }));
