@@ -17,7 +17,9 @@ import { caFiles, ensureCa, issueCertificate, type CertFiles } from '../../platf
 import { asPostgres, chownToPostgres, pgBinDir, storeTlsArgs } from '../../scripts/stack.js';
 import { listen, type Listening } from '../../api/serve.js';
 import { createStore } from '../../store/db.js';
-import { connectClient, connectWorker, ensureNamespace } from '../../platform/temporal.js';
+import { Connection } from '@temporalio/client';
+import type { TemporalTlsConfig } from '../../platform/config.js';
+import { connectClient, connectWorker, ensureNamespace, temporalTls } from '../../platform/temporal.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { freePort } from '../support/prometheus.js';
 import { nodeConnection, query } from '../support/sql.js';
@@ -193,13 +195,14 @@ describe('TLS to Temporal', () => {
     const client = await connectClient(address, 'pgcp-tls', { tls });
     expect((await client.workflowService.describeNamespace({ namespace: 'pgcp-tls' })).namespaceInfo?.name).toBe('pgcp-tls');
     await client.connection.close();
-    const refused = async (o: Parameters<typeof connectClient>[2]) => {
-      const c = await connectClient(address, 'pgcp-tls', o).catch((e: unknown) => e);
+    const refused = async (t: TemporalTlsConfig | null) => {
+      const c = await Connection.connect({ address, connectTimeout: '3s', ...temporalTls(t) }).catch((e: unknown) => e);
       if (c instanceof Error) return true;
-      const ok = await (c as Awaited<ReturnType<typeof connectClient>>).workflowService.getSystemInfo({}).then(() => true, () => false);
+      const ok = await (c as Connection).workflowService.getSystemInfo({}).then(() => true, () => false);
+      await (c as Connection).close();
       return !ok;
     };
-    expect(await refused({ tls: { ...tls!, clientCert: undefined, clientKey: undefined } })).toBe(true);
-    expect(await refused({})).toBe(true);
+    expect(await refused({ ...tls!, clientCert: undefined, clientKey: undefined })).toBe(true); // no client certificate
+    expect(await refused(null)).toBe(true); // plaintext
   });
 });
