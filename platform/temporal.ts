@@ -8,6 +8,7 @@ import protos from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { taskAttributes } from '../workflows/model/search-attributes.js';
 import type { TemporalTlsConfig } from './config.js';
+import { dataConverter } from './payload-codec.js';
 
 export const retentionDays = 30;
 
@@ -26,10 +27,14 @@ export function temporalTls(tls: TemporalTlsConfig | null | undefined) {
   };
 }
 
-/** plugins: e.g. tracing's (platform/tracing.ts), so a started workflow joins the caller's trace. */
-export async function connectClient(address: string, namespace: string, o: { plugins?: ClientPlugin[]; tls?: TemporalTlsConfig | null } = {}): Promise<Client> {
+/**
+ * secretKey: the control plane's key (platform/secret-key.ts); every payload is encrypted with it (payload-codec.ts).
+ * plugins: e.g. tracing's (platform/tracing.ts), so a started workflow joins the caller's trace.
+ * tls: PGCP_TEMPORAL_CA_CERT … (temporalTls).
+ */
+export async function connectClient(address: string, namespace: string, o: { secretKey: Buffer; plugins?: ClientPlugin[]; tls?: TemporalTlsConfig | null }): Promise<Client> {
   const connection = await Connection.connect({ address, ...temporalTls(o.tls) });
-  return new Client({ connection, namespace, ...(o.plugins ? { plugins: o.plugins } : {}) });
+  return new Client({ connection, namespace, dataConverter: dataConverter(o.secretKey), ...(o.plugins ? { plugins: o.plugins } : {}) });
 }
 
 export function connectWorker(address: string, tls?: TemporalTlsConfig | null): Promise<NativeConnection> {

@@ -12,7 +12,7 @@ import { ensureCa, ensureCertificate } from '../platform/pki.js';
 import { tlsFetch } from '../sdk/tls-fetch.js';
 import { readFileSync } from 'node:fs';
 import { superviseManaged, waitFor, type Supervised } from './processes.js';
-import { portNames, stackPorts, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
+import { codecEndpoint, portNames, stackPorts, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
 
 const { values } = parseArgs({
   options: { hosts: { type: 'string', default: 'host-1' }, 'reuse-stack': { type: 'boolean', default: false }, tls: { type: 'boolean', default: false } },
@@ -99,7 +99,8 @@ try {
   API          ${apiUrl}   (first: ${curl} ${apiUrl}/v1/cluster/init; reference: ${apiUrl}/v1/docs)${tls ? `
   mTLS         on: client certificates signed by ${tls.ca.cert} (npm run cert -- client <name>); store TLS ${storeTlsOn ? 'on (verify-full)' : 'off (reused store)'}; Temporal dev server: plaintext (no TLS option)` : ''}
   metrics      ${apiUrl}/metrics, workers: ${hostEntries.map((_, i) => `127.0.0.1:${workerMetricsPort(i)}/metrics`).join(', ')}
-  Temporal UI  http://127.0.0.1:${stackPorts.temporalUi}/namespaces/${namespace}/workflows
+  Temporal UI  http://127.0.0.1:${stackPorts.temporalUi}/namespaces/${namespace}/workflows (payloads decoded by ${codecEndpoint})
+  secret key   ${config.secretKey.key !== undefined ? 'PGCP_SECRET_KEY' : config.secretKey.file}
   hosts        ${hostEntries.map((h) => `${h.id} (${h.address})`).join(', ')}
   logs         ${logDir}
 A worker or the API that exits is started again. Ctrl-C stops everything.`);

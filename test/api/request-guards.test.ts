@@ -10,6 +10,7 @@ import { insertDatabase, upsertInstance, writeInstanceStatus } from '../../store
 import { writeHostStatus } from '../../store/hosts.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { fuzzTestNamespace } from '../support/global-setup.js';
+import { testSecretKey } from '../support/secret-key.js';
 import { waitFor } from '../support/wait.js';
 
 let t: TestApp;
@@ -22,7 +23,7 @@ const started: string[] = [];
 beforeAll(async () => {
   const stack = inject('stack');
   // tasks start in a namespace no worker polls: a started stop_instance is recorded, never run
-  temporal = await connectClient(stack.temporalAddress, fuzzTestNamespace);
+  temporal = await connectClient(stack.temporalAddress, fuzzTestNamespace, { secretKey: testSecretKey() });
   t = await createTestApp({ temporal, config: loadConfig({ PGCP_HOST_ID: 'host-1', PGCP_ETCD_URL: stack.etcdUrl, PGCP_API_ALLOWED_HOSTS: 'pgcp.internal' }) });
   expect((await t.app.request('/v1/cluster/init')).status).toBe(200);
   await writeHostStatus(t.deps.store, { hostId: 'host-1', components: { docker: { healthy: true, error: '' } }, details: {} });

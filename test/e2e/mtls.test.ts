@@ -23,6 +23,7 @@ import { connectClient, connectWorker, ensureNamespace, temporalTls } from '../.
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { freePort } from '../support/prometheus.js';
 import { nodeConnection, query } from '../support/sql.js';
+import { testSecretBox, testSecretKey } from '../support/secret-key.js';
 import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
@@ -148,14 +149,14 @@ describe('TLS to the store', () => {
     const [pgCmd, pgArgs] = asPostgres(`${pgBinDir()}/postgres`, ['-D', pgdata, '-p', String(storePort), '-c', 'listen_addresses=127.0.0.1', '-k', pgdata, ...storeTlsArgs(pgdata, { certFile: storeCert.cert, keyFile: storeCert.key })]);
     proc = spawn(pgCmd, pgArgs, { stdio: 'ignore' });
     const url = (ca: string) => `postgres://pgcp@127.0.0.1:${storePort}/postgres?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`;
-    const store = createStore(url(caFiles(pki).cert));
+    const store = createStore(url(caFiles(pki).cert), testSecretBox());
     try {
       const rows = await waitFor('the store answers over TLS', async () => (await store.query<{ ssl: boolean; version: string }>('SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows, 30_000);
       expect(rows[0]).toEqual({ ssl: true, version: 'TLSv1.3' });
     } finally {
       await store.end();
     }
-    const wrong = createStore(url(caFiles(otherPki).cert));
+    const wrong = createStore(url(caFiles(otherPki).cert), testSecretBox());
     await expect(wrong.query('SELECT 1')).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
     await wrong.end();
   });
@@ -192,7 +193,7 @@ describe('TLS to Temporal', () => {
     await waitFor('Temporal over TLS', async () => { await ensureNamespace(address, 'pgcp-tls', tls); return true; }, 60_000, 1000);
     const nativeConnection = await connectWorker(address, tls); // the worker's (Rust core) connection
     await nativeConnection.close();
-    const client = await connectClient(address, 'pgcp-tls', { tls });
+    const client = await connectClient(address, 'pgcp-tls', { secretKey: testSecretKey(), tls });
     expect((await client.workflowService.describeNamespace({ namespace: 'pgcp-tls' })).namespaceInfo?.name).toBe('pgcp-tls');
     await client.connection.close();
     const refused = async (t: TemporalTlsConfig | null) => {
