@@ -35,6 +35,17 @@ export function dockerBridgeAddress(): string | null {
 
 /** Where posix/cifs repositories may lie unless PGCP_REPOSITORY_ROOTS says otherwise (outside the data directory). */
 export const defaultRepositoryRoot = '/var/lib/pgcp-backups';
+/** mTLS on the API (files, PEM): the CA client certificates must chain to, and the server's certificate and key. */
+export interface ApiTlsConfig { caCert: string; serverCert: string; serverKey: string }
+export interface ApiConfig {
+  port: number;
+  bind: string;
+  /** Host header names accepted besides the loopback ones (api/host-guard.ts). */
+  allowedHosts: string[];
+  tls: ApiTlsConfig | null;
+  clientCert: { cert: string; key: string } | null;
+}
+export interface TemporalTlsConfig { caCert: string; clientCert: string | undefined; clientKey: string | undefined; serverName: string | undefined }
 
 const ConfigSchema = z
   .object({
@@ -64,6 +75,26 @@ const ConfigSchema = z
     PGCP_ETCD_CONTAINER_HOSTS: z.string().optional(),
     PGCP_API_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     PGCP_API_BIND: z.string().default('127.0.0.1'),
+    /** Host names the API answers besides localhost, 127.0.0.1 and [::1] while it listens on loopback (comma-separated). */
+    PGCP_API_ALLOWED_HOSTS: z.string().optional(),
+    /**
+     * mTLS on the API, as the reference's http.ca_cert / server_cert / server_key (PEM files): with a CA set the API
+     * speaks HTTPS only and refuses, in the TLS handshake, a client without a certificate that CA signed.
+     * client_cert / client_key: this server's own client certificate for calls to another server.
+     */
+    PGCP_HTTP_CA_CERT: z.string().optional(),
+    PGCP_HTTP_SERVER_CERT: z.string().optional(),
+    PGCP_HTTP_SERVER_KEY: z.string().optional(),
+    PGCP_HTTP_CLIENT_CERT: z.string().optional(),
+    PGCP_HTTP_CLIENT_KEY: z.string().optional(),
+    /** Where `npm run cert` keeps the cluster CA and the certificates it issues (default <data dir>/pki). */
+    PGCP_PKI_DIR: z.string().optional(),
+    /** TLS to Temporal's frontend: the CA that signed its certificate, and this process's client certificate. */
+    PGCP_TEMPORAL_CA_CERT: z.string().optional(),
+    PGCP_TEMPORAL_CLIENT_CERT: z.string().optional(),
+    PGCP_TEMPORAL_CLIENT_KEY: z.string().optional(),
+    /** The name Temporal's certificate is checked against (default: the host of PGCP_TEMPORAL_ADDRESS). */
+    PGCP_TEMPORAL_SERVER_NAME: z.string().optional(),
     PGCP_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     PGCP_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
     PGCP_MONITOR_MS: z.coerce.number().int().min(100).default(3000),
@@ -88,12 +119,25 @@ const ConfigSchema = z
     PGCP_CROSS_DATABASE_RESTORE: z.enum(['allow', 'refuse']).default('allow'),
     PGCP_CONTAINER_EXTRA_HOSTS: z.string().regex(/^([^:,\s]+:[^,\s]+)(,[^:,\s]+:[^,\s]+)*$/, 'comma-separated name:address pairs').optional(),
   })
+  .superRefine((env, ctx) => {
+    const need = (present: boolean, key: string, message: string) => { if (present) ctx.addIssue({ code: 'custom', path: [key], message }); };
+    need(!!env.PGCP_HTTP_CA_CERT && !(env.PGCP_HTTP_SERVER_CERT && env.PGCP_HTTP_SERVER_KEY), 'PGCP_HTTP_CA_CERT', 'mTLS needs PGCP_HTTP_SERVER_CERT and PGCP_HTTP_SERVER_KEY too');
+    need(!env.PGCP_HTTP_CA_CERT && !!(env.PGCP_HTTP_SERVER_CERT || env.PGCP_HTTP_SERVER_KEY), 'PGCP_HTTP_SERVER_CERT', 'HTTPS is on only with PGCP_HTTP_CA_CERT (mTLS), as in the reference');
+    need(!!env.PGCP_HTTP_CLIENT_CERT !== !!env.PGCP_HTTP_CLIENT_KEY, 'PGCP_HTTP_CLIENT_CERT', 'PGCP_HTTP_CLIENT_CERT and PGCP_HTTP_CLIENT_KEY go together');
+    need(!!env.PGCP_TEMPORAL_CLIENT_CERT !== !!env.PGCP_TEMPORAL_CLIENT_KEY, 'PGCP_TEMPORAL_CLIENT_CERT', 'PGCP_TEMPORAL_CLIENT_CERT and PGCP_TEMPORAL_CLIENT_KEY go together');
+    need(!env.PGCP_TEMPORAL_CA_CERT && !!env.PGCP_TEMPORAL_CLIENT_CERT, 'PGCP_TEMPORAL_CLIENT_CERT', 'TLS to Temporal is on only with PGCP_TEMPORAL_CA_CERT');
+  })
   .transform((env) => ({
     hostId: env.PGCP_HOST_ID,
     hostAddress: env.PGCP_HOST_ADDRESS ?? defaultHostAddress(env.PGCP_HOST_ID),
     dockerHost: env.PGCP_DOCKER_HOST ?? null,
     dataDir: env.PGCP_DATA_DIR,
-    temporal: { address: env.PGCP_TEMPORAL_ADDRESS, namespace: env.PGCP_NAMESPACE, uiPort: env.PGCP_TEMPORAL_UI_PORT },
+    temporal: {
+      address: env.PGCP_TEMPORAL_ADDRESS, namespace: env.PGCP_NAMESPACE, uiPort: env.PGCP_TEMPORAL_UI_PORT,
+      tls: env.PGCP_TEMPORAL_CA_CERT
+        ? { caCert: env.PGCP_TEMPORAL_CA_CERT, clientCert: env.PGCP_TEMPORAL_CLIENT_CERT, clientKey: env.PGCP_TEMPORAL_CLIENT_KEY, serverName: env.PGCP_TEMPORAL_SERVER_NAME }
+        : null,
+    } as { address: string; namespace: string; uiPort: number; tls: TemporalTlsConfig | null },
     storeUrl: env.PGCP_STORE_URL,
     etcdUrl: env.PGCP_ETCD_URL,
     secretKey: { key: env.PGCP_SECRET_KEY, file: env.PGCP_SECRET_KEY_FILE ?? path.join(env.PGCP_DATA_DIR, 'secret.key') },
@@ -102,7 +146,15 @@ const ConfigSchema = z
       corsOrigins: env.PGCP_CODEC_CORS_ORIGINS?.split(',') ?? [`http://127.0.0.1:${env.PGCP_TEMPORAL_UI_PORT}`, `http://localhost:${env.PGCP_TEMPORAL_UI_PORT}`],
     },
     etcdHostsForContainers: (env.PGCP_ETCD_CONTAINER_HOSTS ?? `${dockerBridgeAddress() ?? '172.17.0.1'}:${new URL(env.PGCP_ETCD_URL).port || '2379'}`).split(','),
-    api: { port: env.PGCP_API_PORT, bind: env.PGCP_API_BIND },
+    api: {
+      port: env.PGCP_API_PORT, bind: env.PGCP_API_BIND,
+      allowedHosts: env.PGCP_API_ALLOWED_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean) ?? [],
+      tls: env.PGCP_HTTP_CA_CERT && env.PGCP_HTTP_SERVER_CERT && env.PGCP_HTTP_SERVER_KEY
+        ? { caCert: env.PGCP_HTTP_CA_CERT, serverCert: env.PGCP_HTTP_SERVER_CERT, serverKey: env.PGCP_HTTP_SERVER_KEY }
+        : null,
+      clientCert: env.PGCP_HTTP_CLIENT_CERT && env.PGCP_HTTP_CLIENT_KEY ? { cert: env.PGCP_HTTP_CLIENT_CERT, key: env.PGCP_HTTP_CLIENT_KEY } : null,
+    } as ApiConfig,
+    pkiDir: env.PGCP_PKI_DIR ?? path.join(env.PGCP_DATA_DIR, 'pki'),
     logLevel: env.PGCP_LOG_LEVEL,
     heartbeatMs: env.PGCP_HEARTBEAT_MS,
     monitorMs: env.PGCP_MONITOR_MS,

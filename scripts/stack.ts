@@ -1,7 +1,7 @@
 // The services the control plane stands on — Temporal dev server, etcd, the store Postgres — started on loopback
 // with their data under .data/. Used by `npm start` and by the test harness (which may reuse a running stack).
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -26,7 +26,7 @@ export async function takenPorts(ports: Record<string, number>): Promise<string[
   return out;
 }
 
-function pgBinDir(): string {
+export function pgBinDir(): string {
   const majors = readdirSync('/usr/lib/postgresql').filter((d) => existsSync(`/usr/lib/postgresql/${d}/bin/postgres`));
   const best = majors.sort((a, b) => Number(b) - Number(a))[0];
   if (!best) throw new Error('no Postgres server under /usr/lib/postgresql: run npm run setup');
@@ -36,11 +36,11 @@ function pgBinDir(): string {
 const runningAsRoot = () => process.getuid?.() === 0;
 
 /** Postgres refuses to run as root; as root, run it as the `postgres` user on a directory it owns. */
-function asPostgres(cmd: string, args: string[]): [string, string[]] {
+export function asPostgres(cmd: string, args: string[]): [string, string[]] {
   return runningAsRoot() ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', cmd, ...args]] : [cmd, args];
 }
 
-function chownToPostgres(dir: string): void {
+export function chownToPostgres(dir: string): void {
   if (!runningAsRoot()) return;
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
   if (!line) throw new Error('user postgres is missing: run npm run setup');
@@ -64,7 +64,25 @@ export async function ensureStoreDatabase(database: string): Promise<void> {
   }
 }
 
-async function startStore(dataDir: string, logDir: string): Promise<StackService> {
+/** The store's TLS: a server certificate and key (PEM files, e.g. from platform/pki.ts). */
+export interface StoreTls { certFile: string; keyFile: string }
+
+/**
+ * Postgres arguments that turn TLS on with this certificate. The pair is copied into the data directory, owned by
+ * the server's user and 0600, since Postgres refuses a key others can read (and, run as root, could not read ours).
+ * Clients then use `sslmode=verify-full&sslrootcert=<ca.crt>` in PGCP_STORE_URL.
+ */
+export function storeTlsArgs(pgdata: string, tls: StoreTls): string[] {
+  for (const [from, name] of [[tls.certFile, 'server.crt'], [tls.keyFile, 'server.key']] as const) {
+    const to = path.join(pgdata, name);
+    copyFileSync(from, to);
+    chmodSync(to, 0o600);
+    chownToPostgres(to);
+  }
+  return ['-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key', '-c', 'ssl_min_protocol_version=TLSv1.3'];
+}
+
+async function startStore(dataDir: string, logDir: string, tls?: StoreTls): Promise<StackService> {
   const pgdata = path.join(dataDir, 'store');
   const bin = pgBinDir();
   if (!existsSync(path.join(pgdata, 'PG_VERSION'))) {
@@ -75,6 +93,7 @@ async function startStore(dataDir: string, logDir: string): Promise<StackService
   }
   const [cmd, args] = asPostgres(`${bin}/postgres`, [
     '-D', pgdata, '-p', String(stackPorts.store), '-c', 'listen_addresses=127.0.0.1', '-k', pgdata, '-c', 'max_connections=200',
+    ...(tls ? storeTlsArgs(pgdata, tls) : []),
   ]);
   const proc = spawnManaged('store', cmd, args, { logDir });
   await waitFor('store Postgres', async () => {
@@ -133,6 +152,8 @@ export interface StartStackOptions {
   reuse: boolean;
   namespaces: string[];
   storeDatabases: string[];
+  /** The store speaks TLS with this certificate (npm start -- --tls). */
+  storeTls?: StoreTls;
 }
 
 /** Starts (or reuses) every service; on failure stops what it started. Returns them in stop order. */
@@ -143,7 +164,7 @@ export async function startStack(opts: StartStackOptions): Promise<StackService[
   loadSecretKey(loadConfig({ ...process.env, PGCP_DATA_DIR: opts.dataDir }).secretKey);
   const started: StackService[] = [];
   const steps: [string, number, () => Promise<StackService>][] = [
-    ['store', stackPorts.store, () => startStore(opts.dataDir, logDir)],
+    ['store', stackPorts.store, () => startStore(opts.dataDir, logDir, opts.storeTls)],
     ['etcd', stackPorts.etcd, () => startEtcd(opts.dataDir, logDir)],
     ['codec', stackPorts.codec, () => startCodec(opts.dataDir, logDir)],
     ['temporal', stackPorts.temporal, () => startTemporal(opts.dataDir, logDir)],

@@ -809,6 +809,15 @@ export interface operations {
                     "application/json": components["schemas"]["Cluster"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -858,6 +867,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -894,6 +912,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterJoinToken"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Conflict */
@@ -934,6 +961,15 @@ export interface operations {
                     "application/json": {
                         databases: components["schemas"]["DatabaseSummary"][];
                     };
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Conflict */
@@ -990,6 +1026,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -1008,7 +1053,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1050,6 +1095,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1132,6 +1186,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1159,7 +1222,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1212,6 +1275,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1223,6 +1295,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1283,6 +1364,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1310,7 +1400,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1364,6 +1454,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1384,6 +1483,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1436,6 +1544,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1456,6 +1573,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1522,6 +1648,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1549,7 +1684,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1608,6 +1743,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1635,7 +1779,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1698,6 +1842,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1725,7 +1878,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1784,6 +1937,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1811,7 +1973,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1853,6 +2015,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1925,6 +2096,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1984,6 +2164,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2036,6 +2225,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2109,6 +2307,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2158,6 +2365,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2200,6 +2416,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2265,6 +2490,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2338,6 +2572,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2403,6 +2646,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2439,6 +2691,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionInfo"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Server error */

@@ -27,10 +27,10 @@ const secretKey = loadSecretKey(config.secretKey);
 const store = createStore(config.storeUrl, createSecretBox(secretKey));
 await migrate(store);
 const docker = createDocker(config.dockerHost);
-const connection = await connectWorker(config.temporal.address);
+const connection = await connectWorker(config.temporal.address, config.temporal.tls);
 const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostId}`, otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
 const plugins = tracing ? [tracing.plugin] : undefined;
-const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, plugins });
+const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, plugins, tls: config.temporal.tls });
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
