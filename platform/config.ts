@@ -1,5 +1,6 @@
 // The only module that reads process.env: one zod schema, parsed once per process entry point.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -33,6 +34,28 @@ export function dockerBridgeAddress(): string | null {
   }
 }
 
+/** The stack's generated credentials (0600 files in a 0700 directory under the data directory; scripts/stack.ts). */
+export function secretFiles(dataDir: string): { dir: string; store: string; etcdRoot: string } {
+  const dir = path.join(dataDir, 'secrets');
+  return { dir, store: path.join(dir, 'store-password'), etcdRoot: path.join(dir, 'etcd-root-password') };
+}
+
+/** The secret in `file` ([] when it is absent and optional). */
+function readSecret(file: string, required: boolean): string[] {
+  if (!required && !existsSync(file)) return [];
+  return [readFileSync(file, 'utf8').trim()];
+}
+
+/** The store URL with the password of `file` when it names none. */
+export function withStorePassword(url: string, file: string, required = false): string {
+  const u = new URL(url);
+  if (u.password) return url;
+  const [password] = readSecret(file, required);
+  if (password === undefined) return url;
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 const ConfigSchema = z
   .object({
     PGCP_HOST_ID: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,34}[a-z0-9])?$/).default('host-1'),
@@ -47,8 +70,13 @@ const ConfigSchema = z
     PGCP_TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
     PGCP_TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
     PGCP_NAMESPACE: z.string().default('pgcp'),
+    /** Without a password in it, the one in PGCP_STORE_PASSWORD_FILE is used (`npm start` writes it at the store's initdb). */
     PGCP_STORE_URL: z.string().default('postgres://pgcp@127.0.0.1:7432/pgcp'),
+    PGCP_STORE_PASSWORD_FILE: z.string().optional(),
     PGCP_ETCD_URL: z.string().default('http://127.0.0.1:2379'),
+    /** etcd's root user and the file with its password (default <data dir>/secrets/etcd-root-password); no file: no auth. */
+    PGCP_ETCD_USER: z.string().default('root'),
+    PGCP_ETCD_PASSWORD_FILE: z.string().optional(),
     /** etcd as containers reach it (comma-separated host:port); default: the docker0 address. */
     PGCP_ETCD_CONTAINER_HOSTS: z.string().optional(),
     PGCP_API_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -76,8 +104,10 @@ const ConfigSchema = z
     dockerHost: env.PGCP_DOCKER_HOST ?? null,
     dataDir: env.PGCP_DATA_DIR,
     temporal: { address: env.PGCP_TEMPORAL_ADDRESS, namespace: env.PGCP_NAMESPACE, uiPort: env.PGCP_TEMPORAL_UI_PORT },
-    storeUrl: env.PGCP_STORE_URL,
+    storeUrl: withStorePassword(env.PGCP_STORE_URL, env.PGCP_STORE_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).store, env.PGCP_STORE_PASSWORD_FILE !== undefined),
     etcdUrl: env.PGCP_ETCD_URL,
+    etcdCredentials: readSecret(env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).etcdRoot, env.PGCP_ETCD_PASSWORD_FILE !== undefined)
+      .map((password) => ({ user: env.PGCP_ETCD_USER, password }))[0] ?? null,
     etcdHostsForContainers: (env.PGCP_ETCD_CONTAINER_HOSTS ?? `${dockerBridgeAddress() ?? '172.17.0.1'}:${new URL(env.PGCP_ETCD_URL).port || '2379'}`).split(','),
     api: { port: env.PGCP_API_PORT, bind: env.PGCP_API_BIND },
     logLevel: env.PGCP_LOG_LEVEL,

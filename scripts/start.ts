@@ -5,9 +5,9 @@
 //   --reuse-stack                     use a Temporal, etcd and store already listening (tests run it so)
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, projectRoot, defaultHostAddress } from '../platform/config.js';
+import { loadConfig, projectRoot, defaultHostAddress, secretFiles } from '../platform/config.js';
 import { superviseManaged, waitFor, type Supervised } from './processes.js';
-import { portNames, stackPorts, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
+import { portNames, stackPorts, stackSecretsDir, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
 
 const { values } = parseArgs({
   options: { hosts: { type: 'string', default: 'host-1' }, 'reuse-stack': { type: 'boolean', default: false } },
@@ -53,9 +53,14 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
-  services = await startStack({ dataDir: config.dataDir, reuse, namespaces: [namespace], storeDatabases: [storeDatabase] });
+  // A reused stack's store URL comes with its password (PGCP_STORE_URL); our own stack's is in its 0600 file.
+  const ownStoreUrl = new URL(config.storeUrl).password ? config.storeUrl : undefined;
+  services = await startStack({ dataDir: config.dataDir, reuse, namespaces: [namespace], storeDatabases: [storeDatabase], storeUrl: ownStoreUrl });
   const tsx = ['--import', 'tsx'];
-  const env = { ...process.env, PGCP_STORE_URL: storeUrl(storeDatabase), PGCP_NAMESPACE: namespace };
+  const env = {
+    ...process.env, PGCP_STORE_URL: ownStoreUrl ?? storeUrl(storeDatabase, stackSecretsDir(config.dataDir)), PGCP_NAMESPACE: namespace,
+    PGCP_ETCD_PASSWORD_FILE: process.env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(stackSecretsDir(config.dataDir)).etcdRoot,
+  };
   hostEntries.forEach(({ id: hostId, address }, i) => {
     const args = [...tsx, path.join(projectRoot, 'worker', 'main.ts'), ...(i === 0 ? [] : ['--host-only'])];
     processes.push(superviseManaged(`worker-${hostId}`, process.execPath, args, { logDir, report, env: { ...env, PGCP_HOST_ID: hostId, PGCP_HOST_ADDRESS: address, PGCP_WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort(i)}` } }));

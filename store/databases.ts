@@ -1,5 +1,6 @@
 // Databases, their instances and the monitor's observed status. The spec is kept with its secrets (user
 // passwords) and generated secrets apart; neither ever leaves through the API.
+import { randomBytes } from 'node:crypto';
 import type { DatabaseSpec } from '../api/schemas/database-spec.js';
 import type { RepositorySecrets } from '../workflows/model/backup-repository.js';
 import type { Store } from './db.js';
@@ -7,7 +8,15 @@ import type { Store } from './db.js';
 export type DatabaseState = 'creating' | 'modifying' | 'available' | 'deleting' | 'degraded' | 'failed' | 'restoring' | 'unknown';
 export const modifiableStates: DatabaseState[] = ['available', 'degraded', 'failed'];
 
-export interface DatabaseSecrets { superuserPassword: string; replicationPassword: string }
+/**
+ * Generated per database: Postgres's superuser and replication passwords, its Patroni's etcd password (its etcd user
+ * may use the database's keys only) and the password of its Patroni REST API (user `pgcp`; unsafe calls need it).
+ */
+export interface DatabaseSecrets { superuserPassword: string; replicationPassword: string; etcdPassword: string; patroniApiPassword: string }
+
+const secret = () => randomBytes(24).toString('base64url');
+export const newDatabaseSecrets = (): DatabaseSecrets => ({ superuserPassword: secret(), replicationPassword: secret(), etcdPassword: secret(), patroniApiPassword: secret() });
+const secretNames: (keyof DatabaseSecrets)[] = ['superuserPassword', 'replicationPassword', 'etcdPassword', 'patroniApiPassword'];
 
 export interface DatabaseRecord {
   id: string;
@@ -43,7 +52,14 @@ export async function listDatabases(store: Store): Promise<DatabaseRecord[]> {
 
 export async function getDatabaseSecrets(store: Store, id: string): Promise<{ spec: DatabaseSpec; secrets: DatabaseSecrets } | null> {
   const { rows } = await store.query<{ spec: DatabaseSpec; secrets: DatabaseSecrets }>('SELECT spec, secrets FROM databases WHERE id = $1', [id]);
-  return rows[0] ?? null;
+  const row = rows[0];
+  if (!row || secretNames.every((k) => typeof row.secrets[k] === 'string')) return row ?? null;
+  // A database made by an earlier version lacks the newer secrets: generated once (concurrent readers agree: the
+  // stored value wins over the offered one).
+  const { rows: filled } = await store.query<{ spec: DatabaseSpec; secrets: DatabaseSecrets }>(
+    'UPDATE databases SET secrets = $2::jsonb || secrets WHERE id = $1 RETURNING spec, secrets', [id, newDatabaseSecrets()],
+  );
+  return filled[0] ?? null;
 }
 
 /** Atomically moves a database into `to` when it is in one of `from`; null when it is not (or is gone). */

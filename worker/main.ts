@@ -3,6 +3,7 @@
 //   --control-plane-only  the control-plane queue alone, no Docker engine (the production stack's worker service)
 import os from 'node:os';
 import { createDocker } from '../activities/docker/client.js';
+import { createEtcd } from '../activities/etcd.js';
 import { createStore, migrate } from '../store/db.js';
 import { loadConfig } from '../platform/config.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -24,6 +25,7 @@ installRuntime(log, { metricsAddress: config.workerMetricsAddress, shutdownSigna
 const store = createStore(config.storeUrl);
 await migrate(store);
 const docker = createDocker(config.dockerHost);
+const etcd = createEtcd(config.etcdUrl, config.etcdCredentials);
 const connection = await connectWorker(config.temporal.address);
 const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostId}`, otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
 const plugins = tracing ? [tracing.plugin] : undefined;
@@ -31,15 +33,15 @@ const temporal = onlyHost ? undefined : await connectClient(config.temporal.addr
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
-  host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts },
-  controlPlane: { store, etcdUrl: config.etcdUrl, temporal },
+  host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, etcd, containerExtraHosts: config.containerExtraHosts },
+  controlPlane: { store, etcd, temporal },
   roles: { controlPlane: !onlyHost, host: !onlyControlPlane },
   plugins,
 });
 const joinAs = onlyHost
   ? { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() }
   : undefined;
-const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log, joinAs }, config.heartbeatMs);
+const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcd, log, joinAs }, config.heartbeatMs);
 const monitor = onlyControlPlane ? null : startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
 
 let stopping = false;
