@@ -58,7 +58,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const stack = inject('stack');
   await sweepDockerObjects(docker, namespace);
   await deletePrefix(stackEtcd(), ids.patroniKeys(databaseId, 'n1')).catch(() => undefined);
   if (deps) await rm(deps.dataDir, { recursive: true, force: true });

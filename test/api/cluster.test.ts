@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { createDocker } from '../../activities/docker/client.js';
 import { beat } from '../../worker/heartbeat.js';
 import { createLogger } from '../../platform/logger.js';
