@@ -106,6 +106,7 @@ const ConfigSchema = z
     temporal: { address: env.PGCP_TEMPORAL_ADDRESS, namespace: env.PGCP_NAMESPACE, uiPort: env.PGCP_TEMPORAL_UI_PORT },
     storeUrl: withStorePassword(env.PGCP_STORE_URL, env.PGCP_STORE_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).store, env.PGCP_STORE_PASSWORD_FILE !== undefined),
     etcdUrl: env.PGCP_ETCD_URL,
+    etcdPasswordFile: env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).etcdRoot,
     etcdCredentials: readSecret(env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).etcdRoot, env.PGCP_ETCD_PASSWORD_FILE !== undefined)
       .map((password) => ({ user: env.PGCP_ETCD_USER, password }))[0] ?? null,
     etcdHostsForContainers: (env.PGCP_ETCD_CONTAINER_HOSTS ?? `${dockerBridgeAddress() ?? '172.17.0.1'}:${new URL(env.PGCP_ETCD_URL).port || '2379'}`).split(','),
