@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { createPgcpClient, isPgcpError, type DatabaseSpec } from 'pgcp';
 import { createTemporalTrigger } from 'pgcp/temporal';
+import { loadConfig } from '../platform/config.js';
 
 const { values } = parseArgs({ options: { via: { type: 'string', default: 'rest' }, id: { type: 'string', default: 'example-sdk' }, port: { type: 'string', default: '6500' } } });
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
@@ -25,7 +26,7 @@ if (values.via === 'temporal') {
   const connection = await Connection.connect({ address: env('PGCP_TEMPORAL_ADDRESS', '127.0.0.1:7233') });
   const trigger = createTemporalTrigger({
     temporal: new Client({ connection, namespace: env('PGCP_NAMESPACE', 'pgcp') }),
-    store: env('PGCP_STORE_URL', 'postgres://pgcp@127.0.0.1:7432/pgcp'),
+    store: loadConfig().storeUrl, // PGCP_STORE_URL, else npm start's store with its password (.data/secrets)
   });
   try {
     const created = await trigger.createDatabase({ id: values.id, spec: spec(2) });

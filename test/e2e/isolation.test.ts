@@ -15,7 +15,8 @@ import { ids } from '../../workflows/model/ids.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { stackEtcd } from '../support/etcd.js';
 import { nodeConnection } from '../support/sql.js';
-import { expectTaskCompleted, forceDeleteDatabase } from '../support/tasks.js';
+import { waitFor } from '../support/wait.js';
+import { expectTaskCompleted, forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 
 const docker = createDocker();
 const suffix = Math.random().toString(36).slice(2, 7);
@@ -37,10 +38,15 @@ async function probeFromA(script: string): Promise<Record<string, [number | null
   await c.connect();
   try {
     await c.query('CREATE TEMP TABLE probe (out text)');
-    const program = `echo ${Buffer.from(script).toString('base64')} | base64 -d | python3 | base64 -w0`;
+    const program = `echo ${Buffer.from(script).toString('base64')} | base64 -d | python3 2>&1 | base64 -w0`;
     await c.query(`COPY probe FROM PROGRAM ${pg.escapeLiteral(program)}`);
     const { rows } = await c.query<{ out: string }>('SELECT out FROM probe');
-    return JSON.parse(Buffer.from(rows.map((r) => r.out).join(''), 'base64').toString('utf8'));
+    const text = Buffer.from(rows.map((r) => r.out).join(''), 'base64').toString('utf8');
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Error(`the probe printed: ${text}`);
+    }
   } finally {
     await c.end();
   }
@@ -87,7 +93,7 @@ def tcp(host, port):
     except Exception as e: return repr(e)
 out = {}
 out['b_anonymous'] = post(ETCD + '/v3/kv/range', {'key': enc(B), 'range_end': enc(end(B))})
-own = json.load(open('/run/pgcp/patroni.yml'))['etcd3']
+own = json.load(open('/etc/patroni/patroni.yml'))['etcd3']
 out['root_with_a_password'] = post(ETCD + '/v3/auth/authenticate', {'name': 'root', 'password': own.get('password', '')})
 token = json.loads(post(ETCD + '/v3/auth/authenticate', {'name': own.get('username', ''), 'password': own.get('password', '')})[1]).get('token', '')
 h = {'Authorization': token}
@@ -127,10 +133,20 @@ print(json.dumps(out))
   });
 
   it("A's own switchover still works", async () => {
+    await waitFor("A's replica streaming", async () =>
+      ((await s.call('GET', `/v1/databases/${a}/status`)).body?.replicas ?? []).some((r: any) => r.state === 'streaming'), 60_000);
     const before = await primaryOf(a);
     const r = await s.call('POST', `/v1/databases/${a}/nodes/n1/switchover`, {});
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    await expectTaskCompleted(s.call, a, r.body.task.task_id, { timeoutMs: 180_000 });
+    const task = await waitForTask(s.call, a, r.body.task.task_id, { timeoutMs: 180_000 }).catch(() => null);
+    const log = task?.status === 'completed' ? null : (await s.call('GET', `/v1/databases/${a}/tasks/${r.body.task.task_id}/log`)).body;
+    if (task?.status !== 'completed') {
+      for (const host of ['host-1', 'host-2']) {
+        const logs = await docker.getContainer(ids.instance(a, 'n1', host)).logs({ stdout: true, stderr: true, tail: 40 });
+        console.error(`--- ${host}\n${logs.toString('utf8')}`);
+      }
+    }
+    expect(task?.status, JSON.stringify(log?.entries?.slice(-8))).toBe('completed');
     const after = await primaryOf(a);
     expect(after).toBeDefined();
     expect(after).not.toBe(before);
@@ -161,7 +177,7 @@ describe('a local unprivileged user', () => {
     const store = asNobody('psql', ['-w', '-h', '127.0.0.1', '-p', String(stackPorts.store), '-U', 'pgcp', '-d', 'postgres', '-c', 'SELECT 1']);
     expect(store.ok).toBe(false);
     expect(store.out).toMatch(/password/);
-    const etcd = asNobody('python3', ['-c', `import urllib.request, base64
+    const etcd = asNobody('/usr/bin/python3', ['-c', `import urllib.request, base64
 k = base64.b64encode(b'/').decode(); e = base64.b64encode(b'0').decode()
 r = urllib.request.Request('http://127.0.0.1:${stackPorts.etcd}/v3/kv/range', data=('{"key":"%s","range_end":"%s"}' % (k, e)).encode(), method='POST')
 try: print(urllib.request.urlopen(r).read().decode())
