@@ -56,12 +56,3 @@ it('rows an older version kept in clear are sealed by the next migration and rea
   expect(back).toEqual({ spec: old, secrets });
   expect(await getRestoreSecrets(t.db.store, 'old')).toEqual({ s3_key_secret: 'canary-old-restore' });
 });
-
-it("a database of an earlier version gets its etcd and Patroni REST passwords once, sealed", async () => {
-  await insertDatabase(t.db.store, { id: 'old', tenantId: null, spec: spec('x', 'y'), secrets: { superuserPassword: 'canary-old', replicationPassword: 'canary-old' } as never, state: 'available' });
-  const [first, second] = [await getDatabaseSecrets(t.db.store, 'old'), await getDatabaseSecrets(t.db.store, 'old')];
-  expect(first!.secrets).toMatchObject({ superuserPassword: 'canary-old', etcdPassword: expect.any(String), patroniApiPassword: expect.any(String) });
-  expect(second!.secrets).toEqual(first!.secrets);
-  expect(await rawRow('old')).not.toMatch(/canary|etcdPassword/);
-  await t.db.store.query("DELETE FROM databases WHERE id = 'old'");
-});
