@@ -1,5 +1,6 @@
 // The only module that reads process.env: one zod schema, parsed once per process entry point.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -46,6 +47,27 @@ export interface ApiConfig {
   clientCert: { cert: string; key: string } | null;
 }
 export interface TemporalTlsConfig { caCert: string; clientCert: string | undefined; clientKey: string | undefined; serverName: string | undefined }
+/** The stack's generated credentials (0600 files in a 0700 directory under the data directory; scripts/stack.ts). */
+export function secretFiles(dataDir: string): { dir: string; store: string; etcdRoot: string } {
+  const dir = path.join(dataDir, 'secrets');
+  return { dir, store: path.join(dir, 'store-password'), etcdRoot: path.join(dir, 'etcd-root-password') };
+}
+
+/** The secret in `file` ([] when it is absent and optional). */
+function readSecret(file: string, required: boolean): string[] {
+  if (!required && !existsSync(file)) return [];
+  return [readFileSync(file, 'utf8').trim()];
+}
+
+/** The store URL with the password of `file` when it names none. */
+export function withStorePassword(url: string, file: string, required = false): string {
+  const u = new URL(url);
+  if (u.password) return url;
+  const [password] = readSecret(file, required);
+  if (password === undefined) return url;
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
 
 const ConfigSchema = z
   .object({
@@ -61,8 +83,13 @@ const ConfigSchema = z
     PGCP_TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
     PGCP_TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
     PGCP_NAMESPACE: z.string().default('pgcp'),
+    /** Without a password in it, the one in PGCP_STORE_PASSWORD_FILE is used (`npm start` writes it at the store's initdb). */
     PGCP_STORE_URL: z.string().default('postgres://pgcp@127.0.0.1:7432/pgcp'),
+    PGCP_STORE_PASSWORD_FILE: z.string().optional(),
     PGCP_ETCD_URL: z.string().default('http://127.0.0.1:2379'),
+    /** etcd's root user and the file with its password (default <data dir>/secrets/etcd-root-password); no file: no auth. */
+    PGCP_ETCD_USER: z.string().default('root'),
+    PGCP_ETCD_PASSWORD_FILE: z.string().optional(),
     /** The secret key (base64 of 32 bytes) sealing the store's secrets and Temporal's payloads; else PGCP_SECRET_KEY_FILE. */
     PGCP_SECRET_KEY: z.string().optional(),
     /** The file holding it (default <data dir>/secret.key, generated 0600 by the first process that starts). */
@@ -138,8 +165,11 @@ const ConfigSchema = z
         ? { caCert: env.PGCP_TEMPORAL_CA_CERT, clientCert: env.PGCP_TEMPORAL_CLIENT_CERT, clientKey: env.PGCP_TEMPORAL_CLIENT_KEY, serverName: env.PGCP_TEMPORAL_SERVER_NAME }
         : null,
     } as { address: string; namespace: string; uiPort: number; tls: TemporalTlsConfig | null },
-    storeUrl: env.PGCP_STORE_URL,
+    storeUrl: withStorePassword(env.PGCP_STORE_URL, env.PGCP_STORE_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).store, env.PGCP_STORE_PASSWORD_FILE !== undefined),
     etcdUrl: env.PGCP_ETCD_URL,
+    etcdPasswordFile: env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).etcdRoot,
+    etcdCredentials: readSecret(env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).etcdRoot, env.PGCP_ETCD_PASSWORD_FILE !== undefined)
+      .map((password) => ({ user: env.PGCP_ETCD_USER, password }))[0] ?? null,
     secretKey: { key: env.PGCP_SECRET_KEY, file: env.PGCP_SECRET_KEY_FILE ?? path.join(env.PGCP_DATA_DIR, 'secret.key') },
     codec: {
       port: env.PGCP_CODEC_PORT, bind: env.PGCP_CODEC_BIND,

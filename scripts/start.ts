@@ -7,12 +7,12 @@
 //                                     (made if missing, as are the certificates api-server, store-server, admin)
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, projectRoot, defaultHostAddress } from '../platform/config.js';
+import { loadConfig, projectRoot, defaultHostAddress, secretFiles } from '../platform/config.js';
 import { ensureCa, ensureCertificate } from '../platform/pki.js';
 import { tlsFetch } from '../sdk/tls-fetch.js';
 import { readFileSync } from 'node:fs';
 import { superviseManaged, waitFor, type Supervised } from './processes.js';
-import { codecEndpoint, portNames, stackPorts, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
+import { codecEndpoint, portNames, stackPorts, stackSecretsDir, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
 
 const { values } = parseArgs({
   options: { hosts: { type: 'string', default: 'host-1' }, 'reuse-stack': { type: 'boolean', default: false }, tls: { type: 'boolean', default: false } },
@@ -73,16 +73,24 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
+  // A reused stack's store URL comes with its password (PGCP_STORE_URL); our own stack's is in its 0600 file.
+  const ownStoreUrl = new URL(config.storeUrl).password ? config.storeUrl : undefined;
   services = await startStack({
-    dataDir: config.dataDir, reuse, namespaces: [namespace], storeDatabases: [storeDatabase],
+    dataDir: config.dataDir, reuse, namespaces: [namespace], storeDatabases: [storeDatabase], storeUrl: ownStoreUrl,
     ...(tls ? { storeTls: { certFile: tls.store.cert, keyFile: tls.store.key } } : {}),
   });
   const tsx = ['--import', 'tsx'];
   const storeTlsOn = tls !== null && !services.find((s) => s.name === 'store')?.reused;
+  const storeUrlForProcesses = new URL(ownStoreUrl ?? storeUrl(storeDatabase, stackSecretsDir(config.dataDir)));
+  if (storeTlsOn) {
+    storeUrlForProcesses.searchParams.set('sslmode', 'verify-full');
+    storeUrlForProcesses.searchParams.set('sslrootcert', tls.ca.cert);
+  }
   const env = {
     ...process.env,
-    PGCP_STORE_URL: storeUrl(storeDatabase) + (storeTlsOn ? `?sslmode=verify-full&sslrootcert=${encodeURIComponent(tls.ca.cert)}` : ''),
+    PGCP_STORE_URL: storeUrlForProcesses.toString(),
     PGCP_NAMESPACE: namespace,
+    PGCP_ETCD_PASSWORD_FILE: process.env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(stackSecretsDir(config.dataDir)).etcdRoot,
     ...(tls ? { PGCP_HTTP_CA_CERT: tls.ca.cert, PGCP_HTTP_SERVER_CERT: tls.server.cert, PGCP_HTTP_SERVER_KEY: tls.server.key } : {}),
   };
   hostEntries.forEach(({ id: hostId, address }, i) => {

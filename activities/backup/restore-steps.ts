@@ -68,7 +68,7 @@ export async function archiveRecentWal(docker: Docker, instanceId: string, keys:
 /** The instance stopped, and the node's keys in the DCS gone once its last member is down: Patroni then bootstraps. */
 export async function stopNodeForRestore(deps: HostDeps, t: RestoreTarget, running: boolean): Promise<void> {
   if (running) await deps.docker.getContainer(t.instanceId).stop({ t: 60 });
-  await deletePrefix(`http://${deps.etcdHostsForContainers[0]}`, ids.patroniKeys(t.databaseId, t.nodeName));
+  await deletePrefix(deps.etcd, ids.patroniKeys(t.databaseId, t.nodeName));
 }
 
 /**

@@ -11,20 +11,25 @@ import { effectiveConf, effectiveLines, type InstancePlan } from '../../workflow
 import { memberConnectAddress } from '../addresses.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
+import { ensureDatabaseEtcdUser, etcdDatabaseUser } from '../etcd.js';
 import { patroniConfig } from '../patroni/config.js';
 import { fileModes, instanceHostFiles, type InstanceHostFiles } from './instance-files.js';
 
 /**
- * The instance's Patroni configuration file, in its 0700 directory. `bootstrap` replaces initdb once (a restore:
+ * The instance's Patroni configuration file, in its 0700 directory. With etcd authentication on, the database's own
+ * etcd user (readwrite on its keys only) is made first and is what Patroni gets; etcd's root credential stays here. `bootstrap` replaces initdb once (a restore:
  * Patroni moves the restored data in and lets Postgres finish its recovery).
  */
 export async function writePatroniConfig(deps: HostDeps, db: DatabaseContext, plan: InstancePlan, bootstrap?: { command: string }): Promise<void> {
   const files = instanceHostFiles(deps.dataDir, plan.instanceId);
   await mkdir(files.dir, { recursive: true, mode: fileModes.dir });
+  if (deps.etcd.authenticated) await ensureDatabaseEtcdUser(deps.etcd, db.databaseId, db.secrets.etcdPassword);
   const config = patroniConfig({
     instanceId: plan.instanceId,
     scope: ids.patroniScope(db.databaseId, plan.nodeName),
     etcdHosts: deps.etcdHostsForContainers,
+    etcdCredentials: deps.etcd.authenticated ? { username: etcdDatabaseUser(db.databaseId), password: db.secrets.etcdPassword } : null,
+    restApiPassword: db.secrets.patroniApiPassword,
     pgMajor: plan.postgresMajor,
     superuserPassword: db.secrets.superuserPassword,
     replicationPassword: db.secrets.replicationPassword,

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertDatabase } from '../../store/databases.js';
+import { insertDatabase, newDatabaseSecrets } from '../../store/databases.js';
 import { upsertHost, writeHostStatus } from '../../store/hosts.js';
 import { getJson } from '../support/api-client.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   }
   // a database already on host-1:21000 (stored directly: no task runs here)
   await insertDatabase(t.deps.store, {
-    id: 'taken', tenantId: null, state: 'available', secrets: { superuserPassword: 'x', replicationPassword: 'y' },
+    id: 'taken', tenantId: null, state: 'available', secrets: newDatabaseSecrets(),
     spec: { database_name: 'app', postgres_version: '17.12', nodes: [{ name: 'n1', host_ids: ['host-1'], port: 21000 }] },
   });
 });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../platform/config.js';
-import { getDatabase, insertDatabase } from '../../store/databases.js';
+import { getDatabase, insertDatabase, newDatabaseSecrets } from '../../store/databases.js';
 import { writeHostStatus } from '../../store/hosts.js';
 import { getJson } from '../support/api-client.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -26,7 +26,7 @@ beforeAll(async () => {
   t = await createTestApp({ config });
   expect((await getJson(t.app, '/v1/cluster/init')).status).toBe(200);
   await writeHostStatus(t.deps.store, { hostId: 'host-1', components: { docker: { healthy: true, error: '' } }, details: versions });
-  await insertDatabase(t.deps.store, { id: 'taken', tenantId: null, state: 'available', secrets: { superuserPassword: 'x', replicationPassword: 'y' }, spec: stored });
+  await insertDatabase(t.deps.store, { id: 'taken', tenantId: null, state: 'available', secrets: newDatabaseSecrets(), spec: stored });
 });
 afterAll(async () => {
   await t?.db.drop();

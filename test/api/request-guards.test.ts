@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectClient } from '../../platform/temporal.js';
 import { loadConfig } from '../../platform/config.js';
-import { insertDatabase, upsertInstance, writeInstanceStatus } from '../../store/databases.js';
+import { insertDatabase, newDatabaseSecrets, upsertInstance, writeInstanceStatus } from '../../store/databases.js';
 import { writeHostStatus } from '../../store/hosts.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { fuzzTestNamespace } from '../support/global-setup.js';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   expect((await t.app.request('/v1/cluster/init')).status).toBe(200);
   await writeHostStatus(t.deps.store, { hostId: 'host-1', components: { docker: { healthy: true, error: '' } }, details: {} });
   await insertDatabase(t.deps.store, {
-    id: db, tenantId: null, state: 'available', secrets: { superuserPassword: 'x', replicationPassword: 'y' },
+    id: db, tenantId: null, state: 'available', secrets: newDatabaseSecrets(),
     spec: { database_name: 'app', postgres_version: '17.12', nodes: [{ name: 'n1', host_ids: ['host-1'], port: 21500 }] },
   });
   await upsertInstance(t.deps.store, { id: instance, databaseId: db, nodeName: 'n1', hostId: 'host-1', state: 'available' });
