@@ -16,6 +16,7 @@ import { postgresMajor } from '../workflows/model/instances.js';
 import { populateDefaults, validateSpec, type SpecIssue } from '../workflows/model/validate-spec.js';
 import type { DatabaseSpec } from './schemas/database-spec.js';
 import { ApiError } from './errors.js';
+import { scriptIssues } from './sql-scripts.js';
 
 export function issuesError(issues: SpecIssue[]): ApiError {
   return new ApiError('invalid_input', issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('\n'));
@@ -57,7 +58,7 @@ export interface Admission { store: Store; config: Config }
 /** The spec as it will be stored (defaults filled), or an invalid_input naming every problem. */
 export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creating: boolean; databaseId: string | undefined }): Promise<DatabaseSpec> {
   const { store, config } = deps;
-  const own = [...validateSpec(spec, o.creating), ...scheduleIssues(spec)];
+  const own = [...validateSpec(spec, o.creating), ...scheduleIssues(spec), ...(await scriptIssues(spec))];
   if (own.length > 0) throw issuesError(own);
   const hostIds = (await listHosts(store)).map((h) => h.id);
   const referenced = [...new Set(spec.nodes.flatMap((n) => n.host_ids))].filter((h) => hostIds.includes(h));
