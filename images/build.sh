@@ -101,7 +101,7 @@ do_finish() {
   in_root bash -n /usr/local/bin/pgcp-entrypoint
   local pair
   for pair in $(recipe extensions "$MAJOR"); do # each extension's control file is where CREATE EXTENSION looks
-    test -f "$ROOT/usr/share/postgresql/$MAJOR/extension/${pair%%=*}.control"
+    in_root test -f "/usr/share/postgresql/$MAJOR/extension/${pair%%=*}.control" # may be an absolute symlink
   done
 }
 

@@ -42,7 +42,7 @@ export function restoreRoutes(deps: AppDeps) {
     // Keys left out are those of the same repository in the database's spec (restoring from its own backups).
     const restore = { ...req.restore_config, repository: keepSecrets(req.restore_config.repository, specRepositories(before.spec)) };
     const issues: { path: string; message: string }[] = [];
-    validateRestoreConfig(restore, before.spec, targets, issues);
+    validateRestoreConfig(restore, before.spec, targets, issues, Date.now());
     if (issues[0]) throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     const db = await transitionOrRefuse(deps.store, id, c.req.valid('query').force ? 'any' : modifiableStates, 'restoring');
     const children = targets.map((nodeName) => ({ nodeName, taskId: uuidv7() }));

@@ -6,6 +6,7 @@ import { stringify } from 'safe-stable-stringify';
 import { identifierError, lineTextError, optionsTextIssues } from './validate-text.js';
 import { mountedTypes, optionKey, repositoryHostPaths, repositoryLines, repositoryPath, sameRepository, validateRepository, type SpecIssue } from './backup-repository.js';
 import { ids } from './ids.js';
+import { normaliseRestoreOptions, restoreTargetIssues, targetTypes } from './restore-target.js';
 
 export type { SpecIssue };
 export { repositoryPath };
@@ -70,7 +71,6 @@ export function validateOptionKeys(options: Record<string, string> | undefined, 
 
 /** In the instance's volume (beside pgdata), so the restore_command pgBackRest writes works in the instance too. */
 export const restoreConfigPath = '/var/lib/postgresql/data/pgcp-restore.conf';
-const targetTypes = ['immediate', 'lsn', 'name', 'time', 'xid'];
 
 /** The pgBackRest configuration a restore reads: the source's repository, this instance's data directory. */
 export function pgbackrestRestoreConfig(rc: RestoreConfigSpec): string {
@@ -83,22 +83,23 @@ export function pgbackrestRestoreConfig(rc: RestoreConfigSpec): string {
  * (without it Postgres would pause there, and the restore would look like it went to the latest point).
  */
 export function restoreFlags(options: Record<string, string> | undefined): string[] {
-  const o = { ...(options ?? {}) };
+  const o = { ...(normaliseRestoreOptions(options) ?? {}) };
   if (o.type && targetTypes.includes(o.type) && !('target-action' in o)) o['target-action'] = 'promote';
   return ['--delta', ...optionFlags(o)];
 }
 
-/** A restore source's own checks: its repository's, option keys, a known type. */
-export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[], at = 'restore_config'): void {
+/**
+ * A restore source's own checks: its repository's, option keys, the recovery target (restore-target.ts; `now`: a
+ * time target must not lie ahead of it).
+ */
+export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[], at = 'restore_config', now?: number): void {
   // the node's name is part of the repository path: n<digits> only (the schema's pattern is unanchored, as Goa's)
   if (!/^n[0-9]+$/.test(rc.source_node_name)) out.push({ path: `${at}.source_node_name`, message: `node names are n followed by digits, got ${JSON.stringify(rc.source_node_name)}` });
   const nameError = identifierError(rc.source_database_name);
   if (nameError) out.push({ path: `${at}.source_database_name`, message: nameError });
   validateRepository(rc.repository, `${at}.repository`, out);
   validateOptionKeys(rc.restore_options, `${at}.restore_options`, out);
-  if (rc.restore_options?.type && !['default', 'preserve', 'standby', ...targetTypes].includes(rc.restore_options.type)) {
-    out.push({ path: `${at}.restore_options`, message: `unknown restore type "${rc.restore_options.type}"` });
-  }
+  out.push(...restoreTargetIssues(rc.restore_options, `${at}.restore_options`, now));
 }
 
 /**
@@ -168,8 +169,8 @@ export function restoreBootstrapCommand(rc: RestoreConfigSpec): string {
 }
 
 /** A restore's checks: a repository whose host paths the node mounts (restore_command runs inside the instance). */
-export function validateRestoreConfig(rc: RestoreConfigSpec, spec: DatabaseSpec, targets: string[], out: SpecIssue[]): void {
-  validateRestoreSource(rc, out);
+export function validateRestoreConfig(rc: RestoreConfigSpec, spec: DatabaseSpec, targets: string[], out: SpecIssue[], now?: number): void {
+  validateRestoreSource(rc, out, 'restore_config', now);
   if (out.length > 0) return;
   for (const t of targets) requireMounted(rc, spec, t, 'restore_config', 'restoring from a repository outside the node\'s backup_config is not supported yet', out);
 }
