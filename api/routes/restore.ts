@@ -48,7 +48,7 @@ export function restoreRoutes(deps: AppDeps) {
     const children = targets.map((nodeName) => ({ nodeName, taskId: uuidv7() }));
     const task = await startTaskOrRollBack(
       requireTemporal(deps),
-      { type: 'restore', input: { databaseId: id, restore: redactRestoreConfig(restore), targets: children } },
+      { type: 'restore', input: { databaseId: id, restore: redactRestoreConfig(restore), targets: children, previousState: before.state } },
       () => transitionDatabase(deps.store, id, 'any', before.state),
       // The repository's keys stay in the store: a workflow's input is in its history, which the Temporal UI shows.
       () => setRestoreSecrets(deps.store, id, repositorySecrets(restore.repository)),
