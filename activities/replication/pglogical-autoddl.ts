@@ -19,14 +19,14 @@ GRANT USAGE ON SCHEMA pgcp TO PUBLIC;
 DROP FUNCTION IF EXISTS pgcp.queue_ddl(text, text);
 DROP FUNCTION IF EXISTS pgcp.statement_count(text);
 
--- Whether this event's DDL goes to the peers: not the control plane's own, not a replay, not an extension's, not
--- only temporary objects. Drops are queued from sql_drop (DROP commands report nothing at ddl_command_end), other
+-- Whether this event's DDL goes to the peers: not the control plane's own, not a replay, not what an extension's
+-- script runs (CREATE EXTENSION itself is replicated, and the peers run the script themselves), not only temporary
+-- objects. Drops are queued from sql_drop (DROP commands report nothing at ddl_command_end), other
 -- commands from ddl_command_end (ALTER TABLE … DROP COLUMN reaches both; queued twice, its replay would fail).
 CREATE OR REPLACE FUNCTION pgcp.ddl_replicated(event text, tag text) RETURNS boolean LANGUAGE plpgsql
 SET search_path = pg_catalog AS $fn$
 BEGIN
-  IF coalesce(current_setting('pgcp.internal', true), '') = 'on' OR current_setting('session_replication_role') = 'replica'
-     OR tag IN ('CREATE EXTENSION', 'ALTER EXTENSION', 'DROP EXTENSION') THEN
+  IF coalesce(current_setting('pgcp.internal', true), '') = 'on' OR current_setting('session_replication_role') = 'replica' THEN
     RETURN false;
   END IF;
   IF event = 'sql_drop' THEN
@@ -183,7 +183,7 @@ BEGIN
   FOR cmd IN
     SELECT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
     WHERE c.object_type OPERATOR(pg_catalog.=) 'table' AND c.command_tag IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO')
-      AND c.schema_name IS DISTINCT FROM 'pg_temp'
+      AND c.schema_name IS DISTINCT FROM 'pg_temp' AND NOT c.in_extension -- an extension's own tables: each node fills its own
   LOOP
     PERFORM pgcp.add_to_set(cmd.objid);
   END LOOP;
