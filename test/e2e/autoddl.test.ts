@@ -118,6 +118,7 @@ describe('AutoDDL on a 3-node database', () => {
 
   it('a plain DROP TABLE of a replicated table drops it on every node; created again, it replicates rows both ways', async () => {
     await sql('n1', 'CREATE TABLE t (id int PRIMARY KEY, note text)');
+    await everywhere('t', (n) => exists(n, 't'));
     await sql('n2', "INSERT INTO t VALUES (1, 'before the drop')");
     await everywhere('t with its row', async (n) => (await exists(n, 't')) && (await count(n, 't')) === 1);
     const drop = await psql('n1', 'DROP TABLE t');
