@@ -157,6 +157,7 @@ describe('instanceHostFiles', () => {
       pgbackrestConfig: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest.conf',
       createRestoreConfig: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore.conf',
       restoreSource: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-source.conf',
+      restoreCheck: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-check.conf',
     });
   });
 });
