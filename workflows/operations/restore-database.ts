@@ -55,7 +55,7 @@ async function checkBeforeStopping(databaseId: string, restore: RestoreConfigSpe
     const reason = messageOf(err);
     await CancellationScope.nonCancellable(async () => {
       await giveBack(databaseId, previousState);
-      await restoreNodes(databaseId, restore, targets, reason).catch(() => undefined); // each node task fails, naming why
+      await restoreNodes(databaseId, restore, targets, reason); // each node task fails, naming why
     });
     throw failTask(reason);
   }
@@ -70,13 +70,15 @@ async function giveBack(databaseId: string, state: DatabaseState): Promise<void>
 async function restoreNodes(databaseId: string, restore: RestoreConfigSpec, targets: RestoreDatabaseInput['targets'], refused?: string): Promise<void> {
   const parent = workflowInfo().workflowId;
   for (const t of targets) {
-    await executeChild(nodeRestore, {
+    const child = executeChild(nodeRestore, {
       workflowId: t.taskId,
       taskQueue: taskQueues.controlPlane,
       args: [{ databaseId, nodeName: t.nodeName, restore, ...(refused ? { refused } : {}) }],
       typedSearchAttributes: taskSearchAttributes({ type: 'node_restore', databaseId, nodeName: t.nodeName, parentTaskId: parent }),
       staticSummary: `node_restore ${databaseId} ${t.nodeName}`,
     });
+    // refused: every node task ends failed with the reason, each one's failure expected
+    await (refused ? child.catch(() => undefined) : child);
   }
 }
 
