@@ -212,7 +212,8 @@ it('n3 added from n1\'s backup under writes on n1 and n2 ends with every row, in
   try {
     await new Promise((r) => setTimeout(r, 2000));
     const started = Date.now();
-    const up = await s.call('POST', `/v1/databases/${id}`, { spec: withN3(restore_config) });
+    // database-level, as pgEdge's collection sends it (issue 18): it applies to n3, which has no source_node
+    const up = await s.call('POST', `/v1/databases/${id}`, { spec: { ...spec(posix), restore_config, nodes: [...spec().nodes, { name: 'n3', host_ids: ['host-1'], port: nodePort.n3 }] } });
     expect(up.status, up.text).toBe(200);
     const task = await finished(up.body.task.task_id);
     expect(task.status, task.error).toBe('completed');
