@@ -2,6 +2,7 @@
 // configuration, read by the container at start, and pgBackRest's when the node has backups or the database was
 // created from a backup. Removed with the instance.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { getJoinedNodes } from '../../store/databases.js';
 import { mountedTypes } from '../../workflows/model/backup-repository.js';
 import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
@@ -55,7 +56,10 @@ export async function ensureInstanceFiles(deps: HostDeps, db: DatabaseContext, p
   }
   const rc = db.spec.restore_config;
   if (rc) await writeFile(files.createRestoreConfig, pgbackrestRestoreConfig(rc), { mode: fileModes.pgbackrest });
-  await writePatroniConfig(deps, db, plan, rc && plan.initialRole === 'primary' ? { command: restoreBootstrapCommand(rc) } : undefined);
+  // Only while the database is being created (no node has joined yet): a node added later joins from a source node
+  // or its own restore_config, and must not start from the database's creation backup.
+  const creating = rc ? (await getJoinedNodes(deps.store, db.databaseId)).length === 0 : false;
+  await writePatroniConfig(deps, db, plan, rc && creating && plan.initialRole === 'primary' ? { command: restoreBootstrapCommand(rc) } : undefined);
   return files;
 }
 
