@@ -109,9 +109,12 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
   // shows it) applied when the database was created, and does nothing more.
   const fresh = next.restore_config && !sameRestoreConfig(next.restore_config, stored.restore_config) ? next.restore_config : undefined;
   const inherited = new Map<number, string>();
+  const { restore_config: _sent, ...rest } = next;
   const spec: DatabaseSpec = {
-    ...next,
-    ...(fresh ? { restore_config: fresh } : stored.restore_config ? { restore_config: stored.restore_config } : {}),
+    ...rest,
+    // Kept as stored: the database-level one is how the database was created (its instances mount its repository);
+    // a fresh one reaches the nodes it applies to as theirs, and changes nothing of the running instances.
+    ...(stored.restore_config ? { restore_config: stored.restore_config } : {}),
     postgres_version: next.postgres_version ?? stored.postgres_version,
     spock_version: next.spock_version ?? stored.spock_version,
     nodes: next.nodes.map((n, i) => {

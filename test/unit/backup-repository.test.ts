@@ -76,7 +76,7 @@ describe('repository secrets', () => {
     // another one is accepted (pgEdge: it is for nodes created from now on; this update adds none)
     const r = mergeUpdate(restoredSpec, other, 'db1');
     expect(r.issues).toEqual([]);
-    expect(r.spec.restore_config!.source_node_name).toBe('n2');
+    expect(r.spec.restore_config!.source_node_name).toBe('n1'); // the creation's stays: the instances mount its repository
   });
 
   it('keys go only to the same destination: a repository with another storage-host does not get them', () => {
