@@ -1,28 +1,70 @@
-// API process: the pgEdge-compatible HTTP API on :3000.
+// API process: the pgEdge-compatible HTTP API on :3000. A server started to join a cluster (PGCP_JOINS_CLUSTER)
+// answers only the join until it has joined (api/join-app.ts), then serves the full API over the Temporal and store
+// it learned; once joined, it starts with them directly.
+import os from 'node:os';
 import { serve } from '@hono/node-server';
 import { createStore, migrate } from '../store/db.js';
-import { loadConfig } from '../platform/config.js';
+import { upsertHost } from '../store/hosts.js';
+import { loadConfig, type Config } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
+import { readMembership, withMembership } from '../platform/membership.js';
 import { connectClient } from '../platform/temporal.js';
 import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
 import { createApp } from './app.js';
+import { createJoinApp } from './join-app.js';
 import { readVersionInfo } from './version.js';
 
-const config = loadConfig();
-const log = createLogger(config.logLevel, 'api');
-const store = createStore(config.storeUrl);
-await migrate(store);
-const tracing = config.otlpTracesUrl ? createTracing('pgcp-api', otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
-const temporal = await connectClient(config.temporal.address, config.temporal.namespace, tracing ? { plugins: [tracing.plugin] } : {});
-const app = createApp({ config, store, log, temporal, version: readVersionInfo(), ...(tracing ? { tracer: tracing.tracer } : {}) });
+const base = loadConfig();
+const log = createLogger(base.logLevel, 'api');
+const version = readVersionInfo();
+const tracing = base.otlpTracesUrl ? createTracing('pgcp-api', otlpSpanProcessor(base.otlpTracesUrl)) : undefined;
 
-const server = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.bind }, (info) => {
+async function fullApi(config: Config) {
+  const store = createStore(config.storeUrl);
+  try {
+    await migrate(store);
+    const temporal = await connectClient(config.temporal.address, config.temporal.namespace, tracing ? { plugins: [tracing.plugin] } : {});
+    const app = createApp({ config, store, log, temporal, version, ...(tracing ? { tracer: tracing.tracer } : {}) });
+    return { app, store, close: () => Promise.all([store.end(), temporal.connection.close()]) };
+  } catch (err) {
+    await store.end();
+    throw err;
+  }
+}
+
+let fetchNow: (req: Request) => Response | Promise<Response>;
+let close: () => Promise<unknown> = async () => undefined;
+const membership = base.joinsCluster ? readMembership(base.dataDir) : null;
+if (base.joinsCluster && !membership) {
+  log.info('not in a cluster yet: waiting for POST /v1/cluster/join');
+  fetchNow = createJoinApp({
+    config: base, log, version,
+    onJoined: async (m) => {
+      const config = withMembership(base, m);
+      const api = await fullApi(config);
+      try {
+        await upsertHost(api.store, { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() });
+      } catch (err) {
+        await api.close();
+        throw err;
+      }
+      fetchNow = api.app.fetch;
+      close = api.close;
+    },
+  }).fetch;
+} else {
+  const api = await fullApi(membership ? withMembership(base, membership) : base);
+  fetchNow = api.app.fetch;
+  close = api.close;
+}
+
+const server = serve({ fetch: (req) => fetchNow(req), port: base.api.port, hostname: base.api.bind }, (info) => {
   log.info({ address: `http://${info.address}:${info.port}` }, 'api listening');
 });
 
 const stop = () => {
   server.close(() => {
-    void Promise.all([store.end(), temporal.connection.close(), tracing?.shutdown()]).then(() => process.exit(0));
+    void Promise.all([close(), tracing?.shutdown()]).then(() => process.exit(0));
   });
 };
 process.on('SIGINT', stop);
