@@ -14,7 +14,8 @@ import { startRemoveHostTask, type Task } from './tasks.js';
 
 export interface HostCommandDeps { store: Store; temporal: () => Client; selfHostId: string }
 
-export async function removeHostCommand(deps: HostCommandDeps, hostId: string, force: boolean): Promise<{ task: Task; update_database_tasks: Task[] }> {
+/** hostGone: its agent is silent (its heartbeat stale or its engine down): nothing will be asked of it. */
+export async function removeHostCommand(deps: HostCommandDeps, hostId: string, force: boolean, hostGone: boolean): Promise<{ task: Task; update_database_tasks: Task[] }> {
   if (hostId === deps.selfHostId) throw new ApiError('invalid_input', 'a host cannot remove itself from the cluster');
   if (!(await getHost(deps.store, hostId))) throw new ApiError('not_found', 'no host found with the given ID');
   const [databases, instances] = await Promise.all([listDatabases(deps.store), listInstancesOnHost(deps.store, hostId)]);
@@ -32,7 +33,7 @@ export async function removeHostCommand(deps: HostCommandDeps, hostId: string, f
       await transitionOrRefuse(deps.store, db.id, modifiableStates, 'modifying', change.spec);
       moved.push(db);
     }
-    const { task, updates } = await startRemoveHostTask(deps.temporal(), hostId, affected.map(({ db }) => db.id));
+    const { task, updates } = await startRemoveHostTask(deps.temporal(), hostId, hostGone, affected.map(({ db }) => db.id));
     return { task, update_database_tasks: updates };
   } catch (err) {
     for (const db of moved) await transitionDatabase(deps.store, db.id, 'any', db.state, db.spec);

@@ -69,8 +69,8 @@ export async function startDatabaseTask<T extends StartableTaskType>(client: Cli
  * Starts remove_host, a host task, with one `update` child task per database (their ids made here, so the answer
  * lists them before they start, as the reference's update_database_tasks).
  */
-export async function startRemoveHostTask(client: Client, hostId: string, databaseIds: string[]): Promise<{ task: Task; updates: Task[] }> {
-  const input: Parameters<Workflows['removeHost']>[0] = { hostId, updates: databaseIds.map((databaseId) => ({ databaseId, taskId: uuidv7() })) };
+export async function startRemoveHostTask(client: Client, hostId: string, hostGone: boolean, databaseIds: string[]): Promise<{ task: Task; updates: Task[] }> {
+  const input: Parameters<Workflows['removeHost']>[0] = { hostId, hostGone, updates: databaseIds.map((databaseId) => ({ databaseId, taskId: uuidv7() })) };
   const handle = await client.workflow.start<Workflows['removeHost']>('removeHost', {
     workflowId: uuidv7(),
     taskQueue: taskQueues.controlPlane,

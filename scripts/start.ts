@@ -3,6 +3,9 @@
 // running. Ctrl-C stops everything it started; starting again reuses the data under .data/.
 //   --hosts host-1,host-2=127.0.0.9   host ids, each optionally with the address it publishes on
 //   --reuse-stack                     use a Temporal, etcd and store already listening (tests run it so)
+//   --join                            this machine's server joins a cluster that runs elsewhere: no Temporal, etcd or
+//                                     store here; the API (answering only POST /v1/cluster/join until then) and the
+//                                     agent of the one host in --hosts, which starts once the join is made
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, projectRoot, defaultHostAddress } from '../platform/config.js';
@@ -10,7 +13,7 @@ import { superviseManaged, waitFor, type Supervised } from './processes.js';
 import { portNames, stackPorts, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
 
 const { values } = parseArgs({
-  options: { hosts: { type: 'string', default: 'host-1' }, 'reuse-stack': { type: 'boolean', default: false } },
+  options: { hosts: { type: 'string', default: 'host-1' }, 'reuse-stack': { type: 'boolean', default: false }, join: { type: 'boolean', default: false } },
   allowPositionals: false,
 });
 // `--hosts host-1,host-2=127.0.0.9`: host ids, each optionally with the address it publishes on (default 127.0.0.N).
@@ -21,7 +24,12 @@ const hostEntries = values.hosts.split(',').map((h) => h.trim()).filter(Boolean)
 const config = loadConfig();
 const namespace = config.temporal.namespace;
 const logDir = path.join(config.dataDir, 'logs');
-const reuse = values['reuse-stack'];
+const joining = values.join;
+if (joining && hostEntries.length !== 1) {
+  console.error('--join runs one host: give its id as --hosts <id>[=<address>]');
+  process.exit(1);
+}
+const reuse = values['reuse-stack'] || joining;
 /** The store database: `pgcp`, or the one PGCP_STORE_URL names (a test's own). */
 const storeDatabase = new URL(config.storeUrl).pathname.slice(1) || 'pgcp';
 const report = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
@@ -53,17 +61,24 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
-  services = await startStack({ dataDir: config.dataDir, reuse, namespaces: [namespace], storeDatabases: [storeDatabase] });
+  if (!joining) services = await startStack({ dataDir: config.dataDir, reuse, namespaces: [namespace], storeDatabases: [storeDatabase] });
   const tsx = ['--import', 'tsx'];
-  const env = { ...process.env, PGCP_STORE_URL: storeUrl(storeDatabase), PGCP_NAMESPACE: namespace };
+  const env = joining ? { ...process.env, PGCP_JOINS_CLUSTER: 'true' } : { ...process.env, PGCP_STORE_URL: storeUrl(storeDatabase), PGCP_NAMESPACE: namespace };
   hostEntries.forEach(({ id: hostId, address }, i) => {
-    const args = [...tsx, path.join(projectRoot, 'worker', 'main.ts'), ...(i === 0 ? [] : ['--host-only'])];
+    const args = [...tsx, path.join(projectRoot, 'worker', 'main.ts'), ...(i === 0 && !joining ? [] : ['--host-only'])];
     processes.push(superviseManaged(`worker-${hostId}`, process.execPath, args, { logDir, report, env: { ...env, PGCP_HOST_ID: hostId, PGCP_HOST_ADDRESS: address, PGCP_WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort(i)}` } }));
   });
-  const api = superviseManaged('api', process.execPath, [...tsx, path.join(projectRoot, 'api', 'main.ts')], { logDir, report, env: { ...env, PGCP_HOST_ID: hostEntries[0]!.id } });
+  const api = superviseManaged('api', process.execPath, [...tsx, path.join(projectRoot, 'api', 'main.ts')], {
+    logDir, report, env: { ...env, PGCP_HOST_ID: hostEntries[0]!.id, ...(joining ? { PGCP_HOST_ADDRESS: hostEntries[0]!.address } : {}) },
+  });
   processes.push(api);
   const apiUrl = `http://127.0.0.1:${config.api.port}`;
   await waitFor(portNames.api ?? 'api', async () => (await fetch(`${apiUrl}/v1/version`)).ok, 60_000);
+  if (joining) {
+    console.log(`${hostEntries[0]!.id}'s server is ready to join in ${((performance.now() - t0) / 1000).toFixed(1)} s: on a member, curl <member>/v1/cluster/join-token; here,
+  curl -X POST ${apiUrl}/v1/cluster/join -H 'Content-Type: application/json' -d '{"token": "<token>", "server_urls": ["<member URL>"]}'
+Its agent starts once it has joined. Ctrl-C stops everything.`);
+  } else {
   console.log(`control plane ready in ${((performance.now() - t0) / 1000).toFixed(1)} s
   API          ${apiUrl}   (first: curl ${apiUrl}/v1/cluster/init; reference: ${apiUrl}/v1/docs)
   metrics      ${apiUrl}/metrics, workers: ${hostEntries.map((_, i) => `127.0.0.1:${workerMetricsPort(i)}/metrics`).join(', ')}
@@ -71,6 +86,7 @@ try {
   hosts        ${hostEntries.map((h) => `${h.id} (${h.address})`).join(', ')}
   logs         ${logDir}
 A worker or the API that exits is started again. Ctrl-C stops everything.`);
+  }
 } catch (err) {
   console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
   await shutdown(1);

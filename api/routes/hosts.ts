@@ -5,7 +5,7 @@ import { requireTemporal, type AppDeps } from '../deps.js';
 import { removeHostCommand } from '../host-commands.js';
 import { QueryBool, TaskSchema } from '../schemas/database.js';
 import { ApiError } from '../errors.js';
-import { renderHost, type HostRenderOptions } from '../render/host.js';
+import { hostState, renderHost, type HostRenderOptions } from '../render/host.js';
 import { HostSchema } from '../schemas/cluster.js';
 import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/common.js';
 
@@ -57,7 +57,9 @@ export function hostRoutes(deps: AppDeps) {
       return c.json(renderHost(host, statuses.get(host_id), renderOptions(deps)), 200);
     })
     .openapi(removeHostRoute, async (c) => {
+      const { host_id } = c.req.valid('param');
       const commands = { store: deps.store, temporal: () => requireTemporal(deps), selfHostId: deps.config.hostId };
-      return c.json(await removeHostCommand(commands, c.req.valid('param').host_id, c.req.valid('query').force ?? false), 200);
+      const gone = hostState((await listHostStatuses(deps.store)).get(host_id), renderOptions(deps)).state !== 'healthy';
+      return c.json(await removeHostCommand(commands, host_id, c.req.valid('query').force ?? false, gone), 200);
     });
 }
