@@ -9,6 +9,8 @@ import { loadConfig, type Config } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { readMembership, withMembership } from '../platform/membership.js';
 import { connectClient } from '../platform/temporal.js';
+import { createSecretBox } from '../platform/secret-box.js';
+import { loadSecretKey } from '../platform/secret-key.js';
 import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
 import { createApp } from './app.js';
 import { createJoinApp } from './join-app.js';
@@ -19,11 +21,14 @@ const log = createLogger(base.logLevel, 'api');
 const version = readVersionInfo();
 const tracing = base.otlpTracesUrl ? createTracing('pgcp-api', otlpSpanProcessor(base.otlpTracesUrl)) : undefined;
 
+// The control plane's key: the same on every machine (a joining host is given it by its operator, not by the join).
+const secretKey = loadSecretKey(base.secretKey);
+
 async function fullApi(config: Config) {
-  const store = createStore(config.storeUrl);
+  const store = createStore(config.storeUrl, createSecretBox(secretKey));
   try {
     await migrate(store);
-    const temporal = await connectClient(config.temporal.address, config.temporal.namespace, tracing ? { plugins: [tracing.plugin] } : {});
+    const temporal = await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, ...(tracing ? { plugins: [tracing.plugin] } : {}) });
     const app = createApp({ config, store, log, temporal, version, ...(tracing ? { tracer: tracing.tracer } : {}) });
     return { app, store, close: () => Promise.all([store.end(), temporal.connection.close()]) };
   } catch (err) {

@@ -20,6 +20,7 @@ import { membershipFile } from '../../platform/membership.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { recordHistory } from '../support/histories.js';
 import { machinesGone, startMachines, type Machine, type Machines } from '../support/machines.js';
+import { testSecretKeyFile } from '../support/secret-key.js';
 import { createTestStore } from '../support/store.js';
 import { waitFor } from '../support/wait.js';
 import { killWorker, startWorkerProcess } from '../support/worker-process.js';
@@ -73,7 +74,7 @@ function startHost2Api(): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'api', 'main.ts')], {
     cwd: projectRoot, stdio: ['ignore', out, out],
     env: {
-      ...process.env, ...unreachable, PGCP_HOST_ID: 'host-2', PGCP_JOINS_CLUSTER: 'true', PGCP_DATA_DIR: host2Dir,
+      ...process.env, ...unreachable, PGCP_HOST_ID: 'host-2', PGCP_JOINS_CLUSTER: 'true', PGCP_DATA_DIR: host2Dir, PGCP_SECRET_KEY_FILE: testSecretKeyFile,
       PGCP_HOST_ADDRESS: m('host-2').address, PGCP_API_PORT: String(apiPort2), PGCP_API_BIND: '127.0.0.1', PGCP_LOG_LEVEL: 'info',
     },
   });
