@@ -144,6 +144,20 @@ const ConfigSchema = z
     PGCP_REPOSITORY_ROOTS: z.string().regex(/^\/[^,]*(,\/[^,]*)*$/, 'comma-separated absolute paths').default(defaultRepositoryRoot),
     /** `refuse`: a restore_config naming another database's backups is a 400 (default `allow`, a documented choice). */
     PGCP_CROSS_DATABASE_RESTORE: z.enum(['allow', 'refuse']).default('allow'),
+    /**
+     * This host's server joins an existing cluster by POST /v1/cluster/join (a token and an existing server's URL)
+     * instead of using the Temporal, store and etcd configured here: until then its API answers only the join, and
+     * its agent waits. What the join learns is kept in PGCP_DATA_DIR (platform/membership.ts).
+     */
+    PGCP_JOINS_CLUSTER: z.enum(['true', 'false', '1', '0']).default('false'),
+    /**
+     * What this server tells a joining host (POST /v1/internal/cluster/join-options) about where Temporal, the store
+     * and etcd are: addresses the other machine reaches. Default: this server's own settings (one machine).
+     */
+    PGCP_ADVERTISE_TEMPORAL_ADDRESS: z.string().optional(),
+    PGCP_ADVERTISE_STORE_URL: z.string().optional(),
+    PGCP_ADVERTISE_ETCD_URL: z.string().optional(),
+    PGCP_ADVERTISE_ETCD_CONTAINER_HOSTS: z.string().optional(),
     PGCP_CONTAINER_EXTRA_HOSTS: z.string().regex(/^([^:,\s]+:[^,\s]+)(,[^:,\s]+:[^,\s]+)*$/, 'comma-separated name:address pairs').optional(),
   })
   .superRefine((env, ctx) => {
@@ -194,6 +208,13 @@ const ConfigSchema = z
     docsScript: env.PGCP_DOCS_SCRIPT ?? path.join(env.PGCP_CACHE_DIR ?? path.join(env.HOME ?? '/root', '.cache', 'pgcp'), 'scalar', 'standalone.js'),
     workerMetricsAddress: env.PGCP_WORKER_METRICS_ADDRESS,
     otlpTracesUrl: env.PGCP_OTLP_TRACES_URL,
+    joinsCluster: env.PGCP_JOINS_CLUSTER === 'true' || env.PGCP_JOINS_CLUSTER === '1',
+    advertise: {
+      temporalAddress: env.PGCP_ADVERTISE_TEMPORAL_ADDRESS,
+      storeUrl: env.PGCP_ADVERTISE_STORE_URL,
+      etcdUrl: env.PGCP_ADVERTISE_ETCD_URL,
+      etcdContainerHosts: env.PGCP_ADVERTISE_ETCD_CONTAINER_HOSTS?.split(','),
+    },
   }));
 
 export type Config = z.output<typeof ConfigSchema>;

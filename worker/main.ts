@@ -2,10 +2,12 @@
 //   --host-only           a host's agent alone (its queue, heartbeat and monitor): further hosts, other machines
 //   --control-plane-only  the control-plane queue alone, no Docker engine (the production stack's worker service)
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createDocker } from '../activities/docker/client.js';
 import { createEtcd } from '../activities/etcd.js';
 import { createStore, migrate } from '../store/db.js';
 import { loadConfig } from '../platform/config.js';
+import { readMembership, withMembership, type Membership } from '../platform/membership.js';
 import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
 import { createLogger } from '../platform/logger.js';
@@ -16,8 +18,19 @@ import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
 import { installRuntime } from './runtime.js';
 import { createWorkers } from './workers.js';
 
-const config = loadConfig();
-const log = createLogger(config.logLevel, `worker:${config.hostId}`);
+const base = loadConfig();
+const log = createLogger(base.logLevel, `worker:${base.hostId}`);
+/** A host whose server joins a cluster (PGCP_JOINS_CLUSTER): its agent starts once the join has been made. */
+async function joined(): Promise<Membership> {
+  log.info('waiting for this host to join a cluster (POST /v1/cluster/join on its API)');
+  for (;;) {
+    const m = readMembership(base.dataDir);
+    if (m) return m;
+    await sleep(1000);
+  }
+}
+const membership = base.joinsCluster ? await joined() : null;
+const config = membership ? withMembership(base, membership) : base;
 const onlyHost = process.argv.includes('--host-only');
 const onlyControlPlane = process.argv.includes('--control-plane-only');
 
@@ -42,7 +55,8 @@ const workers = await createWorkers({
   secretKey,
   plugins,
 });
-const joinAs = onlyHost
+// A joined host was registered by its join; other extra hosts register at their first heartbeat.
+const joinAs = onlyHost && !membership
   ? { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() }
   : undefined;
 const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcd, log, joinAs }, config.heartbeatMs);

@@ -4,6 +4,7 @@ import { redactSpec } from '../../workflows/model/redact.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
 import { deletePrefix, removeDatabaseEtcdUser } from '../etcd.js';
+import { deleteHost } from '../../store/hosts.js';
 import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, setRestoreSecrets, transitionDatabase, upsertInstance, type DatabaseState } from '../../store/databases.js';
 
 export interface RecordedInstance { id: string; nodeName: string; hostId: string }
@@ -63,6 +64,14 @@ export function storeActivities(deps: ControlPlaneDeps) {
     /** A restore's repository keys are kept only while it runs. */
     async forgetRestoreSecrets({ databaseId }: { databaseId: string }): Promise<void> {
       await setRestoreSecrets(store, databaseId, null);
+    },
+
+    /**
+     * remove_host's last step: the host leaves the cluster (its record and status). Credentials issued to it at its
+     * join (etcd user, client certificate) are revoked here by the work that issues them.
+     */
+    async forgetHost({ hostId }: { hostId: string }): Promise<void> {
+      await deleteHost(store, hostId);
     },
 
     /** The database's record, and its Patroni's etcd user and role (its keys are gone: clearNodeDcs). */

@@ -14,7 +14,7 @@ import { ensureContainer } from './ensure-container.js';
 import { requireBuiltImage } from './images.js';
 import { ensureInstanceFiles, removeInstanceFiles } from './instance-config.js';
 import { databaseLabels, instanceOptions } from './instance-spec.js';
-import { startUnlessStopped } from './instance-start.js';
+import { reloadChangedPatroniConfig, startUnlessStopped } from './instance-start.js';
 import { instanceAddress } from '../addresses.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { ensureVolume, removeVolume } from './volume.js';
@@ -37,7 +37,10 @@ export function instanceActivities(deps: HostDeps) {
       await ensureVolume(docker, ids.volume(instanceId), { ...databaseLabels(databaseId, namespace), [labels.instanceId]: instanceId });
       const files = await ensureInstanceFiles(deps, db, plan);
       const container = await ensureContainer(docker, instanceOptions({ spec: db.spec, plan, namespace, image: image.image, files, host: deps }));
+      // Only a container that ran before this step: one starting now copies the new file itself.
+      const wasRunning = container.outcome === 'unchanged' && (await docker.getContainer(instanceId).inspect()).State.Running;
       await startUnlessStopped(deps, plan);
+      if (wasRunning) await reloadChangedPatroniConfig(docker, instanceId);
       return { containerId: container.id, recreated: container.outcome === 'recreated' };
     },
 
