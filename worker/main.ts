@@ -7,6 +7,7 @@ import { createStore, migrate } from '../store/db.js';
 import { loadConfig } from '../platform/config.js';
 import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
+import { startFastFailover } from './fast-failover.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient, connectWorker } from '../platform/temporal.js';
 import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
@@ -27,7 +28,8 @@ const docker = createDocker(config.dockerHost);
 const connection = await connectWorker(config.temporal.address);
 const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostId}`, otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
 const plugins = tracing ? [tracing.plugin] : undefined;
-const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { plugins });
+// a host's agent needs a client too: its fast failover starts tasks
+const temporal = await connectClient(config.temporal.address, config.temporal.namespace, { plugins });
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
@@ -41,6 +43,7 @@ const joinAs = onlyHost
   : undefined;
 const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log, joinAs }, config.heartbeatMs);
 const monitor = onlyControlPlane ? null : startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
+const fastFailover = onlyControlPlane || !config.fastFailover ? null : startFastFailover({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log, temporal });
 
 let stopping = false;
 const stop = () => {
@@ -56,7 +59,8 @@ log.info({ hostId: onlyControlPlane ? undefined : config.hostId, queues: workers
 await Promise.all(workers.map((w) => w.run()));
 await heartbeat?.stop();
 await monitor?.stop();
+fastFailover?.stop();
 await connection.close();
-await temporal?.connection.close();
+await temporal.connection.close();
 await tracing?.shutdown();
 await store.end();
