@@ -33,36 +33,37 @@ export function instanceDeath(event: unknown, hostId: string): InstanceDeath | n
   return { instanceId, event: e.Action!, at: new Date(ms || Date.now()).toISOString() };
 }
 
-/** A task per dead primary: a second event of the same death (kill, then die) starts nothing more for this long. */
-const startedRecentlyMs = 60_000;
+/** How long a death that started a task is remembered (its further events start nothing). */
+const forgetStartedAfterMs = 10 * 60_000;
 
 export function createFastFailover(deps: FastFailoverDeps) {
   const started = new Map<string, number>();
-  const busy = new Set<string>();
+  const queue = new Map<string, Promise<void>>();
 
-  /** Why no failover is started for this death, or null when one should be. */
-  async function reasonToSkip(d: InstanceDeath): Promise<string | null> {
+  /** Why no failover is started for this death, or the death's identity (its container's end time) when one should be. */
+  async function reasonToSkip(d: InstanceDeath): Promise<{ skip: string } | { finishedAt: string }> {
     const rec = (await listInstancesOnHost(deps.store, deps.hostId)).find((i) => i.id === d.instanceId);
-    if (!rec) return 'not an instance of this host';
-    if (rec.stopped) return 'stopped on purpose';
+    if (!rec) return { skip: 'not an instance of this host' };
+    if (rec.stopped) return { skip: 'stopped on purpose' };
     // While a task changes the database (an update recreates a container, a restore stops it), that task owns it.
     const state = (await getDatabase(deps.store, rec.databaseId))?.state;
-    if (state !== 'available' && state !== 'degraded') return `database is ${state ?? 'gone'}`;
-    if ((await listInstances(deps.store, rec.databaseId)).filter((i) => i.nodeName === rec.nodeName).length < 2) return 'its node has no replica';
+    if (state !== 'available' && state !== 'degraded') return { skip: `database is ${state ?? 'gone'}` };
+    if ((await listInstances(deps.store, rec.databaseId)).filter((i) => i.nodeName === rec.nodeName).length < 2) return { skip: 'its node has no replica' };
     const info = await inspectContainerOrNull(deps.docker, d.instanceId);
-    if (!info) return 'its container is gone (removed on purpose)';
-    if (info.State.Running || info.State.Paused) return 'its container runs';
+    if (!info) return { skip: 'its container is gone (removed on purpose)' };
+    if (info.State.Running || info.State.Paused) return { skip: 'its container runs' };
     const leader = await getValue(deps.etcdUrl, `${ids.patroniKeys(rec.databaseId, rec.nodeName)}leader`);
-    if (leader !== d.instanceId) return `it does not lead its node (leader: ${leader ?? 'none'})`;
-    return null;
+    if (leader !== d.instanceId) return { skip: `it does not lead its node (leader: ${leader ?? 'none'})` };
+    return { finishedAt: info.State.FinishedAt };
   }
 
-  async function onDeath(d: InstanceDeath): Promise<void> {
-    if (busy.has(d.instanceId) || Date.now() - (started.get(d.instanceId) ?? 0) < startedRecentlyMs) return;
-    busy.add(d.instanceId);
+  async function handle(d: InstanceDeath): Promise<void> {
     try {
-      const skip = await reasonToSkip(d);
-      if (skip) { deps.log.debug({ ...d, skip }, 'instance container event: no failover'); return; }
+      const check = await reasonToSkip(d);
+      if ('skip' in check) { deps.log.debug({ ...d, skip: check.skip }, 'instance container event: no failover'); return; }
+      // one death gives several events (kill, then die; again after a re-subscription): one task per death
+      const death = `${d.instanceId}@${check.finishedAt}`;
+      if (started.has(death)) return;
       const rec = (await listInstancesOnHost(deps.store, deps.hostId)).find((i) => i.id === d.instanceId)!;
       const input = { databaseId: rec.databaseId, nodeName: rec.nodeName, hostId: deps.hostId, unplanned: d };
       const handle = await deps.temporal.workflow.start<typeof workflows.failover>('failover', {
@@ -72,13 +73,20 @@ export function createFastFailover(deps: FastFailoverDeps) {
         typedSearchAttributes: taskSearchAttributes({ type: 'failover', databaseId: rec.databaseId, nodeName: rec.nodeName, instanceId: d.instanceId }),
         staticSummary: `failover ${rec.databaseId} (primary ${d.instanceId} died)`,
       });
-      started.set(d.instanceId, Date.now());
+      started.set(death, Date.now());
+      for (const [k, at] of started) if (Date.now() - at > forgetStartedAfterMs) started.delete(k);
       deps.log.warn({ ...d, taskId: handle.workflowId }, 'primary container died: failover task started');
     } catch (err) {
       deps.log.warn({ ...d, err: err instanceof Error ? err.message : String(err) }, 'fast failover not started');
-    } finally {
-      busy.delete(d.instanceId);
     }
+  }
+
+  /** Events of one instance are handled one after the other: a `die` that arrives while its `kill` is checked waits. */
+  function onDeath(d: InstanceDeath): Promise<void> {
+    const next = (queue.get(d.instanceId) ?? Promise.resolve()).then(() => handle(d));
+    queue.set(d.instanceId, next);
+    void next.finally(() => { if (queue.get(d.instanceId) === next) queue.delete(d.instanceId); });
+    return next;
   }
 
   return { onDeath };
