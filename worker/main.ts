@@ -10,6 +10,8 @@ import { startMonitor } from './monitor.js';
 import { startFastFailover } from './fast-failover.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient, connectWorker } from '../platform/temporal.js';
+import { createSecretBox } from '../platform/secret-box.js';
+import { loadSecretKey } from '../platform/secret-key.js';
 import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
 import { installRuntime } from './runtime.js';
 import { createWorkers } from './workers.js';
@@ -22,20 +24,22 @@ const onlyControlPlane = process.argv.includes('--control-plane-only');
 // this process decides when to stop (below)
 installRuntime(log, { metricsAddress: config.workerMetricsAddress, shutdownSignals: [] });
 
-const store = createStore(config.storeUrl);
+const secretKey = loadSecretKey(config.secretKey);
+const store = createStore(config.storeUrl, createSecretBox(secretKey));
 await migrate(store);
 const docker = createDocker(config.dockerHost);
 const connection = await connectWorker(config.temporal.address);
 const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostId}`, otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
 const plugins = tracing ? [tracing.plugin] : undefined;
 // a host's agent needs a client too: its fast failover starts tasks
-const temporal = await connectClient(config.temporal.address, config.temporal.namespace, { plugins });
+const temporal = await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, plugins });
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
   host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts },
   controlPlane: { store, etcdUrl: config.etcdUrl, temporal },
   roles: { controlPlane: !onlyHost, host: !onlyControlPlane },
+  secretKey,
   plugins,
 });
 const joinAs = onlyHost
