@@ -95,6 +95,22 @@ export function createFastFailover(deps: FastFailoverDeps) {
 /** Follows this host's instance container events until stopped, subscribing again (from where it was) when the stream ends. */
 export function startFastFailover(deps: FastFailoverDeps): { stop: () => void } {
   const { onDeath } = createFastFailover(deps);
+  return followInstanceEvents(deps, deathEvents, (event) => {
+    const d = instanceDeath(event, deps.hostId);
+    if (d) void onDeath(d);
+  });
+}
+
+/**
+ * Follows Docker's events `actions` of this host's instance containers until stopped: each parsed event is handed to
+ * `onEvent`; when the stream ends the subscription starts again from the last event's second (so nothing is missed;
+ * an event may come twice, and handlers dedupe).
+ */
+export function followInstanceEvents(
+  deps: { docker: Docker; hostId: string; log: Logger },
+  actions: readonly string[],
+  onEvent: (event: unknown) => void,
+): { stop: () => void } {
   let stopped = false;
   let current: NodeJS.ReadableStream | null = null;
   let since = Math.floor(Date.now() / 1000);
@@ -103,7 +119,7 @@ export function startFastFailover(deps: FastFailoverDeps): { stop: () => void } 
     try {
       const stream = await deps.docker.getEvents({
         since,
-        filters: { type: ['container'], event: [...deathEvents], label: [`${labels.purpose}=instance`, `${labels.hostId}=${deps.hostId}`] },
+        filters: { type: ['container'], event: [...actions], label: [`${labels.purpose}=instance`, `${labels.hostId}=${deps.hostId}`] },
       });
       current = stream;
       let buffered = '';
@@ -112,17 +128,15 @@ export function startFastFailover(deps: FastFailoverDeps): { stop: () => void } 
         const lines = buffered.split('\n');
         buffered = lines.pop() ?? '';
         for (const line of lines.filter((l) => l.trim())) {
-          let event: unknown;
-          try { event = JSON.parse(line); } catch { continue; }
-          const d = instanceDeath(event, deps.hostId);
-          if (!d) continue;
-          since = Math.floor(Date.parse(d.at) / 1000);
-          void onDeath(d);
+          let event: { time?: number };
+          try { event = JSON.parse(line) as { time?: number }; } catch { continue; }
+          if (event.time) since = event.time;
+          onEvent(event);
         }
       });
       let again = false;
       const resubscribe = () => {
-        if (again) return;
+        if (again || stopped) return;
         again = true;
         current = null;
         setTimeout(() => void subscribe(), 1000);

@@ -8,6 +8,7 @@ import { loadConfig } from '../platform/config.js';
 import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
 import { startFastFailover } from './fast-failover.js';
+import { startFencing } from './fencing.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient, connectWorker } from '../platform/temporal.js';
 import { createSecretBox } from '../platform/secret-box.js';
@@ -47,6 +48,8 @@ const joinAs = onlyHost
   : undefined;
 const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log, joinAs }, config.heartbeatMs);
 const monitor = onlyControlPlane ? null : startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
+// fencing is a safety net apart from the fast path: on even when PGCP_FAST_FAILOVER is off (Patroni alone)
+const fencing = onlyControlPlane ? null : startFencing({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log });
 const fastFailover = onlyControlPlane || !config.fastFailover ? null : startFastFailover({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log, temporal });
 
 let stopping = false;
@@ -64,6 +67,7 @@ await Promise.all(workers.map((w) => w.run()));
 await heartbeat?.stop();
 await monitor?.stop();
 fastFailover?.stop();
+fencing?.stop();
 await connection.close();
 await temporal.connection.close();
 await tracing?.shutdown();

@@ -1,6 +1,7 @@
 // Fast unplanned failover: a 2-node database whose node n1 has a replica (n1 on host-1 and host-2, n2 on host-2),
 // each host its own agent process. A `docker kill` of n1's primary under a 20 Hz writer makes the host's agent start
-// a `failover` task from Docker's `die` event; a `docker pause` (no such event) must never give n1 two primaries.
+// a `failover` task from Docker's `die` event; a `docker pause` (no such event) must never give n1 two primaries: the
+// agent kills (fences) the paused primary once Patroni promoted another member (worker/fencing.ts).
 // Timings are printed, not asserted (bench/fast-failover.bench.test.ts measures them against Patroni alone).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
@@ -100,30 +101,52 @@ it('a killed primary: a failover task from the host\'s agent, nothing acknowledg
   await waitFor('every instance available again', async () => (await call('GET', `/v1/databases/${id}`)).body.instances?.every((i: any) => i.state === 'available'), 180_000, 1000);
 });
 
-it('a primary frozen by docker pause for 30 s: never two primaries, and the agent starts no failover', async () => {
+it('a primary frozen by docker pause for 30 s: never two primaries; fenced, it comes back as a replica with nothing lost', async () => {
   const frozenHost = await onePrimary();
   const frozen = ids.instance(id, 'n1', frozenHost);
   const tasksBefore = (await failoverTasks()).length;
+  const w = await startWriter([{ node: 'n1', port: portOf('n1'), hosts: n1Hosts.map(address) }], { user: 'admin', password: 'password', database: 'app', table: 't', ratePerSecond: 20 });
+  // Three samplers, staggered: a sample waits up to 1 s for a frozen member, so one alone would look rarely.
   const twoPrimaries: string[][] = [];
+  let samples = 0;
+  const sample = async () => { const p = await n1Primaries(); samples += 1; if (p.length > 1) twoPrimaries.push(p); };
   let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const p = await n1Primaries();
-      if (p.length > 1) twoPrimaries.push(p);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
+  const samplers = [0, 100, 200].map(async (offset) => {
+    await new Promise((r) => setTimeout(r, offset));
+    while (sampling) { await sample(); await new Promise((r) => setTimeout(r, 50)); }
+  });
+  await new Promise((r) => setTimeout(r, 2000));
   await docker.getContainer(frozen).pause();
   try {
     await new Promise((r) => setTimeout(r, 30_000));
   } finally {
-    await docker.getContainer(frozen).unpause();
+    // the agent may have killed the paused container already: then there is nothing to unpause
+    const unpaused = await docker.getContainer(frozen).unpause().then(() => 'unpaused', (err: Error) => `not unpaused: ${err.message}`);
+    await Promise.all([sample(), sample(), sample()]);
+    console.log(`docker unpause after 30 s: ${unpaused}`);
   }
-  await new Promise((r) => setTimeout(r, 15_000));
-  await onePrimary();
+  // the old member is back, as a replica, beside exactly one primary
+  await waitFor(`${frozenHost} answers as a replica`, async () => {
+    const r = await sql(frozenHost, 'n1', 'SELECT pg_is_in_recovery() AS r').catch(() => null);
+    return r?.[0]?.r === true;
+  }, 180_000, 500);
+  const primary = await onePrimary();
+  expect(primary).not.toBe(frozenHost);
+  await new Promise((r) => setTimeout(r, 2000));
   sampling = false;
-  await sampler;
+  await Promise.all(samplers);
+  await w.stop();
+  console.log(`docker pause: ${samples} samples of both members, ${w.acknowledged.length} rows acknowledged, longest write gap ${w.longestGap('n1', 0)} ms`);
   expect(twoPrimaries).toEqual([]);
+
+  const want = w.acknowledged.map((a) => a.id);
+  for (const [host, n] of [[primary, 'n1'], [frozenHost, 'n1'], ['host-2', 'n2']] as const) {
+    await waitFor(`${want.length} acknowledged rows on ${n} at ${host}`, async () => (await sql(host, n, 'SELECT id FROM t WHERE id = ANY ($1)', [want])).length === want.length, 60_000, 1000);
+  }
+  // Patroni promoted the replica itself (the container never died while frozen): the agent starts no failover task
   expect((await failoverTasks()).length).toBe(tasksBefore);
-  await waitFor('every instance available again', async () => (await call('GET', `/v1/databases/${id}`)).body.instances?.every((i: any) => i.state === 'available'), 180_000, 1000);
+  await waitFor('the database available with every instance available', async () => {
+    const db = (await call('GET', `/v1/databases/${id}`)).body;
+    return db.state === 'available' && db.instances?.every((i: any) => i.state === 'available');
+  }, 180_000, 1000);
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { labels } from '../../workflows/model/ids.js';
 import { instanceDeath } from '../../worker/fast-failover.js';
+import { fenceDecision, pausedInstance } from '../../worker/fencing.js';
 import { patroniConfig } from '../../activities/patroni/config.js';
 
 const event = (action: string, attrs: Record<string, string>) => ({ Type: 'container', Action: action, timeNano: 1_700_000_000_123_000_000, Actor: { ID: 'abc', Attributes: attrs } });
@@ -22,4 +23,19 @@ describe('instanceDeath', () => {
 it('Patroni runs in failsafe mode: an etcd outage does not demote a primary that reaches its members', () => {
   const c = patroniConfig({ instanceId: 'i', scope: 's', etcdHosts: ['e:2379'], pgMajor: '15', superuserPassword: 'x', replicationPassword: 'y', conf: {}, hba: [], ident: [] }) as { bootstrap: { dcs: Record<string, unknown> } };
   expect(c.bootstrap.dcs.failsafe_mode).toBe(true);
+});
+
+describe('fencing of a paused primary', () => {
+  it('names the instance of a pause event of this host\'s instance containers only', () => {
+    expect(pausedInstance(event('pause', instanceLabels), 'host-1')).toBe('db-n1-689qacsi');
+    expect(pausedInstance(event('unpause', instanceLabels), 'host-1')).toBeNull();
+    expect(pausedInstance(event('pause', instanceLabels), 'host-2')).toBeNull();
+    expect(pausedInstance(event('pause', { ...instanceLabels, [labels.purpose]: 'verify-image' }), 'host-1')).toBeNull();
+  });
+  it('kills a paused member that led its node once another member holds the leader key, and only then', () => {
+    expect(fenceDecision('a', true, 'b')).toBe('kill');
+    expect(fenceDecision('a', true, 'a')).toBe('wait');
+    expect(fenceDecision('a', true, null)).toBe('wait');
+    expect(fenceDecision('a', false, 'b')).toBe('leave');
+  });
 });
