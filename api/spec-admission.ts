@@ -11,7 +11,8 @@ import { validateGucs } from '../workflows/model/validate-gucs.js';
 import { foreignPortIssues } from '../workflows/model/validate-ports.js';
 import { gucCatalog } from './guc-catalog.js';
 import { sameRestoreConfig, validateNodeRestores } from '../workflows/model/backup.js';
-import { keepSecrets, mapRepositories, specRepositories } from '../workflows/model/backup-repository.js';
+import { keepSecrets, mapRepositories, repositoriesAt, specRepositories } from '../workflows/model/backup-repository.js';
+import { repositoryAdmissionIssues } from './repository-admission.js';
 import { postgresMajor } from '../workflows/model/instances.js';
 import { populateDefaults, validateSpec, type SpecIssue } from '../workflows/model/validate-spec.js';
 import type { DatabaseSpec } from './schemas/database-spec.js';
@@ -60,6 +61,11 @@ export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creati
   const { store, config } = deps;
   const own = [...validateSpec(spec, o.creating), ...scheduleIssues(spec)];
   if (own.length > 0) throw issuesError(own);
+  // a database-level restore_config only applies at creation (an update carries the stored one along)
+  const repos = repositoriesAt(o.creating ? spec : { ...spec, restore_config: undefined });
+  const restores = o.creating && spec.restore_config ? [{ rc: spec.restore_config, at: 'restore_config' }] : [];
+  const paths = await repositoryAdmissionIssues(deps, repos, restores, o.databaseId);
+  if (paths.length > 0) throw issuesError(paths);
   const hostIds = (await listHosts(store)).map((h) => h.id);
   const referenced = [...new Set(spec.nodes.flatMap((n) => n.host_ids))].filter((h) => hostIds.includes(h));
   const { spec: filled, issues } = populateDefaults(spec, { hostIds, supportedVersions: await commonVersions(store, referenced), creating: o.creating });

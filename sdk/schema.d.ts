@@ -685,6 +685,7 @@ export interface components {
                 /** @enum {string} */
                 type: "s3" | "gcs" | "azure" | "posix" | "cifs";
             };
+            /** @description pgBackRest restore options as --key=value; allowed keys: type, target, target-action, target-exclusive, target-timeline, set, delta, force, process-max, db-include, db-exclude, archive-mode, buffer-size, io-timeout, db-timeout, log-level-console */
             restore_options?: {
                 [key: string]: string;
             };
@@ -808,6 +809,15 @@ export interface operations {
                     "application/json": components["schemas"]["Cluster"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -857,6 +867,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -893,6 +912,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterJoinToken"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Conflict */
@@ -933,6 +961,15 @@ export interface operations {
                     "application/json": {
                         databases: components["schemas"]["DatabaseSummary"][];
                     };
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Conflict */
@@ -989,6 +1026,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -1007,7 +1053,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1049,6 +1095,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1131,6 +1186,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1158,7 +1222,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1211,6 +1275,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1222,6 +1295,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1282,6 +1364,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1309,7 +1400,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1363,6 +1454,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1383,6 +1483,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1435,6 +1544,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1455,6 +1573,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1491,7 +1618,7 @@ export interface operations {
                     annotations?: {
                         [key: string]: string;
                     };
-                    /** @description pgBackRest options as --key=value; keys match ^[a-z0-9-]+$ */
+                    /** @description pgBackRest options as --key=value; allowed keys: delta, process-max, start-fast, archive-check, archive-copy, archive-timeout, backup-standby, checksum-page, compress-type, compress-level, resume, manifest-save-threshold, buffer-size, expire-auto, io-timeout, db-timeout, protocol-timeout, log-level-console, force */
                     backup_options?: {
                         [key: string]: string;
                     };
@@ -1514,6 +1641,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1548,7 +1684,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1607,6 +1743,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1634,7 +1779,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1697,6 +1842,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1724,7 +1878,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1783,6 +1937,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1810,7 +1973,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1852,6 +2015,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1924,6 +2096,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1983,6 +2164,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2035,6 +2225,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2108,6 +2307,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2157,6 +2365,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2199,6 +2416,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2264,6 +2490,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2337,6 +2572,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2402,6 +2646,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2438,6 +2691,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionInfo"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Server error */

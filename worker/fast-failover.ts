@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import { uuidv7 } from 'uuidv7';
 import { inspectContainerOrNull, labels } from '../activities/docker/client.js';
-import { getValue } from '../activities/etcd.js';
+import { getValue, type Etcd } from '../activities/etcd.js';
 import { getDatabase, listInstances, listInstancesOnHost } from '../store/databases.js';
 import type { Store } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
@@ -15,7 +15,7 @@ import { ids } from '../workflows/model/ids.js';
 import { taskQueues, taskSearchAttributes } from '../workflows/model/search-attributes.js';
 import type * as workflows from '../workflows/index.js';
 
-export interface FastFailoverDeps { store: Store; docker: Docker; hostId: string; etcdUrl: string; log: Logger; temporal: Client }
+export interface FastFailoverDeps { store: Store; docker: Docker; hostId: string; etcd: Etcd; log: Logger; temporal: Client }
 
 /** The Docker events that may mean an instance is gone (a `kill` may not end the container: it is checked). */
 export const deathEvents = ['die', 'oom', 'kill'] as const;
@@ -52,7 +52,7 @@ export function createFastFailover(deps: FastFailoverDeps) {
     const info = await inspectContainerOrNull(deps.docker, d.instanceId);
     if (!info) return { skip: 'its container is gone (removed on purpose)' };
     if (info.State.Running || info.State.Paused) return { skip: 'its container runs' };
-    const leader = await getValue(deps.etcdUrl, `${ids.patroniKeys(rec.databaseId, rec.nodeName)}leader`);
+    const leader = await getValue(deps.etcd, `${ids.patroniKeys(rec.databaseId, rec.nodeName)}leader`);
     if (leader !== d.instanceId) return { skip: `it does not lead its node (leader: ${leader ?? 'none'})` };
     return { finishedAt: info.State.FinishedAt };
   }

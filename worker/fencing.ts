@@ -7,14 +7,14 @@
 // never run again). The monitor then starts it again, and Patroni rejoins it as a replica (pg_rewind).
 import type Docker from 'dockerode';
 import { inspectContainerOrNull, labels } from '../activities/docker/client.js';
-import { getValue } from '../activities/etcd.js';
+import { getValue, type Etcd } from '../activities/etcd.js';
 import { listInstancesOnHost } from '../store/databases.js';
 import type { Store } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { ids } from '../workflows/model/ids.js';
 import { followInstanceEvents } from './fast-failover.js';
 
-export interface FencingDeps { store: Store; docker: Docker; hostId: string; etcdUrl: string; log: Logger; pollMs?: number }
+export interface FencingDeps { store: Store; docker: Docker; hostId: string; etcd: Etcd; log: Logger; pollMs?: number }
 
 /** Pure: the instance a Docker event is about, when it is a `pause` of an instance container of this host. */
 export function pausedInstance(event: unknown, hostId: string): string | null {
@@ -45,13 +45,13 @@ export function createFencing(deps: FencingDeps) {
       if (!rec) return;
       const key = `${ids.patroniKeys(rec.databaseId, rec.nodeName)}leader`;
       // The key of a frozen leader stays for its ttl (10 s): read at once, it still names the paused member.
-      const ledAtPause = (await getValue(deps.etcdUrl, key)) === instanceId;
+      const ledAtPause = (await getValue(deps.etcd, key)) === instanceId;
       if (!ledAtPause) { deps.log.debug({ instanceId }, 'paused instance container does not lead its node: no fencing'); return; }
       deps.log.warn({ instanceId, databaseId: rec.databaseId, nodeName: rec.nodeName }, 'primary container paused: fencing it if another member takes the leader key');
       while (!stopped) {
         const info = await inspectContainerOrNull(deps.docker, instanceId);
         if (!info?.State.Paused) { deps.log.info({ instanceId }, 'paused primary container is no longer paused: fencing ends'); return; }
-        const leader = await getValue(deps.etcdUrl, key).catch(() => null);
+        const leader = await getValue(deps.etcd, key).catch(() => null);
         if (fenceDecision(instanceId, true, leader) === 'kill') {
           await deps.docker.getContainer(instanceId).kill().catch((err: unknown) => {
             if (!/is not running|No such container|404|409/.test(err instanceof Error ? err.message : String(err))) throw err;

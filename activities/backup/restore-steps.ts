@@ -4,7 +4,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
-import { repositoryDockerMounts, withSecrets, type HostMount } from '../../workflows/model/backup-repository.js';
+import { repositoryDirs, repositoryDockerMounts, withSecrets, type HostMount } from '../../workflows/model/backup-repository.js';
+import { copyCaFiles, prepareRepositoryDirs } from './repository-host.js';
 import { pgbackrestCommand, pgbackrestRestoreConfig } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { redactValues } from '../../workflows/model/redact.js';
@@ -67,18 +68,23 @@ export async function archiveRecentWal(docker: Docker, instanceId: string, keys:
 /** The instance stopped, and the node's keys in the DCS gone once its last member is down: Patroni then bootstraps. */
 export async function stopNodeForRestore(deps: HostDeps, t: RestoreTarget, running: boolean): Promise<void> {
   if (running) await deps.docker.getContainer(t.instanceId).stop({ t: 60 });
-  await deletePrefix(`http://${deps.etcdHostsForContainers[0]}`, ids.patroniKeys(t.databaseId, t.nodeName));
+  await deletePrefix(deps.etcd, ids.patroniKeys(t.databaseId, t.nodeName));
 }
 
 /**
- * Runs the restore script on the volume. The source's configuration (with its keys) is a host file in the
- * instance's 0700 directory only while the one-off container copies it into the volume.
+ * Runs the restore script on the volume, with the source's repository directory (checked on this host without
+ * following links) and CA copies mounted. The source's configuration (with its keys and passphrase) is a host file
+ * in the instance's 0700 directory only while the one-off container copies it into the volume.
  */
-export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: string, source: RestoreConfigSpec, script: string): Promise<{ code: number; lines: string[] }> {
-  const file = instanceHostFiles(deps.dataDir, t.instanceId).restoreSource;
-  await writeFile(file, pgbackrestRestoreConfig(source), { mode: fileModes.pgbackrest });
+export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: string, source: RestoreConfigSpec, script: string, cipherPass: string | null): Promise<{ code: number; lines: string[] }> {
+  const files = instanceHostFiles(deps.dataDir, t.instanceId);
+  const dirs = repositoryDirs(t.databaseId, [], source);
+  await prepareRepositoryDirs(deps, dirs);
+  const ca = await copyCaFiles(deps, [source.repository], files.caDir);
+  const file = files.restoreSource;
+  await writeFile(file, pgbackrestRestoreConfig(source, cipherPass), { mode: fileModes.pgbackrest });
   try {
-    return await onVolume(deps, t, image, script, [`${file}:${inContainer.restoreSource}:ro`], repositoryDockerMounts([source.repository]));
+    return await onVolume(deps, t, image, script, [`${file}:${inContainer.restoreSource}:ro`], repositoryDockerMounts(dirs, ca ? files.caDir : null));
   } finally {
     await rm(file, { force: true }); // the one-off copied it into the volume, or failed
   }

@@ -10,7 +10,7 @@ import { redactValues } from '../../workflows/model/redact.js';
 import { findInstance, loadDatabase } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
 import { startContainer } from '../docker/client.js';
-import { writePatroniConfig } from '../docker/instance-config.js';
+import { sourceCipherPass, writePatroniConfig } from '../docker/instance-config.js';
 import { withClient } from '../postgres/connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
 import { bootstrapFromRestored, recoverySettings, restoreOptions, restoreScript } from './restore-script.js';
@@ -32,13 +32,14 @@ export function restoreActivities(deps: HostDeps) {
       const plan = findInstance(db, r.instanceId);
       const info = await docker.getContainer(r.instanceId).inspect();
       const source = await restoreSource(deps, db, r.nodeName, r.restore);
-      const keys = secretValues([source.repository, ...specRepositories(db.spec)]);
+      const cipherPass = await sourceCipherPass(deps, db, source.source_database_id);
+      const keys = [...secretValues([source.repository, ...specRepositories(db.spec)]), ...[cipherPass, db.secrets.repositoryCipherPass].filter((k): k is string => !!k)];
       let lines: string[] = [];
       if (!(await restoreMarked(deps, r, info.Config.Image))) {
         if (info.State.Running && nodeBackupConfig(db.spec, r.nodeName) && !r.joinAt) lines.push(...(await archiveRecentWal(docker, r.instanceId, keys)));
         await stopNodeForRestore(deps, r, info.State.Running);
         const join = r.joinAt ? { database: db.spec.database_name, subscriptionsOff: driverOfNode(db, r.nodeName).restoredSubscriptionsOff } : undefined;
-        const run = await restoreVolume(deps, r, info.Config.Image, source, restoreScript(restoreOptions(source, r.joinAt), join));
+        const run = await restoreVolume(deps, r, info.Config.Image, source, restoreScript(restoreOptions(source, r.joinAt), join), cipherPass);
         lines = [...lines, ...run.lines.map((l) => redactValues(l, keys))].slice(-200);
         if (run.code !== 0) throw new Error(`pgbackrest restore failed (exit ${run.code}): ${lines.slice(-5).join(' | ')}`);
         await writePatroniConfig(deps, db, plan, { command: bootstrapFromRestored }); // Patroni bootstraps from the restored data, once

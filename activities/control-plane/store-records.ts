@@ -3,7 +3,7 @@ import { ids } from '../../workflows/model/ids.js';
 import { redactSpec } from '../../workflows/model/redact.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
-import { deleteIfValue, deletePrefix } from '../etcd.js';
+import { deleteIfValue, deletePrefix, removeDatabaseEtcdUser } from '../etcd.js';
 import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, setRestoreSecrets, transitionDatabase, upsertInstance, type DatabaseState } from '../../store/databases.js';
 
 export interface RecordedInstance { id: string; nodeName: string; hostId: string }
@@ -17,7 +17,7 @@ export function storeActivities(deps: ControlPlaneDeps) {
      * another member took meanwhile is left alone. Returns whether this call released it.
      */
     async releaseLeaderKey({ databaseId, nodeName, member }: { databaseId: string; nodeName: string; member: string }): Promise<{ released: boolean }> {
-      return { released: await deleteIfValue(deps.etcdUrl, `${ids.patroniKeys(databaseId, nodeName)}leader`, member) };
+      return { released: await deleteIfValue(deps.etcd, `${ids.patroniKeys(databaseId, nodeName)}leader`, member) };
     },
 
     /** The desired spec without secrets (it lands in the workflow history), or null when the database is gone. */
@@ -74,14 +74,16 @@ export function storeActivities(deps: ControlPlaneDeps) {
       await setRestoreSecrets(store, databaseId, null);
     },
 
+    /** The database's record, and its Patroni's etcd user and role (its keys are gone: clearNodeDcs). */
     async removeDatabaseRecord({ databaseId }: { databaseId: string }): Promise<void> {
+      if (deps.etcd.authenticated) await removeDatabaseEtcdUser(deps.etcd, databaseId);
       await deleteDatabase(store, databaseId);
     },
 
     /** Patroni's keys of these nodes in etcd: a new cluster must not meet a deleted one's leftovers. */
     async clearNodeDcs({ databaseId, nodeNames }: { databaseId: string; nodeNames: string[] }): Promise<number> {
       let deleted = 0;
-      for (const n of nodeNames) deleted += await deletePrefix(deps.etcdUrl, ids.patroniKeys(databaseId, n));
+      for (const n of nodeNames) deleted += await deletePrefix(deps.etcd, ids.patroniKeys(databaseId, n));
       return deleted;
     },
   };

@@ -17,6 +17,8 @@ export interface InstanceHostFiles {
   createRestoreConfig: string;
   /** An in-place restore's source (with its keys), there only while the one-off container copies it. */
   restoreSource: string;
+  /** Copies of the repositories' CA files (storage-ca-file), mounted read-only instead of the host paths. */
+  caDir: string;
 }
 
 export function instanceHostFiles(dataDir: string, instanceId: string): InstanceHostFiles {
@@ -27,6 +29,7 @@ export function instanceHostFiles(dataDir: string, instanceId: string): Instance
     pgbackrestConfig: path.join(dir, 'pgbackrest.conf'),
     createRestoreConfig: path.join(dir, 'pgbackrest-restore.conf'),
     restoreSource: path.join(dir, 'pgbackrest-restore-source.conf'),
+    caDir: path.join(dir, 'ca'),
   };
 }
 

@@ -1,9 +1,11 @@
 // The DatabaseSpec request schema (pgEdge §5): Goa-level constraints here; cross-field rules in
 // workflows/model/validate-spec.ts, which returns `{path, message}` lines rendered as invalid_input.
 import { z } from '@hono/zod-openapi';
+import { restoreOptionKeys } from '../../workflows/model/backup.js';
 import { IdentifierSchema } from './common.js';
 
-export const NodeNameSchema = z.string().regex(/n[0-9]+/); // unanchored, as the reference's Goa pattern
+// Anchored (the reference's Goa pattern is not): a node name becomes part of host paths and pgBackRest's lines.
+export const NodeNameSchema = z.string().regex(/^n[0-9]+$/);
 const PostgresVersionSchema = z.string().regex(/^\d{2}\.\d{1,2}$/);
 const PortSchema = z.number().int().min(0).max(65535);
 const CpusSchema = z.string().regex(/^[0-9]+(\.[0-9]{1,3}|m)?$/);
@@ -55,7 +57,7 @@ export const RestoreConfigSpecSchema = z
     source_node_name: NodeNameSchema,
     source_database_name: z.string().min(1).max(31),
     repository: BackupRepositorySpecSchema.omit({ retention_full: true, retention_full_type: true }),
-    restore_options: z.record(z.string(), z.string()).optional(),
+    restore_options: z.record(z.string(), z.string()).optional().openapi({ description: `pgBackRest restore options as --key=value; allowed keys: ${restoreOptionKeys.join(', ')}` }),
   })
   .openapi('RestoreConfigSpec');
 

@@ -34,8 +34,9 @@ const cases: [string, unknown, string, RegExp][] = [
   ['no nodes', withSpec({ nodes: [] }), 'invalid_length', /body\.spec\.nodes/],
   ['ten nodes', withSpec({ nodes: Array.from({ length: 10 }, (_, i) => node(`n${i + 1}`, { port: 6000 + i })) }), 'invalid_length', /body\.spec\.nodes/],
   ['database_name too long', withSpec({ database_name: 'x'.repeat(32) }), 'invalid_length', /body\.spec\.database_name/],
-  ['bad node name', withSpec({ nodes: [node('x1')] }), 'invalid_pattern', /body\.spec\.nodes\[0\]\.name must match the regexp "n\[0-9\]\+"/],
-  ['unanchored node name', withSpec({ nodes: [node('xn1y')] }), 'invalid_input', /^nodes\[0\]\.name: node names are n followed by digits/],
+  ['bad node name', withSpec({ nodes: [node('x1')] }), 'invalid_pattern', /body\.spec\.nodes\[0\]\.name must match the regexp "\^n\[0-9\]\+\$"/],
+  // anchored here (the reference's pattern is not): a node name is part of host paths and pgBackRest's lines
+  ['unanchored node name', withSpec({ nodes: [node('xn1y')] }), 'invalid_pattern', /body\.spec\.nodes\[0\]\.name must match the regexp "\^n\[0-9\]\+\$"/],
   ['duplicate node names', withSpec({ nodes: [node('n1', { port: 1 }), node('n1', { port: 2 })] }), 'invalid_input', /^nodes\[1\]\.name: duplicate node name "n1"/],
   ['bad host id', withSpec({ nodes: [{ name: 'n1', host_ids: ['Host_1'] }] }), 'invalid_input', /^nodes\[0\]\.host_ids\[0\]: valid IDs/],
   ['host listed twice', withSpec({ nodes: [{ name: 'n1', host_ids: ['host-1', 'host-1'] }] }), 'invalid_input', /^nodes\[0\]\.host_ids\[1\]: host "host-1" is listed twice/],

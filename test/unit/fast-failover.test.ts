@@ -21,7 +21,7 @@ describe('instanceDeath', () => {
 });
 
 it('Patroni runs in failsafe mode: an etcd outage does not demote a primary that reaches its members', () => {
-  const c = patroniConfig({ instanceId: 'i', scope: 's', etcdHosts: ['e:2379'], pgMajor: '15', superuserPassword: 'x', replicationPassword: 'y', conf: {}, hba: [], ident: [] }) as { bootstrap: { dcs: Record<string, unknown> } };
+  const c = patroniConfig({ instanceId: 'i', scope: 's', etcdHosts: ['e:2379'], pgMajor: '15', superuserPassword: 'x', replicationPassword: 'y', etcdCredentials: null, restApiPassword: 'z', conf: {}, hba: [], ident: [] }) as { bootstrap: { dcs: Record<string, unknown> } };
   expect(c.bootstrap.dcs.failsafe_mode).toBe(true);
 });
 

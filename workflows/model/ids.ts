@@ -45,6 +45,11 @@ export const ids = {
   /** Patroni cluster of one node; `--` cannot occur in a database id, so this never collides. */
   patroniScope,
   patroniNamespace,
+  /**
+   * The etcd key prefix of every node of one database: its Patroni's etcd role may use these keys only. `--` ends
+   * the database id (it cannot occur in one), so database `a`'s prefix never covers `a-b`'s keys.
+   */
+  patroniDatabaseKeys: (databaseId: string) => `${patroniNamespace}${databaseId}--`,
   /** The etcd key prefix of one node's Patroni cluster. */
   patroniKeys: (databaseId: string, nodeName: string) => `${patroniNamespace}${patroniScope(databaseId, nodeName)}/`,
   /** The pgBackRest stanza of every node (each node has its own repository path, so one name serves all). */
