@@ -502,6 +502,10 @@ export interface components {
             restore_config?: components["schemas"]["RestoreConfigSpec"];
             source_node?: string;
         };
+        DatabaseScripts: {
+            post_database_create?: string[];
+            post_init?: string[];
+        };
         DatabaseSpec: {
             backup_config?: components["schemas"]["BackupConfigSpec"];
             cpus?: string;
@@ -519,7 +523,7 @@ export interface components {
                 [key: string]: unknown;
             };
             restore_config?: components["schemas"]["RestoreConfigSpec"];
-            scripts?: unknown;
+            scripts?: components["schemas"]["DatabaseScripts"];
             services?: unknown[];
             spock_version?: string;
         };
@@ -660,6 +664,18 @@ export interface components {
             updated_at: string;
         };
         PgEdgeVersion: {
+            /**
+             * @description An extension of pgcp: the extensions the image of this version carries besides Postgres's own, with their versions (CREATE EXTENSION name → version)
+             * @example {
+             *       "pg_cron": "1.6.5",
+             *       "pgaudit": "17.1",
+             *       "postgis": "3.5.2",
+             *       "vector": "0.8.0"
+             *     }
+             */
+            extensions?: {
+                [key: string]: string;
+            };
             postgres_version: string;
             spock_version: string;
         };

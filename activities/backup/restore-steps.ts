@@ -104,3 +104,30 @@ export async function markRestored(docker: Docker, t: RestoreTarget): Promise<vo
   const touch = await execIn(docker, t.instanceId, ['sh', '-c', `touch ${inContainer.restoreMarker(t.taskId)} && rm -f ${inContainer.restoreConfig}`]);
   if (touch.exitCode !== 0) throw new Error(`cannot mark the restore of ${t.instanceId} done`);
 }
+
+/**
+ * `pgbackrest info --output=json` of a restore source, in a one-off container of the instance's image beside the
+ * instance (its network, host entries and the repository's mounts), touching nothing of the instance: what a
+ * restore checks before it stops anything. Its configuration (with keys) is a host file only while it runs.
+ */
+export async function restoreSourceInfo(deps: HostDeps, t: Omit<RestoreTarget, 'taskId'>, image: string, source: RestoreConfigSpec, cipherPass: string | null): Promise<{ code: number; lines: string[] }> {
+  const files = instanceHostFiles(deps.dataDir, t.instanceId);
+  const dirs = repositoryDirs(t.databaseId, [], source);
+  await prepareRepositoryDirs(deps, dirs);
+  const ca = await copyCaFiles(deps, [source.repository], files.caDir);
+  const file = files.restoreCheck;
+  await writeFile(file, pgbackrestRestoreConfig(source, cipherPass), { mode: fileModes.pgbackrest });
+  try {
+    return await runOneOff(deps.docker, {
+      name: ids.restoreCheckContainer(t.instanceId), image, user: 'postgres',
+      script: pgbackrestCommand(inContainer.restoreSource, 'info', '--output=json', '--log-level-console=off', '--log-level-stderr=error').join(' '),
+      labels: { [labels.managed]: 'true', [labels.purpose]: 'restore-check', [labels.instanceId]: t.instanceId },
+      hostConfig: {
+        Binds: [`${file}:${inContainer.restoreSource}:ro`], Mounts: repositoryDockerMounts(dirs, ca ? files.caDir : null), NetworkMode: ids.network(t.databaseId),
+        ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),
+      },
+    });
+  } finally {
+    await rm(file, { force: true });
+  }
+}

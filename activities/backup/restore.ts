@@ -14,7 +14,9 @@ import { sourceCipherPass, writePatroniConfig } from '../docker/instance-config.
 import { withClient } from '../postgres/connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
 import { bootstrapFromRestored, recoverySettings, restoreOptions, restoreScript } from './restore-script.js';
-import { archiveRecentWal, markRestored, restoreMarked, restoreSource, restoreVolume, stopNodeForRestore, waitToLead } from './restore-steps.js';
+import { archiveRecentWal, markRestored, restoreMarked, restoreSource, restoreSourceInfo, restoreVolume, stopNodeForRestore, waitToLead } from './restore-steps.js';
+import { restoreSourceProblem } from './restore-check.js';
+import { FailureType, permanent } from '../errors.js';
 
 /**
  * restore: the source (omitted: the node's own restore_config in the spec, so no repository setting travels through
@@ -51,6 +53,27 @@ export function restoreActivities(deps: HostDeps) {
       await writePatroniConfig(deps, db, plan); // later bootstraps (none expected) would use initdb again
       await markRestored(docker, r);
       return { lines };
+    },
+
+    /**
+     * Before a restore stops anything: its source answers (repository reachable, stanza there), holds a backup, the
+     * requested set and one that ends before a time target. Run on a host of the node, beside one of its instances.
+     */
+    async checkRestoreSource({ databaseId, nodeName, restore }: { databaseId: string; nodeName: string; restore: RestoreConfigSpec }): Promise<{ lines: string[] }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const instance = db.instances.find((i) => i.nodeName === nodeName && i.hostId === deps.hostId);
+      if (!instance) throw permanent(FailureType.notFound, `node ${nodeName} has no instance on ${deps.hostId}`);
+      const info = await docker.getContainer(instance.instanceId).inspect();
+      const source = await restoreSource(deps, db, nodeName, restore);
+      const cipherPass = await sourceCipherPass(deps, db, source.source_database_id);
+      const keys = [...secretValues([source.repository, ...specRepositories(db.spec)]), ...[cipherPass].filter((k): k is string => !!k)];
+      const where = `restore source ${source.source_database_id}/${source.source_node_name} for node ${nodeName}`;
+      const run = await restoreSourceInfo(deps, { databaseId, nodeName, instanceId: instance.instanceId }, info.Config.Image, source, cipherPass);
+      const output = run.lines.map((l) => redactValues(l, keys));
+      if (run.code !== 0) throw permanent(FailureType.misconfigured, `${where}: pgBackRest cannot read the repository (exit ${run.code}): ${output.slice(-3).join(' | ')}; nothing was stopped`);
+      const problem = restoreSourceProblem(output.filter((l) => l.startsWith('[')).pop() ?? '', source.restore_options, where);
+      if (problem) throw permanent(FailureType.invalidSpec, `${problem}; nothing was stopped`);
+      return { lines: [`${where}: the repository answers and holds what the restore needs`] };
     },
 
     /**

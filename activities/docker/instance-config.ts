@@ -3,7 +3,7 @@
 // created from a backup. Removed with the instance.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { repositoryDirs } from '../../workflows/model/backup-repository.js';
-import { getRepositoryCipherPass } from '../../store/databases.js';
+import { getJoinedNodes, getRepositoryCipherPass } from '../../store/databases.js';
 import { copyCaFiles, prepareRepositoryDirs } from '../backup/repository-host.js';
 import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
@@ -72,7 +72,10 @@ export async function ensureInstanceFiles(deps: HostDeps, db: DatabaseContext, p
     await writeFile(files.pgbackrestConfig, pgbackrestConfig(backups, db.databaseId, plan.nodeName, db.secrets.repositoryCipherPass), { mode: fileModes.pgbackrest });
   }
   if (rc) await writeFile(files.createRestoreConfig, pgbackrestRestoreConfig(rc, await sourceCipherPass(deps, db, rc.source_database_id)), { mode: fileModes.pgbackrest });
-  await writePatroniConfig(deps, db, plan, rc && plan.initialRole === 'primary' ? { command: restoreBootstrapCommand(rc) } : undefined);
+  // Only while the database is being created (no node has joined yet): a node added later joins from a source node
+  // or its own restore_config, and must not start from the database's creation backup.
+  const creating = rc ? (await getJoinedNodes(deps.store, db.databaseId)).length === 0 : false;
+  await writePatroniConfig(deps, db, plan, rc && creating && plan.initialRole === 'primary' ? { command: restoreBootstrapCommand(rc) } : undefined);
   return files;
 }
 

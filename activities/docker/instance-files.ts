@@ -19,6 +19,8 @@ export interface InstanceHostFiles {
   restoreSource: string;
   /** Copies of the repositories' CA files (storage-ca-file), mounted read-only instead of the host paths. */
   caDir: string;
+  /** A restore source checked before anything stops (with its keys), there only while pgBackRest reads it. */
+  restoreCheck: string;
 }
 
 export function instanceHostFiles(dataDir: string, instanceId: string): InstanceHostFiles {
@@ -30,6 +32,7 @@ export function instanceHostFiles(dataDir: string, instanceId: string): Instance
     createRestoreConfig: path.join(dir, 'pgbackrest-restore.conf'),
     restoreSource: path.join(dir, 'pgbackrest-restore-source.conf'),
     caDir: path.join(dir, 'ca'),
+    restoreCheck: path.join(dir, 'pgbackrest-restore-check.conf'),
   };
 }
 

@@ -73,6 +73,12 @@ export const BackupConfigSpecSchema = z
   .object({ repositories: z.array(BackupRepositorySpecSchema).min(1), schedules: z.array(BackupScheduleSpecSchema).max(32).optional() })
   .openapi('BackupConfigSpec');
 
+/** SQL run once when the database is created (pgEdge §5.1): up to 256 statements of 1–1024 characters each. */
+const SqlScriptSchema = z.array(z.string().min(1).max(1024)).max(256);
+export const DatabaseScriptsSchema = z
+  .object({ post_init: SqlScriptSchema.optional(), post_database_create: SqlScriptSchema.optional() })
+  .openapi('DatabaseScripts');
+
 export const DatabaseNodeSpecSchema = z
   .object({
     name: NodeNameSchema,
@@ -110,7 +116,7 @@ export const DatabaseSpecSchema = z
     pg_hba_conf: Lines.optional(),
     pg_ident_conf: Lines.optional(),
     orchestrator_opts: Later.optional(),
-    scripts: Later.optional(),
+    scripts: DatabaseScriptsSchema.optional(),
   })
   .openapi('DatabaseSpec');
 
@@ -135,3 +141,4 @@ export type DatabaseUserSpec = z.infer<typeof DatabaseUserSpecSchema>;
 export type BackupConfigSpec = z.infer<typeof BackupConfigSpecSchema>;
 export type BackupRepositorySpec = z.infer<typeof BackupRepositorySpecSchema>;
 export type RestoreConfigSpec = z.infer<typeof RestoreConfigSpecSchema>;
+export type DatabaseScripts = z.infer<typeof DatabaseScriptsSchema>;

@@ -61,6 +61,16 @@ const cases: [string, unknown, string, RegExp][] = [
   ['a relative base_path', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: 'rel/dir' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.base_path: base_path must be absolute/],
   ['services not yet', withSpec({ services: [{ service_id: 'mcp' }] }), 'invalid_input', /^services: supporting services are not supported/],
   ['source_node on create', withSpec({ nodes: [node('n1', { source_node: 'n2' })] }), 'invalid_input', /^nodes\[0\]\.source_node: source_node only applies when a node is added/],
+  // scripts (§5.1): ≤256 statements of 1–1024 characters, each parsed by Postgres's own parser
+  ['a script statement Postgres cannot parse', withSpec({ scripts: { post_init: ['CREATE ROLE r', 'CRAETE TABLE t (id int)'] } }), 'invalid_input', /^scripts\.post_init\[1\]: not valid SQL: syntax error at or near "CRAETE"$/],
+  ['two statements in one script entry', withSpec({ scripts: { post_database_create: ['CREATE TABLE t (id int); INSERT INTO t VALUES (1)'] } }), 'invalid_input', /^scripts\.post_database_create\[0\]: holds 2 statements: give each statement its own entry$/],
+  ['a script entry that is only a comment', withSpec({ scripts: { post_init: ['-- nothing'] } }), 'invalid_input', /^scripts\.post_init\[0\]: holds no statement$/],
+  ['COMMIT in a script', withSpec({ scripts: { post_init: ['CREATE ROLE r', 'COMMIT'] } }), 'invalid_input', /^scripts\.post_init\[1\]: transaction control .* is not allowed/],
+  ['VACUUM in a script', withSpec({ scripts: { post_database_create: ['VACUUM'] } }), 'invalid_input', /^scripts\.post_database_create\[0\]: VACUUM .* cannot run inside a transaction/],
+  ['CREATE INDEX CONCURRENTLY in a script', withSpec({ scripts: { post_database_create: ['CREATE INDEX CONCURRENTLY i ON t (a)'] } }), 'invalid_input', /^scripts\.post_database_create\[0\]: CONCURRENTLY cannot run inside a transaction/],
+  ['257 script statements', withSpec({ scripts: { post_init: Array.from({ length: 257 }, () => 'SELECT 1') } }), 'invalid_length', /body\.spec\.scripts\.post_init/],
+  ['a script statement over 1024 characters', withSpec({ scripts: { post_init: [`SELECT '${'x'.repeat(1020)}'`] } }), 'invalid_length', /body\.spec\.scripts\.post_init\[0\]/],
+  ['an empty script statement', withSpec({ scripts: { post_init: [''] } }), 'invalid_length', /body\.spec\.scripts\.post_init\[0\]/],
 ];
 
 describe('POST /v1/databases rejects bad specs', () => {

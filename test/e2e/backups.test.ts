@@ -95,16 +95,35 @@ it('backup_config added by update: the stanza is made, a full backup runs with i
 });
 
 it('restores n1 in place to a time before its table was dropped; replication works both ways afterwards', async () => {
-  const t = (await sql("SELECT (now() + interval '1 second')::text AS t"))[0].t as string;
+  // RFC 3339, as the reference's own example writes it (pgBackRest alone refuses it: issue 18)
+  const t = (await sql(`SELECT to_char((now() + interval '1 second') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t`))[0].t as string;
   await new Promise((r) => setTimeout(r, 2000));
   await sql('INSERT INTO a SELECT generate_series(1001, 1100)'); // rows B, after T
-  await sql('DROP TABLE a CASCADE');
+  await sql('DROP TABLE a'); // a replicated table, dropped without CASCADE (issue 18)
   await waitFor('the drop on n2', async () => (await sql("SELECT to_regclass('public.a') IS NULL AS gone", 'n2'))[0].gone, 30_000);
 
   const bad = await s.call('POST', `/v1/databases/${id}/restore`, { restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath } }, target_nodes: ['n9'] });
   expect(bad).toMatchObject({ status: 400, body: { message: 'node not in db spec: [n9]' } });
   const badKey = await s.call('POST', `/v1/databases/${id}/restore`, { restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath }, restore_options: { 'Bad Key': 'x' } } });
   expect(badKey.body.message).toContain('restore_config.restore_options');
+  const source = { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath } };
+  const startedAt = async () => (await sql('SELECT pg_postmaster_start_time()::text AS t'))[0].t as string;
+  const n1Started = await startedAt();
+  // a malformed target: a 400 naming it, nothing changes
+  const malformed = await s.call('POST', `/v1/databases/${id}/restore`, { restore_config: { ...source, restore_options: { type: 'time', target: '01/01/2025 01:30' } }, target_nodes: ['n1'] });
+  expect(malformed).toMatchObject({ status: 400, body: { name: 'invalid_input', message: expect.stringMatching(/^restore_config\.restore_options: target "01\/01\/2025 01:30" is not a time: use RFC 3339/) } });
+  // a set the repository does not hold: the task fails before anything is stopped, the database stays available
+  const noSet = await s.call('POST', `/v1/databases/${id}/restore`, { restore_config: { ...source, restore_options: { set: '20200101-000000F', type: 'immediate' } }, target_nodes: ['n1'] });
+  expect(noSet.status, noSet.text).toBe(200);
+  const refused = await finished(noSet.body.task.task_id);
+  expect(refused.status).toBe('failed');
+  expect(refused.error).toMatch(/backup set 20200101-000000F is not in the repository \(it has \d{8}-\d{6}F.*; nothing was stopped/);
+  const refusedChild = await finished(noSet.body.node_tasks[0].task_id);
+  expect(refusedChild).toMatchObject({ status: 'failed', error: refused.error });
+  const after = await s.call('GET', `/v1/databases/${id}`);
+  expect(after.body.state).toBe('available');
+  expect(after.body.instances.map((i: { state: string }) => i.state)).toEqual(['available', 'available']);
+  expect(await startedAt()).toBe(n1Started); // n1 was never stopped
 
   const r = await s.call('POST', `/v1/databases/${id}/restore`, {
     restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath }, restore_options: { type: 'time', target: t } },
@@ -213,7 +232,8 @@ it('n3 added from n1\'s backup under writes on n1 and n2 ends with every row, in
   try {
     await new Promise((r) => setTimeout(r, 2000));
     const started = Date.now();
-    const up = await s.call('POST', `/v1/databases/${id}`, { spec: withN3(restore_config) });
+    // database-level, as pgEdge's collection sends it (issue 18): it applies to n3, which has no source_node
+    const up = await s.call('POST', `/v1/databases/${id}`, { spec: { ...spec(posix), restore_config, nodes: [...spec().nodes, { name: 'n3', host_ids: ['host-1'], port: nodePort.n3 }] } });
     expect(up.status, up.text).toBe(200);
     const task = await finished(up.body.task.task_id);
     expect(task.status, task.error).toBe('completed');

@@ -92,7 +92,10 @@ describe('repository secrets', () => {
     const reordered = { ...shown, restore_config: { ...rest, repository: { ...shown.restore_config!.repository }, source_node_name } };
     expect(mergeUpdate(restoredSpec, reordered, 'db1').issues).toEqual([]);
     const other = { ...shown, restore_config: { ...shown.restore_config!, source_node_name: 'n2' } };
-    expect(mergeUpdate(restoredSpec, other, 'db1').issues).toEqual([{ path: 'restore_config', message: 'restore_config only applies when a database is created' }]);
+    // another one is accepted (pgEdge: it is for nodes created from now on; this update adds none)
+    const r = mergeUpdate(restoredSpec, other, 'db1');
+    expect(r.issues).toEqual([]);
+    expect(r.spec.restore_config!.source_node_name).toBe('n1'); // the creation's stays: the instances mount its repository
   });
 
   it('keys go only to the same destination: a repository with another storage-host does not get them', () => {

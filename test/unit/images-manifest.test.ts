@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manifestEntry, manifestMajors } from '../../activities/docker/images.js';
+import { manifestEntry, manifestMajors, parseExtensionsLabel } from '../../activities/docker/images.js';
 import { recipeHash } from '../../images/recipe.mjs';
 
 describe('version manifest', () => {
@@ -12,6 +12,16 @@ describe('version manifest', () => {
   it('names images by a stable recipe hash that differs per major', () => {
     expect(recipeHash('15')).toBe(recipeHash('15'));
     expect(new Set(manifestMajors().map((m) => recipeHash(m))).size).toBe(3);
+  });
+  it('lists the extensions each image carries: pgvector, PostGIS, pg_cron and pgAudit where Debian packages them', () => {
+    expect(manifestEntry('15')!.extensions).toEqual(['pg_cron', 'pgaudit', 'postgis']); // bookworm has no postgresql-15-pgvector
+    expect(manifestEntry('17')!.extensions).toEqual(['pg_cron', 'pgaudit', 'postgis', 'vector']);
+    expect(manifestEntry('18')!.extensions).toEqual(['pg_cron', 'pgaudit', 'postgis', 'vector']);
+  });
+  it('reads the extension versions an image was built with from its label', () => {
+    expect(parseExtensionsLabel('pg_cron=1.6.5 pgaudit=17.1 postgis=3.5.2 vector=0.8.0')).toEqual({ pg_cron: '1.6.5', pgaudit: '17.1', postgis: '3.5.2', vector: '0.8.0' });
+    expect(parseExtensionsLabel(undefined)).toEqual({});
+    expect(parseExtensionsLabel('vector=none')).toEqual({});
   });
   it('has no entry for a major it does not build', () => {
     expect(manifestEntry('16')).toBeNull();

@@ -160,6 +160,7 @@ describe('instanceHostFiles', () => {
       createRestoreConfig: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore.conf',
       restoreSource: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-source.conf',
       caDir: '/data/host-1/instances/shop-n1-689qacsi/ca',
+      restoreCheck: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-check.conf',
     });
   });
 });

@@ -62,7 +62,6 @@ const bad: Case[] = [
   ['two schedules with one id', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: '/b' }], schedules: [{ id: 'd', type: 'full', cron_expression: '0 0 * * *' }, { id: 'd', type: 'incr', cron_expression: '0 * * * *' }] } }), 'backup_config.schedules[1].id', 'duplicate schedule id d'],
   ['a restore_config from an s3 repository without a bucket', withSpec({ restore_config: { source_database_id: 'old', source_node_name: 'n1', source_database_name: 'app', repository: { type: 's3' } } }), 'restore_config.repository.s3_bucket', 's3_bucket is required'],
   ['a restore_config with a bad option key', withSpec({ restore_config: { source_database_id: 'old', source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: '/b' }, restore_options: { 'X Y': '1' } } }), 'restore_config.restore_options[X Y]', 'invalid option key'],
-  ['scripts', withSpec({ scripts: {} }), 'scripts', 'scripts are not supported'],
   ['orchestrator_opts', withSpec({ orchestrator_opts: {} }), 'orchestrator_opts', 'orchestrator options are not supported'],
   ['a node backup_config with a relative base_path', withNode({ backup_config: { repositories: [{ type: 'cifs', base_path: 'x' }] } }), 'nodes[0].backup_config.repositories[0].base_path', 'must be absolute'],
   ['a node orchestrator_opts', withNode({ orchestrator_opts: {} }), 'nodes[0].orchestrator_opts', 'orchestrator options are not supported'],

@@ -6,6 +6,7 @@ import { stringify } from 'safe-stable-stringify';
 import { identifierError, lineTextError, optionsTextIssues } from './validate-text.js';
 import { mountedTypes, optionKey, repositoryHostPaths, repositoryLines, repositoryPath, sameRepository, validateRepository, type SpecIssue } from './backup-repository.js';
 import { ids } from './ids.js';
+import { normaliseRestoreOptions, restoreTargetIssues, targetTypes } from './restore-target.js';
 
 export type { SpecIssue };
 export { repositoryPath };
@@ -102,7 +103,6 @@ export const validateRestoreOptions = (o: Record<string, string> | undefined, pa
 
 /** In the instance's volume (beside pgdata), so the restore_command pgBackRest writes works in the instance too. */
 export const restoreConfigPath = '/var/lib/postgresql/data/pgcp-restore.conf';
-const targetTypes = ['immediate', 'lsn', 'name', 'time', 'xid'];
 
 /**
  * The pgBackRest configuration a restore reads: the source's repository (with the source database's passphrase, if
@@ -118,22 +118,23 @@ export function pgbackrestRestoreConfig(rc: RestoreConfigSpec, cipherPass?: stri
  * (without it Postgres would pause there, and the restore would look like it went to the latest point).
  */
 export function restoreFlags(options: Record<string, string> | undefined): string[] {
-  const o = { ...(options ?? {}) };
+  const o = { ...(normaliseRestoreOptions(options) ?? {}) };
   if (o.type && targetTypes.includes(o.type) && !('target-action' in o)) o['target-action'] = 'promote';
   return ['--delta', ...optionFlags(o)];
 }
 
-/** A restore source's own checks: its repository's, option keys, a known type. */
-export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[], at = 'restore_config'): void {
+/**
+ * A restore source's own checks: its repository's, option keys, the recovery target (restore-target.ts; `now`: a
+ * time target must not lie ahead of it).
+ */
+export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[], at = 'restore_config', now?: number): void {
   // the node's name is part of the repository path: n<digits> only (the schema's pattern is unanchored, as Goa's)
   if (!/^n[0-9]+$/.test(rc.source_node_name)) out.push({ path: `${at}.source_node_name`, message: `node names are n followed by digits, got ${JSON.stringify(rc.source_node_name)}` });
   const nameError = identifierError(rc.source_database_name);
   if (nameError) out.push({ path: `${at}.source_database_name`, message: nameError });
   validateRepository(rc.repository, `${at}.repository`, out, { restoreSource: true });
   validateRestoreOptions(rc.restore_options, `${at}.restore_options`, out);
-  if (rc.restore_options?.type && !['default', 'preserve', 'standby', ...targetTypes].includes(rc.restore_options.type)) {
-    out.push({ path: `${at}.restore_options`, message: `unknown restore type "${rc.restore_options.type}"` });
-  }
+  out.push(...restoreTargetIssues(rc.restore_options, `${at}.restore_options`, now));
 }
 
 /**
@@ -206,8 +207,8 @@ export function restoreBootstrapCommand(rc: RestoreConfigSpec): string {
  * An in-place restore's checks: a repository whose host paths the node mounts (restore_command runs inside the
  * instance); a mounted repository of another database is not (its nodes mount only their own database's directory).
  */
-export function validateRestoreConfig(rc: RestoreConfigSpec, spec: DatabaseSpec, targets: string[], out: SpecIssue[], databaseId: string): void {
-  validateRestoreSource(rc, out);
+export function validateRestoreConfig(rc: RestoreConfigSpec, spec: DatabaseSpec, targets: string[], out: SpecIssue[], databaseId: string, now?: number): void {
+  validateRestoreSource(rc, out, 'restore_config', now);
   if (out.length > 0) return;
   if (mountedTypes.includes(rc.repository.type) && rc.source_database_id !== databaseId) {
     out.push({ path: 'restore_config.source_database_id', message: 'an in-place restore from another database\'s posix or cifs repository is not supported (its nodes mount only their own database\'s directory): create a new database from that backup instead' });

@@ -40,6 +40,8 @@ export const ids = {
   network: (databaseId: string) => `pgcp-${databaseId}`,
   /** The one-off container that restores an instance's volume with pgBackRest while the instance is stopped. */
   restoreContainer: (instanceId: string) => `${instanceId}-restore`,
+  /** The one-off container that reads a restore source's backups before anything is stopped. */
+  restoreCheckContainer: (instanceId: string) => `${instanceId}-restore-check`,
   /** The throw-away container verifying an image: one per workflow and major, so a retry replaces its predecessor's. */
   verifyContainer: (workflowId: string, major: string) => `pgcp-verify-${workflowId.replace(/[^a-zA-Z0-9_.-]/g, '').slice(-12)}-${major}`,
   /** Patroni cluster of one node; `--` cannot occur in a database id, so this never collides. */
