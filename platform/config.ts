@@ -125,6 +125,8 @@ const ConfigSchema = z
     PGCP_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     PGCP_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
     PGCP_MONITOR_MS: z.coerce.number().int().min(100).default(3000),
+    /** off: a dead primary is left to Patroni alone (its leader ttl); on: the monitor fails it over at once. */
+    PGCP_FAST_FAILOVER: z.enum(['on', 'off']).default('on'),
     /**
      * Extra /etc/hosts entries of instance containers (comma-separated `name:address`, as `docker run --add-host`;
      * `host-gateway` is this host's docker0 address): object stores that only this host's resolver knows.
@@ -202,6 +204,7 @@ const ConfigSchema = z
     logLevel: env.PGCP_LOG_LEVEL,
     heartbeatMs: env.PGCP_HEARTBEAT_MS,
     monitorMs: env.PGCP_MONITOR_MS,
+    fastFailover: env.PGCP_FAST_FAILOVER === 'on',
     containerExtraHosts: env.PGCP_CONTAINER_EXTRA_HOSTS?.split(',') ?? [],
     repositoryRoots: env.PGCP_REPOSITORY_ROOTS.split(','),
     crossDatabaseRestore: env.PGCP_CROSS_DATABASE_RESTORE,

@@ -10,6 +10,8 @@ import { loadConfig } from '../platform/config.js';
 import { readMembership, withMembership, type Membership } from '../platform/membership.js';
 import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
+import { startFastFailover } from './fast-failover.js';
+import { startFencing } from './fencing.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient, connectWorker } from '../platform/temporal.js';
 import { createSecretBox } from '../platform/secret-box.js';
@@ -45,7 +47,8 @@ const etcd = createEtcd(config.etcdUrl, config.etcdCredentials);
 const connection = await connectWorker(config.temporal.address, config.temporal.tls);
 const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostId}`, otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
 const plugins = tracing ? [tracing.plugin] : undefined;
-const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, plugins, tls: config.temporal.tls });
+// a host's agent needs a client too when its fast failover is on: it starts tasks
+const temporal = onlyHost && !config.fastFailover ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, plugins, tls: config.temporal.tls });
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
@@ -61,6 +64,9 @@ const joinAs = onlyHost && !membership
   : undefined;
 const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcd, log, joinAs }, config.heartbeatMs);
 const monitor = onlyControlPlane ? null : startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
+// fencing is a safety net apart from the fast path: on even when PGCP_FAST_FAILOVER is off (Patroni alone)
+const fencing = onlyControlPlane ? null : startFencing({ store, docker, hostId: config.hostId, etcd, log });
+const fastFailover = onlyControlPlane || !config.fastFailover || !temporal ? null : startFastFailover({ store, docker, hostId: config.hostId, etcd, log, temporal });
 
 let stopping = false;
 const stop = () => {
@@ -76,6 +82,8 @@ log.info({ hostId: onlyControlPlane ? undefined : config.hostId, queues: workers
 await Promise.all(workers.map((w) => w.run()));
 await heartbeat?.stop();
 await monitor?.stop();
+fastFailover?.stop();
+fencing?.stop();
 await connection.close();
 await temporal?.connection.close();
 await tracing?.shutdown();

@@ -3,7 +3,7 @@ import { ids } from '../../workflows/model/ids.js';
 import { redactSpec } from '../../workflows/model/redact.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
-import { deletePrefix, removeDatabaseEtcdUser } from '../etcd.js';
+import { deleteIfValue, deletePrefix, removeDatabaseEtcdUser } from '../etcd.js';
 import { deleteHost } from '../../store/hosts.js';
 import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, setRestoreSecrets, transitionDatabase, upsertInstance, type DatabaseState } from '../../store/databases.js';
 
@@ -12,6 +12,15 @@ export interface RecordedInstance { id: string; nodeName: string; hostId: string
 export function storeActivities(deps: ControlPlaneDeps) {
   const { store } = deps;
   return {
+    /**
+     * Fast failover: deletes node `nodeName`'s Patroni leader key if `member` (a primary whose container is gone)
+     * still holds it, so the replicas race for it now instead of waiting out its ttl. Compare-and-delete: a key
+     * another member took meanwhile is left alone. Returns whether this call released it.
+     */
+    async releaseLeaderKey({ databaseId, nodeName, member }: { databaseId: string; nodeName: string; member: string }): Promise<{ released: boolean }> {
+      return { released: await deleteIfValue(deps.etcd, `${ids.patroniKeys(databaseId, nodeName)}leader`, member) };
+    },
+
     /** The desired spec without secrets (it lands in the workflow history), or null when the database is gone. */
     async getDatabaseSpec({ databaseId }: { databaseId: string }): Promise<DatabaseSpec | null> {
       const db = await getDatabase(store, databaseId);
