@@ -12,9 +12,9 @@ import { getInstance } from '../../store/databases.js';
 import { labels, removeContainer } from './client.js';
 import { ensureContainer } from './ensure-container.js';
 import { requireBuiltImage } from './images.js';
-import { ensureInstanceFiles, removeInstanceFiles } from './instance-config.js';
+import { ensureInstanceFiles, removeInstanceFiles, removeLegacySecretFiles } from './instance-config.js';
 import { databaseLabels, instanceOptions } from './instance-spec.js';
-import { reloadChangedPatroniConfig, startUnlessStopped } from './instance-start.js';
+import { startUnlessStopped } from './instance-start.js';
 import { instanceAddress } from '../addresses.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { ensureVolume, removeVolume } from './volume.js';
@@ -37,10 +37,8 @@ export function instanceActivities(deps: HostDeps) {
       await ensureVolume(docker, ids.volume(instanceId), { ...databaseLabels(databaseId, namespace), [labels.instanceId]: instanceId });
       const files = await ensureInstanceFiles(deps, db, plan);
       const container = await ensureContainer(docker, instanceOptions({ spec: db.spec, plan, namespace, image: image.image, files, host: deps }));
-      // Only a container that ran before this step: one starting now copies the new file itself.
-      const wasRunning = container.outcome === 'unchanged' && (await docker.getContainer(instanceId).inspect()).State.Running;
-      await startUnlessStopped(deps, plan);
-      if (wasRunning) await reloadChangedPatroniConfig(docker, instanceId);
+      await removeLegacySecretFiles(deps, instanceId); // an earlier version's, which this container does not mount
+      await startUnlessStopped(deps, db, plan); // a running Patroni reloads a changed configuration
       return { containerId: container.id, recreated: container.outcome === 'recreated' };
     },
 

@@ -93,7 +93,7 @@ def tcp(host, port):
     except Exception as e: return repr(e)
 out = {}
 out['b_anonymous'] = post(ETCD + '/v3/kv/range', {'key': enc(B), 'range_end': enc(end(B))})
-own = json.load(open('/etc/patroni/patroni.yml'))['etcd3']
+own = json.load(open('/run/pgcp/patroni.yml'))['etcd3']
 out['root_with_a_password'] = post(ETCD + '/v3/auth/authenticate', {'name': 'root', 'password': own.get('password', '')})
 token = json.loads(post(ETCD + '/v3/auth/authenticate', {'name': own.get('username', ''), 'password': own.get('password', '')})[1]).get('token', '')
 h = {'Authorization': token}
