@@ -13,7 +13,7 @@ import { memberConnectAddress } from '../addresses.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
 import { ensureDatabaseEtcdUser, etcdDatabaseUser } from '../etcd.js';
-import { patroniConfig } from '../patroni/config.js';
+import { patroniConfig, superUser } from '../patroni/config.js';
 import { fileModes, inContainer, instanceHostFiles, type InstanceHostFiles } from './instance-files.js';
 import type { Delivery } from './instance-boot.js';
 import { bootstrapFromRestored } from '../backup/restore-script.js';
@@ -95,6 +95,7 @@ export async function instanceSecretFiles(deps: HostDeps, db: DatabaseContext, p
   if (rc) files[inContainer.createRestoreConfig] = pgbackrestRestoreConfig(rc, await sourceCipherPass(deps, db, rc.source_database_id));
   else remove.push(inContainer.createRestoreConfig);
   if (deps.etcdCaPem) files[inContainer.etcdCa] = deps.etcdCaPem;
+  files[inContainer.peersPgpass] = peersPgpass(db.secrets.superuserPassword);
   // Only while the database is being created (no node has joined yet): a node added later joins from a source node
   // or its own restore_config, and must not start from the database's creation backup.
   const creating = rc ? (await getJoinedNodes(deps.store, db.databaseId)).length === 0 : false;
@@ -102,6 +103,11 @@ export async function instanceSecretFiles(deps: HostDeps, db: DatabaseContext, p
     : rc && creating && plan.initialRole === 'primary' ? { command: restoreBootstrapCommand(rc) } : undefined;
   files[inContainer.patroniConfig] = await renderPatroniConfig(deps, db, plan, bootstrap);
   return { files, remove };
+}
+
+/** A pgpass line for the superuser on every peer (libpq's escapes: `\\` and `:`). */
+export function peersPgpass(password: string): string {
+  return `*:*:*:${superUser}:${password.replace(/[\\:]/g, (c) => `\\${c}`)}\n`;
 }
 
 export async function removeInstanceFiles(deps: HostDeps, instanceId: string): Promise<void> {

@@ -46,6 +46,8 @@ export const inContainer = {
   secretDir: '/run/pgcp',
   patroniConfig: '/run/pgcp/patroni.yml',
   pgpass: '/run/pgcp/pgpass',
+  /** The superuser's password for the replication layer's connections to peers (its DSNs name this file). */
+  peersPgpass: '/run/pgcp/peers.pgpass',
   etcdCa: '/run/pgcp/etcd-ca.pem',
   /** tmpfs: pgBackRest's configurations (the model's paths); the CA copies are bind-mounted below it. */
   pgbackrestDir: path.posix.dirname(pgbackrestConfigPath),
