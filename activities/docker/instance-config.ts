@@ -52,7 +52,7 @@ export async function renderPatroniConfig(deps: HostDeps, db: DatabaseContext, p
 
 /**
  * The passphrase of a restore source's repositories: the database's own, or — a restore from another database's
- * backups — that database's while the store still holds it (a deleted database takes its passphrase with it).
+ * backups — that database's (a deleted database's passphrase is kept: store/databases.ts).
  */
 export async function sourceCipherPass(deps: HostDeps, db: DatabaseContext, sourceDatabaseId: string): Promise<string | null> {
   return sourceDatabaseId === db.databaseId ? db.secrets.repositoryCipherPass ?? null : getRepositoryCipherPass(deps.store, sourceDatabaseId);

@@ -53,8 +53,12 @@ function parseResult(lines: string[]): { changed: string[]; wasReady: boolean } 
   return Array.isArray(r.changed) && typeof r.wasReady === 'boolean' ? { changed: r.changed as string[], wasReady: r.wasReady } : null;
 }
 
-/** Starts the instance's container (already running is fine) and delivers its secrets, which its Patroni waits for. */
+/**
+ * Starts the instance's container (already running is fine) and delivers its secrets, which its Patroni waits for.
+ * A container made by an earlier version reads its configuration from its host files until an update makes it again.
+ */
 export async function startInstance(deps: HostDeps, databaseId: string, instanceId: string, db?: DatabaseContext): Promise<DeliveryOutcome> {
   await startContainer(deps.docker.getContainer(instanceId));
+  if (!(await hasSecretMounts(deps.docker, instanceId))) return { delivered: false, changed: [], reloaded: false };
   return deliverInstanceSecrets(deps, databaseId, instanceId, { db });
 }
