@@ -12,8 +12,6 @@ export interface HostDeps {
   dataDir: string;
   /** etcd endpoints (host:port) as seen from inside containers: Patroni's DCS. */
   etcdHostsForContainers: string[];
-  /** etcd's CA certificate (PEM) when etcd serves TLS: delivered into each instance for its Patroni. */
-  etcdCaPem?: string | null;
   /** etcd as the control plane reaches it, with its root credential (never given to a container). */
   etcd: Etcd;
   /** /etc/hosts entries (`name:address`) of every container this host runs for instances. */

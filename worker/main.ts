@@ -49,7 +49,7 @@ const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostI
 const plugins = tracing ? [tracing.plugin] : undefined;
 // a host's agent needs a client too when its fast failover is on: it starts tasks
 const temporal = onlyHost && !config.fastFailover ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, plugins, tls: config.temporal.tls });
-const hostDeps = { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, etcdCaPem: config.etcdCa, etcd, containerExtraHosts: config.containerExtraHosts, repositoryRoots: config.repositoryRoots };
+const hostDeps = { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, etcd, containerExtraHosts: config.containerExtraHosts, repositoryRoots: config.repositoryRoots };
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,

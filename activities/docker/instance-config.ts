@@ -31,7 +31,7 @@ export async function renderPatroniConfig(deps: HostDeps, db: DatabaseContext, p
     scope: ids.patroniScope(db.databaseId, plan.nodeName),
     etcdHosts: deps.etcdHostsForContainers,
     etcdCredentials: deps.etcd.authenticated ? { username: etcdDatabaseUser(db.databaseId), password: db.secrets.etcdPassword } : null,
-    etcdCaFile: deps.etcdCaPem ? inContainer.etcdCa : null,
+    etcdTls: deps.etcd.url.startsWith('https:') ? { caFile: deps.etcd.ca ? inContainer.etcdCa : null } : null,
     restApiPassword: db.secrets.patroniApiPassword,
     pgMajor: plan.postgresMajor,
     superuserPassword: db.secrets.superuserPassword,
@@ -94,7 +94,7 @@ export async function instanceSecretFiles(deps: HostDeps, db: DatabaseContext, p
   else remove.push(inContainer.pgbackrestConfig);
   if (rc) files[inContainer.createRestoreConfig] = pgbackrestRestoreConfig(rc, await sourceCipherPass(deps, db, rc.source_database_id));
   else remove.push(inContainer.createRestoreConfig);
-  if (deps.etcdCaPem) files[inContainer.etcdCa] = deps.etcdCaPem;
+  if (deps.etcd.ca) files[inContainer.etcdCa] = deps.etcd.ca; // etcd's CA, which its Patroni checks etcd's certificate against
   files[inContainer.peersPgpass] = peersPgpass(db.secrets.superuserPassword);
   // Only while the database is being created (no node has joined yet): a node added later joins from a source node
   // or its own restore_config, and must not start from the database's creation backup.

@@ -9,8 +9,8 @@ export interface PatroniConfigInput {
   etcdHosts: string[];
   /** The database's own etcd user (readwrite on its keys only); null when etcd runs without authentication. */
   etcdCredentials: { username: string; password: string } | null;
-  /** etcd's CA certificate inside the container when etcd serves TLS (then https), else null (http). */
-  etcdCaFile?: string | null;
+  /** etcd serves TLS: https, with its CA certificate inside the container (null: the system's roots); null: http. */
+  etcdTls?: { caFile: string | null } | null;
   /** Patroni's REST API password (user patroniApiUser): its unsafe calls (switchover, restart, PATCH /config) need it. */
   restApiPassword: string;
   pgMajor: string;
@@ -108,7 +108,7 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
       authentication: { username: patroniApiUser, password: i.restApiPassword },
     },
     // use_proxies: talk to these endpoints only; etcd advertises 127.0.0.1, which inside a container is the container.
-    etcd3: { hosts: i.etcdHosts, use_proxies: true, ...(i.etcdCredentials ?? {}), ...(i.etcdCaFile ? { protocol: 'https', cacert: i.etcdCaFile } : {}) },
+    etcd3: { hosts: i.etcdHosts, use_proxies: true, ...(i.etcdCredentials ?? {}), ...(i.etcdTls ? { protocol: 'https', ...(i.etcdTls.caFile ? { cacert: i.etcdTls.caFile } : {}) } : {}) },
     bootstrap: {
       dcs: {
         ttl: 10,

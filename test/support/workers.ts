@@ -46,7 +46,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
     const config = loadConfig({ PGCP_HOST_ID: hostId, PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile, PGCP_ETCD_CA_FILE: stack.etcdCaFile });
     const host: HostDeps = {
       docker, store, hostId, hostAddress: defaultHostAddress(hostId),
-      dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), etcdHostsForContainers: config.etcdHostsForContainers, etcdCaPem: config.etcdCa, etcd,
+      dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), etcdHostsForContainers: config.etcdHostsForContainers, etcd,
       containerExtraHosts: o.containerExtraHosts ?? config.containerExtraHosts, repositoryRoots: config.repositoryRoots,
     };
     hosts.set(hostId, host);

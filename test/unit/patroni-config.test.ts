@@ -147,7 +147,7 @@ describe('patroniConfig identity', () => {
 
 describe('patroniConfig etcd TLS and pgpass', () => {
   it('speaks https to etcd and checks its certificate against the CA delivered beside it', () => {
-    expect(cfg({ etcdCaFile: '/run/pgcp/etcd-ca.pem' }).etcd3).toMatchObject({ protocol: 'https', cacert: '/run/pgcp/etcd-ca.pem' });
+    expect(cfg({ etcdTls: { caFile: '/run/pgcp/etcd-ca.pem' } }).etcd3).toMatchObject({ protocol: 'https', cacert: '/run/pgcp/etcd-ca.pem' });
     expect(cfg().etcd3).not.toHaveProperty('protocol');
   });
 
