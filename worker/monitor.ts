@@ -11,7 +11,7 @@
 // On a primary it also reports replication lag (its slots and replicas, worker/replication-lag.ts) and, now and then,
 // what its backup repositories hold (worker/backup-info.ts), for the status report and the metrics.
 import { inspectContainerOrNull, publishedPort } from '../activities/docker/client.js';
-import { deliverInstanceSecrets, startInstance } from '../activities/docker/instance-secrets.js';
+import { deliverInstanceSecrets, legacyContainerNote, secretMountsOf, startInstance } from '../activities/docker/instance-secrets.js';
 import type { HostDeps } from '../activities/deps.js';
 import { instanceAddress, onNetwork } from '../activities/addresses.js';
 import { containerAddress } from '../activities/docker/network.js';
@@ -53,6 +53,8 @@ export function createMonitor(deps: MonitorDeps) {
   const repaired = new Map<string, { text: string; at: number }>();
   const walHistory = new Map<string, LsnHistory>();
   const backups = new Map<string, { at: number; value: BackupStatus }>();
+  /** Running instances whose container an earlier version made (told on their status until an update). */
+  const legacy = new Set<string>();
 
   const historyOf = (instanceId: string) => walHistory.get(instanceId) ?? walHistory.set(instanceId, new LsnHistory()).get(instanceId)!;
 
@@ -75,6 +77,8 @@ export function createMonitor(deps: MonitorDeps) {
       return { containerRunning: false };
     }
     deadSince.delete(rec.id);
+    if (secretMountsOf(info)) legacy.delete(rec.id);
+    else legacy.add(rec.id);
     const port = publishedPort(info, '5432/tcp') ?? undefined;
     const inner = containerAddress(info, ids.network(rec.databaseId));
     const ip = inner ? onNetwork(inner) : null;
@@ -165,6 +169,7 @@ export function createMonitor(deps: MonitorDeps) {
       const instances = await listInstancesOnHost(deps.store, deps.hostId);
       await Promise.all(instances.map(async (rec) => {
         const status = await observe(rec).catch((err: unknown): InstanceStatus => ({ containerRunning: false, error: errorText(err) }));
+        if (legacy.has(rec.id)) status.error ??= legacyContainerNote;
         await writeInstanceStatus(deps.store, rec.id, status);
       }));
     },

@@ -16,10 +16,16 @@ export interface DeliveryOutcome { delivered: boolean; changed: string[]; reload
 
 /** Whether the container keeps its secret files in memory (an earlier version's mounted them from the host). */
 export async function hasSecretMounts(docker: Docker, instanceId: string): Promise<boolean> {
-  const info = await docker.getContainer(instanceId).inspect();
+  return secretMountsOf(await docker.getContainer(instanceId).inspect());
+}
+
+export function secretMountsOf(info: Docker.ContainerInspectInfo): boolean {
   const tmpfs = info.HostConfig.Tmpfs ?? {};
   return secretDirs.every((d) => d in tmpfs);
 }
+
+/** What the monitor reports on an instance whose container an earlier version made. */
+export const legacyContainerNote = 'its container was made by an earlier version (configuration in host files, no etcd credentials once etcd requires them): an update of the database makes it again';
 
 /**
  * The instance's secret files delivered into its running container. `onlyIfWaiting`: only when it waits for them

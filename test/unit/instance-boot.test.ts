@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bootScript, deliveryScript, secretTmpfs } from '../../activities/docker/instance-boot.js';
 import { peersPgpass } from '../../activities/docker/instance-config.js';
+import { secretMountsOf } from '../../activities/docker/instance-secrets.js';
+import type Docker from 'dockerode';
 
 describe('instance secrets in memory', () => {
   it('mounts both secret directories as small private tmpfs', () => {
@@ -22,5 +24,14 @@ describe('instance secrets in memory', () => {
 
   it("writes the peers' pgpass with libpq's escapes", () => {
     expect(peersPgpass('a:b\\c')).toBe('*:*:*:postgres:a\\:b\\\\c\n');
+  });
+});
+
+describe('containers of an earlier version', () => {
+  const info = (Tmpfs?: Record<string, string>) => ({ HostConfig: { ...(Tmpfs ? { Tmpfs } : {}) } }) as unknown as Docker.ContainerInspectInfo;
+  it('are told apart by their missing in-memory mounts: nothing is ever delivered into their disk layer', () => {
+    expect(secretMountsOf(info(secretTmpfs()))).toBe(true);
+    expect(secretMountsOf(info())).toBe(false);
+    expect(secretMountsOf(info({ '/run/pgcp': '' }))).toBe(false);
   });
 });
