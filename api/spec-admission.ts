@@ -74,8 +74,8 @@ export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creati
  * stored values; a restore_config that differs from the stored one is refused. The database name and an existing
  * node's major version cannot change (a new node with the new version replaces it); a new node's source must be an
  * existing node that stays; a node's host_ids may gain and lose hosts (replicas) but must keep one of its current
- * hosts. What this control plane cannot apply in place yet (ports and resources of existing nodes) is refused
- * rather than half-done.
+ * hosts. Ports, resources, orchestrator_opts and images of existing nodes change by making their containers again,
+ * one at a time (workflows/runner/roll-node.ts).
  */
 export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId: string): { spec: DatabaseSpec; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
@@ -120,27 +120,6 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
   if (!spec.nodes.some((n) => stored.nodes.some((o) => o.name === n.name))) {
     issues.push({ path: 'nodes', message: 'at least one existing node must stay: new nodes copy their data from one' });
   }
-  issues.push(...unsupportedChanges(stored, spec));
   validateNodeRestores(databaseId, stored, spec, issues);
   return { spec, issues };
-}
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-const recreateFields = ['port', 'patroni_port', 'cpus', 'memory'] as const;
-
-/** Ports and resources of running instances would need their containers recreated: refused, never ignored. */
-function unsupportedChanges(stored: DatabaseSpec, next: DatabaseSpec): SpecIssue[] {
-  const out: SpecIssue[] = [];
-  const later = (path: string, what: string) => out.push({ path, message: `changing ${what} of running instances is not supported by this control plane yet` });
-  for (const f of recreateFields) {
-    if (same(stored[f], next[f])) continue;
-    // A database-level change reaches the existing nodes that do not set their own.
-    if (next.nodes.some((n) => stored.nodes.some((o) => o.name === n.name) && n[f] === undefined)) later(f, f);
-  }
-  next.nodes.forEach((n, i) => {
-    const old = stored.nodes.find((o) => o.name === n.name);
-    if (!old) return;
-    for (const f of recreateFields) if (!same(old[f], n[f])) later(`nodes[${i}].${f}`, f);
-  });
-  return out;
 }

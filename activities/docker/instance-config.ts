@@ -2,6 +2,7 @@
 // configuration, read by the container at start, and pgBackRest's when the node has backups or the database was
 // created from a backup. Removed with the instance.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { coveredByExtraVolume, effectiveSwarm } from '../../workflows/model/orchestrator-opts.js';
 import { mountedTypes } from '../../workflows/model/backup-repository.js';
 import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
@@ -51,7 +52,9 @@ export async function ensureInstanceFiles(deps: HostDeps, db: DatabaseContext, p
   const backups = nodeBackupConfig(db.spec, plan.nodeName);
   if (backups) {
     await writeFile(files.pgbackrestConfig, pgbackrestConfig(backups, db.databaseId, plan.nodeName), { mode: fileModes.pgbackrest });
-    for (const r of backups.repositories) if (mountedTypes.includes(r.type)) await mkdir(r.base_path!, { recursive: true });
+    // a repository inside an extra volume is that volume's business (it must exist); others are made here
+    const volumes = effectiveSwarm(db.spec, plan.nodeName).extra_volumes ?? [];
+    for (const r of backups.repositories) if (mountedTypes.includes(r.type) && !coveredByExtraVolume(volumes, r.base_path!)) await mkdir(r.base_path!, { recursive: true });
   }
   const rc = db.spec.restore_config;
   if (rc) await writeFile(files.createRestoreConfig, pgbackrestRestoreConfig(rc), { mode: fileModes.pgbackrest });

@@ -2,7 +2,7 @@
 // database converged (replicas rebuilt, subscriptions both ways made anew, slots and stanzas checked) as an update
 // would. A restored node keeps what it was restored to: its new subscriptions start from now, and its peers forget
 // what they knew of it, so nothing it rolled back comes back.
-import { CancellationScope, executeChild, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, executeChild, patched, workflowInfo } from '@temporalio/workflow';
 import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { planInstances } from '../model/instances.js';
 import { nodeHost } from '../model/planner.js';
@@ -24,7 +24,7 @@ export async function restoreDatabase({ databaseId, restore, targets }: RestoreD
     }
     const spec = await loadSpec(databaseId);
     const layout = await controlPlane.getDatabaseLayout({ databaseId });
-    await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec), 'modifying');
+    await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec, [], { rolling: patched('rolling-node-update') }), 'modifying');
   });
 }
 
