@@ -58,6 +58,9 @@ const cases: [string, unknown, string, RegExp][] = [
   ['bad cpus', withSpec({ cpus: '0m' }), 'invalid_input', /^cpus: must be at least 1m/],
   ['a gcs repository without its bucket', withSpec({ backup_config: { repositories: [{ type: 'gcs', gcs_endpoint: 'gcs.local' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.gcs_bucket: gcs_bucket is required for gcs repositories/],
   ['a relative base_path', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: 'rel/dir' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.base_path: base_path must be absolute/],
+  ['a pgedge.* extra label', withSpec({ orchestrator_opts: { swarm: { extra_labels: { 'pgedge.component': 'x' } } } }), 'invalid_input', /^orchestrator_opts\.swarm\.extra_labels\[pgedge\.component\]: label keys starting with "pgedge\." .*reserved, got "pgedge\.component"$/],
+  ['a relative extra volume on a node', withSpec({ nodes: [node('n1', { port: 5432, orchestrator_opts: { swarm: { extra_volumes: [{ host_path: 'b', destination_path: '/backups' }] } } })] }), 'invalid_input', /^nodes\[0\]\.orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: must be an absolute path$/],
+  ['an unknown orchestrator_opts field type', withSpec({ orchestrator_opts: { swarm: { extra_volumes: 'x' } } }), 'invalid_field_type', /body\.spec\.orchestrator_opts\.swarm\.extra_volumes/],
   ['services not yet', withSpec({ services: [{ service_id: 'mcp' }] }), 'invalid_input', /^services: supporting services are not supported/],
   ['source_node on create', withSpec({ nodes: [node('n1', { source_node: 'n2' })] }), 'invalid_input', /^nodes\[0\]\.source_node: source_node only applies when a node is added/],
 ];
@@ -94,9 +97,9 @@ describe('POST /v1/databases rejects bad specs', () => {
     expect((await getJson(t.app, '/v1/databases')).body).toEqual({ databases: [] });
   });
 
-  it('unknown databases are 404 for read, update and delete', async () => {
-    for (const [method, body] of [['GET', undefined], ['DELETE', undefined], ['POST', JSON.stringify({ spec: good })]] as const) {
-      const res = await t.app.request('/v1/databases/nope', { method, body, headers: { 'content-type': 'application/json' } });
+  it('unknown databases are 404 for read, update, upgrade and delete', async () => {
+    for (const [method, body, path] of [['GET', undefined, ''], ['DELETE', undefined, ''], ['POST', JSON.stringify({ spec: good }), ''], ['POST', JSON.stringify({ image: 'x' }), '/upgrade']] as const) {
+      const res = await t.app.request(`/v1/databases/nope${path}`, { method, body, headers: { 'content-type': 'application/json' } });
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({ name: 'not_found', message: 'database not found' });
     }
