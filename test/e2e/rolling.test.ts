@@ -70,14 +70,18 @@ async function underWrites(start: () => Promise<{ status: number; body: any }>, 
   const before = Date.now();
   const r = await start();
   expect(r.status, JSON.stringify(r.body)).toBe(200);
-  const task = await finished(r.body.task.task_id);
-  expect(task.status, task.error).toBe('completed');
+  const logOf = async (taskId: string) => (await call('GET', `/v1/databases/${id}/tasks/${taskId}/log`)).body.entries.map((e: any) => `${e.timestamp} ${e.message}` as string);
+  const task = await finished(r.body.task.task_id, 300_000).catch(async (err: Error) => {
+    await w.stop();
+    throw new Error(`${err.message}\n${(await logOf(r.body.task.task_id)).join('\n')}`);
+  });
+  expect(task.status, `${task.error}\n${(await logOf(task.task_id)).join('\n')}`).toBe('completed');
   await new Promise((res) => setTimeout(res, 2000));
   await w.stop();
   const gap = w.longestGap('n1', before);
   console.log(`${task.type}: longest write gap on n1 ${gap} ms, on n2 ${w.longestGap('n2', before)} ms; ${w.acknowledged.length} rows acknowledged, ${w.errors.length} refused meanwhile`);
   await expectNothingLost(w, n1Port);
-  const log = (await call('GET', `/v1/databases/${id}/tasks/${task.task_id}/log`)).body.entries.map((e: any) => e.message as string);
+  const log: string[] = (await call('GET', `/v1/databases/${id}/tasks/${task.task_id}/log`)).body.entries.map((e: any) => e.message as string);
   return { task, log };
 }
 
@@ -146,8 +150,9 @@ describe('changing a running node', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.message).toMatch(/^upgrade not available: pgcp\/postgres:nope/);
 
+    const n1Port = baseSpec.nodes[0]!.port; // the new port once the test above ran
     const primary = (await primaryOf('n1'))!;
-    const { task, log } = await underWrites(() => call('POST', `/v1/databases/${id}/upgrade`, { image: offered[0].image }), newPort);
+    const { task, log } = await underWrites(() => call('POST', `/v1/databases/${id}/upgrade`, { image: offered[0].image }), n1Port);
     expect(task.type).toBe('upgrade');
     const replica = n1Hosts.find((h) => h !== primary)!;
     const at = (text: string) => log.findIndex((m) => m.includes(text));
@@ -155,14 +160,14 @@ describe('changing a running node', () => {
     expect(at('switchover of node n1')).toBeGreaterThan(remade('n1', replica));
     expect(remade('n1', primary)).toBeGreaterThan(at('switchover of node n1'));
     expect(remade('n2', 'host-2')).toBeGreaterThan(remade('n1', primary)); // node after node
-    for (const [n, h, p] of [['n1', 'host-1', newPort], ['n1', 'host-2', newPort], ['n2', 'host-2', port + 1]] as const) {
+    for (const [n, h, p] of [['n1', 'host-1', n1Port], ['n1', 'host-2', n1Port], ['n2', 'host-2', port + 1]] as const) {
       expect((await docker.getContainer(ids.instance(id, n, h)).inspect()).Config.Image).toBe(offered[0].image);
       expect((await sql(h, p, 'SHOW server_version'))[0].server_version).toBe(offered[0].postgres_version);
     }
     const after = await call('GET', `/v1/databases/${id}?include=available_upgrades`);
     expect(after.body.spec.postgres_version).toBe(offered[0].postgres_version);
     expect(after.body.available_upgrades).toBeUndefined();
-    await expectReplicationBothWays(newPort, 'upgrade');
+    await expectReplicationBothWays(n1Port, 'upgrade');
     await recordHistory(stack!.temporal, task.task_id, 'rolling-upgrade');
   });
 });

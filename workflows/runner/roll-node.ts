@@ -28,6 +28,8 @@ export async function rollNode(databaseId: string, step: RollStep): Promise<void
       if (remake.has(primary.instanceId) && existing.length > 1) await handOverNode({ databaseId, nodeName, hostId: primary.hostId }, 'switchover');
       await converge(primary, verb(primary));
     }
+    // a primary made again on a newer minor may gate output plugins: the peers' walsenders must be allowed again
+    await onHost(step.hostId, `allowing the replication output plugin on node ${nodeName}'s primary`).allowOutputPlugin({ databaseId, nodeName });
   }
   await Promise.all(added.map((i) => converge(i, 'creating')));
 }
