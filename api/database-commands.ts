@@ -14,7 +14,7 @@ import { planUpdate } from '../workflows/model/update-planner.js';
 import { ApiError } from './errors.js';
 import type { z } from '@hono/zod-openapi';
 import type { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from './schemas/database-spec.js';
-import { admitSpec, issuesError, mergeUpdate, type Admission } from './spec-admission.js';
+import { admitSpec, hashPasswords, issuesError, mergeUpdate, type Admission } from './spec-admission.js';
 import { startTaskOrRollBack, type Task } from './tasks.js';
 import { databaseUpgrades } from './database-view.js';
 import { upgradedSpec, upgradeTarget } from '../workflows/model/upgrades.js';
@@ -27,7 +27,7 @@ export interface CommandDeps extends Admission { temporal: () => Client }
 export { databaseNotFound };
 
 export async function createDatabaseCommand(deps: CommandDeps, req: CreateDatabaseRequest): Promise<{ task: Task; db: DatabaseRecord }> {
-  const spec = await admitSpec(deps, req.spec, { creating: true, databaseId: req.id });
+  const spec = hashPasswords(await admitSpec(deps, req.spec, { creating: true, databaseId: req.id }));
   const secret = () => randomBytes(24).toString('base64url');
   const db = await insertDatabase(deps.store, {
     id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
@@ -46,7 +46,7 @@ export async function updateDatabaseCommand(deps: CommandDeps, id: string, req: 
   if (!stored) throw databaseNotFound();
   const merged = mergeUpdate(stored.spec, req.spec, id);
   if (merged.issues.length > 0) throw issuesError(merged.issues);
-  const spec = await admitSpec(deps, merged.spec, { creating: false, databaseId: id });
+  const spec = hashPasswords(await admitSpec(deps, merged.spec, { creating: false, databaseId: id }), stored.spec);
   const removeHosts = o.removeHosts ?? [];
   if (o.dryRun) {
     const instances = await listInstances(deps.store, id);

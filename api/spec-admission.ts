@@ -16,6 +16,7 @@ import { postgresMajor } from '../workflows/model/instances.js';
 import { populateDefaults, validateSpec, type SpecIssue } from '../workflows/model/validate-spec.js';
 import type { DatabaseSpec } from './schemas/database-spec.js';
 import { ApiError } from './errors.js';
+import { isScramVerifier, scramMatches, scramVerifier } from '../platform/scram.js';
 
 export function issuesError(issues: SpecIssue[]): ApiError {
   return new ApiError('invalid_input', issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('\n'));
@@ -67,6 +68,25 @@ export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creati
   const placed = [...validateGucs(filled, gucCatalog), ...foreignPortIssues(filled, others, controlPlanePorts(config))];
   if (placed.length > 0) throw issuesError(placed);
   return filled;
+}
+
+/**
+ * The spec with each user's password replaced by its SCRAM-SHA-256 verifier, so the clear password is kept nowhere:
+ * not in the store, not in a workflow, not in the `ALTER ROLE` Postgres may log. A password that already is a
+ * verifier is kept as given (Postgres takes it so too); one equal to the stored verifier's password keeps that
+ * verifier (an update that repeats a password changes nothing).
+ */
+export function hashPasswords(spec: DatabaseSpec, stored?: DatabaseSpec): DatabaseSpec {
+  if (!spec.database_users) return spec;
+  const before = new Map((stored?.database_users ?? []).map((u) => [u.username, u.password]));
+  return {
+    ...spec,
+    database_users: spec.database_users.map((u) => {
+      if (u.password === undefined || isScramVerifier(u.password)) return u;
+      const old = before.get(u.username);
+      return { ...u, password: old !== undefined && isScramVerifier(old) && scramMatches(u.password, old) ? old : scramVerifier(u.password) };
+    }),
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import { LRUCache } from 'lru-cache';
 import { uuidv7 } from 'uuidv7';
 import type * as workflows from '../workflows/index.js';
 import { retentionDays } from '../platform/temporal.js';
+import { decodeHistoryPayloads } from '../platform/payload-codec.js';
 import { taskAttributes, taskMemo, taskQueues, taskSearchAttributes, type DatabaseTaskMeta, type TaskType } from '../workflows/model/search-attributes.js';
 import { ApiError } from './errors.js';
 import { maxListLimit } from './schemas/database.js';
@@ -92,8 +93,11 @@ function statusOf(info: Omit<WorkflowExecutionInfo, 'raw'>, cancelRequested: boo
   }
 }
 
+/** The task's history with its payloads decoded by the client's codecs (encrypted: platform/payload-codec.ts). */
 async function history(client: Client, taskId: string) {
-  return (await client.workflow.getHandle(taskId).fetchHistory()).events ?? [];
+  const events = (await client.workflow.getHandle(taskId).fetchHistory()).events ?? [];
+  for (const codec of [...client.workflow.options.loadedDataConverter.payloadCodecs].reverse()) await decodeHistoryPayloads(codec, events);
+  return events;
 }
 
 /**

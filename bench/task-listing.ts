@@ -11,6 +11,9 @@ import { createApp } from '../api/app.js';
 import { loadConfig, projectRoot } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient } from '../platform/temporal.js';
+import { dataConverter } from '../platform/payload-codec.js';
+import { createSecretBox } from '../platform/secret-box.js';
+import { readOrCreateKeyFile } from '../platform/secret-key.js';
 import { startStack, stackPorts, stopStack, storeUrl } from '../scripts/stack.js';
 import { createStore, migrate } from '../store/db.js';
 import { insertDatabase } from '../store/databases.js';
@@ -25,8 +28,9 @@ const databaseId = 'bench-db';
 
 const services = await startStack({ dataDir: path.join(projectRoot, '.data', 'test-stack'), reuse: true, namespaces: [namespace], storeDatabases: ['pgcp_bench_tasks'] });
 const temporalAddress = `127.0.0.1:${stackPorts.temporal}`;
-const client = await connectClient(temporalAddress, namespace);
-const store = createStore(storeUrl('pgcp_bench_tasks'));
+const secretKey = readOrCreateKeyFile(path.join(projectRoot, '.data', 'test-stack', 'secret.key'));
+const client = await connectClient(temporalAddress, namespace, { secretKey });
+const store = createStore(storeUrl('pgcp_bench_tasks'), createSecretBox(secretKey));
 await migrate(store);
 await store.query('DELETE FROM databases WHERE id = $1', [databaseId]);
 await insertDatabase(store, { id: databaseId, tenantId: null, spec: { database_name: 'bench', nodes: [{ name: 'n1', host_ids: ['host-1'] }] }, secrets: { superuserPassword: 'unused', replicationPassword: 'unused' }, state: 'available' });
@@ -35,7 +39,7 @@ await insertDatabase(store, { id: databaseId, tenantId: null, spec: { database_n
 const have = (await client.workflow.count('TaskScope IS NOT NULL')).count;
 if (have < total) {
   const connection = await NativeConnection.connect({ address: temporalAddress });
-  const worker = await Worker.create({ connection, namespace, taskQueue: queue, workflowsPath: path.join(projectRoot, 'bench', 'support', 'listing-workflows.ts'), maxConcurrentWorkflowTaskExecutions: 50 });
+  const worker = await Worker.create({ connection, namespace, dataConverter: dataConverter(secretKey), taskQueue: queue, workflowsPath: path.join(projectRoot, 'bench', 'support', 'listing-workflows.ts'), maxConcurrentWorkflowTaskExecutions: 50 });
   const running = worker.run();
   const t0 = performance.now();
   const types: TaskType[] = ['update', 'switchover', 'node_backup', 'restart_instance'];

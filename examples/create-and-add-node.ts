@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { createPgcpClient, isPgcpError, type DatabaseSpec } from 'pgcp';
-import { createTemporalTrigger } from 'pgcp/temporal';
+import { createTemporalTrigger, pgcpDataConverter } from 'pgcp/temporal';
 
 const { values } = parseArgs({ options: { via: { type: 'string', default: 'rest' }, id: { type: 'string', default: 'example-sdk' }, port: { type: 'string', default: '6500' } } });
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
@@ -24,7 +24,8 @@ const progress = { onEntry: (e: { timestamp: string; message: string }) => conso
 if (values.via === 'temporal') {
   const connection = await Connection.connect({ address: env('PGCP_TEMPORAL_ADDRESS', '127.0.0.1:7233') });
   const trigger = createTemporalTrigger({
-    temporal: new Client({ connection, namespace: env('PGCP_NAMESPACE', 'pgcp') }),
+    // the control plane's payload codec (its key: PGCP_SECRET_KEY or the key file under PGCP_DATA_DIR, .data/secret.key)
+    temporal: new Client({ connection, namespace: env('PGCP_NAMESPACE', 'pgcp'), dataConverter: pgcpDataConverter() }),
     store: env('PGCP_STORE_URL', 'postgres://pgcp@127.0.0.1:7432/pgcp'),
   });
   try {

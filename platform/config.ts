@@ -7,10 +7,10 @@ import { z } from 'zod';
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The ports the stack's own services listen on (scripts/stack.ts starts them there). */
-export const stackPorts = { temporal: 7233, temporalUi: 8233, etcd: 2379, etcdPeer: 2380, store: 7432 } as const;
+export const stackPorts = { temporal: 7233, temporalUi: 8233, etcd: 2379, etcdPeer: 2380, store: 7432, codec: 8234 } as const;
 export const portNames: Record<string, string> = {
   temporal: 'Temporal frontend', temporalUi: 'Temporal web UI', etcd: 'etcd client', etcdPeer: 'etcd peer',
-  store: 'store Postgres', api: 'control plane API',
+  store: 'store Postgres', api: 'control plane API', codec: 'payload codec server',
 };
 
 /** host-N publishes on 127.0.0.N by default, so simulated hosts sharing one Docker engine never collide on ports. */
@@ -49,6 +49,14 @@ const ConfigSchema = z
     PGCP_NAMESPACE: z.string().default('pgcp'),
     PGCP_STORE_URL: z.string().default('postgres://pgcp@127.0.0.1:7432/pgcp'),
     PGCP_ETCD_URL: z.string().default('http://127.0.0.1:2379'),
+    /** The secret key (base64 of 32 bytes) sealing the store's secrets and Temporal's payloads; else PGCP_SECRET_KEY_FILE. */
+    PGCP_SECRET_KEY: z.string().optional(),
+    /** The file holding it (default <data dir>/secret.key, generated 0600 by the first process that starts). */
+    PGCP_SECRET_KEY_FILE: z.string().optional(),
+    /** The payload codec server (scripts/codec-server.ts): its port and the origins (the Temporal UI's) it answers. */
+    PGCP_CODEC_PORT: z.coerce.number().int().min(1).max(65535).default(8234),
+    PGCP_CODEC_BIND: z.string().default('127.0.0.1'),
+    PGCP_CODEC_CORS_ORIGINS: z.string().optional(),
     /** etcd as containers reach it (comma-separated host:port); default: the docker0 address. */
     PGCP_ETCD_CONTAINER_HOSTS: z.string().optional(),
     PGCP_API_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -78,6 +86,11 @@ const ConfigSchema = z
     temporal: { address: env.PGCP_TEMPORAL_ADDRESS, namespace: env.PGCP_NAMESPACE, uiPort: env.PGCP_TEMPORAL_UI_PORT },
     storeUrl: env.PGCP_STORE_URL,
     etcdUrl: env.PGCP_ETCD_URL,
+    secretKey: { key: env.PGCP_SECRET_KEY, file: env.PGCP_SECRET_KEY_FILE ?? path.join(env.PGCP_DATA_DIR, 'secret.key') },
+    codec: {
+      port: env.PGCP_CODEC_PORT, bind: env.PGCP_CODEC_BIND,
+      corsOrigins: env.PGCP_CODEC_CORS_ORIGINS?.split(',') ?? [`http://127.0.0.1:${env.PGCP_TEMPORAL_UI_PORT}`, `http://localhost:${env.PGCP_TEMPORAL_UI_PORT}`],
+    },
     etcdHostsForContainers: (env.PGCP_ETCD_CONTAINER_HOSTS ?? `${dockerBridgeAddress() ?? '172.17.0.1'}:${new URL(env.PGCP_ETCD_URL).port || '2379'}`).split(','),
     api: { port: env.PGCP_API_PORT, bind: env.PGCP_API_BIND },
     logLevel: env.PGCP_LOG_LEVEL,
@@ -101,7 +114,7 @@ export function controlPlanePorts(config: Config): Map<number, string> {
   const portOf = (url: string) => Number(/:(\d+)(?:\/|$)/.exec(url)?.[1] ?? NaN);
   const configured: [number, string][] = [
     [config.api.port, portNames.api!], [config.temporal.uiPort, portNames.temporalUi!], [portOf(config.temporal.address), portNames.temporal!],
-    [portOf(config.storeUrl), portNames.store!], [portOf(config.etcdUrl), portNames.etcd!],
+    [portOf(config.storeUrl), portNames.store!], [portOf(config.etcdUrl), portNames.etcd!], [config.codec.port, portNames.codec!],
   ];
   for (const [port, name] of configured) if (Number.isInteger(port) && !out.has(port)) out.set(port, name);
   return out;

@@ -6,13 +6,17 @@ import { NativeConnection } from '@temporalio/worker';
 import protos from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { taskAttributes } from '../workflows/model/search-attributes.js';
+import { dataConverter } from './payload-codec.js';
 
 export const retentionDays = 30;
 
-/** plugins: e.g. tracing's (platform/tracing.ts), so a started workflow joins the caller's trace. */
-export async function connectClient(address: string, namespace: string, o: { plugins?: ClientPlugin[] } = {}): Promise<Client> {
+/**
+ * secretKey: the control plane's key (platform/secret-key.ts); every payload is encrypted with it (payload-codec.ts).
+ * plugins: e.g. tracing's (platform/tracing.ts), so a started workflow joins the caller's trace.
+ */
+export async function connectClient(address: string, namespace: string, o: { secretKey: Buffer; plugins?: ClientPlugin[] }): Promise<Client> {
   const connection = await Connection.connect({ address });
-  return new Client({ connection, namespace, ...(o.plugins ? { plugins: o.plugins } : {}) });
+  return new Client({ connection, namespace, dataConverter: dataConverter(o.secretKey), ...(o.plugins ? { plugins: o.plugins } : {}) });
 }
 
 export function connectWorker(address: string): Promise<NativeConnection> {

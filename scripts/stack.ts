@@ -5,7 +5,8 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { dockerBridgeAddress, portNames, stackPorts } from '../platform/config.js';
+import { dockerBridgeAddress, loadConfig, portNames, projectRoot, stackPorts } from '../platform/config.js';
+import { loadSecretKey } from '../platform/secret-key.js';
 import { ensureNamespace } from '../platform/temporal.js';
 import { isPortOpen, spawnManaged, waitFor } from './processes.js';
 
@@ -100,11 +101,26 @@ async function startEtcd(dataDir: string, logDir: string): Promise<StackService>
   return { name: 'etcd', reused: false, stop: proc.stop };
 }
 
+/**
+ * The payload codec server (scripts/codec-server.ts) with the stack's key: the Temporal UI decodes payloads through
+ * it (--ui-codec-endpoint), for whoever can open the UI on this machine.
+ */
+async function startCodec(dataDir: string, logDir: string): Promise<StackService> {
+  const proc = spawnManaged('codec', process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'codec-server.ts')], {
+    logDir, cwd: projectRoot, env: { ...process.env, PGCP_DATA_DIR: dataDir, PGCP_CODEC_PORT: String(stackPorts.codec) },
+  });
+  await waitFor('payload codec server', () => isPortOpen(stackPorts.codec), 30_000, proc.child);
+  return { name: 'codec', reused: false, stop: proc.stop };
+}
+
+export const codecEndpoint = `http://127.0.0.1:${stackPorts.codec}`;
+
 async function startTemporal(dataDir: string, logDir: string): Promise<StackService> {
   if (!existsSync(temporalBin)) throw new Error(`Temporal CLI missing at ${temporalBin}: run npm run setup`);
   mkdirSync(path.join(dataDir, 'temporal'), { recursive: true });
   const proc = spawnManaged('temporal', temporalBin, [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(stackPorts.temporal), '--ui-port', String(stackPorts.temporalUi),
+    '--ui-codec-endpoint', codecEndpoint,
     '--db-filename', path.join(dataDir, 'temporal', 'temporal.db'), '--log-level', 'warn',
   ], { logDir });
   await waitFor('Temporal', async () => (await isPortOpen(stackPorts.temporal)) && (await isPortOpen(stackPorts.temporalUi)), 60_000, proc.child);
@@ -123,10 +139,13 @@ export interface StartStackOptions {
 export async function startStack(opts: StartStackOptions): Promise<StackService[]> {
   const logDir = path.join(opts.dataDir, 'logs');
   mkdirSync(opts.dataDir, { recursive: true });
+  // the control plane's key, made here at first start unless the operator gives one (platform/secret-key.ts)
+  loadSecretKey(loadConfig({ ...process.env, PGCP_DATA_DIR: opts.dataDir }).secretKey);
   const started: StackService[] = [];
   const steps: [string, number, () => Promise<StackService>][] = [
     ['store', stackPorts.store, () => startStore(opts.dataDir, logDir)],
     ['etcd', stackPorts.etcd, () => startEtcd(opts.dataDir, logDir)],
+    ['codec', stackPorts.codec, () => startCodec(opts.dataDir, logDir)],
     ['temporal', stackPorts.temporal, () => startTemporal(opts.dataDir, logDir)],
   ];
   try {

@@ -15,16 +15,29 @@ import { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from '../api
 import { DatabaseIdParams } from '../api/schemas/database.js';
 import { loadConfig, type Config } from '../platform/config.js';
 import { createStore, type Store } from '../store/db.js';
+import { dataConverter } from '../platform/payload-codec.js';
+import { createSecretBox } from '../platform/secret-box.js';
+import { loadSecretKey } from '../platform/secret-key.js';
 import type { CreateDatabaseRequest, Database, Task, UpdateDatabaseRequest } from './client.js';
 import { PgcpApiError, type PgcpErrorName } from './errors.js';
 
 export interface TemporalTriggerOptions {
-  /** A client on the control plane's namespace. */
+  /**
+   * A client on the control plane's namespace, with the control plane's payload codec
+   * (`dataConverter: pgcpDataConverter(key)`): without it, workers cannot read the tasks it starts.
+   */
   temporal: Client;
   /** The control plane's store: a pg Pool, or its URL (the trigger then owns the pool: close() ends it). */
   store: Store | string;
   /** The control plane's configuration, for the admission checks that need it (its own ports); default: from env. */
   config?: Config;
+  /** The control plane's secret key (it seals the store's secrets); default: PGCP_SECRET_KEY or its key file. */
+  secretKey?: Buffer;
+}
+
+/** The data converter every client of the control plane's namespace must use (its payload codec). */
+export function pgcpDataConverter(secretKey: Buffer = loadSecretKey(loadConfig().secretKey)) {
+  return dataConverter(secretKey);
 }
 
 /** Validates as the route does: a refusal is the same PgcpApiError (name, message, 400) as over REST. */
@@ -49,8 +62,9 @@ export type TemporalTrigger = ReturnType<typeof createTemporalTrigger>;
 
 export function createTemporalTrigger(o: TemporalTriggerOptions) {
   const ownStore = typeof o.store === 'string';
-  const store = typeof o.store === 'string' ? createStore(o.store) : o.store;
-  const deps: CommandDeps = { store, config: o.config ?? loadConfig(), temporal: () => o.temporal };
+  const config = o.config ?? loadConfig();
+  const store = typeof o.store === 'string' ? createStore(o.store, createSecretBox(o.secretKey ?? loadSecretKey(config.secretKey))) : o.store;
+  const deps: CommandDeps = { store, config, temporal: () => o.temporal };
   const view = (db: Parameters<typeof databaseView>[1]) => databaseView({ store }, db, true) as Promise<Database>;
   const databaseId = (id: string) => parse(DatabaseIdParams, 'database_id', { database_id: id }).database_id;
 

@@ -1,8 +1,9 @@
-// Databases, their instances and the monitor's observed status. The spec is kept with its secrets (user
-// passwords) and generated secrets apart; neither ever leaves through the API.
+// Databases, their instances and the monitor's observed status. The spec's secrets (user password verifiers,
+// repository keys) and the generated secrets are sealed (store/sealing.ts); neither ever leaves through the API.
 import type { DatabaseSpec } from '../api/schemas/database-spec.js';
 import type { RepositorySecrets } from '../workflows/model/backup-repository.js';
 import type { Store } from './db.js';
+import { openSpec, sealContext, specColumns } from './sealing.js';
 
 export type DatabaseState = 'creating' | 'modifying' | 'available' | 'deleting' | 'degraded' | 'failed' | 'restoring' | 'unknown';
 export const modifiableStates: DatabaseState[] = ['available', 'degraded', 'failed'];
@@ -18,52 +19,58 @@ export interface DatabaseRecord {
   updatedAt: Date;
 }
 
-interface DatabaseRow { id: string; tenant_id: string | null; spec: DatabaseSpec; state: DatabaseState; created_at: Date; updated_at: Date }
-const toRecord = (r: DatabaseRow): DatabaseRecord => ({ id: r.id, tenantId: r.tenant_id, spec: r.spec, state: r.state, createdAt: r.created_at, updatedAt: r.updated_at });
-const columns = 'id, tenant_id, spec, state, created_at, updated_at';
+interface DatabaseRow { id: string; tenant_id: string | null; spec: DatabaseSpec; spec_sealed: unknown; state: DatabaseState; created_at: Date; updated_at: Date }
+const columns = 'id, tenant_id, spec, spec_sealed, state, created_at, updated_at';
+const recordOf = (store: Store) => (r: DatabaseRow): DatabaseRecord => ({
+  id: r.id, tenantId: r.tenant_id, spec: openSpec(store.box, r.id, r), state: r.state, createdAt: r.created_at, updatedAt: r.updated_at,
+});
 
 /** Inserts a new database; null when the id is taken. */
 export async function insertDatabase(store: Store, d: { id: string; tenantId: string | null; spec: DatabaseSpec; secrets: DatabaseSecrets; state: DatabaseState }): Promise<DatabaseRecord | null> {
+  const spec = specColumns(store.box, d.id, d.spec);
   const { rows } = await store.query<DatabaseRow>(
-    `INSERT INTO databases (id, tenant_id, spec, secrets, state) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING ${columns}`,
-    [d.id, d.tenantId, d.spec, d.secrets, d.state],
+    `INSERT INTO databases (id, tenant_id, spec, spec_sealed, secrets, state) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING ${columns}`,
+    [d.id, d.tenantId, spec.spec, spec.sealed, store.box.seal(d.secrets, sealContext.secrets(d.id)), d.state],
   );
-  return rows[0] ? toRecord(rows[0]) : null;
+  return rows[0] ? recordOf(store)(rows[0]) : null;
 }
 
 export async function getDatabase(store: Store, id: string): Promise<DatabaseRecord | null> {
   const { rows } = await store.query<DatabaseRow>(`SELECT ${columns} FROM databases WHERE id = $1`, [id]);
-  return rows[0] ? toRecord(rows[0]) : null;
+  return rows[0] ? recordOf(store)(rows[0]) : null;
 }
 
 export async function listDatabases(store: Store): Promise<DatabaseRecord[]> {
   const { rows } = await store.query<DatabaseRow>(`SELECT ${columns} FROM databases ORDER BY id`);
-  return rows.map(toRecord);
+  return rows.map(recordOf(store));
 }
 
 export async function getDatabaseSecrets(store: Store, id: string): Promise<{ spec: DatabaseSpec; secrets: DatabaseSecrets } | null> {
-  const { rows } = await store.query<{ spec: DatabaseSpec; secrets: DatabaseSecrets }>('SELECT spec, secrets FROM databases WHERE id = $1', [id]);
-  return rows[0] ?? null;
+  const { rows } = await store.query<{ spec: DatabaseSpec; spec_sealed: unknown; secrets: DatabaseSecrets }>('SELECT spec, spec_sealed, secrets FROM databases WHERE id = $1', [id]);
+  const r = rows[0];
+  return r ? { spec: openSpec(store.box, id, r), secrets: store.box.open(r.secrets, sealContext.secrets(id)) } : null;
 }
 
 /** Atomically moves a database into `to` when it is in one of `from`; null when it is not (or is gone). */
 export async function transitionDatabase(store: Store, id: string, from: DatabaseState[] | 'any', to: DatabaseState, spec?: DatabaseSpec): Promise<DatabaseRecord | null> {
+  const cols = spec ? specColumns(store.box, id, spec) : null;
   const { rows } = await store.query<DatabaseRow>(
-    `UPDATE databases SET state = $2, spec = COALESCE($4, spec), updated_at = now()
+    `UPDATE databases SET state = $2, spec = COALESCE($4, spec), spec_sealed = COALESCE($5, spec_sealed), updated_at = now()
      WHERE id = $1 AND ($3::text[] IS NULL OR state = ANY ($3)) RETURNING ${columns}`,
-    [id, to, from === 'any' ? null : from, spec ?? null],
+    [id, to, from === 'any' ? null : from, cols?.spec ?? null, cols?.sealed ?? null],
   );
-  return rows[0] ? toRecord(rows[0]) : null;
+  return rows[0] ? recordOf(store)(rows[0]) : null;
 }
 
 /** The keys of the repository an in-place restore reads (see the restore route): apart from the workflow's input. */
 export async function setRestoreSecrets(store: Store, id: string, secrets: RepositorySecrets | null): Promise<void> {
-  await store.query('UPDATE databases SET restore_secrets = $2 WHERE id = $1', [id, secrets]);
+  await store.query('UPDATE databases SET restore_secrets = $2 WHERE id = $1', [id, secrets === null ? null : store.box.seal(secrets, sealContext.restoreSecrets(id))]);
 }
 
 export async function getRestoreSecrets(store: Store, id: string): Promise<RepositorySecrets> {
   const { rows } = await store.query<{ s: RepositorySecrets | null }>('SELECT restore_secrets AS s FROM databases WHERE id = $1', [id]);
-  return rows[0]?.s ?? {};
+  const s = rows[0]?.s;
+  return s ? store.box.open(s, sealContext.restoreSecrets(id)) : {};
 }
 
 export async function getJoinedNodes(store: Store, id: string): Promise<string[]> {

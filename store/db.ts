@@ -1,7 +1,10 @@
 // The store: desired specs, observed status, hosts and cluster identity, in Postgres through pg.
 import pg from 'pg';
+import type { SecretBox } from '../platform/secret-box.js';
+import { sealClearRows } from './sealing.js';
 
-export type Store = pg.Pool;
+/** The pool, and the box that seals the secrets it keeps (platform/secret-box.ts): no secret is written in clear. */
+export type Store = pg.Pool & { readonly box: SecretBox };
 
 /** Ordered, append-only schema migrations. Never edit a shipped entry: add a new one. */
 const migrations: readonly string[] = [
@@ -55,16 +58,22 @@ const migrations: readonly string[] = [
   `ALTER TABLE instances ADD COLUMN stopped boolean NOT NULL DEFAULT false;`,
   // The repository keys of the restore in progress: kept here, never in the workflow's input (its history).
   `ALTER TABLE databases ADD COLUMN restore_secrets jsonb;`,
+  // The spec with its secrets (password verifiers, repository keys, secret custom_options), sealed; `spec` keeps the
+  // spec without them. Rows from before are sealed by sealClearRows (it needs the key, which SQL does not have).
+  `ALTER TABLE databases ADD COLUMN spec_sealed jsonb;`,
 ];
 
-export function createStore(url: string): Store {
+export function createStore(url: string, box: SecretBox): Store {
   const pool = new pg.Pool({ connectionString: url, max: 8 });
   // An idle client's error (e.g. the store restarting) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
-  return pool;
+  return Object.assign(pool, { box });
 }
 
-/** Applies pending migrations under an advisory lock, so concurrent processes migrate once. */
+/**
+ * Applies pending migrations under an advisory lock, so concurrent processes migrate once; then seals what an older
+ * version kept in clear.
+ */
 export async function migrate(store: Store): Promise<void> {
   const client = await store.connect();
   try {
@@ -78,6 +87,7 @@ export async function migrate(store: Store): Promise<void> {
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
       await client.query('COMMIT');
     }
+    await sealClearRows(client, store.box);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

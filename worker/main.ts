@@ -9,6 +9,8 @@ import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient, connectWorker } from '../platform/temporal.js';
+import { createSecretBox } from '../platform/secret-box.js';
+import { loadSecretKey } from '../platform/secret-key.js';
 import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
 import { installRuntime } from './runtime.js';
 import { createWorkers } from './workers.js';
@@ -21,19 +23,21 @@ const onlyControlPlane = process.argv.includes('--control-plane-only');
 // this process decides when to stop (below)
 installRuntime(log, { metricsAddress: config.workerMetricsAddress, shutdownSignals: [] });
 
-const store = createStore(config.storeUrl);
+const secretKey = loadSecretKey(config.secretKey);
+const store = createStore(config.storeUrl, createSecretBox(secretKey));
 await migrate(store);
 const docker = createDocker(config.dockerHost);
 const connection = await connectWorker(config.temporal.address);
 const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostId}`, otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
 const plugins = tracing ? [tracing.plugin] : undefined;
-const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { plugins });
+const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, plugins });
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
   host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts },
   controlPlane: { store, etcdUrl: config.etcdUrl, temporal },
   roles: { controlPlane: !onlyHost, host: !onlyControlPlane },
+  secretKey,
   plugins,
 });
 const joinAs = onlyHost

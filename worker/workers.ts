@@ -6,6 +6,7 @@ import type { ControlPlaneDeps, HostDeps } from '../activities/deps.js';
 import { createControlPlaneActivities, createHostActivities } from '../activities/index.js';
 import { taskQueues } from '../workflows/model/search-attributes.js';
 import { projectRoot } from '../platform/config.js';
+import { dataConverter } from '../platform/payload-codec.js';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
@@ -24,6 +25,8 @@ export interface WorkerOptions {
   controlPlane: ControlPlaneDeps;
   roles: { controlPlane: boolean; host: boolean };
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** The control plane's key: payloads are encrypted with it (platform/payload-codec.ts). */
+  secretKey: Buffer;
   /** Worker plugins (platform/tracing.ts's OpenTelemetry plugin); a given workflowBundle must have been bundled with them. */
   plugins?: WorkerPlugin[];
 }
@@ -34,6 +37,7 @@ export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
     workers.push(await Worker.create({
       connection: opts.connection,
       namespace: opts.namespace,
+      dataConverter: dataConverter(opts.secretKey),
       taskQueue: taskQueues.controlPlane,
       workflowBundle: opts.workflowBundle ?? (await bundleWorkflows(opts.plugins)),
       activities: createControlPlaneActivities(opts.controlPlane),
@@ -44,6 +48,7 @@ export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
     workers.push(await Worker.create({
       connection: opts.connection,
       namespace: opts.namespace,
+      dataConverter: dataConverter(opts.secretKey),
       taskQueue: taskQueues.host(opts.host.hostId),
       activities: createHostActivities(opts.host),
       ...hostWorkerTuning,

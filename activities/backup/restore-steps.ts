@@ -4,7 +4,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
-import { repositoryDockerMounts, type HostMount } from '../../workflows/model/backup-repository.js';
+import { repositoryDockerMounts, withSecrets, type HostMount } from '../../workflows/model/backup-repository.js';
 import { pgbackrestCommand, pgbackrestRestoreConfig } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { redactValues } from '../../workflows/model/redact.js';
@@ -29,7 +29,7 @@ export interface RestoreTarget { databaseId: string; nodeName: string; instanceI
  */
 export async function restoreSource(deps: HostDeps, db: DatabaseContext, nodeName: string, requested?: RestoreConfigSpec): Promise<RestoreConfigSpec> {
   const source = requested
-    ? { ...requested, repository: { ...requested.repository, ...(await getRestoreSecrets(deps.store, db.databaseId)) } }
+    ? { ...requested, repository: withSecrets(requested.repository, await getRestoreSecrets(deps.store, db.databaseId)) }
     : db.spec.nodes.find((n) => n.name === nodeName)?.restore_config;
   if (!source) throw permanent(FailureType.notFound, `node ${nodeName} has no restore_config`);
   return source;

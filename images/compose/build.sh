@@ -4,7 +4,7 @@
 #   pgcp/compose-deps:<hash>          this checkout's node_modules (docker import), keyed by package-lock.json
 #   pgcp/compose-temporal-bin:<vers>  the Temporal server, SQL tool and UI server built from Go modules (setup.sh)
 # and writes their tags into .env (the file docker-compose reads), plus PGCP_IMAGE_TAG, a hash of everything the
-# service images are built from, and PGCP_ETCD_BIND_ADDRESS (this machine's docker0 address) unless set. Creates the compose secrets (random database passwords) once, in
+# service images are built from, and PGCP_ETCD_BIND_ADDRESS (this machine's docker0 address) unless set. Creates the compose secrets (random database passwords, the control plane's secret key) once, in
 # ${PGCP_SECRETS_DIR:-.data/compose/secrets}. Prints one line per image: "<tag>: cached" or what it did and how long.
 # Env: PGCP_CACHE_DIR (default ~/.cache/pgcp), PGCP_TEMPORAL_VERSIONS (set by setup.sh).
 set -euo pipefail
@@ -59,3 +59,5 @@ mkdir -p "$secrets" && chmod 700 "$secrets"
 for s in temporal-db-password store-db-password; do
   [[ -s $secrets/$s ]] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$secrets/$s")
 done
+# the control plane's secret key (platform/secret-key.ts): 32 random bytes, base64
+[[ -s $secrets/pgcp-secret-key ]] || (umask 077; head -c 32 /dev/urandom | base64 >"$secrets/pgcp-secret-key")

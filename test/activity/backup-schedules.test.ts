@@ -6,6 +6,7 @@ import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { createControlPlaneActivities } from '../../activities/index.js';
 import { connectClient } from '../../platform/temporal.js';
 import { insertDatabase, deleteDatabase } from '../../store/databases.js';
+import { testSecretKey } from '../support/secret-key.js';
 import { createTestStore, type TestStore } from '../support/store.js';
 import { waitFor } from '../support/wait.js';
 
@@ -34,7 +35,7 @@ const scheduleIds = async (databaseId: string) => {
 beforeAll(async () => {
   const stack = inject('stack');
   db = await createTestStore(stack.storeUrl);
-  temporal = await connectClient(stack.temporalAddress, stack.namespace);
+  temporal = await connectClient(stack.temporalAddress, stack.namespace, { secretKey: testSecretKey() });
   activities = createControlPlaneActivities({ store: db.store, etcdUrl: stack.etcdUrl, temporal });
   const secrets = { superuserPassword: 'x', replicationPassword: 'y' };
   await insertDatabase(db.store, { id: a, tenantId: null, spec: spec(['n1']), secrets, state: 'available' });

@@ -19,6 +19,7 @@ import { projectRoot } from '../../platform/config.js';
 import { connectClient } from '../../platform/temporal.js';
 import { listDatabases } from '../../store/databases.js';
 import { upsertHost, writeHostStatus } from '../../store/hosts.js';
+import { testSecretKey } from '../support/secret-key.js';
 import { getJson } from '../support/api-client.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { fuzzTestNamespace } from '../support/global-setup.js';
@@ -36,7 +37,7 @@ const reportDir = mkdtempSync(path.join(os.tmpdir(), 'pgcp-fuzz-'));
 
 beforeAll(async () => {
   const stack = inject('stack');
-  temporal = await connectClient(stack.temporalAddress, fuzzTestNamespace);
+  temporal = await connectClient(stack.temporalAddress, fuzzTestNamespace, { secretKey: testSecretKey() });
   t = await createTestApp({ temporal });
   expect((await getJson(t.app, '/v1/cluster/init')).status).toBe(200);
   // what workers' heartbeats would say: two hosts with images, so that valid specs pass admission

@@ -7,7 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import type Docker from 'dockerode';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { testTemporalClient } from '../support/secret-key.js';
 import { afterAll, beforeAll, expect, it, inject } from 'vitest';
 import { createDocker, labels } from '../../activities/docker/client.js';
 import { manifestEntry } from '../../activities/docker/images.js';
@@ -76,7 +77,7 @@ beforeAll(async () => {
   const t0 = performance.now();
   machines = await startMachines(hostIds, { images: [manifestEntry('15')!.image] });
   console.log(`three machines (netns + dockerd + image) up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
+  temporal = await testTemporalClient(stack.temporalAddress, stack.namespace);
   // The API registers host-1 at cluster init with its own configuration: host-1's machine address.
   const config = loadConfig({ PGCP_HOST_ID: 'host-1', PGCP_HOST_ADDRESS: m('host-1').address, PGCP_ETCD_URL: stack.etcdUrl, PGCP_HEARTBEAT_MS: '1000' });
   t = await createTestApp({ temporal, config });

@@ -42,13 +42,14 @@ async function leftovers(project: string) {
 }
 
 export async function composeUp(project: string): Promise<ComposeStack & { upMs: number }> {
-  const ports = { api: await freePort(), ui: await freePort(), temporal: await freePort(), store: await freePort(), etcd: await freePort() };
+  const ports = { api: await freePort(), ui: await freePort(), temporal: await freePort(), store: await freePort(), etcd: await freePort(), codec: await freePort() };
   const dataDir = path.join(projectRoot, '.data', 'compose', project);
   mkdirSync(dataDir, { recursive: true });
   const env = {
     ...process.env, COMPOSE_PROJECT_NAME: project, PGCP_HOST_DATA_DIR: dataDir,
     PGCP_API_PORT: String(ports.api), PGCP_TEMPORAL_UI_PORT: String(ports.ui), PGCP_TEMPORAL_PORT: String(ports.temporal),
     PGCP_STORE_PORT: String(ports.store), PGCP_ETCD_PORT: String(ports.etcd),
+    PGCP_CODEC_PORT: String(ports.codec), PGCP_CODEC_URL: `http://127.0.0.1:${ports.codec}`,
   };
   const compose = (...args: string[]) => run('docker-compose', args, { cwd: projectRoot, env, maxBuffer: 64 * 1024 * 1024, timeout: 20 * 60_000 });
   const logs = async (...services: string[]) => (await compose('logs', '--no-color', '--tail=40', ...services).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }))).stdout;

@@ -9,6 +9,7 @@ import { projectRoot } from '../../platform/config.js';
 import { startStack, stopStack, storeUrl, stackPorts } from '../../scripts/stack.js';
 import { sweepDockerObjects } from './docker-sweep.js';
 import { connectClient } from '../../platform/temporal.js';
+import { testSecretKey } from './secret-key.js';
 
 export const testNamespace = 'pgcp-test';
 /** Orchestration tests run stub workers on the same queue names: a namespace of their own keeps them apart. */
@@ -24,7 +25,7 @@ declare module 'vitest' {
 
 /** Workflows of an earlier, interrupted test run would be picked up by this run's workers: end them first. */
 async function terminateLeftovers(): Promise<void> {
-  const client = await connectClient(`127.0.0.1:${stackPorts.temporal}`, testNamespace);
+  const client = await connectClient(`127.0.0.1:${stackPorts.temporal}`, testNamespace, { secretKey: testSecretKey() });
   try {
     for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
       await client.workflow.getHandle(wf.workflowId, wf.runId).terminate('left over from an interrupted test run').catch(() => undefined);

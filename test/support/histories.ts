@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { projectRoot } from '../../platform/config.js';
+import { decodeHistoryPayloads } from '../../platform/payload-codec.js';
 
 export type History = proto.temporal.api.history.v1.IHistory;
 export const historiesDir = path.join(projectRoot, 'test', 'replay', 'histories');
@@ -37,7 +38,7 @@ export function historyFromJSON(json: unknown): History {
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-/** Writes the task's history when recording is on; returns the file written, if any. */
+/** Writes the task's history when recording is on, its payloads decoded; returns the file written, if any. */
 export async function recordHistory(client: Client, taskId: string, scenario: string): Promise<string | undefined> {
   if (process.env.PGCP_RECORD_HISTORIES !== '1') return undefined;
   const handle = client.workflow.getHandle(taskId);
@@ -45,6 +46,9 @@ export async function recordHistory(client: Client, taskId: string, scenario: st
   if (status.name === 'RUNNING') throw new Error(`task ${taskId} (${type}) is still running: only a finished task's history can be replayed whole`);
   const file = path.join(historiesDir, `${kebab(type)}-${scenario}.json`);
   await fs.mkdir(historiesDir, { recursive: true });
-  await fs.writeFile(file, `${historyToJSON(await handle.fetchHistory())}\n`);
+  // decoded with the client's codec: a recorded history replays on any machine, without that machine's key
+  const history = await handle.fetchHistory();
+  for (const codec of [...client.workflow.options.loadedDataConverter.payloadCodecs].reverse()) await decodeHistoryPayloads(codec, history.events ?? []);
+  await fs.writeFile(file, `${historyToJSON(history)}\n`);
   return file;
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { projectRoot } from '../../platform/config.js';
 import { waitFor } from './wait.js';
+import { testSecretKeyFile } from './secret-key.js';
 
 export interface Launcher {
   apiUrl: string;
@@ -29,6 +30,7 @@ export async function startLauncher(o: { storeUrl: string; hosts: string; apiPor
       ...process.env,
       PGCP_NAMESPACE: stack.namespace, PGCP_STORE_URL: o.storeUrl, PGCP_ETCD_URL: stack.etcdUrl, PGCP_TEMPORAL_ADDRESS: stack.temporalAddress,
       PGCP_API_PORT: String(o.apiPort), PGCP_DATA_DIR: dataDir, PGCP_HEARTBEAT_MS: '1000', PGCP_MONITOR_MS: '1000',
+      PGCP_SECRET_KEY_FILE: testSecretKeyFile, // the test store's secrets are sealed with it
     },
   });
   const lines: string[] = [];

@@ -2,7 +2,8 @@
 // queue), so a test can SIGKILL a worker and start it again, or run several hosts as `npm start -- --hosts` does.
 import type { ChildProcess } from 'node:child_process';
 import { expect, inject } from 'vitest';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { testTemporalClient } from './secret-key.js';
 import { apiClient, type ApiCall } from './api-client.js';
 import { createTestApp, type TestApp } from './app.js';
 import { waitFor } from './wait.js';
@@ -19,7 +20,7 @@ export interface ProcessStack extends TestApp {
 /** Initializes the cluster, starts a worker per host and waits until every host reports healthy. */
 export async function startProcessStack(hostIds = ['host-1']): Promise<ProcessStack> {
   const stack = inject('stack');
-  const temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
+  const temporal = await testTemporalClient(stack.temporalAddress, stack.namespace);
   const t = await createTestApp({ temporal });
   const call = apiClient(t.app);
   const workers = new Map<string, ChildProcess>();

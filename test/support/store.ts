@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createStore, migrate, type Store } from '../../store/db.js';
+import { testSecretBox } from './secret-key.js';
 
 export interface TestStore { store: Store; url: string; drop: () => Promise<void> }
 
@@ -12,7 +13,7 @@ export async function createTestStore(baseUrl: string): Promise<TestStore> {
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = baseUrl.replace(/\/[^/]+$/, `/${name}`);
-  const store = createStore(url);
+  const store = createStore(url, testSecretBox());
   await migrate(store);
   return {
     store,

@@ -4,6 +4,7 @@ import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { projectRoot } from '../../platform/config.js';
+import { testSecretKeyFile } from './secret-key.js';
 
 /**
  * hostOnly: a further host joining the cluster (no control-plane queue), as `npm start -- --hosts` runs it. env:
@@ -20,6 +21,7 @@ export function startWorkerProcess(storeUrl: string, hostId = 'host-1', o: { hos
       PGCP_HOST_ID: hostId, PGCP_NAMESPACE: stack.namespace, PGCP_STORE_URL: storeUrl, PGCP_ETCD_URL: stack.etcdUrl,
       PGCP_TEMPORAL_ADDRESS: stack.temporalAddress, PGCP_DATA_DIR: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId),
       PGCP_HEARTBEAT_MS: '1000', PGCP_MONITOR_MS: '1000', PGCP_LOG_LEVEL: 'warn',
+      PGCP_SECRET_KEY_FILE: testSecretKeyFile,
       ...o.env,
     },
   });

@@ -1,5 +1,6 @@
 // Real Temporal workers for the tests' namespace, in the test process: the control-plane queue and host queues.
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { testSecretKey, testTemporalClient } from './secret-key.js';
 import { Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import path from 'node:path';
@@ -34,7 +35,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
   }
   const connection = await connectWorker(stack.temporalAddress);
   const plugins = o.tracing ? [o.tracing.plugin] : undefined;
-  const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace, ...(plugins ? { plugins } : {}) });
+  const client = await testTemporalClient(stack.temporalAddress, stack.namespace, plugins ? { plugins } : {});
   const docker = createDocker();
   const workers: Worker[] = [];
   for (const [i, hostId] of hostIds.entries()) {
@@ -49,6 +50,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
       },
       controlPlane: { store, etcdUrl: stack.etcdUrl, temporal: client },
       roles: { controlPlane: i === 0, host: true },
+      secretKey: testSecretKey(),
       plugins,
     })));
   }

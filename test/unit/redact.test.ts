@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { redactSecrets, redactSpec } from '../../workflows/model/redact.js';
+import { isSecretOption, keepSecrets, repositorySecrets, secretValues, withoutSecrets, withSecrets } from '../../workflows/model/backup-repository.js';
 
 const spec: DatabaseSpec = {
   database_name: 'app',
@@ -54,5 +55,41 @@ describe('redactSecrets', () => {
 
   it('leaves text without passwords alone', () => {
     expect(redactSecrets('relation "t" does not exist')).toBe('relation "t" does not exist');
+  });
+});
+
+describe('secret custom_options', () => {
+  const repo = {
+    type: 's3' as const, s3_bucket: 'b', s3_key: 'AKIA-canary', s3_key_secret: 'sk-canary',
+    custom_options: { 'repo1-cipher-pass': 'cipher-canary', 'cipher-type': 'aes-256-cbc', 's3-uri-style': 'path', 's3-key-type': 'shared', 's3-token': 'tok-canary', 'sftp-private-key-passphrase': 'pp-canary' },
+  };
+  const withRepo: DatabaseSpec = { ...spec, backup_config: { repositories: [repo] } };
+
+  it('names passphrases, passwords, tokens, secrets and keys, but not key types or files', () => {
+    for (const k of ['repo1-cipher-pass', 'cipher-pass', 's3-key', 'repo2-s3-key-secret', 's3-token', 'gcs-key', 'azure-key', 'sftp-private-key-passphrase', 's3-sse-customer-key', 'some-password']) expect(isSecretOption(k), k).toBe(true);
+    for (const k of ['cipher-type', 's3-key-type', 'gcs-key-type', 'storage-ca-file', 's3-uri-style', 'sftp-private-key-file', 's3-kms-key-id', 'bundle']) expect(isSecretOption(k), k).toBe(false);
+  });
+
+  it('are never shown: the spec anyone may see has the others only', () => {
+    const out = JSON.stringify(redactSpec(withRepo));
+    expect(out).not.toMatch(/canary/);
+    expect(redactSpec(withRepo).backup_config!.repositories[0]!.custom_options).toEqual({ 'cipher-type': 'aes-256-cbc', 's3-uri-style': 'path', 's3-key-type': 'shared' });
+  });
+
+  it('are kept apart with the keys and put back whole', () => {
+    const s = repositorySecrets(repo);
+    expect(s.custom_options).toEqual({ 'repo1-cipher-pass': 'cipher-canary', 's3-token': 'tok-canary', 'sftp-private-key-passphrase': 'pp-canary' });
+    expect(withSecrets(withoutSecrets(repo), s)).toEqual(repo);
+    expect(secretValues([repo]).sort()).toEqual(['AKIA-canary', 'cipher-canary', 'pp-canary', 'sk-canary', 'tok-canary']);
+  });
+
+  it('an update that leaves them out (as GET shows the repository) keeps them; one that changes them changes them', () => {
+    expect(keepSecrets(withoutSecrets(repo), [repo])).toEqual(repo);
+    const changed = { ...withoutSecrets(repo), custom_options: { ...withoutSecrets(repo).custom_options, 'repo1-cipher-pass': 'new' } };
+    expect(keepSecrets(changed, [repo]).custom_options!['repo1-cipher-pass']).toBe('new');
+  });
+
+  it('are removed from whatever pgBackRest prints', () => {
+    expect(redactSecrets('run --repo1-cipher-pass=cipher-canary --repo1-s3-key-type=shared')).toBe('run --repo1-cipher-pass=[redacted] --repo1-s3-key-type=shared');
   });
 });

@@ -9,8 +9,8 @@ const reserved = controlPlanePorts(loadConfig({}));
 describe('ports against other databases and the control plane', () => {
   const other = { id: 'other', spec: db([{ name: 'n1', host_ids: ['host-1'], port: 21000 }, { name: 'n2', host_ids: ['host-2'], port: 21001, patroni_port: 28008 }]) };
 
-  it('the control plane\'s ports come from its configuration: API, Temporal and its UI, etcd, the store', () => {
-    expect([...reserved.keys()].sort()).toEqual([2379, 2380, 3000, 7233, 7432, 8233]);
+  it('the control plane\'s ports come from its configuration: API, Temporal and its UI, etcd, the store, the codec server', () => {
+    expect([...reserved.keys()].sort()).toEqual([2379, 2380, 3000, 7233, 7432, 8233, 8234]);
     expect(controlPlanePorts(loadConfig({ PGCP_API_PORT: '3100', PGCP_STORE_URL: 'postgres://pgcp@127.0.0.1:6543/pgcp' })).get(6543)).toBe('store Postgres');
   });
 

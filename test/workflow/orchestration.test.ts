@@ -1,7 +1,9 @@
 // Orchestration only: the real workflows against stub activities, on a real Temporal server. Transient failures
 // are retried, permanent ones fail the task at once, and a cancelled task still marks its database failed.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { dataConverter } from '../../platform/payload-codec.js';
+import { testSecretKey, testTemporalClient } from '../support/secret-key.js';
 import { Runtime, Worker } from '@temporalio/worker';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, inject } from 'vitest';
@@ -63,11 +65,11 @@ beforeAll(async () => {
   const stack = inject('stack');
   const connection = await connectWorker(stack.temporalAddress);
   workers = [
-    await Worker.create({ connection, namespace: workflowTestNamespace, taskQueue: taskQueues.controlPlane, workflowBundle: await bundleWorkflows(), activities: controlPlane }),
-    await Worker.create({ connection, namespace: workflowTestNamespace, taskQueue: taskQueues.host('host-1'), activities: host, ...hostWorkerTuning }),
+    await Worker.create({ connection, namespace: workflowTestNamespace, dataConverter: dataConverter(testSecretKey()), taskQueue: taskQueues.controlPlane, workflowBundle: await bundleWorkflows(), activities: controlPlane }),
+    await Worker.create({ connection, namespace: workflowTestNamespace, dataConverter: dataConverter(testSecretKey()), taskQueue: taskQueues.host('host-1'), activities: host, ...hostWorkerTuning }),
   ];
   running = Promise.all(workers.map((w) => w.run()));
-  client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: workflowTestNamespace });
+  client = await testTemporalClient(stack.temporalAddress, workflowTestNamespace);
 });
 afterAll(async () => {
   for (const w of workers ?? []) w.shutdown();

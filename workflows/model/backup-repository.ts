@@ -13,7 +13,18 @@ export type RepositorySpec = Omit<BackupRepositorySpec, 'retention_full' | 'rete
 
 export const mountedTypes = ['posix', 'cifs'];
 export const secretFields = ['s3_key', 's3_key_secret', 'gcs_key', 'azure_key'] as const;
-export type RepositorySecrets = Partial<Pick<BackupRepositorySpec, (typeof secretFields)[number]>>;
+/** A repository's secrets: its key fields, and the custom_options that are secrets (isSecretOption). */
+export type RepositorySecrets = Partial<Pick<BackupRepositorySpec, (typeof secretFields)[number]>> & { custom_options?: Record<string, string> };
+
+/**
+ * A custom option whose value is a secret: passphrases, passwords, tokens, keys (`repo1-cipher-pass`, `s3-key`,
+ * `s3-key-secret`, `s3-token`, `azure-key`, `gcs-key`, `sftp-private-key-passphrase`, `s3-sse-customer-key`…). Such
+ * values are never shown and are kept like the key fields; `…-key-type`, `…-key-file` and the like are not secrets.
+ */
+export function isSecretOption(key: string): boolean {
+  const k = key.replace(/^repo\d*-/, '');
+  return /(^|-)(pass|passphrase|password|secret|token|key)$/.test(k) || /(^|-)(pass|passphrase|password|secret|token)(-|$)/.test(k);
+}
 
 /** What a pgBackRest option key passed through from the user may look like. */
 export const optionKey = /^[a-z0-9-]+$/;
@@ -94,32 +105,51 @@ export function repositoryDockerMounts(repos: RepositorySpec[]): HostMount[] {
   return repositoryHostPaths(repos).map((p) => ({ Type: 'bind', Source: p, Target: p, ReadOnly: ca.includes(p) }));
 }
 
+const secretOptions = (r: RepositorySpec) => Object.entries(r.custom_options ?? {}).filter(([k]) => isSecretOption(k));
+
 /** Only the repository's secrets. */
 export function repositorySecrets(r: RepositorySpec): RepositorySecrets {
-  return Object.fromEntries(secretFields.filter((f) => r[f] !== undefined).map((f) => [f, r[f]]));
+  const options = secretOptions(r);
+  return {
+    ...Object.fromEntries(secretFields.filter((f) => r[f] !== undefined).map((f) => [f, r[f]])),
+    ...(options.length ? { custom_options: Object.fromEntries(options) } : {}),
+  };
+}
+
+/** The repository with secrets kept apart (repositorySecrets) put back. */
+export function withSecrets<R extends RepositorySpec>(r: R, secrets: RepositorySecrets): R {
+  const { custom_options: options, ...keys } = secrets;
+  const out: R = { ...r, ...keys };
+  if (options && Object.keys(options).length) out.custom_options = { ...r.custom_options, ...options };
+  return out;
 }
 
 /** The key values of repositories, to be removed from whatever a tool prints. */
 export function secretValues(repos: RepositorySpec[]): string[] {
-  return repos.flatMap((r) => Object.values(repositorySecrets(r)).filter((v): v is string => typeof v === 'string'));
+  return repos.flatMap((r) => [...secretFields.map((f) => r[f]), ...secretOptions(r).map(([, v]) => v)].filter((v): v is string => typeof v === 'string'));
 }
 
 /** The repository as anyone may see it: in responses, task logs and workflow histories. */
 export function withoutSecrets<R extends RepositorySpec>(r: R): R {
   const out = { ...r };
   for (const f of secretFields) delete out[f];
+  if (out.custom_options) {
+    const shown = Object.entries(out.custom_options).filter(([k]) => !isSecretOption(k));
+    if (shown.length) out.custom_options = Object.fromEntries(shown);
+    else delete out.custom_options;
+  }
   return out;
 }
 
 /**
  * The same repository across an update: type, id, bucket or account and container, endpoint, region and base_path
- * (what the reference matches on), and here also every custom option — an option can send the keys elsewhere
+ * (what the reference matches on), and here also every custom option but secret ones — an option can send the keys elsewhere
  * (storage-host, storage-port, storage-verify-tls…), so keys are only carried to exactly the same destination.
  */
 export function repositoryIdentity(r: RepositorySpec): string {
   return stringify([r.type, r.id ?? null, r.s3_bucket ?? r.gcs_bucket ?? r.azure_container ?? null, r.azure_account ?? null,
     r.s3_endpoint ?? r.gcs_endpoint ?? r.azure_endpoint ?? null, r.s3_region ?? null, r.base_path?.replace(/\/+$/, '') ?? null,
-    Object.fromEntries(Object.entries(r.custom_options ?? {}).map(([k, v]) => [bareKey(k), v]))])!;
+    Object.fromEntries(Object.entries(r.custom_options ?? {}).filter(([k]) => !isSecretOption(k)).map(([k, v]) => [bareKey(k), v]))])!;
 }
 
 /** Two repositories alike but for their keys (key order aside: the store's jsonb reorders them). */
@@ -156,6 +186,8 @@ export function keepSecrets<R extends RepositorySpec>(r: R, known: RepositorySpe
   if (!same) return r;
   const kept = { ...r };
   for (const f of secretFields) if (kept[f] === undefined && same[f] !== undefined) kept[f] = same[f];
+  const omitted = secretOptions(same).filter(([k]) => !Object.keys(r.custom_options ?? {}).some((o) => bareKey(o) === bareKey(k)));
+  if (omitted.length) kept.custom_options = { ...kept.custom_options, ...Object.fromEntries(omitted) };
   return kept;
 }
 

@@ -32,7 +32,9 @@ export function redactSpec(spec: DatabaseSpec): DatabaseSpec {
 export function redactSecrets(text: string): string {
   return text
     .replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1[redacted]')
-    .replace(/(--repo\d*-(?:s3-key|s3-key-secret|gcs-key|azure-key|s3-token)[= ])("[^"]*"|\S+)/gi, '$1[redacted]');
+    .replace(/(--repo\d*-(?:s3-key|s3-key-secret|gcs-key|azure-key|s3-token)[= ])("[^"]*"|\S+)/gi, '$1[redacted]')
+    // any other secret option (isSecretOption: …-pass, …-passphrase, …-password, …-secret, …-token, …-key)
+    .replace(/(--(?:repo\d*-)?[a-z0-9-]*(?:pass|passphrase|password|secret|token|-key)[= ])("[^"]*"|\S+)/gi, '$1[redacted]');
 }
 
 /**
