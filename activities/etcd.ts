@@ -1,6 +1,76 @@
-// etcd v3 through its JSON gateway: only what the control plane needs (Patroni's keys of a node).
+// etcd v3 through its JSON gateway: only what the control plane needs — Patroni's keys of a node, and the users and
+// roles that confine each database's Patroni to its own keys. With authentication on, every call carries a token
+// from POST /v3/auth/authenticate; a token etcd no longer knows (it restarted, the password changed) is renewed once.
+import { randomBytes } from 'node:crypto';
+import { ids } from '../workflows/model/ids.js';
+
+export interface EtcdCredentials { user: string; password: string }
+
+/** One etcd endpoint and, when authentication is on, who the control plane is there (root). */
+export interface Etcd {
+  url: string;
+  /** Whether calls authenticate: etcd's auth is on and the control plane holds its root credential. */
+  authenticated: boolean;
+  /** POST `path` (e.g. /v3/kv/range) with a JSON body; etcd's error (code and message) becomes an EtcdError. */
+  call<T = Record<string, unknown>>(path: string, body: Record<string, unknown>): Promise<T>;
+}
+
+export class EtcdError extends Error {
+  constructor(readonly path: string, readonly code: number | null, readonly etcdMessage: string) {
+    super(`etcd ${path}: ${etcdMessage}`);
+  }
+}
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** etcd's gRPC codes as the gateway returns them. */
+const unauthenticated = 16;
+
+async function post<T>(url: string, path: string, body: Record<string, unknown>, token: string | null): Promise<T> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: token } : {}) },
+    signal: AbortSignal.timeout(5000),
+  });
+  const text = await res.text();
+  let parsed: { error?: string; message?: string; code?: number } & Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    throw new EtcdError(path, null, `HTTP ${res.status} ${text.slice(0, 200)}`);
+  }
+  if (!res.ok || parsed.error) throw new EtcdError(path, parsed.code ?? null, (parsed.message ?? parsed.error ?? `HTTP ${res.status}`).replace(/^etcdserver: /, ''));
+  return parsed as T;
+}
+
+export async function authenticate(url: string, c: EtcdCredentials): Promise<string> {
+  const { token } = await post<{ token: string }>(url, '/v3/auth/authenticate', { name: c.user, password: c.password }, null);
+  return token;
+}
+
+export function createEtcd(url: string, credentials: EtcdCredentials | null): Etcd {
+  let token: Promise<string> | null = null;
+  const fresh = () => {
+    token = authenticate(url, credentials!);
+    token.catch(() => { token = null; });
+    return token;
+  };
+  return {
+    url,
+    authenticated: credentials !== null,
+    async call<T>(path: string, body: Record<string, unknown>): Promise<T> {
+      if (!credentials) return post<T>(url, path, body, null);
+      try {
+        return await post<T>(url, path, body, await (token ?? fresh()));
+      } catch (err) {
+        const stale = err instanceof EtcdError && (err.code === unauthenticated || /auth token|revision of auth store is old/.test(err.etcdMessage));
+        if (!stale) throw err;
+        return post<T>(url, path, body, await fresh());
+      }
+    },
+  };
+}
 
 /** The key right after every key with this prefix (etcd's range_end for a prefix). */
 export function prefixEnd(prefix: string): string {
@@ -9,23 +79,76 @@ export function prefixEnd(prefix: string): string {
   return bytes.toString('utf8');
 }
 
-export async function deletePrefix(etcdUrl: string, prefix: string): Promise<number> {
-  const res = await fetch(`${etcdUrl}/v3/kv/deleterange`, {
-    method: 'POST',
-    body: JSON.stringify({ key: b64(prefix), range_end: b64(prefixEnd(prefix)) }),
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!res.ok) throw new Error(`etcd deleterange ${prefix}: HTTP ${res.status}`);
-  const body = (await res.json()) as { deleted?: string };
+export async function deletePrefix(etcd: Etcd, prefix: string): Promise<number> {
+  const body = await etcd.call<{ deleted?: string }>('/v3/kv/deleterange', { key: b64(prefix), range_end: b64(prefixEnd(prefix)) });
   return Number(body.deleted ?? 0);
 }
 
-export async function countPrefix(etcdUrl: string, prefix: string): Promise<number> {
-  const res = await fetch(`${etcdUrl}/v3/kv/range`, {
-    method: 'POST',
-    body: JSON.stringify({ key: b64(prefix), range_end: b64(prefixEnd(prefix)), count_only: true }),
-    signal: AbortSignal.timeout(5000),
+export async function countPrefix(etcd: Etcd, prefix: string): Promise<number> {
+  const body = await etcd.call<{ count?: string }>('/v3/kv/range', { key: b64(prefix), range_end: b64(prefixEnd(prefix)), count_only: true });
+  return Number(body.count ?? 0);
+}
+
+const exists = (err: unknown) => err instanceof EtcdError && /already exists/.test(err.etcdMessage);
+const missing = (err: unknown) => err instanceof EtcdError && /not found/.test(err.etcdMessage);
+const ignore = (test: (err: unknown) => boolean) => (err: unknown) => { if (!test(err)) throw err; };
+
+/**
+ * Turns etcd's authentication on with `root` as its root user, once: an etcd whose auth is on with this password is
+ * left alone (a restart, a second start); one without auth (data of an earlier version) gets it now. A root with
+ * another password is an error naming the file the password comes from.
+ */
+export async function ensureEtcdAuth(url: string, root: EtcdCredentials, passwordFile: string): Promise<'enabled' | 'already'> {
+  try {
+    await authenticate(url, root);
+    return 'already';
+  } catch (err) {
+    if (!(err instanceof EtcdError) || !/authentication is not enabled/.test(err.etcdMessage)) {
+      throw new Error(`etcd at ${url} has authentication on, but not with the root password in ${passwordFile}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  const open = createEtcd(url, null);
+  await open.call('/v3/auth/user/add', { name: root.user, password: root.password }).catch(async (err: unknown) => {
+    if (!exists(err)) throw err;
+    await open.call('/v3/auth/user/changepw', { name: root.user, password: root.password });
   });
-  if (!res.ok) throw new Error(`etcd range ${prefix}: HTTP ${res.status}`);
-  return Number(((await res.json()) as { count?: string }).count ?? 0);
+  await open.call('/v3/auth/role/add', { name: 'root' }).catch(ignore(exists));
+  await open.call('/v3/auth/user/grant', { user: root.user, role: 'root' });
+  await open.call('/v3/auth/enable', {});
+  return 'enabled';
+}
+
+/** The etcd user (and its role) of a database's Patroni: read and write under the database's keys, nothing else. */
+export const etcdDatabaseUser = (databaseId: string) => `pgcp-db-${databaseId}`;
+
+export const newEtcdPassword = () => randomBytes(24).toString('base64url');
+
+/**
+ * Creates or repairs the database's etcd user and role: readwrite on its key prefix only (ids.patroniDatabaseKeys),
+ * the password the store holds. Idempotent: an existing user gets the password again, an existing role the grant.
+ */
+export async function ensureDatabaseEtcdUser(etcd: Etcd, databaseId: string, password: string): Promise<void> {
+  const name = etcdDatabaseUser(databaseId);
+  const prefix = ids.patroniDatabaseKeys(databaseId);
+  await etcd.call('/v3/auth/role/add', { name }).catch(ignore(exists));
+  const role = await etcd.call<{ perm?: { permType?: string; key?: string; range_end?: string }[] }>('/v3/auth/role/get', { role: name });
+  const granted = (role.perm ?? []).some((p) => p.permType === 'READWRITE' && p.key === b64(prefix) && p.range_end === b64(prefixEnd(prefix)));
+  if (!granted) await etcd.call('/v3/auth/role/grant', { name, perm: { permType: 'READWRITE', key: b64(prefix), range_end: b64(prefixEnd(prefix)) } });
+  const user = await etcd.call<{ roles?: string[] }>('/v3/auth/user/get', { name }).catch((err: unknown) => {
+    if (missing(err)) return null;
+    throw err;
+  });
+  if (!user) {
+    await etcd.call('/v3/auth/user/add', { name, password }).catch(ignore(exists));
+  } else if (await authenticate(etcd.url, { user: name, password }).then(() => false, () => true)) {
+    await etcd.call('/v3/auth/user/changepw', { name, password });
+  }
+  if (!user?.roles?.includes(name)) await etcd.call('/v3/auth/user/grant', { user: name, role: name });
+}
+
+/** The database's etcd user and role; absent ones are fine. */
+export async function removeDatabaseEtcdUser(etcd: Etcd, databaseId: string): Promise<void> {
+  const name = etcdDatabaseUser(databaseId);
+  await etcd.call('/v3/auth/user/delete', { name }).catch(ignore(missing));
+  await etcd.call('/v3/auth/role/delete', { role: name }).catch(ignore(missing));
 }

@@ -11,6 +11,7 @@ import { operationRoutes } from './routes/operations.js';
 import { restoreRoutes } from './routes/restore.js';
 import { taskRoutes } from './routes/tasks.js';
 import { limitBody, requireJsonBody } from './json-body.js';
+import { hostGuard, jsonRequestsOnly } from './request-guards.js';
 import { docsRoutes } from './docs.js';
 import { createMetrics } from './metrics.js';
 import { statusRoutes } from './routes/status.js';
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps) {
     await next();
     deps.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), requestId: c.get('requestId') }, 'request');
   });
+  app.use(hostGuard(deps.config.api));
   // Answered before the cluster exists, like /v1/version: scraping and reading the reference need no cluster.
   app.get('/metrics', async (c) => {
     const m = await metrics.render();
@@ -41,6 +43,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', docsRoutes({ scriptFile: deps.config.docsScript }));
   app.use(initGate(deps.store));
   app.use('/v1/*', limitBody);
+  app.use('/v1/*', jsonRequestsOnly);
   app.use('/v1/*', requireJsonBody);
   app.get('/', (c) => c.body(null, 204, { Link: '</v1/openapi.json>; rel="service-desc"' }));
   app.route('/', clusterRoutes(deps));

@@ -2,10 +2,10 @@
 // callers — the REST routes and the SDK's Temporal trigger (sdk/temporal.ts) — so a program that starts a task
 // through Temporal passes the same checks, moves the store the same way and gets the same task (workflow, search
 // attributes, UUIDv7 id) as an API client. Throws ApiError, as the routes do.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import {
-  deleteDatabase, getDatabase, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, modifiableStates, transitionDatabase,
+  deleteDatabase, getDatabase, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, modifiableStates, newDatabaseSecrets, transitionDatabase,
   type DatabaseRecord,
 } from '../store/databases.js';
 import { databaseNotFound, notModifiable, requireDatabase, transitionOrRefuse } from './database-guards.js';
@@ -28,10 +28,9 @@ export { databaseNotFound };
 
 export async function createDatabaseCommand(deps: CommandDeps, req: CreateDatabaseRequest): Promise<{ task: Task; db: DatabaseRecord }> {
   const spec = hashPasswords(await admitSpec(deps, req.spec, { creating: true, databaseId: req.id }));
-  const secret = () => randomBytes(24).toString('base64url');
   const db = await insertDatabase(deps.store, {
     id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
-    secrets: { superuserPassword: secret(), replicationPassword: secret() },
+    secrets: newDatabaseSecrets(),
   });
   if (!db) throw new ApiError('database_already_exists', 'a database already exists with the given ID');
   const task = await startTaskOrRollBack(deps.temporal(), { type: 'create', input: { databaseId: db.id } }, () => deleteDatabase(deps.store, db.id));

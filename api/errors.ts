@@ -11,6 +11,8 @@ export const apiErrorStatus = {
   invalid_input: 400,
   operation_not_supported: 400,
   invalid_join_token: 401,
+  invalid_host: 403,
+  cross_origin_request: 403,
   not_found: 404,
   cluster_already_initialized: 409,
   cluster_not_initialized: 409,

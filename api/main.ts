@@ -1,5 +1,4 @@
 // API process: the pgEdge-compatible HTTP API on :3000.
-import { serve } from '@hono/node-server';
 import { createStore, migrate } from '../store/db.js';
 import { loadConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
@@ -9,6 +8,7 @@ import { loadSecretKey } from '../platform/secret-key.js';
 import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
 import { createApp } from './app.js';
 import { readVersionInfo } from './version.js';
+import { listen, reloadTls } from './serve.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'api');
@@ -16,12 +16,22 @@ const secretKey = loadSecretKey(config.secretKey);
 const store = createStore(config.storeUrl, createSecretBox(secretKey));
 await migrate(store);
 const tracing = config.otlpTracesUrl ? createTracing('pgcp-api', otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
-const temporal = await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, ...(tracing ? { plugins: [tracing.plugin] } : {}) });
+const temporal = await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, ...(tracing ? { plugins: [tracing.plugin] } : {}), tls: config.temporal.tls });
 const app = createApp({ config, store, log, temporal, version: readVersionInfo(), ...(tracing ? { tracer: tracing.tracer } : {}) });
 
-const server = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.bind }, (info) => {
-  log.info({ address: `http://${info.address}:${info.port}` }, 'api listening');
-});
+const { server, url } = await listen(app, config.api);
+log.info({ address: url, mtls: config.api.tls !== null }, 'api listening');
+const tls = config.api.tls;
+if (tls) {
+  process.on('SIGHUP', () => {
+    try {
+      reloadTls(server, tls);
+      log.info('TLS certificates reloaded');
+    } catch (err) {
+      log.error({ err }, 'TLS certificates not reloaded: the previous ones stay in use');
+    }
+  });
+}
 
 const stop = () => {
   server.close(() => {

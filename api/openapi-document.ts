@@ -10,7 +10,7 @@ export const documentVersion = 'v1';
 
 export function openApiDocument() {
   const app = createApp({
-    config: { docsScript: '' } as Config,
+    config: { docsScript: '', api: { port: 0, bind: '127.0.0.1', allowedHosts: [], tls: null, clientCert: null } } as unknown as Config,
     store: {} as Store,
     log: createLogger('silent', 'openapi'),
     version: { version: documentVersion, revision: '', revision_time: '', arch: '' },

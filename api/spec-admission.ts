@@ -10,12 +10,15 @@ import { listHosts, listHostStatuses } from '../store/hosts.js';
 import { validateGucs } from '../workflows/model/validate-gucs.js';
 import { foreignPortIssues } from '../workflows/model/validate-ports.js';
 import { gucCatalog } from './guc-catalog.js';
-import { sameRestoreConfig, validateNodeRestores } from '../workflows/model/backup.js';
-import { keepSecrets, mapRepositories, specRepositories } from '../workflows/model/backup-repository.js';
+import { sameRestoreConfig, validateNodeRestores, validateRestoreSource } from '../workflows/model/backup.js';
+import { keepSecrets, mapRepositories, repositoriesAt, specRepositories } from '../workflows/model/backup-repository.js';
+import { repositoryAdmissionIssues } from './repository-admission.js';
+import { extraVolumesAt, volumeHeldRepositories } from '../workflows/model/orchestrator-opts.js';
 import { postgresMajor } from '../workflows/model/instances.js';
 import { populateDefaults, validateSpec, type SpecIssue } from '../workflows/model/validate-spec.js';
 import type { DatabaseSpec } from './schemas/database-spec.js';
 import { ApiError } from './errors.js';
+import { scriptIssues } from './sql-scripts.js';
 import { isScramVerifier, scramMatches, scramVerifier } from '../platform/scram.js';
 
 export function issuesError(issues: SpecIssue[]): ApiError {
@@ -58,8 +61,15 @@ export interface Admission { store: Store; config: Config }
 /** The spec as it will be stored (defaults filled), or an invalid_input naming every problem. */
 export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creating: boolean; databaseId: string | undefined }): Promise<DatabaseSpec> {
   const { store, config } = deps;
-  const own = [...validateSpec(spec, o.creating), ...scheduleIssues(spec)];
+  const own = [...validateSpec(spec, o.creating), ...scheduleIssues(spec), ...(await scriptIssues(spec))];
   if (own.length > 0) throw issuesError(own);
+  // a database-level restore_config applies at creation and to the nodes an update adds: its paths are checked both times
+  // a base_path inside an extra volume names a container directory: the volume's host_path is checked instead
+  const held = volumeHeldRepositories(spec, repositoriesAt(spec));
+  const repos = repositoriesAt(spec).map(({ repo, at }) => (held.has(at) ? { repo: { ...repo, base_path: undefined }, at } : { repo, at }));
+  const restores = spec.restore_config ? [{ rc: spec.restore_config, at: 'restore_config' }] : [];
+  const paths = await repositoryAdmissionIssues(deps, repos, restores, o.databaseId, extraVolumesAt(spec));
+  if (paths.length > 0) throw issuesError(paths);
   const hostIds = (await listHosts(store)).map((h) => h.id);
   const referenced = [...new Set(spec.nodes.flatMap((n) => n.host_ids))].filter((h) => hostIds.includes(h));
   const { spec: filled, issues } = populateDefaults(spec, { hostIds, supportedVersions: await commonVersions(store, referenced), creating: o.creating });
@@ -91,7 +101,7 @@ export function hashPasswords(spec: DatabaseSpec, stored?: DatabaseSpec): Databa
 
 /**
  * An update names the whole desired spec. Omitted passwords, repository keys, versions and restore_configs keep their
- * stored values; a restore_config that differs from the stored one is refused. The database name and an existing
+ * stored values; a new database-level restore_config is how the nodes this update adds without a source_node start. The database name and an existing
  * node's major version cannot change (a new node with the new version replaces it); a new node's source must be an
  * existing node that stays; a node's host_ids may gain and lose hosts (replicas) but must keep one of its current
  * hosts. Ports, resources, orchestrator_opts and images of existing nodes change by making their containers again,
@@ -103,16 +113,25 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
   // repository keys an update omits are the stored ones of the same repository (pgEdge §5.9)
   const known = specRepositories(stored);
   next = mapRepositories(next, (r) => keepSecrets(r, known));
-  if (next.restore_config && !sameRestoreConfig(next.restore_config, stored.restore_config)) {
-    issues.push({ path: 'restore_config', message: 'restore_config only applies when a database is created' });
-  }
+  // A database-level restore_config applies to every node created without a source_node or a restore_config of its
+  // own (pgEdge §5.1, "source node precedence"): on update, to the nodes it adds. The stored one sent again (as GET
+  // shows it) applied when the database was created, and does nothing more.
+  const fresh = next.restore_config && !sameRestoreConfig(next.restore_config, stored.restore_config) ? next.restore_config : undefined;
+  const inherited = new Map<number, string>();
+  const { restore_config: _sent, ...rest } = next;
   const spec: DatabaseSpec = {
-    ...next,
+    ...rest,
+    // Kept as stored: the database-level one is how the database was created (its instances mount its repository);
+    // a fresh one reaches the nodes it applies to as theirs, and changes nothing of the running instances.
     ...(stored.restore_config ? { restore_config: stored.restore_config } : {}),
     postgres_version: next.postgres_version ?? stored.postgres_version,
     spock_version: next.spock_version ?? stored.spock_version,
-    nodes: next.nodes.map((n) => {
+    nodes: next.nodes.map((n, i) => {
       const old = stored.nodes.find((o) => o.name === n.name);
+      if (!old && fresh && n.source_node === undefined && !n.restore_config) {
+        inherited.set(i, n.name);
+        n = { ...n, restore_config: fresh };
+      }
       const kept = old?.restore_config && !n.restore_config ? { ...n, restore_config: old.restore_config } : n;
       return old?.postgres_version && !n.postgres_version ? { ...kept, postgres_version: old.postgres_version } : kept;
     }),
@@ -140,6 +159,17 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
   if (!spec.nodes.some((n) => stored.nodes.some((o) => o.name === n.name))) {
     issues.push({ path: 'nodes', message: 'at least one existing node must stay: new nodes copy their data from one' });
   }
+  if (fresh && inherited.size === 0) validateRestoreSource(fresh, issues);
+  const start = issues.length;
   validateNodeRestores(databaseId, stored, spec, issues);
+  // What an added node took from the database-level restore_config is named where the user wrote it.
+  for (const issue of issues.slice(start)) {
+    for (const [i, name] of inherited) {
+      const at = `nodes[${i}].restore_config`;
+      if (issue.path !== at && !issue.path.startsWith(`${at}.`)) continue;
+      issue.path = `restore_config${issue.path.slice(at.length)}`;
+      issue.message += ` (it applies to new node ${name}, which has neither a source_node nor a restore_config of its own)`;
+    }
+  }
   return { spec, issues };
 }

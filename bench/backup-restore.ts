@@ -7,14 +7,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
-import { projectRoot } from '../platform/config.js';
+import { defaultRepositoryRoot } from '../platform/config.js';
 
 const { values } = parseArgs({ options: { gb: { type: 'string', default: '1' }, api: { type: 'string', default: 'http://127.0.0.1:3000' } } });
 const gb = Number(values.gb);
 const api = values.api;
 const id = `bench-bk-${Date.now().toString(36)}`;
 const port = 46000 + Math.floor(Math.random() * 500);
-const basePath = path.join(projectRoot, '.data', 'bench-backups', id);
+const basePath = path.join(defaultRepositoryRoot, 'bench', id); // inside PGCP_REPOSITORY_ROOTS' default
 const exec = promisify(execFile);
 const spec = {
   database_name: 'bench', database_users: [{ username: 'admin', password: 'bench-pw', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],

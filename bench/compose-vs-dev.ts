@@ -10,8 +10,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { projectRoot } from '../platform/config.js';
-import { storeUrl } from '../scripts/stack.js';
+import { projectRoot, secretFiles } from '../platform/config.js';
+import { defaultDataDir, storeUrl } from '../scripts/stack.js';
 import { composeUp } from '../test/support/compose-stack.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
@@ -37,7 +37,7 @@ async function startDev() {
   const database = `pgcp_bench_${tag}`;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'start.ts'), '--reuse-stack'], {
     cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, PGCP_API_PORT: String(apiPort), PGCP_NAMESPACE: 'pgcp-bench', PGCP_STORE_URL: storeUrl(database), PGCP_DATA_DIR: path.join(projectRoot, '.data', 'bench-dev') },
+    env: { ...process.env, PGCP_API_PORT: String(apiPort), PGCP_NAMESPACE: 'pgcp-bench', PGCP_STORE_URL: storeUrl(database), PGCP_ETCD_PASSWORD_FILE: secretFiles(defaultDataDir).etcdRoot, PGCP_DATA_DIR: path.join(projectRoot, '.data', 'bench-dev') },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {

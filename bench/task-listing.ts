@@ -16,7 +16,7 @@ import { createSecretBox } from '../platform/secret-box.js';
 import { readOrCreateKeyFile } from '../platform/secret-key.js';
 import { startStack, stackPorts, stopStack, storeUrl } from '../scripts/stack.js';
 import { createStore, migrate } from '../store/db.js';
-import { insertDatabase } from '../store/databases.js';
+import { insertDatabase, newDatabaseSecrets } from '../store/databases.js';
 import { taskSearchAttributes, type TaskType } from '../workflows/model/search-attributes.js';
 import { uuidv7 } from 'uuidv7';
 
@@ -33,7 +33,7 @@ const client = await connectClient(temporalAddress, namespace, { secretKey });
 const store = createStore(storeUrl('pgcp_bench_tasks'), createSecretBox(secretKey));
 await migrate(store);
 await store.query('DELETE FROM databases WHERE id = $1', [databaseId]);
-await insertDatabase(store, { id: databaseId, tenantId: null, spec: { database_name: 'bench', nodes: [{ name: 'n1', host_ids: ['host-1'] }] }, secrets: { superuserPassword: 'unused', replicationPassword: 'unused' }, state: 'available' });
+await insertDatabase(store, { id: databaseId, tenantId: null, spec: { database_name: 'bench', nodes: [{ name: 'n1', host_ids: ['host-1'] }] }, secrets: newDatabaseSecrets(), state: 'available' });
 
 // Fill the namespace: one task in five is the bench database's, one in a hundred fails.
 const have = (await client.workflow.count('TaskScope IS NOT NULL')).count;

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { createPgcpClient, isPgcpError, type DatabaseSpec } from 'pgcp';
 import { createTemporalTrigger, pgcpDataConverter } from 'pgcp/temporal';
+import { loadConfig } from '../platform/config.js';
 
 const { values } = parseArgs({ options: { via: { type: 'string', default: 'rest' }, id: { type: 'string', default: 'example-sdk' }, port: { type: 'string', default: '6500' } } });
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
@@ -26,7 +27,7 @@ if (values.via === 'temporal') {
   const trigger = createTemporalTrigger({
     // the control plane's payload codec (its key: PGCP_SECRET_KEY or the key file under PGCP_DATA_DIR, .data/secret.key)
     temporal: new Client({ connection, namespace: env('PGCP_NAMESPACE', 'pgcp'), dataConverter: pgcpDataConverter() }),
-    store: env('PGCP_STORE_URL', 'postgres://pgcp@127.0.0.1:7432/pgcp'),
+    store: loadConfig().storeUrl, // PGCP_STORE_URL, else npm start's store with its password (.data/secrets)
   });
   try {
     const created = await trigger.createDatabase({ id: values.id, spec: spec(2) });

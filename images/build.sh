@@ -70,7 +70,7 @@ do_packages() {
   # shellcheck disable=SC2046 # extraPackages is a space-separated list
   in_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y \
     "postgresql-$MAJOR" "postgresql-$MAJOR-$(recipe field "$RECIPE" driver)" "${COMMON_PACKAGES[@]}" \
-    $(recipe field "$RECIPE" extraPackages)
+    $(recipe field "$RECIPE" extraPackages) $(recipe extension-packages "$RECIPE")
   in_root apt-get clean
   unmount_proc
   rm -f "$ROOT/usr/sbin/policy-rc.d"
@@ -99,6 +99,21 @@ do_finish() {
   in_root pgbackrest version
   in_root setpriv --version
   in_root bash -n /usr/local/bin/pgcp-entrypoint
+  local pair
+  for pair in $(recipe extensions "$RECIPE"); do # each extension's control file is where CREATE EXTENSION looks
+    in_root test -f "/usr/share/postgresql/$MAJOR/extension/${pair%%=*}.control" # may be an absolute symlink
+  done
+}
+
+# "<extension>=<upstream version of its Debian package>" per extension, space-joined (e.g. "vector=0.8.0").
+extension_versions() {
+  local pair v out=()
+  for pair in $(recipe extensions "$RECIPE"); do
+    v="$(pkg_version "${pair#*=}")"
+    v="${v#*:}" # epoch
+    out+=("${pair%%=*}=${v%%[-+]*}") # Debian revision, +dfsg
+  done
+  echo "${out[*]}"
 }
 
 do_import() {
@@ -115,7 +130,8 @@ do_import() {
     "pgcp.pglogical_version=$(pkg_version "postgresql-$MAJOR-pglogical")" \
     "pgcp.pgl_ddl_deploy_version=$(pkg_version "postgresql-$MAJOR-pgl-ddl-deploy")" \
     "pgcp.patroni_version=$(pkg_version patroni)" \
-    "pgcp.pgbackrest_version=$(pkg_version pgbackrest)"; do
+    "pgcp.pgbackrest_version=$(pkg_version pgbackrest)" \
+    "pgcp.extensions=$(extension_versions)"; do
     changes+=("LABEL ${label%%=*}=\"${label#*=}\"")
   done
   local args=() c

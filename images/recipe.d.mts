@@ -17,6 +17,8 @@ export interface ManifestEntry {
   pglDdlDeploy: boolean;
   /** Debian packages installed on top of the common set. */
   extraPackages?: string[];
+  /** Extensions the image carries: extension name (as CREATE EXTENSION takes it) → the Debian package holding it. */
+  extensions?: Record<string, string>;
 }
 
 /** All Postgres majors in the manifest, ascending, as strings ("15", "17", ...). */

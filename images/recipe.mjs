@@ -90,12 +90,16 @@ function cli(argv) {
     case 'recipes': return recipes().join(' ');
     case 'tag': return imageTag(major);
     case 'hash': return recipeHash(major);
+    case 'extension-packages': // Debian packages of the major's extensions, space-joined
+      return Object.values(manifestEntry(major).extensions ?? {}).join(' ');
+    case 'extensions': // "<extension>=<Debian package>" per extension, space-joined
+      return Object.entries(manifestEntry(major).extensions ?? {}).map(([e, p]) => `${e}=${p}`).join(' ');
     case 'field': { // shell-friendly manifest field: arrays space-joined, missing -> ''
       const v = manifestEntry(major)[key];
       return v === undefined || v === null ? '' : Array.isArray(v) ? v.join(' ') : String(v);
     }
     default:
-      throw new Error('usage: node recipe.mjs majors | recipes | tag <major> | hash <major> | field <major> <key>');
+      throw new Error('usage: node recipe.mjs majors | recipes | tag <recipe> | hash <recipe> | field <recipe> <key> | extensions <recipe> | extension-packages <recipe>');
   }
 }
 

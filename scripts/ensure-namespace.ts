@@ -9,7 +9,7 @@ const config = loadConfig();
 const deadline = Date.now() + 120_000;
 for (;;) {
   try {
-    await ensureNamespace(config.temporal.address, config.temporal.namespace);
+    await ensureNamespace(config.temporal.address, config.temporal.namespace, config.temporal.tls);
     console.log(`namespace ${config.temporal.namespace} ready on ${config.temporal.address}`);
     break;
   } catch (err) {

@@ -3,7 +3,7 @@
 // while it keeps crashing soon after start: one crashed process never takes the others down.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -29,11 +29,24 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   }
 }
 
-export function spawnManaged(name: string, command: string, args: string[], opts: { logDir: string; env?: NodeJS.ProcessEnv; cwd?: string }): Managed {
-  mkdirSync(opts.logDir, { recursive: true });
-  const logFile = path.join(opts.logDir, `${name}.log`);
-  const fd = openSync(logFile, 'a');
-  const child = spawn(command, args, { stdio: ['ignore', fd, fd], env: opts.env ?? process.env, cwd: opts.cwd });
+/** Log files are the owner's alone (0600, in a 0700 directory): they may hold what a process printed of its work. */
+export function openLog(logDir: string, name: string): { logFile: string; fd: number } {
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  chmodSync(logDir, 0o700);
+  const logFile = path.join(logDir, `${name}.log`);
+  const fd = openSync(logFile, 'a', 0o600);
+  chmodSync(logFile, 0o600); // a log of an earlier version may be 0644
+  return { logFile, fd };
+}
+
+/**
+ * `umask`: the file mode creation mask of the child (the stack's services: 0o077, so what they write — Temporal's
+ * SQLite file, etcd's and Postgres's files — is the owner's alone). Node sets no umask per child: a shell does.
+ */
+export function spawnManaged(name: string, command: string, args: string[], opts: { logDir: string; env?: NodeJS.ProcessEnv; cwd?: string; umask?: number }): Managed {
+  const { logFile, fd } = openLog(opts.logDir, name);
+  const [cmd, argv] = opts.umask === undefined ? [command, args] : ['/bin/sh', ['-c', `umask ${opts.umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, command, ...args]];
+  const child = spawn(cmd, argv, { stdio: ['ignore', fd, fd], env: opts.env ?? process.env, cwd: opts.cwd });
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {

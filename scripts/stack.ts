@@ -1,11 +1,13 @@
 // The services the control plane stands on — Temporal dev server, etcd, the store Postgres — started on loopback
 // with their data under .data/. Used by `npm start` and by the test harness (which may reuse a running stack).
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { dockerBridgeAddress, loadConfig, portNames, projectRoot, stackPorts } from '../platform/config.js';
+import { ensureEtcdAuth, type EtcdCredentials } from '../activities/etcd.js';
+import { dockerBridgeAddress, loadConfig, portNames, projectRoot, secretFiles, stackPorts } from '../platform/config.js';
 import { loadSecretKey } from '../platform/secret-key.js';
 import { ensureNamespace } from '../platform/temporal.js';
 import { isPortOpen, spawnManaged, waitFor } from './processes.js';
@@ -26,7 +28,7 @@ export async function takenPorts(ports: Record<string, number>): Promise<string[
   return out;
 }
 
-function pgBinDir(): string {
+export function pgBinDir(): string {
   const majors = readdirSync('/usr/lib/postgresql').filter((d) => existsSync(`/usr/lib/postgresql/${d}/bin/postgres`));
   const best = majors.sort((a, b) => Number(b) - Number(a))[0];
   if (!best) throw new Error('no Postgres server under /usr/lib/postgresql: run npm run setup');
@@ -36,11 +38,11 @@ function pgBinDir(): string {
 const runningAsRoot = () => process.getuid?.() === 0;
 
 /** Postgres refuses to run as root; as root, run it as the `postgres` user on a directory it owns. */
-function asPostgres(cmd: string, args: string[]): [string, string[]] {
+export function asPostgres(cmd: string, args: string[]): [string, string[]] {
   return runningAsRoot() ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', cmd, ...args]] : [cmd, args];
 }
 
-function chownToPostgres(dir: string): void {
+export function chownToPostgres(dir: string): void {
   if (!runningAsRoot()) return;
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
   if (!line) throw new Error('user postgres is missing: run npm run setup');
@@ -48,13 +50,54 @@ function chownToPostgres(dir: string): void {
   chownSync(dir, Number(uid), Number(gid));
 }
 
-export function storeUrl(database: string): string {
-  return `postgres://${storeUser}@127.0.0.1:${stackPorts.store}/${database}`;
+/** The stack's own data directory (`npm start`); tests run theirs under it. */
+export const defaultDataDir = path.join(projectRoot, '.data');
+
+/** A generated secret kept in a 0600 file (in a 0700 directory): made once, read on every later start. */
+export function ensureSecretFile(file: string): string {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  chmodSync(path.dirname(file), 0o700);
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * The store URL of a database, with the store's password (from the stack's 0600 file under `dataDir`). Pass it to
+ * processes in their environment; never print it.
+ */
+export function storeUrl(database: string, dataDir = defaultDataDir): string {
+  const file = secretFiles(dataDir).store;
+  const password = existsSync(file) ? `:${encodeURIComponent(readFileSync(file, 'utf8').trim())}` : '';
+  return `postgres://${storeUser}${password}@127.0.0.1:${stackPorts.store}/${database}`;
+}
+
+/** Where the credentials of a stack are: its own data directory, or (a reused `npm start` stack) the default one. */
+export function stackSecretsDir(dataDir: string): string {
+  return existsSync(secretFiles(dataDir).store) ? dataDir : defaultDataDir;
+}
+
+/** etcd's root credential of the stack under `dataDir` (null before its first start). */
+export function etcdRootCredentials(dataDir = defaultDataDir): EtcdCredentials | null {
+  const file = secretFiles(dataDir).etcdRoot;
+  return existsSync(file) ? { user: 'root', password: readFileSync(file, 'utf8').trim() } : null;
+}
+
+/** Postgres's SCRAM-SHA-256 verifier of a password (what `ALTER ROLE … PASSWORD` stores), so the clear text is never sent. */
+export function scramVerifier(password: string, salt = randomBytes(16), iterations = 4096): string {
+  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+/** The store's only client authentication rule: TCP on loopback with the password (no local socket exists). */
+export const storeHba = '# pgcp: the store is reached over TCP on loopback, with the password only (scripts/stack.ts)\nhost all all 127.0.0.1/32 scram-sha-256\n';
+
 /** Creates a store database if missing (the API, workers and tests each migrate their own). */
-export async function ensureStoreDatabase(database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: storeUrl('postgres') });
+export async function ensureStoreDatabase(database: string, adminUrl = storeUrl('postgres')): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
@@ -64,23 +107,74 @@ export async function ensureStoreDatabase(database: string): Promise<void> {
   }
 }
 
-async function startStore(dataDir: string, logDir: string): Promise<StackService> {
+/** The store's TLS: a server certificate and key (PEM files, e.g. from platform/pki.ts). */
+export interface StoreTls { certFile: string; keyFile: string }
+
+/**
+ * Postgres arguments that turn TLS on with this certificate. The pair is copied into the data directory, owned by
+ * the server's user and 0600, since Postgres refuses a key others can read (and, run as root, could not read ours).
+ * Clients then use `sslmode=verify-full&sslrootcert=<ca.crt>` in PGCP_STORE_URL.
+ */
+export function storeTlsArgs(pgdata: string, tls: StoreTls): string[] {
+  for (const [from, name] of [[tls.certFile, 'server.crt'], [tls.keyFile, 'server.key']] as const) {
+    const to = path.join(pgdata, name);
+    copyFileSync(from, to);
+    chmodSync(to, 0o600);
+    chownToPostgres(to);
+  }
+  return ['-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key', '-c', 'ssl_min_protocol_version=TLSv1.3'];
+}
+
+/**
+ * The store: scram-sha-256 over TCP on 127.0.0.1 with a generated password (0600 file), no unix socket (nothing to
+ * mount or connect to in the file system). A store made by an earlier version (trust, socket in its data directory)
+ * gets the password and the rules at its next start.
+ */
+async function startStore(dataDir: string, logDir: string, tls?: StoreTls): Promise<StackService> {
   const pgdata = path.join(dataDir, 'store');
   const bin = pgBinDir();
+  const password = ensureSecretFile(secretFiles(dataDir).store);
+  const hbaFile = path.join(pgdata, 'pg_hba.conf');
   if (!existsSync(path.join(pgdata, 'PG_VERSION'))) {
     mkdirSync(pgdata, { recursive: true, mode: 0o700 });
     chownToPostgres(pgdata);
-    const [cmd, args] = asPostgres(`${bin}/initdb`, ['-D', pgdata, '-U', storeUser, '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8']);
-    execFileSync(cmd, args, { stdio: 'ignore' });
+    // initdb reads the password from a file it can open as postgres: a copy in a private directory, removed after.
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgcp-initdb-'));
+    const pwfile = path.join(tmp, 'pw');
+    try {
+      writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+      chownToPostgres(tmp);
+      chownToPostgres(pwfile);
+      const [cmd, args] = asPostgres(`${bin}/initdb`, ['-D', pgdata, '-U', storeUser, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C.UTF-8']);
+      execFileSync(cmd, args, { stdio: 'ignore' });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    writeFileSync(hbaFile, storeHba);
   }
   const [cmd, args] = asPostgres(`${bin}/postgres`, [
-    '-D', pgdata, '-p', String(stackPorts.store), '-c', 'listen_addresses=127.0.0.1', '-k', pgdata, '-c', 'max_connections=200',
+    '-D', pgdata, '-p', String(stackPorts.store), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200',
+    '-c', 'password_encryption=scram-sha-256',
+    ...(tls ? storeTlsArgs(pgdata, tls) : []),
   ]);
-  const proc = spawnManaged('store', cmd, args, { logDir });
+  const proc = spawnManaged('store', cmd, args, { logDir, umask: 0o077 });
+  const url = `postgres://${storeUser}:${encodeURIComponent(password)}@127.0.0.1:${stackPorts.store}/postgres`;
   await waitFor('store Postgres', async () => {
-    const c = new pg.Client({ connectionString: storeUrl('postgres') });
+    const c = new pg.Client({ connectionString: url });
     try { await c.connect(); return true; } finally { await c.end().catch(() => undefined); }
   }, 30_000, proc.child);
+  if (readFileSync(hbaFile, 'utf8') !== storeHba) {
+    // An earlier version's trust rules let this connection in whatever its password: set it, then require it.
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(`ALTER ROLE ${pg.escapeIdentifier(storeUser)} PASSWORD ${pg.escapeLiteral(scramVerifier(password))}`);
+      writeFileSync(hbaFile, storeHba);
+      await c.query('SELECT pg_reload_conf()');
+    } finally {
+      await c.end();
+    }
+  }
   return { name: 'store', reused: false, stop: proc.stop };
 }
 
@@ -93,11 +187,18 @@ async function startEtcd(dataDir: string, logDir: string): Promise<StackService>
     '--listen-client-urls', clientUrls.join(','), '--advertise-client-urls', clientUrls[0]!,
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `pgcp=${peer}`,
     '--log-level', 'warn', '--logger', 'zap',
-  ], { logDir });
+  ], { logDir, umask: 0o077 });
+  const url = `http://127.0.0.1:${stackPorts.etcd}`;
   await waitFor('etcd', async () => {
-    const res = await fetch(`http://127.0.0.1:${stackPorts.etcd}/health`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
     return ((await res.json()) as { health?: string }).health === 'true';
   }, 30_000, proc.child);
+  // Authentication on, with a root user whose password never leaves this machine's data directory.
+  const file = secretFiles(dataDir).etcdRoot;
+  await ensureEtcdAuth(url, { user: 'root', password: ensureSecretFile(file) }, file).catch(async (err: unknown) => {
+    await proc.stop();
+    throw err;
+  });
   return { name: 'etcd', reused: false, stop: proc.stop };
 }
 
@@ -117,12 +218,17 @@ export const codecEndpoint = `http://127.0.0.1:${stackPorts.codec}`;
 
 async function startTemporal(dataDir: string, logDir: string): Promise<StackService> {
   if (!existsSync(temporalBin)) throw new Error(`Temporal CLI missing at ${temporalBin}: run npm run setup`);
-  mkdirSync(path.join(dataDir, 'temporal'), { recursive: true });
+  const dir = path.join(dataDir, 'temporal');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Its SQLite file holds every workflow's history: the owner's alone (files of an earlier version were 0644).
+  chmodSync(dir, 0o700);
+  for (const f of readdirSync(dir)) chmodSync(path.join(dir, f), 0o600);
+  // --ip 127.0.0.1: the frontend and the UI on loopback only, which containers cannot reach.
   const proc = spawnManaged('temporal', temporalBin, [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(stackPorts.temporal), '--ui-port', String(stackPorts.temporalUi),
     '--ui-codec-endpoint', codecEndpoint,
-    '--db-filename', path.join(dataDir, 'temporal', 'temporal.db'), '--log-level', 'warn',
-  ], { logDir });
+    '--db-filename', path.join(dir, 'temporal.db'), '--log-level', 'warn',
+  ], { logDir, umask: 0o077 });
   await waitFor('Temporal', async () => (await isPortOpen(stackPorts.temporal)) && (await isPortOpen(stackPorts.temporalUi)), 60_000, proc.child);
   return { name: 'temporal', reused: false, stop: proc.stop };
 }
@@ -133,17 +239,22 @@ export interface StartStackOptions {
   reuse: boolean;
   namespaces: string[];
   storeDatabases: string[];
+  /** The store speaks TLS with this certificate (npm start -- --tls). */
+  storeTls?: StoreTls;
+  /** A store URL with the credentials of a reused store (default: the password file of this stack's data directory). */
+  storeUrl?: string;
 }
 
 /** Starts (or reuses) every service; on failure stops what it started. Returns them in stop order. */
 export async function startStack(opts: StartStackOptions): Promise<StackService[]> {
   const logDir = path.join(opts.dataDir, 'logs');
   mkdirSync(opts.dataDir, { recursive: true });
+  if (existsSync(logDir)) for (const f of readdirSync(logDir)) chmodSync(path.join(logDir, f), 0o600);
   // the control plane's key, made here at first start unless the operator gives one (platform/secret-key.ts)
   loadSecretKey(loadConfig({ ...process.env, PGCP_DATA_DIR: opts.dataDir }).secretKey);
   const started: StackService[] = [];
   const steps: [string, number, () => Promise<StackService>][] = [
-    ['store', stackPorts.store, () => startStore(opts.dataDir, logDir)],
+    ['store', stackPorts.store, () => startStore(opts.dataDir, logDir, opts.storeTls)],
     ['etcd', stackPorts.etcd, () => startEtcd(opts.dataDir, logDir)],
     ['codec', stackPorts.codec, () => startCodec(opts.dataDir, logDir)],
     ['temporal', stackPorts.temporal, () => startTemporal(opts.dataDir, logDir)],
@@ -157,7 +268,8 @@ export async function startStack(opts: StartStackOptions): Promise<StackService[
         started.unshift(await start());
       }
     }
-    for (const db of opts.storeDatabases) await ensureStoreDatabase(db);
+    const admin = opts.storeUrl ? Object.assign(new URL(opts.storeUrl), { pathname: '/postgres' }).toString() : storeUrl('postgres', stackSecretsDir(opts.dataDir));
+    for (const db of opts.storeDatabases) await ensureStoreDatabase(db, admin);
     for (const ns of opts.namespaces) await ensureNamespace(`127.0.0.1:${stackPorts.temporal}`, ns);
     return started;
   } catch (err) {

@@ -3,14 +3,19 @@
 // running. Ctrl-C stops everything it started; starting again reuses the data under .data/.
 //   --hosts host-1,host-2=127.0.0.9   host ids, each optionally with the address it publishes on
 //   --reuse-stack                     use a Temporal, etcd and store already listening (tests run it so)
+//   --tls                             mTLS on the API and TLS to the store, with the cluster CA in PGCP_PKI_DIR
+//                                     (made if missing, as are the certificates api-server, store-server, admin)
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, projectRoot, defaultHostAddress } from '../platform/config.js';
+import { loadConfig, projectRoot, defaultHostAddress, secretFiles } from '../platform/config.js';
+import { ensureCa, ensureCertificate } from '../platform/pki.js';
+import { tlsFetch } from '../sdk/tls-fetch.js';
+import { readFileSync } from 'node:fs';
 import { superviseManaged, waitFor, type Supervised } from './processes.js';
-import { codecEndpoint, portNames, stackPorts, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
+import { codecEndpoint, portNames, stackPorts, stackSecretsDir, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
 
 const { values } = parseArgs({
-  options: { hosts: { type: 'string', default: 'host-1' }, 'reuse-stack': { type: 'boolean', default: false } },
+  options: { hosts: { type: 'string', default: 'host-1' }, 'reuse-stack': { type: 'boolean', default: false }, tls: { type: 'boolean', default: false } },
   allowPositionals: false,
 });
 // `--hosts host-1,host-2=127.0.0.9`: host ids, each optionally with the address it publishes on (default 127.0.0.N).
@@ -35,6 +40,21 @@ if (taken.length > 0) {
   process.exit(1);
 }
 
+/**
+ * --tls: the cluster CA and the certificates this machine's processes need, made once in the PKI directory. The
+ * Temporal dev server has no TLS option (`temporal server start-dev --help`), so Temporal stays plaintext on loopback
+ * here; PGCP_TEMPORAL_CA_CERT … apply to a Temporal server that has TLS (the production stack's can).
+ */
+function tlsSetup() {
+  const dir = config.pkiDir;
+  const ca = ensureCa(dir);
+  const server = ensureCertificate(dir, { kind: 'server', name: 'api-server', hosts: ['localhost', '127.0.0.1', '::1', ...config.api.allowedHosts] });
+  const store = ensureCertificate(dir, { kind: 'server', name: 'store-server', hosts: ['localhost', '127.0.0.1'] });
+  const admin = ensureCertificate(dir, { kind: 'client', name: 'admin' });
+  return { ca, server, store, admin };
+}
+const tls = values.tls ? tlsSetup() : null;
+
 const t0 = performance.now();
 let services: StackService[] = [];
 const processes: Supervised[] = [];
@@ -53,19 +73,39 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
-  services = await startStack({ dataDir: config.dataDir, reuse, namespaces: [namespace], storeDatabases: [storeDatabase] });
+  // A reused stack's store URL comes with its password (PGCP_STORE_URL); our own stack's is in its 0600 file.
+  const ownStoreUrl = new URL(config.storeUrl).password ? config.storeUrl : undefined;
+  services = await startStack({
+    dataDir: config.dataDir, reuse, namespaces: [namespace], storeDatabases: [storeDatabase], storeUrl: ownStoreUrl,
+    ...(tls ? { storeTls: { certFile: tls.store.cert, keyFile: tls.store.key } } : {}),
+  });
   const tsx = ['--import', 'tsx'];
-  const env = { ...process.env, PGCP_STORE_URL: storeUrl(storeDatabase), PGCP_NAMESPACE: namespace };
+  const storeTlsOn = tls !== null && !services.find((s) => s.name === 'store')?.reused;
+  const storeUrlForProcesses = new URL(ownStoreUrl ?? storeUrl(storeDatabase, stackSecretsDir(config.dataDir)));
+  if (storeTlsOn) {
+    storeUrlForProcesses.searchParams.set('sslmode', 'verify-full');
+    storeUrlForProcesses.searchParams.set('sslrootcert', tls.ca.cert);
+  }
+  const env = {
+    ...process.env,
+    PGCP_STORE_URL: storeUrlForProcesses.toString(),
+    PGCP_NAMESPACE: namespace,
+    PGCP_ETCD_PASSWORD_FILE: process.env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(stackSecretsDir(config.dataDir)).etcdRoot,
+    ...(tls ? { PGCP_HTTP_CA_CERT: tls.ca.cert, PGCP_HTTP_SERVER_CERT: tls.server.cert, PGCP_HTTP_SERVER_KEY: tls.server.key } : {}),
+  };
   hostEntries.forEach(({ id: hostId, address }, i) => {
     const args = [...tsx, path.join(projectRoot, 'worker', 'main.ts'), ...(i === 0 ? [] : ['--host-only'])];
     processes.push(superviseManaged(`worker-${hostId}`, process.execPath, args, { logDir, report, env: { ...env, PGCP_HOST_ID: hostId, PGCP_HOST_ADDRESS: address, PGCP_WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort(i)}` } }));
   });
   const api = superviseManaged('api', process.execPath, [...tsx, path.join(projectRoot, 'api', 'main.ts')], { logDir, report, env: { ...env, PGCP_HOST_ID: hostEntries[0]!.id } });
   processes.push(api);
-  const apiUrl = `http://127.0.0.1:${config.api.port}`;
-  await waitFor(portNames.api ?? 'api', async () => (await fetch(`${apiUrl}/v1/version`)).ok, 60_000);
+  const apiUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${config.api.port}`;
+  const get = tls ? tlsFetch({ ca: readFileSync(tls.ca.cert), cert: readFileSync(tls.admin.cert), key: readFileSync(tls.admin.key) }) : (r: Request) => fetch(r);
+  await waitFor(portNames.api ?? 'api', async () => (await get(new Request(`${apiUrl}/v1/version`))).ok, 60_000);
+  const curl = tls ? `curl --cacert ${tls.ca.cert} --cert ${tls.admin.cert} --key ${tls.admin.key}` : 'curl';
   console.log(`control plane ready in ${((performance.now() - t0) / 1000).toFixed(1)} s
-  API          ${apiUrl}   (first: curl ${apiUrl}/v1/cluster/init; reference: ${apiUrl}/v1/docs)
+  API          ${apiUrl}   (first: ${curl} ${apiUrl}/v1/cluster/init; reference: ${apiUrl}/v1/docs)${tls ? `
+  mTLS         on: client certificates signed by ${tls.ca.cert} (npm run cert -- client <name>); store TLS ${storeTlsOn ? 'on (verify-full)' : 'off (reused store)'}; Temporal dev server: plaintext (no TLS option)` : ''}
   metrics      ${apiUrl}/metrics, workers: ${hostEntries.map((_, i) => `127.0.0.1:${workerMetricsPort(i)}/metrics`).join(', ')}
   Temporal UI  http://127.0.0.1:${stackPorts.temporalUi}/namespaces/${namespace}/workflows (payloads decoded by ${codecEndpoint})
   secret key   ${config.secretKey.key !== undefined ? 'PGCP_SECRET_KEY' : config.secretKey.file}

@@ -3,14 +3,16 @@
 //   pgcp task list <db> | task log [<db>] <task-id> [--follow]
 //   pgcp status <db>
 // Human output by default, --json for scripts (the SDK's objects as the API returns them). The API is --api, else
-// PGCP_API_URL, else http://127.0.0.1:3000. Exit status 1 on a refusal (its error name is printed) or a failed task.
+// PGCP_API_URL, else http://127.0.0.1:3000. With mTLS on the API: --cacert, --cert, --key (PEM files; or
+// PGCP_API_CA_CERT, PGCP_API_CLIENT_CERT, PGCP_API_CLIENT_KEY), as curl's.
+// Exit status 1 on a refusal (its error name is printed) or a failed task.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createPgcpClient, type CreateDatabaseRequest, type PgcpClient, type Task, type UpdateDatabaseRequest } from './client.js';
 import { formatDatabase, formatStatus, logLine, table, taskLine } from './cli-format.js';
 import { PgcpApiError, PgcpTaskError } from './errors.js';
 
-const usage = `usage: pgcp [--api URL] [--json] <command>
+const usage = `usage: pgcp [--api URL] [--cacert ca.crt --cert client.crt --key client.key] [--json] <command>
   db list                                   databases
   db get <id>                               one database
   db create -f spec.json [--wait]           create (file: {"id", "spec"} or a bare spec; --id overrides)
@@ -26,10 +28,21 @@ const { values: opt, positionals: args } = parseArgs({
     api: { type: 'string' }, json: { type: 'boolean', default: false }, file: { type: 'string', short: 'f' }, id: { type: 'string' },
     wait: { type: 'boolean', default: false }, follow: { type: 'boolean', default: false }, force: { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+    cacert: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' },
   },
 });
 const baseUrl = opt.api ?? process.env.PGCP_API_URL ?? 'http://127.0.0.1:3000';
-const client = createPgcpClient({ baseUrl });
+const tlsFiles = { ca: opt.cacert ?? process.env.PGCP_API_CA_CERT, cert: opt.cert ?? process.env.PGCP_API_CLIENT_CERT, key: opt.key ?? process.env.PGCP_API_CLIENT_KEY };
+if (!!tlsFiles.cert !== !!tlsFiles.key) {
+  console.error('--cert and --key go together');
+  process.exit(2);
+}
+const client = createPgcpClient({
+  baseUrl,
+  ...(tlsFiles.cert && tlsFiles.key
+    ? { tls: { cert: await readFile(tlsFiles.cert), key: await readFile(tlsFiles.key), ...(tlsFiles.ca ? { ca: await readFile(tlsFiles.ca) } : {}) } }
+    : {}),
+});
 const print = (json: unknown, human: () => string) => console.log(opt.json ? JSON.stringify(json, null, 2) : human());
 
 async function readSpecFile<T>(withId: boolean): Promise<T> {

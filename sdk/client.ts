@@ -8,6 +8,9 @@ import pRetry from 'p-retry';
 import { toPgcpError } from './errors.js';
 import type { components, operations, paths } from './schema.js';
 import { followTaskLog, waitForTask, type FollowOptions, type WaitOptions } from './task-follow.js';
+import { tlsFetch, type ClientTls } from './tls-fetch.js';
+
+export type { ClientTls };
 
 export type Schemas = components['schemas'];
 export type Database = Schemas['Database'];
@@ -27,6 +30,8 @@ export interface ClientOptions {
   retries?: number;
   headers?: Record<string, string>;
   fetch?: (request: Request) => Promise<Response>;
+  /** An API with mTLS on (https://…): the CA and this client's certificate and key, as PEM. */
+  tls?: ClientTls;
 }
 
 const idempotent = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -58,7 +63,7 @@ export function createPgcpClient(o: ClientOptions) {
   const api = createClient<paths>({
     baseUrl: o.baseUrl.replace(/\/$/, ''),
     headers: o.headers,
-    fetch: retryingFetch(o.fetch ?? ((r) => fetch(r)), o.retries ?? 3),
+    fetch: retryingFetch(o.fetch ?? (o.tls ? tlsFetch(o.tls) : (r) => fetch(r)), o.retries ?? 3),
   });
   /** openapi-fetch's { data, error, response } → data, or the API's error as PgcpApiError. */
   async function call<T>(p: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {

@@ -526,6 +526,10 @@ export interface components {
             restore_config?: components["schemas"]["RestoreConfigSpec"];
             source_node?: string;
         };
+        DatabaseScripts: {
+            post_database_create?: string[];
+            post_init?: string[];
+        };
         DatabaseSpec: {
             backup_config?: components["schemas"]["BackupConfigSpec"];
             cpus?: string;
@@ -543,7 +547,7 @@ export interface components {
                 [key: string]: unknown;
             };
             restore_config?: components["schemas"]["RestoreConfigSpec"];
-            scripts?: unknown;
+            scripts?: components["schemas"]["DatabaseScripts"];
             services?: unknown[];
             spock_version?: string;
         };
@@ -700,6 +704,18 @@ export interface components {
             swarm?: components["schemas"]["SwarmOpts"];
         };
         PgEdgeVersion: {
+            /**
+             * @description An extension of pgcp: the extensions the image of this version carries besides Postgres's own, with their versions (CREATE EXTENSION name → version)
+             * @example {
+             *       "pg_cron": "1.6.5",
+             *       "pgaudit": "17.1",
+             *       "postgis": "3.5.2",
+             *       "vector": "0.8.0"
+             *     }
+             */
+            extensions?: {
+                [key: string]: string;
+            };
             postgres_version: string;
             spock_version: string;
         };
@@ -725,6 +741,7 @@ export interface components {
                 /** @enum {string} */
                 type: "s3" | "gcs" | "azure" | "posix" | "cifs";
             };
+            /** @description pgBackRest restore options as --key=value; allowed keys: type, target, target-action, target-exclusive, target-timeline, set, delta, force, process-max, db-include, db-exclude, archive-mode, buffer-size, io-timeout, db-timeout, log-level-console */
             restore_options?: {
                 [key: string]: string;
             };
@@ -860,6 +877,15 @@ export interface operations {
                     "application/json": components["schemas"]["Cluster"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -909,6 +935,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -945,6 +980,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterJoinToken"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Conflict */
@@ -992,6 +1036,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1053,6 +1106,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -1071,7 +1133,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1116,6 +1178,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1198,6 +1269,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1225,7 +1305,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1278,6 +1358,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1289,6 +1378,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1349,6 +1447,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1376,7 +1483,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1430,6 +1537,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1450,6 +1566,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1502,6 +1627,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1522,6 +1656,15 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1558,7 +1701,7 @@ export interface operations {
                     annotations?: {
                         [key: string]: string;
                     };
-                    /** @description pgBackRest options as --key=value; keys match ^[a-z0-9-]+$ */
+                    /** @description pgBackRest options as --key=value; allowed keys: delta, process-max, start-fast, archive-check, archive-copy, archive-timeout, backup-standby, checksum-page, compress-type, compress-level, resume, manifest-save-threshold, buffer-size, expire-auto, io-timeout, db-timeout, protocol-timeout, log-level-console, force */
                     backup_options?: {
                         [key: string]: string;
                     };
@@ -1581,6 +1724,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1615,7 +1767,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1674,6 +1826,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1701,7 +1862,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1764,6 +1925,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1791,7 +1961,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1850,6 +2020,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1877,7 +2056,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1919,6 +2098,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1991,6 +2179,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2050,6 +2247,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2102,6 +2308,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2175,6 +2390,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2240,6 +2464,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2267,7 +2500,7 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
-            /** @description Request body not sent as application/json */
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2305,6 +2538,15 @@ export interface operations {
                     "application/json": {
                         hosts: components["schemas"]["Host"][];
                     };
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Conflict */
@@ -2349,6 +2591,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2414,6 +2665,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2487,6 +2747,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2552,6 +2821,15 @@ export interface operations {
                     "application/json": components["schemas"]["APIError"];
                 };
             };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2588,6 +2866,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionInfo"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Server error */

@@ -1,5 +1,6 @@
 // Databases, their instances and the monitor's observed status. The spec's secrets (user password verifiers,
 // repository keys) and the generated secrets are sealed (store/sealing.ts); neither ever leaves through the API.
+import { randomBytes } from 'node:crypto';
 import type { DatabaseSpec } from '../api/schemas/database-spec.js';
 import type { RepositorySecrets } from '../workflows/model/backup-repository.js';
 import type { Store } from './db.js';
@@ -8,7 +9,22 @@ import { openSpec, sealContext, specColumns } from './sealing.js';
 export type DatabaseState = 'creating' | 'modifying' | 'available' | 'deleting' | 'degraded' | 'failed' | 'restoring' | 'unknown';
 export const modifiableStates: DatabaseState[] = ['available', 'degraded', 'failed'];
 
-export interface DatabaseSecrets { superuserPassword: string; replicationPassword: string }
+/**
+ * Generated per database: Postgres's superuser and replication passwords, its Patroni's etcd password (its etcd user
+ * may use the database's keys only) and the password of its Patroni REST API (user `pgcp`; unsafe calls need it).
+ */
+export interface DatabaseSecrets {
+  superuserPassword: string; replicationPassword: string; etcdPassword: string; patroniApiPassword: string;
+  /** The passphrase of every pgBackRest repository of the database (aes-256-cbc); absent for databases created before repositories were encrypted, whose repositories stay plain. */
+  repositoryCipherPass?: string;
+}
+
+const secret = () => randomBytes(24).toString('base64url');
+export const newDatabaseSecrets = (): DatabaseSecrets => ({
+  superuserPassword: secret(), replicationPassword: secret(), etcdPassword: secret(), patroniApiPassword: secret(),
+  repositoryCipherPass: randomBytes(48).toString('base64url'),
+});
+const secretNames: (keyof DatabaseSecrets)[] = ['superuserPassword', 'replicationPassword', 'etcdPassword', 'patroniApiPassword'];
 
 export interface DatabaseRecord {
   id: string;
@@ -46,9 +62,22 @@ export async function listDatabases(store: Store): Promise<DatabaseRecord[]> {
 }
 
 export async function getDatabaseSecrets(store: Store, id: string): Promise<{ spec: DatabaseSpec; secrets: DatabaseSecrets } | null> {
-  const { rows } = await store.query<{ spec: DatabaseSpec; spec_sealed: unknown; secrets: DatabaseSecrets }>('SELECT spec, spec_sealed, secrets FROM databases WHERE id = $1', [id]);
+  const { rows } = await store.query<{ spec: DatabaseSpec; spec_sealed: unknown; secrets: unknown }>('SELECT spec, spec_sealed, secrets FROM databases WHERE id = $1', [id]);
   const r = rows[0];
-  return r ? { spec: openSpec(store.box, id, r), secrets: store.box.open(r.secrets, sealContext.secrets(id)) } : null;
+  if (!r) return null;
+  const secrets = store.box.open<DatabaseSecrets>(r.secrets as never, sealContext.secrets(id));
+  if (secretNames.every((k) => typeof secrets[k] === 'string')) return { spec: openSpec(store.box, id, r), secrets };
+  // A database made by an earlier version lacks the newer secrets: generated once. The write only lands on the row
+  // as read (a concurrent reader that filled them first wins; this one reads again).
+  const { repositoryCipherPass: _new, ...generated } = newDatabaseSecrets(); // its repositories stay plain: no passphrase
+  const filled = { ...generated, ...secrets };
+  await store.query('UPDATE databases SET secrets = $2 WHERE id = $1 AND secrets = $3', [id, store.box.seal(filled, sealContext.secrets(id)), r.secrets]);
+  return getDatabaseSecrets(store, id);
+}
+
+/** The repository passphrase of a database (null: none, or no such database): to read its backups. */
+export async function getRepositoryCipherPass(store: Store, id: string): Promise<string | null> {
+  return (await getDatabaseSecrets(store, id))?.secrets.repositoryCipherPass ?? null;
 }
 
 /** Atomically moves a database into `to` when it is in one of `from`; null when it is not (or is gone). */

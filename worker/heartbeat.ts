@@ -2,6 +2,8 @@
 // Postgres versions its images provide, and which engine it is (hosts that share one meet on Docker networks). The
 // API reads it as the host's status.
 import type Docker from 'dockerode';
+import { countPrefix, type Etcd } from '../activities/etcd.js';
+import { ids } from '../workflows/model/ids.js';
 import { dockerEngineKey } from '../activities/docker/engine.js';
 import { builtImages } from '../activities/docker/images.js';
 import type { Store } from '../store/db.js';
@@ -13,7 +15,7 @@ export interface HeartbeatDeps {
   store: Store;
   docker: Docker;
   hostId: string;
-  etcdUrl: string;
+  etcd: Etcd;
   log: Logger;
   /** Set for hosts started beside the first one (`npm start -- --hosts …`): they join the cluster once it exists. */
   joinAs?: HostRecord;
@@ -30,11 +32,14 @@ async function dockerStatus(docker: Docker): Promise<ComponentStatus> {
   }
 }
 
-async function etcdStatus(url: string): Promise<ComponentStatus> {
+/** etcd answers and is healthy, and (with authentication on) takes this host's credential. */
+async function etcdStatus(etcd: Etcd): Promise<ComponentStatus> {
   try {
-    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${etcd.url}/health`, { signal: AbortSignal.timeout(2000) });
     const body = (await res.json()) as { health?: string };
-    return body.health === 'true' ? { healthy: true, error: '' } : { healthy: false, error: `etcd reports health=${body.health}` };
+    if (body.health !== 'true') return { healthy: false, error: `etcd reports health=${body.health}` };
+    if (etcd.authenticated) await countPrefix(etcd, ids.patroniNamespace);
+    return { healthy: true, error: '' };
   } catch (err) {
     return { healthy: false, error: errorText(err) };
   }
@@ -45,7 +50,7 @@ async function etcdStatus(url: string): Promise<ComponentStatus> {
  * host still has that engine; its instances' addresses must not change meanwhile).
  */
 export async function beat(deps: HeartbeatDeps, knownEngine?: string): Promise<string | undefined> {
-  const [docker, etcd] = await Promise.all([dockerStatus(deps.docker), etcdStatus(deps.etcdUrl)]);
+  const [docker, etcd] = await Promise.all([dockerStatus(deps.docker), etcdStatus(deps.etcd)]);
   const images = docker.healthy ? await builtImages(deps.docker).catch(() => []) : [];
   const dockerEngine = (docker.healthy ? await dockerEngineKey(deps.docker).catch(() => undefined) : undefined) ?? knownEngine;
   if (deps.joinAs && (await getCluster(deps.store)) && !(await getHost(deps.store, deps.hostId))) {
@@ -55,7 +60,7 @@ export async function beat(deps: HeartbeatDeps, knownEngine?: string): Promise<s
   await writeHostStatus(deps.store, {
     hostId: deps.hostId,
     components: { docker, etcd },
-    details: { supportedVersions: images.map((i) => ({ postgres_version: i.postgresVersion, spock_version: '5', image: i.image })), ...(dockerEngine ? { dockerEngine } : {}) },
+    details: { supportedVersions: images.map((i) => ({ postgres_version: i.postgresVersion, spock_version: '5', image: i.image, extensions: i.extensionVersions })), ...(dockerEngine ? { dockerEngine } : {}) },
   });
   return dockerEngine;
 }

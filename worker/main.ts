@@ -3,6 +3,7 @@
 //   --control-plane-only  the control-plane queue alone, no Docker engine (the production stack's worker service)
 import os from 'node:os';
 import { createDocker } from '../activities/docker/client.js';
+import { createEtcd } from '../activities/etcd.js';
 import { createStore, migrate } from '../store/db.js';
 import { loadConfig } from '../platform/config.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -27,15 +28,16 @@ const secretKey = loadSecretKey(config.secretKey);
 const store = createStore(config.storeUrl, createSecretBox(secretKey));
 await migrate(store);
 const docker = createDocker(config.dockerHost);
-const connection = await connectWorker(config.temporal.address);
+const etcd = createEtcd(config.etcdUrl, config.etcdCredentials);
+const connection = await connectWorker(config.temporal.address, config.temporal.tls);
 const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostId}`, otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
 const plugins = tracing ? [tracing.plugin] : undefined;
-const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, plugins });
+const temporal = onlyHost ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, plugins, tls: config.temporal.tls });
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
-  host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts },
-  controlPlane: { store, etcdUrl: config.etcdUrl, temporal },
+  host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, etcd, containerExtraHosts: config.containerExtraHosts, repositoryRoots: config.repositoryRoots },
+  controlPlane: { store, etcd, temporal },
   roles: { controlPlane: !onlyHost, host: !onlyControlPlane },
   secretKey,
   plugins,
@@ -43,7 +45,7 @@ const workers = await createWorkers({
 const joinAs = onlyHost
   ? { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() }
   : undefined;
-const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcdUrl: config.etcdUrl, log, joinAs }, config.heartbeatMs);
+const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcd, log, joinAs }, config.heartbeatMs);
 const monitor = onlyControlPlane ? null : startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
 
 let stopping = false;

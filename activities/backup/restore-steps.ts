@@ -3,8 +3,10 @@
 // restored instance to lead. Each can be repeated: a retried restore finds its marker and skips to the end.
 import { rm, writeFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
-import { repositoryDockerMounts, withSecrets, type HostMount } from '../../workflows/model/backup-repository.js';
+import type { DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
+import { repositoryDirs, withSecrets, type HostMount } from '../../workflows/model/backup-repository.js';
+import { instanceMounts, ownRepositoryDirs } from '../../workflows/model/orchestrator-opts.js';
+import { copyCaFiles, prepareRepositoryDirs } from './repository-host.js';
 import { pgbackrestCommand, pgbackrestRestoreConfig } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { redactValues } from '../../workflows/model/redact.js';
@@ -67,18 +69,23 @@ export async function archiveRecentWal(docker: Docker, instanceId: string, keys:
 /** The instance stopped, and the node's keys in the DCS gone once its last member is down: Patroni then bootstraps. */
 export async function stopNodeForRestore(deps: HostDeps, t: RestoreTarget, running: boolean): Promise<void> {
   if (running) await deps.docker.getContainer(t.instanceId).stop({ t: 60 });
-  await deletePrefix(`http://${deps.etcdHostsForContainers[0]}`, ids.patroniKeys(t.databaseId, t.nodeName));
+  await deletePrefix(deps.etcd, ids.patroniKeys(t.databaseId, t.nodeName));
 }
 
 /**
- * Runs the restore script on the volume. The source's configuration (with its keys) is a host file in the
- * instance's 0700 directory only while the one-off container copies it into the volume.
+ * Runs the restore script on the volume, with the source's repository directory (checked on this host without
+ * following links) and CA copies mounted. The source's configuration (with its keys and passphrase) is a host file
+ * in the instance's 0700 directory only while the one-off container copies it into the volume.
  */
-export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: string, source: RestoreConfigSpec, script: string): Promise<{ code: number; lines: string[] }> {
-  const file = instanceHostFiles(deps.dataDir, t.instanceId).restoreSource;
-  await writeFile(file, pgbackrestRestoreConfig(source), { mode: fileModes.pgbackrest });
+export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: string, source: RestoreConfigSpec, script: string, cipherPass: string | null, spec: DatabaseSpec): Promise<{ code: number; lines: string[] }> {
+  const files = instanceHostFiles(deps.dataDir, t.instanceId);
+  const dirs = repositoryDirs(t.databaseId, [], source);
+  await prepareRepositoryDirs(deps, ownRepositoryDirs(spec, t.nodeName, dirs));
+  const ca = await copyCaFiles(deps, [source.repository], files.caDir);
+  const file = files.restoreSource;
+  await writeFile(file, pgbackrestRestoreConfig(source, cipherPass), { mode: fileModes.pgbackrest });
   try {
-    return await onVolume(deps, t, image, script, [`${file}:${inContainer.restoreSource}:ro`], repositoryDockerMounts([source.repository]));
+    return await onVolume(deps, t, image, script, [`${file}:${inContainer.restoreSource}:ro`], instanceMounts(spec, t.nodeName, dirs, ca ? files.caDir : null));
   } finally {
     await rm(file, { force: true }); // the one-off copied it into the volume, or failed
   }
@@ -97,4 +104,31 @@ export async function waitToLead(deps: HostDeps, t: RestoreTarget): Promise<void
 export async function markRestored(docker: Docker, t: RestoreTarget): Promise<void> {
   const touch = await execIn(docker, t.instanceId, ['sh', '-c', `touch ${inContainer.restoreMarker(t.taskId)} && rm -f ${inContainer.restoreConfig}`]);
   if (touch.exitCode !== 0) throw new Error(`cannot mark the restore of ${t.instanceId} done`);
+}
+
+/**
+ * `pgbackrest info --output=json` of a restore source, in a one-off container of the instance's image beside the
+ * instance (its network, host entries and the repository's mounts), touching nothing of the instance: what a
+ * restore checks before it stops anything. Its configuration (with keys) is a host file only while it runs.
+ */
+export async function restoreSourceInfo(deps: HostDeps, t: Omit<RestoreTarget, 'taskId'>, image: string, source: RestoreConfigSpec, cipherPass: string | null, spec: DatabaseSpec): Promise<{ code: number; lines: string[] }> {
+  const files = instanceHostFiles(deps.dataDir, t.instanceId);
+  const dirs = repositoryDirs(t.databaseId, [], source);
+  await prepareRepositoryDirs(deps, ownRepositoryDirs(spec, t.nodeName, dirs));
+  const ca = await copyCaFiles(deps, [source.repository], files.caDir);
+  const file = files.restoreCheck;
+  await writeFile(file, pgbackrestRestoreConfig(source, cipherPass), { mode: fileModes.pgbackrest });
+  try {
+    return await runOneOff(deps.docker, {
+      name: ids.restoreCheckContainer(t.instanceId), image, user: 'postgres',
+      script: pgbackrestCommand(inContainer.restoreSource, 'info', '--output=json', '--log-level-console=off', '--log-level-stderr=error').join(' '),
+      labels: { [labels.managed]: 'true', [labels.purpose]: 'restore-check', [labels.instanceId]: t.instanceId },
+      hostConfig: {
+        Binds: [`${file}:${inContainer.restoreSource}:ro`], Mounts: instanceMounts(spec, t.nodeName, dirs, ca ? files.caDir : null), NetworkMode: ids.network(t.databaseId),
+        ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),
+      },
+    });
+  } finally {
+    await rm(file, { force: true });
+  }
 }

@@ -10,11 +10,13 @@ import { redactValues } from '../../workflows/model/redact.js';
 import { findInstance, loadDatabase } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
 import { startContainer } from '../docker/client.js';
-import { writePatroniConfig } from '../docker/instance-config.js';
+import { sourceCipherPass, writePatroniConfig } from '../docker/instance-config.js';
 import { withClient } from '../postgres/connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
 import { bootstrapFromRestored, recoverySettings, restoreOptions, restoreScript } from './restore-script.js';
-import { archiveRecentWal, markRestored, restoreMarked, restoreSource, restoreVolume, stopNodeForRestore, waitToLead } from './restore-steps.js';
+import { archiveRecentWal, markRestored, restoreMarked, restoreSource, restoreSourceInfo, restoreVolume, stopNodeForRestore, waitToLead } from './restore-steps.js';
+import { restoreSourceProblem } from './restore-check.js';
+import { FailureType, permanent } from '../errors.js';
 
 /**
  * restore: the source (omitted: the node's own restore_config in the spec, so no repository setting travels through
@@ -32,13 +34,14 @@ export function restoreActivities(deps: HostDeps) {
       const plan = findInstance(db, r.instanceId);
       const info = await docker.getContainer(r.instanceId).inspect();
       const source = await restoreSource(deps, db, r.nodeName, r.restore);
-      const keys = secretValues([source.repository, ...specRepositories(db.spec)]);
+      const cipherPass = await sourceCipherPass(deps, db, source.source_database_id);
+      const keys = [...secretValues([source.repository, ...specRepositories(db.spec)]), ...[cipherPass, db.secrets.repositoryCipherPass].filter((k): k is string => !!k)];
       let lines: string[] = [];
       if (!(await restoreMarked(deps, r, info.Config.Image))) {
         if (info.State.Running && nodeBackupConfig(db.spec, r.nodeName) && !r.joinAt) lines.push(...(await archiveRecentWal(docker, r.instanceId, keys)));
         await stopNodeForRestore(deps, r, info.State.Running);
         const join = r.joinAt ? { database: db.spec.database_name, subscriptionsOff: driverOfNode(db, r.nodeName).restoredSubscriptionsOff } : undefined;
-        const run = await restoreVolume(deps, r, info.Config.Image, source, restoreScript(restoreOptions(source, r.joinAt), join));
+        const run = await restoreVolume(deps, r, info.Config.Image, source, restoreScript(restoreOptions(source, r.joinAt), join), cipherPass, db.spec);
         lines = [...lines, ...run.lines.map((l) => redactValues(l, keys))].slice(-200);
         if (run.code !== 0) throw new Error(`pgbackrest restore failed (exit ${run.code}): ${lines.slice(-5).join(' | ')}`);
         await writePatroniConfig(deps, db, plan, { command: bootstrapFromRestored }); // Patroni bootstraps from the restored data, once
@@ -50,6 +53,27 @@ export function restoreActivities(deps: HostDeps) {
       await writePatroniConfig(deps, db, plan); // later bootstraps (none expected) would use initdb again
       await markRestored(docker, r);
       return { lines };
+    },
+
+    /**
+     * Before a restore stops anything: its source answers (repository reachable, stanza there), holds a backup, the
+     * requested set and one that ends before a time target. Run on a host of the node, beside one of its instances.
+     */
+    async checkRestoreSource({ databaseId, nodeName, restore }: { databaseId: string; nodeName: string; restore: RestoreConfigSpec }): Promise<{ lines: string[] }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const instance = db.instances.find((i) => i.nodeName === nodeName && i.hostId === deps.hostId);
+      if (!instance) throw permanent(FailureType.notFound, `node ${nodeName} has no instance on ${deps.hostId}`);
+      const info = await docker.getContainer(instance.instanceId).inspect();
+      const source = await restoreSource(deps, db, nodeName, restore);
+      const cipherPass = await sourceCipherPass(deps, db, source.source_database_id);
+      const keys = [...secretValues([source.repository, ...specRepositories(db.spec)]), ...[cipherPass].filter((k): k is string => !!k)];
+      const where = `restore source ${source.source_database_id}/${source.source_node_name} for node ${nodeName}`;
+      const run = await restoreSourceInfo(deps, { databaseId, nodeName, instanceId: instance.instanceId }, info.Config.Image, source, cipherPass, db.spec);
+      const output = run.lines.map((l) => redactValues(l, keys));
+      if (run.code !== 0) throw permanent(FailureType.misconfigured, `${where}: pgBackRest cannot read the repository (exit ${run.code}): ${output.slice(-3).join(' | ')}; nothing was stopped`);
+      const problem = restoreSourceProblem(output.filter((l) => l.startsWith('[')).pop() ?? '', source.restore_options, where);
+      if (problem) throw permanent(FailureType.invalidSpec, `${problem}; nothing was stopped`);
+      return { lines: [`${where}: the repository answers and holds what the restore needs`] };
     },
 
     /**

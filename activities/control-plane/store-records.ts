@@ -3,7 +3,7 @@ import { ids } from '../../workflows/model/ids.js';
 import { redactSpec } from '../../workflows/model/redact.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
-import { deletePrefix } from '../etcd.js';
+import { deletePrefix, removeDatabaseEtcdUser } from '../etcd.js';
 import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, setRestoreSecrets, transitionDatabase, upsertInstance, type DatabaseState } from '../../store/databases.js';
 
 export interface RecordedInstance { id: string; nodeName: string; hostId: string }
@@ -65,14 +65,16 @@ export function storeActivities(deps: ControlPlaneDeps) {
       await setRestoreSecrets(store, databaseId, null);
     },
 
+    /** The database's record, and its Patroni's etcd user and role (its keys are gone: clearNodeDcs). */
     async removeDatabaseRecord({ databaseId }: { databaseId: string }): Promise<void> {
+      if (deps.etcd.authenticated) await removeDatabaseEtcdUser(deps.etcd, databaseId);
       await deleteDatabase(store, databaseId);
     },
 
     /** Patroni's keys of these nodes in etcd: a new cluster must not meet a deleted one's leftovers. */
     async clearNodeDcs({ databaseId, nodeNames }: { databaseId: string; nodeNames: string[] }): Promise<number> {
       let deleted = 0;
-      for (const n of nodeNames) deleted += await deletePrefix(deps.etcdUrl, ids.patroniKeys(databaseId, n));
+      for (const n of nodeNames) deleted += await deletePrefix(deps.etcd, ids.patroniKeys(databaseId, n));
       return deleted;
     },
   };

@@ -8,7 +8,8 @@ import { inspectImageOrNull } from './client.js';
 
 export type ReplicationDriverName = 'pglogical' | 'spock';
 
-export interface ManifestEntry { major: string; image: string; driver: ReplicationDriverName }
+/** extensions: what CREATE EXTENSION finds in the image besides Postgres's own (pgvector is `vector`). */
+export interface ManifestEntry { major: string; image: string; driver: ReplicationDriverName; extensions: string[] }
 
 export function manifestMajors(): string[] {
   return majors();
@@ -16,7 +17,8 @@ export function manifestMajors(): string[] {
 
 export function manifestEntry(major: string): ManifestEntry | null {
   if (!majors().includes(major)) return null;
-  return { major, image: imageTag(major), driver: recipeEntry(major).driver };
+  const entry = recipeEntry(major);
+  return { major, image: imageTag(major), driver: entry.driver, extensions: Object.keys(entry.extensions ?? {}).sort() };
 }
 
 /** The manifest's entry for a Postgres major; a major it does not serve fails for good. */
@@ -35,7 +37,18 @@ export async function requireBuiltImage(docker: Docker, major: string, where: st
   return entry;
 }
 
-export interface BuiltImage extends ManifestEntry { postgresVersion: string }
+/** extensionVersions: each extension's version in the image, from its label (the Debian package's upstream version). */
+export interface BuiltImage extends ManifestEntry { postgresVersion: string; extensionVersions: Record<string, string> }
+
+/** The `pgcp.extensions` label ("pg_cron=1.6.5 vector=0.8.0") as a map. */
+export function parseExtensionsLabel(label: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (label ?? '').split(/\s+/).filter(Boolean)) {
+    const [name, version] = pair.split('=');
+    if (name && version && version !== 'none') out[name] = version;
+  }
+  return out;
+}
 
 /**
  * The manifest's images (every recipe: a major's default and its variants) that exist on this Docker engine, with
@@ -44,11 +57,13 @@ export interface BuiltImage extends ManifestEntry { postgresVersion: string }
 export async function builtImages(docker: Docker): Promise<BuiltImage[]> {
   const out: BuiltImage[] = [];
   for (const recipe of recipes()) {
-    const { major, driver } = recipeEntry(recipe);
+    const { major, driver, extensions } = recipeEntry(recipe);
     const image = imageTag(recipe);
     const info = await inspectImageOrNull(docker, image);
     const version = info?.Config.Labels?.['pgcp.postgres_version'];
-    if (version && !out.some((b) => b.postgresVersion === version)) out.push({ major, image, driver, postgresVersion: version });
+    if (version && !out.some((b) => b.postgresVersion === version)) {
+      out.push({ major, image, driver, extensions: Object.keys(extensions ?? {}).sort(), postgresVersion: version, extensionVersions: parseExtensionsLabel(info?.Config.Labels?.['pgcp.extensions']) });
+    }
   }
   return out;
 }

@@ -2,28 +2,37 @@
 // configuration, read by the container at start, and pgBackRest's when the node has backups or the database was
 // created from a backup. Removed with the instance.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { coveredByExtraVolume, effectiveSwarm } from '../../workflows/model/orchestrator-opts.js';
-import { mountedTypes } from '../../workflows/model/backup-repository.js';
+import { effectiveSwarm, ownRepositoryDirs } from '../../workflows/model/orchestrator-opts.js';
+import { hostPathCheck } from '../../platform/host-paths.js';
+import { FailureType, permanent } from '../errors.js';
+import { repositoryDirs } from '../../workflows/model/backup-repository.js';
+import { getJoinedNodes, getRepositoryCipherPass } from '../../store/databases.js';
+import { copyCaFiles, prepareRepositoryDirs, repositoryPolicy } from '../backup/repository-host.js';
 import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { effectiveConf, effectiveLines, type InstancePlan } from '../../workflows/model/instances.js';
 import { memberConnectAddress } from '../addresses.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
+import { ensureDatabaseEtcdUser, etcdDatabaseUser } from '../etcd.js';
 import { patroniConfig } from '../patroni/config.js';
 import { fileModes, instanceHostFiles, type InstanceHostFiles } from './instance-files.js';
 
 /**
- * The instance's Patroni configuration file, in its 0700 directory. `bootstrap` replaces initdb once (a restore:
+ * The instance's Patroni configuration file, in its 0700 directory. With etcd authentication on, the database's own
+ * etcd user (readwrite on its keys only) is made first and is what Patroni gets; etcd's root credential stays here. `bootstrap` replaces initdb once (a restore:
  * Patroni moves the restored data in and lets Postgres finish its recovery).
  */
 export async function writePatroniConfig(deps: HostDeps, db: DatabaseContext, plan: InstancePlan, bootstrap?: { command: string }): Promise<void> {
   const files = instanceHostFiles(deps.dataDir, plan.instanceId);
   await mkdir(files.dir, { recursive: true, mode: fileModes.dir });
+  if (deps.etcd.authenticated) await ensureDatabaseEtcdUser(deps.etcd, db.databaseId, db.secrets.etcdPassword);
   const config = patroniConfig({
     instanceId: plan.instanceId,
     scope: ids.patroniScope(db.databaseId, plan.nodeName),
     etcdHosts: deps.etcdHostsForContainers,
+    etcdCredentials: deps.etcd.authenticated ? { username: etcdDatabaseUser(db.databaseId), password: db.secrets.etcdPassword } : null,
+    restApiPassword: db.secrets.patroniApiPassword,
     pgMajor: plan.postgresMajor,
     superuserPassword: db.secrets.superuserPassword,
     replicationPassword: db.secrets.replicationPassword,
@@ -42,23 +51,40 @@ export async function writePatroniConfig(deps: HostDeps, db: DatabaseContext, pl
 }
 
 /**
- * Every host file the instance's container mounts: pgBackRest's configuration and the mounted repositories'
- * directories when the node has backups; the restore configuration when the database was created from a backup
- * (the node's first instance then bootstraps with a pgBackRest restore instead of initdb); Patroni's.
+ * The passphrase of a restore source's repositories: the database's own, or — a restore from another database's
+ * backups — that database's while the store still holds it (a deleted database takes its passphrase with it).
+ */
+export async function sourceCipherPass(deps: HostDeps, db: DatabaseContext, sourceDatabaseId: string): Promise<string | null> {
+  return sourceDatabaseId === db.databaseId ? db.secrets.repositoryCipherPass ?? null : getRepositoryCipherPass(deps.store, sourceDatabaseId);
+}
+
+/**
+ * Every host file the instance's container mounts: pgBackRest's configuration and the repositories' directories
+ * (the database's own, checked and made without following links) when the node has backups, with copies of their CA
+ * files; the restore configuration when the database was created from a backup (the node's first instance then
+ * bootstraps with a pgBackRest restore instead of initdb); Patroni's.
  */
 export async function ensureInstanceFiles(deps: HostDeps, db: DatabaseContext, plan: InstancePlan): Promise<InstanceHostFiles> {
   const files = instanceHostFiles(deps.dataDir, plan.instanceId);
   await mkdir(files.dir, { recursive: true, mode: fileModes.dir });
   const backups = nodeBackupConfig(db.spec, plan.nodeName);
-  if (backups) {
-    await writeFile(files.pgbackrestConfig, pgbackrestConfig(backups, db.databaseId, plan.nodeName), { mode: fileModes.pgbackrest });
-    // a repository inside an extra volume is that volume's business (it must exist); others are made here
-    const volumes = effectiveSwarm(db.spec, plan.nodeName).extra_volumes ?? [];
-    for (const r of backups.repositories) if (mountedTypes.includes(r.type) && !coveredByExtraVolume(volumes, r.base_path!)) await mkdir(r.base_path!, { recursive: true });
-  }
   const rc = db.spec.restore_config;
-  if (rc) await writeFile(files.createRestoreConfig, pgbackrestRestoreConfig(rc), { mode: fileModes.pgbackrest });
-  await writePatroniConfig(deps, db, plan, rc && plan.initialRole === 'primary' ? { command: restoreBootstrapCommand(rc) } : undefined);
+  // the extra volumes' host paths, checked again on this host (the API checked them where it could see them)
+  for (const v of effectiveSwarm(db.spec, plan.nodeName).extra_volumes ?? []) {
+    const issue = await hostPathCheck(v.host_path, repositoryPolicy(deps));
+    if (issue) throw permanent(FailureType.invalidSpec, `extra volume ${v.host_path}: ${issue}`);
+  }
+  // a repository directory inside an extra volume is that volume's (pgBackRest makes what it needs below it)
+  await prepareRepositoryDirs(deps, ownRepositoryDirs(db.spec, plan.nodeName, repositoryDirs(db.databaseId, backups?.repositories ?? [], rc)));
+  await copyCaFiles(deps, [...(backups?.repositories ?? []), ...(rc ? [rc.repository] : [])], files.caDir);
+  if (backups) {
+    await writeFile(files.pgbackrestConfig, pgbackrestConfig(backups, db.databaseId, plan.nodeName, db.secrets.repositoryCipherPass), { mode: fileModes.pgbackrest });
+  }
+  if (rc) await writeFile(files.createRestoreConfig, pgbackrestRestoreConfig(rc, await sourceCipherPass(deps, db, rc.source_database_id)), { mode: fileModes.pgbackrest });
+  // Only while the database is being created (no node has joined yet): a node added later joins from a source node
+  // or its own restore_config, and must not start from the database's creation backup.
+  const creating = rc ? (await getJoinedNodes(deps.store, db.databaseId)).length === 0 : false;
+  await writePatroniConfig(deps, db, plan, rc && creating && plan.initialRole === 'primary' ? { command: restoreBootstrapCommand(rc) } : undefined);
   return files;
 }
 

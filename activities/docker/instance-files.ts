@@ -17,6 +17,10 @@ export interface InstanceHostFiles {
   createRestoreConfig: string;
   /** An in-place restore's source (with its keys), there only while the one-off container copies it. */
   restoreSource: string;
+  /** Copies of the repositories' CA files (storage-ca-file), mounted read-only instead of the host paths. */
+  caDir: string;
+  /** A restore source checked before anything stops (with its keys), there only while pgBackRest reads it. */
+  restoreCheck: string;
 }
 
 export function instanceHostFiles(dataDir: string, instanceId: string): InstanceHostFiles {
@@ -27,6 +31,8 @@ export function instanceHostFiles(dataDir: string, instanceId: string): Instance
     pgbackrestConfig: path.join(dir, 'pgbackrest.conf'),
     createRestoreConfig: path.join(dir, 'pgbackrest-restore.conf'),
     restoreSource: path.join(dir, 'pgbackrest-restore-source.conf'),
+    caDir: path.join(dir, 'ca'),
+    restoreCheck: path.join(dir, 'pgbackrest-restore-check.conf'),
   };
 }
 

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
-import type { HostMount } from '../../workflows/model/backup-repository.js';
+import { repositoryCaPaths, repositoryDirs, type HostMount } from '../../workflows/model/backup-repository.js';
 import { effectiveSwarm, instanceMounts, type ExtraNetwork } from '../../workflows/model/orchestrator-opts.js';
 import { nodeBackupConfig } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
@@ -59,7 +59,7 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
       RestartPolicy: { Name: 'unless-stopped' },
       Binds: [
         `${i.configPath}:${inContainer.patroniConfig}:ro`,
-        // a repository directory is seen at the same path inside, so the spec's base_path means the same everywhere
+        // a repository directory (its database's, never base_path itself) is seen at the same path inside
         ...(i.backup?.configPath ? [`${i.backup.configPath}:${inContainer.pgbackrestConfig}:ro`] : []),
         ...(i.backup?.restoreConfigPath ? [`${i.backup.restoreConfigPath}:${inContainer.createRestoreConfig}:ro`] : []),
       ],
@@ -107,7 +107,8 @@ export function instanceOptions({ spec, plan, namespace, image, files, host }: I
   const backups = nodeBackupConfig(spec, plan.nodeName);
   const rc = spec.restore_config;
   const swarm = effectiveSwarm(spec, plan.nodeName);
-  const mounts = instanceMounts(spec, plan.nodeName, [...(backups?.repositories ?? []), ...(rc ? [rc.repository] : [])]);
+  const repos = [...(backups?.repositories ?? []), ...(rc ? [rc.repository] : [])];
+  const mounts = instanceMounts(spec, plan.nodeName, repositoryDirs(plan.databaseId, backups?.repositories ?? [], rc), repositoryCaPaths(repos).length ? files.caDir : null);
   return instanceContainerOptions({
     instanceId: plan.instanceId, databaseId: plan.databaseId, nodeName: plan.nodeName, hostId: plan.hostId, namespace, image,
     network: ids.network(plan.databaseId), volume: ids.volume(plan.instanceId), configPath: files.patroniConfig,

@@ -39,7 +39,7 @@ export function applyConfigActivities(deps: HostDeps) {
       };
       const before = new Map<string, string | null>();
       for (const m of members) before.set(m.instanceId, await loadedAt(m.instanceId));
-      await patchDynamicConfig(primary.address, patch);
+      await patchDynamicConfig(primary.address, db.secrets, patch);
       // Applied once every running member has reloaded its configuration since the change.
       await pollUntil(`node ${nodeName} to reload its configuration`, 2 * 60_000, async () => {
         const waiting: string[] = [];

@@ -1,6 +1,10 @@
 // Patroni's REST API on an instance (port 8008 inside the database network, or the node's published patroni_port
 // on another engine: activities/addresses.ts).
 import { patroniUrl, type InstanceAddress } from '../addresses.js';
+import { patroniApiUser } from './config.js';
+
+/** The database's Patroni REST credentials: every unsafe call (POST, PATCH) sends them; reads need none. */
+export interface PatroniAuth { patroniApiPassword: string }
 
 export interface PatroniStatus {
   state: string;
@@ -57,23 +61,25 @@ export async function getDynamicConfig(address: InstanceAddress): Promise<{ post
 }
 
 /** PATCH /config: Patroni merges it into the DCS and every member applies it at its next cycle. */
-export async function patchDynamicConfig(address: InstanceAddress, patch: Record<string, unknown>): Promise<void> {
-  await send(address, 'PATCH', 'config', patch, 5000, 'the configuration change');
+export async function patchDynamicConfig(address: InstanceAddress, auth: PatroniAuth, patch: Record<string, unknown>): Promise<void> {
+  await send(address, auth, 'PATCH', 'config', patch, 5000, 'the configuration change');
 }
 
 /**
  * POST /switchover, /failover or /restart. Patroni answers once it has acted (or scheduled); a refusal (412, 503)
  * carries its reason as text, which becomes the step's error.
  */
-export async function postPatroni(address: InstanceAddress, action: 'switchover' | 'failover' | 'restart', body: Record<string, unknown>): Promise<string> {
-  return send(address, 'POST', action, body, 60_000, `the ${action}`);
+export async function postPatroni(address: InstanceAddress, auth: PatroniAuth, action: 'switchover' | 'failover' | 'restart', body: Record<string, unknown>): Promise<string> {
+  return send(address, auth, 'POST', action, body, 60_000, `the ${action}`);
 }
 
-async function send(address: InstanceAddress, method: string, path: string, body: unknown, timeoutMs: number, what: string): Promise<string> {
+export const basicAuth = (auth: PatroniAuth) => `Basic ${Buffer.from(`${patroniApiUser}:${auth.patroniApiPassword}`).toString('base64')}`;
+
+async function send(address: InstanceAddress, auth: PatroniAuth, method: string, path: string, body: unknown, timeoutMs: number, what: string): Promise<string> {
   const base = patroniUrl(address);
   if (!base) throw new Error(`Patroni at ${address.host} is not reachable from this host for ${what}: its node publishes no patroni_port`);
   const res = await fetch(`${base}/${path}`, {
-    method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs),
+    method, body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: basicAuth(auth) }, signal: AbortSignal.timeout(timeoutMs),
   });
   const text = (await res.text()).trim();
   if (!res.ok) throw new Error(`Patroni refused ${what}: ${res.status} ${text}`);

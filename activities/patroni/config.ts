@@ -7,6 +7,10 @@ export interface PatroniConfigInput {
   scope: string;
   /** etcd v3 endpoints as host:port, reachable from inside the container. */
   etcdHosts: string[];
+  /** The database's own etcd user (readwrite on its keys only); null when etcd runs without authentication. */
+  etcdCredentials: { username: string; password: string } | null;
+  /** Patroni's REST API password (user patroniApiUser): its unsafe calls (switchover, restart, PATCH /config) need it. */
+  restApiPassword: string;
   pgMajor: string;
   superuserPassword: string;
   replicationPassword: string;
@@ -23,6 +27,8 @@ export interface PatroniConfigInput {
 export const replicationUser = 'pgcp_replicator';
 export const superUser = 'postgres';
 export const patroniApiPort = 8008;
+/** The user of every Patroni REST API (activities/patroni/client.ts sends it with the database's password). */
+export const patroniApiUser = 'pgcp';
 
 const defaults: Record<string, string | number> = {
   wal_level: 'logical',
@@ -95,9 +101,12 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
     scope: i.scope,
     namespace: ids.patroniNamespace,
     name: i.instanceId,
-    restapi: { listen: `0.0.0.0:${patroniApiPort}`, connect_address: i.connectAddress?.restapi ?? `${i.instanceId}:${patroniApiPort}` },
+    restapi: {
+      listen: `0.0.0.0:${patroniApiPort}`, connect_address: i.connectAddress?.restapi ?? `${i.instanceId}:${patroniApiPort}`,
+      authentication: { username: patroniApiUser, password: i.restApiPassword },
+    },
     // use_proxies: talk to these endpoints only; etcd advertises 127.0.0.1, which inside a container is the container.
-    etcd3: { hosts: i.etcdHosts, use_proxies: true },
+    etcd3: { hosts: i.etcdHosts, use_proxies: true, ...(i.etcdCredentials ?? {}) },
     bootstrap: {
       dcs: {
         ttl: 10,

@@ -133,16 +133,17 @@ export function haActivities(deps: HostDeps) {
       if (cluster.leader !== to) {
         const via = mode === 'switchover' && cluster.leader ? address.get(cluster.leader) : address.get(to);
         if (!via) throw new Error(`cannot reach ${mode === 'switchover' ? `the primary ${cluster.leader}` : to} of node ${nodeName}`);
-        await whileBeating(postPatroni(via, mode, mode === 'switchover' ? { leader: from, candidate: to } : { candidate: to }));
+        await whileBeating(postPatroni(via, db.secrets, mode, mode === 'switchover' ? { leader: from, candidate: to } : { candidate: to }));
       }
       await waitWritable(deps, db, nodeName, to);
     },
 
     /** Patroni restarts Postgres in place (a primary stays primary). */
     async restartPostgres({ databaseId, instanceId }: InstanceKey): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
       const ip = await instanceAddress(deps, databaseId, instanceId);
       if (!ip) throw refuse(`instance ${instanceId} is not running`);
-      await whileBeating(postPatroni(ip, 'restart', {}));
+      await whileBeating(postPatroni(ip, db.secrets, 'restart', {}));
       await waitRunning(deps, databaseId, instanceId);
     },
 
@@ -173,6 +174,6 @@ export async function syncPermanentSlots(leaderIp: InstanceAddress, db: Pick<Dat
   const current = await getDynamicConfig(leaderIp);
   if (!current) throw new Error(`Patroni on node ${nodeName}'s primary does not answer`);
   const patch = slotsPatch(current.slots, wanted);
-  if (patch) await patchDynamicConfig(leaderIp, patch);
+  if (patch) await patchDynamicConfig(leaderIp, db.secrets, patch);
   return wanted;
 }

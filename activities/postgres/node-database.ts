@@ -12,6 +12,7 @@ import { FailureType, permanent } from '../errors.js';
 import { connectInstance, withClient } from './connect.js';
 import { createDatabaseStatement, nodeDsn, ownerStatement } from './sql.js';
 import { convergeUsers, ownedObjects, usersToDrop } from './users.js';
+import { runScript, type ScriptName } from './scripts.js';
 
 /** The node's current Patroni leader, read at each step: the primary may move during an operation. */
 export async function resolvePrimary(
@@ -51,12 +52,16 @@ export function nodeDatabaseActivities(deps: HostDeps) {
      * Database, users (attributes, password, roles; managed users no longer listed are dropped), owner, and the
      * replication node. A joining node's node is bare: its automatic DDL objects come with the copy.
      */
-    async ensureNodeDatabase({ databaseId, nodeName, joining }: { databaseId: string; nodeName: string; joining?: boolean }): Promise<{ primary: string; droppedUsers: string[] }> {
+    async ensureNodeDatabase({ databaseId, nodeName, joining, scripts }: { databaseId: string; nodeName: string; joining?: boolean; scripts?: boolean }): Promise<{ primary: string; droppedUsers: string[]; lines?: string[] }> {
       const db = await loadDatabase(deps.store, databaseId);
       const primary = await resolvePrimary(deps, db, nodeName);
       const name = db.spec.database_name;
       const users = db.spec.database_users ?? [];
+      // The creation scripts (only when the plan says so: a database being created, never a node added later).
+      const script = (s: ScriptName) => (scripts && !joining ? db.spec.scripts?.[s] ?? [] : []);
+      const lines: string[] = [];
       const { dropped } = await withClient(primary.address, db.secrets, 'postgres', async (c) => {
+        lines.push(...await runScript(c, 'post_init', nodeName, script('post_init')));
         const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
         if (!rowCount) await c.query(createDatabaseStatement(name));
         const result = await convergeUsers(c, users, [name, 'postgres'], (other) => connectInstance(primary.address, db.secrets, other));
@@ -68,8 +73,13 @@ export function nodeDatabaseActivities(deps: HostDeps) {
         const driver = driverOfNode(db, nodeName);
         const node = { name: nodeName, dsn: replicationDsn(db, nodeName) };
         await (joining ? driver.join.ensureBareNode(c, node) : driver.ensureNode(c, node));
+        // Tables the script makes join the replication sets (pgEdge: not in repair mode), in its transaction.
+        lines.push(...await runScript(c, 'post_database_create', nodeName, script('post_database_create'), async (t) => {
+          const added = await driver.addExistingTables(t);
+          return added > 0 ? `post_database_create on node ${nodeName}: ${added} table${added === 1 ? '' : 's'} in the replication sets` : null;
+        }));
       });
-      return { primary: primary.instanceId, droppedUsers: dropped };
+      return { primary: primary.instanceId, droppedUsers: dropped, ...(lines.length ? { lines } : {}) };
     },
 
     /** On the node's primary: its peers' walsenders may load the output plugin (after a promotion into a newer minor). */

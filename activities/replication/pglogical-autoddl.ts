@@ -19,14 +19,14 @@ GRANT USAGE ON SCHEMA pgcp TO PUBLIC;
 DROP FUNCTION IF EXISTS pgcp.queue_ddl(text, text);
 DROP FUNCTION IF EXISTS pgcp.statement_count(text);
 
--- Whether this event's DDL goes to the peers: not the control plane's own, not a replay, not an extension's, not
--- only temporary objects. Drops are queued from sql_drop (DROP commands report nothing at ddl_command_end), other
+-- Whether this event's DDL goes to the peers: not the control plane's own, not a replay, not what an extension's
+-- script runs (CREATE EXTENSION itself is replicated, and the peers run the script themselves), not only temporary
+-- objects. Drops are queued from sql_drop (DROP commands report nothing at ddl_command_end), other
 -- commands from ddl_command_end (ALTER TABLE … DROP COLUMN reaches both; queued twice, its replay would fail).
 CREATE OR REPLACE FUNCTION pgcp.ddl_replicated(event text, tag text) RETURNS boolean LANGUAGE plpgsql
 SET search_path = pg_catalog AS $fn$
 BEGIN
-  IF coalesce(current_setting('pgcp.internal', true), '') = 'on' OR current_setting('session_replication_role') = 'replica'
-     OR tag IN ('CREATE EXTENSION', 'ALTER EXTENSION', 'DROP EXTENSION') THEN
+  IF coalesce(current_setting('pgcp.internal', true), '') = 'on' OR current_setting('session_replication_role') = 'replica' THEN
     RETURN false;
   END IF;
   IF event = 'sql_drop' THEN
@@ -121,6 +121,20 @@ END
 $fn$;
 REVOKE ALL ON FUNCTION pgcp.queue_ddl(text, text[], name) FROM PUBLIC;
 
+-- pglogical records a table's membership in a replication set as a normal dependency on the table, so a plain
+-- DROP TABLE of a replicated table fails ("table … membership in replication set default depends on table …") and
+-- only CASCADE gets through. Spock drops the membership with the table; here the membership becomes an automatic
+-- dependency (pglogical.depend deptype 'a', pglogical's copy of Postgres's own rule), which a DROP removes with the
+-- table under RESTRICT too, while anything else that depends on the table (a view, a foreign key) still refuses it.
+-- rel NULL: every membership in this database (for nodes made before this rule).
+CREATE OR REPLACE FUNCTION pgcp.auto_membership(rel oid) RETURNS void LANGUAGE sql
+SET search_path = pg_catalog AS $fn$
+  UPDATE pglogical.depend SET deptype = 'a'
+   WHERE classid = 'pglogical.replication_set_table'::regclass AND refclassid = 'pg_class'::regclass
+     AND deptype = 'n' AND (rel IS NULL OR refobjid = rel);
+$fn$;
+REVOKE ALL ON FUNCTION pgcp.auto_membership(oid) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION pgcp.add_to_set(rel oid) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog AS $fn$
 BEGIN
@@ -132,6 +146,7 @@ BEGIN
       CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = rel AND i.indisprimary) THEN 'default' ELSE 'default_insert_only' END,
       rel::regclass, false);
   END IF;
+  PERFORM pgcp.auto_membership(rel);
 END
 $fn$;
 
@@ -168,7 +183,7 @@ BEGIN
   FOR cmd IN
     SELECT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
     WHERE c.object_type OPERATOR(pg_catalog.=) 'table' AND c.command_tag IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO')
-      AND c.schema_name IS DISTINCT FROM 'pg_temp'
+      AND c.schema_name IS DISTINCT FROM 'pg_temp' AND NOT c.in_extension -- an extension's own tables: each node fills its own
   LOOP
     PERFORM pgcp.add_to_set(cmd.objid);
   END LOOP;
@@ -192,6 +207,7 @@ DECLARE
   t record;
 BEGIN
   DROP FUNCTION IF EXISTS pgcp.autoddl_drop() CASCADE; -- the old single-function drop trigger
+  PERFORM pgcp.auto_membership(NULL);
   -- The checks and the queueing act where users run DDL (ENABLE: not in the apply worker, which replays as
   -- session_replication_role=replica); a new table joins the local set everywhere, replays included (ENABLE ALWAYS).
   FOR t IN SELECT * FROM (VALUES

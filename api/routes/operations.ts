@@ -14,7 +14,7 @@ import { errorResponses, IdentifierSchema, jsonBody, jsonResponse } from '../sch
 import { QueryBool, TaskSchema, type Instance } from '../schemas/database.js';
 import { startDatabaseTask, type StartableTaskType, type StartTaskInput } from '../tasks.js';
 import type { Schedule } from '../../workflows/task/task-bracket.js';
-import { nodeBackupConfig, validateOptionKeys } from '../../workflows/model/backup.js';
+import { backupOptionKeys, nodeBackupConfig, validateBackupOptions } from '../../workflows/model/backup.js';
 import { optionsTextIssues } from '../../workflows/model/validate-text.js';
 
 const InstanceIdSchema = z.string().min(1).max(63);
@@ -27,7 +27,7 @@ const RestartBody = z.object({ scheduled_at: ScheduledAt });
 const BackupBody = z.object({
   type: z.enum(['full', 'diff', 'incr']),
   annotations: z.record(z.string(), z.string()).optional(),
-  backup_options: z.record(z.string(), z.string()).optional().openapi({ description: 'pgBackRest options as --key=value; keys match ^[a-z0-9-]+$' }),
+  backup_options: z.record(z.string(), z.string()).optional().openapi({ description: `pgBackRest options as --key=value; allowed keys: ${backupOptionKeys.join(', ')}` }),
 });
 const TaskResponse = jsonResponse(z.object({ task: TaskSchema }), 'The task');
 const errors = { 400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409] };
@@ -144,7 +144,7 @@ export function operationRoutes(deps: AppDeps) {
       const { database_id, node_name } = c.req.valid('param');
       const req = c.req.valid('json');
       const issues: { path: string; message: string }[] = [];
-      validateOptionKeys(req.backup_options, 'backup_options', issues);
+      validateBackupOptions(req.backup_options, 'backup_options', issues);
       optionsTextIssues(req.annotations, 'annotations', issues);
       if (issues[0]) throw invalid(issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
       const { db, instances } = await load(database_id);

@@ -7,6 +7,7 @@ import { keepSecrets, repositorySecrets, specRepositories } from '../../workflow
 import { redactRestoreConfig } from '../../workflows/model/redact.js';
 import { validateRestoreConfig } from '../../workflows/model/backup.js';
 import { requireDatabase, transitionOrRefuse } from '../database-guards.js';
+import { repositoryAdmissionIssues } from '../repository-admission.js';
 import { databaseView } from '../database-view.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -42,13 +43,14 @@ export function restoreRoutes(deps: AppDeps) {
     // Keys left out are those of the same repository in the database's spec (restoring from its own backups).
     const restore = { ...req.restore_config, repository: keepSecrets(req.restore_config.repository, specRepositories(before.spec)) };
     const issues: { path: string; message: string }[] = [];
-    validateRestoreConfig(restore, before.spec, targets, issues);
+    validateRestoreConfig(restore, before.spec, targets, issues, id, Date.now());
+    if (issues.length === 0) issues.push(...(await repositoryAdmissionIssues(deps, [{ repo: restore.repository, at: 'restore_config.repository' }], [{ rc: restore, at: 'restore_config' }], id)));
     if (issues[0]) throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     const db = await transitionOrRefuse(deps.store, id, c.req.valid('query').force ? 'any' : modifiableStates, 'restoring');
     const children = targets.map((nodeName) => ({ nodeName, taskId: uuidv7() }));
     const task = await startTaskOrRollBack(
       requireTemporal(deps),
-      { type: 'restore', input: { databaseId: id, restore: redactRestoreConfig(restore), targets: children } },
+      { type: 'restore', input: { databaseId: id, restore: redactRestoreConfig(restore), targets: children, previousState: before.state } },
       () => transitionDatabase(deps.store, id, 'any', before.state),
       // The repository's keys stay in the store: a workflow's input is in its history, which the Temporal UI shows.
       () => setRestoreSecrets(deps.store, id, repositorySecrets(restore.repository)),

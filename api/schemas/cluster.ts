@@ -9,7 +9,14 @@ export const ClusterJoinTokenSchema = z
   .openapi('ClusterJoinToken');
 
 export const PgEdgeVersionSchema = z
-  .object({ postgres_version: z.string(), spock_version: z.string() })
+  .object({
+    postgres_version: z.string(),
+    spock_version: z.string(),
+    extensions: z.record(z.string(), z.string()).optional().openapi({
+      description: 'An extension of pgcp: the extensions the image of this version carries besides Postgres\'s own, with their versions (CREATE EXTENSION name → version)',
+      example: { pg_cron: '1.6.5', pgaudit: '17.1', postgis: '3.5.2', vector: '0.8.0' },
+    }),
+  })
   .openapi('PgEdgeVersion');
 
 export const ComponentStatusSchema = z

@@ -18,10 +18,11 @@ export const ErrorSchema = z
 
 export const errorResponses = {
   400: { description: 'Invalid input', content: { 'application/json': { schema: ErrorSchema } } },
+  403: { description: 'Host header not answered here (DNS rebinding), or a mutating request from another origin', content: { 'application/json': { schema: ErrorSchema } } },
   404: { description: 'Not found', content: { 'application/json': { schema: ErrorSchema } } },
   409: { description: 'Conflict', content: { 'application/json': { schema: ErrorSchema } } },
   413: { description: 'Request body too large', content: { 'application/json': { schema: ErrorSchema } } },
-  415: { description: 'Request body not sent as application/json', content: { 'application/json': { schema: ErrorSchema } } },
+  415: { description: 'Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type)', content: { 'application/json': { schema: ErrorSchema } } },
   500: { description: 'Server error', content: { 'application/json': { schema: ErrorSchema } } },
 } as const;
 

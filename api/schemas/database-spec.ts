@@ -1,9 +1,11 @@
 // The DatabaseSpec request schema (pgEdge §5): Goa-level constraints here; cross-field rules in
 // workflows/model/validate-spec.ts, which returns `{path, message}` lines rendered as invalid_input.
 import { z } from '@hono/zod-openapi';
+import { restoreOptionKeys } from '../../workflows/model/backup.js';
 import { IdentifierSchema } from './common.js';
 
-export const NodeNameSchema = z.string().regex(/n[0-9]+/); // unanchored, as the reference's Goa pattern
+// Anchored (the reference's Goa pattern is not): a node name becomes part of host paths and pgBackRest's lines.
+export const NodeNameSchema = z.string().regex(/^n[0-9]+$/);
 const PostgresVersionSchema = z.string().regex(/^\d{2}\.\d{1,2}$/);
 const PortSchema = z.number().int().min(0).max(65535);
 const CpusSchema = z.string().regex(/^[0-9]+(\.[0-9]{1,3}|m)?$/);
@@ -55,7 +57,7 @@ export const RestoreConfigSpecSchema = z
     source_node_name: NodeNameSchema,
     source_database_name: z.string().min(1).max(31),
     repository: BackupRepositorySpecSchema.omit({ retention_full: true, retention_full_type: true }),
-    restore_options: z.record(z.string(), z.string()).optional(),
+    restore_options: z.record(z.string(), z.string()).optional().openapi({ description: `pgBackRest restore options as --key=value; allowed keys: ${restoreOptionKeys.join(', ')}` }),
   })
   .openapi('RestoreConfigSpec');
 
@@ -90,6 +92,12 @@ export const SwarmOptsSchema = z
   .openapi('SwarmOpts');
 
 export const OrchestratorOptsSchema = z.object({ swarm: SwarmOptsSchema.optional() }).openapi('OrchestratorOpts');
+
+/** SQL run once when the database is created (pgEdge §5.1): up to 256 statements of 1–1024 characters each. */
+const SqlScriptSchema = z.array(z.string().min(1).max(1024)).max(256);
+export const DatabaseScriptsSchema = z
+  .object({ post_init: SqlScriptSchema.optional(), post_database_create: SqlScriptSchema.optional() })
+  .openapi('DatabaseScripts');
 
 export const DatabaseNodeSpecSchema = z
   .object({
@@ -128,7 +136,7 @@ export const DatabaseSpecSchema = z
     pg_hba_conf: Lines.optional(),
     pg_ident_conf: Lines.optional(),
     orchestrator_opts: OrchestratorOptsSchema.optional(),
-    scripts: Later.optional(),
+    scripts: DatabaseScriptsSchema.optional(),
   })
   .openapi('DatabaseSpec');
 
@@ -153,3 +161,4 @@ export type DatabaseUserSpec = z.infer<typeof DatabaseUserSpecSchema>;
 export type BackupConfigSpec = z.infer<typeof BackupConfigSpecSchema>;
 export type BackupRepositorySpec = z.infer<typeof BackupRepositorySpecSchema>;
 export type RestoreConfigSpec = z.infer<typeof RestoreConfigSpecSchema>;
+export type DatabaseScripts = z.infer<typeof DatabaseScriptsSchema>;

@@ -56,7 +56,7 @@ fi
 
 secrets="${PGCP_SECRETS_DIR:-.data/compose/secrets}"
 mkdir -p "$secrets" && chmod 700 "$secrets"
-for s in temporal-db-password store-db-password; do
+for s in temporal-db-password store-db-password etcd-root-password; do
   [[ -s $secrets/$s ]] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$secrets/$s")
 done
 # the control plane's secret key (platform/secret-key.ts): 32 random bytes, base64

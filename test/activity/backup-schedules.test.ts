@@ -5,9 +5,10 @@ import type { Client } from '@temporalio/client';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { createControlPlaneActivities } from '../../activities/index.js';
 import { connectClient } from '../../platform/temporal.js';
-import { insertDatabase, deleteDatabase } from '../../store/databases.js';
+import { insertDatabase, deleteDatabase, newDatabaseSecrets } from '../../store/databases.js';
 import { testSecretKey } from '../support/secret-key.js';
 import { createTestStore, type TestStore } from '../support/store.js';
+import { stackEtcd } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
 const suffix = Math.random().toString(36).slice(2, 7);
@@ -36,8 +37,8 @@ beforeAll(async () => {
   const stack = inject('stack');
   db = await createTestStore(stack.storeUrl);
   temporal = await connectClient(stack.temporalAddress, stack.namespace, { secretKey: testSecretKey() });
-  activities = createControlPlaneActivities({ store: db.store, etcdUrl: stack.etcdUrl, temporal });
-  const secrets = { superuserPassword: 'x', replicationPassword: 'y' };
+  activities = createControlPlaneActivities({ store: db.store, etcd: stackEtcd(), temporal });
+  const secrets = newDatabaseSecrets();
   await insertDatabase(db.store, { id: a, tenantId: null, spec: spec(['n1']), secrets, state: 'available' });
   await insertDatabase(db.store, { id: ab, tenantId: null, spec: spec(['n1', 'n2']), secrets, state: 'available' });
 });

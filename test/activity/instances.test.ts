@@ -13,10 +13,11 @@ import { deletePrefix } from '../../activities/etcd.js';
 import { createHostActivities } from '../../activities/index.js';
 import { withClient } from '../../activities/postgres/connect.js';
 import { loadConfig, projectRoot } from '../../platform/config.js';
-import { insertDatabase, transitionDatabase, upsertInstance } from '../../store/databases.js';
+import { insertDatabase, newDatabaseSecrets, transitionDatabase, upsertInstance } from '../../store/databases.js';
 import { ids } from '../../workflows/model/ids.js';
 import { sweepDockerObjects } from '../support/docker-sweep.js';
 import { createTestStore, type TestStore } from '../support/store.js';
+import { stackEtcd } from '../support/etcd.js';
 
 /** Every Docker object these tests make carries this namespace label, and is swept by it. */
 const namespace = 'pgcp-test-activity';
@@ -25,7 +26,7 @@ const suffix = Math.random().toString(36).slice(2, 7);
 const databaseId = `act-${suffix}`;
 const instanceId = ids.instance(databaseId, 'n1', 'host-1');
 const key = { databaseId, instanceId };
-const secrets = { superuserPassword: `su-${suffix}-pw`, replicationPassword: `repl-${suffix}-pw` };
+const secrets = { ...newDatabaseSecrets(), superuserPassword: `su-${suffix}-pw`, replicationPassword: `repl-${suffix}-pw` };
 const spec = { database_name: 'app', postgres_version: '17', port: 0, nodes: [{ name: 'n1', host_ids: ['host-1'] }] } as DatabaseSpec;
 
 let db: TestStore;
@@ -49,7 +50,7 @@ beforeAll(async () => {
   await mkdir(dataDir, { recursive: true });
   deps = {
     docker, store: db.store, hostId: 'host-1', hostAddress: config.hostAddress, dataDir,
-    etcdHostsForContainers: config.etcdHostsForContainers, containerExtraHosts: config.containerExtraHosts,
+    etcdHostsForContainers: config.etcdHostsForContainers, etcd: stackEtcd(), containerExtraHosts: config.containerExtraHosts, repositoryRoots: config.repositoryRoots,
   };
   activities = createHostActivities(deps);
   await insertDatabase(db.store, { id: databaseId, tenantId: null, spec, secrets, state: 'creating' });
@@ -57,9 +58,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const stack = inject('stack');
   await sweepDockerObjects(docker, namespace);
-  await deletePrefix(stack.etcdUrl, ids.patroniKeys(databaseId, 'n1')).catch(() => undefined);
+  await deletePrefix(stackEtcd(), ids.patroniKeys(databaseId, 'n1')).catch(() => undefined);
   if (deps) await rm(deps.dataDir, { recursive: true, force: true });
   await db?.drop();
 });

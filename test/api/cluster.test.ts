@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { createDocker } from '../../activities/docker/client.js';
 import { beat } from '../../worker/heartbeat.js';
 import { createLogger } from '../../platform/logger.js';
 import { getJson } from '../support/api-client.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { stackEtcd } from '../support/etcd.js';
+import { createEtcd } from '../../activities/etcd.js';
 
 let t: TestApp;
 beforeAll(async () => { t = await createTestApp(); });
@@ -73,7 +74,7 @@ describe('init and after', () => {
   });
 
   it('after a heartbeat the host is healthy, with docker and etcd components checked for real', async () => {
-    await beat({ store: t.deps.store, docker: createDocker(), hostId: 'host-1', etcdUrl: inject('stack').etcdUrl, log: createLogger('silent', 't') });
+    await beat({ store: t.deps.store, docker: createDocker(), hostId: 'host-1', etcd: stackEtcd(), log: createLogger('silent', 't') });
     const r = await getJson(t.app, '/v1/hosts/host-1');
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
@@ -83,7 +84,7 @@ describe('init and after', () => {
   });
 
   it('a dead etcd makes the host degraded and names the component', async () => {
-    await beat({ store: t.deps.store, docker: createDocker(), hostId: 'host-1', etcdUrl: 'http://127.0.0.1:1', log: createLogger('silent', 't') });
+    await beat({ store: t.deps.store, docker: createDocker(), hostId: 'host-1', etcd: createEtcd('http://127.0.0.1:1', null), log: createLogger('silent', 't') });
     const r = await getJson(t.app, '/v1/hosts/host-1');
     expect(r.body).toMatchObject({ status: { state: 'degraded', components: { etcd: { healthy: false } } } });
   });

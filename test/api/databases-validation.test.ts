@@ -34,8 +34,9 @@ const cases: [string, unknown, string, RegExp][] = [
   ['no nodes', withSpec({ nodes: [] }), 'invalid_length', /body\.spec\.nodes/],
   ['ten nodes', withSpec({ nodes: Array.from({ length: 10 }, (_, i) => node(`n${i + 1}`, { port: 6000 + i })) }), 'invalid_length', /body\.spec\.nodes/],
   ['database_name too long', withSpec({ database_name: 'x'.repeat(32) }), 'invalid_length', /body\.spec\.database_name/],
-  ['bad node name', withSpec({ nodes: [node('x1')] }), 'invalid_pattern', /body\.spec\.nodes\[0\]\.name must match the regexp "n\[0-9\]\+"/],
-  ['unanchored node name', withSpec({ nodes: [node('xn1y')] }), 'invalid_input', /^nodes\[0\]\.name: node names are n followed by digits/],
+  ['bad node name', withSpec({ nodes: [node('x1')] }), 'invalid_pattern', /body\.spec\.nodes\[0\]\.name must match the regexp "\^n\[0-9\]\+\$"/],
+  // anchored here (the reference's pattern is not): a node name is part of host paths and pgBackRest's lines
+  ['unanchored node name', withSpec({ nodes: [node('xn1y')] }), 'invalid_pattern', /body\.spec\.nodes\[0\]\.name must match the regexp "\^n\[0-9\]\+\$"/],
   ['duplicate node names', withSpec({ nodes: [node('n1', { port: 1 }), node('n1', { port: 2 })] }), 'invalid_input', /^nodes\[1\]\.name: duplicate node name "n1"/],
   ['bad host id', withSpec({ nodes: [{ name: 'n1', host_ids: ['Host_1'] }] }), 'invalid_input', /^nodes\[0\]\.host_ids\[0\]: valid IDs/],
   ['host listed twice', withSpec({ nodes: [{ name: 'n1', host_ids: ['host-1', 'host-1'] }] }), 'invalid_input', /^nodes\[0\]\.host_ids\[1\]: host "host-1" is listed twice/],
@@ -60,9 +61,22 @@ const cases: [string, unknown, string, RegExp][] = [
   ['a relative base_path', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: 'rel/dir' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.base_path: base_path must be absolute/],
   ['a pgedge.* extra label', withSpec({ orchestrator_opts: { swarm: { extra_labels: { 'pgedge.component': 'x' } } } }), 'invalid_input', /^orchestrator_opts\.swarm\.extra_labels\[pgedge\.component\]: label keys starting with "pgedge\." .*reserved, got "pgedge\.component"$/],
   ['a relative extra volume on a node', withSpec({ nodes: [node('n1', { port: 5432, orchestrator_opts: { swarm: { extra_volumes: [{ host_path: 'b', destination_path: '/backups' }] } } })] }), 'invalid_input', /^nodes\[0\]\.orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: must be an absolute path$/],
+  // an extra volume is mounted read-write: held to the repositories' host-path policy (PGCP_REPOSITORY_ROOTS, data directories)
+  ['an extra volume outside the repository roots', withSpec({ orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/etc', destination_path: '/backups' }] } } }), 'invalid_input', /^orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: \/etc is outside the directories the operator allows \(PGCP_REPOSITORY_ROOTS: /],
+  ['an extra volume in a host\'s data directory', withSpec({ nodes: [node('n1', { port: 5432, orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/d/instances', destination_path: '/x' }] } } })] }), 'invalid_input', /^nodes\[0\]\.orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: \/d\/instances is inside the control plane's data directory \/d$/],
   ['an unknown orchestrator_opts field type', withSpec({ orchestrator_opts: { swarm: { extra_volumes: 'x' } } }), 'invalid_field_type', /body\.spec\.orchestrator_opts\.swarm\.extra_volumes/],
   ['services not yet', withSpec({ services: [{ service_id: 'mcp' }] }), 'invalid_input', /^services: supporting services are not supported/],
   ['source_node on create', withSpec({ nodes: [node('n1', { source_node: 'n2' })] }), 'invalid_input', /^nodes\[0\]\.source_node: source_node only applies when a node is added/],
+  // scripts (§5.1): ≤256 statements of 1–1024 characters, each parsed by Postgres's own parser
+  ['a script statement Postgres cannot parse', withSpec({ scripts: { post_init: ['CREATE ROLE r', 'CRAETE TABLE t (id int)'] } }), 'invalid_input', /^scripts\.post_init\[1\]: not valid SQL: syntax error at or near "CRAETE"$/],
+  ['two statements in one script entry', withSpec({ scripts: { post_database_create: ['CREATE TABLE t (id int); INSERT INTO t VALUES (1)'] } }), 'invalid_input', /^scripts\.post_database_create\[0\]: holds 2 statements: give each statement its own entry$/],
+  ['a script entry that is only a comment', withSpec({ scripts: { post_init: ['-- nothing'] } }), 'invalid_input', /^scripts\.post_init\[0\]: holds no statement$/],
+  ['COMMIT in a script', withSpec({ scripts: { post_init: ['CREATE ROLE r', 'COMMIT'] } }), 'invalid_input', /^scripts\.post_init\[1\]: transaction control .* is not allowed/],
+  ['VACUUM in a script', withSpec({ scripts: { post_database_create: ['VACUUM'] } }), 'invalid_input', /^scripts\.post_database_create\[0\]: VACUUM .* cannot run inside a transaction/],
+  ['CREATE INDEX CONCURRENTLY in a script', withSpec({ scripts: { post_database_create: ['CREATE INDEX CONCURRENTLY i ON t (a)'] } }), 'invalid_input', /^scripts\.post_database_create\[0\]: CONCURRENTLY cannot run inside a transaction/],
+  ['257 script statements', withSpec({ scripts: { post_init: Array.from({ length: 257 }, () => 'SELECT 1') } }), 'invalid_length', /body\.spec\.scripts\.post_init/],
+  ['a script statement over 1024 characters', withSpec({ scripts: { post_init: [`SELECT '${'x'.repeat(1020)}'`] } }), 'invalid_length', /body\.spec\.scripts\.post_init\[0\]/],
+  ['an empty script statement', withSpec({ scripts: { post_init: [''] } }), 'invalid_length', /body\.spec\.scripts\.post_init\[0\]/],
 ];
 
 describe('POST /v1/databases rejects bad specs', () => {

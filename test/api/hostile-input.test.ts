@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertDatabase } from '../../store/databases.js';
+import { insertDatabase, newDatabaseSecrets } from '../../store/databases.js';
 import { upsertHost, writeHostStatus } from '../../store/hosts.js';
 import { getJson } from '../support/api-client.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   }
   // a database already on host-1:21000 (stored directly: no task runs here)
   await insertDatabase(t.deps.store, {
-    id: 'taken', tenantId: null, state: 'available', secrets: { superuserPassword: 'x', replicationPassword: 'y' },
+    id: 'taken', tenantId: null, state: 'available', secrets: newDatabaseSecrets(),
     spec: { database_name: 'app', postgres_version: '17.12', nodes: [{ name: 'n1', host_ids: ['host-1'], port: 21000 }] },
   });
 });
@@ -150,13 +150,15 @@ describe('bounded requests', () => {
   it('every status an operation answers is declared in /v1/openapi.json', async () => {
     const doc = (await getJson(t.app, '/v1/openapi.json')).body as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     const declared = (path: string, method: string) => Object.keys(doc.paths[path]![method]!.responses).sort();
-    expect(declared('/v1/databases/{database_id}/tasks/{task_id}/log', 'get')).toEqual(['200', '400', '404', '409', '500']);
-    expect(declared('/v1/databases', 'post')).toEqual(['200', '400', '409', '413', '415', '500']);
-    expect(declared('/v1/databases/{database_id}/instances/{instance_id}/stop-instance', 'post')).toEqual(['200', '400', '404', '409', '413', '500']);
-    expect(declared('/v1/version', 'get')).toEqual(['200', '500']);
+    expect(declared('/v1/databases/{database_id}/tasks/{task_id}/log', 'get')).toEqual(['200', '400', '403', '404', '409', '500']);
+    expect(declared('/v1/databases', 'post')).toEqual(['200', '400', '403', '409', '413', '415', '500']);
+    expect(declared('/v1/databases/{database_id}/instances/{instance_id}/stop-instance', 'post')).toEqual(['200', '400', '403', '404', '409', '413', '415', '500']);
+    expect(declared('/v1/databases/{database_id}', 'delete')).toEqual(['200', '400', '403', '404', '409', '415', '500']);
+    expect(declared('/v1/version', 'get')).toEqual(['200', '403', '500']);
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         expect(Object.keys(op.responses), `${method} ${path}`).toContain('500');
+        expect(Object.keys(op.responses), `${method} ${path}`).toContain('403');
         if (path.includes('{') || method === 'post') expect(Object.keys(op.responses), `${method} ${path}`).toContain('400');
       }
     }

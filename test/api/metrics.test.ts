@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectRoot } from '../../platform/config.js';
-import { insertDatabase, upsertInstance, writeInstanceStatus } from '../../store/databases.js';
+import { insertDatabase, newDatabaseSecrets, upsertInstance, writeInstanceStatus } from '../../store/databases.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 
 const run = promisify(execFile);
@@ -41,7 +41,7 @@ it('counts requests by method, route pattern and status, and times them', async 
 
 it('exports per instance role and state, subscription lag, replica lag, slots and backup age from the monitors\' reports', async () => {
   const spec = { database_name: 'app', nodes: [{ name: 'n1', host_ids: ['host-1', 'host-2'] }, { name: 'n2', host_ids: ['host-2'] }] };
-  await insertDatabase(t.db.store, { id: 'mdb', tenantId: null, spec: spec as never, state: 'available', secrets: { superuserPassword: 'x', replicationPassword: 'y' } });
+  await insertDatabase(t.db.store, { id: 'mdb', tenantId: null, spec: spec as never, state: 'available', secrets: newDatabaseSecrets() });
   for (const [id, node, host] of [['mdb-n1-a', 'n1', 'host-1'], ['mdb-n1-b', 'n1', 'host-2'], ['mdb-n2-a', 'n2', 'host-2']] as const) {
     await upsertInstance(t.db.store, { id, databaseId: 'mdb', nodeName: node, hostId: host, state: 'available' });
   }

@@ -18,7 +18,7 @@ const spec = (password: string, key: string): DatabaseSpec => ({
   nodes: [{ name: 'n1', host_ids: ['host-1'] }],
   backup_config: { repositories: [{ type: 's3', s3_bucket: 'b', s3_key: 'AKIA', s3_key_secret: key, custom_options: { 'repo1-cipher-pass': `${key}-cipher`, 's3-uri-style': 'path' } }] },
 });
-const secrets = { superuserPassword: 'canary-su', replicationPassword: 'canary-repl', futureSecret: 'canary-future' };
+const secrets = { superuserPassword: 'canary-su', replicationPassword: 'canary-repl', etcdPassword: 'canary-etcd', patroniApiPassword: 'canary-rest', futureSecret: 'canary-future' };
 const rawRow = async (id: string) => JSON.stringify((await t.db.store.query('SELECT * FROM databases WHERE id = $1', [id])).rows[0]);
 
 it('seals what is admitted: no column holds a secret in clear, and every reader gets it back', async () => {
@@ -37,7 +37,7 @@ it('seals what is admitted: no column holds a secret in clear, and every reader 
 });
 
 it('a sealed value copied into another row does not open', async () => {
-  await insertDatabase(t.db.store, { id: 'b', tenantId: null, spec: spec('x', 'y'), secrets: { superuserPassword: 'b', replicationPassword: 'b' }, state: 'available' });
+  await insertDatabase(t.db.store, { id: 'b', tenantId: null, spec: spec('x', 'y'), secrets: { superuserPassword: 'b', replicationPassword: 'b', etcdPassword: 'b', patroniApiPassword: 'b' }, state: 'available' });
   await t.db.store.query("UPDATE databases SET secrets = (SELECT secrets FROM databases WHERE id = 'a') WHERE id = 'b'");
   await expect(getDatabaseSecrets(t.db.store, 'b')).rejects.toThrow(/databases\.secrets:b: the sealed value does not open/);
   await t.db.store.query("DELETE FROM databases WHERE id = 'b'");

@@ -55,6 +55,10 @@ it('runs the seed walkthrough, shows its tasks in the Temporal UI newest first, 
   expect(created.status, JSON.stringify(created.body)).toBe(200);
   await finished(created.body.task.task_id);
 
+  // etcd answers no one without credentials (the databases' Patroni each have their own user).
+  const anonymous = await (await fetch(`${s.etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64'), range_end: Buffer.from('0').toString('base64') }) })).text();
+  expect(anonymous).toMatch(/user name is empty/);
+
   await sql(1, 'CREATE TABLE t (id int PRIMARY KEY, v text)');
   await waitFor('table t on n2', async () => (await sql(2, "SELECT to_regclass('public.t') IS NOT NULL AS ok"))[0].ok, 30_000);
   await sql(2, "INSERT INTO t VALUES (1, 'from n2')");

@@ -1,7 +1,9 @@
-// AutoDDL that cannot be fooled (issue 20), on a real 2-node pglogical database: a query string that is more than
-// its one DDL statement is refused, as Postgres's parser sees it (the quote trick made a character count say 1);
-// CONCURRENTLY is refused before it starts; pgcp.queue_ddl is the superuser's alone; single DDL still replicates,
-// once (ALTER TABLE … DROP COLUMN used to be queued twice, and its second replay stopped the peer's apply).
+// AutoDDL that cannot be fooled (issue 20), on a real 3-node pglogical database (the newest major): a query string
+// that is more than its one DDL statement is refused, as Postgres's parser sees it (the quote trick made a character
+// count say 1); CONCURRENTLY is refused before it starts; pgcp.queue_ddl is the superuser's alone; single DDL still
+// replicates, once (ALTER TABLE … DROP COLUMN used to be queued twice, and its second replay stopped the peer's
+// apply). Issue 18: a plain DROP TABLE of a replicated table (pglogical refused it without CASCADE), RENAME and
+// TRUNCATE replicate; CREATE EXTENSION vector replicates and so do rows with vector columns.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -21,7 +23,7 @@ const spec = {
     { username: 'admin', password: users.admin, db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] },
     { username: 'app', password: users.app, attributes: ['LOGIN'] },
   ],
-  nodes: ['n1', 'n2'].map((name) => ({ name, host_ids: ['host-1'], port: port(name) })),
+  nodes: ['n1', 'n2', 'n3'].map((name) => ({ name, host_ids: ['host-1'], port: port(name) })),
 };
 
 beforeAll(async () => { s = await startApiStack(); });
@@ -46,7 +48,12 @@ async function psql(n: string, query: string, user: keyof typeof users = 'admin'
 const count = async (n: string, table: string) => Number((await sql(n, `SELECT count(*) AS c FROM ${table}`))[0].c);
 const exists = async (n: string, name: string) => (await sql(n, 'SELECT to_regclass($1) IS NOT NULL AS e', [`public.${pg.escapeIdentifier(name)}`]))[0].e as boolean;
 
-describe('AutoDDL on a 2-node database', () => {
+const nodes = ['n1', 'n2', 'n3'];
+const everywhere = async (what: string, check: (n: string) => Promise<boolean>) => {
+  for (const n of nodes) await waitFor(`${what} on ${n}`, () => check(n), 60_000);
+};
+
+describe('AutoDDL on a 3-node database', () => {
   it('is created, with a table replicated both ways', async () => {
     const r = await s.call('POST', '/v1/databases', { id: dbId, spec });
     expect(r.status, r.text).toBe(200);
@@ -107,5 +114,59 @@ describe('AutoDDL on a 2-node database', () => {
     await waitFor('row 5 on n2', async () => (await sql('n2', 'SELECT 1 FROM items WHERE id = 5')).length === 1, 60_000);
     await sql('n2', "INSERT INTO items VALUES (6, 'after the drop, from n2')");
     await waitFor('row 6 on n1', async () => (await sql('n1', 'SELECT 1 FROM items WHERE id = 6')).length === 1, 60_000);
+  });
+
+  it('a plain DROP TABLE of a replicated table drops it on every node; created again, it replicates rows both ways', async () => {
+    await sql('n1', 'CREATE TABLE t (id int PRIMARY KEY, note text)');
+    await everywhere('t', (n) => exists(n, 't'));
+    await sql('n2', "INSERT INTO t VALUES (1, 'before the drop')");
+    await everywhere('t with its row', async (n) => (await exists(n, 't')) && (await count(n, 't')) === 1);
+    const drop = await psql('n1', 'DROP TABLE t');
+    expect(drop.ok, drop.out).toBe(true); // pglogical refused it: "table t membership in replication set default depends on table t"
+    await everywhere('t gone', async (n) => !(await exists(n, 't')));
+    await sql('n1', 'CREATE TABLE t (id int PRIMARY KEY, note text)');
+    await everywhere('t again', (n) => exists(n, 't'));
+    await sql('n1', "INSERT INTO t VALUES (10, 'from n1')");
+    await sql('n3', "INSERT INTO t VALUES (30, 'from n3')");
+    await everywhere('both rows', async (n) => (await count(n, 't')) === 2);
+  });
+
+  it('DROP TABLE … CASCADE drops the table and what depends on it everywhere; RESTRICT still refuses a view on it', async () => {
+    await sql('n1', 'CREATE TABLE parent (id int PRIMARY KEY)');
+    await sql('n1', 'CREATE VIEW parent_ids AS SELECT id FROM parent');
+    await everywhere('the view', (n) => exists(n, 'parent_ids'));
+    const restrict = await psql('n1', 'DROP TABLE parent');
+    expect(restrict.ok).toBe(false);
+    expect(restrict.out).toContain('view parent_ids depends on table parent');
+    const cascade = await psql('n1', 'DROP TABLE parent CASCADE');
+    expect(cascade.ok, cascade.out).toBe(true);
+    await everywhere('parent and its view gone', async (n) => !(await exists(n, 'parent')) && !(await exists(n, 'parent_ids')));
+  });
+
+  it('ALTER TABLE … RENAME replicates, and rows keep flowing both ways under the new name', async () => {
+    await sql('n1', 'ALTER TABLE t RENAME TO t_renamed');
+    await everywhere('t_renamed', async (n) => (await exists(n, 't_renamed')) && !(await exists(n, 't')));
+    await sql('n2', "INSERT INTO t_renamed VALUES (20, 'from n2 after the rename')");
+    await sql('n1', "INSERT INTO t_renamed VALUES (11, 'from n1 after the rename')");
+    await everywhere('4 rows', async (n) => (await count(n, 't_renamed')) === 4);
+  });
+
+  it('TRUNCATE of a replicated table empties it on every node, and rows flow again afterwards', async () => {
+    await sql('n2', 'TRUNCATE t_renamed');
+    await everywhere('t_renamed empty', async (n) => (await count(n, 't_renamed')) === 0);
+    await sql('n3', "INSERT INTO t_renamed VALUES (31, 'after the truncate')");
+    await everywhere('the new row', async (n) => (await count(n, 't_renamed')) === 1);
+  });
+
+  it('CREATE EXTENSION vector replicates, and rows with vector columns replicate both ways', async () => {
+    await sql('n1', 'CREATE EXTENSION vector');
+    await everywhere('vector', async (n) => (await sql(n, "SELECT count(*)::int AS c FROM pg_extension WHERE extname = 'vector'"))[0].c === 1);
+    await sql('n1', 'CREATE TABLE embeddings (id int PRIMARY KEY, v vector(3))');
+    await everywhere('embeddings', (n) => exists(n, 'embeddings'));
+    await sql('n1', "INSERT INTO embeddings VALUES (1, '[1,2,3]')");
+    await sql('n3', "INSERT INTO embeddings VALUES (3, '[3,2,1]')");
+    await everywhere('both vectors', async (n) => (await count(n, 'embeddings')) === 2);
+    const nearest = await sql('n2', "SELECT id, v::text AS v FROM embeddings ORDER BY v <-> '[3,2,0]' LIMIT 1");
+    expect(nearest).toEqual([{ id: 3, v: '[3,2,1]' }]);
   });
 });

@@ -5,10 +5,11 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { projectRoot } from '../../platform/config.js';
+import { defaultRepositoryRoot } from '../../platform/config.js';
+import { getDatabaseSecrets } from '../../store/databases.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { recordHistory } from '../support/histories.js';
-import { nodeConnection, query } from '../support/sql.js';
+import { nodeConnection, programOutput, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
@@ -16,7 +17,7 @@ import { startWriter } from '../support/writer.js';
 let s: ApiStack;
 const id = `bk-${Math.random().toString(36).slice(2, 7)}`;
 const port = 26000 + Math.floor(Math.random() * 800) * 2;
-const basePath = path.join(projectRoot, '.data', 'test-backups', id);
+const basePath = path.join(defaultRepositoryRoot, 'test', id); // inside PGCP_REPOSITORY_ROOTS' default
 const spec = (backup?: unknown) => ({
   database_name: 'app',
   database_users: [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],
@@ -80,6 +81,13 @@ it('backup_config added by update: the stanza is made, a full backup runs with i
   const repo = path.join(basePath, 'databases', id, 'n1');
   expect(existsSync(path.join(repo, 'backup', 'db', 'backup.info'))).toBe(true);
   expect(existsSync(path.join(repo, 'archive', 'db', 'archive.info'))).toBe(true);
+  // the repository is encrypted with the database's own passphrase, which no task log shows
+  const info = await programOutput(nodeConnection(port, { password: 'password' }), `pgbackrest --config=/etc/pgcp/pgbackrest.conf --stanza=db info`);
+  expect(info).toMatch(/cipher: aes-256-cbc/);
+  const pass = (await getDatabaseSecrets(s.deps.store, id))!.secrets.repositoryCipherPass!;
+  expect(pass.length).toBeGreaterThan(40);
+  expect(log.join('\n')).not.toContain(pass);
+  expect(JSON.stringify((await s.call('GET', `/v1/databases/${id}`)).body)).not.toContain(pass);
   const view = await s.call('GET', `/v1/databases/${id}`);
   expect(view.body.instances.find((i: { node_name: string }) => i.node_name === 'n1').state).toBe('available');
   await recordHistory(s.workers.client, updated.body.task.task_id, 'backup-config');
@@ -87,16 +95,35 @@ it('backup_config added by update: the stanza is made, a full backup runs with i
 });
 
 it('restores n1 in place to a time before its table was dropped; replication works both ways afterwards', async () => {
-  const t = (await sql("SELECT (now() + interval '1 second')::text AS t"))[0].t as string;
+  // RFC 3339, as the reference's own example writes it (pgBackRest alone refuses it: issue 18)
+  const t = (await sql(`SELECT to_char((now() + interval '1 second') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t`))[0].t as string;
   await new Promise((r) => setTimeout(r, 2000));
   await sql('INSERT INTO a SELECT generate_series(1001, 1100)'); // rows B, after T
-  await sql('DROP TABLE a CASCADE');
+  await sql('DROP TABLE a'); // a replicated table, dropped without CASCADE (issue 18)
   await waitFor('the drop on n2', async () => (await sql("SELECT to_regclass('public.a') IS NULL AS gone", 'n2'))[0].gone, 30_000);
 
   const bad = await s.call('POST', `/v1/databases/${id}/restore`, { restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath } }, target_nodes: ['n9'] });
   expect(bad).toMatchObject({ status: 400, body: { message: 'node not in db spec: [n9]' } });
   const badKey = await s.call('POST', `/v1/databases/${id}/restore`, { restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath }, restore_options: { 'Bad Key': 'x' } } });
   expect(badKey.body.message).toContain('restore_config.restore_options');
+  const source = { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath } };
+  const startedAt = async () => (await sql('SELECT pg_postmaster_start_time()::text AS t'))[0].t as string;
+  const n1Started = await startedAt();
+  // a malformed target: a 400 naming it, nothing changes
+  const malformed = await s.call('POST', `/v1/databases/${id}/restore`, { restore_config: { ...source, restore_options: { type: 'time', target: '01/01/2025 01:30' } }, target_nodes: ['n1'] });
+  expect(malformed).toMatchObject({ status: 400, body: { name: 'invalid_input', message: expect.stringMatching(/^restore_config\.restore_options: target "01\/01\/2025 01:30" is not a time: use RFC 3339/) } });
+  // a set the repository does not hold: the task fails before anything is stopped, the database stays available
+  const noSet = await s.call('POST', `/v1/databases/${id}/restore`, { restore_config: { ...source, restore_options: { set: '20200101-000000F', type: 'immediate' } }, target_nodes: ['n1'] });
+  expect(noSet.status, noSet.text).toBe(200);
+  const refused = await finished(noSet.body.task.task_id);
+  expect(refused.status).toBe('failed');
+  expect(refused.error).toMatch(/backup set 20200101-000000F is not in the repository \(it has \d{8}-\d{6}F.*; nothing was stopped/);
+  const refusedChild = await finished(noSet.body.node_tasks[0].task_id);
+  expect(refusedChild).toMatchObject({ status: 'failed', error: refused.error });
+  const after = await s.call('GET', `/v1/databases/${id}`);
+  expect(after.body.state).toBe('available');
+  expect(after.body.instances.map((i: { state: string }) => i.state)).toEqual(['available', 'available']);
+  expect(await startedAt()).toBe(n1Started); // n1 was never stopped
 
   const r = await s.call('POST', `/v1/databases/${id}/restore`, {
     restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath }, restore_options: { type: 'time', target: t } },
@@ -155,6 +182,7 @@ it('a new database created from the backup holds its rows under its own name, an
     database_users: [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],
     nodes: [{ name: 'n1', host_ids: ['host-1'], port: port + 2 }, { name: 'n2', host_ids: ['host-1'], port: port + 3 }],
     restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: basePath } },
+    backup_config: { repositories: [{ type: 'posix', base_path: basePath }] }, // the same base_path as the source's
   };
   const r = await s.call('POST', '/v1/databases', { id: copy, spec: copySpec });
   expect(r.status, r.text).toBe(200);
@@ -166,6 +194,17 @@ it('a new database created from the backup holds its rows under its own name, an
     expect((await q(port + 3, 'SELECT count(*)::int AS n FROM a'))[0].n).toBe(1000);
     await q(port + 2, "INSERT INTO c VALUES ('copy-n1')");
     await waitFor('the copy\'s n1 row on its n2', async () => (await q(port + 3, "SELECT 1 FROM c WHERE id = 'copy-n1'")).length === 1, 30_000);
+
+    // Two databases share one base_path; from inside its containers (as a database superuser), each sees only its
+    // own database's directory — the copy also, read-only, the one leaf it was explicitly restored from.
+    expect(existsSync(path.join(basePath, 'databases', copy, 'n1', 'backup', 'db', 'backup.info'))).toBe(true);
+    const sh = (p: number, database: string, cmd: string) => programOutput(nodeConnection(p, { password: 'password', database }), cmd);
+    expect((await sh(port, 'app', `ls -a ${basePath}; ls -a ${basePath}/databases`)).split('\n').filter(Boolean)).toEqual(['.', '..', 'databases', '.', '..', id]);
+    expect(await sh(port, 'app', `ls ${basePath}/databases/${copy}`)).toMatch(/No such file or directory/);
+    expect((await sh(port + 2, 'app2', `ls ${basePath}/databases; ls ${basePath}/databases/${id}`)).split('\n').filter(Boolean)).toEqual([id, copy, 'n1']);
+    expect(await sh(port + 2, 'app2', `touch ${basePath}/databases/${id}/n1/planted`)).toMatch(/Read-only file system/);
+    const copyInfo = await sh(port + 2, 'app2', `pgbackrest --config=/etc/pgcp/pgbackrest.conf --stanza=db info`);
+    expect(copyInfo).toMatch(/cipher: aes-256-cbc/);
   } finally {
     const del = await s.call('DELETE', `/v1/databases/${copy}?force=true`);
     if (del.status === 200) await waitFor('copy deleted', async () => (await s.call('GET', `/v1/databases/${copy}`)).status === 404, 120_000, 1000);
@@ -193,7 +232,8 @@ it('n3 added from n1\'s backup under writes on n1 and n2 ends with every row, in
   try {
     await new Promise((r) => setTimeout(r, 2000));
     const started = Date.now();
-    const up = await s.call('POST', `/v1/databases/${id}`, { spec: withN3(restore_config) });
+    // database-level, as pgEdge's collection sends it (issue 18): it applies to n3, which has no source_node
+    const up = await s.call('POST', `/v1/databases/${id}`, { spec: { ...spec(posix), restore_config, nodes: [...spec().nodes, { name: 'n3', host_ids: ['host-1'], port: nodePort.n3 }] } });
     expect(up.status, up.text).toBe(200);
     const task = await finished(up.body.task.task_id);
     expect(task.status, task.error).toBe('completed');

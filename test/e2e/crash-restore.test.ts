@@ -5,14 +5,14 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { projectRoot } from '../../platform/config.js';
+import { defaultRepositoryRoot } from '../../platform/config.js';
 import { crashHarness } from '../support/crash-harness.js';
 import { waitFor } from '../support/wait.js';
 
 const id = `crashrst-${Math.random().toString(36).slice(2, 7)}`;
 const basePort = 44600 + Math.floor(Math.random() * 600) * 4;
 const port = (n: string) => basePort + Number(n.slice(1));
-const basePath = path.join(projectRoot, '.data', 'test-backups', id);
+const basePath = path.join(defaultRepositoryRoot, 'test', id); // inside PGCP_REPOSITORY_ROOTS' default
 const repository = { type: 'posix', base_path: basePath };
 const spec = {
   database_name: 'app',

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker } from '../../activities/docker/client.js';
-import { projectRoot } from '../../platform/config.js';
+import { defaultRepositoryRoot } from '../../platform/config.js';
 import { ids } from '../../workflows/model/ids.js';
 import type { ApiCall } from '../support/api-client.js';
 import { recordHistory } from '../support/histories.js';
@@ -23,8 +23,9 @@ const port = 26000 + Math.floor(Math.random() * 600) * 3;
 const newPort = port + 2;
 const address = (host: string) => `127.0.0.${host.slice(5)}`;
 const n1Hosts = ['host-1', 'host-2'];
-mkdirSync(path.join(projectRoot, '.data'), { recursive: true });
-const backups = mkdtempSync(path.join(projectRoot, '.data', 'rolling-backups-'));
+// the volume's host path is held to the repositories' host-path policy: inside PGCP_REPOSITORY_ROOTS' default
+mkdirSync(path.join(defaultRepositoryRoot, 'test'), { recursive: true });
+const backups = mkdtempSync(path.join(defaultRepositoryRoot, 'test', 'rolling-backups-'));
 chmodSync(backups, 0o755); // as a directory made for the walkthrough is: Postgres's user must pass through it
 const baseSpec = {
   database_name: 'app',

@@ -10,7 +10,7 @@ import { createParser } from 'eventsource-parser';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DatabaseStatusSchema } from '../../api/schemas/status.js';
-import { projectRoot } from '../../platform/config.js';
+import { defaultRepositoryRoot, projectRoot } from '../../platform/config.js';
 import { createPgcpClient, isPgcpError, PgcpApiError, type DatabaseStatus, type PgcpClient, type TaskLogEntry } from '../../sdk/index.js';
 import { createTemporalTrigger, type TemporalTrigger } from '../../sdk/temporal.js';
 import { ids } from '../../workflows/model/ids.js';
@@ -23,7 +23,7 @@ const run = promisify(execFile);
 const id = `sdk-${Math.random().toString(36).slice(2, 7)}`;
 const port = 23000 + Math.floor(Math.random() * 800) * 2 + 1600;
 const user = { username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] };
-const basePath = path.join(projectRoot, '.data', 'test-backups', id);
+const basePath = path.join(defaultRepositoryRoot, 'test', id); // inside PGCP_REPOSITORY_ROOTS' default
 const n1Backups = { repositories: [{ type: 'posix' as const, base_path: basePath }] };
 const twoNodes = { database_name: 'app', port, database_users: [user], nodes: [{ name: 'n1', host_ids: ['host-1', 'host-2'], backup_config: n1Backups }, { name: 'n2', host_ids: ['host-2'], port: port + 1 }] };
 const threeNodes = { ...twoNodes, nodes: [...twoNodes.nodes, { name: 'n3', host_ids: ['host-1'], port: port + 2 }] };

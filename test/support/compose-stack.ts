@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createDocker } from '../../activities/docker/client.js';
-import { projectRoot } from '../../platform/config.js';
+import { dockerBridgeAddress, projectRoot } from '../../platform/config.js';
 
 const run = promisify(execFile);
 
@@ -16,6 +16,8 @@ export interface ComposeStack {
   project: string;
   apiUrl: string;
   uiUrl: string;
+  /** etcd as the instance containers reach it (the docker0 address). */
+  etcdUrl: string;
   call: (method: string, url: string, body?: unknown) => Promise<{ status: number; body: any }>;
   /** docker-compose logs of some services (for a failure message). */
   logs: (...services: string[]) => Promise<string>;
@@ -78,5 +80,5 @@ export async function composeUp(project: string): Promise<ComposeStack & { upMs:
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
   };
-  return { project, apiUrl, uiUrl: `http://127.0.0.1:${ports.ui}`, call, logs, down, upMs };
+  return { project, apiUrl, uiUrl: `http://127.0.0.1:${ports.ui}`, etcdUrl: `http://${dockerBridgeAddress() ?? '172.17.0.1'}:${ports.etcd}`, call, logs, down, upMs };
 }

@@ -5,8 +5,8 @@ import path from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { createDocker } from '../../activities/docker/client.js';
-import { projectRoot } from '../../platform/config.js';
-import { startStack, stopStack, storeUrl, stackPorts } from '../../scripts/stack.js';
+import { projectRoot, secretFiles } from '../../platform/config.js';
+import { stackSecretsDir, startStack, stopStack, storeUrl, stackPorts } from '../../scripts/stack.js';
 import { sweepDockerObjects } from './docker-sweep.js';
 import { connectClient } from '../../platform/temporal.js';
 import { testSecretKey } from './secret-key.js';
@@ -19,7 +19,8 @@ export const fuzzTestNamespace = 'pgcp-test-fuzz';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    stack: { temporalAddress: string; namespace: string; storeUrl: string; etcdUrl: string; uiUrl: string };
+    /** storeUrl carries the store's password; etcdPasswordFile holds etcd's root password (0600). */
+    stack: { temporalAddress: string; namespace: string; storeUrl: string; etcdUrl: string; etcdPasswordFile: string; uiUrl: string };
   }
 }
 
@@ -36,19 +37,22 @@ async function terminateLeftovers(): Promise<void> {
 }
 
 export default async function setup(project: TestProject) {
+  const testDataDir = path.join(projectRoot, '.data', 'test-stack');
   const services = await startStack({
-    dataDir: path.join(projectRoot, '.data', 'test-stack'),
+    dataDir: testDataDir,
     reuse: true,
     namespaces: [testNamespace, workflowTestNamespace, fuzzTestNamespace],
     storeDatabases: ['pgcp_test'],
   });
+  const secretsDir = stackSecretsDir(testDataDir);
   await terminateLeftovers();
   await sweepDockerObjects(createDocker(), testNamespace);
   project.provide('stack', {
     temporalAddress: `127.0.0.1:${stackPorts.temporal}`,
     namespace: testNamespace,
-    storeUrl: storeUrl('pgcp_test'),
+    storeUrl: storeUrl('pgcp_test', secretsDir),
     etcdUrl: `http://127.0.0.1:${stackPorts.etcd}`,
+    etcdPasswordFile: secretFiles(secretsDir).etcdRoot,
     uiUrl: `http://127.0.0.1:${stackPorts.temporalUi}`,
   });
   return async () => {

@@ -15,3 +15,19 @@ export async function query(conn: string | pg.ClientConfig, text: string, params
   await c.connect();
   try { return (await c.query(text, params)).rows; } finally { await c.end(); }
 }
+
+/**
+ * What a shell command prints when a node's Postgres runs it (`COPY … TO PROGRAM`, as any database superuser can):
+ * what a tenant can reach from inside its container. Its exit status is ignored; stderr is included.
+ */
+export async function programOutput(conn: pg.ClientConfig, cmd: string): Promise<string> {
+  const c = new pg.Client(conn);
+  await c.connect();
+  try {
+    const out = `/tmp/pgcp-test-program-${process.pid}`;
+    await c.query(`COPY (SELECT 1) TO PROGRAM ${c.escapeLiteral(`(${cmd}) > ${out} 2>&1; true`)}`);
+    return (await c.query<{ out: string }>('SELECT pg_read_file($1) AS out', [out])).rows[0]!.out;
+  } finally {
+    await c.end();
+  }
+}

@@ -14,6 +14,7 @@ import { startMonitor } from '../../worker/monitor.js';
 import { connectWorker } from '../../platform/temporal.js';
 import { prometheusTelemetry } from '../../worker/runtime.js';
 import { createWorkers } from '../../worker/workers.js';
+import { stackEtcd } from './etcd.js';
 
 let runtimeInstalled = false;
 
@@ -37,18 +38,19 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
   const plugins = o.tracing ? [o.tracing.plugin] : undefined;
   const client = await testTemporalClient(stack.temporalAddress, stack.namespace, plugins ? { plugins } : {});
   const docker = createDocker();
+  const etcd = stackEtcd();
   const workers: Worker[] = [];
   for (const [i, hostId] of hostIds.entries()) {
-    const config = loadConfig({ PGCP_HOST_ID: hostId, PGCP_ETCD_URL: stack.etcdUrl });
+    const config = loadConfig({ PGCP_HOST_ID: hostId, PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile });
     workers.push(...(await createWorkers({
       connection,
       namespace: stack.namespace,
       host: {
         docker, store, hostId, hostAddress: defaultHostAddress(hostId),
-        dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), etcdHostsForContainers: config.etcdHostsForContainers,
-        containerExtraHosts: o.containerExtraHosts ?? config.containerExtraHosts,
+        dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), etcdHostsForContainers: config.etcdHostsForContainers, etcd,
+        containerExtraHosts: o.containerExtraHosts ?? config.containerExtraHosts, repositoryRoots: config.repositoryRoots,
       },
-      controlPlane: { store, etcdUrl: stack.etcdUrl, temporal: client },
+      controlPlane: { store, etcd, temporal: client },
       roles: { controlPlane: i === 0, host: true },
       secretKey: testSecretKey(),
       plugins,
@@ -58,7 +60,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
   const log = createLogger('warn', 'test-worker');
   const loops = hostIds.flatMap((hostId, i) => [
     startHeartbeat({
-      store, docker, hostId, etcdUrl: stack.etcdUrl, log,
+      store, docker, hostId, etcd, log,
       joinAs: i === 0 ? undefined : { id: hostId, address: defaultHostAddress(hostId), dataDir: '/tmp', cpus: 1, memoryBytes: 0 },
     }, 1000),
     startMonitor({ store, docker, hostId, log }, 1000),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { mergeUpdate } from '../../api/spec-admission.js';
 import { pgbackrestConfig, pgbackrestRestoreConfig, repositoryMounts, validateRestoreConfig, type SpecIssue } from '../../workflows/model/backup.js';
-import { repositoryDockerMounts } from '../../workflows/model/backup-repository.js';
+import { caContainerPath, repositoryDirs, repositoryDockerMounts } from '../../workflows/model/backup-repository.js';
 import { redactSecrets, redactSpec } from '../../workflows/model/redact.js';
 
 const ca = { 'storage-ca-file': '/srv/ca/ca.pem' };
@@ -18,7 +18,7 @@ describe('pgBackRest configuration of object-store repositories', () => {
     expect(conf).toEqual(expect.arrayContaining([
       'repo1-type=s3', 'repo1-path=/databases/db1/n1', 'repo1-s3-bucket=bkt', 'repo1-s3-region=us-east-1', 'repo1-s3-endpoint=minio.local',
       'repo1-s3-key-type=shared', 'repo1-s3-key=AKID', 'repo1-s3-key-secret=S3-SECRET', 'repo1-s3-uri-style=path', 'repo1-storage-port=9000',
-      'repo1-storage-ca-file=/srv/ca/ca.pem', 'repo1-retention-full=7',
+      'repo1-storage-ca-file=/etc/pgcp/ca/srv_2fca_2fca.pem', 'repo1-retention-full=7',
     ]));
   });
 
@@ -40,12 +40,31 @@ describe('pgBackRest configuration of object-store repositories', () => {
     expect(c.some((l) => l.includes('retention'))).toBe(false);
   });
 
-  it('instances mount a CA file given in custom_options, and a posix directory, at the same path', () => {
+  it('instances mount their database\'s directory of a posix repository, never base_path, and a read-only copy directory of CA files', () => {
     expect(repositoryMounts({ repositories: [s3, gcs, { type: 'posix', base_path: '/backups' }] })).toEqual(['/backups', '/srv/ca/ca.pem']);
-    expect(repositoryDockerMounts([s3, { type: 'posix', base_path: '/backups' }])).toEqual([
-      { Type: 'bind', Source: '/backups', Target: '/backups', ReadOnly: false },
-      { Type: 'bind', Source: '/srv/ca/ca.pem', Target: '/srv/ca/ca.pem', ReadOnly: true },
+    expect(repositoryDockerMounts(repositoryDirs('db1', [s3, { type: 'posix', base_path: '/backups/' }]), '/data/instances/i1/ca')).toEqual([
+      { Type: 'bind', Source: '/backups/databases/db1', Target: '/backups/databases/db1', ReadOnly: false },
+      { Type: 'bind', Source: '/data/instances/i1/ca', Target: '/etc/pgcp/ca', ReadOnly: true },
     ]);
+  });
+
+  it('a restore from another database\'s backups mounts only the source node\'s leaf, read-only; from its own, its directory', () => {
+    const repo = { type: 'posix' as const, base_path: '/backups' };
+    expect(repositoryDirs('copy', [], { repository: repo, source_database_id: 'orig', source_node_name: 'n1' })).toEqual([{ dir: '/backups/databases/orig/n1', readOnly: true, own: false }]);
+    expect(repositoryDirs('db1', [repo], { repository: repo, source_database_id: 'db1', source_node_name: 'n2' })).toEqual([{ dir: '/backups/databases/db1', readOnly: false, own: true }]);
+  });
+
+  it('CA copies get distinct names for distinct host paths', () => {
+    expect(caContainerPath('/a/b_c.pem')).toBe('/etc/pgcp/ca/a_2fb_5fc.pem');
+    expect(caContainerPath('/a_b/c.pem')).not.toBe(caContainerPath('/a/b_c.pem'));
+  });
+
+  it('with the database\'s passphrase every repository is encrypted (aes-256-cbc); a restore reads with the source\'s', () => {
+    const c = lines(pgbackrestConfig({ repositories: [{ type: 'posix', base_path: '/b' }, s3] }, 'db1', 'n1', 'PASS'));
+    expect(c).toEqual(expect.arrayContaining(['repo1-cipher-type=aes-256-cbc', 'repo1-cipher-pass=PASS', 'repo2-cipher-type=aes-256-cbc', 'repo2-cipher-pass=PASS']));
+    expect(lines(pgbackrestConfig({ repositories: [{ type: 'posix', base_path: '/b' }] }, 'db1', 'n1')).some((l) => l.includes('cipher'))).toBe(false);
+    const r = lines(pgbackrestRestoreConfig({ source_database_id: 'old', source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: '/b' } }, 'OLD'));
+    expect(r).toEqual(expect.arrayContaining(['repo1-cipher-type=aes-256-cbc', 'repo1-cipher-pass=OLD']));
   });
 });
 
@@ -73,7 +92,10 @@ describe('repository secrets', () => {
     const reordered = { ...shown, restore_config: { ...rest, repository: { ...shown.restore_config!.repository }, source_node_name } };
     expect(mergeUpdate(restoredSpec, reordered, 'db1').issues).toEqual([]);
     const other = { ...shown, restore_config: { ...shown.restore_config!, source_node_name: 'n2' } };
-    expect(mergeUpdate(restoredSpec, other, 'db1').issues).toEqual([{ path: 'restore_config', message: 'restore_config only applies when a database is created' }]);
+    // another one is accepted (pgEdge: it is for nodes created from now on; this update adds none)
+    const r = mergeUpdate(restoredSpec, other, 'db1');
+    expect(r.issues).toEqual([]);
+    expect(r.spec.restore_config!.source_node_name).toBe('n1'); // the creation's stays: the instances mount its repository
   });
 
   it('keys go only to the same destination: a repository with another storage-host does not get them', () => {
@@ -100,10 +122,10 @@ describe('restoring from an object store', () => {
 
   it('needs the repository\'s CA file mounted in the target node (from its backup_config)', () => {
     const ok: SpecIssue[] = [];
-    validateRestoreConfig(restore, spec, ['n1'], ok);
+    validateRestoreConfig(restore, spec, ['n1'], ok, 'db1');
     expect(ok).toEqual([]);
     const bad: SpecIssue[] = [];
-    validateRestoreConfig(restore, spec, ['n2'], bad);
+    validateRestoreConfig(restore, spec, ['n2'], bad, 'db1');
     expect(bad).toEqual([{ path: 'restore_config.repository.custom_options', message: expect.stringContaining('node n2 does not mount /srv/ca/ca.pem') }]);
   });
 });

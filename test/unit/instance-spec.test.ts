@@ -129,7 +129,9 @@ describe('instanceOptions', () => {
   it('mounts pgBackRest\'s configuration and the repository when the node has backups', () => {
     const o = options({ ...base, backup_config: { repositories: [{ type: 'posix', base_path: '/backups' }] } } as DatabaseSpec);
     expect(o.HostConfig?.Binds).toContain(`${files.pgbackrestConfig}:${inContainer.pgbackrestConfig}:ro`);
-    expect(o.HostConfig?.Mounts).toContainEqual(expect.objectContaining({ Type: 'bind', Source: '/backups', Target: '/backups' }));
+    // the database's own directory of the repository, never base_path itself (other databases' backups are there)
+    expect(o.HostConfig?.Mounts).toContainEqual(expect.objectContaining({ Type: 'bind', Source: '/backups/databases/shop', Target: '/backups/databases/shop', ReadOnly: false }));
+    expect(o.HostConfig?.Mounts?.some((m) => m.Source === '/backups')).toBe(false);
     expect(o.HostConfig?.Binds?.some((b) => b.includes(inContainer.createRestoreConfig))).toBe(false);
   });
 
@@ -157,6 +159,8 @@ describe('instanceHostFiles', () => {
       pgbackrestConfig: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest.conf',
       createRestoreConfig: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore.conf',
       restoreSource: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-source.conf',
+      caDir: '/data/host-1/instances/shop-n1-689qacsi/ca',
+      restoreCheck: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-check.conf',
     });
   });
 });

@@ -103,6 +103,43 @@ describe('mergeUpdate', () => {
       expect(add(restore, { source_node: 'n2' }).issues.map((i) => i.path)).toEqual(['nodes[2].source_node']);
     });
 
+    describe('a database-level restore_config in an update (pgEdge: for every node created without a source_node)', () => {
+      const n3 = (extra: object = {}) => ({ name: 'n3', host_ids: ['host-1'], ...extra });
+      const update = (rc: object, node: object) => mergeUpdate(backed, { ...backed, restore_config: rc, nodes: [...backed.nodes, node] } as DatabaseSpec);
+
+      it('adds a node without a source_node from that backup', () => {
+        const r = update(restore, n3());
+        expect(r.issues).toEqual([]);
+        expect(r.spec.nodes[2]!.restore_config).toEqual(restore);
+        expect(r.spec.restore_config).toBeUndefined(); // the running instances' options stay as they are
+      });
+
+      it('a node\'s source_node takes precedence: that node copies from its source', () => {
+        const r = update(restore, n3({ source_node: 'n2' }));
+        expect(r.issues).toEqual([]);
+        expect(r.spec.nodes[2]!.restore_config).toBeUndefined();
+        expect(r.spec.nodes[2]!.source_node).toBe('n2');
+      });
+
+      it('a node\'s own restore_config takes precedence over it', () => {
+        const own = { ...restore, source_node_name: 'n2' };
+        expect(update(restore, n3({ restore_config: own })).spec.nodes[2]!.restore_config).toEqual(own);
+      });
+
+      it('names the database-level field when the node it applies to cannot start from it', () => {
+        const r = update({ ...restore, source_database_id: 'other' }, n3());
+        expect(r.issues).toEqual([{ path: 'restore_config.source_database_id', message: expect.stringContaining('it applies to new node n3, which has neither a source_node nor a restore_config of its own') }]);
+        expect(update({ ...restore, restore_options: { type: 'time', target: 'soon' } }, n3({ source_node: 'n1' })).issues.map((i) => i.path)).toEqual(['restore_config.restore_options']);
+      });
+
+      it('the stored one sent again applied at creation: a node added now copies from the first node', () => {
+        const created = { ...backed, restore_config: restore };
+        const r = mergeUpdate(created, { ...created, nodes: [...created.nodes, n3()] });
+        expect(r.issues).toEqual([]);
+        expect(r.spec.nodes[2]!.restore_config).toBeUndefined();
+      });
+    });
+
     it('an existing node keeps its restore_config when an update omits it, and cannot be given a new one', () => {
       const joined = { ...backed, nodes: [...backed.nodes, { name: 'n3', host_ids: ['host-1'], restore_config: restore }] };
       const kept = mergeUpdate(joined, { ...joined, nodes: [...backed.nodes, { name: 'n3', host_ids: ['host-1'] }] });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
-import { effectiveSwarm, imageTagIssue, instanceMounts, orchestratorOptsIssues, pinnedImage } from '../../workflows/model/orchestrator-opts.js';
+import { repositoriesAt, repositoryDirs } from '../../workflows/model/backup-repository.js';
+import { checkExtraVolumeHostPath, effectiveSwarm, extraVolumesAt, imageTagIssue, instanceMounts, orchestratorOptsIssues, pinnedImage, volumeHeldRepositories } from '../../workflows/model/orchestrator-opts.js';
 import { redactSpec } from '../../workflows/model/redact.js';
 
 const backups = { host_path: '/srv/pgcp-backups', destination_path: '/backups' };
@@ -22,12 +23,26 @@ describe('orchestrator_opts.swarm', () => {
   });
 
   it('mounts the extra volumes, and a repository inside one needs no mount of its own', () => {
-    expect(instanceMounts(spec, 'n1', spec.backup_config!.repositories)).toEqual([
+    const dirs = repositoryDirs('db1', spec.backup_config!.repositories);
+    expect(instanceMounts(spec, 'n1', dirs, null)).toEqual([
       { Type: 'bind', Source: '/srv/pgcp-backups', Target: '/backups', ReadOnly: false },
-      { Type: 'bind', Source: '/var/tmp/other', Target: '/var/tmp/other', ReadOnly: false },
+      { Type: 'bind', Source: '/var/tmp/other/databases/db1', Target: '/var/tmp/other/databases/db1', ReadOnly: false },
     ]);
-    // n2 replaced the database's options: no extra volume, so both repositories are mounted at their paths
-    expect(instanceMounts(spec, 'n2', spec.backup_config!.repositories).map((m) => m.Source)).toEqual(['/backups/repo', '/var/tmp/other']);
+    // n2 replaced the database's options: no extra volume, so both databases' directories are mounted at their paths
+    expect(instanceMounts(spec, 'n2', dirs, '/data/i/ca').map((m) => m.Source)).toEqual(['/backups/repo/databases/db1', '/var/tmp/other/databases/db1', '/data/i/ca']);
+  });
+
+  it('holds extra volumes to the repositories\' host-path policy; a base_path inside a volume on every node is no host path', () => {
+    const policy = { roots: ['/srv'], forbidden: ['/var/lib/pgcp'] };
+    expect(checkExtraVolumeHostPath('/srv/pgcp-backups', policy)).toBeNull();
+    expect(checkExtraVolumeHostPath('/etc', policy)).toMatch(/outside the directories the operator allows/);
+    expect(checkExtraVolumeHostPath('/var/lib/pgcp/instances', { forbidden: ['/var/lib/pgcp'] })).toMatch(/inside the control plane's data directory/);
+    expect(checkExtraVolumeHostPath('/', { forbidden: ['/var/lib/pgcp'] })).toMatch(/contains the control plane's data directory/);
+    expect(extraVolumesAt(spec)).toEqual([{ hostPath: '/srv/pgcp-backups', at: 'orchestrator_opts.swarm.extra_volumes[0].host_path' }]);
+    // n2 has no volume: the database-level /backups/repo is a host path there
+    expect(volumeHeldRepositories(spec, repositoriesAt(spec))).toEqual(new Set());
+    const both = { ...spec, nodes: [spec.nodes[0]!, { name: 'n2', host_ids: ['host-1'] }] };
+    expect(volumeHeldRepositories(both, repositoriesAt(both))).toEqual(new Set(['backup_config.repositories[0]']));
   });
 
   it('accepts a valid spec and checks pgEdge-format tags against the versions', () => {

@@ -8,17 +8,34 @@ const input = (patch: Partial<PatroniConfigInput> = {}): PatroniConfigInput => (
   pgMajor: '17',
   superuserPassword: 'su',
   replicationPassword: 'rep',
+  etcdCredentials: { username: 'pgcp-db-shop', password: 'etcd-pw' },
+  restApiPassword: 'rest-pw',
   conf: {},
   hba: [],
   ident: [],
   ...patch,
 });
 type Cfg = {
-  etcd3: { hosts: string[]; use_proxies: boolean };
+  etcd3: { hosts: string[]; use_proxies: boolean; username?: string; password?: string };
+  restapi: { authentication?: { username: string; password: string } };
   bootstrap: { dcs: { postgresql: { parameters: Record<string, unknown>; pg_hba: string[]; pg_ident: string[] } } };
   postgresql: { parameters: Record<string, unknown>; pg_hba: string[]; pg_ident: string[]; bin_dir: string; authentication: Record<string, { username: string; password: string }> };
 };
 const cfg = (patch: Partial<PatroniConfigInput> = {}) => patroniConfig(input(patch)) as unknown as Cfg;
+
+describe('patroniConfig credentials', () => {
+  it("gives Patroni the database's own etcd user and protects its REST API", () => {
+    const c = cfg();
+    expect(c.etcd3).toMatchObject({ username: 'pgcp-db-shop', password: 'etcd-pw' });
+    expect(c.restapi.authentication).toEqual({ username: 'pgcp', password: 'rest-pw' });
+  });
+
+  it('gives no etcd credentials when etcd runs without authentication', () => {
+    const c = cfg({ etcdCredentials: null });
+    expect(c.etcd3.username).toBeUndefined();
+    expect(c.etcd3.password).toBeUndefined();
+  });
+});
 
 describe('patroniConfig parameters', () => {
   const dcs = (patch: Partial<PatroniConfigInput> = {}) => cfg(patch).bootstrap.dcs.postgresql.parameters;
@@ -115,7 +132,7 @@ describe('pg_hba order', () => {
 
 describe('patroniConfig identity', () => {
   it('uses the etcd endpoints given, proxies on', () => {
-    expect(cfg().etcd3).toEqual({ hosts: ['10.0.0.1:2379', '10.0.0.2:2379'], use_proxies: true });
+    expect(cfg().etcd3).toEqual({ hosts: ['10.0.0.1:2379', '10.0.0.2:2379'], use_proxies: true, username: 'pgcp-db-shop', password: 'etcd-pw' });
   });
 
   it('names the cluster, the member and the binaries of the major', () => {

@@ -18,6 +18,17 @@ describe('planUpdate', () => {
     expect(planUpdate('shop', { joined: [], instances: [] }, s)).toEqual(planConverge('shop', s));
   });
 
+  it('runs the creation scripts only when a database is created: never on existing nodes, never on a node added later', () => {
+    const scripts = { post_init: ['CREATE ROLE r'], post_database_create: ['CREATE TABLE t (id int PRIMARY KEY)'] };
+    const created = planConverge('shop', { ...spec(node('n1'), node('n2')), scripts }).waves.flat().filter((s) => s.kind === 'nodeDatabase');
+    expect(created.map((s) => [s.nodeName, 'scripts' in s && s.scripts])).toEqual([['n1', true], ['n2', true]]);
+    const added = flat(planUpdate('shop', layout(['n1', 'n2']), { ...spec(node('n1'), node('n2'), node('n3')), scripts }).waves);
+    const withScripts = added.filter((s) => 'scripts' in s && s.scripts);
+    expect(added.some((s) => s.kind === 'joinNode')).toBe(true);
+    expect(withScripts).toEqual([]);
+    expect(planConverge('shop', spec(node('n1'))).waves.flat().some((s) => 'scripts' in s)).toBe(false);
+  });
+
   it('with the same spec converges existing nodes only: no join, no removal', () => {
     const kinds = flat(planUpdate('shop', layout(['n1', 'n2']), spec(node('n1'), node('n2'))).waves).map((s) => s.kind);
     expect(kinds).not.toContain('joinNode');

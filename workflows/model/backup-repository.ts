@@ -4,6 +4,7 @@
 // secrets are kept), and the repository without them.
 import { stringify } from 'safe-stable-stringify';
 import type { BackupRepositorySpec, DatabaseSpec } from '../../api/schemas/database-spec.js';
+import { hostPathIssue, type HostPathPolicy } from './host-paths.js';
 import { repositoryTextIssues } from './validate-text.js';
 
 export interface SpecIssue { path: string; message: string }
@@ -26,6 +27,11 @@ export function isSecretOption(key: string): boolean {
   return /(^|-)(pass|passphrase|password|secret|token|key)$/.test(k) || /(^|-)(pass|passphrase|password|secret|token)(-|$)/.test(k);
 }
 
+/** pgBackRest's cipher for every repository of a database that has a passphrase (see repositoryLines). */
+export const cipherType = 'aes-256-cbc';
+/** Repository options the control plane sets itself (from the repository's type and base_path, and its cipher). */
+const managedOptions = ['type', 'path', 'cipher-type', 'cipher-pass'];
+
 /** What a pgBackRest option key passed through from the user may look like. */
 export const optionKey = /^[a-z0-9-]+$/;
 /** The custom option naming a host file the instance must see at the same path (a private CA certificate). */
@@ -44,7 +50,7 @@ const bareKey = (key: string) => key.replace(/^repo\d*-/, '');
  * The repository's options for pgBackRest, without the `repoN-` prefix. Object stores get the reference's defaults
  * (AWS, Google and Azure endpoints, host-style Azure URIs); the user's custom_options come last and win.
  */
-export function repositoryOptions(r: RepositorySpec, path: string, { retention }: { retention: boolean }): Map<string, string> {
+export function repositoryOptions(r: RepositorySpec, path: string, { retention, cipherPass }: { retention: boolean; cipherPass?: string | null }): Map<string, string> {
   const o = new Map<string, string>([['type', r.type], ['path', path]]);
   const set = (k: string, v: string | undefined) => { if (v !== undefined) o.set(k, v); };
   if (retention) {
@@ -74,35 +80,93 @@ export function repositoryOptions(r: RepositorySpec, path: string, { retention }
     set('azure-key-type', 'shared');
     set('azure-key', r.azure_key);
   }
-  for (const [key, value] of Object.entries(r.custom_options ?? {})) o.set(bareKey(key), value);
+  if (cipherPass) {
+    set('cipher-type', cipherType);
+    set('cipher-pass', cipherPass);
+  }
+  // a CA file is read from the instance's own copy (the host path is never mounted)
+  for (const [key, value] of Object.entries(r.custom_options ?? {})) o.set(bareKey(key), hostFileOption.test(key) && value.startsWith('/') ? caContainerPath(value) : value);
   return o;
 }
 
-/** The `repoN-…` lines of one repository (a restore's source gets no retention: it never expires backups). */
-export function repositoryLines(r: RepositorySpec, index: number, path: string, retention: boolean): string[] {
-  return [...repositoryOptions(r, path, { retention })].map(([k, v]) => `repo${index}-${k}=${v}`);
+/**
+ * The `repoN-…` lines of one repository (a restore's source gets no retention: it never expires backups), encrypted
+ * with the database's passphrase when it has one.
+ */
+export function repositoryLines(r: RepositorySpec, index: number, path: string, retention: boolean, cipherPass?: string | null): string[] {
+  return [...repositoryOptions(r, path, { retention, cipherPass })].map(([k, v]) => `repo${index}-${k}=${v}`);
 }
 
-/** CA certificate files given in custom_options: mounted read-only (a missing one fails the container's start). */
+/** CA certificate files given in custom_options (host paths): their content is copied into the instance's directory. */
 export function repositoryCaPaths(repos: RepositorySpec[]): string[] {
   return [...new Set(repos.flatMap((r) => Object.entries(r.custom_options ?? {}).filter(([k, v]) => hostFileOption.test(k) && v.startsWith('/')).map(([, v]) => v)))];
 }
 
-/** Host directories (mounted repositories) and CA certificates an instance must see at the same path. */
+/** Where the instance's copies of CA files are mounted (read-only), inside its containers. */
+export const caDirInContainer = '/etc/pgcp/ca';
+
+/**
+ * The in-container path of the copy of a host CA file: one file per host path, named by escaping every character
+ * but letters, digits, `.` and `-` (so two host paths never share a name).
+ */
+export function caContainerPath(hostPath: string): string {
+  const name = hostPath.replace(/^\/+/, '').replace(/[^A-Za-z0-9.-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `${caDirInContainer}/${name}`;
+}
+
+/** Host paths a repository names: mounted repositories' base_path and CA files, with the field that names them. */
+export function repositoryHostFields(r: RepositorySpec, p: string): { path: string; value: string; kind: 'dir' | 'file' }[] {
+  const out: { path: string; value: string; kind: 'dir' | 'file' }[] = [];
+  if (mountedTypes.includes(r.type) && r.base_path) out.push({ path: `${p}.base_path`, value: r.base_path, kind: 'dir' });
+  for (const [k, v] of Object.entries(r.custom_options ?? {})) if (hostFileOption.test(k)) out.push({ path: `${p}.custom_options[${k}]`, value: v, kind: 'file' });
+  return out;
+}
+
+/** Host directories (mounted repositories' base_path) and CA files a node's repositories name. */
 export function repositoryHostPaths(repos: RepositorySpec[]): string[] {
   return [...new Set([...repos.flatMap((r) => (mountedTypes.includes(r.type) && r.base_path ? [r.base_path] : [])), ...repositoryCaPaths(repos)])];
 }
 
 export type HostMount = { Type: 'bind'; Source: string; Target: string; ReadOnly: boolean };
 
+/** `<base_path>/databases/<database id>`: the directory of one database's repositories (its nodes' leaves below). */
+export function databaseRepositoryDir(r: RepositorySpec, databaseId: string): string {
+  return `${(r.base_path ?? '').replace(/\/+$/, '')}/databases/${databaseId}`;
+}
+
+/** A restore's source as the mounts see it: its repository and whose backups it holds. */
+export interface RestoreSourceRef { repository: RepositorySpec; source_database_id: string; source_node_name: string }
+
+/** A host directory an instance's containers mount at the same path; `own`: made by the agent if missing. */
+export interface RepositoryDir { dir: string; readOnly: boolean; own: boolean }
+
 /**
- * Docker mounts of those paths, at the same path inside: repository directories writable, CA certificates
- * read-only. Bind mounts (not `Binds`), so a missing certificate fails the container's creation instead of
- * becoming an empty directory.
+ * The repository directories a node's containers mount — never a base_path itself, so databases sharing one never see
+ * each other's backups: the database's own directory `<base_path>/databases/<db>` (read-write: its nodes' leaves,
+ * so a node can be restored from a peer's backup), and for a restore from another database's backups only that
+ * node's leaf `<base_path>/databases/<other>/<node>`, read-only.
  */
-export function repositoryDockerMounts(repos: RepositorySpec[]): HostMount[] {
-  const ca = repositoryCaPaths(repos);
-  return repositoryHostPaths(repos).map((p) => ({ Type: 'bind', Source: p, Target: p, ReadOnly: ca.includes(p) }));
+export function repositoryDirs(databaseId: string, backups: RepositorySpec[], restore?: RestoreSourceRef): RepositoryDir[] {
+  const out = new Map<string, RepositoryDir>();
+  for (const r of backups) if (mountedTypes.includes(r.type) && r.base_path) out.set(databaseRepositoryDir(r, databaseId), { dir: databaseRepositoryDir(r, databaseId), readOnly: false, own: true });
+  if (restore && mountedTypes.includes(restore.repository.type) && restore.repository.base_path) {
+    const own = restore.source_database_id === databaseId;
+    const dir = own ? databaseRepositoryDir(restore.repository, databaseId) : repositoryPath(restore.repository, restore.source_database_id, restore.source_node_name);
+    if (!out.has(dir)) out.set(dir, { dir, readOnly: !own, own });
+  }
+  return [...out.values()];
+}
+
+/**
+ * Docker mounts of a node's repository directories (at the same path inside, so pgBackRest's paths mean the same
+ * everywhere) and of the instance's CA copies. Bind mounts (not `Binds`), so a missing directory fails the
+ * container's creation instead of becoming an empty one.
+ */
+export function repositoryDockerMounts(dirs: RepositoryDir[], caDir: string | null): HostMount[] {
+  return [
+    ...dirs.map((d): HostMount => ({ Type: 'bind', Source: d.dir, Target: d.dir, ReadOnly: d.readOnly })),
+    ...(caDir ? [{ Type: 'bind', Source: caDir, Target: caDirInContainer, ReadOnly: true } as HostMount] : []),
+  ];
 }
 
 const secretOptions = (r: RepositorySpec) => Object.entries(r.custom_options ?? {}).filter(([k]) => isSecretOption(k));
@@ -192,7 +256,7 @@ export function keepSecrets<R extends RepositorySpec>(r: R, known: RepositorySpe
 }
 
 /** A repository's own checks: no line breaks in its pgbackrest.conf lines, what its type requires, an absolute base_path, option keys. */
-export function validateRepository(r: RepositorySpec, p: string, out: SpecIssue[]): void {
+export function validateRepository(r: RepositorySpec, p: string, out: SpecIssue[], o: { restoreSource?: boolean } = {}): void {
   repositoryTextIssues(r, p, out);
   const need = (field: keyof RepositorySpec) => {
     if (!r[field]) out.push({ path: `${p}.${field}`, message: `${field} is required for ${r.type} repositories` });
@@ -210,7 +274,9 @@ export function validateRepository(r: RepositorySpec, p: string, out: SpecIssue[
   for (const [key, value] of Object.entries(r.custom_options ?? {})) {
     if (!optionKey.test(key)) out.push({ path: `${p}.custom_options`, message: `invalid option key "${key}": keys must match ^[a-z0-9-]+$` });
     else if (hostFileOption.test(key) && !value.startsWith('/')) out.push({ path: `${p}.custom_options`, message: `${key} must be an absolute path on the host` });
-    else if (['type', 'path'].includes(bareKey(key))) out.push({ path: `${p}.custom_options`, message: `"${key}" is set from the repository's type and base_path` });
+    else if (managedOptions.includes(bareKey(key)) && !(o.restoreSource && bareKey(key).startsWith('cipher-'))) {
+      out.push({ path: `${p}.custom_options[${key}]`, message: `"${key}" is set by the control plane (the repository's type and base_path, and the database's own encryption)` });
+    }
   }
   if (r.type === 'gcs' && r.gcs_key) {
     const keyType = Object.entries(r.custom_options ?? {}).find(([k]) => bareKey(k) === 'gcs-key-type')?.[1] ?? 'token';
@@ -225,4 +291,32 @@ function looksLikeServiceAccount(key: string): boolean {
   let text = key;
   try { text = atob(key.trim()); } catch { /* not base64: the key as given */ }
   return /"type"\s*:\s*"service_account"/.test(text);
+}
+
+/** Every repository of a spec with the path that names it (`backup_config.repositories[0]`, `nodes[1].restore_config.repository`). */
+export function repositoriesAt(spec: Pick<DatabaseSpec, 'backup_config' | 'restore_config' | 'nodes'>): { repo: RepositorySpec; at: string }[] {
+  const out: { repo: RepositorySpec; at: string }[] = [];
+  const add = (c: DatabaseSpec['backup_config'], rc: DatabaseSpec['restore_config'], p: string) => {
+    c?.repositories.forEach((repo, i) => out.push({ repo, at: `${p}backup_config.repositories[${i}]` }));
+    if (rc) out.push({ repo: rc.repository, at: `${p}restore_config.repository` });
+  };
+  add(spec.backup_config, spec.restore_config, '');
+  spec.nodes.forEach((n, i) => add(n.backup_config, n.restore_config, `nodes[${i}].`));
+  return out;
+}
+
+/**
+ * The operator's rules on the host paths repositories name (pure: the text of each path): a base_path inside the
+ * allowed roots, and no path with `.`/`..` or inside (or holding) the control plane's data directory. CA files are
+ * not held to the roots (they are copied, and must be certificates), only to the rest.
+ */
+export function repositoryHostPathIssues(repos: { repo: RepositorySpec; at: string }[], policy: HostPathPolicy): SpecIssue[] {
+  const out: SpecIssue[] = [];
+  for (const { repo, at } of repos) {
+    for (const f of repositoryHostFields(repo, at)) {
+      const issue = hostPathIssue(f.value, f.kind === 'dir' ? policy : { forbidden: policy.forbidden });
+      if (issue) out.push({ path: f.path, message: issue });
+    }
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import { stringify } from 'safe-stable-stringify';
 import { identifierError, lineTextError, optionsTextIssues } from './validate-text.js';
 import { mountedTypes, optionKey, repositoryHostPaths, repositoryLines, repositoryPath, sameRepository, validateRepository, type SpecIssue } from './backup-repository.js';
 import { ids } from './ids.js';
+import { normaliseRestoreOptions, restoreTargetIssues, targetTypes } from './restore-target.js';
 
 export type { SpecIssue };
 export { repositoryPath };
@@ -25,10 +26,13 @@ export function repositoryMounts(config: BackupConfigSpec | undefined): string[]
   return repositoryHostPaths(config?.repositories ?? []);
 }
 
-/** The pgBackRest configuration of the node's instances (repo1…repoN, stanza `db`). */
-export function pgbackrestConfig(config: BackupConfigSpec, databaseId: string, nodeName: string): string {
+/**
+ * The pgBackRest configuration of the node's instances (repo1…repoN, stanza `db`), every repository encrypted with
+ * the database's passphrase when it has one (databases created before repositories were encrypted have none).
+ */
+export function pgbackrestConfig(config: BackupConfigSpec, databaseId: string, nodeName: string, cipherPass?: string | null): string {
   const lines = [...globalLines, 'start-fast=y', 'archive-async=n'];
-  config.repositories.forEach((r, i) => lines.push(...repositoryLines(r, i + 1, repositoryPath(r, databaseId, nodeName), true)));
+  config.repositories.forEach((r, i) => lines.push(...repositoryLines(r, i + 1, repositoryPath(r, databaseId, nodeName), true, cipherPass)));
   lines.push('', `[${stanza}]`, `pg1-path=${dataDir}`, 'pg1-port=5432', 'pg1-socket-path=/var/run/postgresql', 'pg1-user=postgres', '');
   return lines.join('\n');
 }
@@ -60,22 +64,53 @@ export function validateBackupConfig(config: BackupConfigSpec | undefined, at: s
   });
 }
 
-/** Options passed to pgBackRest as `--key=value`: keys of ^[a-z0-9-]+$, values without line breaks. */
-export function validateOptionKeys(options: Record<string, string> | undefined, path: string, out: SpecIssue[]): void {
+/**
+ * pgBackRest options a user may pass to a backup, as `--key=value` (pgBackRest's backup command options that change
+ * how, not where: the repositories, their keys, the data directory and the commands run stay the control plane's;
+ * the backup's type is the request's own `type`).
+ */
+export const backupOptionKeys = [
+  'delta', 'process-max', 'start-fast', 'archive-check', 'archive-copy', 'archive-timeout', 'backup-standby',
+  'checksum-page', 'compress-type', 'compress-level', 'resume', 'manifest-save-threshold', 'buffer-size', 'expire-auto',
+  'io-timeout', 'db-timeout', 'protocol-timeout', 'log-level-console', 'force',
+] as const;
+
+/** pgBackRest options a user may pass to a restore (the reference's examples: type, target, set), as `--key=value`. */
+export const restoreOptionKeys = [
+  'type', 'target', 'target-action', 'target-exclusive', 'target-timeline', 'set', 'delta', 'force', 'process-max',
+  'db-include', 'db-exclude', 'archive-mode', 'buffer-size', 'io-timeout', 'db-timeout', 'log-level-console',
+] as const;
+
+/** Options that would send a repository's keys elsewhere, read other files or run other commands: always refused. */
+const redirectingOption = /^(repo|pg|config|cmd)|-(host|endpoint|path)$/;
+
+/**
+ * Options passed to pgBackRest as `--key=value`: keys of ^[a-z0-9-]+$ in the allow-list, values without line
+ * breaks. Each refusal names its key: `backup_options[repo1-path]: …`.
+ */
+export function validateOptions(options: Record<string, string> | undefined, path: string, allowed: readonly string[], out: SpecIssue[]): void {
   for (const key of Object.keys(options ?? {})) {
-    if (!optionKey.test(key)) out.push({ path, message: `invalid option key "${key}": keys must match ^[a-z0-9-]+$` });
+    const at = `${path}[${key}]`;
+    if (!optionKey.test(key)) out.push({ path: at, message: `invalid option key "${key}": keys must match ^[a-z0-9-]+$` });
+    else if (redirectingOption.test(key)) out.push({ path: at, message: `"${key}" is not allowed: repository, data directory, configuration and command options are the control plane's` });
+    else if (!allowed.includes(key)) out.push({ path: at, message: `"${key}" is not an allowed option; allowed: ${allowed.join(', ')}` });
   }
   optionsTextIssues(options, path, out);
 }
 
+export const validateBackupOptions = (o: Record<string, string> | undefined, path: string, out: SpecIssue[]) => validateOptions(o, path, backupOptionKeys, out);
+export const validateRestoreOptions = (o: Record<string, string> | undefined, path: string, out: SpecIssue[]) => validateOptions(o, path, restoreOptionKeys, out);
+
 /** In the instance's volume (beside pgdata), so the restore_command pgBackRest writes works in the instance too. */
 export const restoreConfigPath = '/var/lib/postgresql/data/pgcp-restore.conf';
-const targetTypes = ['immediate', 'lsn', 'name', 'time', 'xid'];
 
-/** The pgBackRest configuration a restore reads: the source's repository, this instance's data directory. */
-export function pgbackrestRestoreConfig(rc: RestoreConfigSpec): string {
+/**
+ * The pgBackRest configuration a restore reads: the source's repository (with the source database's passphrase, if
+ * its repositories are encrypted), this instance's data directory.
+ */
+export function pgbackrestRestoreConfig(rc: RestoreConfigSpec, cipherPass?: string | null): string {
   const path = repositoryPath(rc.repository, rc.source_database_id, rc.source_node_name);
-  return [...globalLines, ...repositoryLines(rc.repository, 1, path, false), '', `[${stanza}]`, `pg1-path=${dataDir}`, ''].join('\n');
+  return [...globalLines, ...repositoryLines(rc.repository, 1, path, false, cipherPass), '', `[${stanza}]`, `pg1-path=${dataDir}`, ''].join('\n');
 }
 
 /**
@@ -83,22 +118,23 @@ export function pgbackrestRestoreConfig(rc: RestoreConfigSpec): string {
  * (without it Postgres would pause there, and the restore would look like it went to the latest point).
  */
 export function restoreFlags(options: Record<string, string> | undefined): string[] {
-  const o = { ...(options ?? {}) };
+  const o = { ...(normaliseRestoreOptions(options) ?? {}) };
   if (o.type && targetTypes.includes(o.type) && !('target-action' in o)) o['target-action'] = 'promote';
   return ['--delta', ...optionFlags(o)];
 }
 
-/** A restore source's own checks: its repository's, option keys, a known type. */
-export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[], at = 'restore_config'): void {
+/**
+ * A restore source's own checks: its repository's, option keys, the recovery target (restore-target.ts; `now`: a
+ * time target must not lie ahead of it).
+ */
+export function validateRestoreSource(rc: RestoreConfigSpec, out: SpecIssue[], at = 'restore_config', now?: number): void {
   // the node's name is part of the repository path: n<digits> only (the schema's pattern is unanchored, as Goa's)
   if (!/^n[0-9]+$/.test(rc.source_node_name)) out.push({ path: `${at}.source_node_name`, message: `node names are n followed by digits, got ${JSON.stringify(rc.source_node_name)}` });
   const nameError = identifierError(rc.source_database_name);
   if (nameError) out.push({ path: `${at}.source_database_name`, message: nameError });
-  validateRepository(rc.repository, `${at}.repository`, out);
-  validateOptionKeys(rc.restore_options, `${at}.restore_options`, out);
-  if (rc.restore_options?.type && !['default', 'preserve', 'standby', ...targetTypes].includes(rc.restore_options.type)) {
-    out.push({ path: `${at}.restore_options`, message: `unknown restore type "${rc.restore_options.type}"` });
-  }
+  validateRepository(rc.repository, `${at}.repository`, out, { restoreSource: true });
+  validateRestoreOptions(rc.restore_options, `${at}.restore_options`, out);
+  out.push(...restoreTargetIssues(rc.restore_options, `${at}.restore_options`, now));
 }
 
 /**
@@ -167,9 +203,16 @@ export function restoreBootstrapCommand(rc: RestoreConfigSpec): string {
     .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-/** A restore's checks: a repository whose host paths the node mounts (restore_command runs inside the instance). */
-export function validateRestoreConfig(rc: RestoreConfigSpec, spec: DatabaseSpec, targets: string[], out: SpecIssue[]): void {
-  validateRestoreSource(rc, out);
+/**
+ * An in-place restore's checks: a repository whose host paths the node mounts (restore_command runs inside the
+ * instance); a mounted repository of another database is not (its nodes mount only their own database's directory).
+ */
+export function validateRestoreConfig(rc: RestoreConfigSpec, spec: DatabaseSpec, targets: string[], out: SpecIssue[], databaseId: string, now?: number): void {
+  validateRestoreSource(rc, out, 'restore_config', now);
   if (out.length > 0) return;
+  if (mountedTypes.includes(rc.repository.type) && rc.source_database_id !== databaseId) {
+    out.push({ path: 'restore_config.source_database_id', message: 'an in-place restore from another database\'s posix or cifs repository is not supported (its nodes mount only their own database\'s directory): create a new database from that backup instead' });
+    return;
+  }
   for (const t of targets) requireMounted(rc, spec, t, 'restore_config', 'restoring from a repository outside the node\'s backup_config is not supported yet', out);
 }

@@ -40,11 +40,18 @@ export const ids = {
   network: (databaseId: string) => `pgcp-${databaseId}`,
   /** The one-off container that restores an instance's volume with pgBackRest while the instance is stopped. */
   restoreContainer: (instanceId: string) => `${instanceId}-restore`,
+  /** The one-off container that reads a restore source's backups before anything is stopped. */
+  restoreCheckContainer: (instanceId: string) => `${instanceId}-restore-check`,
   /** The throw-away container verifying an image: one per workflow and major, so a retry replaces its predecessor's. */
   verifyContainer: (workflowId: string, major: string) => `pgcp-verify-${workflowId.replace(/[^a-zA-Z0-9_.-]/g, '').slice(-12)}-${major}`,
   /** Patroni cluster of one node; `--` cannot occur in a database id, so this never collides. */
   patroniScope,
   patroniNamespace,
+  /**
+   * The etcd key prefix of every node of one database: its Patroni's etcd role may use these keys only. `--` ends
+   * the database id (it cannot occur in one), so database `a`'s prefix never covers `a-b`'s keys.
+   */
+  patroniDatabaseKeys: (databaseId: string) => `${patroniNamespace}${databaseId}--`,
   /** The etcd key prefix of one node's Patroni cluster. */
   patroniKeys: (databaseId: string, nodeName: string) => `${patroniNamespace}${patroniScope(databaseId, nodeName)}/`,
   /** The pgBackRest stanza of every node (each node has its own repository path, so one name serves all). */

@@ -1,7 +1,8 @@
 // Pure: orchestrator_opts.swarm (pgEdge §5.8) — the node's object replaces the database's; the checks an
 // orchestrator_opts must pass before anything is stored; and the image a node asks for.
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
-import { repositoryDockerMounts, type HostMount, type RepositorySpec } from './backup-repository.js';
+import { repositoryDockerMounts, type HostMount, type RepositoryDir } from './backup-repository.js';
+import { hostPathIssue, type HostPathPolicy } from './host-paths.js';
 import type { SpecIssue } from './validate-spec.js';
 
 export interface ExtraVolume { host_path: string; destination_path: string }
@@ -26,13 +27,12 @@ export function pinnedImage(spec: DatabaseSpec, nodeName: string): string | unde
 }
 
 /**
- * A bind mount's host path: absolute, no `..` segment. The one place this is decided, so a stricter host-path policy
- * (allowed roots, nothing under the data directory, no symlinks) can be put behind it.
+ * An extra volume's host path under the operator's host-path policy — the same rule as a posix repository's base_path
+ * (hostPathIssue: absolute, no `.`/`..`, inside PGCP_REPOSITORY_ROOTS when set, neither inside nor holding the data
+ * directory of the control plane or of any registered host). Without a policy (pure spec checks): the textual rules only.
  */
-export function checkExtraVolumeHostPath(path: string): string | null {
-  if (!path.startsWith('/')) return 'must be an absolute path';
-  if (path.split('/').includes('..')) return 'must not contain ".."';
-  return null;
+export function checkExtraVolumeHostPath(path: string, policy: HostPathPolicy = { forbidden: [] }): string | null {
+  return hostPathIssue(path, policy);
 }
 
 /** Where the control plane mounts its own files in an instance container: an extra volume may not cover them. */
@@ -102,12 +102,44 @@ export function coveredByExtraVolume(volumes: ExtraVolume[], containerPath: stri
 }
 
 /**
- * The bind mounts of an instance of the node: its extra volumes (read-write, as pgEdge mounts them) and the backup
- * repositories' directories and CA files at the same path inside — except those an extra volume already holds
- * (pgEdge's walkthrough mounts a posix repository with extra_volumes at /backups).
+ * The repository directories (repositoryDirs) an instance of the node mounts itself: all but those an extra volume
+ * already holds (pgEdge's walkthrough mounts a posix repository with extra_volumes at /backups; the volume is the
+ * operator's, its host_path checked by the same host-path policy, and the directories below it are pgBackRest's).
  */
-export function instanceMounts(spec: DatabaseSpec, nodeName: string, repos: RepositorySpec[]): HostMount[] {
+export function ownRepositoryDirs(spec: DatabaseSpec, nodeName: string, dirs: RepositoryDir[]): RepositoryDir[] {
+  const volumes = effectiveSwarm(spec, nodeName).extra_volumes ?? [];
+  return dirs.filter((d) => !coveredByExtraVolume(volumes, d.dir));
+}
+
+/**
+ * The bind mounts of an instance of the node: its extra volumes (read-write, as pgEdge mounts them), the database's
+ * repository directories at the same path inside (except those an extra volume holds) and the instance's CA copies.
+ */
+export function instanceMounts(spec: DatabaseSpec, nodeName: string, dirs: RepositoryDir[], caDir: string | null): HostMount[] {
   const volumes = effectiveSwarm(spec, nodeName).extra_volumes ?? [];
   const extra: HostMount[] = volumes.map((v) => ({ Type: 'bind', Source: v.host_path, Target: v.destination_path, ReadOnly: false }));
-  return [...extra, ...repositoryDockerMounts(repos).filter((m) => !coveredByExtraVolume(volumes, m.Target))];
+  return [...extra, ...repositoryDockerMounts(ownRepositoryDirs(spec, nodeName, dirs), caDir)];
+}
+
+/** Every extra volume's host_path in a spec (database and node level), with the path that names it. */
+export function extraVolumesAt(spec: DatabaseSpec): { hostPath: string; at: string }[] {
+  const of = (opts: unknown, at: string) => ((opts as { swarm?: SwarmOpts } | undefined)?.swarm?.extra_volumes ?? [])
+    .map((v, i) => ({ hostPath: v.host_path, at: `${at}orchestrator_opts.swarm.extra_volumes[${i}].host_path` }));
+  return [...of(spec.orchestrator_opts, ''), ...spec.nodes.flatMap((n, i) => of(n.orchestrator_opts, `nodes[${i}].`))];
+}
+
+/**
+ * The repositories (by their path in the spec, as repositoriesAt names them) whose base_path lies inside an extra
+ * volume on every node they apply to: there base_path names a directory inside the containers, not on the host —
+ * the host directory is the volume's host_path, which is held to the host-path policy instead.
+ */
+export function volumeHeldRepositories(spec: DatabaseSpec, repos: { repo: { type: string; base_path?: string }; at: string }[]): Set<string> {
+  const held = new Set<string>();
+  for (const { repo, at } of repos) {
+    if (!repo.base_path) continue;
+    const m = /^nodes\[(\d+)\]\./.exec(at);
+    const nodes = m ? [spec.nodes[Number(m[1])]!] : at.startsWith('backup_config.') ? spec.nodes.filter((n) => !n.backup_config) : spec.nodes;
+    if (nodes.length > 0 && nodes.every((n) => coveredByExtraVolume(effectiveSwarm(spec, n.name).extra_volumes ?? [], repo.base_path!))) held.add(at);
+  }
+  return held;
 }

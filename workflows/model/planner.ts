@@ -15,7 +15,8 @@ export type Step =
   | { kind: 'network'; hostId: string }
   | { kind: 'instance'; hostId: string; instanceId: string; nodeName: string }
   | { kind: 'waitInstance'; hostId: string; instanceId: string; nodeName: string }
-  | { kind: 'nodeDatabase'; hostId: string; nodeName: string; joining?: boolean }
+  /** scripts: the spec's creation scripts run there (a database being created; never a node added later) */
+  | { kind: 'nodeDatabase'; hostId: string; nodeName: string; joining?: boolean; scripts?: boolean }
   | { kind: 'checkUsers'; hostId: string; nodeName: string }
   | { kind: 'applyConfig'; hostId: string; nodeName: string }
   | { kind: 'resetNode'; nodeName: string; instances: InstanceOnHost[]; peers: NodeOnHost[] }
@@ -63,12 +64,17 @@ export function planConverge(databaseId: string, spec: DatabaseSpec, stale: Inst
     replicas.map((i) => instanceStep(i, 'waitInstance')),
     // created from a backup: each node holds the backup's data, under the backup's names and replication catalog
     spec.restore_config ? nodes.map((n) => ({ kind: 'restoredNode', hostId: nodeHost(instances, n), nodeName: n, sourceDatabaseName: spec.restore_config!.source_database_name })) : [],
-    nodes.map((n) => ({ kind: 'nodeDatabase', hostId: nodeHost(instances, n), nodeName: n })),
+    nodes.map((n) => ({ kind: 'nodeDatabase', hostId: nodeHost(instances, n), nodeName: n, ...(hasScripts(spec) ? { scripts: true } : {}) })),
     ...meshWaves(instances, nodes),
     ...backupWaves(spec, instances),
     [{ kind: 'markJoined', nodeNames: nodes }],
   ];
   return { waves: waves.filter((w) => w.length > 0) };
+}
+
+/** Whether the spec has creation scripts (pgEdge §5.1) to run. */
+export function hasScripts(spec: DatabaseSpec): boolean {
+  return (spec.scripts?.post_init?.length ?? 0) + (spec.scripts?.post_database_create?.length ?? 0) > 0;
 }
 
 /**
@@ -114,7 +120,7 @@ export function describeStep(s: Step): string {
     case 'waitInstance': return `waiting for instance ${s.instanceId} to run Postgres`;
     case 'nodeDatabase': return s.joining
       ? `creating database and users on new node ${s.nodeName}`
-      : `creating database, users and replication node on node ${s.nodeName}`;
+      : `creating database, users and replication node on node ${s.nodeName}${s.scripts ? ', with the creation scripts' : ''}`;
     case 'checkUsers': return `checking that users to remove own nothing on node ${s.nodeName}`;
     case 'applyConfig': return `applying postgresql_conf, pg_hba_conf and pg_ident_conf to node ${s.nodeName} through Patroni`;
     case 'resetNode': return `clearing what an earlier attempt left of node ${s.nodeName}`;

@@ -82,7 +82,6 @@ function refuseLater(spec: DatabaseSpec, creating: boolean, out: SpecIssue[]): v
   validateBackupConfig(spec.backup_config, '', out);
   // A database created from a backup; on update the stored one stays (mergeUpdate refuses a different one).
   if (spec.restore_config !== undefined && creating) validateRestoreSource(spec.restore_config, out);
-  if (spec.scripts !== undefined) later('scripts', 'scripts');
   spec.nodes.forEach((n, i) => {
     validateBackupConfig(n.backup_config, `nodes[${i}].`, out);
     if (creating && n.restore_config !== undefined) {

@@ -35,7 +35,7 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
       await onHost(step.hostId, summary, 'long').waitForInstance({ databaseId, instanceId: step.instanceId });
       return;
     case 'nodeDatabase':
-      await onHost(step.hostId, summary, 'long').ensureNodeDatabase({ databaseId, nodeName: step.nodeName, joining: step.joining });
+      await onHost(step.hostId, summary, 'long').ensureNodeDatabase({ databaseId, nodeName: step.nodeName, joining: step.joining, ...(step.scripts ? { scripts: true } : {}) });
       return;
     case 'checkUsers':
       await onHost(step.hostId, summary, 'long').checkUserRemoval({ databaseId, nodeName: step.nodeName });

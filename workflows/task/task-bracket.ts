@@ -44,7 +44,7 @@ export async function runDatabaseTask(databaseId: string, onSuccess: DatabaseSta
  * The task's failure, with its message also in the memo: task listings show it without reading the history. Behind
  * a patch marker, so tasks that failed before the memo existed still replay.
  */
-function failTask(message: string): ApplicationFailure {
+export function failTask(message: string): ApplicationFailure {
   if (patched('task-failure-memo')) upsertMemo({ [taskMemo.error]: message });
   return ApplicationFailure.nonRetryable(message, 'TaskFailed');
 }
