@@ -15,6 +15,10 @@ export default defineConfig({
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: stack, testTimeout: 600_000, hookTimeout: 300_000, fileParallelism: false } },
       // docker-compose.yml as its own project: needs `scripts/setup.sh --compose`, not the test stack
       { test: { name: 'compose', include: ['test/compose/**/*.test.ts'], testTimeout: 900_000, hookTimeout: 1_200_000 } },
+      // benchmarks on the test stack (npm run bench:failover): never part of `vitest run` / npm test
+      ...(process.env.PGCP_BENCH === '1'
+        ? [{ test: { name: 'bench', include: ['bench/**/*.bench.test.ts'], globalSetup: stack, testTimeout: 3_600_000, hookTimeout: 600_000, fileParallelism: false } }]
+        : []),
     ],
   },
 });

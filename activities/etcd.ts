@@ -152,3 +152,21 @@ export async function removeDatabaseEtcdUser(etcd: Etcd, databaseId: string): Pr
   await etcd.call('/v3/auth/user/delete', { name }).catch(ignore(missing));
   await etcd.call('/v3/auth/role/delete', { role: name }).catch(ignore(missing));
 }
+
+/** The value of one key, or null when it does not exist. */
+export async function getValue(etcd: Etcd, key: string): Promise<string | null> {
+  const kv = (await etcd.call<{ kvs?: { value?: string }[] }>('/v3/kv/range', { key: b64(key) })).kvs?.[0];
+  return kv ? Buffer.from(kv.value ?? '', 'base64').toString('utf8') : null;
+}
+
+/**
+ * Deletes `key` only while it still holds `value` (one etcd transaction: compare, then delete): true when this call
+ * deleted it, false when the key was gone or held something else.
+ */
+export async function deleteIfValue(etcd: Etcd, key: string, value: string): Promise<boolean> {
+  const body = await etcd.call<{ succeeded?: boolean; responses?: { response_delete_range?: { deleted?: string } }[] }>('/v3/kv/txn', {
+    compare: [{ key: b64(key), result: 'EQUAL', target: 'VALUE', value: b64(value) }],
+    success: [{ request_delete_range: { key: b64(key) } }],
+  });
+  return body.succeeded === true && Number(body.responses?.[0]?.response_delete_range?.deleted ?? 0) > 0;
+}

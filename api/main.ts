@@ -1,27 +1,71 @@
-// API process: the pgEdge-compatible HTTP API on :3000.
+// API process: the pgEdge-compatible HTTP API on :3000. A server started to join a cluster (PGCP_JOINS_CLUSTER)
+// answers only the join until it has joined (api/join-app.ts), then serves the full API over the Temporal and store
+// it learned; once joined, it starts with them directly.
+import os from 'node:os';
 import { createStore, migrate } from '../store/db.js';
-import { loadConfig } from '../platform/config.js';
+import { upsertHost } from '../store/hosts.js';
+import { loadConfig, type Config } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
+import { readMembership, withMembership } from '../platform/membership.js';
 import { connectClient } from '../platform/temporal.js';
 import { createSecretBox } from '../platform/secret-box.js';
 import { loadSecretKey } from '../platform/secret-key.js';
 import { createTracing, otlpSpanProcessor } from '../platform/tracing.js';
 import { createApp } from './app.js';
+import { createJoinApp } from './join-app.js';
 import { readVersionInfo } from './version.js';
 import { listen, reloadTls } from './serve.js';
 
-const config = loadConfig();
-const log = createLogger(config.logLevel, 'api');
-const secretKey = loadSecretKey(config.secretKey);
-const store = createStore(config.storeUrl, createSecretBox(secretKey));
-await migrate(store);
-const tracing = config.otlpTracesUrl ? createTracing('pgcp-api', otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
-const temporal = await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, ...(tracing ? { plugins: [tracing.plugin] } : {}), tls: config.temporal.tls });
-const app = createApp({ config, store, log, temporal, version: readVersionInfo(), ...(tracing ? { tracer: tracing.tracer } : {}) });
+const base = loadConfig();
+const log = createLogger(base.logLevel, 'api');
+const version = readVersionInfo();
+const tracing = base.otlpTracesUrl ? createTracing('pgcp-api', otlpSpanProcessor(base.otlpTracesUrl)) : undefined;
 
-const { server, url } = await listen(app, config.api);
-log.info({ address: url, mtls: config.api.tls !== null }, 'api listening');
-const tls = config.api.tls;
+// The control plane's key: the same on every machine (a joining host is given it by its operator, not by the join).
+const secretKey = loadSecretKey(base.secretKey);
+
+async function fullApi(config: Config) {
+  const store = createStore(config.storeUrl, createSecretBox(secretKey));
+  try {
+    await migrate(store);
+    const temporal = await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, ...(tracing ? { plugins: [tracing.plugin] } : {}), tls: config.temporal.tls });
+    const app = createApp({ config, store, log, temporal, version, ...(tracing ? { tracer: tracing.tracer } : {}) });
+    return { app, store, close: () => Promise.all([store.end(), temporal.connection.close()]) };
+  } catch (err) {
+    await store.end();
+    throw err;
+  }
+}
+
+let fetchNow: (req: Request) => Response | Promise<Response>;
+let close: () => Promise<unknown> = async () => undefined;
+const membership = base.joinsCluster ? readMembership(base.dataDir) : null;
+if (base.joinsCluster && !membership) {
+  log.info('not in a cluster yet: waiting for POST /v1/cluster/join');
+  fetchNow = createJoinApp({
+    config: base, log, version,
+    onJoined: async (m) => {
+      const config = withMembership(base, m);
+      const api = await fullApi(config);
+      try {
+        await upsertHost(api.store, { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() });
+      } catch (err) {
+        await api.close();
+        throw err;
+      }
+      fetchNow = api.app.fetch;
+      close = api.close;
+    },
+  }).fetch;
+} else {
+  const api = await fullApi(membership ? withMembership(base, membership) : base);
+  fetchNow = api.app.fetch;
+  close = api.close;
+}
+
+const { server, url } = await listen({ fetch: (req) => fetchNow(req) }, base.api);
+log.info({ address: url, mtls: base.api.tls !== null }, 'api listening');
+const tls = base.api.tls;
 if (tls) {
   process.on('SIGHUP', () => {
     try {
@@ -35,7 +79,7 @@ if (tls) {
 
 const stop = () => {
   server.close(() => {
-    void Promise.all([store.end(), temporal.connection.close(), tracing?.shutdown()]).then(() => process.exit(0));
+    void Promise.all([close(), tracing?.shutdown()]).then(() => process.exit(0));
   });
 };
 process.on('SIGINT', stop);

@@ -57,6 +57,7 @@ function controlPlaneLine(type: string, input: unknown): string | string[] | nul
     case 'recordPlan': return (arg.lines as string[] | undefined) ?? [];
     case 'setDatabaseState': return `database state: ${String(arg.state)}`;
     case 'clearNodeDcs': return `clearing the Patroni keys of node${(arg.nodeNames as string[] | undefined)?.length === 1 ? '' : 's'} ${((arg.nodeNames as string[] | undefined) ?? []).join(', ')}`;
+    case 'releaseLeaderKey': return `releasing node ${String(arg.nodeName)}'s Patroni leader key if ${String(arg.member)} still holds it, so its replicas elect a new primary now`;
     case 'markNodesJoined': return `recording ${((arg.nodeNames as string[] | undefined) ?? []).join(', ')} as replicating`;
     case 'forgetInstanceRecords': return `forgetting the record of ${((arg.instanceIds as string[] | undefined) ?? []).join(', ')}`;
     case 'forgetNodeRecords': return `forgetting node ${String(arg.nodeName)}'s instance records`;

@@ -7,7 +7,7 @@ import { uuidv7 } from 'uuidv7';
 import type * as workflows from '../workflows/index.js';
 import { retentionDays } from '../platform/temporal.js';
 import { decodeHistoryPayloads } from '../platform/payload-codec.js';
-import { taskAttributes, taskMemo, taskQueues, taskSearchAttributes, type DatabaseTaskMeta, type TaskType } from '../workflows/model/search-attributes.js';
+import { hostTaskSearchAttributes, taskAttributes, taskMemo, taskQueues, taskSearchAttributes, type DatabaseTaskMeta, type TaskType } from '../workflows/model/search-attributes.js';
 import { ApiError } from './errors.js';
 import { maxListLimit } from './schemas/database.js';
 import { rfc3339 } from './render/time.js';
@@ -63,6 +63,29 @@ export async function startDatabaseTask<T extends StartableTaskType>(client: Cli
     scope: 'database', entity_id: meta.databaseId, database_id: meta.databaseId,
     ...(meta.hostId ? { host_id: meta.hostId } : {}), ...(meta.nodeName ? { node_name: meta.nodeName } : {}), ...(meta.instanceId ? { instance_id: meta.instanceId } : {}),
     task_id: handle.workflowId, created_at: rfc3339(new Date()), type, status: 'pending',
+  };
+}
+
+/**
+ * Starts remove_host, a host task, with one `update` child task per database (their ids made here, so the answer
+ * lists them before they start, as the reference's update_database_tasks).
+ */
+export async function startRemoveHostTask(client: Client, hostId: string, hostGone: boolean, databaseIds: string[]): Promise<{ task: Task; updates: Task[] }> {
+  const input: Parameters<Workflows['removeHost']>[0] = { hostId, hostGone, updates: databaseIds.map((databaseId) => ({ databaseId, taskId: uuidv7() })) };
+  const handle = await client.workflow.start<Workflows['removeHost']>('removeHost', {
+    workflowId: uuidv7(),
+    taskQueue: taskQueues.controlPlane,
+    args: [input],
+    typedSearchAttributes: hostTaskSearchAttributes({ type: 'remove_host', hostId }),
+    staticSummary: `remove_host ${hostId}`,
+  });
+  recentListings.clear();
+  const createdAt = rfc3339(new Date());
+  return {
+    task: { scope: 'host', entity_id: hostId, host_id: hostId, task_id: handle.workflowId, created_at: createdAt, type: 'remove_host', status: 'pending' },
+    updates: input.updates.map((u) => ({
+      scope: 'database', entity_id: u.databaseId, database_id: u.databaseId, parent_id: handle.workflowId, task_id: u.taskId, created_at: createdAt, type: 'update', status: 'pending',
+    })),
   };
 }
 

@@ -125,6 +125,8 @@ const ConfigSchema = z
     PGCP_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     PGCP_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
     PGCP_MONITOR_MS: z.coerce.number().int().min(100).default(3000),
+    /** off: a dead primary is left to Patroni alone (its leader ttl); on: the monitor fails it over at once. */
+    PGCP_FAST_FAILOVER: z.enum(['on', 'off']).default('on'),
     /**
      * Extra /etc/hosts entries of instance containers (comma-separated `name:address`, as `docker run --add-host`;
      * `host-gateway` is this host's docker0 address): object stores that only this host's resolver knows.
@@ -144,6 +146,20 @@ const ConfigSchema = z
     PGCP_REPOSITORY_ROOTS: z.string().regex(/^\/[^,]*(,\/[^,]*)*$/, 'comma-separated absolute paths').default(defaultRepositoryRoot),
     /** `refuse`: a restore_config naming another database's backups is a 400 (default `allow`, a documented choice). */
     PGCP_CROSS_DATABASE_RESTORE: z.enum(['allow', 'refuse']).default('allow'),
+    /**
+     * This host's server joins an existing cluster by POST /v1/cluster/join (a token and an existing server's URL)
+     * instead of using the Temporal, store and etcd configured here: until then its API answers only the join, and
+     * its agent waits. What the join learns is kept in PGCP_DATA_DIR (platform/membership.ts).
+     */
+    PGCP_JOINS_CLUSTER: z.enum(['true', 'false', '1', '0']).default('false'),
+    /**
+     * What this server tells a joining host (POST /v1/internal/cluster/join-options) about where Temporal, the store
+     * and etcd are: addresses the other machine reaches. Default: this server's own settings (one machine).
+     */
+    PGCP_ADVERTISE_TEMPORAL_ADDRESS: z.string().optional(),
+    PGCP_ADVERTISE_STORE_URL: z.string().optional(),
+    PGCP_ADVERTISE_ETCD_URL: z.string().optional(),
+    PGCP_ADVERTISE_ETCD_CONTAINER_HOSTS: z.string().optional(),
     PGCP_CONTAINER_EXTRA_HOSTS: z.string().regex(/^([^:,\s]+:[^,\s]+)(,[^:,\s]+:[^,\s]+)*$/, 'comma-separated name:address pairs').optional(),
   })
   .superRefine((env, ctx) => {
@@ -188,12 +204,20 @@ const ConfigSchema = z
     logLevel: env.PGCP_LOG_LEVEL,
     heartbeatMs: env.PGCP_HEARTBEAT_MS,
     monitorMs: env.PGCP_MONITOR_MS,
+    fastFailover: env.PGCP_FAST_FAILOVER === 'on',
     containerExtraHosts: env.PGCP_CONTAINER_EXTRA_HOSTS?.split(',') ?? [],
     repositoryRoots: env.PGCP_REPOSITORY_ROOTS.split(','),
     crossDatabaseRestore: env.PGCP_CROSS_DATABASE_RESTORE,
     docsScript: env.PGCP_DOCS_SCRIPT ?? path.join(env.PGCP_CACHE_DIR ?? path.join(env.HOME ?? '/root', '.cache', 'pgcp'), 'scalar', 'standalone.js'),
     workerMetricsAddress: env.PGCP_WORKER_METRICS_ADDRESS,
     otlpTracesUrl: env.PGCP_OTLP_TRACES_URL,
+    joinsCluster: env.PGCP_JOINS_CLUSTER === 'true' || env.PGCP_JOINS_CLUSTER === '1',
+    advertise: {
+      temporalAddress: env.PGCP_ADVERTISE_TEMPORAL_ADDRESS,
+      storeUrl: env.PGCP_ADVERTISE_STORE_URL,
+      etcdUrl: env.PGCP_ADVERTISE_ETCD_URL,
+      etcdContainerHosts: env.PGCP_ADVERTISE_ETCD_CONTAINER_HOSTS?.split(','),
+    },
   }));
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -5,6 +5,9 @@
 //   --reuse-stack                     use a Temporal, etcd and store already listening (tests run it so)
 //   --tls                             mTLS on the API and TLS to the store, with the cluster CA in PGCP_PKI_DIR
 //                                     (made if missing, as are the certificates api-server, store-server, admin)
+//   --join                            this machine's server joins a cluster that runs elsewhere: no Temporal, etcd or
+//                                     store here; the API (answering only POST /v1/cluster/join until then) and the
+//                                     agent of the one host in --hosts, which starts once the join is made
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, projectRoot, defaultHostAddress, secretFiles } from '../platform/config.js';
@@ -15,7 +18,10 @@ import { superviseManaged, waitFor, type Supervised } from './processes.js';
 import { codecEndpoint, portNames, stackPorts, stackSecretsDir, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
 
 const { values } = parseArgs({
-  options: { hosts: { type: 'string', default: 'host-1' }, 'reuse-stack': { type: 'boolean', default: false }, tls: { type: 'boolean', default: false } },
+  options: {
+    hosts: { type: 'string', default: 'host-1' }, 'reuse-stack': { type: 'boolean', default: false }, tls: { type: 'boolean', default: false },
+    join: { type: 'boolean', default: false },
+  },
   allowPositionals: false,
 });
 // `--hosts host-1,host-2=127.0.0.9`: host ids, each optionally with the address it publishes on (default 127.0.0.N).
@@ -26,7 +32,12 @@ const hostEntries = values.hosts.split(',').map((h) => h.trim()).filter(Boolean)
 const config = loadConfig();
 const namespace = config.temporal.namespace;
 const logDir = path.join(config.dataDir, 'logs');
-const reuse = values['reuse-stack'];
+const joining = values.join;
+if (joining && hostEntries.length !== 1) {
+  console.error('--join runs one host: give its id as --hosts <id>[=<address>]');
+  process.exit(1);
+}
+const reuse = values['reuse-stack'] || joining;
 /** The store database: `pgcp`, or the one PGCP_STORE_URL names (a test's own). */
 const storeDatabase = new URL(config.storeUrl).pathname.slice(1) || 'pgcp';
 const report = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
@@ -75,7 +86,7 @@ process.on('SIGTERM', () => void shutdown(0));
 try {
   // A reused stack's store URL comes with its password (PGCP_STORE_URL); our own stack's is in its 0600 file.
   const ownStoreUrl = new URL(config.storeUrl).password ? config.storeUrl : undefined;
-  services = await startStack({
+  if (!joining) services = await startStack({
     dataDir: config.dataDir, reuse, namespaces: [namespace], storeDatabases: [storeDatabase], storeUrl: ownStoreUrl,
     ...(tls ? { storeTls: { certFile: tls.store.cert, keyFile: tls.store.key } } : {}),
   });
@@ -86,7 +97,7 @@ try {
     storeUrlForProcesses.searchParams.set('sslmode', 'verify-full');
     storeUrlForProcesses.searchParams.set('sslrootcert', tls.ca.cert);
   }
-  const env = {
+  const env = joining ? { ...process.env, PGCP_JOINS_CLUSTER: 'true' } : {
     ...process.env,
     PGCP_STORE_URL: storeUrlForProcesses.toString(),
     PGCP_NAMESPACE: namespace,
@@ -94,15 +105,22 @@ try {
     ...(tls ? { PGCP_HTTP_CA_CERT: tls.ca.cert, PGCP_HTTP_SERVER_CERT: tls.server.cert, PGCP_HTTP_SERVER_KEY: tls.server.key } : {}),
   };
   hostEntries.forEach(({ id: hostId, address }, i) => {
-    const args = [...tsx, path.join(projectRoot, 'worker', 'main.ts'), ...(i === 0 ? [] : ['--host-only'])];
+    const args = [...tsx, path.join(projectRoot, 'worker', 'main.ts'), ...(i === 0 && !joining ? [] : ['--host-only'])];
     processes.push(superviseManaged(`worker-${hostId}`, process.execPath, args, { logDir, report, env: { ...env, PGCP_HOST_ID: hostId, PGCP_HOST_ADDRESS: address, PGCP_WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort(i)}` } }));
   });
-  const api = superviseManaged('api', process.execPath, [...tsx, path.join(projectRoot, 'api', 'main.ts')], { logDir, report, env: { ...env, PGCP_HOST_ID: hostEntries[0]!.id } });
+  const api = superviseManaged('api', process.execPath, [...tsx, path.join(projectRoot, 'api', 'main.ts')], {
+    logDir, report, env: { ...env, PGCP_HOST_ID: hostEntries[0]!.id, ...(joining ? { PGCP_HOST_ADDRESS: hostEntries[0]!.address } : {}) },
+  });
   processes.push(api);
   const apiUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${config.api.port}`;
   const get = tls ? tlsFetch({ ca: readFileSync(tls.ca.cert), cert: readFileSync(tls.admin.cert), key: readFileSync(tls.admin.key) }) : (r: Request) => fetch(r);
   await waitFor(portNames.api ?? 'api', async () => (await get(new Request(`${apiUrl}/v1/version`))).ok, 60_000);
   const curl = tls ? `curl --cacert ${tls.ca.cert} --cert ${tls.admin.cert} --key ${tls.admin.key}` : 'curl';
+  if (joining) {
+    console.log(`${hostEntries[0]!.id}'s server is ready to join in ${((performance.now() - t0) / 1000).toFixed(1)} s: on a member, curl <member>/v1/cluster/join-token; here,
+  curl -X POST ${apiUrl}/v1/cluster/join -H 'Content-Type: application/json' -d '{"token": "<token>", "server_urls": ["<member URL>"]}'
+Its agent starts once it has joined. Ctrl-C stops everything.`);
+  } else {
   console.log(`control plane ready in ${((performance.now() - t0) / 1000).toFixed(1)} s
   API          ${apiUrl}   (first: ${curl} ${apiUrl}/v1/cluster/init; reference: ${apiUrl}/v1/docs)${tls ? `
   mTLS         on: client certificates signed by ${tls.ca.cert} (npm run cert -- client <name>); store TLS ${storeTlsOn ? 'on (verify-full)' : 'off (reused store)'}; Temporal dev server: plaintext (no TLS option)` : ''}
@@ -112,6 +130,7 @@ try {
   hosts        ${hostEntries.map((h) => `${h.id} (${h.address})`).join(', ')}
   logs         ${logDir}
 A worker or the API that exits is started again. Ctrl-C stops everything.`);
+  }
 } catch (err) {
   console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
   await shutdown(1);

@@ -2,6 +2,7 @@
 //   pgcp db list | get <id> | create -f spec.json [--wait] | update <id> -f spec.json [--wait] [--dry-run] | delete <id> [--force] [--wait]
 //   pgcp task list <db> | task log [<db>] <task-id> [--follow]
 //   pgcp status <db>
+//   pgcp cluster join-token | cluster join <token> <server-url>... | host remove <id> [--force]
 // Human output by default, --json for scripts (the SDK's objects as the API returns them). The API is --api, else
 // PGCP_API_URL, else http://127.0.0.1:3000. With mTLS on the API: --cacert, --cert, --key (PEM files; or
 // PGCP_API_CA_CERT, PGCP_API_CLIENT_CERT, PGCP_API_CLIENT_KEY), as curl's.
@@ -20,7 +21,10 @@ const usage = `usage: pgcp [--api URL] [--cacert ca.crt --cert client.crt --key 
   db delete <id> [--force] [--wait]
   task list <db>                            the database's tasks, newest first
   task log [<db>] <task-id> [--follow]      a task's log; --follow streams it until the task ends
-  status <db>                               nodes, instances, replication lag, replicas, slots, backups`;
+  status <db>                               nodes, instances, replication lag, replicas, slots, backups
+  cluster join-token                        the token a new host joins with (ask a member)
+  cluster join <token> <server-url>...      join the --api server's host to that cluster (ask the new host's server)
+  host remove <id> [--force]                a remove_host task (--force: although databases have instances there)`;
 
 const { values: opt, positionals: args } = parseArgs({
   allowPositionals: true,
@@ -104,6 +108,19 @@ async function main(): Promise<void> {
       print({ task }, () => taskLine(task));
       return;
     }
+  }
+  if (group === 'cluster') {
+    if (verb === 'join-token') { const j = await client.getJoinToken(); print(j, () => j.token); return; }
+    if (verb === 'join' && a && b) {
+      await client.joinCluster({ token: a, server_urls: args.slice(3) });
+      print({ joined: true }, () => `joined: ${baseUrl}'s host is in the cluster`);
+      return;
+    }
+  }
+  if (group === 'host' && verb === 'remove' && a) {
+    const r = await client.removeHost(a, { force: opt.force });
+    print(r, () => [taskLine(r.task), ...r.update_database_tasks.map((u) => `  ${u.database_id}: ${taskLine(u)}`)].join('\n'));
+    return;
   }
   if (group === 'task') {
     if (verb === 'list' && a) { const ts = await client.listTasks(a); print(ts, () => table(['TASK', 'TYPE', 'STATUS', 'NODE', 'CREATED', 'COMPLETED'], ts.map((t) => [t.task_id, t.type, t.status, t.node_name, t.created_at, t.completed_at]))); return; }

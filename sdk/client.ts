@@ -95,6 +95,13 @@ export function createPgcpClient(o: ClientOptions) {
     followTaskLog: (id: string, taskId: string, f: FollowOptions = {}) => followTaskLog(api, id, taskId, f),
     /** Follows the log until the task ends: the completed task, or PgcpTaskError when it failed or was canceled. */
     waitForTask: (id: string, taskId: string, w: WaitOptions = {}) => waitForTask(client, id, taskId, w),
+    getJoinToken: () => call(api.GET('/v1/cluster/join-token')),
+    /** Sent to a new host's server (started with PGCP_JOINS_CLUSTER=true): it joins the cluster the token belongs to. */
+    joinCluster: (join: { token: string; server_urls: string[] }) => call(api.POST('/v1/cluster/join', { body: join })),
+    /** remove_host: refused while databases have instances there unless forced. */
+    removeHost: (hostId: string, o2: { force?: boolean } = {}) =>
+      call(api.DELETE('/v1/hosts/{host_id}', { params: { path: { host_id: hostId }, query: o2.force ? { force: 'true' } : {} } })),
+    getHostTask: (hostId: string, taskId: string) => call(api.GET('/v1/hosts/{host_id}/tasks/{task_id}', { params: { path: { host_id: hostId, task_id: taskId } } })),
   };
   return client;
 }

@@ -51,3 +51,10 @@ export async function listHostStatuses(store: Store): Promise<Map<string, HostSt
   );
   return new Map(rows.map((r) => [r.host_id, { hostId: r.host_id, updatedAt: r.updated_at, components: r.components, details: r.details }]));
 }
+
+/** The host leaves the cluster: its record and its last status. True when it was there. */
+export async function deleteHost(store: Store, id: string): Promise<boolean> {
+  await store.query('DELETE FROM host_status WHERE host_id = $1', [id]);
+  const { rowCount } = await store.query('DELETE FROM hosts WHERE id = $1', [id]);
+  return (rowCount ?? 0) > 0;
+}

@@ -17,7 +17,10 @@ export interface HeartbeatDeps {
   hostId: string;
   etcd: Etcd;
   log: Logger;
-  /** Set for hosts started beside the first one (`npm start -- --hosts …`): they join the cluster once it exists. */
+  /**
+   * Set for hosts started beside the first one (`npm start -- --hosts …`): they join the cluster once it exists (the
+   * first beat that finds it registers the host if needed, then this is cleared).
+   */
   joinAs?: HostRecord;
 }
 
@@ -53,9 +56,13 @@ export async function beat(deps: HeartbeatDeps, knownEngine?: string): Promise<s
   const [docker, etcd] = await Promise.all([dockerStatus(deps.docker), etcdStatus(deps.etcd)]);
   const images = docker.healthy ? await builtImages(deps.docker).catch(() => []) : [];
   const dockerEngine = (docker.healthy ? await dockerEngineKey(deps.docker).catch(() => undefined) : undefined) ?? knownEngine;
-  if (deps.joinAs && (await getCluster(deps.store)) && !(await getHost(deps.store, deps.hostId))) {
-    await upsertHost(deps.store, deps.joinAs);
-    deps.log.info({ hostId: deps.hostId }, 'joined the cluster');
+  if (deps.joinAs && (await getCluster(deps.store))) {
+    if (!(await getHost(deps.store, deps.hostId))) {
+      await upsertHost(deps.store, deps.joinAs);
+      deps.log.info({ hostId: deps.hostId }, 'joined the cluster');
+    }
+    // Once per process: a host removed later (DELETE /v1/hosts/{id}) is not registered again by its running agent.
+    deps.joinAs = undefined;
   }
   await writeHostStatus(deps.store, {
     hostId: deps.hostId,

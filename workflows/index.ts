@@ -8,3 +8,4 @@ export { failover, switchover } from './operations/switchover.js';
 export { restartInstance, startInstance, stopInstance } from './operations/instance-operations.js';
 export { nodeBackup, scheduledBackup } from './operations/node-backup.js';
 export { nodeRestore, restoreDatabase } from './operations/restore-database.js';
+export { removeHost } from './operations/remove-host.js';

@@ -3,7 +3,8 @@ import { ids } from '../../workflows/model/ids.js';
 import { redactSpec } from '../../workflows/model/redact.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
-import { deletePrefix, removeDatabaseEtcdUser } from '../etcd.js';
+import { deleteIfValue, deletePrefix, removeDatabaseEtcdUser } from '../etcd.js';
+import { deleteHost } from '../../store/hosts.js';
 import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, setRestoreSecrets, transitionDatabase, upsertInstance, type DatabaseState } from '../../store/databases.js';
 
 export interface RecordedInstance { id: string; nodeName: string; hostId: string }
@@ -11,6 +12,15 @@ export interface RecordedInstance { id: string; nodeName: string; hostId: string
 export function storeActivities(deps: ControlPlaneDeps) {
   const { store } = deps;
   return {
+    /**
+     * Fast failover: deletes node `nodeName`'s Patroni leader key if `member` (a primary whose container is gone)
+     * still holds it, so the replicas race for it now instead of waiting out its ttl. Compare-and-delete: a key
+     * another member took meanwhile is left alone. Returns whether this call released it.
+     */
+    async releaseLeaderKey({ databaseId, nodeName, member }: { databaseId: string; nodeName: string; member: string }): Promise<{ released: boolean }> {
+      return { released: await deleteIfValue(deps.etcd, `${ids.patroniKeys(databaseId, nodeName)}leader`, member) };
+    },
+
     /** The desired spec without secrets (it lands in the workflow history), or null when the database is gone. */
     async getDatabaseSpec({ databaseId }: { databaseId: string }): Promise<DatabaseSpec | null> {
       const db = await getDatabase(store, databaseId);
@@ -63,6 +73,14 @@ export function storeActivities(deps: ControlPlaneDeps) {
     /** A restore's repository keys are kept only while it runs. */
     async forgetRestoreSecrets({ databaseId }: { databaseId: string }): Promise<void> {
       await setRestoreSecrets(store, databaseId, null);
+    },
+
+    /**
+     * remove_host's last step: the host leaves the cluster (its record and status). Credentials issued to it at its
+     * join (etcd user, client certificate) are revoked here by the work that issues them.
+     */
+    async forgetHost({ hostId }: { hostId: string }): Promise<void> {
+      await deleteHost(store, hostId);
     },
 
     /** The database's record, and its Patroni's etcd user and role (its keys are gone: clearNodeDcs). */

@@ -18,7 +18,7 @@ import { nodeVersion, type InstancePlan } from '../../workflows/model/instances.
 import { joinExtraNetworks } from './network.js';
 import { ensureInstanceFiles, removeInstanceFiles } from './instance-config.js';
 import { databaseLabels, instanceOptions } from './instance-spec.js';
-import { startUnlessStopped } from './instance-start.js';
+import { reloadChangedPatroniConfig, startUnlessStopped } from './instance-start.js';
 import { instanceAddress } from '../addresses.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { ensureVolume, removeVolume } from './volume.js';
@@ -46,7 +46,10 @@ export function instanceActivities(deps: HostDeps) {
       const options = await desiredOptions(db, plan, files);
       const container = await ensureContainer(docker, options);
       await joinExtraNetworks(docker, instanceId, effectiveSwarm(db.spec, plan.nodeName).extra_networks ?? []);
+      // Only a container that ran before this step: one starting now copies the new file itself.
+      const wasRunning = container.outcome === 'unchanged' && (await docker.getContainer(instanceId).inspect()).State.Running;
       await startUnlessStopped(deps, plan);
+      if (wasRunning) await reloadChangedPatroniConfig(docker, instanceId);
       return { containerId: container.id, recreated: container.outcome === 'recreated' };
     },
 

@@ -113,6 +113,9 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
         loop_wait: 2,
         retry_timeout: 5,
         maximum_lag_on_failover: 1048576,
+        // etcd down (the control plane stopped) does not demote a primary that still reaches every member's REST
+        // API: without it every leader turns read-only within its ttl. Patroni reads it from the DCS only.
+        failsafe_mode: true,
         postgresql: { use_pg_rewind: true, use_slots: true, ...dynamic },
         // Patroni drops replication slots it does not know; the logical replication layer's are not its own.
         ignore_slots: [{ type: 'logical', plugin: 'pglogical_output' }, { type: 'logical', plugin: 'spock_output' }],

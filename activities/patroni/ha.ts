@@ -138,6 +138,31 @@ export function haActivities(deps: HostDeps) {
       await waitWritable(deps, db, nodeName, to);
     },
 
+    /**
+     * Fast failover's guard: the old primary cannot serve. Its container must exist on this host and not run (a
+     * paused container counts as running: frozen, it may wake up and serve), and its Patroni must not answer.
+     * Anything else refuses the failover for good: Patroni's own ttl decides then.
+     */
+    async confirmPrimaryDead({ databaseId, instanceId }: InstanceKey): Promise<{ lines: string[] }> {
+      const info = await inspectContainerOrNull(deps.docker, instanceId);
+      if (!info) throw refuse(`instance ${instanceId} has no container on ${deps.hostId}: not failing over from here`);
+      if (info.State.Running || info.State.Paused) throw refuse(`the container of ${instanceId} is ${info.State.Paused ? 'paused' : 'running'}: it could still serve, not failing over`);
+      const ip = await instanceAddress(deps, databaseId, instanceId);
+      if (ip && await getPatroniStatus(ip)) throw refuse(`Patroni of ${instanceId} still answers: not failing over`);
+      return { lines: [`container ${instanceId} is ${info.State.Status} (exit code ${info.State.ExitCode}${info.State.OOMKilled ? ', killed for lack of memory' : ''}, since ${info.State.FinishedAt}); its Patroni does not answer`] };
+    },
+
+    /** Until a member other than `not` leads the node and takes writes; returns it. */
+    async waitForNewPrimary({ databaseId, nodeName, not }: NodeKey & { not: string }): Promise<{ leader: string; lines: string[] }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const leader = await pollUntil(`a new primary of node ${nodeName}`, 2 * 60_000, async () => {
+        const now = await nodeCluster(deps, db, nodeName).catch(() => null);
+        return now?.cluster.leader && now.cluster.leader !== not ? now.cluster.leader : { waiting: `leader: ${now?.cluster.leader ?? 'none'}` };
+      });
+      await waitWritable(deps, db, nodeName, leader);
+      return { leader, lines: [`${leader} is node ${nodeName}'s primary and takes writes`] };
+    },
+
     /** Patroni restarts Postgres in place (a primary stays primary). */
     async restartPostgres({ databaseId, instanceId }: InstanceKey): Promise<void> {
       const db = await loadDatabase(deps.store, databaseId);

@@ -114,7 +114,7 @@ export function nodeDatabaseActivities(deps: HostDeps) {
     },
 
     /** Waits until every listed subscription on the node's primary replicates; revives one whose worker is down. */
-    async waitForReplication({ databaseId, nodeName, subscriptions }: { databaseId: string; nodeName: string; subscriptions: string[] }): Promise<void> {
+    async waitForReplication({ databaseId, nodeName, subscriptions, restartDownAfterMs = 10_000 }: { databaseId: string; nodeName: string; subscriptions: string[]; restartDownAfterMs?: number }): Promise<void> {
       const db = await loadDatabase(deps.store, databaseId);
       const driver = driverOfNode(db, nodeName);
       const downSince = new Map<string, number>();
@@ -128,7 +128,7 @@ export function nodeDatabaseActivities(deps: HostDeps) {
             if (s.status !== 'down') { downSince.delete(s.name); continue; }
             const since = downSince.get(s.name) ?? Date.now();
             downSince.set(s.name, since);
-            if (Date.now() - since > 10_000) { await driver.restartSubscription(c, s.name); downSince.delete(s.name); }
+            if (Date.now() - since >= restartDownAfterMs) { await driver.restartSubscription(c, s.name); downSince.delete(s.name); }
           }
           return subs;
         });

@@ -1,9 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../router.js';
 import { getHost, listHosts, listHostStatuses } from '../../store/hosts.js';
-import type { AppDeps } from '../deps.js';
+import { requireTemporal, type AppDeps } from '../deps.js';
+import { removeHostCommand } from '../host-commands.js';
+import { QueryBool, TaskSchema } from '../schemas/database.js';
 import { ApiError } from '../errors.js';
-import { renderHost, type HostRenderOptions } from '../render/host.js';
+import { hostState, renderHost, type HostRenderOptions } from '../render/host.js';
 import { HostSchema } from '../schemas/cluster.js';
 import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/common.js';
 
@@ -16,6 +18,21 @@ const getHostRoute = createRoute({
   method: 'get', path: '/v1/hosts/{host_id}', operationId: 'get-host', tags: ['Host'],
   request: { params: z.object({ host_id: IdentifierSchema }) },
   responses: { ...jsonResponse(HostSchema, 'One host'), 400: errorResponses[400], 404: errorResponses[404] },
+});
+
+const removeHostRoute = createRoute({
+  method: 'delete', path: '/v1/hosts/{host_id}', operationId: 'remove-host', tags: ['Host'],
+  request: {
+    params: z.object({ host_id: IdentifierSchema }),
+    query: z.object({
+      force: QueryBool.optional().openapi({ description: 'Remove the host although databases have instances there: it leaves every node\'s host_ids, and a node left with no host is removed' }),
+    }),
+  },
+  responses: {
+    ...jsonResponse(z.object({ task: TaskSchema, update_database_tasks: z.array(TaskSchema) }).openapi('RemoveHostResponse'),
+      'The remove_host task, and the update task of each database that had the host'),
+    400: errorResponses[400], 404: errorResponses[404], 409: errorResponses[409],
+  },
 });
 
 function renderOptions(deps: AppDeps): HostRenderOptions {
@@ -38,5 +55,11 @@ export function hostRoutes(deps: AppDeps) {
       if (!host) throw new ApiError('not_found', 'no host found with the given ID');
       const statuses = await listHostStatuses(deps.store);
       return c.json(renderHost(host, statuses.get(host_id), renderOptions(deps)), 200);
+    })
+    .openapi(removeHostRoute, async (c) => {
+      const { host_id } = c.req.valid('param');
+      const commands = { store: deps.store, temporal: () => requireTemporal(deps), selfHostId: deps.config.hostId };
+      const gone = hostState((await listHostStatuses(deps.store)).get(host_id), renderOptions(deps)).state !== 'healthy';
+      return c.json(await removeHostCommand(commands, host_id, c.req.valid('query').force ?? false, gone), 200);
     });
 }

@@ -149,10 +149,11 @@ export function operationRoutes(deps: AppDeps) {
       if (issues[0]) throw invalid(issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
       const { db, instances } = await load(database_id);
       if (!db.spec.nodes.some((n) => n.name === node_name)) throw invalid(`node ${node_name} not found`);
+      // The spec's answer first: it does not change with the monitor's next report, as the primary's state does.
+      if (!nodeBackupConfig(db.spec, node_name)) throw invalid('backups are not configured for this database node');
       const primary = instances.find((i) => i.node_name === node_name && i.postgres?.role === 'primary');
       if (!primary || primary.state !== 'available') throw invalid(`node ${node_name} is in an unsupported state (${primary?.state ?? 'no primary'})`);
       if (!c.req.valid('query').force) requireModifiable(db);
-      if (!nodeBackupConfig(db.spec, node_name)) throw invalid('backups are not configured for this database node');
       return c.json(await start({
         type: 'node_backup', nodeName: node_name, instanceId: primary.id,
         input: { databaseId: database_id, nodeName: node_name, hostId: primary.host_id, type: req.type, annotations: req.annotations, options: req.backup_options },

@@ -49,6 +49,11 @@ const listHostTasksRoute = createRoute({
   request: { params: z.object({ host_id: IdentifierSchema }), query: TaskListQuerySchema },
   responses: { ...jsonResponse(Tasks, 'The host\'s tasks'), 400: errorResponses[400] },
 });
+const getHostTaskRoute = createRoute({
+  method: 'get', path: '/v1/hosts/{host_id}/tasks/{task_id}', operationId: 'get-host-task', tags: ['Host'],
+  request: { params: HostTaskParams },
+  responses: { ...jsonResponse(TaskSchema, 'One host task'), 404: errorResponses[404] },
+});
 const getHostTaskLogRoute = createRoute({
   method: 'get', path: '/v1/hosts/{host_id}/tasks/{task_id}/logs', operationId: 'get-host-task-log', tags: ['Host'],
   request: { params: HostTaskParams, query: LogQuery },
@@ -102,6 +107,10 @@ export function taskRoutes(deps: AppDeps) {
       const q = c.req.valid('query');
       const tasks = await listTasks(client(), { scope: 'host', entityId: c.req.valid('param').host_id, afterTaskId: q.after_task_id, limit: q.limit, sortOrder: sortOrder(q.sort_order) });
       return c.json({ tasks }, 200);
+    })
+    .openapi(getHostTaskRoute, async (c) => {
+      const p = c.req.valid('param');
+      return c.json(await getTask(client(), p.task_id, { scope: 'host', entityId: p.host_id }), 200);
     })
     .openapi(getHostTaskLogRoute, async (c) => {
       const p = c.req.valid('param');

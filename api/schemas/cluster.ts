@@ -49,3 +49,14 @@ export const ClusterSchema = z
   .openapi('Cluster');
 
 export type Host = z.infer<typeof HostSchema>;
+
+/** The internal join request a joining server sends an existing one (POST /v1/internal/cluster/join-options). */
+export const ClusterJoinRequestSchema = z
+  .object({
+    token: z.string().regex(/^PGEDGE-\w{64}-\w{32}$/),
+    host_id: z.string().min(1).max(36),
+    addresses: z.array(z.string().min(3).max(128)).min(1),
+    embedded_etcd_enabled: z.boolean(),
+  })
+  .openapi('ClusterJoinRequest');
+

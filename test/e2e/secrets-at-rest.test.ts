@@ -1,5 +1,6 @@
-// Canary secrets (issue 15, "Done when"): a user's password and a repository key (a pgBackRest cipher passphrase in
-// custom_options), sent in a create and an update of a one-node database with log_statement=all, appear in no API
+// Canary secrets (issue 15, "Done when"): a user's password, sent in a create and an update of a one-node database
+// with log_statement=all, and the repository key (the database's pgBackRest cipher passphrase: the control plane
+// generates it, and refuses cipher options in a spec), appear in no API
 // response, task log, workflow history read without the codec's key (nor, for the passwords and the key, read with
 // it: they are not in workflow inputs at all), container log, store column, nor any file under the data directories
 // of the control plane (its store, Temporal SQLite file, etcd, logs, instance directories) — grepped as raw bytes.
@@ -11,7 +12,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDocker, labels } from '../../activities/docker/client.js';
-import { projectRoot } from '../../platform/config.js';
+import { defaultRepositoryRoot, projectRoot } from '../../platform/config.js';
+import { getRepositoryCipherPass } from '../../store/databases.js';
 import { decodeHistoryPayloads, EncryptionCodec } from '../../platform/payload-codec.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { testSecretKey } from '../support/secret-key.js';
@@ -22,7 +24,7 @@ let s: ApiStack;
 const rand = () => Math.random().toString(36).slice(2, 10);
 const id = `sec-${rand().slice(0, 5)}`;
 const port = 27000 + Math.floor(Math.random() * 800) * 2;
-const basePath = path.join(projectRoot, '.data', 'test-backups', id);
+const basePath = path.join(defaultRepositoryRoot, 'test', id); // inside PGCP_REPOSITORY_ROOTS' default
 const canary = { password: `canary-pw-${rand()}`, changed: `canary-pw2-${rand()}`, kept: `canary-keep-${rand()}`, key: `canary-key-${rand()}` };
 const spec = {
   database_name: 'app',
@@ -32,7 +34,7 @@ const spec = {
   ],
   postgresql_conf: { log_statement: 'all' },
   nodes: [{ name: 'n1', host_ids: ['host-1'], port }],
-  backup_config: { repositories: [{ type: 'posix', base_path: basePath, custom_options: { 'repo1-cipher-type': 'aes-256-cbc', 'repo1-cipher-pass': canary.key } }] },
+  backup_config: { repositories: [{ type: 'posix', base_path: basePath, }] },
 };
 const seen: string[] = []; // every response body
 const taskIds: string[] = [];
@@ -85,18 +87,21 @@ afterAll(async () => {
 
 it('create and update with canary secrets: the passwords work, a changed one takes effect, an omitted one is kept', async () => {
   await runTask(await call('POST', '/v1/databases', { id, spec }));
+  const key = await getRepositoryCipherPass(s.db.store, id); // read with the control plane's key, as a worker would
+  expect(key).toMatch(/^[\w-]{40,}$/);
+  canary.key = key!;
   expect(await login('admin', canary.password)).toEqual([{ u: 'admin' }]);
   await runTask(await call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'full' })); // the cipher passphrase reaches pgBackRest
 
   // The update sends the spec as GET shows it (no passwords, no cipher passphrase) with admin's new password.
   const shown = (await call('GET', `/v1/databases/${id}`)).body.spec;
-  expect(shown.backup_config.repositories[0].custom_options).toEqual({ 'repo1-cipher-type': 'aes-256-cbc' });
+  expect(shown.backup_config.repositories[0]).toMatchObject({ type: 'posix', base_path: basePath });
   const next = { ...shown, database_users: shown.database_users.map((u: any) => (u.username === 'admin' ? { ...u, password: canary.changed } : u)) };
   await runTask(await call('POST', `/v1/databases/${id}`, { spec: next }));
   expect(await login('admin', canary.changed)).toEqual([{ u: 'admin' }]);
   await expect(login('admin', canary.password)).rejects.toThrow(/password authentication failed/);
   expect(await login('keeper', canary.kept)).toEqual([{ u: 'keeper' }]);
-  await runTask(await call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'incr' })); // the omitted passphrase was kept
+  await runTask(await call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'incr' })); // the database's passphrase still opens its repository after the update
   // the API renders task logs from histories it decodes with the codec: pgBackRest's output (an activity's result) shows
   expect(seen.at(-1)).toContain('backup command end: completed successfully');
 }, 600_000);

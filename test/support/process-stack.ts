@@ -12,8 +12,8 @@ import { killWorker, startWorkerProcess } from './worker-process.js';
 export interface ProcessStack extends TestApp {
   temporal: Client;
   call: ApiCall;
-  /** SIGKILLs the host's worker process and starts a new one. */
-  restartWorker: (hostId?: string) => Promise<void>;
+  /** SIGKILLs the host's worker process and starts a new one (with more environment, e.g. PGCP_FAST_FAILOVER). */
+  restartWorker: (hostId?: string, env?: Record<string, string>) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -24,9 +24,9 @@ export async function startProcessStack(hostIds = ['host-1']): Promise<ProcessSt
   const t = await createTestApp({ temporal });
   const call = apiClient(t.app);
   const workers = new Map<string, ChildProcess>();
-  const start = (hostId: string) => workers.set(hostId, startWorkerProcess(t.db.url, hostId, { hostOnly: hostId !== hostIds[0] }));
+  const start = (hostId: string, env?: Record<string, string>) => workers.set(hostId, startWorkerProcess(t.db.url, hostId, { hostOnly: hostId !== hostIds[0], ...(env ? { env } : {}) }));
   expect((await call('GET', '/v1/cluster/init')).status).toBe(200);
-  hostIds.forEach(start);
+  hostIds.forEach((h) => start(h));
   await waitFor(`${hostIds.join(', ')} healthy`, async () => {
     const hosts = (await call('GET', '/v1/hosts')).body.hosts as { id: string; status: { state: string } }[];
     return hostIds.every((id) => hosts.some((h) => h.id === id && h.status.state === 'healthy'));
@@ -35,10 +35,10 @@ export async function startProcessStack(hostIds = ['host-1']): Promise<ProcessSt
     ...t,
     temporal,
     call,
-    restartWorker: async (hostId = hostIds[0]!) => {
+    restartWorker: async (hostId = hostIds[0]!, env?: Record<string, string>) => {
       const worker = workers.get(hostId);
       if (worker) await killWorker(worker);
-      start(hostId);
+      start(hostId, env);
     },
     stop: async () => {
       for (const w of workers.values()) await killWorker(w);

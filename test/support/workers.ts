@@ -61,7 +61,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
   const loops = hostIds.flatMap((hostId, i) => [
     startHeartbeat({
       store, docker, hostId, etcd, log,
-      joinAs: i === 0 ? undefined : { id: hostId, address: defaultHostAddress(hostId), dataDir: '/tmp', cpus: 1, memoryBytes: 0 },
+      joinAs: i === 0 ? undefined : { id: hostId, address: defaultHostAddress(hostId), dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), cpus: 1, memoryBytes: 0 },
     }, 1000),
     startMonitor({ store, docker, hostId, log }, 1000),
   ]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { mergeUpdate } from '../../api/spec-admission.js';
-import { pgbackrestConfig, pgbackrestRestoreConfig, repositoryMounts, validateRestoreConfig, type SpecIssue } from '../../workflows/model/backup.js';
+import { pgbackrestConfig, pgbackrestRestoreConfig, repositoryMounts, validateBackupOptions, validateRestoreConfig, type SpecIssue } from '../../workflows/model/backup.js';
 import { caContainerPath, repositoryDirs, repositoryDockerMounts } from '../../workflows/model/backup-repository.js';
 import { redactSecrets, redactSpec } from '../../workflows/model/redact.js';
 
@@ -127,5 +127,17 @@ describe('restoring from an object store', () => {
     const bad: SpecIssue[] = [];
     validateRestoreConfig(restore, spec, ['n2'], bad, 'db1');
     expect(bad).toEqual([{ path: 'restore_config.repository.custom_options', message: expect.stringContaining('node n2 does not mount /srv/ca/ca.pem') }]);
+  });
+});
+
+describe('backup_options repo', () => {
+  const issues = (o: Record<string, string>) => { const out: SpecIssue[] = []; validateBackupOptions(o, 'backup_options', out); return out; };
+  it('chooses one of the node\'s own repositories by number', () => {
+    expect(issues({ repo: '2', 'start-fast': 'y' })).toEqual([]);
+  });
+  it('is refused when it is not a repository number, and repoN-* keys stay refused', () => {
+    expect(issues({ repo: '/tmp/x' }).map((i) => i.path)).toEqual(['backup_options[repo]']);
+    expect(issues({ repo: '0' }).map((i) => i.path)).toEqual(['backup_options[repo]']);
+    expect(issues({ 'repo2-path': '/x' })[0]?.message).toContain('is not allowed');
   });
 });

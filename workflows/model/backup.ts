@@ -92,7 +92,10 @@ export function validateOptions(options: Record<string, string> | undefined, pat
   for (const key of Object.keys(options ?? {})) {
     const at = `${path}[${key}]`;
     if (!optionKey.test(key)) out.push({ path: at, message: `invalid option key "${key}": keys must match ^[a-z0-9-]+$` });
-    else if (redirectingOption.test(key)) out.push({ path: at, message: `"${key}" is not allowed: repository, data directory, configuration and command options are the control plane's` });
+    else if (key === 'repo') {
+      // which of the node's own repositories (1-based, as pgBackRest's --repo): a choice among them, not a redirection
+      if (!/^[1-9][0-9]?$/.test(options![key]!)) out.push({ path: at, message: `"repo" is the number of one of the node's repositories (1, 2, …), got ${JSON.stringify(options![key])}` });
+    } else if (redirectingOption.test(key)) out.push({ path: at, message: `"${key}" is not allowed: repository, data directory, configuration and command options are the control plane's` });
     else if (!allowed.includes(key)) out.push({ path: at, message: `"${key}" is not an allowed option; allowed: ${allowed.join(', ')}` });
   }
   optionsTextIssues(options, path, out);

@@ -45,6 +45,16 @@ export function taskSearchAttributes(t: DatabaseTaskMeta): SearchAttributePair[]
   ];
 }
 
+/** A host task (remove_host): scope host, listed under the host. */
+export function hostTaskSearchAttributes(t: { type: TaskType; hostId: string }): SearchAttributePair[] {
+  return [
+    { key: taskAttributes.scope, value: 'host' },
+    { key: taskAttributes.entityId, value: t.hostId },
+    { key: taskAttributes.hostId, value: t.hostId },
+    { key: taskAttributes.taskType, value: t.type },
+  ];
+}
+
 export const taskQueues = {
   controlPlane: ids.controlPlaneTaskQueue,
   host: ids.hostTaskQueue,

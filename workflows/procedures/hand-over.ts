@@ -6,7 +6,7 @@ import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from '../model/ids.js';
 import { planInstances } from '../model/instances.js';
 import { nodeHost } from '../model/planner.js';
-import { loadSpec, onHost } from '../proxies/activities.js';
+import { controlPlane, loadSpec, onHost } from '../proxies/activities.js';
 
 export interface HandOverInput {
   databaseId: string;
@@ -15,11 +15,20 @@ export interface HandOverInput {
   hostId: string;
   candidate?: string;
   skipValidation?: boolean;
+  /**
+   * A failover the host's monitor started (no API call): the node's primary `instanceId`, on `hostId`, died
+   * (Docker `event`). Its leader key is released so that Patroni's replicas elect a new primary at once.
+   */
+  unplanned?: { instanceId: string; event: string; at: string };
 }
 
 export async function handOverNode(input: HandOverInput, mode: 'switchover' | 'failover'): Promise<void> {
   const { databaseId, nodeName, hostId, candidate } = input;
   const on = (summary: string, kind: 'short' | 'long' = 'long') => onHost(hostId, summary, kind);
+  if (mode === 'failover' && input.unplanned) {
+    await unplannedFailover(input, input.unplanned);
+    return;
+  }
   if (mode === 'switchover') {
     await on(`making sure node ${nodeName}'s replicas hold its logical slots`).protectLogicalSlots({ databaseId, nodeName, waitForReplicas: true });
   }
@@ -35,6 +44,21 @@ export async function handOverNode(input: HandOverInput, mode: 'switchover' | 'f
   await waitForNodeReplication(databaseId, await loadSpec(databaseId), nodeName);
 }
 
+/**
+ * The old primary is confirmed gone (container stopped on its host, Patroni silent), then its leader key is deleted
+ * only if it still names it: Patroni's replicas race for the key at once, and its rules pick the winner (the
+ * healthiest replica within maximum_lag_on_failover). No promotion is forced, so nothing can make two primaries.
+ */
+async function unplannedFailover(input: HandOverInput, dead: NonNullable<HandOverInput['unplanned']>): Promise<void> {
+  const { databaseId, nodeName, hostId } = input;
+  await onHost(hostId, `node ${nodeName}'s primary ${dead.instanceId} died (Docker event "${dead.event}" at ${dead.at}): making sure it cannot serve`, 'short')
+    .confirmPrimaryDead({ databaseId, instanceId: dead.instanceId });
+  await controlPlane.releaseLeaderKey({ databaseId, nodeName, member: dead.instanceId });
+  await onHost(hostId, `waiting for Patroni to promote a replica of node ${nodeName}`).waitForNewPrimary({ databaseId, nodeName, not: dead.instanceId });
+  // the peers' apply workers gave up on the dead primary: restarted at once, not after the usual grace
+  await waitForNodeReplication(databaseId, await loadSpec(databaseId), nodeName, 0);
+}
+
 /** Before an instance leaves its node (update dropping its host): if it leads, a switchover moves the role away. */
 export async function handOverFrom(databaseId: string, nodeName: string, instanceId: string, hostId: string): Promise<void> {
   const leader = await onHost(hostId, `checking whether ${instanceId} is node ${nodeName}'s primary`).nodeLeader({ databaseId, nodeName });
@@ -42,13 +66,13 @@ export async function handOverFrom(databaseId: string, nodeName: string, instanc
 }
 
 /** The node's subscriptions and its peers' subscriptions to it, replicating again. */
-async function waitForNodeReplication(databaseId: string, spec: DatabaseSpec, nodeName: string): Promise<void> {
+async function waitForNodeReplication(databaseId: string, spec: DatabaseSpec, nodeName: string, restartDownAfterMs?: number): Promise<void> {
   const names = spec.nodes.map((n) => n.name);
   if (names.length < 2) return;
   const instances = planInstances(databaseId, spec);
   await Promise.all(names.map((n) => {
     const subscriptions = n === nodeName ? names.filter((p) => p !== n).map((p) => ids.subscription(n, p)) : [ids.subscription(n, nodeName)];
     return onHost(nodeHost(instances, n), `waiting for node ${n} to replicate (${subscriptions.join(', ')})`, 'long')
-      .waitForReplication({ databaseId, nodeName: n, subscriptions });
+      .waitForReplication({ databaseId, nodeName: n, subscriptions, ...(restartDownAfterMs === undefined ? {} : { restartDownAfterMs }) });
   }));
 }

@@ -1,0 +1,153 @@
+// Fast unplanned failover: a 2-node database whose node n1 has a replica (n1 on host-1 and host-2, n2 on host-2),
+// each host its own agent process. A `docker kill` of n1's primary under a 20 Hz writer makes the host's agent start
+// a `failover` task from Docker's `die` event; a `docker pause` (no such event) must never give n1 two primaries: the
+// agent kills (fences) the paused primary once Patroni promoted another member (worker/fencing.ts).
+// Timings are printed, not asserted (bench/fast-failover.bench.test.ts measures them against Patroni alone).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import pg from 'pg';
+import { createDocker } from '../../activities/docker/client.js';
+import { ids } from '../../workflows/model/ids.js';
+import type { ApiCall } from '../support/api-client.js';
+import { recordHistory } from '../support/histories.js';
+import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
+import { nodeConnection, query } from '../support/sql.js';
+import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
+import { waitFor } from '../support/wait.js';
+import { startWriter } from '../support/writer.js';
+
+const docker = createDocker();
+const id = `ff-${Math.random().toString(36).slice(2, 7)}`;
+const port = 26000 + Math.floor(Math.random() * 800) * 2;
+const n1Hosts = ['host-1', 'host-2'];
+const address = (host: string) => `127.0.0.${host.slice(5)}`;
+const portOf = (n: 'n1' | 'n2') => (n === 'n1' ? port : port + 1);
+const spec = {
+  database_name: 'app',
+  database_users: [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],
+  nodes: [{ name: 'n1', host_ids: n1Hosts, port: portOf('n1') }, { name: 'n2', host_ids: ['host-2'], port: portOf('n2') }],
+};
+let stack: ProcessStack | undefined;
+const call: ApiCall = (method, url, body) => stack!.call(method, url, body);
+const sql = (host: string, n: 'n1' | 'n2', text: string, params: unknown[] = []) => query(nodeConnection(portOf(n), { host: address(host), password: 'password' }), text, params);
+
+/** Which n1 hosts answer as a primary right now (a frozen or dead member does not answer within 1 s). */
+async function n1Primaries(): Promise<string[]> {
+  const answers = await Promise.all(n1Hosts.map(async (h) => {
+    const c = new pg.Client({ host: address(h), port: portOf('n1'), user: 'admin', password: 'password', database: 'app', connectionTimeoutMillis: 1000, query_timeout: 1000 });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      return (await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r ? null : h;
+    } catch { return null; } finally { await c.end().catch(() => undefined); }
+  }));
+  return answers.filter((h): h is string => h !== null);
+}
+const onePrimary = () => waitFor('one primary of n1', async () => { const p = await n1Primaries(); return p.length === 1 ? p[0]! : null; }, 120_000, 250);
+
+async function failoverTasks(): Promise<any[]> {
+  return ((await call('GET', `/v1/databases/${id}/tasks?limit=50`)).body.tasks as any[]).filter((t) => t.type === 'failover');
+}
+
+beforeAll(async () => {
+  stack = await startProcessStack(['host-1', 'host-2']);
+  const created = await call('POST', '/v1/databases', { id, spec });
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
+  expect((await waitForTask(call, id, created.body.task.task_id, { timeoutMs: 420_000, intervalMs: 1000 })).status).toBe('completed');
+  await sql('host-1', 'n1', 'CREATE TABLE t (id text PRIMARY KEY, node text NOT NULL, payload text NOT NULL)');
+  await waitFor('table t on n2', async () => (await sql('host-2', 'n2', "SELECT to_regclass('public.t') IS NOT NULL AS ok"))[0].ok, 30_000);
+  await waitFor('every instance available', async () => (await call('GET', `/v1/databases/${id}`)).body.instances?.every((i: any) => i.state === 'available'), 120_000, 1000);
+}, 600_000);
+
+afterAll(async () => {
+  if (!stack) return;
+  await forceDeleteDatabase(call, id);
+  await stack.stop();
+});
+
+it('a killed primary: a failover task from the host\'s agent, nothing acknowledged lost, n2 receives n1\'s writes again', async () => {
+  const victimHost = await onePrimary();
+  const victim = ids.instance(id, 'n1', victimHost);
+  const w = await startWriter([{ node: 'n1', port: portOf('n1'), hosts: n1Hosts.map(address) }], { user: 'admin', password: 'password', database: 'app', table: 't', ratePerSecond: 20 });
+  await new Promise((r) => setTimeout(r, 2000));
+  const killedAt = Date.now();
+  await docker.getContainer(victim).kill();
+  const newPrimary = await waitFor('another member promoted', async () => { const p = await n1Primaries(); return p.length === 1 && p[0] !== victimHost ? p[0]! : null; }, 120_000, 100);
+  const promotedAt = Date.now();
+  await sql(newPrimary, 'n1', "INSERT INTO t VALUES ('after-kill', 'n1', 'x')");
+  await waitFor('n1\'s row on n2', async () => (await sql('host-2', 'n2', "SELECT 1 FROM t WHERE id = 'after-kill'")).length === 1, 120_000, 100);
+  const resumedAt = Date.now();
+  await new Promise((r) => setTimeout(r, 1000));
+  await w.stop();
+  console.log(`fast failover: promoted ${promotedAt - killedAt} ms after the kill; longest write gap on n1 ${w.longestGap('n1', killedAt - 1)} ms; `
+    + `n2 received n1's writes ${resumedAt - promotedAt} ms after the promotion; ${w.acknowledged.length} rows acknowledged`);
+
+  const want = w.acknowledged.map((a) => a.id);
+  for (const [host, n] of [[newPrimary, 'n1'], ['host-2', 'n2']] as const) {
+    await waitFor(`${want.length} acknowledged rows on ${n}`, async () => (await sql(host, n, 'SELECT id FROM t WHERE id = ANY ($1)', [want])).length === want.length, 60_000, 1000);
+  }
+
+  // the database reports what happened: a failover task nobody asked for, with a readable log
+  const [task] = await waitFor('a failover task', async () => { const ts = await failoverTasks(); return ts.length > 0 ? ts : null; }, 60_000, 500);
+  expect(task).toMatchObject({ type: 'failover', node_name: 'n1', instance_id: victim });
+  expect((await waitForTask(call, id, task.task_id, { timeoutMs: 180_000, intervalMs: 1000 })).status).toBe('completed');
+  const log = (await call('GET', `/v1/databases/${id}/tasks/${task.task_id}/log`)).body.entries.map((e: any) => e.message) as string[];
+  console.log(log.join('\n'));
+  expect(log.some((m) => m.includes(`primary ${victim} died`))).toBe(true);
+  expect(log.some((m) => m.includes('releasing node n1\'s Patroni leader key'))).toBe(true);
+  expect(log.at(-1)).toBe('task completed');
+  await recordHistory(stack!.temporal, task.task_id, 'unplanned');
+
+  // the killed member comes back as a replica
+  await waitFor('every instance available again', async () => (await call('GET', `/v1/databases/${id}`)).body.instances?.every((i: any) => i.state === 'available'), 180_000, 1000);
+});
+
+it('a primary frozen by docker pause for 30 s: never two primaries; fenced, it comes back as a replica with nothing lost', async () => {
+  const frozenHost = await onePrimary();
+  const frozen = ids.instance(id, 'n1', frozenHost);
+  const tasksBefore = (await failoverTasks()).length;
+  const w = await startWriter([{ node: 'n1', port: portOf('n1'), hosts: n1Hosts.map(address) }], { user: 'admin', password: 'password', database: 'app', table: 't', ratePerSecond: 20 });
+  // Three samplers, staggered: a sample waits up to 1 s for a frozen member, so one alone would look rarely.
+  const twoPrimaries: string[][] = [];
+  let samples = 0;
+  const sample = async () => { const p = await n1Primaries(); samples += 1; if (p.length > 1) twoPrimaries.push(p); };
+  let sampling = true;
+  const samplers = [0, 100, 200].map(async (offset) => {
+    await new Promise((r) => setTimeout(r, offset));
+    while (sampling) { await sample(); await new Promise((r) => setTimeout(r, 50)); }
+  });
+  await new Promise((r) => setTimeout(r, 2000));
+  const pausedAt = Date.now();
+  await docker.getContainer(frozen).pause();
+  try {
+    await new Promise((r) => setTimeout(r, 30_000));
+  } finally {
+    // the agent may have killed the paused container already: then there is nothing to unpause
+    const unpaused = await docker.getContainer(frozen).unpause().then(() => 'unpaused', (err: Error) => `not unpaused: ${err.message}`);
+    await Promise.all([sample(), sample(), sample()]);
+    console.log(`docker unpause after 30 s: ${unpaused}`);
+  }
+  // the old member is back, as a replica, beside exactly one primary
+  await waitFor(`${frozenHost} answers as a replica`, async () => {
+    const r = await sql(frozenHost, 'n1', 'SELECT pg_is_in_recovery() AS r').catch(() => null);
+    return r?.[0]?.r === true;
+  }, 180_000, 500);
+  const primary = await onePrimary();
+  expect(primary).not.toBe(frozenHost);
+  await new Promise((r) => setTimeout(r, 2000));
+  sampling = false;
+  await Promise.all(samplers);
+  await w.stop();
+  console.log(`docker pause: ${samples} samples of both members, ${w.acknowledged.length} rows acknowledged, longest write gap ${w.longestGap('n1', pausedAt - 1)} ms`);
+  expect(twoPrimaries).toEqual([]);
+
+  const want = w.acknowledged.map((a) => a.id);
+  for (const [host, n] of [[primary, 'n1'], [frozenHost, 'n1'], ['host-2', 'n2']] as const) {
+    await waitFor(`${want.length} acknowledged rows on ${n} at ${host}`, async () => (await sql(host, n, 'SELECT id FROM t WHERE id = ANY ($1)', [want])).length === want.length, 60_000, 1000);
+  }
+  // Patroni promoted the replica itself (the container never died while frozen): the agent starts no failover task
+  expect((await failoverTasks()).length).toBe(tasksBefore);
+  await waitFor('the database available with every instance available', async () => {
+    const db = (await call('GET', `/v1/databases/${id}`)).body;
+    return db.state === 'available' && db.instances?.every((i: any) => i.state === 'available');
+  }, 180_000, 1000);
+});

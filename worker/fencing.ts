@@ -1,0 +1,90 @@
+// Fencing of a frozen primary. A `docker pause` (or any freeze of the process: a stopped VM, SIGSTOP) keeps the
+// container and Postgres alive but silent; after Patroni's leader ttl a replica takes the node's leader key and is
+// promoted. Patroni has no watchdog here, so on `unpause` the old primary would serve writes as a primary until its
+// own loop sees the key lost and demotes it: two primaries. The host's agent follows the `pause` events of its
+// instance containers; while one that led its node stays paused, it reads the node's leader key, and as soon as
+// another member holds it, it kills the paused container (Docker kills a paused container at once: its processes
+// never run again). The monitor then starts it again, and Patroni rejoins it as a replica (pg_rewind).
+import type Docker from 'dockerode';
+import { inspectContainerOrNull, labels } from '../activities/docker/client.js';
+import { getValue, type Etcd } from '../activities/etcd.js';
+import { listInstancesOnHost } from '../store/databases.js';
+import type { Store } from '../store/db.js';
+import type { Logger } from '../platform/logger.js';
+import { ids } from '../workflows/model/ids.js';
+import { followInstanceEvents } from './fast-failover.js';
+
+export interface FencingDeps { store: Store; docker: Docker; hostId: string; etcd: Etcd; log: Logger; pollMs?: number }
+
+/** Pure: the instance a Docker event is about, when it is a `pause` of an instance container of this host. */
+export function pausedInstance(event: unknown, hostId: string): string | null {
+  const e = event as { Type?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } };
+  const attrs = e.Actor?.Attributes ?? {};
+  if (e.Type !== 'container' || e.Action !== 'pause') return null;
+  if (attrs[labels.purpose] !== 'instance' || attrs[labels.hostId] !== hostId) return null;
+  return attrs[labels.instanceId] ?? null;
+}
+
+/** Pure: what to do with a paused member, given its node's leader key now. */
+export function fenceDecision(instanceId: string, ledAtPause: boolean, leader: string | null): 'kill' | 'wait' | 'leave' {
+  if (!ledAtPause) return 'leave';
+  return leader !== null && leader !== instanceId ? 'kill' : 'wait';
+}
+
+export function createFencing(deps: FencingDeps) {
+  const pollMs = deps.pollMs ?? 250;
+  const watching = new Set<string>();
+  let stopped = false;
+
+  /** Follows one paused instance until it is unpaused, gone or killed. */
+  async function watch(instanceId: string): Promise<void> {
+    if (watching.has(instanceId)) return;
+    watching.add(instanceId);
+    try {
+      const rec = (await listInstancesOnHost(deps.store, deps.hostId)).find((i) => i.id === instanceId);
+      if (!rec) return;
+      const key = `${ids.patroniKeys(rec.databaseId, rec.nodeName)}leader`;
+      // The key of a frozen leader stays for its ttl (10 s): read at once, it still names the paused member.
+      const ledAtPause = (await getValue(deps.etcd, key)) === instanceId;
+      if (!ledAtPause) { deps.log.debug({ instanceId }, 'paused instance container does not lead its node: no fencing'); return; }
+      deps.log.warn({ instanceId, databaseId: rec.databaseId, nodeName: rec.nodeName }, 'primary container paused: fencing it if another member takes the leader key');
+      while (!stopped) {
+        const info = await inspectContainerOrNull(deps.docker, instanceId);
+        if (!info?.State.Paused) { deps.log.info({ instanceId }, 'paused primary container is no longer paused: fencing ends'); return; }
+        const leader = await getValue(deps.etcd, key).catch(() => null);
+        if (fenceDecision(instanceId, true, leader) === 'kill') {
+          await deps.docker.getContainer(instanceId).kill().catch((err: unknown) => {
+            if (!/is not running|No such container|404|409/.test(err instanceof Error ? err.message : String(err))) throw err;
+          });
+          deps.log.warn({ instanceId, databaseId: rec.databaseId, nodeName: rec.nodeName, newLeader: leader },
+            `fenced: paused primary ${instanceId} killed because ${leader} took node ${rec.nodeName}'s leader key; it comes back as a replica`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    } catch (err) {
+      deps.log.warn({ instanceId, err: err instanceof Error ? err.message : String(err) }, 'fencing of a paused container failed');
+    } finally {
+      watching.delete(instanceId);
+    }
+  }
+
+  /** Instance containers of this host that are paused now (an agent that starts after a pause still fences). */
+  async function watchPausedNow(): Promise<void> {
+    const paused = await deps.docker.listContainers({ filters: { status: ['paused'], label: [`${labels.purpose}=instance`, `${labels.hostId}=${deps.hostId}`] } });
+    for (const c of paused) { const id = c.Labels[labels.instanceId]; if (id) void watch(id); }
+  }
+
+  return { watch, watchPausedNow, stop: () => { stopped = true; } };
+}
+
+/** Fences this host's paused primaries until stopped. */
+export function startFencing(deps: FencingDeps): { stop: () => void } {
+  const fencing = createFencing(deps);
+  const events = followInstanceEvents(deps, ['pause'], (event) => {
+    const id = pausedInstance(event, deps.hostId);
+    if (id) void fencing.watch(id);
+  });
+  fencing.watchPausedNow().catch((err: unknown) => deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'listing paused containers failed'));
+  return { stop: () => { events.stop(); fencing.stop(); } };
+}
