@@ -2,7 +2,8 @@
 // host-2, n2 one instance on host-2, both on the older Postgres 15 minor. The database mounts its posix backup
 // repository with orchestrator_opts.swarm.extra_volumes at /backups, as pgEdge's local backup walkthrough does.
 // Under a 20 Hz writer through a multi-host connection string: a port and memory change, then an /upgrade to the
-// newer minor — each rolls replicas first, switches over, then the old primary: nothing acknowledged is lost.
+// newer minor — each rolls replicas first, switches over, then the old primary: nothing acknowledged is lost, and the
+// hosts' fast-failover watchers (on by default) take none of those planned stops for a primary's death.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +84,9 @@ async function underWrites(start: () => Promise<{ status: number; body: any }>, 
   console.log(`${task.type}: longest write gap on n1 ${gap} ms, on n2 ${w.longestGap('n2', before)} ms; ${w.acknowledged.length} rows acknowledged, ${w.errors.length} refused meanwhile`);
   await expectNothingLost(w, n1Port);
   const log: string[] = (await call('GET', `/v1/databases/${id}/tasks/${task.task_id}/log`)).body.entries.map((e: any) => e.message as string);
+  // containers stopped and made again on purpose are not deaths: the hosts' fast-failover watchers start no task
+  const failovers = ((await call('GET', `/v1/databases/${id}/tasks?limit=50`)).body.tasks as any[]).filter((t) => t.type === 'failover');
+  expect(failovers).toEqual([]);
   return { task, log };
 }
 
