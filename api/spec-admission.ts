@@ -1,6 +1,6 @@
 // What a spec goes through before anything is stored: its own rules (characters, identifiers, attributes, cron),
 // the cluster's hosts and versions, then what depends on them — postgresql_conf against the GUCs of each node's
-// Postgres major, ports against the other databases on the same hosts and the control plane's own — and on update
+// Postgres major (shared_preload_libraries against its image's libraries), ports against the other databases on the same hosts and the control plane's own — and on update
 // the merge with the stored spec and the immutable fields. Every failure is one invalid_input listing all.
 import { CronExpressionParser } from 'cron-parser';
 import { controlPlanePorts, type Config } from '../platform/config.js';
@@ -9,7 +9,8 @@ import type { Store } from '../store/db.js';
 import { listHosts, listHostStatuses } from '../store/hosts.js';
 import { validateGucs } from '../workflows/model/validate-gucs.js';
 import { foreignPortIssues } from '../workflows/model/validate-ports.js';
-import { gucCatalog } from './guc-catalog.js';
+import { gucCatalog, libraryCatalog } from './guc-catalog.js';
+import { validatePreloadLibraries } from '../workflows/model/validate-preload.js';
 import { sameRestoreConfig, validateNodeRestores, validateRestoreSource } from '../workflows/model/backup.js';
 import { keepSecrets, mapRepositories, repositoriesAt, specRepositories } from '../workflows/model/backup-repository.js';
 import { repositoryAdmissionIssues } from './repository-admission.js';
@@ -75,7 +76,7 @@ export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creati
   const { spec: filled, issues } = populateDefaults(spec, { hostIds, supportedVersions: await commonVersions(store, referenced), creating: o.creating });
   if (issues.length > 0) throw issuesError(issues);
   const others = (await listDatabases(store)).filter((d) => d.id !== o.databaseId);
-  const placed = [...validateGucs(filled, gucCatalog), ...foreignPortIssues(filled, others, controlPlanePorts(config))];
+  const placed = [...validateGucs(filled, gucCatalog), ...validatePreloadLibraries(filled, libraryCatalog), ...foreignPortIssues(filled, others, controlPlanePorts(config))];
   if (placed.length > 0) throw issuesError(placed);
   return filled;
 }

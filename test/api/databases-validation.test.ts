@@ -49,6 +49,7 @@ const cases: [string, unknown, string, RegExp][] = [
   ['bad spock_version', withSpec({ spock_version: '5.0' }), 'invalid_pattern', /body\.spec\.spock_version/],
   ['forbidden conf key', withSpec({ postgresql_conf: { HBA_FILE: '/x' } }), 'invalid_input', /^postgresql_conf\[HBA_FILE\]: "HBA_FILE" is not allowed/],
   ['ident_file on a node', withSpec({ nodes: [node('n1', { postgresql_conf: { ident_file: '/x' } })] }), 'invalid_input', /^nodes\[0\]\.postgresql_conf\[ident_file\]/],
+  ['a preload library the image lacks', withSpec({ postgresql_conf: { shared_preload_libraries: 'pg_cron, timescaledb' } }), 'invalid_input', /^postgresql_conf\[shared_preload_libraries\]: library "timescaledb" is not in the image of Postgres \d+ \(its extensions: pg_cron, pgaudit, postgis/],
   ['wal_level not logical', withSpec({ postgresql_conf: { wal_level: 'replica' } }), 'invalid_input', /^postgresql_conf\[wal_level\]: must be logical/],
   ['two db owners', withSpec({ database_users: [{ username: 'a', db_owner: true }, { username: 'b', db_owner: true }] }), 'invalid_input', /^database_users: only one user can be db_owner/],
   ['duplicate usernames', withSpec({ database_users: [{ username: 'a' }, { username: 'a' }] }), 'invalid_input', /^database_users\[1\]\.username: duplicate username "a"/],
