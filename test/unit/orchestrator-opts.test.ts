@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { repositoriesAt, repositoryDirs } from '../../workflows/model/backup-repository.js';
-import { checkExtraVolumeHostPath, effectiveSwarm, extraVolumesAt, imageTagIssue, instanceMounts, orchestratorOptsIssues, pinnedImage, volumeHeldRepositories } from '../../workflows/model/orchestrator-opts.js';
+import { checkExtraVolumeHostPath, effectiveSwarm, extraVolumesAt, heldByExtraVolumes, imageTagIssue, instanceMounts, orchestratorOptsIssues, pinnedImage, volumeHeldRepositories } from '../../workflows/model/orchestrator-opts.js';
 import { redactSpec } from '../../workflows/model/redact.js';
 
 const backups = { host_path: '/srv/pgcp-backups', destination_path: '/backups' };
@@ -43,6 +43,11 @@ describe('orchestrator_opts.swarm', () => {
     expect(volumeHeldRepositories(spec, repositoriesAt(spec))).toEqual(new Set());
     const both = { ...spec, nodes: [spec.nodes[0]!, { name: 'n2', host_ids: ['host-1'] }] };
     expect(volumeHeldRepositories(both, repositoriesAt(both))).toEqual(new Set(['backup_config.repositories[0]']));
+    // an in-place restore's repository: held when every target node has the volume
+    expect(heldByExtraVolumes(spec, ['n1'], '/backups')).toBe(true);
+    expect(heldByExtraVolumes(spec, ['n1', 'n2'], '/backups')).toBe(false);
+    expect(heldByExtraVolumes(spec, ['n1'], '/srv/elsewhere')).toBe(false);
+    expect(heldByExtraVolumes(spec, ['n1'], undefined)).toBe(false);
   });
 
   it('accepts a valid spec and checks pgEdge-format tags against the versions', () => {

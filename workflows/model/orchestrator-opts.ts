@@ -143,3 +143,12 @@ export function volumeHeldRepositories(spec: DatabaseSpec, repos: { repo: { type
   }
   return held;
 }
+
+/**
+ * Whether a repository's base_path lies inside an extra volume on every one of these nodes (an in-place restore's
+ * targets): it then names a directory inside their containers, and the volume's host_path was held to the host-path
+ * policy when the spec was admitted.
+ */
+export function heldByExtraVolumes(spec: DatabaseSpec, nodeNames: string[], basePath: string | undefined): boolean {
+  return !!basePath && nodeNames.length > 0 && nodeNames.every((n) => coveredByExtraVolume(effectiveSwarm(spec, n).extra_volumes ?? [], basePath));
+}
