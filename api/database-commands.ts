@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import {
-  deleteDatabase, getDatabase, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, modifiableStates, newDatabaseSecrets, transitionDatabase,
+  deleteDatabase, getDatabase, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, modifiableStates, secretsForNewDatabase, transitionDatabase,
   type DatabaseRecord,
 } from '../store/databases.js';
 import { databaseNotFound, notModifiable, requireDatabase, transitionOrRefuse } from './database-guards.js';
@@ -28,9 +28,10 @@ export { databaseNotFound };
 
 export async function createDatabaseCommand(deps: CommandDeps, req: CreateDatabaseRequest): Promise<{ task: Task; db: DatabaseRecord }> {
   const spec = hashPasswords(await admitSpec(deps, req.spec, { creating: true, databaseId: req.id }));
+  const id = req.id ?? randomUUID();
   const db = await insertDatabase(deps.store, {
-    id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
-    secrets: newDatabaseSecrets(),
+    id, tenantId: req.tenant_id ?? null, spec, state: 'creating',
+    secrets: await secretsForNewDatabase(deps.store, id),
   });
   if (!db) throw new ApiError('database_already_exists', 'a database already exists with the given ID');
   const task = await startTaskOrRollBack(deps.temporal(), { type: 'create', input: { databaseId: db.id } }, () => deleteDatabase(deps.store, db.id));
