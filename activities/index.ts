@@ -13,6 +13,7 @@ import { nodeDatabaseActivities } from './postgres/node-database.js';
 import { nodeJoinActivities } from './postgres/node-join.js';
 import { storeActivities } from './control-plane/store-records.js';
 import { withActivityErrors } from './errors.js';
+import { serviceInstanceActivities } from './services/service-instances.js';
 
 export function createHostActivities(deps: HostDeps) {
   return withActivityErrors({
@@ -24,6 +25,7 @@ export function createHostActivities(deps: HostDeps) {
     ...haActivities(deps),
     ...backupActivities(deps),
     ...restoreActivities(deps),
+    ...serviceInstanceActivities(deps),
   });
 }
 

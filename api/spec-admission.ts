@@ -19,6 +19,26 @@ import type { DatabaseSpec } from './schemas/database-spec.js';
 import { ApiError } from './errors.js';
 import { scriptIssues } from './sql-scripts.js';
 import { isScramVerifier, scramMatches, scramVerifier } from '../platform/scram.js';
+import { keepServiceSecrets } from '../workflows/model/services.js';
+
+/**
+ * The clear password of every user a service connects as (a service logs in with it; elsewhere only the SCRAM
+ * verifier is kept): given in this request, or kept from before while the user's verifier still matches it.
+ * Kept sealed with the database's secrets.
+ */
+export function servicePasswords(spec: DatabaseSpec, stored: Record<string, string> = {}): { passwords: Record<string, string>; issues: SpecIssue[] } {
+  const passwords: Record<string, string> = {};
+  const issues: SpecIssue[] = [];
+  (spec.services ?? []).forEach((s, i) => {
+    const user = (spec.database_users ?? []).find((u) => u.username === s.connect_as);
+    if (!user || s.connect_as in passwords) return;
+    const p = user.password;
+    if (p !== undefined && !isScramVerifier(p)) passwords[s.connect_as] = p;
+    else if (p !== undefined && stored[s.connect_as] !== undefined && scramMatches(stored[s.connect_as]!, p)) passwords[s.connect_as] = stored[s.connect_as]!;
+    else issues.push({ path: `services[${i}].connect_as`, message: `the password of database user "${s.connect_as}" must be given in clear in this request: the service logs in with it` });
+  });
+  return { passwords, issues };
+}
 
 export function issuesError(issues: SpecIssue[]): ApiError {
   return new ApiError('invalid_input', issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('\n'));
@@ -58,9 +78,9 @@ function scheduleIssues(spec: DatabaseSpec): SpecIssue[] {
 export interface Admission { store: Store; config: Config }
 
 /** The spec as it will be stored (defaults filled), or an invalid_input naming every problem. */
-export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creating: boolean; databaseId: string | undefined }): Promise<DatabaseSpec> {
+export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creating: boolean; databaseId: string | undefined; storedServiceIds?: string[] }): Promise<DatabaseSpec> {
   const { store, config } = deps;
-  const own = [...validateSpec(spec, o.creating), ...scheduleIssues(spec), ...(await scriptIssues(spec))];
+  const own = [...validateSpec(spec, o.creating, { databaseId: o.databaseId, storedServiceIds: o.storedServiceIds }), ...scheduleIssues(spec), ...(await scriptIssues(spec))];
   if (own.length > 0) throw issuesError(own);
   // a database-level restore_config applies at creation and to the nodes an update adds: its paths are checked both times
   const repos = repositoriesAt(spec);
@@ -118,6 +138,8 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
   const { restore_config: _sent, ...rest } = next;
   const spec: DatabaseSpec = {
     ...rest,
+    // config secrets an update omits are the stored ones of the same service (pgEdge v0.11)
+    ...(rest.services ? { services: keepServiceSecrets(rest.services, stored.services) } : {}),
     // Kept as stored: the database-level one is how the database was created (its instances mount its repository);
     // a fresh one reaches the nodes it applies to as theirs, and changes nothing of the running instances.
     ...(stored.restore_config ? { restore_config: stored.restore_config } : {}),

@@ -61,6 +61,20 @@ const migrations: readonly string[] = [
   // The spec with its secrets (password verifiers, repository keys, secret custom_options), sealed; `spec` keeps the
   // spec without them. Rows from before are sealed by sealClearRows (it needs the key, which SQL does not have).
   `ALTER TABLE databases ADD COLUMN spec_sealed jsonb;`,
+  // Supporting services: one record per service instance (a service on one host), with the monitor's last report.
+  `CREATE TABLE service_instances (
+     id text PRIMARY KEY,
+     database_id text NOT NULL REFERENCES databases (id) ON DELETE CASCADE,
+     service_id text NOT NULL,
+     host_id text NOT NULL,
+     state text NOT NULL,
+     error text,
+     status jsonb,
+     status_updated_at timestamptz,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     updated_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX service_instances_by_host ON service_instances (host_id);`,
 ];
 
 export function createStore(url: string, box: SecretBox): Store {

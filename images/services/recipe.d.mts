@@ -1,0 +1,2 @@
+export function nodeBaseTag(): string;
+export function mcpTag(): string;
