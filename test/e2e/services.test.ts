@@ -1,0 +1,192 @@
+// Supporting services (pgEdge §5.7, §7.3): an MCP service beside a 2-node database on three hosts, one of which holds
+// no database instance. Checked as a user sees it: every service instance running with its address, an MCP client
+// (@modelcontextprotocol/sdk over streamable HTTP) listing tools and reading rows written on the other node, writes
+// refused without allow_writes, an unsupported version failing the task and the database until an update to a good
+// version (which also drops host-3's instance), a switchover answered by the same service instance, the service's
+// secrets in no response, task log or workflow history, and the services gone with the database. One database.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createDocker } from '../../activities/docker/client.js';
+import { decodeHistoryPayloads } from '../../platform/payload-codec.js';
+import { projectRoot } from '../../platform/config.js';
+import { labels } from '../../workflows/model/ids.js';
+import { serviceIds } from '../../workflows/model/services.js';
+import type { ApiCall } from '../support/api-client.js';
+import { recordHistory } from '../support/histories.js';
+import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
+import { nodeConnection, query } from '../support/sql.js';
+import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
+import { waitFor } from '../support/wait.js';
+
+const docker = createDocker();
+const id = `svc-${Math.random().toString(36).slice(2, 7)}`;
+const port = 25000 + Math.floor(Math.random() * 400) * 3;
+const mcpPort = port + 2;
+const address = (host: string) => `127.0.0.${host.slice(5)}`;
+const token = `mcp-init-token-${Math.random().toString(36).slice(2, 12)}`;
+const apiKey = `sk-ant-test-${Math.random().toString(36).slice(2, 14)}`;
+const secrets = [token, apiKey];
+const users = [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }];
+const nodes = [{ name: 'n1', host_ids: ['host-1', 'host-2'], port }, { name: 'n2', host_ids: ['host-2'], port: port + 1 }];
+const llm = { allow_writes: false, llm_enabled: true, llm_provider: 'anthropic', llm_model: 'claude-sonnet-4-5' };
+const service = (version: string, hostIds: string[], config: Record<string, unknown>) => ({
+  service_id: 'mcp', service_type: 'mcp', version, host_ids: hostIds, port: mcpPort, connect_as: 'admin', config,
+});
+const createSpec = { database_name: 'app', database_users: users, nodes, services: [service('latest', ['host-1', 'host-2', 'host-3'], { ...llm, init_token: token, anthropic_api_key: apiKey })] };
+// later updates omit the password, init_token (creation only) and the API key (kept from before)
+const updateSpec = (version: string, hostIds: string[]) => ({
+  database_name: 'app', database_users: users.map(({ password: _p, ...u }) => u), nodes, services: [service(version, hostIds, llm)],
+});
+
+let stack: ProcessStack | undefined;
+const call: ApiCall = (method, url, body) => stack!.call(method, url, body);
+const taskIds: string[] = [];
+const responses: string[] = [];
+const database = async () => {
+  const r = await call('GET', `/v1/databases/${id}`);
+  responses.push(JSON.stringify(r.body));
+  return r.body;
+};
+const finished = async (taskId: string, timeoutMs = 300_000) => { taskIds.push(taskId); return waitForTask(call, id, taskId, { timeoutMs, intervalMs: 1000 }); };
+
+async function mcp(host: string, auth = true): Promise<McpClient> {
+  const client = new McpClient({ name: 'pgcp-e2e', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(`http://${address(host)}:${mcpPort}/mcp`), {
+    requestInit: auth ? { headers: { Authorization: `Bearer ${token}` } } : {},
+  });
+  await client.connect(transport);
+  return client;
+}
+const textOf = (r: any) => (r.content as { type: string; text: string }[]).map((c) => c.text).join('\n');
+async function queryThrough(host: string, sql: string): Promise<{ isError: boolean; text: string }> {
+  const client = await mcp(host);
+  try {
+    const r = await client.callTool({ name: 'query_database', arguments: { query: sql } });
+    return { isError: r.isError === true, text: textOf(r) };
+  } finally {
+    await client.close();
+  }
+}
+
+beforeAll(async () => {
+  execFileSync('bash', ['images/services/build.sh'], { cwd: projectRoot, stdio: 'inherit' }); // cached: well under a second
+  stack = await startProcessStack(['host-1', 'host-2', 'host-3']);
+  const created = await call('POST', '/v1/databases', { id, spec: createSpec });
+  responses.push(JSON.stringify(created.body));
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
+  const task = await finished(created.body.task.task_id, 420_000);
+  expect(task.status, task.error).toBe('completed');
+  await recordHistory(stack.temporal, task.task_id, 'services');
+  const sql = (n: 'n1' | 'n2', host: string, text: string) => query(nodeConnection(n === 'n1' ? port : port + 1, { host: address(host), password: 'password' }), text);
+  await sql('n1', 'host-1', 'CREATE TABLE t (id int PRIMARY KEY, origin text NOT NULL)');
+  await waitFor('table t on n2', async () => (await sql('n2', 'host-2', "SELECT to_regclass('public.t') IS NOT NULL AS ok"))[0].ok, 30_000);
+  await sql('n2', 'host-2', "INSERT INTO t VALUES (1, 'n2'), (2, 'n2')");
+}, 600_000);
+
+afterAll(async () => {
+  if (!stack) return;
+  await forceDeleteDatabase(call, id);
+  await stack.stop();
+});
+
+describe('an MCP service on three hosts', () => {
+  it('has one running instance per host, with its address and published port, and no secret in its spec', async () => {
+    const db = await database();
+    expect(db.service_instances.map((s: any) => s.host_id)).toEqual(['host-1', 'host-2', 'host-3']);
+    for (const s of db.service_instances) {
+      expect(s).toMatchObject({
+        service_instance_id: `${id}-mcp-${s.host_id}`, service_id: 'mcp', database_id: id, state: 'running',
+        status: { addresses: [address(s.host_id)], ports: [{ name: 'http', container_port: 8080, host_port: mcpPort }], service_ready: true },
+      });
+    }
+    expect(db.instances.some((i: any) => i.host_id === 'host-3')).toBe(false);
+    expect(db.spec.services[0].config).toEqual(llm);
+  });
+
+  it('serves MCP on each host: tools listed, and a read returns the rows written on the other node', async () => {
+    for (const host of ['host-1', 'host-2', 'host-3']) {
+      const client = await mcp(host);
+      const tools = (await client.listTools()).tools.map((t) => t.name);
+      expect(tools).toEqual(expect.arrayContaining(['query_database', 'get_schema_info', 'execute_explain', 'count_rows']));
+      await client.close();
+      const rows = await waitFor(`rows of n2 through the MCP service on ${host}`, async () => {
+        const r = await queryThrough(host, 'SELECT id, origin FROM t ORDER BY id');
+        return !r.isError && JSON.parse(r.text).rows.length === 2 ? JSON.parse(r.text).rows : null;
+      }, 30_000, 1000);
+      expect(rows).toEqual([{ id: 1, origin: 'n2' }, { id: 2, origin: 'n2' }]);
+    }
+    await expect(mcp('host-1', false)).rejects.toThrow(/401|nauthorized/);
+  });
+
+  it('refuses a write without allow_writes', async () => {
+    const r = await queryThrough('host-1', "INSERT INTO t VALUES (3, 'mcp')");
+    expect(r).toMatchObject({ isError: true });
+    expect(r.text).toMatch(/read-only transaction/);
+  });
+
+  it('an unsupported version fails the task and the database; an update to a good version recovers it and drops host-3\'s instance', async () => {
+    const bad = await call('POST', `/v1/databases/${id}`, { spec: updateSpec('99.99.99', ['host-1', 'host-2', 'host-3']) });
+    expect(bad.status, JSON.stringify(bad.body)).toBe(200);
+    const failed = await finished(bad.body.task.task_id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/unsupported version/);
+    const db = await database();
+    expect(db.state).toBe('failed');
+    expect(db.service_instances.some((s: any) => s.state === 'failed' && /unsupported version/.test(s.error))).toBe(true);
+
+    const good = await call('POST', `/v1/databases/${id}`, { spec: updateSpec('1.0.0', ['host-1', 'host-2']) });
+    expect(good.status, JSON.stringify(good.body)).toBe(200);
+    const done = await finished(good.body.task.task_id);
+    expect(done.status, done.error).toBe('completed');
+    const after = await database();
+    expect(after.state).toBe('available');
+    expect(after.service_instances.map((s: any) => [s.host_id, s.state])).toEqual([['host-1', 'running'], ['host-2', 'running']]);
+    expect(await docker.listContainers({ all: true, filters: JSON.stringify({ name: [serviceIds.container(id, 'mcp', 'host-3')] }) })).toEqual([]);
+    // the kept API key and the bootstrap token still work: the token is what the client sends
+    expect((await queryThrough('host-2', 'SELECT count(*)::int AS n FROM t')).text).toContain('"n": 2');
+  });
+
+  it('after a switchover of n1, the same service instance answers again', async () => {
+    const before = (await database()).service_instances.map((s: any) => s.service_instance_id);
+    const r = await call('POST', `/v1/databases/${id}/nodes/n1/switchover`, {});
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const task = await finished(r.body.task.task_id);
+    expect(task.status, task.error).toBe('completed');
+    const rows = await waitFor('a read through host-1\'s MCP service after the switchover', async () => {
+      const q = await queryThrough('host-1', 'SELECT id FROM t ORDER BY id').catch(() => null);
+      return q && !q.isError ? JSON.parse(q.text).rows : null;
+    }, 60_000, 1000);
+    expect(rows).toEqual([{ id: 1 }, { id: 2 }]);
+    const after = await database();
+    expect(after.service_instances.map((s: any) => s.service_instance_id)).toEqual(before);
+    expect(after.service_instances.every((s: any) => s.state === 'running')).toBe(true);
+  });
+
+  it('shows the service\'s secrets in no response, task log or workflow history', async () => {
+    const codecs = [...stack!.temporal.workflow.options.loadedDataConverter.payloadCodecs].reverse();
+    for (const taskId of taskIds) {
+      const log = JSON.stringify((await call('GET', `/v1/databases/${id}/tasks/${taskId}/log`)).body);
+      const history = await stack!.temporal.workflow.getHandle(taskId).fetchHistory();
+      for (const codec of codecs) await decodeHistoryPayloads(codec, history.events ?? []);
+      // payload bytes as text: the decoded inputs and results of every activity
+      const decoded = JSON.stringify(history.events, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+      expect(decoded).toContain(`"databaseId":"${id}"`); // really decoded: the activities' inputs are readable
+      for (const s of secrets) {
+        expect(log, `task ${taskId}'s log`).not.toContain(s);
+        expect(decoded, `task ${taskId}'s history`).not.toContain(s);
+      }
+    }
+    for (const r of responses) for (const s of secrets) expect(r).not.toContain(s);
+  });
+
+  it('deleting the database removes its service containers and leaves nothing labelled with it', async () => {
+    const del = await call('DELETE', `/v1/databases/${id}`);
+    expect(del.status).toBe(200);
+    const done = await finished(del.body.task.task_id);
+    expect(done.status, done.error).toBe('completed');
+    const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${labels.databaseId}=${id}`] }) });
+    expect(left.map((c) => c.Names)).toEqual([]);
+  });
+});
