@@ -14,6 +14,7 @@ import { nodeJoinActivities } from './postgres/node-join.js';
 import { storeActivities } from './control-plane/store-records.js';
 import { withActivityErrors } from './errors.js';
 import { serviceInstanceActivities } from './services/service-instances.js';
+import { postgrestActivities } from './services/postgrest.js';
 
 export function createHostActivities(deps: HostDeps) {
   return withActivityErrors({
@@ -26,6 +27,7 @@ export function createHostActivities(deps: HostDeps) {
     ...backupActivities(deps),
     ...restoreActivities(deps),
     ...serviceInstanceActivities(deps),
+    ...postgrestActivities(deps),
   });
 }
 

@@ -24,6 +24,7 @@ import { containerAddress, ensureNetwork } from '../docker/network.js';
 import { databaseLabels } from '../docker/instance-spec.js';
 import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
 import { mcpAuthFile, mcpConfig, serviceDataDir } from './mcp-config.js';
+import { postgrestConfig } from './postgrest.js';
 
 export interface ServiceInstanceKey { databaseId: string; serviceId: string }
 
@@ -45,6 +46,8 @@ export function serviceImage(s: ServiceSpec): string | { error: string } {
 export function serviceContainerOptions(i: {
   container: string; serviceInstanceId: string; databaseId: string; serviceId: string; hostId: string; namespace: string; image: string;
   filesDir: string; hostAddress: string; port: number | null; configVersion: string; cpus?: string; memory?: string; extraHosts: string[];
+  /** The command, when the image's own does not read the rendered file (PostgREST). */
+  cmd?: string[];
 }): Docker.ContainerCreateOptions {
   const nano = i.cpus ? parseCpus(i.cpus) : null;
   const mem = i.memory ? parseMemory(i.memory) : null;
@@ -53,6 +56,7 @@ export function serviceContainerOptions(i: {
     Hostname: i.container,
     Image: i.image,
     Env: [`PGCP_CONFIG_VERSION=${i.configVersion}`],
+    ...(i.cmd ? { Cmd: i.cmd } : {}),
     ExposedPorts: { [`${serviceContainerPort}/tcp`]: {} },
     HostConfig: {
       Init: true,
@@ -145,20 +149,22 @@ export function serviceInstanceActivities(deps: HostDeps) {
         return a.postgresPort === null ? [] : [{ host: a.host, port: a.postgresPort }];
       });
       if (hosts.length === 0) return fail(id, `service ${serviceId} on ${deps.hostId} reaches no database instance: the target nodes on other Docker engines publish no port`);
-      const config = mcpConfig(s, { dbname: db.spec.database_name, user: s.connect_as, password, hosts });
-      const text = JSON.stringify(config, null, 2);
+      const target = { dbname: db.spec.database_name, user: s.connect_as, password, hosts };
+      if (s.service_type === 'rag') return fail(id, `service ${serviceId}: RAG configuration is not rendered by this control plane yet`);
+      const text = s.service_type === 'mcp' ? JSON.stringify(mcpConfig(s, target), null, 2) : postgrestConfig(s, target);
       const dir = serviceFilesDir(deps.dataDir, id);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await chmod(dir, 0o700);
-      await writeFile(path.join(dir, 'config.json'), text, { mode: 0o600 });
+      await writeFile(path.join(dir, s.service_type === 'mcp' ? 'config.json' : 'postgrest.conf'), text, { mode: 0o600 });
       // init_token / init_users: bootstrap only, written once (pgEdge: tokens.yaml/users.yaml only if absent)
       const auth = path.join(dir, 'auth.json');
-      if (!(await access(auth).then(() => true, () => false))) await writeFile(auth, JSON.stringify(mcpAuthFile(s)), { mode: 0o600 });
+      if (s.service_type === 'mcp' && !(await access(auth).then(() => true, () => false))) await writeFile(auth, JSON.stringify(mcpAuthFile(s)), { mode: 0o600 });
       const namespace = activityNamespace();
       await ensureNetwork(docker, ids.network(databaseId), databaseLabels(databaseId, namespace));
       const options = serviceContainerOptions({
         container, serviceInstanceId: id, databaseId, serviceId, hostId: deps.hostId, namespace, image, filesDir: dir, hostAddress: deps.hostAddress,
         port: s.port ?? null, configVersion: createHash('sha256').update(text).digest('hex').slice(0, 8), cpus: s.cpus, memory: s.memory, extraHosts: deps.containerExtraHosts,
+        ...(s.service_type === 'postgrest' ? { cmd: ['postgrest', `${serviceDataDir}/postgrest.conf`] } : {}),
       });
       const result = await ensureContainer(docker, options).catch((err: unknown) => {
         throw new Error(redactValues((err as Error).message, [password]));

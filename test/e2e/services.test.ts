@@ -27,7 +27,8 @@ const mcpPort = port + 2;
 const address = (host: string) => `127.0.0.${host.slice(5)}`;
 const token = `mcp-init-token-${Math.random().toString(36).slice(2, 12)}`;
 const apiKey = `sk-ant-test-${Math.random().toString(36).slice(2, 14)}`;
-const secrets = [token, apiKey];
+const jwtSecret = `jwt-secret-${Math.random().toString(36).slice(2)}-${'x'.repeat(24)}`;
+const secrets = [token, apiKey, jwtSecret];
 const users = [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }];
 const nodes = [{ name: 'n1', host_ids: ['host-1', 'host-2'], port }, { name: 'n2', host_ids: ['host-2'], port: port + 1 }];
 const llm = { allow_writes: false, llm_enabled: true, llm_provider: 'anthropic', llm_model: 'claude-sonnet-4-5' };
@@ -162,6 +163,42 @@ describe('an MCP service on three hosts', () => {
     const after = await database();
     expect(after.service_instances.map((s: any) => s.service_instance_id)).toEqual(before);
     expect(after.service_instances.every((s: any) => s.state === 'running')).toBe(true);
+  });
+
+  it('PostgREST: a missing anon role and a missing schema each fail with a preflight message; then the authenticator is set up on every node and the container step fails, image not available, leaving no container', async () => {
+    const restUser = { username: 'rest_auth', password: 'rest-auth-password', attributes: ['LOGIN'] };
+    const withRest = (config: Record<string, unknown>) => {
+      const base = updateSpec('1.0.0', ['host-1', 'host-2']);
+      return { ...base, database_users: [...base.database_users, restUser], services: [...base.services, { service_id: 'rest', service_type: 'postgrest', version: 'latest', host_ids: ['host-1'], connect_as: 'rest_auth', config }] };
+    };
+    const run = async (config: Record<string, unknown>) => {
+      const r = await call('POST', `/v1/databases/${id}`, { spec: withRest(config) });
+      responses.push(JSON.stringify(r.body));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return finished(r.body.task.task_id);
+    };
+    const noAnon = await run({ db_anon_role: 'web_anon' });
+    expect(noAnon.status).toBe('failed');
+    expect(noAnon.error).toMatch(/preflight failed on node n1: anon role "web_anon" \(db_anon_role\) does not exist/);
+    const primaries = (await database()).instances.filter((i: any) => i.postgres?.role === 'primary').map((i: any) => ({ node: i.node_name, host: i.host_id }));
+    expect(primaries.map((p: any) => p.node).sort()).toEqual(['n1', 'n2']);
+    const sql = (p: { node: string; host: string }, text: string) => query(nodeConnection(p.node === 'n1' ? port : port + 1, { host: address(p.host), password: 'password' }), text);
+    for (const p of primaries) await sql(p, 'CREATE ROLE web_anon NOLOGIN'); // roles are per node (not replicated)
+    const noSchema = await run({ db_anon_role: 'web_anon', db_schemas: 'api' });
+    expect(noSchema.status).toBe('failed');
+    expect(noSchema.error).toMatch(/preflight failed on node n1: schema "api" \(db_schemas\) does not exist/);
+
+    const noImage = await run({ db_anon_role: 'web_anon', db_schemas: 'public', jwt_secret: jwtSecret });
+    expect(noImage.status).toBe('failed');
+    expect(noImage.error).toMatch(/image postgrest\/postgrest:v12\.2\.12 .* is not available on host-1/);
+    for (const p of primaries) {
+      const [role] = await sql(p, "SELECT r.rolinherit, pg_has_role('rest_auth', 'web_anon', 'MEMBER') AS member FROM pg_roles r WHERE r.rolname = 'rest_auth'");
+      expect(role, `rest_auth on node ${p.node}`).toEqual({ rolinherit: false, member: true });
+    }
+    expect(await docker.listContainers({ all: true, filters: JSON.stringify({ name: [serviceIds.container(id, 'rest', 'host-1')] }) })).toEqual([]);
+    const db = await database();
+    expect(db.service_instances.find((s: any) => s.service_id === 'rest')).toMatchObject({ state: 'failed', error: expect.stringMatching(/is not available/) });
+    expect(db.spec.services.find((s: any) => s.service_id === 'rest').config).toEqual({ db_anon_role: 'web_anon', db_schemas: 'public' });
   });
 
   it('shows the service\'s secrets in no response, task log or workflow history', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DatabaseSpec, ServiceSpec } from '../../api/schemas/database-spec.js';
 import { servicePasswords } from '../../api/spec-admission.js';
 import { mcpConfig } from '../../activities/services/mcp-config.js';
+import { postgrestConfig } from '../../activities/services/postgrest.js';
 import { serviceContainerOptions, serviceImage } from '../../activities/services/service-instances.js';
 import { scramVerifier } from '../../platform/scram.js';
 import { planInstances } from '../../workflows/model/instances.js';
@@ -87,6 +88,20 @@ describe('where a service connects', () => {
     const c = mcpConfig(mcp({ config: { allow_writes: true, disable_execute_explain: true, pool_max_conns: 7 } }), { dbname: 'app', user: 'app', password: 'pw', hosts: [{ host: 'h', port: 5432 }] });
     expect(c.database).toMatchObject({ allow_writes: true, pool_max_conns: 7, target_session_attrs: 'primary' });
     expect(c.tools).toEqual({ query_database: true, get_schema_info: true, execute_explain: false, count_rows: true });
+  });
+});
+
+describe('PostgREST configuration', () => {
+  it('a multi-host db-uri with target_session_attrs, and the config keys with their defaults', () => {
+    const s = mcp({ service_type: 'postgrest', config: { db_anon_role: 'web_anon', db_schemas: 'api, public', jwt_secret: 'x'.repeat(32), max_rows: 50 } });
+    const conf = postgrestConfig(s, { dbname: 'app', user: 'auth', password: 'p@ss"w', hosts: [{ host: 'i1', port: 5432 }, { host: 'i2', port: 5432 }] });
+    expect(conf).toContain('db-uri = "postgresql://auth:p%40ss%22w@i1:5432,i2:5432/app?target_session_attrs=read-write"');
+    expect(conf).toContain('db-schemas = "api,public"');
+    expect(conf).toContain('db-anon-role = "web_anon"');
+    expect(conf).toContain('db-pool = 10');
+    expect(conf).toContain('db-max-rows = 50');
+    expect(conf).toContain(`jwt-secret = "${'x'.repeat(32)}"`);
+    expect(conf).toContain('jwt-role-claim-key = ".role"');
   });
 });
 

@@ -17,8 +17,13 @@ export interface ServiceOnHost { serviceId: string; hostId: string }
 export function serviceWaves(databaseId: string, spec: DatabaseSpec, current: ServiceOnHost[]): Step[][] {
   const desired = planServiceInstances(databaseId, spec);
   const stale = current.filter((c) => !desired.some((d) => d.serviceId === c.serviceId && d.hostId === c.hostId));
+  const postgrest = (spec.services ?? []).filter((s) => s.service_type === 'postgrest').map((s) => s.service_id);
+  const instances = postgrest.length ? planInstances(databaseId, spec) : [];
+  const nodes = spec.nodes.map((n) => n.name);
   return [
     stale.map((c) => ({ kind: 'removeService', ...c })),
+    postgrest.map((serviceId) => ({ kind: 'servicePreflight', hostId: nodeHost(instances, nodes[0]!), serviceId, nodeName: nodes[0]! })),
+    postgrest.flatMap((serviceId) => nodes.map((n): Step => ({ kind: 'serviceRoles', hostId: nodeHost(instances, n), serviceId, nodeName: n }))),
     desired.map((d) => ({ kind: 'service', hostId: d.hostId, serviceId: d.serviceId })),
     desired.map((d) => ({ kind: 'waitService', hostId: d.hostId, serviceId: d.serviceId })),
   ];
@@ -53,7 +58,10 @@ export type Step =
   /** a supporting service's instance on a host: its container made or kept, then waited for until healthy */
   | { kind: 'service'; hostId: string; serviceId: string }
   | { kind: 'waitService'; hostId: string; serviceId: string }
-  | { kind: 'removeService'; hostId: string; serviceId: string };
+  | { kind: 'removeService'; hostId: string; serviceId: string }
+  /** PostgREST: its schemas and anon role exist (first node); its authenticator set up (each node) */
+  | { kind: 'servicePreflight'; hostId: string; serviceId: string; nodeName: string }
+  | { kind: 'serviceRoles'; hostId: string; serviceId: string; nodeName: string };
 
 export interface Plan { waves: Step[][] }
 
@@ -160,6 +168,8 @@ export function describeStep(s: Step): string {
     case 'service': return `creating or updating service ${s.serviceId} on ${s.hostId}`;
     case 'waitService': return `waiting for service ${s.serviceId} on ${s.hostId} to be healthy`;
     case 'removeService': return `removing service ${s.serviceId} from ${s.hostId}`;
+    case 'servicePreflight': return `checking service ${s.serviceId}'s schemas and anon role on node ${s.nodeName}`;
+    case 'serviceRoles': return `setting up service ${s.serviceId}'s authenticator role on node ${s.nodeName}`;
   }
 }
 

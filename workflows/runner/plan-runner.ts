@@ -77,6 +77,12 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
     case 'waitService':
       await onHost(step.hostId, summary, 'long').waitServiceInstance({ databaseId, serviceId: step.serviceId });
       return;
+    case 'servicePreflight':
+      await onHost(step.hostId, summary, 'long').postgrestPreflight({ databaseId, serviceId: step.serviceId, nodeName: step.nodeName });
+      return;
+    case 'serviceRoles':
+      await onHost(step.hostId, summary, 'long').postgrestAuthenticator({ databaseId, serviceId: step.serviceId, nodeName: step.nodeName });
+      return;
     case 'removeService':
       await onHost(step.hostId, summary).removeServiceInstance({ databaseId, serviceId: step.serviceId });
       return;
