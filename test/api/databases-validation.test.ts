@@ -61,7 +61,7 @@ const cases: [string, unknown, string, RegExp][] = [
   ['a gcs repository without its bucket', withSpec({ backup_config: { repositories: [{ type: 'gcs', gcs_endpoint: 'gcs.local' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.gcs_bucket: gcs_bucket is required for gcs repositories/],
   ['a relative base_path', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: 'rel/dir' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.base_path: base_path must be absolute/],
   // services (§5.7)
-  ['a service without its type', withSpec({ services: [{ service_id: 'mcp' }] }), 'missing_field', /service_type/],
+  ['a service without its type', withSpec({ services: [{ service_id: 'mcp' }] }), 'invalid_enum_value', /service_type/],
   ['a service version of the wrong form', withSpec({ database_users: [{ username: 'app', password: 'pw' }], services: [svc({ version: 'v1' })] }), 'invalid_pattern', /body\.spec\.services\[0\]\.version/],
   ['a service connecting as no database user', withSpec({ services: [svc({ connect_as: 'ghost' })] }), 'invalid_input', /^services\[0\]\.connect_as: connect_as "ghost" does not match any database_users entry/],
   ['a service on an unknown host', withSpec({ database_users: [{ username: 'app', password: 'pw' }], services: [svc({ host_ids: ['host-9'] })] }), 'invalid_input', /^failed to validate database spec: got invalid host ids: host-9$/],

@@ -208,7 +208,7 @@ describe('an MCP service on three hosts', () => {
       const history = await stack!.temporal.workflow.getHandle(taskId).fetchHistory();
       for (const codec of codecs) await decodeHistoryPayloads(codec, history.events ?? []);
       // payload bytes as text: the decoded inputs and results of every activity
-      const decoded = JSON.stringify(history.events, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+      const decoded = JSON.stringify(history.events, (k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v));
       expect(decoded).toContain(`"databaseId":"${id}"`); // really decoded: the activities' inputs are readable
       for (const s of secrets) {
         expect(log, `task ${taskId}'s log`).not.toContain(s);
