@@ -54,7 +54,8 @@ export async function writeServiceInstanceStatus(store: Store, id: string, statu
   await store.query(
     `UPDATE service_instances SET status = $2, status_updated_at = now(),
        state = CASE WHEN $3::text IS NOT NULL AND state = ANY ($4::text[]) THEN $3 ELSE state END,
-       error = CASE WHEN $3::text IS NOT NULL AND state = ANY ($4::text[]) THEN $5 ELSE error END
+       error = CASE WHEN $3::text IS NOT NULL AND state = ANY ($4::text[]) THEN $5 ELSE error END,
+       updated_at = CASE WHEN $3::text IS NOT NULL AND state = ANY ($4::text[]) THEN now() ELSE updated_at END
      WHERE id = $1`,
     [id, JSON.stringify(status), move?.to ?? null, move?.from ?? [], move?.error ?? null],
   );

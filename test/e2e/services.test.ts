@@ -165,7 +165,20 @@ describe('an MCP service on three hosts', () => {
     expect(after.service_instances.every((s: any) => s.state === 'running')).toBe(true);
   });
 
+  it('the host\'s monitor reads a dead service container as failed, and running again once it is back', async () => {
+    const container = docker.getContainer(serviceIds.container(id, 'mcp', 'host-2'));
+    await container.stop({ t: 1 });
+    const failed = await waitFor('host-2\'s MCP instance failed', async () => {
+      const s = (await database()).service_instances.find((x: any) => x.host_id === 'host-2');
+      return s.state === 'failed' ? s : null;
+    }, 90_000, 1000);
+    expect(failed.status.health_check.status).toBe('unhealthy');
+    await container.start();
+    await waitFor('host-2\'s MCP instance running again', async () => (await database()).service_instances.find((x: any) => x.host_id === 'host-2').state === 'running', 60_000, 1000);
+  });
+
   it('PostgREST: a missing anon role and a missing schema each fail with a preflight message; then the authenticator is set up on every node and the container step fails, image not available, leaving no container', async () => {
+    const mcpContainers = (await database()).service_instances.map((s: any) => s.status.container_id);
     const restUser = { username: 'rest_auth', password: 'rest-auth-password', attributes: ['LOGIN'] };
     const withRest = (config: Record<string, unknown>) => {
       const base = updateSpec('1.0.0', ['host-1', 'host-2']);
@@ -199,6 +212,10 @@ describe('an MCP service on three hosts', () => {
     const db = await database();
     expect(db.service_instances.find((s: any) => s.service_id === 'rest')).toMatchObject({ state: 'failed', error: expect.stringMatching(/is not available/) });
     expect(db.spec.services.find((s: any) => s.service_id === 'rest').config).toEqual({ db_anon_role: 'web_anon', db_schemas: 'public' });
+    // adding another service touched only that one: the MCP containers are the same, still running
+    const mcpNow = db.service_instances.filter((s: any) => s.service_id === 'mcp');
+    expect(mcpNow.map((s: any) => s.status.container_id)).toEqual(mcpContainers);
+    expect(mcpNow.every((s: any) => s.state === 'running')).toBe(true);
   });
 
   it('shows the service\'s secrets in no response, task log or workflow history', async () => {
