@@ -47,7 +47,7 @@ export async function updateDatabaseCommand(deps: CommandDeps, id: string, req: 
   if (!stored) throw databaseNotFound();
   const merged = mergeUpdate(stored.spec, req.spec, id);
   if (merged.issues.length > 0) throw issuesError(merged.issues);
-  const admitted = await admitSpec(deps, merged.spec, { creating: false, databaseId: id, storedServiceIds: (stored.spec.services ?? []).map((s) => s.service_id) });
+  const admitted = await admitSpec(deps, merged.spec, { creating: false, databaseId: id });
   const services = servicePasswords(admitted, stored.secrets.servicePasswords);
   if (services.issues.length > 0) throw issuesError(services.issues);
   const spec = hashPasswords(admitted, stored.spec);

@@ -19,7 +19,7 @@ import type { DatabaseSpec } from './schemas/database-spec.js';
 import { ApiError } from './errors.js';
 import { scriptIssues } from './sql-scripts.js';
 import { isScramVerifier, scramMatches, scramVerifier } from '../platform/scram.js';
-import { keepServiceSecrets } from '../workflows/model/services.js';
+import { bootstrapKeyIssues, keepServiceSecrets } from '../workflows/model/services.js';
 
 /**
  * The clear password of every user a service connects as (a service logs in with it; elsewhere only the SCRAM
@@ -78,9 +78,9 @@ function scheduleIssues(spec: DatabaseSpec): SpecIssue[] {
 export interface Admission { store: Store; config: Config }
 
 /** The spec as it will be stored (defaults filled), or an invalid_input naming every problem. */
-export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creating: boolean; databaseId: string | undefined; storedServiceIds?: string[] }): Promise<DatabaseSpec> {
+export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creating: boolean; databaseId: string | undefined }): Promise<DatabaseSpec> {
   const { store, config } = deps;
-  const own = [...validateSpec(spec, o.creating, { databaseId: o.databaseId, storedServiceIds: o.storedServiceIds }), ...scheduleIssues(spec), ...(await scriptIssues(spec))];
+  const own = [...validateSpec(spec, o.creating, { databaseId: o.databaseId }), ...scheduleIssues(spec), ...(await scriptIssues(spec))];
   if (own.length > 0) throw issuesError(own);
   // a database-level restore_config applies at creation and to the nodes an update adds: its paths are checked both times
   const repos = repositoriesAt(spec);
@@ -159,6 +159,7 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
       : {}),
   };
   if (spec.database_name !== stored.database_name) issues.push({ path: 'database_name', message: 'database name cannot be changed' });
+  issues.push(...bootstrapKeyIssues(next.services, stored.services));
   const major = (s: DatabaseSpec, n: { postgres_version?: string }) => postgresMajor(n.postgres_version ?? s.postgres_version ?? '');
   spec.nodes.forEach((n, i) => {
     const old = stored.nodes.find((o) => o.name === n.name);

@@ -8,7 +8,7 @@ import { scramVerifier } from '../../platform/scram.js';
 import { planInstances } from '../../workflows/model/instances.js';
 import { planConverge, planLines, planRemoveAll } from '../../workflows/model/planner.js';
 import { redactSpec } from '../../workflows/model/redact.js';
-import { isSecretConfigKey, keepServiceSecrets, planServiceInstances, serviceTargets, sessionAttrs } from '../../workflows/model/services.js';
+import { bootstrapKeyIssues, isSecretConfigKey, keepServiceSecrets, planServiceInstances, serviceTargets, sessionAttrs } from '../../workflows/model/services.js';
 import { planUpdate } from '../../workflows/model/update-planner.js';
 
 const mcp = (patch: Partial<ServiceSpec> = {}): ServiceSpec => ({
@@ -59,11 +59,13 @@ describe('config secrets', () => {
     expect(redactSpec(spec()).services![0]!.config).toEqual({ allow_writes: false, llm_enabled: true, llm_provider: 'anthropic', llm_model: 'm', nested: [{ keep: 1 }] });
   });
 
-  it('an update that omits one keeps it; init_token and init_users are not carried over', () => {
+  it('an update that omits one keeps it (init_token too, for instances added later); sending init_token again is refused', () => {
     const [kept] = keepServiceSecrets([mcp({ config: { allow_writes: true } })], [mcp()])!;
-    expect(kept!.config).toEqual({ allow_writes: true, anthropic_api_key: 'sk-1' });
+    expect(kept!.config).toEqual({ allow_writes: true, init_token: 'tok', anthropic_api_key: 'sk-1' });
+    expect(bootstrapKeyIssues([mcp()], [mcp()])).toEqual([{ path: 'services[0].config', message: 'init_token is only accepted when the service is created' }]);
+    expect(bootstrapKeyIssues([mcp({ service_id: 'new' })], [mcp()])).toEqual([]);
     const [changed] = keepServiceSecrets([mcp({ config: { anthropic_api_key: 'sk-2' } })], [mcp()])!;
-    expect(changed!.config).toEqual({ anthropic_api_key: 'sk-2' });
+    expect(changed!.config).toEqual({ anthropic_api_key: 'sk-2', init_token: 'tok' });
   });
 });
 

@@ -89,19 +89,30 @@ export function serviceSecretValues(services: ServiceSpec[] | undefined): string
 
 /**
  * An update that omits a top-level secret of a service's config keeps the stored one (pgEdge v0.11), matched by
- * service_id and type. MCP's init_token / init_users apply at the service's creation only, so they are not carried.
+ * service_id and type. MCP's init_token / init_users (sent only at the service's creation) are kept too, so an
+ * instance added later on another host gets the same HTTP auth.
  */
 export function keepServiceSecrets(next: ServiceSpec[] | undefined, stored: ServiceSpec[] | undefined): ServiceSpec[] | undefined {
   if (!next) return next;
   return next.map((s) => {
     const old = (stored ?? []).find((o) => o.service_id === s.service_id && o.service_type === s.service_type);
     if (!old?.config) return s;
-    const kept = Object.entries(old.config).filter(([k]) => isSecretConfigKey(k) && !bootstrapOnly.includes(k) && !(k in (s.config ?? {})));
+    const kept = Object.entries(old.config).filter(([k]) => isSecretConfigKey(k) && !(k in (s.config ?? {})));
     return kept.length ? { ...s, config: { ...(s.config ?? {}), ...Object.fromEntries(kept) } } : s;
   });
 }
 
 const bootstrapOnly = ['init_token', 'init_users'];
+
+/** MCP's bootstrap keys sent again for a service that exists (pgEdge: refused; they apply at creation only). */
+export function bootstrapKeyIssues(next: ServiceSpec[] | undefined, stored: ServiceSpec[] | undefined): SpecIssue[] {
+  const out: SpecIssue[] = [];
+  (next ?? []).forEach((s, i) => {
+    if (s.service_type !== 'mcp' || !(stored ?? []).some((o) => o.service_id === s.service_id)) return;
+    for (const k of bootstrapOnly) if (s.config?.[k] !== undefined) out.push({ path: `services[${i}].config`, message: `${k} is only accepted when the service is created` });
+  });
+  return out;
+}
 
 // ---- validation -------------------------------------------------------------------------------------------------
 
@@ -150,7 +161,7 @@ const mcpKeys = [
   ...mcpTools, 'kb_enabled', 'kb_embedding_provider', 'kb_embedding_model', 'kb_embedding_api_key', 'kb_database_host_path',
 ] as const;
 
-function validateMcp(c: ConfigCheck, svc: ServiceSpec, existed: boolean): void {
+function validateMcp(c: ConfigCheck, svc: ServiceSpec): void {
   c.unknown(mcpKeys);
   const llm = c.get<boolean>('llm_enabled', 'boolean') ?? false;
   const embedding = c.oneOf('embedding_provider', ['voyage', 'openai', 'ollama']);
@@ -182,8 +193,6 @@ function validateMcp(c: ConfigCheck, svc: ServiceSpec, existed: boolean): void {
   if (writes && attrs !== undefined && attrs !== 'primary' && attrs !== 'read-write') {
     c.issue(`allow_writes requires database_connection.target_session_attrs primary or read-write, got "${attrs}"`);
   }
-  if (existed && c.has('init_token')) c.issue('init_token is only accepted when the service is created');
-  if (existed && c.has('init_users')) c.issue('init_users is only accepted when the service is created');
   c.get('init_token', 'string');
   if (c.has('init_users')) {
     const users = c.config.init_users;
@@ -294,9 +303,9 @@ function validateRag(c: ConfigCheck): void {
 
 /**
  * The services' own rules: unique ids, hosts listed once, connect_as naming a database user, target nodes that
- * exist, config keys per type. `storedIds`: services that existed before this update (MCP bootstrap keys refused).
+ * exist, config keys per type. (MCP's bootstrap keys sent again on update: bootstrapKeyIssues, on the request.)
  */
-export function validateServices(databaseId: string | undefined, spec: DatabaseSpec, storedIds: string[], out: SpecIssue[]): void {
+export function validateServices(databaseId: string | undefined, spec: DatabaseSpec, out: SpecIssue[]): void {
   const services = spec.services ?? [];
   const users = new Set((spec.database_users ?? []).map((u) => u.username));
   const nodes = new Set(spec.nodes.map((n) => n.name));
@@ -319,7 +328,7 @@ export function validateServices(databaseId: string | undefined, spec: DatabaseS
     });
     if (s.orchestrator_opts !== undefined) out.push({ path: `${at}.orchestrator_opts`, message: 'orchestrator options are not supported by this control plane yet' });
     const c = new ConfigCheck(s.config ?? {}, `${at}.config`, out);
-    if (s.service_type === 'mcp') validateMcp(c, s, storedIds.includes(s.service_id));
+    if (s.service_type === 'mcp') validateMcp(c, s);
     else if (s.service_type === 'postgrest') validatePostgrest(c);
     else validateRag(c);
   });

@@ -112,7 +112,7 @@ function validateUsers(spec: DatabaseSpec, out: SpecIssue[]): void {
 }
 
 /** The spec's own rules, before any host is consulted. */
-export function validateSpec(spec: DatabaseSpec, creating: boolean, o: { databaseId?: string; storedServiceIds?: string[] } = {}): SpecIssue[] {
+export function validateSpec(spec: DatabaseSpec, creating: boolean, o: { databaseId?: string } = {}): SpecIssue[] {
   const out: SpecIssue[] = specTextIssues(spec);
   if (['postgres', 'template0', 'template1'].includes(spec.database_name)) out.push({ path: 'database_name', message: `"${spec.database_name}" is reserved` });
   const names = new Set<string>();
@@ -134,7 +134,7 @@ export function validateSpec(spec: DatabaseSpec, creating: boolean, o: { databas
   validateResources(spec.cpus, spec.memory, '', out);
   out.push(...duplicatePortIssues(spec));
   validateUsers(spec, out);
-  validateServices(o.databaseId, spec, o.storedServiceIds ?? [], out);
+  validateServices(o.databaseId, spec, out);
   refuseLater(spec, creating, out);
   return out;
 }
