@@ -795,8 +795,11 @@ export interface components {
             orchestrator_opts?: unknown;
             port?: number;
             service_id: string;
-            /** @enum {string} */
-            service_type: "mcp" | "postgrest" | "rag";
+            /**
+             * @description pgbouncer: a pooler that follows its node's primary (an extension of this control plane)
+             * @enum {string}
+             */
+            service_type: "mcp" | "postgrest" | "rag" | "pgbouncer";
             version: string;
         };
         Task: {

@@ -63,7 +63,7 @@ const joinAs = onlyHost && !membership
   ? { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() }
   : undefined;
 const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcd, log, joinAs }, config.heartbeatMs);
-const monitor = onlyControlPlane ? null : startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
+const monitor = onlyControlPlane ? null : startMonitor({ store, docker, hostId: config.hostId, log, dataDir: config.dataDir }, config.monitorMs);
 // fencing is a safety net apart from the fast path: on even when PGCP_FAST_FAILOVER is off (Patroni alone)
 const fencing = onlyControlPlane ? null : startFencing({ store, docker, hostId: config.hostId, etcd, log });
 const fastFailover = onlyControlPlane || !config.fastFailover || !temporal ? null : startFastFailover({ store, docker, hostId: config.hostId, etcd, log, temporal });

@@ -25,14 +25,17 @@ import { secretValues, specRepositories } from '../workflows/model/backup-reposi
 import { ids } from '../workflows/model/ids.js';
 import { planInstances } from '../workflows/model/instances.js';
 import { readBackupInfo } from './backup-info.js';
-import { observeServiceInstance } from '../activities/services/service-instances.js';
+import { observeServiceInstance, serviceFilesDir } from '../activities/services/service-instances.js';
+import { pointPooler } from '../activities/services/pgbouncer.js';
+import { loadDatabase } from '../activities/database-context.js';
 import { listServiceInstancesOnHost, writeServiceInstanceStatus, type ServiceInstanceRecord } from '../store/services.js';
 import { getHost } from '../store/hosts.js';
 import { serviceIds } from '../workflows/model/services.js';
 import { LsnHistory, readReplicationLag } from './replication-lag.js';
 import type { Logger } from '../platform/logger.js';
 
-export interface MonitorDeps { store: Store; docker: Docker; hostId: string; log: Logger }
+/** dataDir: where this host keeps service files (the pooler's configuration is rewritten there). */
+export interface MonitorDeps { store: Store; docker: Docker; hostId: string; log: Logger; dataDir?: string }
 
 /** How long a subscription may stay down before the monitor restarts its apply worker. */
 export const subscriptionRepairAfterMs = 4_000;
@@ -167,7 +170,13 @@ export function createMonitor(deps: MonitorDeps) {
     const svc = spec?.services?.find((s) => s.service_id === rec.serviceId);
     if (!svc) return;
     const hostAddress = (await getHost(deps.store, deps.hostId))?.address ?? '';
-    const status = await observeServiceInstance(deps.docker, rec.databaseId, serviceIds.container(rec.databaseId, rec.serviceId, rec.hostId), hostAddress, svc.version);
+    const status = await observeServiceInstance(deps.docker, rec.databaseId, serviceIds.container(rec.databaseId, rec.serviceId, rec.hostId), hostAddress, svc.version, svc.service_type);
+    // a pooler follows its node's primary (switchover, failover, restore): repointed and reloaded, no API call
+    if (svc.service_type === 'pgbouncer' && status.ready && deps.dataDir && ['running', 'failed'].includes(rec.state)) {
+      const db = await loadDatabase(deps.store, rec.databaseId);
+      const r = await pointPooler({ ...deps, dataDir: deps.dataDir }, db, svc, serviceFilesDir(deps.dataDir, rec.id));
+      if (r.moved) deps.log.info({ serviceInstanceId: rec.id, primary: r.target }, 'pooler pointed at its node\'s new primary');
+    }
     const graceOver = Date.now() - rec.updatedAt.getTime() > serviceFailGraceMs;
     const move = status.ready
       ? { from: ['failed' as const], to: 'running' as const, error: null }

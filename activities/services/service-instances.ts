@@ -3,11 +3,12 @@
 // acts: the container is named after the service instance and carries a hash of its options, so a retry or a
 // re-run converges, an unchanged service is not touched, and a changed config makes the container again.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, rm, writeFile, access } from 'node:fs/promises';
+import net from 'node:net';
+import { chmod, mkdir, rm, writeFile, access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { ServiceSpec } from '../../api/schemas/database-spec.js';
-import { mcpTag } from '../../images/services/recipe.mjs';
+import { mcpTag, pgbouncerTag } from '../../images/services/recipe.mjs';
 import { getServiceInstance, setServiceInstanceState, upsertServiceInstance, deleteServiceInstance, type ServiceInstanceStatus } from '../../store/services.js';
 import { ids, labelPrefix, labels } from '../../workflows/model/ids.js';
 import { serviceContainerPort, serviceIds, serviceImageKey, serviceTargets } from '../../workflows/model/services.js';
@@ -25,6 +26,7 @@ import { databaseLabels } from '../docker/instance-spec.js';
 import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
 import { mcpAuthFile, mcpConfig, serviceDataDir } from './mcp-config.js';
 import { postgrestConfig } from './postgrest.js';
+import { poolerFiles, poolerIni, poolerSettings, poolerTarget, poolerUserlist, writePoolerFiles } from './pgbouncer.js';
 
 export interface ServiceInstanceKey { databaseId: string; serviceId: string }
 
@@ -39,7 +41,7 @@ export const serviceFilesDir = (dataDir: string, serviceInstanceId: string) => p
 export function serviceImage(s: ServiceSpec): string | { error: string } {
   const key = serviceImageKey(s.service_type, s.version);
   if (key === null) return { error: `unsupported version "${s.version}" for service type ${s.service_type}` };
-  return key === 'mcp' ? mcpTag() : key;
+  return key === 'mcp' ? mcpTag() : key === 'pgbouncer' ? pgbouncerTag() : key;
 }
 
 /** The Docker create options of one service instance (pure); the hash label tells when they drifted. */
@@ -90,8 +92,18 @@ function findService(db: DatabaseContext, serviceId: string): ServiceSpec {
   return s;
 }
 
-/** What the monitor and the wait report: container, addresses, ports, and the answer of its /health. */
-export async function observeServiceInstance(docker: Docker, databaseId: string, container: string, hostAddress: string, version: string): Promise<ServiceInstanceStatus> {
+/** A TCP connection to the service's port (the pooler speaks Postgres's protocol, not HTTP). */
+function tcpProbe(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port, timeout: 2000 });
+    sock.once('connect', () => { sock.destroy(); resolve(); });
+    sock.once('timeout', () => { sock.destroy(); reject(new Error('connection timed out')); });
+    sock.once('error', reject);
+  });
+}
+
+/** What the monitor and the wait report: container, addresses, ports, and the answer of its /health (a pooler: its port). */
+export async function observeServiceInstance(docker: Docker, databaseId: string, container: string, hostAddress: string, version: string, type: ServiceSpec['service_type'] = 'mcp'): Promise<ServiceInstanceStatus> {
   const checkedAt = new Date().toISOString();
   const info = await inspectContainerOrNull(docker, container);
   if (!info) return { health: { status: 'unhealthy', message: 'container status not available', checkedAt }, ready: false };
@@ -100,10 +112,16 @@ export async function observeServiceInstance(docker: Docker, databaseId: string,
     containerId: info.Id.slice(0, 12),
     imageVersion: version,
     addresses: [hostAddress],
-    ports: [{ name: 'http', container_port: serviceContainerPort, ...(hostPort ? { host_port: hostPort } : {}) }],
+    ports: [{ name: type === 'pgbouncer' ? 'tcp' : 'http', container_port: serviceContainerPort, ...(hostPort ? { host_port: hostPort } : {}) }],
   };
   const ip = info.State.Running ? containerAddress(info, ids.network(databaseId)) : null;
   if (!ip) return { ...base, health: { status: 'unhealthy', message: `container is ${info.State.Status}`, checkedAt }, ready: false };
+  if (type === 'pgbouncer') {
+    return tcpProbe(ip, serviceContainerPort).then(
+      (): ServiceInstanceStatus => ({ ...base, health: { status: 'healthy', checkedAt }, lastHealthyAt: checkedAt, ready: true }),
+      (err: Error): ServiceInstanceStatus => ({ ...base, health: { status: 'unhealthy', message: `port ${serviceContainerPort}: ${err.message}`, checkedAt }, ready: false }),
+    );
+  }
   try {
     const res = await fetch(`http://${ip}:${serviceContainerPort}/health`, { signal: AbortSignal.timeout(2000) });
     if (res.ok) return { ...base, health: { status: 'healthy', checkedAt }, lastHealthyAt: checkedAt, ready: true };
@@ -151,11 +169,22 @@ export function serviceInstanceActivities(deps: HostDeps) {
       if (hosts.length === 0) return fail(id, `service ${serviceId} on ${deps.hostId} reaches no database instance: the target nodes on other Docker engines publish no port`);
       const target = { dbname: db.spec.database_name, user: s.connect_as, password, hosts };
       if (s.service_type === 'rag') return fail(id, `service ${serviceId}: RAG configuration is not rendered by this control plane yet`);
-      const text = s.service_type === 'mcp' ? JSON.stringify(mcpConfig(s, target), null, 2) : postgrestConfig(s, target);
       const dir = serviceFilesDir(deps.dataDir, id);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await chmod(dir, 0o700);
-      await writeFile(path.join(dir, s.service_type === 'mcp' ? 'config.json' : 'postgrest.conf'), text, { mode: 0o600 });
+      let text: string;
+      let poolerIniBefore: string | null = null;
+      if (s.service_type === 'pgbouncer') {
+        // the node's current primary; the container's identity leaves it out (a switchover only reloads PgBouncer)
+        const primary = await pollUntil(`a primary for pooler ${id}`, 2 * 60_000, async () => (await poolerTarget(deps, db, s)) ?? { waiting: 'no leader yet' });
+        poolerIniBefore = await readFile(poolerFiles(dir).ini, 'utf8').catch(() => null);
+        const userlist = poolerUserlist(s.connect_as, password);
+        await writePoolerFiles(dir, poolerIni(s, db.spec.database_name, primary), userlist);
+        text = poolerSettings(s) + userlist;
+      } else {
+        text = s.service_type === 'mcp' ? JSON.stringify(mcpConfig(s, target), null, 2) : postgrestConfig(s, target);
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await chmod(dir, 0o700);
+        await writeFile(path.join(dir, s.service_type === 'mcp' ? 'config.json' : 'postgrest.conf'), text, { mode: 0o600 });
+      }
       // init_token / init_users: bootstrap only, written once (pgEdge: tokens.yaml/users.yaml only if absent)
       const auth = path.join(dir, 'auth.json');
       if (s.service_type === 'mcp' && !(await access(auth).then(() => true, () => false))) await writeFile(auth, JSON.stringify(mcpAuthFile(s)), { mode: 0o600 });
@@ -171,6 +200,10 @@ export function serviceInstanceActivities(deps: HostDeps) {
       });
       const running = result.outcome === 'unchanged' && (await docker.getContainer(container).inspect()).State.Running;
       await startContainer(docker.getContainer(container));
+      // a running pooler whose primary moved: reloaded, its clients kept
+      if (running && s.service_type === 'pgbouncer' && poolerIniBefore !== (await readFile(poolerFiles(dir).ini, 'utf8'))) {
+        await docker.getContainer(container).kill({ signal: 'SIGHUP' });
+      }
       const changed = !(running && before?.state === 'running');
       if (changed) await upsertServiceInstance(deps.store, { id, databaseId, serviceId, hostId: deps.hostId, state: 'creating' });
       return { changed };
@@ -185,7 +218,7 @@ export function serviceInstanceActivities(deps: HostDeps) {
       let last: ServiceInstanceStatus | undefined;
       try {
         last = await pollUntil(`service instance ${id}`, serviceCreationTimeoutMs, async () => {
-          const st = await observeServiceInstance(docker, databaseId, container, deps.hostAddress, s.version);
+          const st = await observeServiceInstance(docker, databaseId, container, deps.hostAddress, s.version, s.service_type);
           last = st;
           return st.ready ? st : { waiting: st.health?.message ?? 'not healthy yet' };
         });

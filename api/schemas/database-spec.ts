@@ -83,7 +83,7 @@ export const DatabaseScriptsSchema = z
 export const ServiceSpecSchema = z
   .object({
     service_id: IdentifierSchema,
-    service_type: z.enum(['mcp', 'postgrest', 'rag']),
+    service_type: z.enum(['mcp', 'postgrest', 'rag', 'pgbouncer']).openapi({ description: 'pgbouncer: a pooler that follows its node\'s primary (an extension of this control plane)' }),
     version: z.string().regex(/^(\d+\.\d+(\.\d+)?|latest)$/),
     host_ids: z.array(IdentifierSchema).min(1),
     port: PortSchema.optional(),

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Builds the service images from local things only: pgcp/node-base (Postgres 17 image + Debian nodejs, ~1 min once)
-# and pgcp/mcp (services/mcp bundled by esbuild into one file, copied onto the base: seconds). Prints "<tag>: cached"
+# pgcp/mcp (services/mcp bundled by esbuild into one file, copied onto the base: seconds) and pgcp/pgbouncer
+# (Postgres 17 image + Debian pgbouncer). Prints "<tag>: cached"
 # or what it built and how long. Needs the Postgres 17 image (images/build.sh 17), docker and node_modules.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -9,6 +10,7 @@ have() { docker image inspect "$1" >/dev/null 2>&1; }
 pg_image="$(node images/recipe.mjs tag 17)"
 base="$(node images/services/recipe.mjs node-base)"
 mcp="$(node images/services/recipe.mjs mcp)"
+pgbouncer="$(node images/services/recipe.mjs pgbouncer)"
 if have "$base"; then echo "$base: cached"; else
   have "$pg_image" || { echo "services: $pg_image is missing (images/build.sh 17)" >&2; exit 1; }
   t0=$SECONDS
@@ -25,4 +27,10 @@ if have "$mcp"; then echo "$mcp: cached"; else
   cp images/services/mcp.Dockerfile "$ctx/Dockerfile"
   out=$(docker build -q --build-arg BASE_IMAGE="$base" -t "$mcp" "$ctx" 2>&1) || { echo "$out" >&2; exit 1; }
   echo "$mcp: built in $((SECONDS - t0)) s"
+fi
+if have "$pgbouncer"; then echo "$pgbouncer: cached"; else
+  have "$pg_image" || { echo "services: $pg_image is missing (images/build.sh 17)" >&2; exit 1; }
+  t0=$SECONDS
+  out=$(docker build -q -f images/services/pgbouncer.Dockerfile --build-arg PG_IMAGE="$pg_image" -t "$pgbouncer" images/services 2>&1) || { echo "$out" >&2; exit 1; }
+  echo "$pgbouncer: built in $((SECONDS - t0)) s"
 fi

@@ -1,5 +1,6 @@
 // Service images built here (no registry): the Node.js base (the Postgres 17 image, Debian trixie, plus Debian's
-// nodejs) and the MCP server (that base plus services/mcp bundled into one file by esbuild). Each is tagged by a
+// nodejs), the MCP server (that base plus services/mcp bundled into one file by esbuild) and PgBouncer (the Postgres
+// 17 image plus Debian's pgbouncer). Each is tagged by a
 // hash of everything it is built from, so an unchanged recipe is never rebuilt. Plain Node ESM. CLI at the bottom.
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, realpathSync } from 'node:fs';
@@ -35,10 +36,16 @@ export function mcpTag() {
   ])}`;
 }
 
+/** pgcp/pgbouncer:<hash of its Dockerfile and the Postgres image it starts from>. */
+export function pgbouncerTag() {
+  return `pgcp/pgbouncer:${hash([['pg', Buffer.from(imageTag(17))], ['Dockerfile', readFileSync(join(HERE, 'pgbouncer.Dockerfile'))]])}`;
+}
+
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isMain) {
   const [cmd] = process.argv.slice(2);
   if (cmd === 'node-base') console.log(nodeBaseTag());
   else if (cmd === 'mcp') console.log(mcpTag());
-  else { console.error('usage: node images/services/recipe.mjs node-base | mcp'); process.exit(2); }
+  else if (cmd === 'pgbouncer') console.log(pgbouncerTag());
+  else { console.error('usage: node images/services/recipe.mjs node-base | mcp | pgbouncer'); process.exit(2); }
 }

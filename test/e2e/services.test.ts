@@ -19,6 +19,7 @@ import { startProcessStack, type ProcessStack } from '../support/process-stack.j
 import { nodeConnection, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
+import { startWriter } from '../support/writer.js';
 
 const docker = createDocker();
 const id = `svc-${Math.random().toString(36).slice(2, 7)}`;
@@ -216,6 +217,47 @@ describe('an MCP service on three hosts', () => {
     const mcpNow = db.service_instances.filter((s: any) => s.service_id === 'mcp');
     expect(mcpNow.map((s: any) => s.status.container_id)).toEqual(mcpContainers);
     expect(mcpNow.every((s: any) => s.state === 'running')).toBe(true);
+  });
+
+  it('a pgbouncer pooler follows n1\'s primary across a switchover without an API call: no acknowledged write lost', async () => {
+    const poolPort = port + 3;
+    const base = updateSpec('1.0.0', ['host-1', 'host-2']);
+    const pool = { service_id: 'pool', service_type: 'pgbouncer', version: 'latest', host_ids: ['host-1'], port: poolPort, connect_as: 'admin', database_connection: { target_nodes: ['n1'] } };
+    const r = await call('POST', `/v1/databases/${id}`, { spec: { ...base, services: [...base.services, pool] } }); // PostgREST's goes
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const done = await finished(r.body.task.task_id);
+    expect(done.status, done.error).toBe('completed');
+    const db = await database();
+    expect(db.state).toBe('available');
+    expect(db.service_instances.map((s: any) => s.service_id)).toEqual(['mcp', 'mcp', 'pool']);
+    expect(db.service_instances[2]).toMatchObject({ state: 'running', status: { addresses: ['127.0.0.1'], ports: [{ name: 'tcp', container_port: 8080, host_port: poolPort }] } });
+
+    const n1Primary = async () => (await database()).instances.find((i: any) => i.node_name === 'n1' && i.postgres?.role === 'primary')?.host_id as string | undefined;
+    const before = await waitFor('n1 primary', n1Primary, 30_000);
+    await query(nodeConnection(port, { host: address(before), password: 'password' }), 'CREATE TABLE w (id text PRIMARY KEY, node text NOT NULL, payload text NOT NULL)');
+    const w = await startWriter([{ node: 'pool', port: poolPort, host: '127.0.0.1' }, { node: 'n1', port, hosts: ['127.0.0.1', '127.0.0.2'] }],
+      { user: 'admin', password: 'password', database: 'app', table: 'w', ratePerSecond: 20 });
+    try {
+      await new Promise((res) => setTimeout(res, 3000));
+      const sw = await call('POST', `/v1/databases/${id}/nodes/n1/switchover`, {});
+      expect(sw.status, JSON.stringify(sw.body)).toBe(200);
+      const t = await finished(sw.body.task.task_id);
+      expect(t.status, t.error).toBe('completed');
+      const switched = Date.now();
+      await waitFor('writes through the pooler after the switchover', async () => w.acknowledged.filter((a) => a.node === 'pool' && a.at > switched + 2000).length >= 10, 60_000, 500);
+    } finally {
+      await w.stop();
+    }
+    const after = await n1Primary();
+    expect(after).not.toBe(before);
+    const gap = { pool: w.longestGap('pool'), direct: w.longestGap('n1') };
+    console.log(`pooler across a switchover of n1: longest write gap through the pooler ${gap.pool} ms, through a multi-host connection string ${gap.direct} ms; ${w.acknowledged.length} rows acknowledged, ${w.errors.length} refused meanwhile`);
+    // the pooler now reaches the new primary, and every acknowledged row is there
+    const through = await query({ host: '127.0.0.1', port: poolPort, user: 'admin', password: 'password', database: 'app' }, 'SELECT pg_is_in_recovery() AS r');
+    expect(through[0].r).toBe(false);
+    const ids = w.acknowledged.map((a) => a.id);
+    const rows = await query(nodeConnection(port, { host: address(after!), password: 'password' }), 'SELECT count(*)::int AS n FROM w WHERE id = ANY ($1)', [ids]);
+    expect(rows[0].n).toBe(ids.length);
   });
 
   it('shows the service\'s secrets in no response, task log or workflow history', async () => {

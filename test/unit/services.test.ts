@@ -3,12 +3,13 @@ import type { DatabaseSpec, ServiceSpec } from '../../api/schemas/database-spec.
 import { servicePasswords } from '../../api/spec-admission.js';
 import { mcpConfig } from '../../activities/services/mcp-config.js';
 import { postgrestConfig } from '../../activities/services/postgrest.js';
+import { poolerIni, poolerNode, poolerSettings, poolerUserlist } from '../../activities/services/pgbouncer.js';
 import { serviceContainerOptions, serviceImage } from '../../activities/services/service-instances.js';
 import { scramVerifier } from '../../platform/scram.js';
 import { planInstances } from '../../workflows/model/instances.js';
 import { planConverge, planLines, planRemoveAll } from '../../workflows/model/planner.js';
 import { redactSpec } from '../../workflows/model/redact.js';
-import { bootstrapKeyIssues, isSecretConfigKey, keepServiceSecrets, planServiceInstances, serviceTargets, sessionAttrs } from '../../workflows/model/services.js';
+import { bootstrapKeyIssues, isSecretConfigKey, keepServiceSecrets, validateServices, planServiceInstances, serviceTargets, sessionAttrs } from '../../workflows/model/services.js';
 import { planUpdate } from '../../workflows/model/update-planner.js';
 
 const mcp = (patch: Partial<ServiceSpec> = {}): ServiceSpec => ({
@@ -104,6 +105,30 @@ describe('PostgREST configuration', () => {
     expect(conf).toContain('db-max-rows = 50');
     expect(conf).toContain(`jwt-secret = "${'x'.repeat(32)}"`);
     expect(conf).toContain('jwt-role-claim-key = ".role"');
+  });
+});
+
+describe('the pgbouncer pooler', () => {
+  const pool = (patch: Partial<ServiceSpec> = {}): ServiceSpec => ({ service_id: 'pool', service_type: 'pgbouncer', version: 'latest', host_ids: ['host-2'], connect_as: 'app', ...patch });
+  it('pools the primary of its node; its identity leaves the primary out, so a move only reloads it', () => {
+    const s = spec([pool()]);
+    expect(poolerNode({ spec: s, instances: planInstances('db', s) }, pool(), 'host-2')).toBe('n1');
+    expect(poolerNode({ spec: s, instances: planInstances('db', s) }, pool({ database_connection: { target_nodes: ['n2'] } }), 'host-2')).toBe('n2');
+    const a = poolerIni(pool(), 'app', { host: 'db-n1-689qacsi', port: 5432 });
+    expect(a).toContain("app = host='db-n1-689qacsi' port=5432 dbname='app'");
+    expect(a).toContain('pool_mode = transaction');
+    expect(a).toContain('listen_port = 8080');
+    expect(poolerIni(pool(), 'app', { host: 'other', port: 5432 })).toContain(poolerSettings(pool()));
+    expect(poolerUserlist('app', 'p"w')).toBe('"app" "p""w"\n');
+    expect(sessionAttrs(pool())).toBe('primary');
+  });
+  it('validates its config and its one node', () => {
+    const issues: { path: string; message: string }[] = [];
+    validateServices('db', spec([pool({ config: { pool_mode: 'statement', colour: 1 }, database_connection: { target_nodes: ['n1', 'n2'], target_session_attrs: 'standby' } })]), issues);
+    expect(issues.map((i) => i.message)).toEqual(expect.arrayContaining([
+      'unknown config key "colour"', 'pool_mode must be one of session, transaction, got "statement"', 'a pgbouncer service pools one node: name at most one',
+      'a pgbouncer service follows its node\'s primary: must be primary or read-write, got "standby"',
+    ]));
   });
 });
 

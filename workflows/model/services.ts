@@ -45,6 +45,7 @@ export const serviceVersions: Record<ServiceSpec['service_type'], Record<string,
   mcp: { '1.0': 'mcp', '1.0.0': 'mcp', latest: 'mcp' },
   postgrest: { '12.2': 'postgrest/postgrest:v12.2.12', '12.2.12': 'postgrest/postgrest:v12.2.12', latest: 'postgrest/postgrest:v12.2.12' },
   rag: { '1.0': 'ghcr.io/pgedge/rag-server:1.0.0', '1.0.0': 'ghcr.io/pgedge/rag-server:1.0.0', latest: 'ghcr.io/pgedge/rag-server:1.0.0' },
+  pgbouncer: { '1.24': 'pgbouncer', latest: 'pgbouncer' },
 };
 
 /** The image key of a service's version, or null: the version is not one this control plane runs. */
@@ -246,6 +247,17 @@ function validatePostgrest(c: ConfigCheck): void {
   c.get('server_cors_allowed_origins', 'string');
 }
 
+/** The pooler pools one node's database on its primary. */
+function validatePgbouncer(c: ConfigCheck, s: ServiceSpec, connAt: string): void {
+  c.unknown(['pool_mode', 'default_pool_size', 'max_client_conn']);
+  c.oneOf('pool_mode', ['session', 'transaction']);
+  c.intRange('default_pool_size', 1, 1000);
+  c.intRange('max_client_conn', 1, 100000);
+  if ((s.database_connection?.target_nodes?.length ?? 0) > 1) c.out.push({ path: `${connAt}.target_nodes`, message: 'a pgbouncer service pools one node: name at most one' });
+  const attrs = s.database_connection?.target_session_attrs;
+  if (attrs !== undefined && attrs !== 'primary' && attrs !== 'read-write') c.out.push({ path: `${connAt}.target_session_attrs`, message: `a pgbouncer service follows its node's primary: must be primary or read-write, got "${attrs}"` });
+}
+
 function strictObject(v: unknown, at: string, keys: Record<string, Kind | 'object' | 'array'>, required: string[], out: SpecIssue[]): Record<string, unknown> | null {
   if (!v || typeof v !== 'object' || Array.isArray(v)) { out.push({ path: at, message: 'must be an object' }); return null; }
   const o = v as Record<string, unknown>;
@@ -330,6 +342,7 @@ export function validateServices(databaseId: string | undefined, spec: DatabaseS
     const c = new ConfigCheck(s.config ?? {}, `${at}.config`, out);
     if (s.service_type === 'mcp') validateMcp(c, s);
     else if (s.service_type === 'postgrest') validatePostgrest(c);
+    else if (s.service_type === 'pgbouncer') validatePgbouncer(c, s, `${at}.database_connection`);
     else validateRag(c);
   });
 }
@@ -338,10 +351,11 @@ export function validateServices(databaseId: string | undefined, spec: DatabaseS
 
 export type SessionAttrs = NonNullable<NonNullable<ServiceSpec['database_connection']>['target_session_attrs']>;
 
-/** Explicit, else MCP: primary with allow_writes, else prefer-standby; PostgREST: read-write; RAG: prefer-standby. */
+/** Explicit, else MCP: primary with allow_writes, else prefer-standby; PostgREST: read-write; RAG: prefer-standby; a pooler: primary. */
 export function sessionAttrs(s: ServiceSpec): SessionAttrs {
   const explicit = s.database_connection?.target_session_attrs;
   if (explicit) return explicit;
+  if (s.service_type === 'pgbouncer') return 'primary';
   if (s.service_type === 'mcp') return s.config?.allow_writes === true ? 'primary' : 'prefer-standby';
   return s.service_type === 'postgrest' ? 'read-write' : 'prefer-standby';
 }
