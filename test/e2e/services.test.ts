@@ -266,8 +266,8 @@ describe('an MCP service on three hosts', () => {
       const log = JSON.stringify((await call('GET', `/v1/databases/${id}/tasks/${taskId}/log`)).body);
       const history = await stack!.temporal.workflow.getHandle(taskId).fetchHistory();
       for (const codec of codecs) await decodeHistoryPayloads(codec, history.events ?? []);
-      // payload bytes as text: the decoded inputs and results of every activity
-      const decoded = JSON.stringify(history.events, (k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v));
+      // every payload's bytes as text: the decoded inputs and results of every activity
+      const decoded = [...JSON.stringify(history.events).matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
       expect(decoded).toContain(`"databaseId":"${id}"`); // really decoded: the activities' inputs are readable
       for (const s of secrets) {
         expect(log, `task ${taskId}'s log`).not.toContain(s);
