@@ -50,6 +50,7 @@ const cases: [string, unknown, string, RegExp][] = [
   ['bad spock_version', withSpec({ spock_version: '5.0' }), 'invalid_pattern', /body\.spec\.spock_version/],
   ['forbidden conf key', withSpec({ postgresql_conf: { HBA_FILE: '/x' } }), 'invalid_input', /^postgresql_conf\[HBA_FILE\]: "HBA_FILE" is not allowed/],
   ['ident_file on a node', withSpec({ nodes: [node('n1', { postgresql_conf: { ident_file: '/x' } })] }), 'invalid_input', /^nodes\[0\]\.postgresql_conf\[ident_file\]/],
+  ['a preload library the image lacks', withSpec({ postgresql_conf: { shared_preload_libraries: 'pg_cron, timescaledb' } }), 'invalid_input', /^postgresql_conf\[shared_preload_libraries\]: library "timescaledb" is not in the image of Postgres \d+ \(its extensions: pg_cron, pgaudit, postgis/],
   ['wal_level not logical', withSpec({ postgresql_conf: { wal_level: 'replica' } }), 'invalid_input', /^postgresql_conf\[wal_level\]: must be logical/],
   ['two db owners', withSpec({ database_users: [{ username: 'a', db_owner: true }, { username: 'b', db_owner: true }] }), 'invalid_input', /^database_users: only one user can be db_owner/],
   ['duplicate usernames', withSpec({ database_users: [{ username: 'a' }, { username: 'a' }] }), 'invalid_input', /^database_users\[1\]\.username: duplicate username "a"/],
@@ -68,6 +69,12 @@ const cases: [string, unknown, string, RegExp][] = [
   ['a service port taken by a node', withSpec({ database_users: [{ username: 'app', password: 'pw' }], services: [svc({ port: 5433 })] }), 'invalid_input', /^duplicate ports allocated on host 'host-1': '5433' duplicated in: nodes\[1\]\.port, services\[0\]\.port$/],
   ['an unknown MCP config key', withSpec({ database_users: [{ username: 'app', password: 'pw' }], services: [svc({ config: { allow_writes: false, colour: 'red' } })] }), 'invalid_input', /^services\[0\]\.config: unknown config key "colour"$/],
   ['a connect_as user without a clear password', withSpec({ database_users: [{ username: 'app' }], services: [svc()] }), 'invalid_input', /^services\[0\]\.connect_as: the password of database user "app" must be given in clear/],
+  ['a pgedge.* extra label', withSpec({ orchestrator_opts: { swarm: { extra_labels: { 'pgedge.component': 'x' } } } }), 'invalid_input', /^orchestrator_opts\.swarm\.extra_labels\[pgedge\.component\]: label keys starting with "pgedge\." .*reserved, got "pgedge\.component"$/],
+  ['a relative extra volume on a node', withSpec({ nodes: [node('n1', { port: 5432, orchestrator_opts: { swarm: { extra_volumes: [{ host_path: 'b', destination_path: '/backups' }] } } })] }), 'invalid_input', /^nodes\[0\]\.orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: must be an absolute path on the host, got "b"$/],
+  // an extra volume is mounted read-write: held to the repositories' host-path policy (PGCP_REPOSITORY_ROOTS, data directories)
+  ['an extra volume outside the repository roots', withSpec({ orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/etc', destination_path: '/backups' }] } } }), 'invalid_input', /^orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: \/etc is outside the directories the operator allows \(PGCP_REPOSITORY_ROOTS: /],
+  ['an extra volume in a host\'s data directory', withSpec({ nodes: [node('n1', { port: 5432, orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/d/instances', destination_path: '/x' }] } } })] }), 'invalid_input', /^nodes\[0\]\.orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: \/d\/instances is inside the control plane's data directory \/d$/],
+  ['an unknown orchestrator_opts field type', withSpec({ orchestrator_opts: { swarm: { extra_volumes: 'x' } } }), 'invalid_field_type', /body\.spec\.orchestrator_opts\.swarm\.extra_volumes/],
   ['source_node on create', withSpec({ nodes: [node('n1', { source_node: 'n2' })] }), 'invalid_input', /^nodes\[0\]\.source_node: source_node only applies when a node is added/],
   // scripts (§5.1): ≤256 statements of 1–1024 characters, each parsed by Postgres's own parser
   ['a script statement Postgres cannot parse', withSpec({ scripts: { post_init: ['CREATE ROLE r', 'CRAETE TABLE t (id int)'] } }), 'invalid_input', /^scripts\.post_init\[1\]: not valid SQL: syntax error at or near "CRAETE"$/],
@@ -113,9 +120,9 @@ describe('POST /v1/databases rejects bad specs', () => {
     expect((await getJson(t.app, '/v1/databases')).body).toEqual({ databases: [] });
   });
 
-  it('unknown databases are 404 for read, update and delete', async () => {
-    for (const [method, body] of [['GET', undefined], ['DELETE', undefined], ['POST', JSON.stringify({ spec: good })]] as const) {
-      const res = await t.app.request('/v1/databases/nope', { method, body, headers: { 'content-type': 'application/json' } });
+  it('unknown databases are 404 for read, update, upgrade and delete', async () => {
+    for (const [method, body, path] of [['GET', undefined, ''], ['DELETE', undefined, ''], ['POST', JSON.stringify({ spec: good }), ''], ['POST', JSON.stringify({ image: 'x' }), '/upgrade']] as const) {
+      const res = await t.app.request(`/v1/databases/nope${path}`, { method, body, headers: { 'content-type': 'application/json' } });
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({ name: 'not_found', message: 'database not found' });
     }

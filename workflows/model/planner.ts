@@ -61,7 +61,13 @@ export type Step =
   | { kind: 'removeService'; hostId: string; serviceId: string }
   /** PostgREST: its schemas and anon role exist (first node); its authenticator set up (each node) */
   | { kind: 'servicePreflight'; hostId: string; serviceId: string; nodeName: string }
-  | { kind: 'serviceRoles'; hostId: string; serviceId: string; nodeName: string };
+  | { kind: 'serviceRoles'; hostId: string; serviceId: string; nodeName: string }
+  /**
+   * A running node converged instance by instance: any member whose container must be made again (port, resources,
+   * image, orchestrator_opts) is, replicas first, then a switchover, then the old primary — the node keeps a primary
+   * throughout; then the replicas of hosts added to it.
+   */
+  | { kind: 'rollNode'; hostId: string; nodeName: string; existing: InstanceOnHost[]; added: InstanceOnHost[] };
 
 export interface Plan { waves: Step[][] }
 
@@ -170,6 +176,7 @@ export function describeStep(s: Step): string {
     case 'removeService': return `removing service ${s.serviceId} from ${s.hostId}`;
     case 'servicePreflight': return `checking service ${s.serviceId}'s schemas and anon role on node ${s.nodeName}`;
     case 'serviceRoles': return `setting up service ${s.serviceId}'s authenticator role on node ${s.nodeName}`;
+    case 'rollNode': return `converging node ${s.nodeName}'s instances ${s.existing.map((i) => i.instanceId).join(', ')}: any to make again one at a time, replicas first, then a switchover and the old primary${s.added.length ? `; then new replica${s.added.length > 1 ? 's' : ''} ${s.added.map((i) => i.instanceId).join(', ')}` : ''}`;
   }
 }
 

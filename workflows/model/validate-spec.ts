@@ -7,6 +7,7 @@ import { postgresMajor } from './instances.js';
 import { specialRoleNames, specTextIssues } from './validate-text.js';
 import { duplicatePortIssues } from './validate-ports.js';
 import { validateServices } from './services.js';
+import { orchestratorOptsIssues } from './orchestrator-opts.js';
 
 export interface SpecIssue { path: string; message: string }
 
@@ -75,19 +76,16 @@ function validateResources(cpus: string | undefined, memory: string | undefined,
   if (memory !== undefined && parseMemory(memory) === null) out.push({ path: `${at}memory`, message: `cannot parse "${memory}" as a size, e.g. 512MiB or 2GB` });
 }
 
-/** Fields whose capability has not landed yet (and backup_config's own checks): refused with a clear message, never ignored. */
+/** backup_config's own checks, and fields that only apply when a node is added. */
 function refuseLater(spec: DatabaseSpec, creating: boolean, out: SpecIssue[]): void {
-  const later = (path: string, what: string) => out.push({ path, message: `${what} are not supported by this control plane yet` });
   validateBackupConfig(spec.backup_config, '', out);
   // A database created from a backup; on update the stored one stays (mergeUpdate refuses a different one).
   if (spec.restore_config !== undefined && creating) validateRestoreSource(spec.restore_config, out);
-  if (spec.orchestrator_opts !== undefined) later('orchestrator_opts', 'orchestrator options');
   spec.nodes.forEach((n, i) => {
     validateBackupConfig(n.backup_config, `nodes[${i}].`, out);
     if (creating && n.restore_config !== undefined) {
       out.push({ path: `nodes[${i}].restore_config`, message: 'a node-level restore_config applies when a node is added to an existing database; a new database restores from restore_config at database level' });
     }
-    if (n.orchestrator_opts !== undefined) later(`nodes[${i}].orchestrator_opts`, 'orchestrator options');
     if (creating && n.source_node !== undefined) out.push({ path: `nodes[${i}].source_node`, message: 'source_node only applies when a node is added to an existing database' });
   });
 }
@@ -135,6 +133,7 @@ export function validateSpec(spec: DatabaseSpec, creating: boolean, o: { databas
   out.push(...duplicatePortIssues(spec));
   validateUsers(spec, out);
   validateServices(o.databaseId, spec, out);
+  out.push(...orchestratorOptsIssues(spec));
   refuseLater(spec, creating, out);
   return out;
 }
