@@ -133,6 +133,7 @@ export function validateSpec(spec: DatabaseSpec, creating: boolean, o: { databas
   out.push(...duplicatePortIssues(spec));
   validateUsers(spec, out);
   validateServices(o.databaseId, spec, out);
+  (spec.services ?? []).forEach((sv, i) => validateResources(sv.cpus, sv.memory, `services[${i}].`, out));
   out.push(...orchestratorOptsIssues(spec));
   refuseLater(spec, creating, out);
   return out;
