@@ -8,7 +8,8 @@ import { findInstance, loadDatabase, type DatabaseContext } from '../database-co
 import type { HostDeps } from '../deps.js';
 import { startContainer } from './client.js';
 import { execIn } from './exec.js';
-import { deliveryScript, readyFile, secretDirs } from './instance-boot.js';
+import { instanceSecretMount, readyFile } from './instance-boot.js';
+import { deliverFiles, hasTmpfsFor } from './secret-delivery.js';
 import { instanceSecretFiles } from './instance-config.js';
 import { inContainer } from './instance-files.js';
 
@@ -20,8 +21,7 @@ export async function hasSecretMounts(docker: Docker, instanceId: string): Promi
 }
 
 export function secretMountsOf(info: Docker.ContainerInspectInfo): boolean {
-  const tmpfs = info.HostConfig.Tmpfs ?? {};
-  return secretDirs.every((d) => d in tmpfs);
+  return hasTmpfsFor(info, instanceSecretMount);
 }
 
 /** What the monitor reports on an instance whose container an earlier version made. */
@@ -43,20 +43,11 @@ export async function deliverInstanceSecrets(deps: HostDeps, databaseId: string,
   if (o.onlyIfWaiting && probe.lines.includes('ready')) return none;
   const db = o.db ?? await loadDatabase(deps.store, databaseId);
   const delivery = await instanceSecretFiles(deps, db, findInstance(db, instanceId), { restoredData: probe.lines.includes('restored') });
-  const run = await execIn(deps.docker, instanceId, ['python3', '-c', deliveryScript()], { user: 'root', stdin: JSON.stringify(delivery) });
-  const result = run.exitCode === 0 ? parseResult(run.lines) : null;
-  if (!result) throw new Error(`delivering ${instanceId}'s configuration failed (exit ${run.exitCode}): ${run.lines.slice(-3).join(' | ')}`);
+  const result = await deliverFiles(deps.docker, instanceId, instanceSecretMount, delivery, { what: instanceId });
   // a Patroni that started from an earlier delivery reads its file again; one that waited starts with this one
   const reloaded = result.wasReady && result.changed.includes(inContainer.patroniConfig);
   if (reloaded) await deps.docker.getContainer(instanceId).kill({ signal: 'SIGHUP' });
   return { delivered: true, changed: result.changed, reloaded };
-}
-
-function parseResult(lines: string[]): { changed: string[]; wasReady: boolean } | null {
-  const last = lines.filter((l) => l.startsWith('{')).pop();
-  if (!last) return null;
-  const r = JSON.parse(last) as { changed?: unknown; wasReady?: unknown };
-  return Array.isArray(r.changed) && typeof r.wasReady === 'boolean' ? { changed: r.changed as string[], wasReady: r.wasReady } : null;
 }
 
 /**
