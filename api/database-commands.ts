@@ -4,18 +4,20 @@
 // attributes, UUIDv7 id) as an API client. Throws ApiError, as the routes do.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { uuidv7 } from 'uuidv7';
 import {
-  deleteDatabase, getDatabase, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, modifiableStates, newDatabaseSecrets, transitionDatabase,
+  deleteDatabase, getDatabaseLock, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, lockDatabase, modifiableStates, newDatabaseSecrets, unlockDatabase,
   type DatabaseRecord,
 } from '../store/databases.js';
-import { databaseNotFound, notModifiable, requireDatabase, transitionOrRefuse } from './database-guards.js';
+import { databaseNotFound, notModifiable, requireDatabase } from './database-guards.js';
+import { startLockedTask } from './database-lock.js';
 import { planLines } from '../workflows/model/planner.js';
 import { planUpdate } from '../workflows/model/update-planner.js';
 import { ApiError } from './errors.js';
 import type { z } from '@hono/zod-openapi';
 import type { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from './schemas/database-spec.js';
 import { admitSpec, hashPasswords, issuesError, mergeUpdate, type Admission } from './spec-admission.js';
-import { startTaskOrRollBack, type Task } from './tasks.js';
+import { startDatabaseTask, startTaskOrRollBack, type Task } from './tasks.js';
 
 export type CreateDatabaseRequest = z.output<typeof CreateDatabaseRequestSchema>;
 export type UpdateDatabaseRequest = z.output<typeof UpdateDatabaseRequestSchema>;
@@ -26,12 +28,13 @@ export { databaseNotFound };
 
 export async function createDatabaseCommand(deps: CommandDeps, req: CreateDatabaseRequest): Promise<{ task: Task; db: DatabaseRecord }> {
   const spec = hashPasswords(await admitSpec(deps, req.spec, { creating: true, databaseId: req.id }));
+  const taskId = uuidv7();
   const db = await insertDatabase(deps.store, {
     id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
-    secrets: newDatabaseSecrets(),
+    secrets: newDatabaseSecrets(), lock: { taskId, type: 'create' },
   });
   if (!db) throw new ApiError('database_already_exists', 'a database already exists with the given ID');
-  const task = await startTaskOrRollBack(deps.temporal(), { type: 'create', input: { databaseId: db.id } }, () => deleteDatabase(deps.store, db.id));
+  const task = await startTaskOrRollBack(deps.temporal(), { type: 'create', taskId, input: { databaseId: db.id } }, () => deleteDatabase(deps.store, db.id));
   return { task, db };
 }
 
@@ -50,16 +53,35 @@ export async function updateDatabaseCommand(deps: CommandDeps, id: string, req: 
     const layout = { joined: await getJoinedNodes(deps.store, id), instances: instances.map((i) => ({ instanceId: i.id, hostId: i.hostId, nodeName: i.nodeName })) };
     return { plan: planLines(planUpdate(id, layout, spec, removeHosts)) };
   }
-  const before = await getDatabase(deps.store, id);
-  const db = await transitionOrRefuse(deps.store, id, modifiableStates, 'modifying', spec);
-  if (!before) throw notModifiable();
-  const task = await startTaskOrRollBack(deps.temporal(), { type: 'update', input: { databaseId: id, ...(removeHosts.length ? { removeHosts } : {}) } },
-    () => transitionDatabase(deps.store, id, 'any', before.state, before.spec));
-  return { task, db };
+  return startLockedTask(deps, {
+    task: { type: 'update', input: { databaseId: id, ...(removeHosts.length ? { removeHosts } : {}) } },
+    from: modifiableStates, to: 'modifying', spec,
+  });
 }
 
+/**
+ * Delete takes the database's lock as every mutating task does. A forced delete takes it over from the task holding
+ * it, which its workflow then cancels and waits for before it removes anything (workflows/operations/
+ * delete-database.ts): the superseded task's last writes are refused (it no longer holds the lock).
+ */
 export async function deleteDatabaseCommand(deps: CommandDeps, id: string, force = false): Promise<{ task: Task }> {
-  const before = await requireDatabase(deps.store, id);
-  await transitionOrRefuse(deps.store, id, force ? 'any' : modifiableStates, 'deleting');
-  return { task: await startTaskOrRollBack(deps.temporal(), { type: 'delete', input: { databaseId: id } }, () => transitionDatabase(deps.store, id, 'any', before.state)) };
+  await requireDatabase(deps.store, id);
+  if (!force) return { task: (await startLockedTask(deps, { task: { type: 'delete', input: { databaseId: id } }, from: modifiableStates, to: 'deleting' })).task };
+  const taskId = uuidv7();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const holder = await getDatabaseLock(deps.store, id);
+    const taken = await lockDatabase(deps.store, id, { taskId, type: 'delete', from: 'any', to: 'deleting', ...(holder ? { takeOverFrom: holder.taskId } : {}) });
+    if (!taken) {
+      await requireDatabase(deps.store, id);
+      continue; // the lock changed hands meanwhile: read it again
+    }
+    const input = { databaseId: id, ...(holder ? { supersedes: holder.taskId } : {}) };
+    try {
+      return { task: await startDatabaseTask(deps.temporal(), { type: 'delete', taskId, input }) };
+    } catch (err) {
+      await unlockDatabase(deps.store, id, taskId, { state: taken.previous.state });
+      throw err;
+    }
+  }
+  throw notModifiable();
 }

@@ -61,6 +61,9 @@ const migrations: readonly string[] = [
   // The spec with its secrets (password verifiers, repository keys, secret custom_options), sealed; `spec` keeps the
   // spec without them. Rows from before are sealed by sealClearRows (it needs the key, which SQL does not have).
   `ALTER TABLE databases ADD COLUMN spec_sealed jsonb;`,
+  // The database's lock: the one task that may change it now (store/databases.ts lockDatabase), taken and released
+  // by compare-and-set.
+  `ALTER TABLE databases ADD COLUMN lock_task_id text, ADD COLUMN lock_type text, ADD COLUMN locked_at timestamptz;`,
 ];
 
 export function createStore(url: string, box: SecretBox): Store {

@@ -191,3 +191,17 @@ describe('a host whose agent is down', () => {
     }
   }, 170_000);
 });
+
+describe('control-plane steps', () => {
+  it('retry for hours through a store or etcd outage, not 8 attempts in about a minute', async () => {
+    const handle = await start();
+    await handle.result();
+    const scheduled = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'setDatabaseState');
+    expect(scheduled).toHaveLength(1);
+    const a = scheduled[0]!;
+    expect(a.retryPolicy?.maximumAttempts ?? 0).toBe(0); // unlimited attempts, bounded by the schedule-to-close timeout
+    expect(Number(String(a.scheduleToCloseTimeout?.seconds ?? 0))).toBeGreaterThanOrEqual(3600);
+  });
+});
