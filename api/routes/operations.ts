@@ -62,7 +62,7 @@ const startRoute = createRoute({
 
 const invalid = (message: string) => new ApiError('invalid_input', message);
 
-/** How far ahead an operation may be scheduled: a forgotten one would hold its node (a failover answers 409) until then. */
+/** How far ahead an operation may be scheduled: a forgotten one holds the database's lock (other changes answer 409) until then. */
 export const maxScheduleAheadDays = 30;
 
 /** `scheduled_at` for the workflow's wait; refused unless in the future and at most maxScheduleAheadDays ahead. */
