@@ -14,6 +14,8 @@ import { lockOrRefuse } from './database-lock.js';
 import { ApiError } from './errors.js';
 import { startRemoveHostTask, type Task } from './tasks.js';
 
+const notModifiableHere = (id: string) => () => new ApiError('database_not_modifiable', `database ${id}: the target database is not modifiable in its current state`);
+
 export interface HostCommandDeps { store: Store; temporal: () => Client; selfHostId: string }
 
 /** hostGone: its agent is silent (its heartbeat stale or its engine down): nothing will be asked of it. */
@@ -26,7 +28,7 @@ export async function removeHostCommand(deps: HostCommandDeps, hostId: string, f
     .filter(({ db, change }) => change.changed || instances.some((i) => i.databaseId === db.id));
   if (affected.length > 0 && !force) throw new ApiError('invalid_input', 'cannot remove host with running instances');
   for (const { db, change } of affected) {
-    if (!modifiableStates.includes(db.state)) throw new ApiError('database_not_modifiable', `database ${db.id}: the target database is not modifiable in its current state`);
+    if (!modifiableStates.includes(db.state)) throw notModifiableHere(db.id)();
     if (change.spec.nodes.length === 0) throw new ApiError('invalid_input', `database ${db.id} has no node on another host: delete the database instead`);
   }
   // Each database's update child task holds that database's lock from here (its task id made now).
@@ -34,7 +36,7 @@ export async function removeHostCommand(deps: HostCommandDeps, hostId: string, f
   try {
     for (const { db, change } of affected) {
       const taskId = uuidv7();
-      const { previous } = await lockOrRefuse(deps, db.id, { taskId, type: 'update', from: modifiableStates, to: 'modifying', spec: change.spec });
+      const { previous } = await lockOrRefuse(deps, db.id, { taskId, type: 'update', from: modifiableStates, to: 'modifying', spec: change.spec }, notModifiableHere(db.id));
       moved.push({ id: db.id, taskId, previous });
     }
     const { task, updates } = await startRemoveHostTask(deps.temporal(), hostId, hostGone, moved.map((m) => ({ databaseId: m.id, taskId: m.taskId })));

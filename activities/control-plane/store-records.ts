@@ -125,7 +125,13 @@ export function storeActivities(deps: ControlPlaneDeps) {
           throw err;
         }
       };
-      if ((await status()) !== 'RUNNING') return { ended: await status() };
+      // A holder not found may be a start the API is making right now (it took the lock, then starts): given a moment.
+      let s = await status();
+      for (let waited = 0; s === 'NOT_FOUND' && waited < 10_000; waited += 1000) {
+        await new Promise((r) => setTimeout(r, 1000));
+        s = await status();
+      }
+      if (s !== 'RUNNING') return { ended: s };
       await handle.cancel().catch((err: unknown) => { if (!(err instanceof WorkflowNotFoundError)) throw err; });
       const started = Date.now();
       return pollUntil<{ ended: string }>(`task ${taskId} to end`, graceMs + 60_000, async () => {

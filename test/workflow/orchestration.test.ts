@@ -26,6 +26,8 @@ const controlPlane: Partial<ControlPlaneActivities> = {
   recordInstances: record('recordInstances'),
   clearNodeDcs: async (arg) => { calls.push({ name: 'clearNodeDcs', arg }); return 0; },
   setDatabaseState: record('setDatabaseState'),
+  acquireDatabaseLock: record('acquireDatabaseLock'),
+  releaseDatabaseLock: async () => ({ released: true }),
   markNodesJoined: record('markNodesJoined'),
   getDatabaseLayout: async () => ({ joined: ['n1', 'n2'], instances: [] }),
   syncBackupSchedules: async (arg) => { calls.push({ name: 'syncBackupSchedules', arg }); return { created: [], updated: [], deleted: [] }; },

@@ -31,6 +31,9 @@ export function messageOf(err: unknown): string {
 
 export async function runDatabaseTask(databaseId: string, onSuccess: DatabaseState | null, body: () => Promise<void>): Promise<void> {
   try {
+    // The API took the database's lock for this task; one a forced delete took over meanwhile (before this task
+    // started) fails it here, before it acts. Behind a patch marker: tasks from before the lock still replay.
+    if (patched('database-lock')) await controlPlane.acquireDatabaseLock({ databaseId, type: workflowInfo().workflowType });
     await body();
     if (onSuccess) await controlPlane.setDatabaseState({ databaseId, state: onSuccess, instanceState: 'available' });
   } catch (err) {
