@@ -46,8 +46,18 @@ async function create(id: string, spec: object): Promise<string> {
   return r.body.task.task_id as string;
 }
 
-/** Fires both requests at once; returns their answers in order. */
-const race = (a: () => Promise<{ status: number; body: any; text: string }>, b: () => Promise<{ status: number; body: any; text: string }>) => Promise.all([a(), b()]);
+type Answer = { status: number; body: any; text: string };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Fires both requests together, one of them (either, at random) up to 300 ms after the other: each side does its own
+ * admission work first (an update hashes passwords), so with no offset the same one would always reach the store
+ * first. Returns their answers in order.
+ */
+function race(a: () => Promise<Answer>, b: () => Promise<Answer>): Promise<Answer[]> {
+  const offset = Math.floor(Math.random() * 300);
+  const late = Math.random() < 0.5 ? 0 : 1;
+  return Promise.all([a, b].map(async (f, i) => { if (i === late) await sleep(offset); return f(); }));
+}
 
 describe('one mutating task per database at a time', () => {
   const id = `lock-${suffix}`;
@@ -63,7 +73,7 @@ describe('one mutating task per database at a time', () => {
   afterAll(async () => { await rm(basePath, { recursive: true, force: true }); });
 
   /** The winner's task, after checking that exactly one of the two was accepted and the other refused with 409. */
-  function oneWins(round: number, answers: { status: number; body: any; text: string }[]): string {
+  function oneWins(round: number, answers: Answer[]): string {
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses, `round ${round}: ${answers.map((a) => a.text).join(' | ')}`).toEqual([200, 409]);
     return answers.find((a) => a.status === 200)!.body.task.task_id as string;
@@ -101,19 +111,33 @@ describe('one mutating task per database at a time', () => {
 describe('delete removes what runs', () => {
   it('a forced delete at a random moment of a create leaves nothing of the database, 10 of 10', async () => {
     const t0 = Date.now();
+    // Moments inside the create's steps (the delete sent while that step is in flight, plus up to 1 s), or any
+    // moment of its first 8 s.
+    const steps = [/^creating the database network/, /^creating instance/, /^waiting for instance/, /^creating database, users/, null];
     for (let round = 1; round <= 10; round++) {
       const id = `fdel-${suffix}-${round}`;
       const createTask = await create(id, { database_name: 'app', database_users: [user], nodes: [{ name: 'n1', host_ids: ['host-1'], port: basePort + 1 }] });
-      const delayMs = Math.floor(Math.random() * 8000);
-      await new Promise((r) => setTimeout(r, delayMs));
+      const step = steps[Math.floor(Math.random() * steps.length)]!;
+      const delayMs = Math.floor(Math.random() * (step ? 1000 : 8000));
+      if (step) {
+        await waitFor(`create step ${step.source}`, async () => {
+          const log = await call('GET', `/v1/databases/${id}/tasks/${createTask}/log`);
+          // a step's own entry (it names its host), not the plan's line announcing it
+          const entries = (log.body.entries ?? []) as { message: string; fields?: { host_id?: string } }[];
+          return entries.some((e) => e.fields?.host_id && step.test(e.message)) || !['running', 'pending'].includes(log.body.task_status);
+        }, 60_000, 100);
+      }
+      await sleep(delayMs);
+      const moment = `${step ? `${delayMs} ms after "${step.source}" started` : `${delayMs} ms after the create`}`;
       const del = await call('DELETE', `/v1/databases/${id}?force=true`);
       expect(del.status, del.text).toBe(200);
       const t = await ended(id, del.body.task.task_id);
-      expect(t.status, `round ${round} (${delayMs} ms): ${t.error}`).toBe('completed');
+      expect(t.status, `round ${round} (${moment}): ${t.error}`).toBe('completed');
       expect((await call('GET', `/v1/databases/${id}`)).status).toBe(404);
       // the create ended before anything was removed; a step of it still in flight would show up now
-      await new Promise((r) => setTimeout(r, 1000));
-      expect(await leftovers(id), `round ${round}: forced delete ${delayMs} ms into the create (create task ${createTask})`).toEqual([]);
+      await sleep(1000);
+      expect(await leftovers(id), `round ${round}: forced delete ${moment} (create task ${createTask})`).toEqual([]);
+      console.log(`round ${round}: forced delete ${moment}: nothing left`);
     }
     console.log(`forced delete during create: 10 of 10 rounds left nothing, in ${Date.now() - t0} ms`);
   });
