@@ -18,6 +18,8 @@ import type { z } from '@hono/zod-openapi';
 import type { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from './schemas/database-spec.js';
 import { admitSpec, hashPasswords, issuesError, mergeUpdate, type Admission } from './spec-admission.js';
 import { startDatabaseTask, startTaskOrRollBack, type Task } from './tasks.js';
+import { databaseUpgrades } from './database-view.js';
+import { upgradedSpec, upgradeTarget } from '../workflows/model/upgrades.js';
 
 export type CreateDatabaseRequest = z.output<typeof CreateDatabaseRequestSchema>;
 export type UpdateDatabaseRequest = z.output<typeof UpdateDatabaseRequestSchema>;
@@ -57,6 +59,22 @@ export async function updateDatabaseCommand(deps: CommandDeps, id: string, req: 
     task: { type: 'update', input: { databaseId: id, ...(removeHosts.length ? { removeHosts } : {}) } },
     from: modifiableStates, to: 'modifying', spec,
   });
+}
+
+/**
+ * pgEdge §4.6: an in-place image upgrade. The image must be a newer one of the database's major in the version
+ * manifest, built on every host of the database; the spec's version becomes its version (node versions equal to the
+ * old one follow) and an `upgrade` task rolls every node as an update does: replicas, switchover, old primary. It
+ * holds the database's lock, as every mutating task does.
+ */
+export async function upgradeDatabaseCommand(deps: CommandDeps, id: string, image: string): Promise<{ task: Task; db: DatabaseRecord }> {
+  await requireDatabase(deps.store, id);
+  const stored = await getDatabaseSecrets(deps.store, id);
+  if (!stored) throw databaseNotFound();
+  const chosen = upgradeTarget(stored.spec, image, await databaseUpgrades(deps.store, stored.spec));
+  if ('error' in chosen) throw new ApiError('invalid_input', chosen.error);
+  const spec = await admitSpec(deps, upgradedSpec(stored.spec, chosen.target), { creating: false, databaseId: id });
+  return startLockedTask(deps, { task: { type: 'upgrade', input: { databaseId: id } }, from: modifiableStates, to: 'modifying', spec });
 }
 
 /**
