@@ -49,12 +49,13 @@ async function create(id: string, spec: object): Promise<string> {
 type Answer = { status: number; body: any; text: string };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
- * Fires both requests together, one of them (either, at random) up to 300 ms after the other: each side does its own
- * admission work first (an update hashes passwords), so with no offset the same one would always reach the store
- * first. Returns their answers in order.
+ * Fires both requests together, one of them (either, at random) up to `maxOffsetMs` after the other: each side does
+ * its own admission work first (an update hashes passwords), so with no offset the same one may always reach the
+ * store first. The offset must stay below the accepted task's run time (a 1-node switchover fails within ~200 ms:
+ * two requests that far apart are not concurrent). Returns their answers in order.
  */
-function race(a: () => Promise<Answer>, b: () => Promise<Answer>): Promise<Answer[]> {
-  const offset = Math.floor(Math.random() * 300);
+function race(a: () => Promise<Answer>, b: () => Promise<Answer>, maxOffsetMs: number): Promise<Answer[]> {
+  const offset = Math.floor(Math.random() * maxOffsetMs);
   const late = Math.random() < 0.5 ? 0 : 1;
   return Promise.all([a, b].map(async (f, i) => { if (i === late) await sleep(offset); return f(); }));
 }
@@ -85,7 +86,7 @@ describe('one mutating task per database at a time', () => {
     for (let round = 1; round <= 20; round++) {
       // the switchover's own checks read the monitor's view: wait until it shows the primary again
       await waitFor('n1\'s primary available', async () => (await call('GET', `/v1/databases/${id}`)).body.instances?.some((i: any) => i.state === 'available' && i.postgres?.role === 'primary'), 60_000, 250);
-      const answers = await race(() => call('POST', `/v1/databases/${id}/nodes/n1/switchover`, {}), update);
+      const answers = await race(() => call('POST', `/v1/databases/${id}/nodes/n1/switchover`, {}), update, 0);
       const winner = oneWins(round, answers);
       wins[answers[0]!.status === 200 ? 'switchover' : 'update']++;
       await ended(id, winner);
@@ -99,7 +100,7 @@ describe('one mutating task per database at a time', () => {
       restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository },
     });
     for (let round = 1; round <= 20; round++) {
-      const winner = oneWins(round, await race(restore, update));
+      const winner = oneWins(round, await race(restore, update, 300));
       // the winner is not what this test is about: cancelled at once, so the next round starts soon
       await call('GET', `/v1/databases/${id}/tasks/${winner}/cancel`);
       await ended(id, winner);
