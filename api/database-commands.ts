@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { uuidv7 } from 'uuidv7';
 import {
-  deleteDatabase, getDatabaseLock, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, lockDatabase, modifiableStates, newDatabaseSecrets, unlockDatabase,
+  deleteDatabase, getDatabaseLock, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, lockDatabase, modifiableStates, secretsForNewDatabase, unlockDatabase,
   type DatabaseRecord,
 } from '../store/databases.js';
 import { databaseNotFound, notModifiable, requireDatabase } from './database-guards.js';
@@ -31,9 +31,10 @@ export { databaseNotFound };
 export async function createDatabaseCommand(deps: CommandDeps, req: CreateDatabaseRequest): Promise<{ task: Task; db: DatabaseRecord }> {
   const spec = hashPasswords(await admitSpec(deps, req.spec, { creating: true, databaseId: req.id }));
   const taskId = uuidv7();
+  const id = req.id ?? randomUUID();
   const db = await insertDatabase(deps.store, {
-    id: req.id ?? randomUUID(), tenantId: req.tenant_id ?? null, spec, state: 'creating',
-    secrets: newDatabaseSecrets(), lock: { taskId, type: 'create' },
+    id, tenantId: req.tenant_id ?? null, spec, state: 'creating',
+    secrets: await secretsForNewDatabase(deps.store, id), lock: { taskId, type: 'create' },
   });
   if (!db) throw new ApiError('database_already_exists', 'a database already exists with the given ID');
   const task = await startTaskOrRollBack(deps.temporal(), { type: 'create', taskId, input: { databaseId: db.id } }, () => deleteDatabase(deps.store, db.id));

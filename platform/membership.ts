@@ -31,8 +31,11 @@ export const JoinOptionsSchema = z.object({
   temporal: z.object({ address: z.string(), namespace: z.string() }),
   /** A connection string: it carries the store's credentials. */
   store: z.object({ url: z.string() }),
-  /** etcd for the agent (client_urls) and for Patroni in its containers (container_hosts, host:port). */
-  etcd: z.object({ client_urls: z.array(z.string()).min(1), container_hosts: z.array(z.string()).min(1) }),
+  /**
+   * etcd for the agent (client_urls) and for Patroni in its containers (container_hosts, host:port); ca_cert: PEM of
+   * the CA of etcd's server certificate (etcd serves TLS).
+   */
+  etcd: z.object({ client_urls: z.array(z.string()).min(1), container_hosts: z.array(z.string()).min(1), ca_cert: z.string().optional() }),
   credentials: JoinCredentialsSchema,
 });
 export type JoinOptions = z.infer<typeof JoinOptionsSchema>;
@@ -69,6 +72,7 @@ export function withMembership(config: Config, m: Membership): Config {
     temporal: { ...config.temporal, address: m.temporal.address, namespace: m.temporal.namespace },
     storeUrl: m.store.url,
     etcdUrl: m.etcd.client_urls[0]!,
+    etcdCa: m.etcd.ca_cert ?? config.etcdCa,
     etcdHostsForContainers: m.etcd.container_hosts,
   };
 }

@@ -61,6 +61,9 @@ const migrations: readonly string[] = [
   // The spec with its secrets (password verifiers, repository keys, secret custom_options), sealed; `spec` keeps the
   // spec without them. Rows from before are sealed by sealClearRows (it needs the key, which SQL does not have).
   `ALTER TABLE databases ADD COLUMN spec_sealed jsonb;`,
+  // The repository passphrase of a deleted database, sealed: its backups stay restorable (into a new database, or
+  // a database made again under its id, which takes the passphrase back).
+  `CREATE TABLE retired_repository_keys (database_id text PRIMARY KEY, cipher_pass jsonb NOT NULL, retired_at timestamptz NOT NULL DEFAULT now());`,
   // The database's lock: the one task that may change it now (store/databases.ts lockDatabase), taken and released
   // by compare-and-set.
   `ALTER TABLE databases ADD COLUMN lock_task_id text, ADD COLUMN lock_type text, ADD COLUMN locked_at timestamptz;`,

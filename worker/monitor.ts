@@ -5,11 +5,14 @@
 // - on a primary with replicas, the logical slots its subscribers read are kept declared as Patroni permanent
 //   slots (a node that got a replica or a subscriber since the last operation is covered too);
 // - a container that died without stop-instance is started again once its node had time to fail over, so it
-//   comes back as a replica.
+//   comes back as a replica;
+// - a container that Docker started by itself (its restart policy, the engine's or the host's restart) waits for
+//   its secrets, which live in memory only: they are delivered again (activities/docker/instance-secrets.ts).
 // On a primary it also reports replication lag (its slots and replicas, worker/replication-lag.ts) and, now and then,
 // what its backup repositories hold (worker/backup-info.ts), for the status report and the metrics.
-import type Docker from 'dockerode';
-import { inspectContainerOrNull, publishedPort, startContainer } from '../activities/docker/client.js';
+import { inspectContainerOrNull, publishedPort } from '../activities/docker/client.js';
+import { deliverInstanceSecrets, legacyContainerNote, secretMountsOf, startInstance } from '../activities/docker/instance-secrets.js';
+import type { HostDeps } from '../activities/deps.js';
 import { instanceAddress, onNetwork } from '../activities/addresses.js';
 import { containerAddress } from '../activities/docker/network.js';
 import { manifestEntry } from '../activities/docker/images.js';
@@ -18,7 +21,6 @@ import { syncPermanentSlots } from '../activities/patroni/ha.js';
 import { withClient } from '../activities/postgres/connect.js';
 import { driverFor } from '../activities/replication/index.js';
 import { getDatabase, getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type BackupStatus, type InstanceRecord, type InstanceStatus } from '../store/databases.js';
-import type { Store } from '../store/db.js';
 import type { DatabaseSpec } from '../api/schemas/database-spec.js';
 import { nodeBackupConfig } from '../workflows/model/backup.js';
 import { secretValues, specRepositories } from '../workflows/model/backup-repository.js';
@@ -28,7 +30,8 @@ import { readBackupInfo } from './backup-info.js';
 import { LsnHistory, readReplicationLag } from './replication-lag.js';
 import type { Logger } from '../platform/logger.js';
 
-export interface MonitorDeps { store: Store; docker: Docker; hostId: string; log: Logger }
+/** The host's deps (deliveries render the instances' configurations) and a logger. */
+export type MonitorDeps = HostDeps & { log: Logger };
 
 /** How long a subscription may stay down before the monitor restarts its apply worker. */
 export const subscriptionRepairAfterMs = 4_000;
@@ -50,6 +53,8 @@ export function createMonitor(deps: MonitorDeps) {
   const repaired = new Map<string, { text: string; at: number }>();
   const walHistory = new Map<string, LsnHistory>();
   const backups = new Map<string, { at: number; value: BackupStatus }>();
+  /** Running instances whose container an earlier version made (told on their status until an update). */
+  const legacy = new Set<string>();
 
   const historyOf = (instanceId: string) => walHistory.get(instanceId) ?? walHistory.set(instanceId, new LsnHistory()).get(instanceId)!;
 
@@ -72,12 +77,19 @@ export function createMonitor(deps: MonitorDeps) {
       return { containerRunning: false };
     }
     deadSince.delete(rec.id);
+    if (secretMountsOf(info)) legacy.delete(rec.id);
+    else legacy.add(rec.id);
     const port = publishedPort(info, '5432/tcp') ?? undefined;
     const inner = containerAddress(info, ids.network(rec.databaseId));
     const ip = inner ? onNetwork(inner) : null;
     const patroni = ip ? await getPatroniStatus(ip) : null;
     const status: InstanceStatus = { containerRunning: true, ...(port ? { port } : {}) };
-    if (!patroni || !ip) return { ...status, patroniState: 'unknown' };
+    if (!patroni || !ip) {
+      // a container started by Docker itself waits for its secrets
+      const delivered = await deliverInstanceSecrets(deps, rec.databaseId, rec.id, { onlyIfWaiting: true });
+      if (delivered.delivered) deps.log.warn({ instanceId: rec.id }, 'instance container was waiting for its configuration: delivered');
+      return { ...status, patroniState: 'unknown' };
+    }
     Object.assign(status, {
       patroniState: patroni.state,
       ...(patroni.role !== 'unknown' ? { role: patroni.role } : {}),
@@ -137,7 +149,7 @@ export function createMonitor(deps: MonitorDeps) {
     if (Date.now() - since < restartDeadAfterMs && !(await otherMemberLeads(rec))) return;
     deadSince.delete(rec.id);
     deps.log.warn({ instanceId: rec.id }, 'instance container died: starting it again');
-    await startContainer(deps.docker.getContainer(rec.id));
+    await startInstance(deps, rec.databaseId, rec.id);
   }
 
   async function repair(instanceId: string, sub: string, state: string, restart: () => Promise<void>): Promise<boolean> {
@@ -157,6 +169,7 @@ export function createMonitor(deps: MonitorDeps) {
       const instances = await listInstancesOnHost(deps.store, deps.hostId);
       await Promise.all(instances.map(async (rec) => {
         const status = await observe(rec).catch((err: unknown): InstanceStatus => ({ containerRunning: false, error: errorText(err) }));
+        if (legacy.has(rec.id)) status.error ??= legacyContainerNote;
         await writeInstanceStatus(deps.store, rec.id, status);
       }));
     },

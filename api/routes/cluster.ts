@@ -111,7 +111,10 @@ export function clusterRoutes(deps: AppDeps) {
         leader: { name: deps.config.hostId, server_url: serverUrls()[0]! },
         temporal: { address: a.temporalAddress ?? deps.config.temporal.address, namespace: deps.config.temporal.namespace },
         store: { url: a.storeUrl ?? deps.config.storeUrl },
-        etcd: { client_urls: [a.etcdUrl ?? deps.config.etcdUrl], container_hosts: a.etcdContainerHosts ?? deps.config.etcdHostsForContainers },
+        etcd: {
+          client_urls: [a.etcdUrl ?? deps.config.etcdUrl], container_hosts: a.etcdContainerHosts ?? deps.config.etcdHostsForContainers,
+          ...(deps.config.etcdCa ? { ca_cert: deps.config.etcdCa } : {}),
+        },
         // Filled by the work that issues them: the host's etcd user (tenant isolation), its client certificate (mTLS).
         credentials: {},
       };

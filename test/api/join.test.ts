@@ -69,7 +69,8 @@ describe('join-options (server to server)', () => {
       leader: { name: 'host-1', server_url: 'http://127.0.0.1:3000' },
       temporal: { address: '127.0.0.1:7233', namespace: 'pgcp' },
       store: { url: t.deps.config.storeUrl },
-      etcd: { client_urls: [t.deps.config.etcdUrl], container_hosts: t.deps.config.etcdHostsForContainers },
+      // etcd serves TLS: the joining host checks its certificate against the cluster's CA
+      etcd: { client_urls: [t.deps.config.etcdUrl], container_hosts: t.deps.config.etcdHostsForContainers, ca_cert: expect.stringContaining('BEGIN CERTIFICATE') },
       credentials: {},
     });
   });

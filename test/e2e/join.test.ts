@@ -92,7 +92,7 @@ beforeAll(async () => {
   const config = loadConfig({
     PGCP_HOST_ID: 'host-1', PGCP_HOST_ADDRESS: m('host-1').address, PGCP_API_PORT: String(apiPort1), PGCP_HEARTBEAT_MS: '1000',
     PGCP_STORE_URL: db.url, PGCP_TEMPORAL_ADDRESS: stack.temporalAddress, PGCP_NAMESPACE: stack.namespace,
-    PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_CONTAINER_HOSTS: etcdForContainers,
+    PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_CA_FILE: stack.etcdCaFile, PGCP_ETCD_CONTAINER_HOSTS: etcdForContainers,
   });
   t = await createTestApp({ temporal, config }, db);
   server = serve({ fetch: t.app.fetch, port: apiPort1, hostname: '127.0.0.1' });
