@@ -78,6 +78,9 @@ const migrations: readonly string[] = [
      updated_at timestamptz NOT NULL DEFAULT now()
    );
    CREATE INDEX service_instances_by_host ON service_instances (host_id);`,
+  // The database's lock: the one task that may change it now (store/databases.ts lockDatabase), taken and released
+  // by compare-and-set.
+  `ALTER TABLE databases ADD COLUMN lock_task_id text, ADD COLUMN lock_type text, ADD COLUMN locked_at timestamptz;`,
 ];
 
 export function createStore(url: string, box: SecretBox): Store {
