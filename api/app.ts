@@ -16,6 +16,7 @@ import { docsRoutes } from './docs.js';
 import { createMetrics } from './metrics.js';
 import { statusRoutes } from './routes/status.js';
 import { requestSpans } from './tracing.js';
+import { refuseRevokedCertificates } from './revoked-certificates.js';
 
 /** The OpenAPI document's header: /v1/openapi.json and the SDK's generated types (scripts/generate-sdk-types.ts). */
 export const openApiConfig = (version: string) => ({
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps) {
     deps.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), requestId: c.get('requestId') }, 'request');
   });
   app.use(hostGuard(deps.config.api));
+  if (deps.config.api.tls) app.use(refuseRevokedCertificates(deps.store));
   // Answered before the cluster exists, like /v1/version: scraping and reading the reference need no cluster.
   app.get('/metrics', async (c) => {
     const m = await metrics.render();

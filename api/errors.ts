@@ -13,6 +13,7 @@ export const apiErrorStatus = {
   invalid_join_token: 401,
   invalid_host: 403,
   cross_origin_request: 403,
+  certificate_revoked: 403,
   not_found: 404,
   cluster_already_initialized: 409,
   cluster_not_initialized: 409,
