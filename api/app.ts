@@ -5,6 +5,7 @@ import { initGate } from './init-gate.js';
 import { declareErrorStatuses } from './openapi-errors.js';
 import { createRouter } from './router.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { hostCredentialRoutes } from './routes/host-credentials.js';
 import { databaseRoutes } from './routes/databases.js';
 import { hostRoutes } from './routes/hosts.js';
 import { operationRoutes } from './routes/operations.js';
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', requireJsonBody);
   app.get('/', (c) => c.body(null, 204, { Link: '</v1/openapi.json>; rel="service-desc"' }));
   app.route('/', clusterRoutes(deps));
+  app.route('/', hostCredentialRoutes(deps));
   app.route('/', hostRoutes(deps));
   app.route('/', databaseRoutes(deps));
   app.route('/', operationRoutes(deps));

@@ -11,6 +11,7 @@ export const apiErrorStatus = {
   invalid_input: 400,
   operation_not_supported: 400,
   invalid_join_token: 401,
+  invalid_credentials: 401,
   invalid_host: 403,
   cross_origin_request: 403,
   certificate_revoked: 403,

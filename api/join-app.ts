@@ -78,7 +78,8 @@ export function createJoinApp(deps: JoinAppDeps) {
       // The answer carries this host's credentials: never logged, kept only in this host's 0600 files.
       const parsed = JoinOptionsSchema.safeParse(JSON.parse(text));
       if (!parsed.success) throw new ApiError('server_error', `${server} answered the join with options this server does not understand`);
-      const membership: Membership = { ...parsed.data, host_id: config.hostId, joined_at: new Date().toISOString() };
+      // The issuing server as this server reached it (its own idea of its URL may not be reachable from here).
+      const membership: Membership = { ...parsed.data, leader: { ...parsed.data.leader, server_url: server }, host_id: config.hostId, joined_at: new Date().toISOString() };
       try {
         keepJoin(config, membership);
       } catch (err) {

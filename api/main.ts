@@ -9,6 +9,7 @@ import { upsertHost } from '../store/hosts.js';
 import { loadConfig, type Config } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { readMembership, withMembership } from '../platform/membership.js';
+import { onMembershipChange } from '../platform/membership-watch.js';
 import { connectClient } from '../platform/temporal.js';
 import { createSecretBox } from '../platform/secret-box.js';
 import { loadSecretKey } from '../platform/secret-key.js';
@@ -83,10 +84,19 @@ if (tls) {
   });
 }
 
-const stop = () => {
+// A rotation of this host's credentials (npm run rotate-credentials) rewrites its membership: restart on the new ones.
+if (base.joinsCluster) {
+  onMembershipChange(base.dataDir, () => {
+    log.info('this host\'s credentials changed: stopping, to be started again on them');
+    stop();
+    setTimeout(() => process.exit(0), 15_000).unref(); // whatever still holds the old credentials goes too
+  });
+}
+
+function stop() {
   server.close(() => {
     void Promise.all([close(), tracing?.shutdown()]).then(() => process.exit(0));
   });
-};
+}
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -35,6 +35,7 @@ afterAll(async () => {
   await revokeHostCredentials({ store: t.deps.store, etcd: stackEtcd() }, 'host-2');
   await revokeHostCredentials({ store: t.deps.store, etcd: stackEtcd() }, 'host-3');
   await revokeHostCredentials({ store: t.deps.store, etcd: stackEtcd() }, 'host-4');
+  await revokeHostCredentials({ store: t.deps.store, etcd: stackEtcd() }, 'host-5');
   await t.db.drop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -149,6 +150,38 @@ describe('join-options (server to server)', () => {
   });
 });
 
+describe('rotation of a joined host\'s credentials', () => {
+  it('issues a new generation on proof of the current password; the old one works until the new one is confirmed', async () => {
+    const joined = await post(t.app, '/v1/internal/cluster/join-options', joinRequest(token, 'host-5'));
+    expect(joined.status).toBe(200);
+    await upsertHost(t.deps.store, { id: 'host-5', address: '10.0.0.15', dataDir: '/d', cpus: 1, memoryBytes: 1 });
+    const old = { store: new URL(joined.body.store.url as string), etcd: { user: joined.body.credentials.username as string, password: joined.body.credentials.password as string } };
+    const proof = (u: URL) => decodeURIComponent(u.password);
+    const canLogin = async (u: URL) => {
+      const c = new pg.Client({ connectionString: u.toString() });
+      c.on('error', () => undefined);
+      const ok = await c.connect().then(() => true, () => false);
+      await c.end().catch(() => undefined);
+      return ok;
+    };
+    const etcdOk = (e: { user: string; password: string }) => authenticate(t.deps.config.etcdUrl, e).then(() => true, () => false);
+
+    expect(await post(t.app, '/v1/internal/cluster/host-credentials', { host_id: 'host-5', store_password: 'wrong' }))
+      .toEqual({ status: 401, body: { name: 'invalid_credentials', message: 'the host\'s credentials were not accepted' } });
+    expect((await post(t.app, '/v1/internal/cluster/host-credentials', { host_id: 'host-9', store_password: proof(old.store) })).status).toBe(404);
+    const rotated = await post(t.app, '/v1/internal/cluster/host-credentials', { host_id: 'host-5', store_password: proof(old.store) });
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    expect(rotated.body).toEqual({ generation: 2, store: { url: expect.any(String) }, credentials: { username: expect.stringMatching(/^pgcp-host-host-5-/), password: expect.any(String) } });
+    const next = { store: new URL(rotated.body.store.url as string), etcd: { user: rotated.body.credentials.username as string, password: rotated.body.credentials.password as string } };
+    expect(next.store.username).not.toBe(old.store.username);
+    // both generations work until the host confirms the new one
+    expect([await canLogin(old.store), await canLogin(next.store), await etcdOk(old.etcd), await etcdOk(next.etcd)]).toEqual([true, true, true, true]);
+    expect((await post(t.app, '/v1/internal/cluster/host-credentials/confirm', { host_id: 'host-5', store_password: proof(old.store), generation: 2 })).status).toBe(401);
+    expect((await post(t.app, '/v1/internal/cluster/host-credentials/confirm', { host_id: 'host-5', store_password: proof(next.store), generation: 2 })).status).toBe(204);
+    expect([await canLogin(old.store), await canLogin(next.store), await etcdOk(old.etcd), await etcdOk(next.etcd)]).toEqual([false, true, false, true]);
+  });
+});
+
 describe('with mTLS on, a joining host\'s client certificate', () => {
   it('is signed by the cluster CA, opens the API, and is refused once revoked', async () => {
     const pki = path.join(dir, 'pki');
@@ -174,6 +207,7 @@ describe('with mTLS on, a joining host\'s client certificate', () => {
       const f = tlsFetch({ ca: pem('ca_cert'), cert: pem('client_cert'), key: pem('client_key') });
       expect((await f(new Request(`${l.url}/v1/hosts`))).status).toBe(200);
       await revokeHostCredentials({ store: t.deps.store, etcd: stackEtcd() }, 'host-4');
+  await revokeHostCredentials({ store: t.deps.store, etcd: stackEtcd() }, 'host-5');
       await new Promise((res) => setTimeout(res, 2100)); // the API keeps an answer about a certificate 2 s
       const refused = await f(new Request(`${l.url}/v1/hosts`));
       expect({ status: refused.status, body: await refused.json() }).toEqual({ status: 403, body: { name: 'certificate_revoked', message: 'this client certificate has been revoked' } });

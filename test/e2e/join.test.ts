@@ -79,6 +79,16 @@ async function query(host: string, text: string, params: unknown[] = []) {
   }
 }
 
+/** host-2's processes as its launcher runs them: started again whenever they exit (a rotation makes them exit). */
+const supervised: { stop: () => Promise<void> }[] = [];
+function supervise(start: () => ChildProcess): void {
+  let child = start();
+  let stopped = false;
+  const watch = () => child.once('exit', () => { if (!stopped) { child = start(); watch(); } });
+  watch();
+  supervised.push({ stop: async () => { stopped = true; await killWorker(child); } });
+}
+
 function startHost2Api(): ChildProcess {
   const out = openSync(path.join(logDir, 'join-host-2-api.log'), 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'api', 'main.ts')], {
@@ -114,8 +124,8 @@ beforeAll(async () => {
     logFile: path.join(logDir, 'join-host-1.log'),
   }));
   // host-2's server: an API that can only join, and an agent that waits for the join.
-  processes.push(startHost2Api());
-  processes.push(startWorkerProcess(unreachable.PGCP_STORE_URL, 'host-2', {
+  supervise(startHost2Api);
+  supervise(() => startWorkerProcess(unreachable.PGCP_STORE_URL, 'host-2', {
     hostOnly: true,
     env: { ...unreachable, PGCP_JOINS_CLUSTER: 'true', PGCP_DATA_DIR: host2Dir, PGCP_HOST_ADDRESS: m('host-2').address, PGCP_DOCKER_HOST: m('host-2').dockerHost, PGCP_LOG_LEVEL: 'info' },
     logFile: path.join(logDir, 'join-host-2-agent.log'),
@@ -135,6 +145,7 @@ afterAll(async () => {
     }
   } finally {
     for (const p of processes) await killWorker(p);
+    for (const p of supervised) await p.stop();
     server?.close();
     await machines?.teardown();
     await temporal?.connection.close();
@@ -172,10 +183,10 @@ it('a host joins with a token, gets a replica, is refused removal while it holds
   const kept = JSON.parse(readFileSync(membershipFile(host2Dir), 'utf8'));
   expect(kept).toMatchObject({ host_id: 'host-2', temporal: { namespace: inject('stack').namespace }, credentials: { username: expect.stringMatching(/^pgcp-host-host-2-/), password: expect.any(String) } });
   // its own store role (not host-1's), its own etcd user; the control plane's key in its own 0600 file
-  const host2Store = new URL(kept.store.url);
+  let host2Store = new URL(kept.store.url);
   expect(host2Store.username).toMatch(/^pgcp_host_host_2_/);
   expect(host2Store.pathname).toBe(new URL(t.db.url).pathname);
-  const host2Etcd = { user: kept.credentials.username as string, password: kept.credentials.password as string };
+  let host2Etcd = { user: kept.credentials.username as string, password: kept.credentials.password as string };
   expect(statSync(path.join(host2Dir, 'secret.key')).mode & 0o777).toBe(0o600);
   expect(Buffer.from(readFileSync(path.join(host2Dir, 'secret.key'), 'utf8').trim(), 'base64')).toEqual(testSecretKey());
   expect((await http('POST', `${host2Url}/v1/cluster/join`, { token: token.token, server_urls: [host1Url] })).body.name).toBe('cluster_already_initialized');
@@ -187,6 +198,37 @@ it('a host joins with a token, gets a replica, is refused removal while it holds
   // host-2's server now serves the whole API over the cluster's store.
   expect(((await http('GET', `${host2Url}/v1/hosts`)).body.hosts as any[]).map((h) => h.id)).toEqual(['host-1', 'host-2']);
   await finished(created.body.task.task_id);
+
+  // Rotation (npm run rotate-credentials on host-2): new store role and etcd user; host-2's API and agent restart on
+  // them, then the old ones are revoked. host-2 stays healthy and takes its replica below on the new ones.
+  t0 = performance.now();
+  const rotation = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'rotate-credentials.ts')], {
+      cwd: projectRoot, env: { ...process.env, ...unreachable, PGCP_HOST_ID: 'host-2', PGCP_DATA_DIR: host2Dir, PGCP_JOINS_CLUSTER: 'true' },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += String(d); });
+    child.stderr.on('data', (d) => { out += String(d); });
+    child.once('exit', (code) => resolve({ code, out }));
+  });
+  expect(rotation.code, rotation.out).toBe(0);
+  console.log(`rotation: ${((performance.now() - t0) / 1000).toFixed(1)} s; ${rotation.out.trim().split('\n').at(-1)}`);
+  const rotated = JSON.parse(readFileSync(membershipFile(host2Dir), 'utf8'));
+  const rotatedStore = new URL(rotated.store.url);
+  expect(rotatedStore.username).toMatch(/^pgcp_host_host_2_/);
+  expect(rotatedStore.username).not.toBe(host2Store.username);
+  expect(rotated.credentials.username).not.toBe(host2Etcd.user);
+  const oldLogin = new pg.Client({ connectionString: host2Store.toString(), connectionTimeoutMillis: 3000 });
+  await expect(oldLogin.connect()).rejects.toThrow(/password authentication failed|does not exist/);
+  await oldLogin.end().catch(() => undefined);
+  await expect(authenticate(stackEtcdUrl(), host2Etcd)).rejects.toThrow(/authentication failed/);
+  const rotatedAt = Date.now();
+  await waitFor('host-2 healthy again, on its new credentials', async () => {
+    const h = (await call('GET', '/v1/hosts/host-2')).body;
+    return h.status?.state === 'healthy' && Date.parse(h.status.updated_at) > rotatedAt;
+  }, 60_000, 1000);
+  host2Store = rotatedStore;
+  host2Etcd = { user: rotated.credentials.username, password: rotated.credentials.password };
 
   // host-2 gets a replica of n1: rows written on the primary reach it.
   await query(m('host-1').address, 'CREATE TABLE t (id text PRIMARY KEY)');
