@@ -63,6 +63,7 @@ export function permanentType(err: unknown): FailureTypeName | null {
   const text = messageOf(err);
   if (/port is already allocated|address already in use/i.test(text)) return FailureType.conflict;
   if (status === 404 && /no such image/i.test(text)) return FailureType.imageMissing;
+  if (/bind source path does not exist/i.test(text)) return FailureType.misconfigured; // an extra_volumes host_path to make first
   if (status === 404 && /no such container/i.test(text)) return FailureType.notFound;
   if (status === 409 && /is already in use/i.test(text)) return FailureType.conflict; // a name another object holds
   return null;

@@ -16,6 +16,8 @@ import type { z } from '@hono/zod-openapi';
 import type { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from './schemas/database-spec.js';
 import { admitSpec, hashPasswords, issuesError, mergeUpdate, type Admission } from './spec-admission.js';
 import { startTaskOrRollBack, type Task } from './tasks.js';
+import { databaseUpgrades } from './database-view.js';
+import { upgradedSpec, upgradeTarget } from '../workflows/model/upgrades.js';
 
 export type CreateDatabaseRequest = z.output<typeof CreateDatabaseRequestSchema>;
 export type UpdateDatabaseRequest = z.output<typeof UpdateDatabaseRequestSchema>;
@@ -54,6 +56,24 @@ export async function updateDatabaseCommand(deps: CommandDeps, id: string, req: 
   const db = await transitionOrRefuse(deps.store, id, modifiableStates, 'modifying', spec);
   if (!before) throw notModifiable();
   const task = await startTaskOrRollBack(deps.temporal(), { type: 'update', input: { databaseId: id, ...(removeHosts.length ? { removeHosts } : {}) } },
+    () => transitionDatabase(deps.store, id, 'any', before.state, before.spec));
+  return { task, db };
+}
+
+/**
+ * pgEdge §4.6: an in-place image upgrade. The image must be a newer one of the database's major in the version
+ * manifest, built on every host of the database; the spec's version becomes its version (node versions equal to the
+ * old one follow) and an `upgrade` task rolls every node as an update does: replicas, switchover, old primary.
+ */
+export async function upgradeDatabaseCommand(deps: CommandDeps, id: string, image: string): Promise<{ task: Task; db: DatabaseRecord }> {
+  const before = await requireDatabase(deps.store, id);
+  const stored = await getDatabaseSecrets(deps.store, id);
+  if (!stored) throw databaseNotFound();
+  const chosen = upgradeTarget(stored.spec, image, await databaseUpgrades(deps.store, stored.spec));
+  if ('error' in chosen) throw new ApiError('invalid_input', chosen.error);
+  const spec = await admitSpec(deps, upgradedSpec(stored.spec, chosen.target), { creating: false, databaseId: id });
+  const db = await transitionOrRefuse(deps.store, id, modifiableStates, 'modifying', spec);
+  const task = await startTaskOrRollBack(deps.temporal(), { type: 'upgrade', input: { databaseId: id } },
     () => transitionDatabase(deps.store, id, 'any', before.state, before.spec));
   return { task, db };
 }

@@ -7,6 +7,7 @@ import { symlinkIssue } from '../platform/host-paths.js';
 import { listHosts } from '../store/hosts.js';
 import { repositoryHostFields, repositoryHostPathIssues, type RepositorySpec } from '../workflows/model/backup-repository.js';
 import type { HostPathPolicy } from '../workflows/model/host-paths.js';
+import { checkExtraVolumeHostPath } from '../workflows/model/orchestrator-opts.js';
 import type { RestoreConfigSpec } from './schemas/database-spec.js';
 import type { SpecIssue } from '../workflows/model/validate-spec.js';
 import type { Admission } from './spec-admission.js';
@@ -18,19 +19,31 @@ export async function repositoryPolicy(deps: Admission): Promise<HostPathPolicy>
 }
 
 /**
- * Every problem of the repositories' host paths and of the restores' sources. `databaseId`: the database the
+ * Every problem of the repositories' host paths, of the extra volumes' host paths (orchestrator_opts.swarm, mounted
+ * read-write into the containers: held to the same policy as a posix repository's base_path — inside the operator's
+ * roots, not in or over a data directory, no link) and of the restores' sources. `databaseId`: the database the
  * restores go into (undefined: a new database whose id is not chosen yet, so any source is another database).
  */
 export async function repositoryAdmissionIssues(
   deps: Admission, repos: { repo: RepositorySpec; at: string }[], restores: { rc: RestoreConfigSpec; at: string }[], databaseId: string | undefined,
+  volumes: { hostPath: string; at: string }[] = [],
 ): Promise<SpecIssue[]> {
-  const out = repositoryHostPathIssues(repos, await repositoryPolicy(deps));
+  const policy = await repositoryPolicy(deps);
+  const out = repositoryHostPathIssues(repos, policy);
+  for (const v of volumes) {
+    const issue = checkExtraVolumeHostPath(v.hostPath, policy);
+    if (issue) out.push({ path: v.at, message: issue });
+  }
   if (out.length === 0) {
     for (const { repo, at } of repos) {
       for (const f of repositoryHostFields(repo, at)) {
         const issue = await symlinkIssue(f.value, { file: f.kind === 'file' });
         if (issue) out.push({ path: f.path, message: issue });
       }
+    }
+    for (const v of volumes) {
+      const issue = await symlinkIssue(v.hostPath);
+      if (issue) out.push({ path: v.at, message: issue });
     }
   }
   if (deps.config.crossDatabaseRestore === 'refuse') {

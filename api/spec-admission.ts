@@ -1,6 +1,6 @@
 // What a spec goes through before anything is stored: its own rules (characters, identifiers, attributes, cron),
 // the cluster's hosts and versions, then what depends on them — postgresql_conf against the GUCs of each node's
-// Postgres major, ports against the other databases on the same hosts and the control plane's own — and on update
+// Postgres major (shared_preload_libraries against its image's libraries), ports against the other databases on the same hosts and the control plane's own — and on update
 // the merge with the stored spec and the immutable fields. Every failure is one invalid_input listing all.
 import { CronExpressionParser } from 'cron-parser';
 import { controlPlanePorts, type Config } from '../platform/config.js';
@@ -9,10 +9,12 @@ import type { Store } from '../store/db.js';
 import { listHosts, listHostStatuses } from '../store/hosts.js';
 import { validateGucs } from '../workflows/model/validate-gucs.js';
 import { foreignPortIssues } from '../workflows/model/validate-ports.js';
-import { gucCatalog } from './guc-catalog.js';
+import { gucCatalog, libraryCatalog } from './guc-catalog.js';
+import { validatePreloadLibraries } from '../workflows/model/validate-preload.js';
 import { sameRestoreConfig, validateNodeRestores, validateRestoreSource } from '../workflows/model/backup.js';
 import { keepSecrets, mapRepositories, repositoriesAt, specRepositories } from '../workflows/model/backup-repository.js';
 import { repositoryAdmissionIssues } from './repository-admission.js';
+import { extraVolumesAt, volumeHeldRepositories } from '../workflows/model/orchestrator-opts.js';
 import { postgresMajor } from '../workflows/model/instances.js';
 import { populateDefaults, validateSpec, type SpecIssue } from '../workflows/model/validate-spec.js';
 import type { DatabaseSpec } from './schemas/database-spec.js';
@@ -63,16 +65,18 @@ export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creati
   const own = [...validateSpec(spec, o.creating), ...scheduleIssues(spec), ...(await scriptIssues(spec))];
   if (own.length > 0) throw issuesError(own);
   // a database-level restore_config applies at creation and to the nodes an update adds: its paths are checked both times
-  const repos = repositoriesAt(spec);
+  // a base_path inside an extra volume names a container directory: the volume's host_path is checked instead
+  const held = volumeHeldRepositories(spec, repositoriesAt(spec));
+  const repos = repositoriesAt(spec).map(({ repo, at }) => (held.has(at) ? { repo: { ...repo, base_path: undefined }, at } : { repo, at }));
   const restores = spec.restore_config ? [{ rc: spec.restore_config, at: 'restore_config' }] : [];
-  const paths = await repositoryAdmissionIssues(deps, repos, restores, o.databaseId);
+  const paths = await repositoryAdmissionIssues(deps, repos, restores, o.databaseId, extraVolumesAt(spec));
   if (paths.length > 0) throw issuesError(paths);
   const hostIds = (await listHosts(store)).map((h) => h.id);
   const referenced = [...new Set(spec.nodes.flatMap((n) => n.host_ids))].filter((h) => hostIds.includes(h));
   const { spec: filled, issues } = populateDefaults(spec, { hostIds, supportedVersions: await commonVersions(store, referenced), creating: o.creating });
   if (issues.length > 0) throw issuesError(issues);
   const others = (await listDatabases(store)).filter((d) => d.id !== o.databaseId);
-  const placed = [...validateGucs(filled, gucCatalog), ...foreignPortIssues(filled, others, controlPlanePorts(config))];
+  const placed = [...validateGucs(filled, gucCatalog), ...validatePreloadLibraries(filled, libraryCatalog), ...foreignPortIssues(filled, others, controlPlanePorts(config))];
   if (placed.length > 0) throw issuesError(placed);
   return filled;
 }
@@ -101,8 +105,8 @@ export function hashPasswords(spec: DatabaseSpec, stored?: DatabaseSpec): Databa
  * stored values; a new database-level restore_config is how the nodes this update adds without a source_node start. The database name and an existing
  * node's major version cannot change (a new node with the new version replaces it); a new node's source must be an
  * existing node that stays; a node's host_ids may gain and lose hosts (replicas) but must keep one of its current
- * hosts. What this control plane cannot apply in place yet (ports and resources of existing nodes) is refused
- * rather than half-done.
+ * hosts. Ports, resources, orchestrator_opts and images of existing nodes change by making their containers again,
+ * one at a time (workflows/runner/roll-node.ts).
  */
 export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId: string): { spec: DatabaseSpec; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
@@ -156,7 +160,6 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
   if (!spec.nodes.some((n) => stored.nodes.some((o) => o.name === n.name))) {
     issues.push({ path: 'nodes', message: 'at least one existing node must stay: new nodes copy their data from one' });
   }
-  issues.push(...unsupportedChanges(stored, spec));
   if (fresh && inherited.size === 0) validateRestoreSource(fresh, issues);
   const start = issues.length;
   validateNodeRestores(databaseId, stored, spec, issues);
@@ -170,24 +173,4 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
     }
   }
   return { spec, issues };
-}
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-const recreateFields = ['port', 'patroni_port', 'cpus', 'memory'] as const;
-
-/** Ports and resources of running instances would need their containers recreated: refused, never ignored. */
-function unsupportedChanges(stored: DatabaseSpec, next: DatabaseSpec): SpecIssue[] {
-  const out: SpecIssue[] = [];
-  const later = (path: string, what: string) => out.push({ path, message: `changing ${what} of running instances is not supported by this control plane yet` });
-  for (const f of recreateFields) {
-    if (same(stored[f], next[f])) continue;
-    // A database-level change reaches the existing nodes that do not set their own.
-    if (next.nodes.some((n) => stored.nodes.some((o) => o.name === n.name) && n[f] === undefined)) later(f, f);
-  }
-  next.nodes.forEach((n, i) => {
-    const old = stored.nodes.find((o) => o.name === n.name);
-    if (!old) return;
-    for (const f of recreateFields) if (!same(old[f], n[f])) later(`nodes[${i}].${f}`, f);
-  });
-  return out;
 }

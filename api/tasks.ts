@@ -36,7 +36,7 @@ export interface Task {
 type Workflows = typeof workflows;
 /** The workflow each task type the API starts runs; a name that is not an exported workflow does not compile. */
 const workflowOf = {
-  create: 'createDatabase', update: 'updateDatabase', delete: 'deleteDatabase', switchover: 'switchover', failover: 'failover',
+  create: 'createDatabase', update: 'updateDatabase', upgrade: 'updateDatabase', delete: 'deleteDatabase', switchover: 'switchover', failover: 'failover',
   restart_instance: 'restartInstance', node_backup: 'nodeBackup', restore: 'restoreDatabase', stop_instance: 'stopInstance', start_instance: 'startInstance',
 } as const satisfies Partial<Record<TaskType, keyof Workflows>>;
 export type StartableTaskType = keyof typeof workflowOf;

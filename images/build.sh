@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build pgcp/postgres:<major>-<recipe hash> images from Debian packages:
 # debootstrap --variant=minbase, apt-get install in the chroot, copy images/rootfs, docker import.
-# Usage: images/build.sh [major ...]        (default: every major in images/manifest.json)
+# Usage: images/build.sh [recipe ...]       (default: every recipe in images/manifest.json: majors, variants)
 # Env:   PGCP_BUILD_DIR (default /var/tmp/pgcp-images), PGCP_DEBIAN_MIRROR,
 #        PGCP_DEBIAN_SECURITY_MIRROR. Needs root, debootstrap, docker, node.
 set -euo pipefail
@@ -52,12 +52,12 @@ do_packages() {
   local apt_opts=(-o Dpkg::Options::=--force-confold -o APT::Install-Recommends=false)
   {
     echo "deb $MIRROR $SUITE main"
-    if [ "$(recipe field "$MAJOR" updates)" = true ]; then
+    if [ "$(recipe field "$RECIPE" updates)" = true ]; then
       echo "deb $MIRROR $SUITE-updates main"
       echo "deb $SECURITY_MIRROR $SUITE-security main"
     fi
   } >"$ROOT/etc/apt/sources.list"
-  if [ "$(recipe field "$MAJOR" allowExpiredRelease)" = true ]; then
+  if [ "$(recipe field "$RECIPE" allowExpiredRelease)" = true ]; then
     # Frozen/snapshot mirrors serve sid with a Release past its Valid-Until; kept in the image
     # so that apt-get update still works there for debugging.
     echo 'Acquire::Check-Valid-Until "false";' >"$ROOT/etc/apt/apt.conf.d/99pgcp-expired-release"
@@ -69,8 +69,8 @@ do_packages() {
   in_root apt-get "${apt_opts[@]}" update
   # shellcheck disable=SC2046 # extraPackages is a space-separated list
   in_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y \
-    "postgresql-$MAJOR" "postgresql-$MAJOR-$(recipe field "$MAJOR" driver)" "${COMMON_PACKAGES[@]}" \
-    $(recipe field "$MAJOR" extraPackages) $(recipe extension-packages "$MAJOR")
+    "postgresql-$MAJOR" "postgresql-$MAJOR-$(recipe field "$RECIPE" driver)" "${COMMON_PACKAGES[@]}" \
+    $(recipe field "$RECIPE" extraPackages) $(recipe extension-packages "$RECIPE")
   in_root apt-get clean
   unmount_proc
   rm -f "$ROOT/usr/sbin/policy-rc.d"
@@ -100,7 +100,7 @@ do_finish() {
   in_root setpriv --version
   in_root bash -n /usr/local/bin/pgcp-entrypoint
   local pair
-  for pair in $(recipe extensions "$MAJOR"); do # each extension's control file is where CREATE EXTENSION looks
+  for pair in $(recipe extensions "$RECIPE"); do # each extension's control file is where CREATE EXTENSION looks
     in_root test -f "/usr/share/postgresql/$MAJOR/extension/${pair%%=*}.control" # may be an absolute symlink
   done
 }
@@ -108,7 +108,7 @@ do_finish() {
 # "<extension>=<upstream version of its Debian package>" per extension, space-joined (e.g. "vector=0.8.0").
 extension_versions() {
   local pair v out=()
-  for pair in $(recipe extensions "$MAJOR"); do
+  for pair in $(recipe extensions "$RECIPE"); do
     v="$(pkg_version "${pair#*=}")"
     v="${v#*:}" # epoch
     out+=("${pair%%=*}=${v%%[-+]*}") # Debian revision, +dfsg
@@ -124,7 +124,7 @@ do_import() {
   changes+=('ENTRYPOINT ["/usr/local/bin/pgcp-entrypoint"]' "EXPOSE 5432 8008")
   local label
   for label in "pgcp.recipe=$HASH" "pgcp.pg_major=$MAJOR" "pgcp.suite=$SUITE" \
-    "pgcp.driver=$(recipe field "$MAJOR" driver)" \
+    "pgcp.driver=$(recipe field "$RECIPE" driver)" \
     "pgcp.postgres_version=$pg_version" \
     "pgcp.postgres_package_version=$(pkg_version "postgresql-$MAJOR")" \
     "pgcp.pglogical_version=$(pkg_version "postgresql-$MAJOR-pglogical")" \
@@ -142,12 +142,13 @@ do_import() {
 }
 
 build_one() {
-  MAJOR=$1
-  SUITE="$(recipe field "$MAJOR" suite)"
-  HASH="$(recipe hash "$MAJOR")"
-  TAG="$(recipe tag "$MAJOR")"
+  RECIPE=$1
+  MAJOR="$(recipe field "$RECIPE" major)"
+  SUITE="$(recipe field "$RECIPE" suite)"
+  HASH="$(recipe hash "$RECIPE")"
+  TAG="$(recipe tag "$RECIPE")"
   if docker image inspect "$TAG" >/dev/null 2>&1; then say cached; return; fi
-  WORK="$BUILD_DIR/$MAJOR"
+  WORK="$BUILD_DIR/$RECIPE"
   ROOT="$WORK/root"
   LOG="$WORK/build.log"
   mkdir -p "$WORK"
@@ -181,5 +182,5 @@ done
 if [ "$(id -u)" != 0 ]; then echo "build.sh: must run as root (debootstrap, chroot)" >&2; exit 1; fi
 trap 'if [ -n "${ROOT:-}" ]; then unmount_proc; fi' EXIT
 
-if [ "$#" -eq 0 ]; then read -r -a majors_to_build <<<"$(recipe majors)"; else majors_to_build=("$@"); fi
-for m in "${majors_to_build[@]}"; do build_one "$m"; done
+if [ "$#" -eq 0 ]; then read -r -a to_build <<<"$(recipe recipes)"; else to_build=("$@"); fi
+for r in "${to_build[@]}"; do build_one "$r"; done

@@ -1,8 +1,10 @@
 /** Docker repository of the built images. */
 export declare const IMAGE_REPO: 'pgcp/postgres';
 
-/** One entry of images/manifest.json, keyed by Postgres major. */
+/** One entry of images/manifest.json, keyed by Postgres major or a variant of one ("15-release"), resolved. */
 export interface ManifestEntry {
+  /** The Postgres major of the recipe. */
+  major: string;
   /** Debian suite the image is bootstrapped from (bookworm, trixie, sid, ...). */
   suite: string;
   /** Logical replication driver shipped in the image. */
@@ -22,11 +24,14 @@ export interface ManifestEntry {
 /** All Postgres majors in the manifest, ascending, as strings ("15", "17", ...). */
 export declare function majors(): string[];
 
-/** The manifest entry for one major; throws for an unknown major. */
-export declare function manifestEntry(major: string | number): ManifestEntry;
+/** Every recipe key: majors and their variants, each major before its variants. */
+export declare function recipes(): string[];
+
+/** The manifest entry of one recipe (a variant's fields over its major's entry); throws for an unknown recipe. */
+export declare function manifestEntry(recipe: string | number): ManifestEntry;
 
 /** First 12 hex chars of sha256 over build.sh, the manifest entry and images/rootfs/. */
-export declare function recipeHash(major: string | number): string;
+export declare function recipeHash(recipe: string | number): string;
 
 /** `pgcp/postgres:<major>-<recipeHash(major)>`. */
-export declare function imageTag(major: string | number): string;
+export declare function imageTag(recipe: string | number): string;

@@ -12,16 +12,31 @@ function loadManifest() {
   return JSON.parse(readFileSync(join(HERE, 'manifest.json'), 'utf8'));
 }
 
+// A manifest key is a Postgres major ("15": its default image) or a pinned variant of one ("15-release":
+// `{"of": "15", ...}`, the fields it sets over the major's entry), e.g. the suite without its updates, which holds an
+// older minor: a second image of one major, something to upgrade from.
+const majorOf = (key) => String(key).split('-')[0];
+
 /** All Postgres majors in the manifest, ascending. */
 export function majors() {
-  return Object.keys(loadManifest()).sort((a, b) => Number(a) - Number(b));
+  return [...new Set(recipes().map(majorOf))].sort((a, b) => Number(a) - Number(b));
 }
 
-/** The manifest entry for one major; throws for an unknown major. */
-export function manifestEntry(major) {
-  const entry = loadManifest()[String(major)];
-  if (!entry) throw new Error(`unknown Postgres major ${major} (have: ${majors().join(' ')})`);
-  return entry;
+/** Every image recipe (majors and their variants), majors ascending, each major before its variants. */
+export function recipes() {
+  return Object.keys(loadManifest()).sort((a, b) => Number(majorOf(a)) - Number(majorOf(b)) || a.length - b.length || a.localeCompare(b));
+}
+
+/** The manifest entry of a recipe (a variant's fields over its major's), with its major; throws for an unknown one. */
+export function manifestEntry(key) {
+  const all = loadManifest();
+  const own = all[String(key)];
+  if (!own) throw new Error(`unknown image recipe ${key} (have: ${recipes().join(' ')})`);
+  const { of, ...fields } = own;
+  if (of === undefined) return { major: String(key), ...own };
+  const base = all[String(of)];
+  if (!base || base.of !== undefined) throw new Error(`image recipe ${key}: "of" must name a major, got ${of}`);
+  return { ...base, ...fields, major: String(of) };
 }
 
 // JSON with sorted object keys, so key order in manifest.json does not change the hash.
@@ -52,15 +67,18 @@ export function recipeHash(major) {
     h.update(`${name}\0${buf.length}\0`);
     h.update(buf);
   };
+  const entry = manifestEntry(major);
+  // a major's hash is what it was before variants existed: its own entry, without the derived `major`
+  if (String(major) === entry.major) delete entry.major;
   part('major', String(major));
-  part('manifest', canonical(manifestEntry(major)));
+  part('manifest', canonical(entry));
   part('build.sh', readFileSync(join(HERE, 'build.sh')));
   const rootfs = join(HERE, 'rootfs');
   for (const rel of listFiles(rootfs)) part(`rootfs/${rel}`, readFileSync(join(rootfs, rel)));
   return h.digest('hex').slice(0, 12);
 }
 
-/** Docker tag of the image for one major: pgcp/postgres:<major>-<hash>. */
+/** Docker tag of the image of one recipe: pgcp/postgres:<major>-<hash>, pgcp/postgres:<major>-<variant>-<hash>. */
 export function imageTag(major) {
   return `${IMAGE_REPO}:${major}-${recipeHash(major)}`;
 }
@@ -69,6 +87,7 @@ function cli(argv) {
   const [cmd, major, key] = argv;
   switch (cmd) {
     case 'majors': return majors().join(' ');
+    case 'recipes': return recipes().join(' ');
     case 'tag': return imageTag(major);
     case 'hash': return recipeHash(major);
     case 'extension-packages': // Debian packages of the major's extensions, space-joined
@@ -80,7 +99,7 @@ function cli(argv) {
       return v === undefined || v === null ? '' : Array.isArray(v) ? v.join(' ') : String(v);
     }
     default:
-      throw new Error('usage: node recipe.mjs majors | tag <major> | hash <major> | field <major> <key> | extensions <major> | extension-packages <major>');
+      throw new Error('usage: node recipe.mjs majors | recipes | tag <recipe> | hash <recipe> | field <recipe> <key> | extensions <recipe> | extension-packages <recipe>');
   }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Records the configuration parameters (GUCs) of each image's Postgres major as images/gucs/<major>.json, which the
-# API checks postgresql_conf against (name, type, unit, range, enum values). `postgres --describe-config` lists
+# API checks postgresql_conf against (name, type, unit, range, enum values), and the shared libraries in the image's
+# $libdir as images/libraries/<major>.json, which postgresql_conf.shared_preload_libraries is checked against. `postgres --describe-config` lists
 # names and types but neither units nor enum values, so this starts a throwaway server inside the image (with
 # pglogical preloaded, as instances run) and reads pg_settings instead. Run it after adding a major or changing a
 # major's packages, and commit the result: the files are data, not part of the image's recipe hash.
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 majors=("$@")
 ((${#majors[@]})) || read -r -a majors <<<"$(node recipe.mjs majors)"
-mkdir -p gucs
+mkdir -p gucs libraries
 query="SELECT json_object_agg(name, json_strip_nulls(json_build_object(
   'type', vartype, 'context', context, 'unit', unit,
   'min', CASE WHEN vartype IN ('integer', 'real') THEN min_val::float8 END,
@@ -26,4 +27,7 @@ for major in "${majors[@]}"; do
     pg_ctl -D /tmp/pgdata -m fast -w stop >/dev/null" _ "$query" |
     python3 -c 'import json, sys; d = json.load(sys.stdin); print("{\n" + ",\n".join(json.dumps(k) + ": " + json.dumps(d[k], sort_keys=True) for k in sorted(d)) + "\n}")' >"gucs/$major.json"
   echo "record-gucs: $major: $(grep -c '"type"' "gucs/$major.json") parameters from $tag"
+  docker run --rm --entrypoint bash "$tag" -c 'cd "$(pg_config --pkglibdir)" && ls -1 -- *.so' |
+    python3 -c 'import json, sys; print(json.dumps(sorted(l.strip()[:-3] for l in sys.stdin if l.strip()), indent=0))' >"libraries/$major.json"
+  echo "record-gucs: $major: $(grep -c '"' "libraries/$major.json") libraries from $tag"
 done

@@ -293,6 +293,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/databases/{database_id}/upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upgrade a database in place to a newer image of its Postgres major */
+        post: operations["upgrade-database"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/hosts": {
         parameters: {
             query?: never;
@@ -414,6 +431,11 @@ export interface components {
             /** @example not_found */
             name: string;
         };
+        AvailableUpgrade: {
+            image: string;
+            postgres_version: string;
+            spock_version: string;
+        };
         BackupConfigSpec: {
             repositories: components["schemas"]["BackupRepositorySpec"][];
             schedules?: components["schemas"]["BackupScheduleSpec"][];
@@ -508,6 +530,8 @@ export interface components {
             tenant_id?: string;
         };
         Database: {
+            /** @description With ?include=available_upgrades, when not empty: newer images of the same major */
+            available_upgrades?: components["schemas"]["AvailableUpgrade"][];
             created_at: string;
             id: string;
             instances?: components["schemas"]["Instance"][];
@@ -522,7 +546,7 @@ export interface components {
             host_ids: string[];
             memory?: string;
             name: string;
-            orchestrator_opts?: unknown;
+            orchestrator_opts?: components["schemas"]["OrchestratorOpts"];
             patroni_port?: number;
             pg_hba_conf?: string[];
             pg_ident_conf?: string[];
@@ -545,7 +569,7 @@ export interface components {
             database_users?: components["schemas"]["DatabaseUserSpec"][];
             memory?: string;
             nodes: components["schemas"]["DatabaseNodeSpec"][];
-            orchestrator_opts?: unknown;
+            orchestrator_opts?: components["schemas"]["OrchestratorOpts"];
             patroni_port?: number;
             pg_hba_conf?: string[];
             pg_ident_conf?: string[];
@@ -628,6 +652,8 @@ export interface components {
             }[];
         };
         DatabaseSummary: {
+            /** @description With ?include=available_upgrades, when not empty: newer images of the same major */
+            available_upgrades?: components["schemas"]["AvailableUpgrade"][];
             created_at: string;
             id: string;
             instances?: components["schemas"]["Instance"][];
@@ -641,6 +667,17 @@ export interface components {
             password?: string;
             roles?: string[];
             username: string;
+        };
+        ExtraNetworkSpec: {
+            aliases?: string[];
+            driver_opts?: {
+                [key: string]: string;
+            };
+            id: string;
+        };
+        ExtraVolumesSpec: {
+            destination_path: string;
+            host_path: string;
         };
         Host: {
             client_addresses: string[];
@@ -695,6 +732,9 @@ export interface components {
             status_updated_at?: string;
             updated_at: string;
         };
+        OrchestratorOpts: {
+            swarm?: components["schemas"]["SwarmOpts"];
+        };
         PgEdgeVersion: {
             /**
              * @description An extension of pgcp: the extensions the image of this version carries besides Postgres's own, with their versions (CREATE EXTENSION name → version)
@@ -748,6 +788,14 @@ export interface components {
         RestoreDatabaseRequest: {
             restore_config: components["schemas"]["RestoreConfigSpec"];
             target_nodes?: string[];
+        };
+        SwarmOpts: {
+            extra_labels?: {
+                [key: string]: string;
+            };
+            extra_networks?: components["schemas"]["ExtraNetworkSpec"][];
+            extra_volumes?: components["schemas"]["ExtraVolumesSpec"][];
+            image?: string;
         };
         Task: {
             completed_at?: string;
@@ -827,6 +875,10 @@ export interface components {
         UpdateDatabaseRequest: {
             spec: components["schemas"]["DatabaseSpec"];
             tenant_id?: string;
+        };
+        UpgradeDatabaseRequest: {
+            /** @description A newer image of the version manifest, of the same Postgres major (see available_upgrades) */
+            image: string;
         };
         VersionInfo: {
             arch: string;
@@ -1082,7 +1134,10 @@ export interface operations {
     };
     "list-databases": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description available_upgrades: list the images the database can be upgraded to; other values are ignored */
+                include?: string | string[];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1098,6 +1153,15 @@ export interface operations {
                     "application/json": {
                         databases: components["schemas"]["DatabaseSummary"][];
                     };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
                 };
             };
             /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
@@ -1212,7 +1276,10 @@ export interface operations {
     };
     "get-database": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description available_upgrades: list the images the database can be upgraded to; other values are ignored */
+                include?: string | string[];
+            };
             header?: never;
             path: {
                 database_id: string;
@@ -2464,6 +2531,98 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+        };
+    };
+    "upgrade-database": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                database_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpgradeDatabaseRequest"];
+            };
+        };
+        responses: {
+            /** @description The upgrade task and the database */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        database: components["schemas"]["Database"];
+                        task: components["schemas"]["Task"];
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Host header not answered here (DNS rebinding), or a mutating request from another origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIError"];
+                };
+            };
+            /** @description Not sent as application/json (an operation without a body may also be sent with no body and no Content-Type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -17,7 +17,7 @@ export interface HostStatusRecord {
   updatedAt: Date;
   components: Record<string, ComponentStatus>;
   /** dockerEngine: a key of the host's Docker engine (activities/docker/engine.ts), absent until it answered once. */
-  details: { supportedVersions?: { postgres_version: string; spock_version: string; extensions?: Record<string, string> }[]; dockerEngine?: string };
+  details: { supportedVersions?: { postgres_version: string; spock_version: string; image?: string; extensions?: Record<string, string> }[]; dockerEngine?: string };
 }
 
 export async function upsertHost(store: Store, host: HostRecord): Promise<void> {

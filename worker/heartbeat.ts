@@ -67,7 +67,7 @@ export async function beat(deps: HeartbeatDeps, knownEngine?: string): Promise<s
   await writeHostStatus(deps.store, {
     hostId: deps.hostId,
     components: { docker, etcd },
-    details: { supportedVersions: images.map((i) => ({ postgres_version: i.postgresVersion, spock_version: '5', extensions: i.extensionVersions })), ...(dockerEngine ? { dockerEngine } : {}) },
+    details: { supportedVersions: images.map((i) => ({ postgres_version: i.postgresVersion, spock_version: '5', image: i.image, extensions: i.extensionVersions })), ...(dockerEngine ? { dockerEngine } : {}) },
   });
   return dockerEngine;
 }

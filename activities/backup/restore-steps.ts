@@ -3,8 +3,9 @@
 // restored instance to lead. Each can be repeated: a retried restore finds its marker and skips to the end.
 import { rm, writeFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
-import { repositoryDirs, repositoryDockerMounts, withSecrets, type HostMount } from '../../workflows/model/backup-repository.js';
+import type { DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
+import { repositoryDirs, withSecrets, type HostMount } from '../../workflows/model/backup-repository.js';
+import { instanceMounts, ownRepositoryDirs } from '../../workflows/model/orchestrator-opts.js';
 import { copyCaFiles, prepareRepositoryDirs } from './repository-host.js';
 import { pgbackrestCommand, pgbackrestRestoreConfig } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
@@ -76,15 +77,15 @@ export async function stopNodeForRestore(deps: HostDeps, t: RestoreTarget, runni
  * following links) and CA copies mounted. The source's configuration (with its keys and passphrase) is a host file
  * in the instance's 0700 directory only while the one-off container copies it into the volume.
  */
-export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: string, source: RestoreConfigSpec, script: string, cipherPass: string | null): Promise<{ code: number; lines: string[] }> {
+export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: string, source: RestoreConfigSpec, script: string, cipherPass: string | null, spec: DatabaseSpec): Promise<{ code: number; lines: string[] }> {
   const files = instanceHostFiles(deps.dataDir, t.instanceId);
   const dirs = repositoryDirs(t.databaseId, [], source);
-  await prepareRepositoryDirs(deps, dirs);
+  await prepareRepositoryDirs(deps, ownRepositoryDirs(spec, t.nodeName, dirs));
   const ca = await copyCaFiles(deps, [source.repository], files.caDir);
   const file = files.restoreSource;
   await writeFile(file, pgbackrestRestoreConfig(source, cipherPass), { mode: fileModes.pgbackrest });
   try {
-    return await onVolume(deps, t, image, script, [`${file}:${inContainer.restoreSource}:ro`], repositoryDockerMounts(dirs, ca ? files.caDir : null));
+    return await onVolume(deps, t, image, script, [`${file}:${inContainer.restoreSource}:ro`], instanceMounts(spec, t.nodeName, dirs, ca ? files.caDir : null));
   } finally {
     await rm(file, { force: true }); // the one-off copied it into the volume, or failed
   }
@@ -110,10 +111,10 @@ export async function markRestored(docker: Docker, t: RestoreTarget): Promise<vo
  * instance (its network, host entries and the repository's mounts), touching nothing of the instance: what a
  * restore checks before it stops anything. Its configuration (with keys) is a host file only while it runs.
  */
-export async function restoreSourceInfo(deps: HostDeps, t: Omit<RestoreTarget, 'taskId'>, image: string, source: RestoreConfigSpec, cipherPass: string | null): Promise<{ code: number; lines: string[] }> {
+export async function restoreSourceInfo(deps: HostDeps, t: Omit<RestoreTarget, 'taskId'>, image: string, source: RestoreConfigSpec, cipherPass: string | null, spec: DatabaseSpec): Promise<{ code: number; lines: string[] }> {
   const files = instanceHostFiles(deps.dataDir, t.instanceId);
   const dirs = repositoryDirs(t.databaseId, [], source);
-  await prepareRepositoryDirs(deps, dirs);
+  await prepareRepositoryDirs(deps, ownRepositoryDirs(spec, t.nodeName, dirs));
   const ca = await copyCaFiles(deps, [source.repository], files.caDir);
   const file = files.restoreCheck;
   await writeFile(file, pgbackrestRestoreConfig(source, cipherPass), { mode: fileModes.pgbackrest });
@@ -123,7 +124,7 @@ export async function restoreSourceInfo(deps: HostDeps, t: Omit<RestoreTarget, '
       script: pgbackrestCommand(inContainer.restoreSource, 'info', '--output=json', '--log-level-console=off', '--log-level-stderr=error').join(' '),
       labels: { [labels.managed]: 'true', [labels.purpose]: 'restore-check', [labels.instanceId]: t.instanceId },
       hostConfig: {
-        Binds: [`${file}:${inContainer.restoreSource}:ro`], Mounts: repositoryDockerMounts(dirs, ca ? files.caDir : null), NetworkMode: ids.network(t.databaseId),
+        Binds: [`${file}:${inContainer.restoreSource}:ro`], Mounts: instanceMounts(spec, t.nodeName, dirs, ca ? files.caDir : null), NetworkMode: ids.network(t.databaseId),
         ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),
       },
     });

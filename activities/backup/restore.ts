@@ -41,7 +41,7 @@ export function restoreActivities(deps: HostDeps) {
         if (info.State.Running && nodeBackupConfig(db.spec, r.nodeName) && !r.joinAt) lines.push(...(await archiveRecentWal(docker, r.instanceId, keys)));
         await stopNodeForRestore(deps, r, info.State.Running);
         const join = r.joinAt ? { database: db.spec.database_name, subscriptionsOff: driverOfNode(db, r.nodeName).restoredSubscriptionsOff } : undefined;
-        const run = await restoreVolume(deps, r, info.Config.Image, source, restoreScript(restoreOptions(source, r.joinAt), join), cipherPass);
+        const run = await restoreVolume(deps, r, info.Config.Image, source, restoreScript(restoreOptions(source, r.joinAt), join), cipherPass, db.spec);
         lines = [...lines, ...run.lines.map((l) => redactValues(l, keys))].slice(-200);
         if (run.code !== 0) throw new Error(`pgbackrest restore failed (exit ${run.code}): ${lines.slice(-5).join(' | ')}`);
         await writePatroniConfig(deps, db, plan, { command: bootstrapFromRestored }); // Patroni bootstraps from the restored data, once
@@ -68,7 +68,7 @@ export function restoreActivities(deps: HostDeps) {
       const cipherPass = await sourceCipherPass(deps, db, source.source_database_id);
       const keys = [...secretValues([source.repository, ...specRepositories(db.spec)]), ...[cipherPass].filter((k): k is string => !!k)];
       const where = `restore source ${source.source_database_id}/${source.source_node_name} for node ${nodeName}`;
-      const run = await restoreSourceInfo(deps, { databaseId, nodeName, instanceId: instance.instanceId }, info.Config.Image, source, cipherPass);
+      const run = await restoreSourceInfo(deps, { databaseId, nodeName, instanceId: instance.instanceId }, info.Config.Image, source, cipherPass, db.spec);
       const output = run.lines.map((l) => redactValues(l, keys));
       if (run.code !== 0) throw permanent(FailureType.misconfigured, `${where}: pgBackRest cannot read the repository (exit ${run.code}): ${output.slice(-3).join(' | ')}; nothing was stopped`);
       const problem = restoreSourceProblem(output.filter((l) => l.startsWith('[')).pop() ?? '', source.restore_options, where);

@@ -2,7 +2,7 @@
 // through images/recipe.mjs, which also names each image by the hash of its recipe), and whether this host has
 // built that image.
 import type Docker from 'dockerode';
-import { imageTag, majors, manifestEntry as recipeEntry } from '../../images/recipe.mjs';
+import { imageTag, majors, manifestEntry as recipeEntry, recipes } from '../../images/recipe.mjs';
 import { FailureType, permanent } from '../errors.js';
 import { inspectImageOrNull } from './client.js';
 
@@ -50,15 +50,33 @@ export function parseExtensionsLabel(label: string | undefined): Record<string, 
   return out;
 }
 
-/** The manifest's images that exist on this Docker engine, with the exact Postgres version each carries. */
+/**
+ * The manifest's images (every recipe: a major's default and its variants) that exist on this Docker engine, with
+ * the exact Postgres version each carries.
+ */
 export async function builtImages(docker: Docker): Promise<BuiltImage[]> {
   const out: BuiltImage[] = [];
-  for (const major of majors()) {
-    const entry = manifestEntry(major);
-    if (!entry) continue;
-    const info = await inspectImageOrNull(docker, entry.image);
+  for (const recipe of recipes()) {
+    const { major, driver, extensions } = recipeEntry(recipe);
+    const image = imageTag(recipe);
+    const info = await inspectImageOrNull(docker, image);
     const version = info?.Config.Labels?.['pgcp.postgres_version'];
-    if (version) out.push({ ...entry, postgresVersion: version, extensionVersions: parseExtensionsLabel(info?.Config.Labels?.['pgcp.extensions']) });
+    if (version && !out.some((b) => b.postgresVersion === version)) {
+      out.push({ major, image, driver, extensions: Object.keys(extensions ?? {}).sort(), postgresVersion: version, extensionVersions: parseExtensionsLabel(info?.Config.Labels?.['pgcp.extensions']) });
+    }
   }
   return out;
+}
+
+/**
+ * The image an instance runs: the one orchestrator_opts.swarm pins (it must exist on this engine), else the built
+ * manifest image carrying exactly the node's Postgres version (what /upgrade moves to), else the major's default.
+ */
+export async function instanceImage(docker: Docker, o: { major: string; version: string | undefined; pinned: string | undefined; where: string }): Promise<string> {
+  if (o.pinned) {
+    if (!(await inspectImageOrNull(docker, o.pinned))) throw permanent(FailureType.imageMissing, `orchestrator_opts.swarm.image ${o.pinned} does not exist on ${o.where}`);
+    return o.pinned;
+  }
+  const exact = o.version ? (await builtImages(docker)).find((b) => b.major === o.major && b.postgresVersion === o.version) : undefined;
+  return exact?.image ?? (await requireBuiltImage(docker, o.major, o.where)).image;
 }

@@ -2,9 +2,12 @@
 // configuration, read by the container at start, and pgBackRest's when the node has backups or the database was
 // created from a backup. Removed with the instance.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { effectiveSwarm, ownRepositoryDirs } from '../../workflows/model/orchestrator-opts.js';
+import { hostPathCheck } from '../../platform/host-paths.js';
+import { FailureType, permanent } from '../errors.js';
 import { repositoryDirs } from '../../workflows/model/backup-repository.js';
 import { getJoinedNodes, getRepositoryCipherPass } from '../../store/databases.js';
-import { copyCaFiles, prepareRepositoryDirs } from '../backup/repository-host.js';
+import { copyCaFiles, prepareRepositoryDirs, repositoryPolicy } from '../backup/repository-host.js';
 import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { effectiveConf, effectiveLines, type InstancePlan } from '../../workflows/model/instances.js';
@@ -68,7 +71,13 @@ export async function ensureInstanceFiles(deps: HostDeps, db: DatabaseContext, p
   await mkdir(files.dir, { recursive: true, mode: fileModes.dir });
   const backups = nodeBackupConfig(db.spec, plan.nodeName);
   const rc = db.spec.restore_config;
-  await prepareRepositoryDirs(deps, repositoryDirs(db.databaseId, backups?.repositories ?? [], rc));
+  // the extra volumes' host paths, checked again on this host (the API checked them where it could see them)
+  for (const v of effectiveSwarm(db.spec, plan.nodeName).extra_volumes ?? []) {
+    const issue = await hostPathCheck(v.host_path, repositoryPolicy(deps));
+    if (issue) throw permanent(FailureType.invalidSpec, `extra volume ${v.host_path}: ${issue}`);
+  }
+  // a repository directory inside an extra volume is that volume's (pgBackRest makes what it needs below it)
+  await prepareRepositoryDirs(deps, ownRepositoryDirs(db.spec, plan.nodeName, repositoryDirs(db.databaseId, backups?.repositories ?? [], rc)));
   await copyCaFiles(deps, [...(backups?.repositories ?? []), ...(rc ? [rc.repository] : [])], files.caDir);
   if (backups) {
     await writeFile(files.pgbackrestConfig, pgbackrestConfig(backups, db.databaseId, plan.nodeName, db.secrets.repositoryCipherPass), { mode: fileModes.pgbackrest });

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
-import { repositoryCaPaths, repositoryDirs, repositoryDockerMounts, type HostMount } from '../../workflows/model/backup-repository.js';
+import { repositoryCaPaths, repositoryDirs, type HostMount } from '../../workflows/model/backup-repository.js';
+import { effectiveSwarm, instanceMounts, type ExtraNetwork } from '../../workflows/model/orchestrator-opts.js';
 import { nodeBackupConfig } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import type { InstancePlan } from '../../workflows/model/instances.js';
@@ -32,6 +33,10 @@ export interface InstanceContainerInput {
   patroniPort: number | null;
   nanoCpus: number | null;
   memoryBytes: number | null;
+  /** orchestrator_opts.swarm: bind mounts (besides the backup ones), user networks joined after creation, labels. */
+  extraMounts?: HostMount[];
+  extraNetworks?: ExtraNetwork[];
+  extraLabels?: Record<string, string>;
 }
 
 function binding(address: string, port: number | null) {
@@ -58,7 +63,7 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
         ...(i.backup?.configPath ? [`${i.backup.configPath}:${inContainer.pgbackrestConfig}:ro`] : []),
         ...(i.backup?.restoreConfigPath ? [`${i.backup.restoreConfigPath}:${inContainer.createRestoreConfig}:ro`] : []),
       ],
-      Mounts: [{ Type: 'volume', Source: i.volume, Target: inContainer.volume }, ...(i.backup?.mounts ?? [])],
+      Mounts: [{ Type: 'volume', Source: i.volume, Target: inContainer.volume }, ...(i.extraMounts ?? []), ...(i.backup?.mounts ?? [])],
       PortBindings: ports,
       NetworkMode: i.network,
       ...(i.extraHosts?.length ? { ExtraHosts: i.extraHosts } : {}),
@@ -67,8 +72,11 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
     },
     NetworkingConfig: { EndpointsConfig: { [i.network]: { Aliases: [i.instanceId] } } },
   };
-  const hash = createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 16);
+  // extra networks are joined after creation (this engine's API takes one network at create), yet part of the hash
+  const extra = i.extraNetworks?.length || i.extraLabels && Object.keys(i.extraLabels).length ? { networks: i.extraNetworks ?? [], labels: i.extraLabels ?? {} } : null;
+  const hash = createHash('sha256').update(JSON.stringify(extra ? { options, extra } : options)).digest('hex').slice(0, 16);
   options.Labels = {
+    ...i.extraLabels,
     [labels.managed]: 'true',
     [labels.purpose]: 'instance',
     [labels.databaseId]: i.databaseId,
@@ -98,15 +106,18 @@ export interface InstanceOptionsInput {
 export function instanceOptions({ spec, plan, namespace, image, files, host }: InstanceOptionsInput): Docker.ContainerCreateOptions {
   const backups = nodeBackupConfig(spec, plan.nodeName);
   const rc = spec.restore_config;
+  const swarm = effectiveSwarm(spec, plan.nodeName);
   const repos = [...(backups?.repositories ?? []), ...(rc ? [rc.repository] : [])];
-  const mounts = repositoryDockerMounts(repositoryDirs(plan.databaseId, backups?.repositories ?? [], rc), repositoryCaPaths(repos).length ? files.caDir : null);
+  const mounts = instanceMounts(spec, plan.nodeName, repositoryDirs(plan.databaseId, backups?.repositories ?? [], rc), repositoryCaPaths(repos).length ? files.caDir : null);
   return instanceContainerOptions({
     instanceId: plan.instanceId, databaseId: plan.databaseId, nodeName: plan.nodeName, hostId: plan.hostId, namespace, image,
     network: ids.network(plan.databaseId), volume: ids.volume(plan.instanceId), configPath: files.patroniConfig,
     hostAddress: host.hostAddress, extraHosts: host.containerExtraHosts,
-    backup: backups || rc ? { configPath: backups ? files.pgbackrestConfig : null, restoreConfigPath: rc ? files.createRestoreConfig : null, mounts } : null,
+    extraMounts: mounts,
+    backup: backups || rc ? { configPath: backups ? files.pgbackrestConfig : null, restoreConfigPath: rc ? files.createRestoreConfig : null, mounts: [] } : null,
     port: plan.port, patroniPort: plan.patroniPort,
     nanoCpus: plan.cpus ? parseCpus(plan.cpus) : null, memoryBytes: plan.memory ? parseMemory(plan.memory) : null,
+    extraNetworks: swarm.extra_networks, extraLabels: swarm.extra_labels,
   });
 }
 

@@ -2,16 +2,20 @@
 // sequence of check-then-act steps, so it can be retried and re-run.
 import { ids } from '../../workflows/model/ids.js';
 import { activityNamespace } from '../activity-namespace.js';
-import { findInstance, loadDatabase, type InstanceKey } from '../database-context.js';
+import { findInstance, loadDatabase, type DatabaseContext, type InstanceKey } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
 import { FailureType, permanent } from '../errors.js';
 import { pollUntil } from '../heartbeats.js';
 import { getPatroniStatus } from '../patroni/client.js';
 import { connectInstance } from '../postgres/connect.js';
 import { getInstance } from '../../store/databases.js';
-import { labels, removeContainer } from './client.js';
+import { inspectContainerOrNull, labels, removeContainer } from './client.js';
 import { ensureContainer } from './ensure-container.js';
-import { requireBuiltImage } from './images.js';
+import { instanceImage } from './images.js';
+import { instanceHostFiles, type InstanceHostFiles } from './instance-files.js';
+import { effectiveSwarm, pinnedImage } from '../../workflows/model/orchestrator-opts.js';
+import { nodeVersion, type InstancePlan } from '../../workflows/model/instances.js';
+import { joinExtraNetworks } from './network.js';
 import { ensureInstanceFiles, removeInstanceFiles } from './instance-config.js';
 import { databaseLabels, instanceOptions } from './instance-spec.js';
 import { reloadChangedPatroniConfig, startUnlessStopped } from './instance-start.js';
@@ -21,6 +25,10 @@ import { ensureVolume, removeVolume } from './volume.js';
 
 export function instanceActivities(deps: HostDeps) {
   const { docker } = deps;
+  const desiredOptions = async (db: DatabaseContext, plan: InstancePlan, files: InstanceHostFiles) => {
+    const image = await instanceImage(docker, { major: plan.postgresMajor, version: nodeVersion(db.spec, plan.nodeName), pinned: pinnedImage(db.spec, plan.nodeName), where: deps.hostId });
+    return instanceOptions({ spec: db.spec, plan, namespace: activityNamespace(), image, files, host: deps });
+  };
 
   return {
     /**
@@ -31,17 +39,31 @@ export function instanceActivities(deps: HostDeps) {
       const db = await loadDatabase(deps.store, databaseId);
       const plan = findInstance(db, instanceId);
       if (plan.hostId !== deps.hostId) throw permanent(FailureType.misconfigured, `instance ${instanceId} belongs to ${plan.hostId}, not ${deps.hostId}`);
-      const image = await requireBuiltImage(docker, plan.postgresMajor, deps.hostId);
       const namespace = activityNamespace();
       await ensureNetwork(docker, ids.network(databaseId), databaseLabels(databaseId, namespace)); // the plan made it; a retry may not find it
       await ensureVolume(docker, ids.volume(instanceId), { ...databaseLabels(databaseId, namespace), [labels.instanceId]: instanceId });
       const files = await ensureInstanceFiles(deps, db, plan);
-      const container = await ensureContainer(docker, instanceOptions({ spec: db.spec, plan, namespace, image: image.image, files, host: deps }));
+      const options = await desiredOptions(db, plan, files);
+      const container = await ensureContainer(docker, options);
+      await joinExtraNetworks(docker, instanceId, effectiveSwarm(db.spec, plan.nodeName).extra_networks ?? []);
       // Only a container that ran before this step: one starting now copies the new file itself.
       const wasRunning = container.outcome === 'unchanged' && (await docker.getContainer(instanceId).inspect()).State.Running;
       await startUnlessStopped(deps, plan);
       if (wasRunning) await reloadChangedPatroniConfig(docker, instanceId);
       return { containerId: container.id, recreated: container.outcome === 'recreated' };
+    },
+
+    /**
+     * Whether ensureInstance would make the instance's container again (its options — image, ports, resources,
+     * orchestrator_opts, mounts — drifted from the spec). A missing container is not drift: it is only created.
+     */
+    async instanceDrifted({ databaseId, instanceId }: InstanceKey): Promise<boolean> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const plan = findInstance(db, instanceId);
+      const existing = await inspectContainerOrNull(docker, instanceId);
+      if (!existing) return false;
+      const options = await desiredOptions(db, plan, instanceHostFiles(deps.dataDir, instanceId));
+      return existing.Config.Labels?.[labels.specHash] !== options.Labels?.[labels.specHash];
     },
 
     /** Waits until Patroni runs Postgres in this instance and it accepts connections; returns the role it holds. */

@@ -1,6 +1,7 @@
 // Pure: the Patroni configuration of one instance. Patroni reads YAML; JSON is YAML, so no YAML library is needed.
 import { ids } from '../../workflows/model/ids.js';
 import { inContainer } from '../docker/instance-files.js';
+import { preloadEntries, unavailableLibraries } from '../../workflows/model/validate-preload.js';
 
 export interface PatroniConfigInput {
   instanceId: string;
@@ -43,11 +44,9 @@ const defaults: Record<string, string | number> = {
   'pglogical.conflict_resolution': 'last_update_wins',
 };
 
-/** Libraries of pgEdge images this one does not have: spock's role is played by pglogical here. */
-const unavailableLibraries: Record<string, string | null> = { spock: 'pglogical', snowflake: null, lolor: null };
 
 export function preloadLibraries(requested: unknown): string {
-  const libs = typeof requested === 'string' ? requested.split(',').map((l) => l.trim()).filter(Boolean) : [];
+  const libs = typeof requested === 'string' ? preloadEntries(requested) : [];
   const mapped = libs.map((l) => (l in unavailableLibraries ? unavailableLibraries[l] : l)).filter((l): l is string => !!l);
   return [...new Set(['pglogical', ...mapped])].join(',');
 }

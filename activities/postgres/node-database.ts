@@ -82,6 +82,13 @@ export function nodeDatabaseActivities(deps: HostDeps) {
       return { primary: primary.instanceId, droppedUsers: dropped, ...(lines.length ? { lines } : {}) };
     },
 
+    /** On the node's primary: its peers' walsenders may load the output plugin (after a promotion into a newer minor). */
+    async allowOutputPlugin({ databaseId, nodeName }: NodeKey): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const primary = await resolvePrimary(deps, db, nodeName);
+      await withClient(primary.address, db.secrets, 'postgres', (c) => driverOfNode(db, nodeName).join.allowOutputPlugin(c));
+    },
+
     /** Before an update changes anything: users about to be dropped must own nothing on this node. */
     async checkUserRemoval({ databaseId, nodeName }: NodeKey): Promise<{ toDrop: string[] }> {
       const db = await loadDatabase(deps.store, databaseId);

@@ -48,6 +48,10 @@ async function dropSlot(client: pg.ClientBase, slot: string): Promise<void> {
 export function createJoin(cat: ReplicationCatalog): JoinDriver {
   const s = cat.schema;
   return {
+    async allowOutputPlugin(client) {
+      await allowOutputPlugin(client, cat.outputPlugin);
+    },
+
     async ensureBareNode(client, node) {
       await allowOutputPlugin(client, cat.outputPlugin);
       await client.query(`CREATE EXTENSION IF NOT EXISTS ${cat.name}`);

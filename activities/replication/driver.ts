@@ -40,6 +40,11 @@ export interface ReplicationDriver {
  * LSNs travel as text and are compared in SQL as pg_lsn, never as strings.
  */
 export interface JoinDriver {
+  /**
+   * On a primary: the subscribers' walsenders may load the output plugin (minors with output_plugin_libraries). A
+   * node that ran a minor without that gate gains it when upgraded: its new primary must allow the plugin again.
+   */
+  allowOutputPlugin(client: pg.ClientBase): Promise<void>;
   /** Own extension objects (automatic DDL) come with the copy: a joining node's node is made without them. */
   ensureBareNode(client: pg.ClientBase, node: { name: string; dsn: string }): Promise<void>;
   /** On N: a subscription that will not start nor copy until told (enabled later, from a set position). */

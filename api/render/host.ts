@@ -23,7 +23,7 @@ export function hostState(status: HostStatusRecord | undefined, opts: HostRender
 }
 
 export function renderHost(host: HostRecord, status: HostStatusRecord | undefined, opts: HostRenderOptions): Host {
-  const supported = status?.details.supportedVersions ?? [];
+  const supported = (status?.details.supportedVersions ?? []).map(({ postgres_version, spock_version }) => ({ postgres_version, spock_version }));
   const out: Host = {
     id: host.id,
     orchestrator: 'docker',

@@ -8,6 +8,7 @@ import { redactRestoreConfig } from '../../workflows/model/redact.js';
 import { validateRestoreConfig } from '../../workflows/model/backup.js';
 import { requireDatabase, transitionOrRefuse } from '../database-guards.js';
 import { repositoryAdmissionIssues } from '../repository-admission.js';
+import { heldByExtraVolumes } from '../../workflows/model/orchestrator-opts.js';
 import { databaseView } from '../database-view.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -44,7 +45,9 @@ export function restoreRoutes(deps: AppDeps) {
     const restore = { ...req.restore_config, repository: keepSecrets(req.restore_config.repository, specRepositories(before.spec)) };
     const issues: { path: string; message: string }[] = [];
     validateRestoreConfig(restore, before.spec, targets, issues, id, Date.now());
-    if (issues.length === 0) issues.push(...(await repositoryAdmissionIssues(deps, [{ repo: restore.repository, at: 'restore_config.repository' }], [{ rc: restore, at: 'restore_config' }], id)));
+    // a base_path inside the targets' extra volume (pgEdge's walkthrough: /backups) is a container path, not a host path
+    const repo = heldByExtraVolumes(before.spec, targets, restore.repository.base_path) ? { ...restore.repository, base_path: undefined } : restore.repository;
+    if (issues.length === 0) issues.push(...(await repositoryAdmissionIssues(deps, [{ repo, at: 'restore_config.repository' }], [{ rc: restore, at: 'restore_config' }], id)));
     if (issues[0]) throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     const db = await transitionOrRefuse(deps.store, id, c.req.valid('query').force ? 'any' : modifiableStates, 'restoring');
     const children = targets.map((nodeName) => ({ nodeName, taskId: uuidv7() }));

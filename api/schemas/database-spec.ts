@@ -73,6 +73,26 @@ export const BackupConfigSpecSchema = z
   .object({ repositories: z.array(BackupRepositorySpecSchema).min(1), schedules: z.array(BackupScheduleSpecSchema).max(32).optional() })
   .openapi('BackupConfigSpec');
 
+export const ExtraVolumesSpecSchema = z
+  .object({ host_path: z.string().min(1).max(256), destination_path: z.string().min(1).max(256) })
+  .openapi('ExtraVolumesSpec');
+
+export const ExtraNetworkSpecSchema = z
+  .object({ id: z.string().min(1).max(128), aliases: z.array(z.string().min(1).max(128)).max(8).optional(), driver_opts: z.record(z.string(), z.string()).optional() })
+  .openapi('ExtraNetworkSpec');
+
+/** pgEdge §5.8: the only orchestrator is swarm; here its options apply to the instance's plain container. */
+export const SwarmOptsSchema = z
+  .object({
+    extra_volumes: z.array(ExtraVolumesSpecSchema).max(16).optional(),
+    extra_networks: z.array(ExtraNetworkSpecSchema).max(8).optional(),
+    extra_labels: z.record(z.string(), z.string()).optional(),
+    image: z.string().max(512).optional(),
+  })
+  .openapi('SwarmOpts');
+
+export const OrchestratorOptsSchema = z.object({ swarm: SwarmOptsSchema.optional() }).openapi('OrchestratorOpts');
+
 /** SQL run once when the database is created (pgEdge §5.1): up to 256 statements of 1–1024 characters each. */
 const SqlScriptSchema = z.array(z.string().min(1).max(1024)).max(256);
 export const DatabaseScriptsSchema = z
@@ -93,7 +113,7 @@ export const DatabaseNodeSpecSchema = z
     pg_ident_conf: Lines.optional(),
     backup_config: BackupConfigSpecSchema.optional(),
     restore_config: RestoreConfigSpecSchema.optional(),
-    orchestrator_opts: Later.optional(),
+    orchestrator_opts: OrchestratorOptsSchema.optional(),
     source_node: z.string().optional(),
   })
   .openapi('DatabaseNodeSpec');
@@ -115,7 +135,7 @@ export const DatabaseSpecSchema = z
     postgresql_conf: ConfSchema.optional(),
     pg_hba_conf: Lines.optional(),
     pg_ident_conf: Lines.optional(),
-    orchestrator_opts: Later.optional(),
+    orchestrator_opts: OrchestratorOptsSchema.optional(),
     scripts: DatabaseScriptsSchema.optional(),
   })
   .openapi('DatabaseSpec');

@@ -58,6 +58,10 @@ export const InstanceSchema = z
   })
   .openapi('Instance');
 
+export const AvailableUpgradeSchema = z
+  .object({ postgres_version: z.string(), spock_version: z.string(), image: z.string() })
+  .openapi('AvailableUpgrade');
+
 export const DatabaseSchema = z
   .object({
     id: z.string(),
@@ -67,8 +71,17 @@ export const DatabaseSchema = z
     state: z.string(),
     instances: z.array(InstanceSchema).optional(),
     spec: DatabaseSpecSchema.optional(),
+    available_upgrades: z.array(AvailableUpgradeSchema).optional().openapi({ description: 'With ?include=available_upgrades, when not empty: newer images of the same major' }),
   })
   .openapi('Database');
+
+export const UpgradeDatabaseRequestSchema = z
+  .object({ image: z.string().min(1).openapi({ description: 'A newer image of the version manifest, of the same Postgres major (see available_upgrades)' }) })
+  .openapi('UpgradeDatabaseRequest');
+
+export const IncludeQuery = z.object({
+  include: z.union([z.string(), z.array(z.string())]).optional().openapi({ description: 'available_upgrades: list the images the database can be upgraded to; other values are ignored' }),
+});
 
 export const DatabaseSummarySchema = DatabaseSchema.omit({ spec: true }).openapi('DatabaseSummary');
 

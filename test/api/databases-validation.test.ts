@@ -49,6 +49,7 @@ const cases: [string, unknown, string, RegExp][] = [
   ['bad spock_version', withSpec({ spock_version: '5.0' }), 'invalid_pattern', /body\.spec\.spock_version/],
   ['forbidden conf key', withSpec({ postgresql_conf: { HBA_FILE: '/x' } }), 'invalid_input', /^postgresql_conf\[HBA_FILE\]: "HBA_FILE" is not allowed/],
   ['ident_file on a node', withSpec({ nodes: [node('n1', { postgresql_conf: { ident_file: '/x' } })] }), 'invalid_input', /^nodes\[0\]\.postgresql_conf\[ident_file\]/],
+  ['a preload library the image lacks', withSpec({ postgresql_conf: { shared_preload_libraries: 'pg_cron, timescaledb' } }), 'invalid_input', /^postgresql_conf\[shared_preload_libraries\]: library "timescaledb" is not in the image of Postgres \d+ \(its extensions: pg_cron, pgaudit, postgis/],
   ['wal_level not logical', withSpec({ postgresql_conf: { wal_level: 'replica' } }), 'invalid_input', /^postgresql_conf\[wal_level\]: must be logical/],
   ['two db owners', withSpec({ database_users: [{ username: 'a', db_owner: true }, { username: 'b', db_owner: true }] }), 'invalid_input', /^database_users: only one user can be db_owner/],
   ['duplicate usernames', withSpec({ database_users: [{ username: 'a' }, { username: 'a' }] }), 'invalid_input', /^database_users\[1\]\.username: duplicate username "a"/],
@@ -59,6 +60,12 @@ const cases: [string, unknown, string, RegExp][] = [
   ['bad cpus', withSpec({ cpus: '0m' }), 'invalid_input', /^cpus: must be at least 1m/],
   ['a gcs repository without its bucket', withSpec({ backup_config: { repositories: [{ type: 'gcs', gcs_endpoint: 'gcs.local' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.gcs_bucket: gcs_bucket is required for gcs repositories/],
   ['a relative base_path', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: 'rel/dir' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.base_path: base_path must be absolute/],
+  ['a pgedge.* extra label', withSpec({ orchestrator_opts: { swarm: { extra_labels: { 'pgedge.component': 'x' } } } }), 'invalid_input', /^orchestrator_opts\.swarm\.extra_labels\[pgedge\.component\]: label keys starting with "pgedge\." .*reserved, got "pgedge\.component"$/],
+  ['a relative extra volume on a node', withSpec({ nodes: [node('n1', { port: 5432, orchestrator_opts: { swarm: { extra_volumes: [{ host_path: 'b', destination_path: '/backups' }] } } })] }), 'invalid_input', /^nodes\[0\]\.orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: must be an absolute path on the host, got "b"$/],
+  // an extra volume is mounted read-write: held to the repositories' host-path policy (PGCP_REPOSITORY_ROOTS, data directories)
+  ['an extra volume outside the repository roots', withSpec({ orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/etc', destination_path: '/backups' }] } } }), 'invalid_input', /^orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: \/etc is outside the directories the operator allows \(PGCP_REPOSITORY_ROOTS: /],
+  ['an extra volume in a host\'s data directory', withSpec({ nodes: [node('n1', { port: 5432, orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/d/instances', destination_path: '/x' }] } } })] }), 'invalid_input', /^nodes\[0\]\.orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: \/d\/instances is inside the control plane's data directory \/d$/],
+  ['an unknown orchestrator_opts field type', withSpec({ orchestrator_opts: { swarm: { extra_volumes: 'x' } } }), 'invalid_field_type', /body\.spec\.orchestrator_opts\.swarm\.extra_volumes/],
   ['services not yet', withSpec({ services: [{ service_id: 'mcp' }] }), 'invalid_input', /^services: supporting services are not supported/],
   ['source_node on create', withSpec({ nodes: [node('n1', { source_node: 'n2' })] }), 'invalid_input', /^nodes\[0\]\.source_node: source_node only applies when a node is added/],
   // scripts (§5.1): ≤256 statements of 1–1024 characters, each parsed by Postgres's own parser
@@ -105,9 +112,9 @@ describe('POST /v1/databases rejects bad specs', () => {
     expect((await getJson(t.app, '/v1/databases')).body).toEqual({ databases: [] });
   });
 
-  it('unknown databases are 404 for read, update and delete', async () => {
-    for (const [method, body] of [['GET', undefined], ['DELETE', undefined], ['POST', JSON.stringify({ spec: good })]] as const) {
-      const res = await t.app.request('/v1/databases/nope', { method, body, headers: { 'content-type': 'application/json' } });
+  it('unknown databases are 404 for read, update, upgrade and delete', async () => {
+    for (const [method, body, path] of [['GET', undefined, ''], ['DELETE', undefined, ''], ['POST', JSON.stringify({ spec: good }), ''], ['POST', JSON.stringify({ image: 'x' }), '/upgrade']] as const) {
+      const res = await t.app.request(`/v1/databases/nope${path}`, { method, body, headers: { 'content-type': 'application/json' } });
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({ name: 'not_found', message: 'database not found' });
     }

@@ -4,7 +4,8 @@ import pg from 'pg';
 
 /**
  * One node to write to. With several `hosts` (the node's members, one port), the writer connects to whichever
- * accepts writes, as libpq's target_session_attrs=read-write does (node-postgres has no multi-host strings).
+ * accepts writes, as libpq's target_session_attrs=read-write does (node-postgres has no multi-host strings). A host
+ * written `address:port` has its own port (libpq's `host=a,a,b,b port=P,Q,P,Q`: a node whose port changes).
  */
 export interface WriterTarget { node: string; port: number; host?: string; hosts?: string[] }
 export interface WriterOptions { user: string; password: string; database: string; table: string; ratePerSecond: number }
@@ -23,9 +24,10 @@ export async function startWriter(targets: WriterTarget[], o: WriterOptions): Pr
   const errors: Writer['errors'] = [];
   let seq = 0;
   let stopped = false;
-  const connectTo = async (t: WriterTarget, host: string) => {
+  const connectTo = async (t: WriterTarget, endpoint: string) => {
+    const [host, port] = endpoint.includes(':') ? [endpoint.split(':')[0]!, Number(endpoint.split(':')[1])] : [endpoint, t.port];
     // several hosts: a short timeout, so a dead member is skipped quickly
-    const c = new pg.Client({ host, port: t.port, user: o.user, password: o.password, database: o.database, connectionTimeoutMillis: t.hosts ? 1000 : 3000 });
+    const c = new pg.Client({ host, port, user: o.user, password: o.password, database: o.database, connectionTimeoutMillis: t.hosts ? 1000 : 3000 });
     c.on('error', () => clients.set(t.node, null));
     await c.connect();
     return c;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { manifestEntry, manifestMajors, parseExtensionsLabel } from '../../activities/docker/images.js';
-import { recipeHash } from '../../images/recipe.mjs';
+import { imageTag, manifestEntry as recipeEntry, recipeHash, recipes } from '../../images/recipe.mjs';
 
 describe('version manifest', () => {
   it('serves Postgres 15, 17 and 18 with the pglogical driver', () => {
@@ -25,5 +25,14 @@ describe('version manifest', () => {
   });
   it('has no entry for a major it does not build', () => {
     expect(manifestEntry('16')).toBeNull();
+  });
+  it('has variants of a major: an older 15 minor (bookworm without its updates) to upgrade from', () => {
+    expect(recipes()).toEqual(['15', '15-release', '17', '18']);
+    expect(recipeEntry('15-release')).toMatchObject({ major: '15', suite: 'bookworm', updates: false, driver: 'pglogical' });
+    expect(recipeEntry('15')).toMatchObject({ major: '15', updates: true });
+    expect(imageTag('15-release')).toMatch(/^pgcp\/postgres:15-release-[0-9a-f]{12}$/);
+    expect(recipeHash('15-release')).not.toBe(recipeHash('15'));
+    // a variant carries its major's extensions: an upgrade from it finds the same ones
+    expect(recipeEntry('15-release').extensions).toEqual(recipeEntry('15').extensions);
   });
 });

@@ -37,7 +37,7 @@ describe('mergeUpdate', () => {
     expect(r.spec.nodes.map((n) => n.name)).toEqual(['n1', 'n3']);
   });
 
-  it('refuses what cannot change or cannot be applied in place yet, naming each field', () => {
+  it('refuses what cannot change, naming each field', () => {
     const r = mergeUpdate(stored, {
       ...withoutPasswords,
       database_name: 'other',
@@ -47,7 +47,7 @@ describe('mergeUpdate', () => {
       ],
     });
     expect(r.issues.map((i) => i.path)).toEqual([
-      'database_name', 'nodes[0].source_node', 'nodes[0].postgres_version', 'nodes[0].host_ids', 'nodes[1].source_node', 'nodes[0].port',
+      'database_name', 'nodes[0].source_node', 'nodes[0].postgres_version', 'nodes[0].host_ids', 'nodes[1].source_node',
     ]);
     expect(r.issues.find((i) => i.path === 'nodes[0].postgres_version')?.message).toMatch(/cannot change/);
     expect(r.issues.find((i) => i.path === 'nodes[1].source_node')?.message).toBe('source node n2 must be an existing node that stays in the spec');
@@ -72,9 +72,10 @@ describe('mergeUpdate', () => {
     expect(r.issues.map((i) => i.path)).toEqual(['nodes']);
   });
 
-  it('refuses a database-level port change that would reach running nodes', () => {
-    const r = mergeUpdate({ ...stored, nodes: [{ name: 'n1', host_ids: ['host-1'] }] }, { ...withoutPasswords, port: 7000, nodes: [{ name: 'n1', host_ids: ['host-1'] }] });
-    expect(r.issues.map((i) => i.path)).toEqual(['port']);
+  it('accepts new ports, resources and orchestrator_opts of running nodes (their containers are made again, one at a time)', () => {
+    const r = mergeUpdate({ ...stored, nodes: [{ name: 'n1', host_ids: ['host-1'] }] }, { ...withoutPasswords, port: 7000, memory: '1GiB', nodes: [{ name: 'n1', host_ids: ['host-1'], patroni_port: 7001, cpus: '2', orchestrator_opts: { swarm: { image: 'x:1' } } }] });
+    expect(r.issues).toEqual([]);
+    expect(r.spec).toMatchObject({ port: 7000, memory: '1GiB', nodes: [{ patroni_port: 7001, cpus: '2' }] });
   });
 
   describe('a node added from a backup', () => {

@@ -49,14 +49,40 @@ describe('planUpdate', () => {
     const at = (kind: Step['kind'], instanceId: string) => steps.find((s) => s.kind === kind && 'instanceId' in s && s.instanceId === instanceId)?.wave;
     const added = ids.instance('shop', 'n1', 'host-3');
     const dropped = ids.instance('shop', 'n1', 'host-1');
-    expect(at('instance', added)).toBeDefined();
-    expect(at('removeReplica', dropped)).toBeGreaterThan(at('waitInstance', added)!);
+    const roll = steps.find((s) => s.kind === 'rollNode' && s.nodeName === 'n1') as Extract<Step, { kind: 'rollNode' }> & { wave: number };
+    expect(roll).toMatchObject({ hostId: 'host-2', existing: [{ instanceId: ids.instance('shop', 'n1', 'host-2') }], added: [{ instanceId: added, hostId: 'host-3' }] });
+    expect(at('removeReplica', dropped)).toBeGreaterThan(roll.wave);
     expect(steps.some((s) => s.kind === 'removeNode' || s.kind === 'joinNode')).toBe(false);
     // a gone host's dropped replica is only forgotten
     const gone = flat(planUpdate('shop', current, spec(node('n1', { host_ids: ['host-2', 'host-3'] }), node('n2')), ['host-1']).waves);
     expect(gone.find((s) => s.kind === 'removeReplica')).toMatchObject({ instanceId: dropped, gone: true });
     // the node with replicas gets its slots made permanent at the end
     expect(steps.filter((s) => s.kind === 'protectSlots').map((s) => 'nodeName' in s && s.nodeName)).toEqual(['n1']);
+  });
+
+  it('converges running nodes one after the other, each as one rollNode step with the instances that ran before', () => {
+    const current: CurrentLayout = {
+      joined: ['n1', 'n2'],
+      instances: [
+        { instanceId: ids.instance('shop', 'n1', 'host-1'), hostId: 'host-1', nodeName: 'n1' },
+        { instanceId: ids.instance('shop', 'n1', 'host-2'), hostId: 'host-2', nodeName: 'n1' },
+        { instanceId: ids.instance('shop', 'n2', 'host-2'), hostId: 'host-2', nodeName: 'n2' },
+      ],
+    };
+    const desired = spec(node('n1', { host_ids: ['host-1', 'host-2'], port: 7000, memory: '1GiB' }), node('n2', { host_ids: ['host-2'] }));
+    const plan = planUpdate('shop', current, desired);
+    const rolls = plan.waves.filter((w) => w.some((s) => s.kind === 'rollNode'));
+    // one node per phase, in spec order; nothing else in those phases
+    expect(rolls.map((w) => w.map((s) => s.kind === 'rollNode' && s.nodeName))).toEqual([['n1'], ['n2']]);
+    expect(rolls[0]![0]).toEqual({ kind: 'rollNode', hostId: 'host-1', nodeName: 'n1', existing: current.instances.slice(0, 2), added: [] });
+    // no instance is touched outside its node's roll, and the configuration follows the rolls
+    const steps = flat(plan.waves);
+    expect(steps.some((s) => s.kind === 'instance' || s.kind === 'waitInstance')).toBe(false);
+    expect(Math.min(...steps.filter((s) => s.kind === 'applyConfig').map((s) => s.wave))).toBeGreaterThan(Math.max(...steps.filter((s) => s.kind === 'rollNode').map((s) => s.wave)));
+    // histories recorded before rolling updates replay with the old shape
+    const old = flat(planUpdate('shop', current, desired, [], { rolling: false }).waves);
+    expect(old.some((s) => s.kind === 'rollNode')).toBe(false);
+    expect(old.filter((s) => s.kind === 'instance')).toHaveLength(3);
   });
 
   it('adds a node from the first node by default, slots first on the others, then the others subscribe to it', () => {

@@ -62,9 +62,12 @@ const bad: Case[] = [
   ['two schedules with one id', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: '/b' }], schedules: [{ id: 'd', type: 'full', cron_expression: '0 0 * * *' }, { id: 'd', type: 'incr', cron_expression: '0 * * * *' }] } }), 'backup_config.schedules[1].id', 'duplicate schedule id d'],
   ['a restore_config from an s3 repository without a bucket', withSpec({ restore_config: { source_database_id: 'old', source_node_name: 'n1', source_database_name: 'app', repository: { type: 's3' } } }), 'restore_config.repository.s3_bucket', 's3_bucket is required'],
   ['a restore_config with a bad option key', withSpec({ restore_config: { source_database_id: 'old', source_node_name: 'n1', source_database_name: 'app', repository: { type: 'posix', base_path: '/b' }, restore_options: { 'X Y': '1' } } }), 'restore_config.restore_options[X Y]', 'invalid option key'],
-  ['orchestrator_opts', withSpec({ orchestrator_opts: {} }), 'orchestrator_opts', 'orchestrator options are not supported'],
+  ['a pgedge.* extra label', withSpec({ orchestrator_opts: { swarm: { extra_labels: { 'pgedge.x': 'y', ok: 'z' } } } }), 'orchestrator_opts.swarm.extra_labels[pgedge.x]', 'reserved, got "pgedge.x"'],
+  ['a relative extra volume', withNode({ orchestrator_opts: { swarm: { extra_volumes: [{ host_path: 'backups', destination_path: '/backups' }] } } }), 'nodes[0].orchestrator_opts.swarm.extra_volumes[0].host_path', 'must be an absolute path'],
+  ['an extra volume with ..', withSpec({ orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/srv/../etc', destination_path: '/backups' }] } } }), 'orchestrator_opts.swarm.extra_volumes[0].host_path', 'must not contain "." or ".."'],
+  ['an extra volume over the data', withSpec({ orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/srv/x', destination_path: '/var/lib/postgresql' }] } } }), 'orchestrator_opts.swarm.extra_volumes[0].destination_path', "must not cover the control plane's own mounts"],
+  ['a pgEdge tag of another version', withSpec({ postgres_version: '17.6', orchestrator_opts: { swarm: { image: 'ghcr.io/pgedge/pgedge-postgres:18.1-spock5.0.4-standard-1' } } }), 'orchestrator_opts.swarm.image', 'does not match postgres_version 17.6'],
   ['a node backup_config with a relative base_path', withNode({ backup_config: { repositories: [{ type: 'cifs', base_path: 'x' }] } }), 'nodes[0].backup_config.repositories[0].base_path', 'must be absolute'],
-  ['a node orchestrator_opts', withNode({ orchestrator_opts: {} }), 'nodes[0].orchestrator_opts', 'orchestrator options are not supported'],
   ['source_node on create', withSpec({ nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n2', host_ids: ['host-2'], source_node: 'n1' }] }), 'nodes[1].source_node', 'only applies when a node is added'],
 ];
 

@@ -31,7 +31,13 @@ export type Step =
   | { kind: 'restoredNode'; hostId: string; nodeName: string; sourceDatabaseName: string }
   | { kind: 'removeReplica'; hostId: string; instanceId: string; nodeName: string; gone?: boolean }
   | { kind: 'removeInstance'; hostId: string; instanceId: string; nodeName: string }
-  | { kind: 'removeNetwork'; hostId: string };
+  | { kind: 'removeNetwork'; hostId: string }
+  /**
+   * A running node converged instance by instance: any member whose container must be made again (port, resources,
+   * image, orchestrator_opts) is, replicas first, then a switchover, then the old primary — the node keeps a primary
+   * throughout; then the replicas of hosts added to it.
+   */
+  | { kind: 'rollNode'; hostId: string; nodeName: string; existing: InstanceOnHost[]; added: InstanceOnHost[] };
 
 export interface Plan { waves: Step[][] }
 
@@ -133,6 +139,7 @@ export function describeStep(s: Step): string {
       : `removing instance ${s.instanceId} from node ${s.nodeName} on ${s.hostId} (a switchover first if it is the primary)`;
     case 'removeInstance': return `removing instance ${s.instanceId} and its data on ${s.hostId}`;
     case 'removeNetwork': return `removing the database network on ${s.hostId}`;
+    case 'rollNode': return `converging node ${s.nodeName}'s instances ${s.existing.map((i) => i.instanceId).join(', ')}: any to make again one at a time, replicas first, then a switchover and the old primary${s.added.length ? `; then new replica${s.added.length > 1 ? 's' : ''} ${s.added.map((i) => i.instanceId).join(', ')}` : ''}`;
   }
 }
 

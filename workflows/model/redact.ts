@@ -6,10 +6,19 @@ export function redactRestoreConfig(rc: RestoreConfigSpec): RestoreConfigSpec {
   return { ...rc, repository: withoutSecrets(rc.repository) };
 }
 
+type WithOpts = Pick<DatabaseSpec, 'orchestrator_opts'>;
+/** pgEdge echoes `swarm.image` whenever `swarm` exists, as "" when unset (§5.8). */
+function echoImage<T extends WithOpts>(o: T): T {
+  const swarm = o.orchestrator_opts?.swarm;
+  return swarm ? { ...o, orchestrator_opts: { ...o.orchestrator_opts, swarm: { ...swarm, image: swarm.image ?? '' } } } : o;
+}
+
 export function redactSpec(spec: DatabaseSpec): DatabaseSpec {
   // repository credentials are never echoed (pgEdge §5.5)
+  const redacted = mapRepositories(spec, withoutSecrets);
   return {
-    ...mapRepositories(spec, withoutSecrets),
+    ...echoImage(redacted),
+    nodes: redacted.nodes.map(echoImage),
     ...(spec.database_users
       ? { database_users: spec.database_users.map(({ password: _password, ...u }) => ({ ...u, db_owner: u.db_owner ?? false })) }
       : {}),

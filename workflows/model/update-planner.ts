@@ -16,8 +16,16 @@ export interface CurrentLayout {
 
 const instanceStep = (i: InstancePlan, kind: 'instance' | 'waitInstance'): Step => ({ kind, hostId: i.hostId, instanceId: i.instanceId, nodeName: i.nodeName });
 
-export function planUpdate(databaseId: string, current: CurrentLayout, spec: DatabaseSpec, removeHosts: string[] = []): Plan {
-  const plan = planUpdateSteps(databaseId, current, spec);
+export interface UpdatePlanOptions {
+  /**
+   * Running nodes converge one at a time by rollNode steps (replicas, switchover, old primary), instead of every
+   * instance at once. Off only to replay histories recorded before it existed.
+   */
+  rolling?: boolean;
+}
+
+export function planUpdate(databaseId: string, current: CurrentLayout, spec: DatabaseSpec, removeHosts: string[] = [], o: UpdatePlanOptions = { rolling: true }): Plan {
+  const plan = planUpdateSteps(databaseId, current, spec, o.rolling ?? true);
   return removeHosts.length === 0 ? plan : withoutHosts(plan, new Set(removeHosts));
 }
 
@@ -41,7 +49,7 @@ function withoutHosts(plan: Plan, gone: Set<string>): Plan {
   return { waves: plan.waves.map((w) => w.map(keep).filter((s): s is Step => s !== null)).filter((w) => w.length > 0) };
 }
 
-function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: DatabaseSpec): Plan {
+function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: DatabaseSpec, rolling: boolean): Plan {
   const desired = planInstances(databaseId, spec);
   const stale = current.instances.filter((r) => !desired.some((d) => d.instanceId === r.instanceId));
   const joined = spec.nodes.map((n) => n.name).filter((n) => current.joined.includes(n));
@@ -60,8 +68,7 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
   const waves: Step[][] = [
     joined.map((n) => ({ kind: 'checkUsers', ...host(ref(n)), nodeName: n })),
     ...hosts.map((h): Step[] => [{ kind: 'network', hostId: h }]),
-    existing.map((i) => instanceStep(i, 'instance')),
-    existing.map((i) => instanceStep(i, 'waitInstance')),
+    ...(rolling ? rollWaves(joined, existing, current) : [existing.map((i) => instanceStep(i, 'instance')), existing.map((i) => instanceStep(i, 'waitInstance'))]),
     // Replicas dropped from host_ids go once the new ones run: the primary role may have to move to one of them.
     staleOfKept.map((i) => ({ kind: 'removeReplica', ...i })),
     joined.map((n) => ({ kind: 'applyConfig', ...host(ref(n)), nodeName: n })),
@@ -101,3 +108,14 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
 }
 
 const host = (r: NodeOnHost) => ({ hostId: r.hostId });
+
+/** One node after the other (pgEdge's RollingUpdateNodes): a node's instances that ran before, then its new ones. */
+function rollWaves(joined: string[], desired: InstancePlan[], current: CurrentLayout): Step[][] {
+  const on = ({ instanceId, hostId, nodeName }: InstancePlan): InstanceOnHost => ({ instanceId, hostId, nodeName });
+  const ran = (i: InstancePlan) => current.instances.some((r) => r.instanceId === i.instanceId);
+  return joined.map((n): Step[] => {
+    const mine = desired.filter((i) => i.nodeName === n);
+    // its steps run where a member already runs (a host just added to host_ids has nothing yet)
+    return [{ kind: 'rollNode', hostId: (mine.find(ran) ?? mine[0]!).hostId, nodeName: n, existing: mine.filter(ran).map(on), added: mine.filter((i) => !ran(i)).map(on) }];
+  });
+}

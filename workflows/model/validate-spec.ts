@@ -6,6 +6,7 @@ import { parseCpus, parseMemory } from './resources.js';
 import { postgresMajor } from './instances.js';
 import { specialRoleNames, specTextIssues } from './validate-text.js';
 import { duplicatePortIssues } from './validate-ports.js';
+import { orchestratorOptsIssues } from './orchestrator-opts.js';
 
 export interface SpecIssue { path: string; message: string }
 
@@ -81,13 +82,11 @@ function refuseLater(spec: DatabaseSpec, creating: boolean, out: SpecIssue[]): v
   validateBackupConfig(spec.backup_config, '', out);
   // A database created from a backup; on update the stored one stays (mergeUpdate refuses a different one).
   if (spec.restore_config !== undefined && creating) validateRestoreSource(spec.restore_config, out);
-  if (spec.orchestrator_opts !== undefined) later('orchestrator_opts', 'orchestrator options');
   spec.nodes.forEach((n, i) => {
     validateBackupConfig(n.backup_config, `nodes[${i}].`, out);
     if (creating && n.restore_config !== undefined) {
       out.push({ path: `nodes[${i}].restore_config`, message: 'a node-level restore_config applies when a node is added to an existing database; a new database restores from restore_config at database level' });
     }
-    if (n.orchestrator_opts !== undefined) later(`nodes[${i}].orchestrator_opts`, 'orchestrator options');
     if (creating && n.source_node !== undefined) out.push({ path: `nodes[${i}].source_node`, message: 'source_node only applies when a node is added to an existing database' });
   });
 }
@@ -134,6 +133,7 @@ export function validateSpec(spec: DatabaseSpec, creating: boolean): SpecIssue[]
   validateResources(spec.cpus, spec.memory, '', out);
   out.push(...duplicatePortIssues(spec));
   validateUsers(spec, out);
+  out.push(...orchestratorOptsIssues(spec));
   refuseLater(spec, creating, out);
   return out;
 }

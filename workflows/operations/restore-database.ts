@@ -29,7 +29,7 @@ export async function restoreDatabase({ databaseId, restore, targets, previousSt
     }
     const spec = await loadSpec(databaseId);
     const layout = await controlPlane.getDatabaseLayout({ databaseId });
-    await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec), 'modifying');
+    await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec, [], { rolling: patched('rolling-node-update') }), 'modifying');
   });
 }
 

@@ -1,6 +1,7 @@
 // update: converge the running database to its stored spec — existing nodes first (users, configuration), new
 // nodes joined without downtime, removed nodes dropped, then the full mesh checked. The same spec again is safe:
 // every step checks before it acts, and a node whose join failed is joined again from scratch.
+import { patched } from '@temporalio/workflow';
 import { planUpdate } from '../model/update-planner.js';
 import { controlPlane, loadSpec } from '../proxies/activities.js';
 import { runPlan } from '../runner/plan-runner.js';
@@ -10,6 +11,6 @@ export async function updateDatabase({ databaseId, removeHosts }: DatabaseTaskIn
   await runDatabaseTask(databaseId, 'available', async () => {
     const spec = await loadSpec(databaseId);
     const layout = await controlPlane.getDatabaseLayout({ databaseId });
-    await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec, removeHosts), 'modifying');
+    await runPlan(databaseId, spec, planUpdate(databaseId, layout, spec, removeHosts, { rolling: patched('rolling-node-update') }), 'modifying');
   });
 }

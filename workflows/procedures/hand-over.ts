@@ -1,6 +1,7 @@
 // A node's primary role handed to one of its replicas: planned (switchover) or unplanned (failover). Before a
 // planned switchover the node's logical slots are made sure to be on the replicas (else subscribers to this node
 // would lose their place); afterwards it waits until replication to and from the node works again.
+import { patched } from '@temporalio/workflow';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from '../model/ids.js';
 import { planInstances } from '../model/instances.js';
@@ -35,6 +36,11 @@ export async function handOverNode(input: HandOverInput, mode: 'switchover' | 'f
   const { from, to } = await on(`choosing the instance of node ${nodeName} to promote${candidate ? ` (asked: ${candidate})` : ''}`, 'short')
     .chooseCandidate({ databaseId, nodeName, candidate, failover });
   await on(`${mode} of node ${nodeName}: ${from ?? 'no primary'} → ${to}; waiting for ${to} to accept writes`).promoteCandidate({ databaseId, nodeName, from, to, mode });
+  // A replica of a newer minor (a rolling upgrade) may gate output plugins where the old primary did not: its peers
+  // could not read their slots on it until the plugin is allowed there, on the new primary.
+  if (patched('allow-output-plugin-after-promotion')) {
+    await on(`allowing the replication output plugin on node ${nodeName}'s new primary`, 'short').allowOutputPlugin({ databaseId, nodeName });
+  }
   await waitForNodeReplication(databaseId, await loadSpec(databaseId), nodeName);
 }
 

@@ -5,6 +5,7 @@ import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { planInstances } from '../model/instances.js';
 import { describeStep, planLines, type Plan, type Step } from '../model/planner.js';
 import { handOverFrom } from '../procedures/hand-over.js';
+import { rollNode } from './roll-node.js';
 import { joinNode, removeNode, resetNode } from '../procedures/node-membership.js';
 import { controlPlane, onHost } from '../proxies/activities.js';
 
@@ -79,6 +80,9 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
       return;
     case 'removeNode':
       await removeNode(databaseId, step);
+      return;
+    case 'rollNode':
+      await rollNode(databaseId, step);
       return;
     case 'markJoined':
       await controlPlane.markNodesJoined({ databaseId, nodeNames: step.nodeNames });
