@@ -40,6 +40,15 @@ async function fullApi(config: Config) {
   }
 }
 
+/** A rotation of this host's credentials (npm run rotate-credentials) rewrites its membership: restart on the new ones. */
+function restartOnRotation() {
+  onMembershipChange(base.dataDir, () => {
+    log.info('this host\'s credentials changed: stopping, to be started again on them');
+    stop();
+    setTimeout(() => process.exit(0), 15_000).unref(); // whatever still holds the old credentials goes too
+  });
+}
+
 let fetchNow: (req: Request) => Response | Promise<Response>;
 let close: () => Promise<unknown> = async () => undefined;
 const membership = base.joinsCluster ? readMembership(base.dataDir) : null;
@@ -62,12 +71,14 @@ if (base.joinsCluster && !membership) {
       }
       fetchNow = api.app.fetch;
       close = api.close;
+      restartOnRotation();
     },
   }).fetch;
 } else {
   const api = await fullApi(membership ? withMembership(base, membership) : base);
   fetchNow = api.app.fetch;
   close = api.close;
+  if (membership) restartOnRotation();
 }
 
 const { server, url } = await listen({ fetch: (req) => fetchNow(req) }, base.api);
@@ -84,14 +95,6 @@ if (tls) {
   });
 }
 
-// A rotation of this host's credentials (npm run rotate-credentials) rewrites its membership: restart on the new ones.
-if (base.joinsCluster) {
-  onMembershipChange(base.dataDir, () => {
-    log.info('this host\'s credentials changed: stopping, to be started again on them');
-    stop();
-    setTimeout(() => process.exit(0), 15_000).unref(); // whatever still holds the old credentials goes too
-  });
-}
 
 function stop() {
   server.close(() => {

@@ -20,7 +20,7 @@ import { loadConfig } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 import { membershipFile, type Membership } from '../../platform/membership.js';
 import { insertDatabase, newDatabaseSecrets, upsertInstance } from '../../store/databases.js';
-import { upsertHost } from '../../store/hosts.js';
+import { deleteHost, upsertHost } from '../../store/hosts.js';
 import { getJson } from '../support/api-client.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 
@@ -179,6 +179,7 @@ describe('rotation of a joined host\'s credentials', () => {
     expect((await post(t.app, '/v1/internal/cluster/host-credentials/confirm', { host_id: 'host-5', store_password: proof(old.store), generation: 2 })).status).toBe(401);
     expect((await post(t.app, '/v1/internal/cluster/host-credentials/confirm', { host_id: 'host-5', store_password: proof(next.store), generation: 2 })).status).toBe(204);
     expect([await canLogin(old.store), await canLogin(next.store), await etcdOk(old.etcd), await etcdOk(next.etcd)]).toEqual([false, true, false, true]);
+    await deleteHost(t.deps.store, 'host-5');
   });
 });
 
