@@ -5,7 +5,7 @@
 // (rows stream to it); removing it is refused while it holds the replica; forced, it is a remove_host host task
 // whose log reads through the host task endpoints, its replica goes from its engine (its agent still answers), and
 // n1 keeps its primary and takes writes. What host-2 runs on comes only from the join: the control plane's key, its own
-// store role and etcd user (0600 files); its removal revokes both.
+// store role and etcd user (0600 files); a rotation replaces them while its processes restart; its removal revokes them.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
