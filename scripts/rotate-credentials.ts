@@ -5,7 +5,7 @@
 //   2. writes them where the host keeps them (cluster-membership.json and pki/, 0600): this host's API and agent see
 //      the file change and restart on the new credentials (their supervisor starts them again; the databases' own
 //      processes are not touched);
-//   3. waits until no session of the old store role is left (the processes switched), then confirms with the new
+//   3. waits until no session of the old store role is left and the new one has some (the processes switched), then confirms with the new
 //      password: the server revokes the older generations (role dropped, etcd user removed, certificate revoked).
 // --no-wait confirms at once (processes still on the old role lose their sessions and restart); --timeout <s>.
 import { readFileSync } from 'node:fs';
@@ -57,8 +57,12 @@ if (!values['no-wait']) {
   try {
     const deadline = Date.now() + Number(values.timeout) * 1000;
     for (;;) {
-      const { rows } = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [oldRole]);
-      if (rows[0]!.n === 0) break;
+      // switched: nothing on the old role, and the restarted processes on the new one (besides this script)
+      const { rows } = await store.query<{ n: number; fresh: number }>(
+        'SELECT count(*) FILTER (WHERE usename = $1)::int AS n, count(*) FILTER (WHERE usename = current_user AND pid <> pg_backend_pid())::int AS fresh FROM pg_stat_activity',
+        [oldRole],
+      );
+      if (rows[0]!.n === 0 && rows[0]!.fresh > 0) break;
       if (Date.now() > deadline) {
         console.error(`${rows[0]!.n} session(s) of ${oldRole} still open after ${values.timeout} s: restart this host's API and agent, then run again with --no-wait to revoke the old credentials`);
         process.exit(2);
