@@ -1,7 +1,10 @@
 // etcd v3 through its JSON gateway: only what the control plane needs — Patroni's keys of a node, and the users and
 // roles that confine each database's Patroni to its own keys. With authentication on, every call carries a token
 // from POST /v3/auth/authenticate; a token etcd no longer knows (it restarted, the password changed) is renewed once.
+// Over https (etcd serving client TLS), the server's certificate is checked against the CA given (the cluster's).
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { ids } from '../workflows/model/ids.js';
 
 export interface EtcdCredentials { user: string; password: string }
@@ -9,6 +12,8 @@ export interface EtcdCredentials { user: string; password: string }
 /** One etcd endpoint and, when authentication is on, who the control plane is there (root). */
 export interface Etcd {
   url: string;
+  /** PEM of the CA etcd's server certificate chains to (https), else null (the system's roots). */
+  ca: string | null;
   /** Whether calls authenticate: etcd's auth is on and this process holds a credential. */
   authenticated: boolean;
   /**
@@ -31,14 +36,31 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 /** etcd's gRPC codes as the gateway returns them. */
 const unauthenticated = 16;
 
-async function post<T>(url: string, path: string, body: Record<string, unknown>, token: string | null): Promise<T> {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: token } : {}) },
-    signal: AbortSignal.timeout(5000),
+/** One request (POST by default) to etcd's gateway (http or https with `ca`), within 5 s: its status and body. */
+export function etcdPost(url: string, path: string, body: string, headers: Record<string, string>, ca: string | null, method = 'POST'): Promise<{ ok: boolean; status: number; text: string }> {
+  const target = new URL(`${url}${path}`);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(target, {
+      method, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(5000),
+      ...(target.protocol === 'https:' && ca ? { ca } : {}),
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        resolve({ ok: status >= 200 && status < 300, status, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
   });
-  const text = await res.text();
+}
+
+async function post<T>(url: string, path: string, body: Record<string, unknown>, token: string | null, ca: string | null): Promise<T> {
+  const res = await etcdPost(url, path, JSON.stringify(body), { 'content-type': 'application/json', ...(token ? { authorization: token } : {}) }, ca);
+  const text = res.text;
   let parsed: { error?: string; message?: string; code?: number } & Record<string, unknown>;
   try {
     parsed = JSON.parse(text) as typeof parsed;
@@ -49,30 +71,32 @@ async function post<T>(url: string, path: string, body: Record<string, unknown>,
   return parsed as T;
 }
 
-export async function authenticate(url: string, c: EtcdCredentials): Promise<string> {
-  const { token } = await post<{ token: string }>(url, '/v3/auth/authenticate', { name: c.user, password: c.password }, null);
+export async function authenticate(url: string, c: EtcdCredentials, ca: string | null = null): Promise<string> {
+  const { token } = await post<{ token: string }>(url, '/v3/auth/authenticate', { name: c.user, password: c.password }, null, ca);
   return token;
 }
 
-export function createEtcd(url: string, credentials: EtcdCredentials | null): Etcd {
+/** `ca`: PEM of the CA of etcd's server certificate, for an https URL. */
+export function createEtcd(url: string, credentials: EtcdCredentials | null, ca: string | null = null): Etcd {
   let token: Promise<string> | null = null;
   const fresh = () => {
-    token = authenticate(url, credentials!);
+    token = authenticate(url, credentials!, ca);
     token.catch(() => { token = null; });
     return token;
   };
   return {
     url,
+    ca,
     authenticated: credentials !== null,
     canManageUsers: credentials !== null && credentials.user === 'root',
     async call<T>(path: string, body: Record<string, unknown>): Promise<T> {
-      if (!credentials) return post<T>(url, path, body, null);
+      if (!credentials) return post<T>(url, path, body, null, ca);
       try {
-        return await post<T>(url, path, body, await (token ?? fresh()));
+        return await post<T>(url, path, body, await (token ?? fresh()), ca);
       } catch (err) {
         const stale = err instanceof EtcdError && (err.code === unauthenticated || /auth token|revision of auth store is old/.test(err.etcdMessage));
         if (!stale) throw err;
-        return post<T>(url, path, body, await fresh());
+        return post<T>(url, path, body, await fresh(), ca);
       }
     },
   };
@@ -104,16 +128,16 @@ const ignore = (test: (err: unknown) => boolean) => (err: unknown) => { if (!tes
  * left alone (a restart, a second start); one without auth (data of an earlier version) gets it now. A root with
  * another password is an error naming the file the password comes from.
  */
-export async function ensureEtcdAuth(url: string, root: EtcdCredentials, passwordFile: string): Promise<'enabled' | 'already'> {
+export async function ensureEtcdAuth(url: string, root: EtcdCredentials, passwordFile: string, ca: string | null = null): Promise<'enabled' | 'already'> {
   try {
-    await authenticate(url, root);
+    await authenticate(url, root, ca);
     return 'already';
   } catch (err) {
     if (!(err instanceof EtcdError) || !/authentication is not enabled/.test(err.etcdMessage)) {
       throw new Error(`etcd at ${url} has authentication on, but not with the root password in ${passwordFile}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
-  const open = createEtcd(url, null);
+  const open = createEtcd(url, null, ca);
   await open.call('/v3/auth/user/add', { name: root.user, password: root.password }).catch(async (err: unknown) => {
     if (!exists(err)) throw err;
     await open.call('/v3/auth/user/changepw', { name: root.user, password: root.password });
@@ -146,7 +170,7 @@ export async function ensureDatabaseEtcdUser(etcd: Etcd, databaseId: string, pas
   });
   if (!user) {
     await etcd.call('/v3/auth/user/add', { name, password }).catch(ignore(exists));
-  } else if (await authenticate(etcd.url, { user: name, password }).then(() => false, () => true)) {
+  } else if (await authenticate(etcd.url, { user: name, password }, etcd.ca).then(() => false, () => true)) {
     await etcd.call('/v3/auth/user/changepw', { name, password });
   }
   if (!user?.roles?.includes(name)) await etcd.call('/v3/auth/user/grant', { user: name, role: name });

@@ -84,7 +84,7 @@ try {
     const from = await primaryHost();
     const to = hosts.find((h) => h !== from)!;
     bare.push(await gapOf(async () => {
-      await exec('docker', ['exec', member(from), 'patronictl', '-c', '/etc/patroni/patroni.yml', 'switchover', '--leader', member(from), '--candidate', member(to), '--force']);
+      await exec('docker', ['exec', member(from), 'patronictl', '-c', '/run/pgcp/patroni.yml', 'switchover', '--leader', member(from), '--candidate', member(to), '--force']);
       await primaryHost();
     }));
     failover.push(await gapOf(() => task('POST', `/v1/databases/${id}/nodes/n1/failover`, { skip_validation: true })));

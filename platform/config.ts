@@ -86,7 +86,10 @@ const ConfigSchema = z
     /** Without a password in it, the one in PGCP_STORE_PASSWORD_FILE is used (`npm start` writes it at the store's initdb). */
     PGCP_STORE_URL: z.string().default('postgres://pgcp@127.0.0.1:7432/pgcp'),
     PGCP_STORE_PASSWORD_FILE: z.string().optional(),
-    PGCP_ETCD_URL: z.string().default('http://127.0.0.1:2379'),
+    /** etcd serves client TLS (https) with a certificate of the cluster CA; Patroni in containers checks it too. */
+    PGCP_ETCD_URL: z.string().default('https://127.0.0.1:2379'),
+    /** The CA of etcd's server certificate (PEM; default <PKI dir>/ca.crt, which `npm start` makes). */
+    PGCP_ETCD_CA_FILE: z.string().optional(),
     /** etcd's root user and the file with its password (default <data dir>/secrets/etcd-root-password); no file: no auth. */
     PGCP_ETCD_USER: z.string().default('root'),
     PGCP_ETCD_PASSWORD_FILE: z.string().optional(),
@@ -183,6 +186,10 @@ const ConfigSchema = z
     } as { address: string; namespace: string; uiPort: number; tls: TemporalTlsConfig | null },
     storeUrl: withStorePassword(env.PGCP_STORE_URL, env.PGCP_STORE_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).store, env.PGCP_STORE_PASSWORD_FILE !== undefined),
     etcdUrl: env.PGCP_ETCD_URL,
+    /** PEM of etcd's CA for an https URL (null: http, or no such file yet). */
+    etcdCa: env.PGCP_ETCD_URL.startsWith('https:')
+      ? readSecret(env.PGCP_ETCD_CA_FILE ?? path.join(env.PGCP_PKI_DIR ?? path.join(env.PGCP_DATA_DIR, 'pki'), 'ca.crt'), env.PGCP_ETCD_CA_FILE !== undefined).map((pem) => `${pem}\n`)[0] ?? null
+      : null,
     etcdPasswordFile: env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).etcdRoot,
     etcdCredentials: readSecret(env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(env.PGCP_DATA_DIR).etcdRoot, env.PGCP_ETCD_PASSWORD_FILE !== undefined)
       .map((password) => ({ user: env.PGCP_ETCD_USER, password }))[0] ?? null,

@@ -39,8 +39,11 @@ export const JoinOptionsSchema = z.object({
   temporal: z.object({ address: z.string(), namespace: z.string(), tls: z.boolean().optional(), server_name: z.string().optional() }),
   /** A connection string with the host's own store role and password. */
   store: z.object({ url: z.string() }),
-  /** etcd for the agent (client_urls) and for Patroni in its containers (container_hosts, host:port). */
-  etcd: z.object({ client_urls: z.array(z.string()).min(1), container_hosts: z.array(z.string()).min(1) }),
+  /**
+   * etcd for the agent (client_urls) and for Patroni in its containers (container_hosts, host:port); ca_cert: PEM of
+   * the CA of etcd's server certificate (etcd serves TLS).
+   */
+  etcd: z.object({ client_urls: z.array(z.string()).min(1), container_hosts: z.array(z.string()).min(1), ca_cert: z.string().optional() }),
   credentials: JoinCredentialsSchema,
 });
 export type JoinOptions = z.infer<typeof JoinOptionsSchema>;
@@ -127,6 +130,7 @@ export function withMembership(config: Config, m: Membership): Config {
     },
     storeUrl: localStoreUrl(m.store.url, pki.ca),
     etcdUrl: m.etcd.client_urls[0]!,
+    etcdCa: m.etcd.ca_cert ?? config.etcdCa,
     etcdHostsForContainers: m.etcd.container_hosts,
     etcdCredentials: c.username && c.password ? { user: c.username, password: c.password } : null,
     api: { ...config.api, clientCert: config.api.clientCert ?? cert },

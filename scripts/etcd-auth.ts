@@ -12,7 +12,7 @@ if (!config.etcdCredentials || !file) throw new Error('PGCP_ETCD_PASSWORD_FILE n
 const deadline = Date.now() + 120_000;
 for (;;) {
   try {
-    console.log(`etcd authentication ${await ensureEtcdAuth(config.etcdUrl, config.etcdCredentials, file)} at ${config.etcdUrl}`);
+    console.log(`etcd authentication ${await ensureEtcdAuth(config.etcdUrl, config.etcdCredentials, file, config.etcdCa)} at ${config.etcdUrl}`);
     break;
   } catch (err) {
     if (err instanceof EtcdError || Date.now() > deadline) throw err;

@@ -6,7 +6,8 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { ensureEtcdAuth, type EtcdCredentials } from '../activities/etcd.js';
+import { ensureEtcdAuth, etcdPost, type EtcdCredentials } from '../activities/etcd.js';
+import { caFiles, describeCertificate, ensureCa, ensureCertificate, issueCertificate, loopbackNames, type CertFiles } from '../platform/pki.js';
 import { dockerBridgeAddress, loadConfig, portNames, projectRoot, secretFiles, stackPorts } from '../platform/config.js';
 import { loadSecretKey } from '../platform/secret-key.js';
 import { ensureNamespace } from '../platform/temporal.js';
@@ -193,24 +194,45 @@ async function startStore(dataDir: string, logDir: string, tls?: StoreTls): Prom
   return { name: 'store', reused: false, stop: proc.stop };
 }
 
+/** The CA of the stack's etcd certificate (the stack's PKI: platform/pki.ts), which its clients and Patroni check. */
+export const etcdCaFile = (dataDir: string) => caFiles(path.join(dataDir, 'pki')).cert;
+
+/**
+ * etcd's server certificate, signed by the stack's CA (made at first start), for every address its clients dial:
+ * loopback, and the docker0 address Patroni in the containers dials. Issued again when that address changed.
+ */
+export function ensureEtcdCertificate(dataDir: string, bridge: string | null): CertFiles {
+  const dir = path.join(dataDir, 'pki');
+  ensureCa(dir);
+  const hosts = [...loopbackNames, ...(bridge ? [bridge] : [])];
+  const o = { kind: 'server' as const, name: 'etcd-server', hosts };
+  const files = ensureCertificate(dir, o);
+  const san = describeCertificate(files.cert).san ?? '';
+  return !bridge || san.includes(`IP Address:${bridge}`) ? files : issueCertificate(dir, o);
+}
+
 async function startEtcd(dataDir: string, logDir: string): Promise<StackService> {
   const bridge = dockerBridgeAddress();
-  const clientUrls = [`http://127.0.0.1:${stackPorts.etcd}`, ...(bridge ? [`http://${bridge}:${stackPorts.etcd}`] : [])];
+  // client TLS on every client URL (loopback and docker0); peers stay on loopback (one member)
+  const cert = ensureEtcdCertificate(dataDir, bridge);
+  const clientUrls = [`https://127.0.0.1:${stackPorts.etcd}`, ...(bridge ? [`https://${bridge}:${stackPorts.etcd}`] : [])];
   const peer = `http://127.0.0.1:${stackPorts.etcdPeer}`;
   const proc = spawnManaged('etcd', 'etcd', [
     '--name', 'pgcp', '--data-dir', path.join(dataDir, 'etcd'),
     '--listen-client-urls', clientUrls.join(','), '--advertise-client-urls', clientUrls[0]!,
+    '--cert-file', cert.cert, '--key-file', cert.key,
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `pgcp=${peer}`,
     '--log-level', 'warn', '--logger', 'zap',
   ], { logDir, umask: 0o077 });
-  const url = `http://127.0.0.1:${stackPorts.etcd}`;
+  const url = clientUrls[0]!;
+  const ca = readFileSync(etcdCaFile(dataDir), 'utf8');
   await waitFor('etcd', async () => {
-    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-    return ((await res.json()) as { health?: string }).health === 'true';
+    const res = await etcdPost(url, '/health', '', {}, ca, 'GET').catch(() => null);
+    return res?.ok === true && (JSON.parse(res.text) as { health?: string }).health === 'true';
   }, 30_000, proc.child);
   // Authentication on, with a root user whose password never leaves this machine's data directory.
   const file = secretFiles(dataDir).etcdRoot;
-  await ensureEtcdAuth(url, { user: 'root', password: ensureSecretFile(file) }, file).catch(async (err: unknown) => {
+  await ensureEtcdAuth(url, { user: 'root', password: ensureSecretFile(file) }, file, ca).catch(async (err: unknown) => {
     await proc.stop();
     throw err;
   });

@@ -15,7 +15,7 @@ import { ensureCa, ensureCertificate } from '../platform/pki.js';
 import { tlsFetch } from '../sdk/tls-fetch.js';
 import { readFileSync } from 'node:fs';
 import { superviseManaged, waitFor, type Supervised } from './processes.js';
-import { codecEndpoint, portNames, stackPorts, stackSecretsDir, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
+import { codecEndpoint, etcdCaFile, portNames, stackPorts, stackSecretsDir, startStack, stopStack, storeUrl, takenPorts, type StackService } from './stack.js';
 
 const { values } = parseArgs({
   options: {
@@ -102,6 +102,7 @@ try {
     PGCP_STORE_URL: storeUrlForProcesses.toString(),
     PGCP_NAMESPACE: namespace,
     PGCP_ETCD_PASSWORD_FILE: process.env.PGCP_ETCD_PASSWORD_FILE ?? secretFiles(stackSecretsDir(config.dataDir)).etcdRoot,
+    PGCP_ETCD_CA_FILE: process.env.PGCP_ETCD_CA_FILE ?? etcdCaFile(stackSecretsDir(config.dataDir)),
     ...(tls ? { PGCP_HTTP_CA_CERT: tls.ca.cert, PGCP_HTTP_SERVER_CERT: tls.server.cert, PGCP_HTTP_SERVER_KEY: tls.server.key } : {}),
   };
   hostEntries.forEach(({ id: hostId, address }, i) => {

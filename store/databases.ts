@@ -17,6 +17,8 @@ export interface DatabaseSecrets {
   superuserPassword: string; replicationPassword: string; etcdPassword: string; patroniApiPassword: string;
   /** The passphrase of every pgBackRest repository of the database (aes-256-cbc); absent for databases created before repositories were encrypted, whose repositories stay plain. */
   repositoryCipherPass?: string;
+  /** The clear password of each user a service connects as (services log in with it); username → password. */
+  servicePasswords?: Record<string, string>;
 }
 
 const secret = () => randomBytes(24).toString('base64url');
@@ -75,9 +77,37 @@ export async function getDatabaseSecrets(store: Store, id: string): Promise<{ sp
   return getDatabaseSecrets(store, id);
 }
 
-/** The repository passphrase of a database (null: none, or no such database): to read its backups. */
+/** The connect_as passwords of the database's services, replacing those kept before (read-modify-write of the sealed secrets). */
+export async function setServicePasswords(store: Store, id: string, passwords: Record<string, string>): Promise<void> {
+  const row = await getDatabaseSecrets(store, id);
+  if (!row) return;
+  const { servicePasswords: _old, ...rest } = row.secrets;
+  const next: DatabaseSecrets = Object.keys(passwords).length ? { ...rest, servicePasswords: passwords } : rest;
+  await store.query('UPDATE databases SET secrets = $2 WHERE id = $1', [id, store.box.seal(next, sealContext.secrets(id))]);
+}
+
+/**
+ * The repository passphrase of a database, or of a deleted one (kept when it was deleted, so its backups stay
+ * restorable); null: none (a database of an earlier version, with plain repositories) or never known.
+ */
 export async function getRepositoryCipherPass(store: Store, id: string): Promise<string | null> {
-  return (await getDatabaseSecrets(store, id))?.secrets.repositoryCipherPass ?? null;
+  const db = await getDatabaseSecrets(store, id);
+  return db ? db.secrets.repositoryCipherPass ?? null : getRetiredCipherPass(store, id);
+}
+
+/** The passphrase a deleted database of this id left, if any. */
+export async function getRetiredCipherPass(store: Store, id: string): Promise<string | null> {
+  const { rows } = await store.query<{ c: unknown }>('SELECT cipher_pass AS c FROM retired_repository_keys WHERE database_id = $1', [id]);
+  return rows[0] ? store.box.open<string>(rows[0].c as never, sealContext.retiredKey(id)) : null;
+}
+
+/**
+ * New secrets for a database made under `id`: a database deleted under that id left its repository passphrase,
+ * which the new one takes back (its repositories' directories, named after the id, hold backups made with it).
+ */
+export async function secretsForNewDatabase(store: Store, id: string): Promise<DatabaseSecrets> {
+  const retired = await getRetiredCipherPass(store, id);
+  return { ...newDatabaseSecrets(), ...(retired ? { repositoryCipherPass: retired } : {}) };
 }
 
 /** Atomically moves a database into `to` when it is in one of `from`; null when it is not (or is gone). */
@@ -117,7 +147,15 @@ export async function setNodesJoined(store: Store, id: string, nodeNames: string
   );
 }
 
+/** The database's row; its repository passphrase is kept (sealed), so its backups stay restorable. */
 export async function deleteDatabase(store: Store, id: string): Promise<void> {
+  const pass = await getRepositoryCipherPass(store, id);
+  if (pass) {
+    await store.query(
+      'INSERT INTO retired_repository_keys (database_id, cipher_pass) VALUES ($1, $2) ON CONFLICT (database_id) DO UPDATE SET cipher_pass = $2, retired_at = now()',
+      [id, store.box.seal(pass, sealContext.retiredKey(id))],
+    );
+  }
   await store.query('DELETE FROM databases WHERE id = $1', [id]);
 }
 

@@ -62,6 +62,23 @@ const migrations: readonly string[] = [
   // The spec with its secrets (password verifiers, repository keys, secret custom_options), sealed; `spec` keeps the
   // spec without them. Rows from before are sealed by sealClearRows (it needs the key, which SQL does not have).
   `ALTER TABLE databases ADD COLUMN spec_sealed jsonb;`,
+  // The repository passphrase of a deleted database, sealed: its backups stay restorable (into a new database, or
+  // a database made again under its id, which takes the passphrase back).
+  `CREATE TABLE retired_repository_keys (database_id text PRIMARY KEY, cipher_pass jsonb NOT NULL, retired_at timestamptz NOT NULL DEFAULT now());`,
+  // Supporting services: one record per service instance (a service on one host), with the monitor's last report.
+  `CREATE TABLE service_instances (
+     id text PRIMARY KEY,
+     database_id text NOT NULL REFERENCES databases (id) ON DELETE CASCADE,
+     service_id text NOT NULL,
+     host_id text NOT NULL,
+     state text NOT NULL,
+     error text,
+     status jsonb,
+     status_updated_at timestamptz,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     updated_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX service_instances_by_host ON service_instances (host_id);`,
   // The join token kept as a hash (compared in constant time) and sealed (GET /v1/cluster/join-token shows it), not
   // in clear; a clear token of an earlier version is moved there by sealClusterToken. Each joined host's own
   // credentials (its store role, etcd user and client certificate), by generation, so its removal revokes them; and

@@ -11,6 +11,7 @@ export const sealContext = {
   secrets: (id: string) => `databases.secrets:${id}`,
   restoreSecrets: (id: string) => `databases.restore_secrets:${id}`,
   spec: (id: string) => `databases.spec_sealed:${id}`,
+  retiredKey: (id: string) => `retired_repository_keys.cipher_pass:${id}`,
 };
 
 /** The spec columns of a row: what anyone reading the store sees, and the whole spec sealed. */

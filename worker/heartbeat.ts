@@ -2,7 +2,7 @@
 // Postgres versions its images provide, and which engine it is (hosts that share one meet on Docker networks). The
 // API reads it as the host's status.
 import type Docker from 'dockerode';
-import { countPrefix, type Etcd } from '../activities/etcd.js';
+import { countPrefix, etcdPost, type Etcd } from '../activities/etcd.js';
 import { ids } from '../workflows/model/ids.js';
 import { dockerEngineKey } from '../activities/docker/engine.js';
 import { builtImages } from '../activities/docker/images.js';
@@ -38,8 +38,8 @@ async function dockerStatus(docker: Docker): Promise<ComponentStatus> {
 /** etcd answers and is healthy, and (with authentication on) takes this host's credential. */
 async function etcdStatus(etcd: Etcd): Promise<ComponentStatus> {
   try {
-    const res = await fetch(`${etcd.url}/health`, { signal: AbortSignal.timeout(2000) });
-    const body = (await res.json()) as { health?: string };
+    const res = await etcdPost(etcd.url, '/health', '', {}, etcd.ca, 'GET');
+    const body = JSON.parse(res.text) as { health?: string };
     if (body.health !== 'true') return { healthy: false, error: `etcd reports health=${body.health}` };
     if (etcd.authenticated) await countPrefix(etcd, ids.patroniNamespace);
     return { healthy: true, error: '' };

@@ -44,16 +44,17 @@ const secretKey = loadSecretKey(config.secretKey);
 const store = createStore(config.storeUrl, createSecretBox(secretKey));
 await migrate(store);
 const docker = createDocker(config.dockerHost);
-const etcd = createEtcd(config.etcdUrl, config.etcdCredentials);
+const etcd = createEtcd(config.etcdUrl, config.etcdCredentials, config.etcdCa);
 const connection = await connectWorker(config.temporal.address, config.temporal.tls);
 const tracing = config.otlpTracesUrl ? createTracing(`pgcp-worker-${config.hostId}`, otlpSpanProcessor(config.otlpTracesUrl)) : undefined;
 const plugins = tracing ? [tracing.plugin] : undefined;
 // a host's agent needs a client too when its fast failover is on: it starts tasks
 const temporal = onlyHost && !config.fastFailover ? undefined : await connectClient(config.temporal.address, config.temporal.namespace, { secretKey, plugins, tls: config.temporal.tls });
+const hostDeps = { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, etcd, containerExtraHosts: config.containerExtraHosts, repositoryRoots: config.repositoryRoots };
 const workers = await createWorkers({
   connection,
   namespace: config.temporal.namespace,
-  host: { docker, store, hostId: config.hostId, hostAddress: config.hostAddress, dataDir: config.dataDir, etcdHostsForContainers: config.etcdHostsForContainers, etcd, containerExtraHosts: config.containerExtraHosts, repositoryRoots: config.repositoryRoots },
+  host: hostDeps,
   controlPlane: { store, etcd, temporal },
   roles: { controlPlane: !onlyHost, host: !onlyControlPlane },
   secretKey,
@@ -64,7 +65,7 @@ const joinAs = onlyHost && !membership
   ? { id: config.hostId, address: config.hostAddress, dataDir: config.dataDir, cpus: os.cpus().length, memoryBytes: os.totalmem() }
   : undefined;
 const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, hostId: config.hostId, etcd, log, joinAs }, config.heartbeatMs);
-const monitor = onlyControlPlane ? null : startMonitor({ store, docker, hostId: config.hostId, log }, config.monitorMs);
+const monitor = onlyControlPlane ? null : startMonitor({ ...hostDeps, log }, config.monitorMs);
 // fencing is a safety net apart from the fast path: on even when PGCP_FAST_FAILOVER is off (Patroni alone)
 const fencing = onlyControlPlane ? null : startFencing({ store, docker, hostId: config.hostId, etcd, log });
 const fastFailover = onlyControlPlane || !config.fastFailover || !temporal ? null : startFastFailover({ store, docker, hostId: config.hostId, etcd, log, temporal });

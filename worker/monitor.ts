@@ -5,11 +5,14 @@
 // - on a primary with replicas, the logical slots its subscribers read are kept declared as Patroni permanent
 //   slots (a node that got a replica or a subscriber since the last operation is covered too);
 // - a container that died without stop-instance is started again once its node had time to fail over, so it
-//   comes back as a replica.
+//   comes back as a replica;
+// - a container that Docker started by itself (its restart policy, the engine's or the host's restart) waits for
+//   its secrets, which live in memory only: they are delivered again (activities/docker/instance-secrets.ts).
 // On a primary it also reports replication lag (its slots and replicas, worker/replication-lag.ts) and, now and then,
 // what its backup repositories hold (worker/backup-info.ts), for the status report and the metrics.
-import type Docker from 'dockerode';
-import { inspectContainerOrNull, publishedPort, startContainer } from '../activities/docker/client.js';
+import { inspectContainerOrNull, publishedPort } from '../activities/docker/client.js';
+import { deliverInstanceSecrets, legacyContainerNote, secretMountsOf, startInstance } from '../activities/docker/instance-secrets.js';
+import type { HostDeps } from '../activities/deps.js';
 import { instanceAddress, onNetwork } from '../activities/addresses.js';
 import { containerAddress } from '../activities/docker/network.js';
 import { manifestEntry } from '../activities/docker/images.js';
@@ -18,17 +21,23 @@ import { syncPermanentSlots } from '../activities/patroni/ha.js';
 import { withClient } from '../activities/postgres/connect.js';
 import { driverFor } from '../activities/replication/index.js';
 import { getDatabase, getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type BackupStatus, type InstanceRecord, type InstanceStatus } from '../store/databases.js';
-import type { Store } from '../store/db.js';
 import type { DatabaseSpec } from '../api/schemas/database-spec.js';
 import { nodeBackupConfig } from '../workflows/model/backup.js';
 import { secretValues, specRepositories } from '../workflows/model/backup-repository.js';
 import { ids } from '../workflows/model/ids.js';
 import { planInstances } from '../workflows/model/instances.js';
 import { readBackupInfo } from './backup-info.js';
+import { observeServiceInstance, serviceFilesDir } from '../activities/services/service-instances.js';
+import { pointPooler } from '../activities/services/pgbouncer.js';
+import { loadDatabase } from '../activities/database-context.js';
+import { listServiceInstancesOnHost, writeServiceInstanceStatus, type ServiceInstanceRecord } from '../store/services.js';
+import { getHost } from '../store/hosts.js';
+import { serviceIds } from '../workflows/model/services.js';
 import { LsnHistory, readReplicationLag } from './replication-lag.js';
 import type { Logger } from '../platform/logger.js';
 
-export interface MonitorDeps { store: Store; docker: Docker; hostId: string; log: Logger }
+/** The host's deps (deliveries render the instances' configurations) and a logger. */
+export type MonitorDeps = HostDeps & { log: Logger };
 
 /** How long a subscription may stay down before the monitor restarts its apply worker. */
 export const subscriptionRepairAfterMs = 4_000;
@@ -39,6 +48,8 @@ export const subscriptionRepairAfterMs = 4_000;
 export const restartDeadAfterMs = 60_000;
 /** How often a primary's backup repositories are read (pgbackrest info may reach an object store). */
 export const backupInfoEveryMs = 30_000;
+/** How long a running service instance may be unhealthy (or its container missing) before it reads failed. */
+export const serviceFailGraceMs = 30_000;
 /** How long a repair stays reported on the instance. */
 const repairShownMs = 60_000;
 
@@ -50,6 +61,8 @@ export function createMonitor(deps: MonitorDeps) {
   const repaired = new Map<string, { text: string; at: number }>();
   const walHistory = new Map<string, LsnHistory>();
   const backups = new Map<string, { at: number; value: BackupStatus }>();
+  /** Running instances whose container an earlier version made (told on their status until an update). */
+  const legacy = new Set<string>();
 
   const historyOf = (instanceId: string) => walHistory.get(instanceId) ?? walHistory.set(instanceId, new LsnHistory()).get(instanceId)!;
 
@@ -72,12 +85,19 @@ export function createMonitor(deps: MonitorDeps) {
       return { containerRunning: false };
     }
     deadSince.delete(rec.id);
+    if (secretMountsOf(info)) legacy.delete(rec.id);
+    else legacy.add(rec.id);
     const port = publishedPort(info, '5432/tcp') ?? undefined;
     const inner = containerAddress(info, ids.network(rec.databaseId));
     const ip = inner ? onNetwork(inner) : null;
     const patroni = ip ? await getPatroniStatus(ip) : null;
     const status: InstanceStatus = { containerRunning: true, ...(port ? { port } : {}) };
-    if (!patroni || !ip) return { ...status, patroniState: 'unknown' };
+    if (!patroni || !ip) {
+      // a container started by Docker itself waits for its secrets
+      const delivered = await deliverInstanceSecrets(deps, rec.databaseId, rec.id, { onlyIfWaiting: true });
+      if (delivered.delivered) deps.log.warn({ instanceId: rec.id }, 'instance container was waiting for its configuration: delivered');
+      return { ...status, patroniState: 'unknown' };
+    }
     Object.assign(status, {
       patroniState: patroni.state,
       ...(patroni.role !== 'unknown' ? { role: patroni.role } : {}),
@@ -137,7 +157,7 @@ export function createMonitor(deps: MonitorDeps) {
     if (Date.now() - since < restartDeadAfterMs && !(await otherMemberLeads(rec))) return;
     deadSince.delete(rec.id);
     deps.log.warn({ instanceId: rec.id }, 'instance container died: starting it again');
-    await startContainer(deps.docker.getContainer(rec.id));
+    await startInstance(deps, rec.databaseId, rec.id);
   }
 
   async function repair(instanceId: string, sub: string, state: string, restart: () => Promise<void>): Promise<boolean> {
@@ -152,13 +172,41 @@ export function createMonitor(deps: MonitorDeps) {
     return true;
   }
 
+  /**
+   * A service instance's container and health (pgEdge §7.3): running → failed when unhealthy or missing past a grace
+   * after its last change, failed → running once healthy again; creating and deleting belong to the workflows.
+   */
+  async function observeService(rec: ServiceInstanceRecord): Promise<void> {
+    const spec = (await getDatabase(deps.store, rec.databaseId))?.spec;
+    const svc = spec?.services?.find((s) => s.service_id === rec.serviceId);
+    if (!svc) return;
+    const hostAddress = (await getHost(deps.store, deps.hostId))?.address ?? '';
+    const status = await observeServiceInstance(deps.docker, rec.databaseId, serviceIds.container(rec.databaseId, rec.serviceId, rec.hostId), hostAddress, svc.version, svc.service_type);
+    // a pooler follows its node's primary (switchover, failover, restore): repointed and reloaded, no API call
+    if (svc.service_type === 'pgbouncer' && status.ready && deps.dataDir && ['running', 'failed'].includes(rec.state)) {
+      const db = await loadDatabase(deps.store, rec.databaseId);
+      const r = await pointPooler({ ...deps, dataDir: deps.dataDir }, db, svc, serviceFilesDir(deps.dataDir, rec.id));
+      if (r.moved) deps.log.info({ serviceInstanceId: rec.id, primary: r.target }, 'pooler pointed at its node\'s new primary');
+    }
+    const graceOver = Date.now() - rec.updatedAt.getTime() > serviceFailGraceMs;
+    const move = status.ready
+      ? { from: ['failed' as const], to: 'running' as const, error: null }
+      : graceOver ? { from: ['running' as const], to: 'failed' as const, error: status.health?.message ?? 'unhealthy' } : undefined;
+    if (move?.to === 'running' && rec.error?.startsWith('unsupported version')) return; // a spec error: only an update fixes it
+    await writeServiceInstanceStatus(deps.store, rec.id, status, move);
+  }
+
   return {
     async tick(): Promise<void> {
-      const instances = await listInstancesOnHost(deps.store, deps.hostId);
-      await Promise.all(instances.map(async (rec) => {
-        const status = await observe(rec).catch((err: unknown): InstanceStatus => ({ containerRunning: false, error: errorText(err) }));
-        await writeInstanceStatus(deps.store, rec.id, status);
-      }));
+      const [instances, services] = await Promise.all([listInstancesOnHost(deps.store, deps.hostId), listServiceInstancesOnHost(deps.store, deps.hostId)]);
+      await Promise.all([
+        ...instances.map(async (rec) => {
+          const status = await observe(rec).catch((err: unknown): InstanceStatus => ({ containerRunning: false, error: errorText(err) }));
+          if (legacy.has(rec.id)) status.error ??= legacyContainerNote;
+          await writeInstanceStatus(deps.store, rec.id, status);
+        }),
+        ...services.map((rec) => observeService(rec).catch((err: unknown) => deps.log.warn({ serviceInstanceId: rec.id, err: errorText(err) }, 'service monitor failed'))),
+      ]);
     },
   };
 }

@@ -9,11 +9,11 @@ import { nodeBackupConfig } from '../../workflows/model/backup.js';
 import { redactValues } from '../../workflows/model/redact.js';
 import { findInstance, loadDatabase } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
-import { startContainer } from '../docker/client.js';
-import { sourceCipherPass, writePatroniConfig } from '../docker/instance-config.js';
+import { sourceCipherPass } from '../docker/instance-config.js';
+import { deliverInstanceSecrets, startInstance } from '../docker/instance-secrets.js';
 import { withClient } from '../postgres/connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
-import { bootstrapFromRestored, recoverySettings, restoreOptions, restoreScript } from './restore-script.js';
+import { recoverySettings, restoreOptions, restoreScript } from './restore-script.js';
 import { archiveRecentWal, markRestored, restoreMarked, restoreSource, restoreSourceInfo, restoreVolume, stopNodeForRestore, waitToLead } from './restore-steps.js';
 import { restoreSourceProblem } from './restore-check.js';
 import { FailureType, permanent } from '../errors.js';
@@ -31,7 +31,7 @@ export function restoreActivities(deps: HostDeps) {
     /** Restores the node's primary in place; returns pgBackRest's output for the task log. */
     async restoreInstance(r: RestoreRequest): Promise<{ lines: string[] }> {
       const db = await loadDatabase(deps.store, r.databaseId);
-      const plan = findInstance(db, r.instanceId);
+      findInstance(db, r.instanceId); // in the spec
       const info = await docker.getContainer(r.instanceId).inspect();
       const source = await restoreSource(deps, db, r.nodeName, r.restore);
       const cipherPass = await sourceCipherPass(deps, db, source.source_database_id);
@@ -44,13 +44,14 @@ export function restoreActivities(deps: HostDeps) {
         const run = await restoreVolume(deps, r, info.Config.Image, source, restoreScript(restoreOptions(source, r.joinAt), join), cipherPass, db.spec);
         lines = [...lines, ...run.lines.map((l) => redactValues(l, keys))].slice(-200);
         if (run.code !== 0) throw new Error(`pgbackrest restore failed (exit ${run.code}): ${lines.slice(-5).join(' | ')}`);
-        await writePatroniConfig(deps, db, plan, { command: bootstrapFromRestored }); // Patroni bootstraps from the restored data, once
-        await startContainer(docker.getContainer(r.instanceId));
+        // Patroni bootstraps from the restored data, once: the delivery sees it in the volume
+        await startInstance(deps, r.databaseId, r.instanceId, db);
       } else if (!info.State.Running) {
-        await startContainer(docker.getContainer(r.instanceId));
+        await startInstance(deps, r.databaseId, r.instanceId, db);
       }
       await waitToLead(deps, r);
-      await writePatroniConfig(deps, db, plan); // later bootstraps (none expected) would use initdb again
+      // the restored data moved in: later bootstraps (none expected) would use initdb again
+      await deliverInstanceSecrets(deps, r.databaseId, r.instanceId, { db });
       await markRestored(docker, r);
       return { lines };
     },

@@ -1,13 +1,16 @@
 // Runs a command inside a container (docker exec), collecting its output line by line; `onLine` sees each line as
 // it comes (an activity heartbeats with it). Output is demultiplexed: stdout and stderr interleave in arrival order.
+// `stdin` is written to the command's standard input, then closed: how secrets reach a container (never argv or env).
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 
 export interface ExecResult { exitCode: number; lines: string[] }
 
-export async function execIn(docker: Docker, container: string, cmd: string[], o: { user?: string; onLine?: (line: string) => void } = {}): Promise<ExecResult> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: o.user ?? 'postgres' });
-  const stream = await exec.start({ hijack: true, stdin: false });
+export async function execIn(docker: Docker, container: string, cmd: string[], o: { user?: string; onLine?: (line: string) => void; stdin?: string } = {}): Promise<ExecResult> {
+  const withStdin = o.stdin !== undefined;
+  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdin: withStdin, AttachStdout: true, AttachStderr: true, User: o.user ?? 'postgres' });
+  const stream = await exec.start({ hijack: true, stdin: withStdin });
+  if (withStdin) stream.end(o.stdin);
   const out = new PassThrough();
   docker.modem.demuxStream(stream, out, out);
   const lines: string[] = [];

@@ -1,7 +1,8 @@
 // Pure: where an instance's files are. On the host, one directory per instance under the host's data directory
-// (0700: the files hold passwords and repository keys) with Patroni's and pgBackRest's configuration; inside the
-// container, where each of them is mounted; in the instance's volume, the data directory and what a restore leaves
-// beside it. The pgBackRest paths inside the container are the model's (its command lines and configs name them).
+// (0700) with copies of its repositories' CA files, and a restore's source configuration only while a one-off
+// container reads it; no secret stays there: Patroni's and pgBackRest's configurations live on tmpfs mounts inside
+// the container (instance-boot.ts), delivered at each start. In the instance's volume, the data directory and what
+// a restore leaves beside it. The pgBackRest paths inside the container are the model's (its commands name them).
 import path from 'node:path';
 import { createRestoreConfigPath, pgbackrestConfigPath, restoreConfigPath } from '../../workflows/model/backup.js';
 
@@ -9,12 +10,8 @@ import { createRestoreConfigPath, pgbackrestConfigPath, restoreConfigPath } from
 export interface InstanceHostFiles {
   /** The instance's directory, made 0700. */
   dir: string;
-  /** Patroni's configuration (0600: passwords). */
-  patroniConfig: string;
-  /** The node's pgBackRest configuration, when it has backups. */
-  pgbackrestConfig: string;
-  /** The restore configuration of a database created from a backup. */
-  createRestoreConfig: string;
+  /** Secret files an earlier version kept here (Patroni's and pgBackRest's configurations): removed once its container is made again. */
+  legacy: string[];
   /** An in-place restore's source (with its keys), there only while the one-off container copies it. */
   restoreSource: string;
   /** Copies of the repositories' CA files (storage-ca-file), mounted read-only instead of the host paths. */
@@ -27,9 +24,7 @@ export function instanceHostFiles(dataDir: string, instanceId: string): Instance
   const dir = path.join(dataDir, 'instances', instanceId);
   return {
     dir,
-    patroniConfig: path.join(dir, 'patroni.yml'),
-    pgbackrestConfig: path.join(dir, 'pgbackrest.conf'),
-    createRestoreConfig: path.join(dir, 'pgbackrest-restore.conf'),
+    legacy: ['patroni.yml', 'pgbackrest.conf', 'pgbackrest-restore.conf'].map((f) => path.join(dir, f)),
     restoreSource: path.join(dir, 'pgbackrest-restore-source.conf'),
     caDir: path.join(dir, 'ca'),
     restoreCheck: path.join(dir, 'pgbackrest-restore-check.conf'),
@@ -37,17 +32,25 @@ export function instanceHostFiles(dataDir: string, instanceId: string): Instance
 }
 
 /**
- * File modes: the directory 0700 and Patroni's file 0600 (passwords); pgBackRest's files 0644, since postgres reads
- * them inside the container, kept private by the directory.
+ * File modes: the directory 0700; a restore source's configuration 0644 while a one-off container reads it as
+ * postgres, kept private by the directory.
  */
-export const fileModes = { dir: 0o700, patroniConfig: 0o600, pgbackrest: 0o644 } as const;
+export const fileModes = { dir: 0o700, pgbackrest: 0o644 } as const;
 
 /** The instance's volume, mounted here in the instance container and in its one-off restore containers. */
 const volume = '/var/lib/postgresql/data';
 
 /** Paths inside the instance's containers. */
 export const inContainer = {
+  /** tmpfs: Patroni's configuration and pgpass, the etcd CA. */
+  secretDir: '/run/pgcp',
   patroniConfig: '/run/pgcp/patroni.yml',
+  pgpass: '/run/pgcp/pgpass',
+  /** The superuser's password for the replication layer's connections to peers (its DSNs name this file). */
+  peersPgpass: '/run/pgcp/peers.pgpass',
+  etcdCa: '/run/pgcp/etcd-ca.pem',
+  /** tmpfs: pgBackRest's configurations (the model's paths); the CA copies are bind-mounted below it. */
+  pgbackrestDir: path.posix.dirname(pgbackrestConfigPath),
   pgbackrestConfig: pgbackrestConfigPath,
   createRestoreConfig: createRestoreConfigPath,
   /** Where a one-off restore container sees the restore source's host file. */

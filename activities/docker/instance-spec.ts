@@ -11,6 +11,7 @@ import type { InstancePlan } from '../../workflows/model/instances.js';
 import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
 import { labels } from './client.js';
 import { inContainer, type InstanceHostFiles } from './instance-files.js';
+import { bootScript, secretTmpfs } from './instance-boot.js';
 import { patroniApiPort } from '../patroni/config.js';
 
 export interface InstanceContainerInput {
@@ -22,10 +23,8 @@ export interface InstanceContainerInput {
   image: string;
   network: string;
   volume: string;
-  /** Host path of the rendered Patroni config, bind-mounted read-only. */
-  configPath: string;
-  /** With backups or a restore source: the rendered pgBackRest configs and the repositories' host paths. */
-  backup?: { configPath: string | null; restoreConfigPath?: string | null; mounts: HostMount[] } | null;
+  /** With backups or a restore source: the repositories' host paths (and the CA copies) to mount. */
+  backup?: { mounts: HostMount[] } | null;
   hostAddress: string;
   /** /etc/hosts entries (`name:address`), e.g. an object store's name. */
   extraHosts?: string[];
@@ -53,16 +52,15 @@ export function instanceContainerOptions(i: InstanceContainerInput): Docker.Cont
     name: i.instanceId,
     Hostname: i.instanceId,
     Image: i.image,
+    // the image's entrypoint runs it: wait for the secrets' delivery, then Patroni (instance-boot.ts)
+    Cmd: ['bash', '-c', bootScript()],
     ExposedPorts: { '5432/tcp': {}, [`${patroniApiPort}/tcp`]: {} },
     HostConfig: {
       Init: true,
       RestartPolicy: { Name: 'unless-stopped' },
-      Binds: [
-        `${i.configPath}:${inContainer.patroniConfig}:ro`,
-        // a repository directory (its database's, never base_path itself) is seen at the same path inside
-        ...(i.backup?.configPath ? [`${i.backup.configPath}:${inContainer.pgbackrestConfig}:ro`] : []),
-        ...(i.backup?.restoreConfigPath ? [`${i.backup.restoreConfigPath}:${inContainer.createRestoreConfig}:ro`] : []),
-      ],
+      // Patroni's and pgBackRest's configurations (passwords, repository keys): in memory only, never on the host
+      Tmpfs: secretTmpfs(),
+      // a repository directory (its database's, never base_path itself) is seen at the same path inside
       Mounts: [{ Type: 'volume', Source: i.volume, Target: inContainer.volume }, ...(i.extraMounts ?? []), ...(i.backup?.mounts ?? [])],
       PortBindings: ports,
       NetworkMode: i.network,
@@ -100,8 +98,8 @@ export interface InstanceOptionsInput {
 }
 
 /**
- * The create options of an instance from its plan: the node's backups mount pgBackRest's configuration and the
- * repositories; a database created from a backup also mounts its restore configuration and source repository.
+ * The create options of an instance from its plan: the node's backups mount the repositories; a database created
+ * from a backup also mounts its source repository.
  */
 export function instanceOptions({ spec, plan, namespace, image, files, host }: InstanceOptionsInput): Docker.ContainerCreateOptions {
   const backups = nodeBackupConfig(spec, plan.nodeName);
@@ -111,10 +109,10 @@ export function instanceOptions({ spec, plan, namespace, image, files, host }: I
   const mounts = instanceMounts(spec, plan.nodeName, repositoryDirs(plan.databaseId, backups?.repositories ?? [], rc), repositoryCaPaths(repos).length ? files.caDir : null);
   return instanceContainerOptions({
     instanceId: plan.instanceId, databaseId: plan.databaseId, nodeName: plan.nodeName, hostId: plan.hostId, namespace, image,
-    network: ids.network(plan.databaseId), volume: ids.volume(plan.instanceId), configPath: files.patroniConfig,
+    network: ids.network(plan.databaseId), volume: ids.volume(plan.instanceId),
     hostAddress: host.hostAddress, extraHosts: host.containerExtraHosts,
     extraMounts: mounts,
-    backup: backups || rc ? { configPath: backups ? files.pgbackrestConfig : null, restoreConfigPath: rc ? files.createRestoreConfig : null, mounts: [] } : null,
+    backup: backups || rc ? { mounts: [] } : null,
     port: plan.port, patroniPort: plan.patroniPort,
     nanoCpus: plan.cpus ? parseCpus(plan.cpus) : null, memoryBytes: plan.memory ? parseMemory(plan.memory) : null,
     extraNetworks: swarm.extra_networks, extraLabels: swarm.extra_labels,

@@ -16,9 +16,9 @@ import { instanceHostFiles, type InstanceHostFiles } from './instance-files.js';
 import { effectiveSwarm, pinnedImage } from '../../workflows/model/orchestrator-opts.js';
 import { nodeVersion, type InstancePlan } from '../../workflows/model/instances.js';
 import { joinExtraNetworks } from './network.js';
-import { ensureInstanceFiles, removeInstanceFiles } from './instance-config.js';
+import { ensureInstanceFiles, removeInstanceFiles, removeLegacySecretFiles } from './instance-config.js';
 import { databaseLabels, instanceOptions } from './instance-spec.js';
-import { reloadChangedPatroniConfig, startUnlessStopped } from './instance-start.js';
+import { startUnlessStopped } from './instance-start.js';
 import { instanceAddress } from '../addresses.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { ensureVolume, removeVolume } from './volume.js';
@@ -45,11 +45,9 @@ export function instanceActivities(deps: HostDeps) {
       const files = await ensureInstanceFiles(deps, db, plan);
       const options = await desiredOptions(db, plan, files);
       const container = await ensureContainer(docker, options);
+      await removeLegacySecretFiles(deps, instanceId); // an earlier version's, which this container does not mount
       await joinExtraNetworks(docker, instanceId, effectiveSwarm(db.spec, plan.nodeName).extra_networks ?? []);
-      // Only a container that ran before this step: one starting now copies the new file itself.
-      const wasRunning = container.outcome === 'unchanged' && (await docker.getContainer(instanceId).inspect()).State.Running;
-      await startUnlessStopped(deps, plan);
-      if (wasRunning) await reloadChangedPatroniConfig(docker, instanceId);
+      await startUnlessStopped(deps, db, plan); // a running Patroni reloads a changed configuration
       return { containerId: container.id, recreated: container.outcome === 'recreated' };
     },
 

@@ -10,6 +10,8 @@ export interface PatroniConfigInput {
   etcdHosts: string[];
   /** The database's own etcd user (readwrite on its keys only); null when etcd runs without authentication. */
   etcdCredentials: { username: string; password: string } | null;
+  /** etcd serves TLS: https, with its CA certificate inside the container (null: the system's roots); null: http. */
+  etcdTls?: { caFile: string | null } | null;
   /** Patroni's REST API password (user patroniApiUser): its unsafe calls (switchover, restart, PATCH /config) need it. */
   restApiPassword: string;
   pgMajor: string;
@@ -105,7 +107,7 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
       authentication: { username: patroniApiUser, password: i.restApiPassword },
     },
     // use_proxies: talk to these endpoints only; etcd advertises 127.0.0.1, which inside a container is the container.
-    etcd3: { hosts: i.etcdHosts, use_proxies: true, ...(i.etcdCredentials ?? {}) },
+    etcd3: { hosts: i.etcdHosts, use_proxies: true, ...(i.etcdCredentials ?? {}), ...(i.etcdTls ? { protocol: 'https', ...(i.etcdTls.caFile ? { cacert: i.etcdTls.caFile } : {}) } : {}) },
     bootstrap: {
       dcs: {
         ttl: 10,
@@ -126,7 +128,7 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
       connect_address: i.connectAddress?.postgres ?? `${i.instanceId}:5432`,
       data_dir: inContainer.pgdata,
       bin_dir: `/usr/lib/postgresql/${i.pgMajor}/bin`,
-      pgpass: '/tmp/pgpass0',
+      pgpass: inContainer.pgpass, // tmpfs: it holds the replication and superuser passwords
       authentication: {
         superuser: { username: superUser, password: i.superuserPassword },
         replication: { username: replicationUser, password: i.replicationPassword },

@@ -4,7 +4,8 @@
 import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot } from '../../workflows/model/ha.js';
 import type { HostDeps } from '../deps.js';
 import { FailureType, permanent } from '../errors.js';
-import { inspectContainerOrNull, startContainer } from '../docker/client.js';
+import { inspectContainerOrNull } from '../docker/client.js';
+import { startInstance } from '../docker/instance-secrets.js';
 import { instanceAddress, type InstanceAddress } from '../addresses.js';
 import { loadDatabase, type DatabaseContext, type InstanceKey, type NodeKey } from '../database-context.js';
 import { pollUntil, whileBeating } from '../heartbeats.js';
@@ -182,7 +183,7 @@ export function haActivities(deps: HostDeps) {
     async startInstanceContainer({ databaseId, instanceId }: InstanceKey): Promise<void> {
       const info = await inspectContainerOrNull(deps.docker, instanceId);
       if (!info) throw refuse(`instance ${instanceId} has no container on ${deps.hostId}: run an update to recreate it`);
-      await startContainer(deps.docker.getContainer(instanceId));
+      await startInstance(deps, databaseId, instanceId);
       await setInstanceStopped(deps.store, instanceId, false); // running again: the monitor may revive it from now on
       await waitRunning(deps, databaseId, instanceId);
     },

@@ -9,6 +9,7 @@ import { driverFor } from '../replication/index.js';
 import { manifestEntry } from '../docker/images.js';
 import { superUser } from '../patroni/config.js';
 import { FailureType, permanent } from '../errors.js';
+import { inContainer } from '../docker/instance-files.js';
 import { connectInstance, withClient } from './connect.js';
 import { createDatabaseStatement, nodeDsn, ownerStatement } from './sql.js';
 import { convergeUsers, ownedObjects, usersToDrop } from './users.js';
@@ -38,7 +39,7 @@ export async function resolvePrimary(
 /** The DSN every instance of the database reaches a node by (activities/addresses.ts decides the addresses). */
 export function replicationDsn(db: DatabaseContext, nodeName: string): string {
   const { hosts, ports } = nodePostgresEndpoints(db.topology, db.instances, nodeName);
-  return nodeDsn({ hosts, ports, database: db.spec.database_name, user: superUser, password: db.secrets.superuserPassword });
+  return nodeDsn({ hosts, ports, database: db.spec.database_name, user: superUser, passfile: inContainer.peersPgpass });
 }
 
 export function driverOfNode(db: DatabaseContext, nodeName: string) {

@@ -114,7 +114,7 @@ export function clusterRoutes(deps: AppDeps) {
       if (config.joinServerUrls || !deps.secretKey || !(await canCreateRoles(deps.store))) {
         throw new ApiError('operation_not_supported', `this server cannot issue a joining host's credentials: send the join to ${serverUrls().join(', ')}`);
       }
-      const etcd = createEtcd(config.etcdUrl, config.etcdCredentials);
+      const etcd = createEtcd(config.etcdUrl, config.etcdCredentials, config.etcdCa);
       const tls = config.api.tls !== null || config.temporal.tls !== null;
       // Credentials of an earlier join of this host id that never registered (it failed after this answer) go first.
       await revokeHostCredentials({ store: deps.store, etcd }, req.host_id);
@@ -129,7 +129,10 @@ export function clusterRoutes(deps: AppDeps) {
           ...(config.temporal.tls ? { tls: true, ...(config.temporal.tls.serverName ? { server_name: config.temporal.tls.serverName } : {}) } : {}),
         },
         store: { url: withUser(a.storeUrl ?? config.storeUrl, issued.store.user, issued.store.password) },
-        etcd: { client_urls: [a.etcdUrl ?? config.etcdUrl], container_hosts: a.etcdContainerHosts ?? config.etcdHostsForContainers },
+        etcd: {
+          client_urls: [a.etcdUrl ?? config.etcdUrl], container_hosts: a.etcdContainerHosts ?? config.etcdHostsForContainers,
+          ...(config.etcdCa ? { ca_cert: config.etcdCa } : {}),
+        },
         credentials: {
           ...(issued.etcd ? { username: issued.etcd.user, password: issued.etcd.password } : {}),
           ...(cert ? { ca_cert: b64(cert.ca), client_cert: b64(cert.cert), client_key: b64(cert.key) } : {}),

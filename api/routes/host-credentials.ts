@@ -64,7 +64,7 @@ export function hostCredentialRoutes(deps: AppDeps) {
     .openapi(rotateRoute, async (c) => {
       const { host_id, store_password } = c.req.valid('json');
       await prove(host_id, store_password);
-      const etcd = createEtcd(config.etcdUrl, config.etcdCredentials);
+      const etcd = createEtcd(config.etcdUrl, config.etcdCredentials, config.etcdCa);
       const issued = await issueHostCredentials({ store: deps.store, etcd, pkiDir: config.pkiDir, tls: config.api.tls !== null || config.temporal.tls !== null }, host_id);
       const cert = issued.certificate;
       deps.log.info({ hostId: host_id, generation: issued.record.generation, storeRole: issued.store.user, etcdUser: issued.etcd?.user }, 'host credentials issued (rotation)');
@@ -80,7 +80,7 @@ export function hostCredentialRoutes(deps: AppDeps) {
     .openapi(confirmRoute, async (c) => {
       const { host_id, store_password, generation } = c.req.valid('json');
       await prove(host_id, store_password, generation);
-      const revoked = await revokeHostCredentials({ store: deps.store, etcd: createEtcd(config.etcdUrl, config.etcdCredentials) }, host_id, generation);
+      const revoked = await revokeHostCredentials({ store: deps.store, etcd: createEtcd(config.etcdUrl, config.etcdCredentials, config.etcdCa) }, host_id, generation);
       deps.log.info({ hostId: host_id, generation, revoked }, 'host credentials rotated: older generations revoked');
       return c.body(null, 204);
     });

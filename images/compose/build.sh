@@ -4,7 +4,7 @@
 #   pgcp/compose-deps:<hash>          this checkout's node_modules (docker import), keyed by package-lock.json
 #   pgcp/compose-temporal-bin:<vers>  the Temporal server, SQL tool and UI server built from Go modules (setup.sh)
 # and writes their tags into .env (the file docker-compose reads), plus PGCP_IMAGE_TAG, a hash of everything the
-# service images are built from, and PGCP_ETCD_BIND_ADDRESS (this machine's docker0 address) unless set. Creates the compose secrets (random database passwords, the control plane's secret key) once, in
+# service images are built from, and PGCP_ETCD_BIND_ADDRESS (this machine's docker0 address) unless set. Creates the compose secrets (random database passwords, the control plane's secret key, etcd's CA and certificate) once, in
 # ${PGCP_SECRETS_DIR:-.data/compose/secrets}. Prints one line per image: "<tag>: cached" or what it did and how long.
 # Env: PGCP_CACHE_DIR (default ~/.cache/pgcp), PGCP_TEMPORAL_VERSIONS (set by setup.sh).
 set -euo pipefail
@@ -61,3 +61,19 @@ for s in temporal-db-password store-db-password etcd-root-password; do
 done
 # the control plane's secret key (platform/secret-key.ts): 32 random bytes, base64
 [[ -s $secrets/pgcp-secret-key ]] || (umask 077; head -c 32 /dev/urandom | base64 >"$secrets/pgcp-secret-key")
+# etcd's TLS: a CA (kept) and etcd's server certificate (platform/pki.ts) for the names its clients dial: etcd (the
+# stack's containers), loopback, the published address (the agent, Patroni in the instances) and PGCP_ETCD_CERT_HOSTS
+# (comma-separated: what other machines dial). Issued again when a name is missing.
+etcd_hosts=(etcd localhost 127.0.0.1)
+etcd_bind="$(grep '^PGCP_ETCD_BIND_ADDRESS=' .env | tail -1 | cut -d= -f2)"
+[[ -n $etcd_bind && $etcd_bind != 0.0.0.0 ]] && etcd_hosts+=("$etcd_bind")
+IFS=, read -r -a extra <<<"${PGCP_ETCD_CERT_HOSTS:-}"
+etcd_hosts+=("${extra[@]}")
+pki="$secrets/pki"
+cert_names="$(openssl x509 -in "$pki/etcd-server.crt" -noout -ext subjectAltName 2>/dev/null || true)"
+missing=0
+for h in "${etcd_hosts[@]}"; do [[ $cert_names == *"$h"* ]] || missing=1; done
+if (( missing )); then
+  node --import tsx scripts/cert.ts server etcd-server --dir "$pki" $(printf -- '--host %s ' "${etcd_hosts[@]}") >/dev/null
+  echo "compose: etcd's certificate issued for ${etcd_hosts[*]}"
+fi

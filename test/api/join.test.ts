@@ -91,7 +91,8 @@ describe('join-options (server to server)', () => {
       leader: { name: 'host-1', server_url: 'http://127.0.0.1:3000' },
       temporal: { address: '127.0.0.1:7233', namespace: 'pgcp' },
       store: { url: expect.any(String) },
-      etcd: { client_urls: [t.deps.config.etcdUrl], container_hosts: t.deps.config.etcdHostsForContainers },
+      // etcd serves TLS: the joining host checks its certificate against the cluster's CA
+      etcd: { client_urls: [t.deps.config.etcdUrl], container_hosts: t.deps.config.etcdHostsForContainers, ca_cert: expect.stringContaining('BEGIN CERTIFICATE') },
       credentials: { username: expect.stringMatching(/^pgcp-host-host-2-[0-9a-f]{8}$/), password: expect.any(String), secret_key: testSecretKey().toString('base64') },
     });
     // the store role: its own, not the issuer's; reads and writes the control plane's rows, creates nothing, sees no credentials
@@ -112,7 +113,7 @@ describe('join-options (server to server)', () => {
       await host.end();
     }
     // the etcd user: Patroni's keys only, no user management
-    const hostEtcd = createEtcd(t.deps.config.etcdUrl, { user: r.body.credentials.username, password: r.body.credentials.password });
+    const hostEtcd = createEtcd(t.deps.config.etcdUrl, { user: r.body.credentials.username, password: r.body.credentials.password }, t.deps.config.etcdCa);
     expect(hostEtcd.canManageUsers).toBe(false);
     await hostEtcd.call('/v3/kv/range', { key: Buffer.from('/pgcp/').toString('base64'), range_end: Buffer.from('/pgcp0').toString('base64'), count_only: true });
     await expect(hostEtcd.call('/v3/kv/range', { key: Buffer.from('/other').toString('base64') })).rejects.toThrow(/permission denied/);
@@ -127,14 +128,14 @@ describe('join-options (server to server)', () => {
     const open = new pg.Client({ connectionString: storeUrl });
     open.on('error', () => undefined); // its session is ended below
     await open.connect();
-    await authenticate(t.deps.config.etcdUrl, etcdUser);
+    await authenticate(t.deps.config.etcdUrl, etcdUser, t.deps.config.etcdCa);
     expect(await revokeHostCredentials({ store: t.deps.store, etcd: stackEtcd() }, 'host-3')).toBe(1);
     // its open session is ended, a new one refused; etcd refuses its user
     await expect(open.query('SELECT 1')).rejects.toThrow();
     await open.end().catch(() => undefined);
     const again = new pg.Client({ connectionString: storeUrl });
     await expect(again.connect()).rejects.toThrow(/password authentication failed|does not exist/);
-    await expect(authenticate(t.deps.config.etcdUrl, etcdUser)).rejects.toThrow(/authentication failed/);
+    await expect(authenticate(t.deps.config.etcdUrl, etcdUser, t.deps.config.etcdCa)).rejects.toThrow(/authentication failed/);
   });
 
   it('is not in the OpenAPI document; the three membership operations are', async () => {
@@ -164,7 +165,7 @@ describe('rotation of a joined host\'s credentials', () => {
       await c.end().catch(() => undefined);
       return ok;
     };
-    const etcdOk = (e: { user: string; password: string }) => authenticate(t.deps.config.etcdUrl, e).then(() => true, () => false);
+    const etcdOk = (e: { user: string; password: string }) => authenticate(t.deps.config.etcdUrl, e, t.deps.config.etcdCa).then(() => true, () => false);
 
     expect(await post(t.app, '/v1/internal/cluster/host-credentials', { host_id: 'host-5', store_password: 'wrong' }))
       .toEqual({ status: 401, body: { name: 'invalid_credentials', message: 'the host\'s credentials were not accepted' } });
@@ -190,7 +191,7 @@ describe('with mTLS on, a joining host\'s client certificate', () => {
     const server = issueCertificate(pki, { kind: 'server', name: 'api-server' });
     const stack = inject('stack');
     const config = loadConfig({
-      PGCP_HOST_ID: 'host-1', PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile, PGCP_PKI_DIR: pki,
+      PGCP_HOST_ID: 'host-1', PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile, PGCP_ETCD_CA_FILE: stack.etcdCaFile, PGCP_PKI_DIR: pki,
       PGCP_HTTP_CA_CERT: caFiles(pki).cert, PGCP_HTTP_SERVER_CERT: server.cert, PGCP_HTTP_SERVER_KEY: server.key,
     });
     const app = createApp({ ...t.deps, config });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { hashPasswords } from '../../api/spec-admission.js';
 import { migrate } from '../../store/db.js';
-import { getDatabase, getDatabaseSecrets, getRestoreSecrets, insertDatabase, setRestoreSecrets, transitionDatabase } from '../../store/databases.js';
+import { deleteDatabase, getDatabase, getDatabaseSecrets, getRepositoryCipherPass, getRestoreSecrets, insertDatabase, secretsForNewDatabase, setRestoreSecrets, transitionDatabase } from '../../store/databases.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 
 let t: TestApp;
@@ -55,4 +55,16 @@ it('rows an older version kept in clear are sealed by the next migration and rea
   const back = await getDatabaseSecrets(t.db.store, 'old');
   expect(back).toEqual({ spec: old, secrets });
   expect(await getRestoreSecrets(t.db.store, 'old')).toEqual({ s3_key_secret: 'canary-old-restore' });
+});
+
+it("a deleted database's repository passphrase is kept, sealed: its backups stay restorable, and a database made again under its id takes it back", async () => {
+  await insertDatabase(t.db.store, { id: 'gone', tenantId: null, spec: spec('x', 'y'), secrets: { ...secrets, repositoryCipherPass: 'canary-passphrase' }, state: 'available' });
+  await deleteDatabase(t.db.store, 'gone');
+  expect(await getDatabase(t.db.store, 'gone')).toBeNull();
+  expect(await getRepositoryCipherPass(t.db.store, 'gone')).toBe('canary-passphrase'); // a restore from its backups
+  const kept = JSON.stringify((await t.db.store.query("SELECT * FROM retired_repository_keys WHERE database_id = 'gone'")).rows);
+  expect(kept).toContain('sealed');
+  expect(kept).not.toContain('canary');
+  expect((await secretsForNewDatabase(t.db.store, 'gone')).repositoryCipherPass).toBe('canary-passphrase');
+  expect((await secretsForNewDatabase(t.db.store, 'other')).repositoryCipherPass).not.toBe('canary-passphrase');
 });

@@ -3,6 +3,7 @@
 // walkthrough against its API, its tasks in its Temporal UI in the server's order, and nothing left after
 // `docker-compose down -v`. Needs `scripts/setup.sh --compose` (npm test runs setup with --test, which includes it).
 import pg from 'pg';
+import { etcdPost } from '../../activities/etcd.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeUp, type ComposeStack } from '../support/compose-stack.js';
 import { waitFor } from '../support/wait.js';
@@ -55,9 +56,11 @@ it('runs the seed walkthrough, shows its tasks in the Temporal UI newest first, 
   expect(created.status, JSON.stringify(created.body)).toBe(200);
   await finished(created.body.task.task_id);
 
-  // etcd answers no one without credentials (the databases' Patroni each have their own user).
-  const anonymous = await (await fetch(`${s.etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64'), range_end: Buffer.from('0').toString('base64') }) })).text();
+  // etcd speaks TLS only, and answers no one without credentials (the databases' Patroni each have their own user).
+  const anonymous = (await etcdPost(s.etcdUrl, '/v3/kv/range', JSON.stringify({ key: Buffer.from('/').toString('base64'), range_end: Buffer.from('0').toString('base64') }), {}, s.etcdCa)).text;
   expect(anonymous).toMatch(/user name is empty/);
+  const plain = await etcdPost(s.etcdUrl.replace('https:', 'http:'), '/v3/kv/range', '{}', {}, null).then((r) => r.status, () => 'refused');
+  expect([400, 'refused']).toContain(plain);
 
   await sql(1, 'CREATE TABLE t (id int PRIMARY KEY, v text)');
   await waitFor('table t on n2', async () => (await sql(2, "SELECT to_regclass('public.t') IS NOT NULL AS ok"))[0].ok, 30_000);

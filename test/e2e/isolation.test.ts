@@ -76,24 +76,26 @@ describe('from inside database A, as a database superuser', () => {
     const bridge = dockerBridgeAddress()!;
     const bIp = await containerIp(ids.instance(b, 'n1', 'host-1'), b);
     const script = `
-import base64, json, socket, urllib.request, urllib.error
-ETCD = 'http://${bridge}:${stackPorts.etcd}'
+import base64, json, socket, ssl, urllib.request, urllib.error
+ETCD = 'https://${bridge}:${stackPorts.etcd}'
+own = json.load(open('/run/pgcp/patroni.yml'))['etcd3']
+ctx = ssl.create_default_context(cafile=own.get('cacert'))
 A, B = ${JSON.stringify(ids.patroniDatabaseKeys(a))}, ${JSON.stringify(ids.patroniDatabaseKeys(b))}
 enc = lambda s: base64.b64encode(s.encode()).decode()
 end = lambda p: p[:-1] + chr(ord(p[-1]) + 1)
 def post(url, body, headers={}):
     req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={'content-type': 'application/json', **headers}, method='POST')
     try:
-        with urllib.request.urlopen(req, timeout=3) as r: return [r.status, r.read().decode()]
+        with urllib.request.urlopen(req, timeout=3, context=ctx if url.startswith('https:') else None) as r: return [r.status, r.read().decode()]
     except urllib.error.HTTPError as e: return [e.code, e.read().decode()]
     except Exception as e: return [None, repr(e)]
 def tcp(host, port):
     try:
         socket.create_connection((host, port), timeout=3).close(); return 'connected'
     except Exception as e: return repr(e)
-out = {}
+out = {'protocol': own.get('protocol')}
+out['plain_http'] = post(ETCD.replace('https:', 'http:') + '/v3/kv/range', {'key': enc(B), 'range_end': enc(end(B))})
 out['b_anonymous'] = post(ETCD + '/v3/kv/range', {'key': enc(B), 'range_end': enc(end(B))})
-own = json.load(open('/etc/patroni/patroni.yml'))['etcd3']
 out['root_with_a_password'] = post(ETCD + '/v3/auth/authenticate', {'name': 'root', 'password': own.get('password', '')})
 token = json.loads(post(ETCD + '/v3/auth/authenticate', {'name': own.get('username', ''), 'password': own.get('password', '')})[1]).get('token', '')
 h = {'Authorization': token}
@@ -111,7 +113,10 @@ print(json.dumps(out))
     const out = await probeFromA(script);
     // etcd's error as text: 3.4's gateway answers {"error": …}, 3.5's {"message": …}.
     const etcdError = (r: unknown) => ({ error: (r as [number, string])[1] });
-    // Without credentials etcd answers nothing; with A's own credentials only A's keys.
+    // etcd speaks TLS only (Patroni checks its certificate against the CA it was given); without credentials it
+    // answers nothing; with A's own credentials only A's keys.
+    expect(out.protocol).toBe('https');
+    expect((out.plain_http as [number | null, string])[0] ?? 400, JSON.stringify(out.plain_http)).toBe(400);
     expect(etcdError(out.b_anonymous).error).toMatch(/user name is empty/);
     expect(etcdError(out.root_with_a_password).error).toMatch(/authentication failed/);
     expect(Number((JSON.parse((out.a_own as [number, string])[1]) as { count?: string }).count)).toBeGreaterThan(0);
@@ -178,10 +183,11 @@ describe('a local unprivileged user', () => {
     const store = asNobody('psql', ['-w', '-h', '127.0.0.1', '-p', String(stackPorts.store), '-U', 'pgcp', '-d', 'postgres', '-c', 'SELECT 1']);
     expect(store.ok).toBe(false);
     expect(store.out).toMatch(/password/);
-    const etcd = asNobody('/usr/bin/python3', ['-c', `import urllib.request, base64
+    // (nobody cannot read the CA in the stack's 0700 PKI directory: its certificate goes unchecked here)
+    const etcd = asNobody('/usr/bin/python3', ['-c', `import urllib.request, base64, ssl
 k = base64.b64encode(b'/').decode(); e = base64.b64encode(b'0').decode()
-r = urllib.request.Request('http://127.0.0.1:${stackPorts.etcd}/v3/kv/range', data=('{"key":"%s","range_end":"%s"}' % (k, e)).encode(), method='POST')
-try: print(urllib.request.urlopen(r).read().decode())
+r = urllib.request.Request('https://127.0.0.1:${stackPorts.etcd}/v3/kv/range', data=('{"key":"%s","range_end":"%s"}' % (k, e)).encode(), method='POST')
+try: print(urllib.request.urlopen(r, context=ssl._create_unverified_context()).read().decode())
 except Exception as x: print(x.read().decode() if hasattr(x, 'read') else repr(x))`]);
     expect(etcd.out).toMatch(/user name is empty/);
     for (const f of [secretFiles(dataDir).store, secretFiles(dataDir).etcdRoot]) {

@@ -114,7 +114,7 @@ beforeAll(async () => {
   const config = loadConfig({
     PGCP_HOST_ID: 'host-1', PGCP_HOST_ADDRESS: m('host-1').address, PGCP_API_PORT: String(apiPort1), PGCP_HEARTBEAT_MS: '1000',
     PGCP_STORE_URL: db.url, PGCP_TEMPORAL_ADDRESS: stack.temporalAddress, PGCP_NAMESPACE: stack.namespace,
-    PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_CONTAINER_HOSTS: etcdForContainers, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile,
+    PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_CA_FILE: stack.etcdCaFile, PGCP_ETCD_CONTAINER_HOSTS: etcdForContainers, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile,
   });
   t = await createTestApp({ temporal, config, secretKey: testSecretKey() }, db);
   server = serve({ fetch: t.app.fetch, port: apiPort1, hostname: '127.0.0.1' });
@@ -221,7 +221,7 @@ it('a host joins with a token, gets a replica, is refused removal while it holds
   const oldLogin = new pg.Client({ connectionString: host2Store.toString(), connectionTimeoutMillis: 3000 });
   await expect(oldLogin.connect()).rejects.toThrow(/password authentication failed|does not exist/);
   await oldLogin.end().catch(() => undefined);
-  await expect(authenticate(stackEtcdUrl(), host2Etcd)).rejects.toThrow(/authentication failed/);
+  await expect(authenticate(stackEtcdUrl(), host2Etcd, readFileSync(inject('stack').etcdCaFile, 'utf8'))).rejects.toThrow(/authentication failed/);
   const rotatedAt = Date.now();
   await waitFor('host-2 healthy again, on its new credentials', async () => {
     const h = (await call('GET', '/v1/hosts/host-2')).body;
@@ -290,7 +290,7 @@ it('a host joins with a token, gets a replica, is refused removal while it holds
   const again = new pg.Client({ connectionString: host2Store.toString(), connectionTimeoutMillis: 3000 });
   await expect(again.connect()).rejects.toThrow(/password authentication failed|does not exist/);
   await again.end().catch(() => undefined);
-  await expect(authenticate(stackEtcdUrl(), host2Etcd)).rejects.toThrow(/authentication failed/);
+  await expect(authenticate(stackEtcdUrl(), host2Etcd, readFileSync(inject('stack').etcdCaFile, 'utf8'))).rejects.toThrow(/authentication failed/);
   // Its credentials went only through the join: not in host-2's logs, nor in the remove_host task's log.
   const logs = ['join-host-2-api.log', 'join-host-2-agent.log', 'join-host-1.log'].map((f) => readFileSync(path.join(logDir, f), 'utf8')).join('\n');
   for (const secret of [decodeURIComponent(host2Store.password), host2Etcd.password, testSecretKey().toString('base64')]) {

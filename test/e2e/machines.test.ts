@@ -79,7 +79,7 @@ beforeAll(async () => {
   console.log(`three machines (netns + dockerd + image) up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   temporal = await testTemporalClient(stack.temporalAddress, stack.namespace);
   // The API registers host-1 at cluster init with its own configuration: host-1's machine address.
-  const config = loadConfig({ PGCP_HOST_ID: 'host-1', PGCP_HOST_ADDRESS: m('host-1').address, PGCP_ETCD_URL: stack.etcdUrl, PGCP_HEARTBEAT_MS: '1000' });
+  const config = loadConfig({ PGCP_HOST_ID: 'host-1', PGCP_HOST_ADDRESS: m('host-1').address, PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_CA_FILE: stack.etcdCaFile, PGCP_HEARTBEAT_MS: '1000' });
   t = await createTestApp({ temporal, config });
   expect((await call('GET', '/v1/cluster/init')).status).toBe(200);
   // Patroni in every machine's containers reaches etcd on the root namespace's docker0 address (routed via the bridge).

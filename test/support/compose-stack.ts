@@ -2,7 +2,7 @@
 // data directory, and taken down again with `docker-compose down -v`. Used by the compose test and the benchmark;
 // it needs what `scripts/setup.sh --compose` makes (.env, base images, secrets).
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,8 +16,9 @@ export interface ComposeStack {
   project: string;
   apiUrl: string;
   uiUrl: string;
-  /** etcd as the instance containers reach it (the docker0 address). */
+  /** etcd as the instance containers reach it (the docker0 address), over TLS with the stack's CA (etcdCa, PEM). */
   etcdUrl: string;
+  etcdCa: string;
   call: (method: string, url: string, body?: unknown) => Promise<{ status: number; body: any }>;
   /** docker-compose logs of some services (for a failure message). */
   logs: (...services: string[]) => Promise<string>;
@@ -80,5 +81,6 @@ export async function composeUp(project: string): Promise<ComposeStack & { upMs:
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
   };
-  return { project, apiUrl, uiUrl: `http://127.0.0.1:${ports.ui}`, etcdUrl: `http://${dockerBridgeAddress() ?? '172.17.0.1'}:${ports.etcd}`, call, logs, down, upMs };
+  return { project, apiUrl, uiUrl: `http://127.0.0.1:${ports.ui}`, etcdUrl: `https://${dockerBridgeAddress() ?? '172.17.0.1'}:${ports.etcd}`,
+    etcdCa: readFileSync(path.join(process.env.PGCP_SECRETS_DIR ?? path.join(projectRoot, '.data', 'compose', 'secrets'), 'pki', 'ca.crt'), 'utf8'), call, logs, down, upMs };
 }

@@ -5,5 +5,5 @@ import { createEtcd, type Etcd } from '../../activities/etcd.js';
 
 export function stackEtcd(): Etcd {
   const stack = inject('stack');
-  return createEtcd(stack.etcdUrl, { user: 'root', password: readFileSync(stack.etcdPasswordFile, 'utf8').trim() });
+  return createEtcd(stack.etcdUrl, { user: 'root', password: readFileSync(stack.etcdPasswordFile, 'utf8').trim() }, readFileSync(stack.etcdCaFile, 'utf8'));
 }

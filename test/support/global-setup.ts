@@ -6,7 +6,7 @@ import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { createDocker } from '../../activities/docker/client.js';
 import { projectRoot, secretFiles } from '../../platform/config.js';
-import { stackSecretsDir, startStack, stopStack, storeUrl, stackPorts } from '../../scripts/stack.js';
+import { etcdCaFile, stackSecretsDir, startStack, stopStack, storeUrl, stackPorts } from '../../scripts/stack.js';
 import { sweepDockerObjects } from './docker-sweep.js';
 import { connectClient } from '../../platform/temporal.js';
 import { testSecretKey } from './secret-key.js';
@@ -19,8 +19,8 @@ export const fuzzTestNamespace = 'pgcp-test-fuzz';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** storeUrl carries the store's password; etcdPasswordFile holds etcd's root password (0600). */
-    stack: { temporalAddress: string; namespace: string; storeUrl: string; etcdUrl: string; etcdPasswordFile: string; uiUrl: string };
+    /** storeUrl carries the store's password; etcdPasswordFile holds etcd's root password (0600); etcdCaFile: the CA of its TLS certificate. */
+    stack: { temporalAddress: string; namespace: string; storeUrl: string; etcdUrl: string; etcdPasswordFile: string; etcdCaFile: string; uiUrl: string };
   }
 }
 
@@ -51,8 +51,9 @@ export default async function setup(project: TestProject) {
     temporalAddress: `127.0.0.1:${stackPorts.temporal}`,
     namespace: testNamespace,
     storeUrl: storeUrl('pgcp_test', secretsDir),
-    etcdUrl: `http://127.0.0.1:${stackPorts.etcd}`,
+    etcdUrl: `https://127.0.0.1:${stackPorts.etcd}`,
     etcdPasswordFile: secretFiles(secretsDir).etcdRoot,
+    etcdCaFile: etcdCaFile(secretsDir),
     uiUrl: `http://127.0.0.1:${stackPorts.temporalUi}`,
   });
   return async () => {

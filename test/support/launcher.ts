@@ -28,7 +28,7 @@ export async function startLauncher(o: { storeUrl: string; hosts: string; apiPor
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      PGCP_NAMESPACE: stack.namespace, PGCP_STORE_URL: o.storeUrl, PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile, PGCP_TEMPORAL_ADDRESS: stack.temporalAddress,
+      PGCP_NAMESPACE: stack.namespace, PGCP_STORE_URL: o.storeUrl, PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile, PGCP_ETCD_CA_FILE: stack.etcdCaFile, PGCP_TEMPORAL_ADDRESS: stack.temporalAddress,
       PGCP_API_PORT: String(o.apiPort), PGCP_DATA_DIR: dataDir, PGCP_HEARTBEAT_MS: '1000', PGCP_MONITOR_MS: '1000',
       PGCP_SECRET_KEY_FILE: testSecretKeyFile, // the test store's secrets are sealed with it
     },

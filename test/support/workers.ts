@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import path from 'node:path';
 import { createDocker } from '../../activities/docker/client.js';
 import type { Store } from '../../store/db.js';
+import type { HostDeps } from '../../activities/deps.js';
 import { defaultHostAddress, loadConfig, projectRoot } from '../../platform/config.js';
 import { startHeartbeat } from '../../worker/heartbeat.js';
 import { createLogger } from '../../platform/logger.js';
@@ -40,16 +41,19 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
   const docker = createDocker();
   const etcd = stackEtcd();
   const workers: Worker[] = [];
+  const hosts = new Map<string, HostDeps>();
   for (const [i, hostId] of hostIds.entries()) {
-    const config = loadConfig({ PGCP_HOST_ID: hostId, PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile });
+    const config = loadConfig({ PGCP_HOST_ID: hostId, PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile, PGCP_ETCD_CA_FILE: stack.etcdCaFile });
+    const host: HostDeps = {
+      docker, store, hostId, hostAddress: defaultHostAddress(hostId),
+      dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), etcdHostsForContainers: config.etcdHostsForContainers, etcd,
+      containerExtraHosts: o.containerExtraHosts ?? config.containerExtraHosts, repositoryRoots: config.repositoryRoots,
+    };
+    hosts.set(hostId, host);
     workers.push(...(await createWorkers({
       connection,
       namespace: stack.namespace,
-      host: {
-        docker, store, hostId, hostAddress: defaultHostAddress(hostId),
-        dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), etcdHostsForContainers: config.etcdHostsForContainers, etcd,
-        containerExtraHosts: o.containerExtraHosts ?? config.containerExtraHosts, repositoryRoots: config.repositoryRoots,
-      },
+      host,
       controlPlane: { store, etcd, temporal: client },
       roles: { controlPlane: i === 0, host: true },
       secretKey: testSecretKey(),
@@ -63,7 +67,7 @@ export async function startTestWorkers(store: Store, hostIds: string[] = ['host-
       store, docker, hostId, etcd, log,
       joinAs: i === 0 ? undefined : { id: hostId, address: defaultHostAddress(hostId), dataDir: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId), cpus: 1, memoryBytes: 0 },
     }, 1000),
-    startMonitor({ store, docker, hostId, log }, 1000),
+    startMonitor({ ...hosts.get(hostId)!, log }, 1000),
   ]);
   return {
     client,

@@ -41,7 +41,7 @@ describe('separate Docker engines', () => {
   it('replication DSNs name each host address with the node port', () => {
     const n1 = nodePostgresEndpoints(topology, instances, 'n1');
     expect(n1).toEqual({ hosts: ['10.231.0.11', '10.231.0.12'], ports: [6432, 6432] });
-    expect(nodeDsn({ ...n1, database: 'app', user: 'postgres', password: 'pw' })).toContain("host='10.231.0.11,10.231.0.12' port='6432,6432'");
+    expect(nodeDsn({ ...n1, database: 'app', user: 'postgres', passfile: '/p' })).toContain("host='10.231.0.11,10.231.0.12' port='6432,6432'");
     expect(nodePostgresEndpoints(topology, instances, 'n2')).toEqual({ hosts: ['10.231.0.13'], ports: [6433] });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { labels } from '../../workflows/model/ids.js';
 import { instanceDeath } from '../../worker/fast-failover.js';
-import { fenceDecision, pausedInstance } from '../../worker/fencing.js';
+import { fenceDecision, pausedInstance, topPids } from '../../worker/fencing.js';
 import { patroniConfig } from '../../activities/patroni/config.js';
 
 const event = (action: string, attrs: Record<string, string>) => ({ Type: 'container', Action: action, timeNano: 1_700_000_000_123_000_000, Actor: { ID: 'abc', Attributes: attrs } });
@@ -37,5 +37,13 @@ describe('fencing of a paused primary', () => {
     expect(fenceDecision('a', true, 'a')).toBe('wait');
     expect(fenceDecision('a', true, null)).toBe('wait');
     expect(fenceDecision('a', false, 'b')).toBe('leave');
+  });
+});
+
+describe('topPids', () => {
+  it('reads the PID column of docker top, whatever its position', () => {
+    expect(topPids({ Titles: ['UID', 'PID', 'PPID', 'CMD'], Processes: [['999', '4242', '1', 'postgres'], ['999', '4243', '4242', 'postgres: writer']] })).toEqual([4242, 4243]);
+    expect(topPids({ Titles: ['CMD'], Processes: [['x']] })).toEqual([]);
+    expect(topPids({})).toEqual([]);
   });
 });

@@ -14,7 +14,6 @@ const input = (patch: Partial<InstanceContainerInput> = {}): InstanceContainerIn
   image: 'pgcp/postgres:17',
   network: 'pgcp-shop',
   volume: 'shop-n1-689qacsi-data',
-  configPath: '/data/host-1/shop-n1-689qacsi/patroni.yml',
   hostAddress: '127.0.0.1',
   port: 5432,
   patroniPort: 8008,
@@ -47,10 +46,13 @@ describe('instanceContainerOptions', () => {
     expect(instanceContainerOptions(input({ port: null, patroniPort: null })).HostConfig?.PortBindings).toEqual({});
   });
 
-  it('mounts the data volume, the Patroni config read-only, and joins the database network under its name', () => {
+  it('mounts the data volume, keeps the secret files on tmpfs (no host file), and joins the database network under its name', () => {
     const o = instanceContainerOptions(input());
     expect(o.HostConfig?.Mounts).toEqual([{ Type: 'volume', Source: 'shop-n1-689qacsi-data', Target: '/var/lib/postgresql/data' }]);
-    expect(o.HostConfig?.Binds).toEqual([`/data/host-1/shop-n1-689qacsi/patroni.yml:${inContainer.patroniConfig}:ro`]);
+    expect(o.HostConfig?.Binds).toBeUndefined();
+    expect(Object.keys(o.HostConfig?.Tmpfs ?? {}).sort()).toEqual(['/etc/pgcp', '/run/pgcp']);
+    expect(o.HostConfig?.Tmpfs?.['/run/pgcp']).toMatch(/mode=0700/);
+    expect(o.Cmd?.[2]).toContain(`patroni ${inContainer.patroniConfig}`);
     expect(o.HostConfig?.NetworkMode).toBe('pgcp-shop');
     expect(o.NetworkingConfig?.EndpointsConfig?.['pgcp-shop']?.Aliases).toEqual(['shop-n1-689qacsi']);
     expect(o.name).toBe('shop-n1-689qacsi');
@@ -103,10 +105,11 @@ describe('the spec hash', () => {
 
 describe('the spec hash of existing containers', () => {
   // A refactor that changes the options of an unchanged spec would recreate every instance at the next update.
+  // (Changed on purpose once: the secrets moved from host files to tmpfs, which needs new containers.)
   it('is the same as the one running containers carry', () => {
-    expect(hashOf()).toBe('054bda6ea498df44');
-    const backup = { configPath: '/d/pgbackrest.conf', restoreConfigPath: '/d/pgbackrest-restore.conf', mounts: [{ Type: 'bind' as const, Source: '/backups', Target: '/backups', ReadOnly: false }] };
-    expect(hashOf({ backup })).toBe('3aa066e37b9022c0');
+    expect(hashOf()).toBe('2b8379d48a94635c');
+    const backup = { mounts: [{ Type: 'bind' as const, Source: '/backups', Target: '/backups', ReadOnly: false }] };
+    expect(hashOf({ backup })).toBe('18b621ba307a242e');
   });
 });
 
@@ -118,28 +121,27 @@ describe('instanceOptions', () => {
     return instanceOptions({ spec, plan, namespace: 'default', image: 'pgcp/postgres:17', files, host: { hostAddress: '127.0.0.1', containerExtraHosts: [] } });
   };
 
-  it('names the container, volume and network after the plan, and mounts Patroni\'s file from the instance directory', () => {
+  it('names the container, volume and network after the plan, and mounts no file of the instance directory', () => {
     const o = options(base);
     expect(o.name).toBe('shop-n1-689qacsi');
     expect(o.HostConfig?.NetworkMode).toBe('pgcp-shop');
-    expect(o.HostConfig?.Mounts?.[0]).toMatchObject({ Source: 'shop-n1-689qacsi-data', Target: inContainer.volume });
-    expect(o.HostConfig?.Binds).toEqual([`/data/host-1/instances/shop-n1-689qacsi/patroni.yml:${inContainer.patroniConfig}:ro`]);
+    expect(o.HostConfig?.Mounts).toEqual([{ Type: 'volume', Source: 'shop-n1-689qacsi-data', Target: inContainer.volume }]);
+    expect(o.HostConfig?.Binds).toBeUndefined();
   });
 
-  it('mounts pgBackRest\'s configuration and the repository when the node has backups', () => {
+  it('mounts the repository (not pgBackRest\'s configuration: delivered into the tmpfs) when the node has backups', () => {
     const o = options({ ...base, backup_config: { repositories: [{ type: 'posix', base_path: '/backups' }] } } as DatabaseSpec);
-    expect(o.HostConfig?.Binds).toContain(`${files.pgbackrestConfig}:${inContainer.pgbackrestConfig}:ro`);
+    expect(o.HostConfig?.Binds).toBeUndefined();
     // the database's own directory of the repository, never base_path itself (other databases' backups are there)
     expect(o.HostConfig?.Mounts).toContainEqual(expect.objectContaining({ Type: 'bind', Source: '/backups/databases/shop', Target: '/backups/databases/shop', ReadOnly: false }));
     expect(o.HostConfig?.Mounts?.some((m) => m.Source === '/backups')).toBe(false);
-    expect(o.HostConfig?.Binds?.some((b) => b.includes(inContainer.createRestoreConfig))).toBe(false);
   });
 
-  it('mounts the restore configuration (and no pgBackRest one) for a database created from a backup without backups', () => {
+  it('mounts the source repository for a database created from a backup', () => {
     const restore_config = { source_database_id: 'old', source_node_name: 'n1', source_database_name: 'shop', repository: { type: 'posix', base_path: '/backups' } };
     const o = options({ ...base, restore_config } as DatabaseSpec);
-    expect(o.HostConfig?.Binds).toContain(`${files.createRestoreConfig}:${inContainer.createRestoreConfig}:ro`);
-    expect(o.HostConfig?.Binds?.some((b) => b.includes(inContainer.pgbackrestConfig))).toBe(false);
+    expect(o.HostConfig?.Mounts).toContainEqual(expect.objectContaining({ Type: 'bind', Source: '/backups/databases/old/n1', Target: '/backups/databases/old/n1', ReadOnly: true }));
+    expect(o.HostConfig?.Binds).toBeUndefined();
   });
 
   it('turns the spec\'s cpus and memory into Docker limits, and a changed memory into another spec hash', () => {
@@ -155,9 +157,7 @@ describe('instanceHostFiles', () => {
     const f = instanceHostFiles('/data/host-1', 'shop-n1-689qacsi');
     expect(f).toEqual({
       dir: '/data/host-1/instances/shop-n1-689qacsi',
-      patroniConfig: '/data/host-1/instances/shop-n1-689qacsi/patroni.yml',
-      pgbackrestConfig: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest.conf',
-      createRestoreConfig: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore.conf',
+      legacy: ['patroni.yml', 'pgbackrest.conf', 'pgbackrest-restore.conf'].map((f) => `/data/host-1/instances/shop-n1-689qacsi/${f}`),
       restoreSource: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-source.conf',
       caDir: '/data/host-1/instances/shop-n1-689qacsi/ca',
       restoreCheck: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-check.conf',

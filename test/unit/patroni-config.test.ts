@@ -144,3 +144,14 @@ describe('patroniConfig identity', () => {
     expect(cfg().postgresql.authentication).toEqual({ superuser: { username: 'postgres', password: 'su' }, replication: { username: 'pgcp_replicator', password: 'rep' } });
   });
 });
+
+describe('patroniConfig etcd TLS and pgpass', () => {
+  it('speaks https to etcd and checks its certificate against the CA delivered beside it', () => {
+    expect(cfg({ etcdTls: { caFile: '/run/pgcp/etcd-ca.pem' } }).etcd3).toMatchObject({ protocol: 'https', cacert: '/run/pgcp/etcd-ca.pem' });
+    expect(cfg().etcd3).not.toHaveProperty('protocol');
+  });
+
+  it("keeps Patroni's pgpass (replication and superuser passwords) on the instance's tmpfs", () => {
+    expect((patroniConfig(input()) as { postgresql: { pgpass: string } }).postgresql.pgpass).toBe('/run/pgcp/pgpass');
+  });
+});

@@ -1,0 +1,70 @@
+// Delivering an instance's secret files into its running container (instance-boot.ts says why and where). Every
+// path that starts an instance container goes through startInstance (create and update, start-instance, an
+// in-place restore) or deliverInstanceSecrets (the monitor, after Docker or a host reboot started it), so its
+// Patroni, waiting for them, starts. Idempotent: unchanged files are left alone; a running Patroni whose
+// configuration changed reloads it (SIGHUP, which tini passes on).
+import type Docker from 'dockerode';
+import { findInstance, loadDatabase, type DatabaseContext } from '../database-context.js';
+import type { HostDeps } from '../deps.js';
+import { startContainer } from './client.js';
+import { execIn } from './exec.js';
+import { deliveryScript, readyFile, secretDirs } from './instance-boot.js';
+import { instanceSecretFiles } from './instance-config.js';
+import { inContainer } from './instance-files.js';
+
+export interface DeliveryOutcome { delivered: boolean; changed: string[]; reloaded: boolean }
+
+/** Whether the container keeps its secret files in memory (an earlier version's mounted them from the host). */
+export async function hasSecretMounts(docker: Docker, instanceId: string): Promise<boolean> {
+  return secretMountsOf(await docker.getContainer(instanceId).inspect());
+}
+
+export function secretMountsOf(info: Docker.ContainerInspectInfo): boolean {
+  const tmpfs = info.HostConfig.Tmpfs ?? {};
+  return secretDirs.every((d) => d in tmpfs);
+}
+
+/** What the monitor reports on an instance whose container an earlier version made. */
+export const legacyContainerNote = 'its container was made by an earlier version (configuration in host files, no etcd credentials once etcd requires them): an update of the database makes it again';
+
+/**
+ * The instance's secret files delivered into its running container. `onlyIfWaiting`: only when it waits for them
+ * (the monitor's check of a container something else started).
+ */
+export async function deliverInstanceSecrets(deps: HostDeps, databaseId: string, instanceId: string, o: { onlyIfWaiting?: boolean; db?: DatabaseContext } = {}): Promise<DeliveryOutcome> {
+  const none = { delivered: false, changed: [], reloaded: false };
+  // never into a container's writable layer, which lies on the host's disk
+  if (!(await hasSecretMounts(deps.docker, instanceId))) {
+    if (o.onlyIfWaiting) return none;
+    throw new Error(`instance ${instanceId}'s container has no in-memory mounts for its secrets: an update makes it again`);
+  }
+  const probe = await execIn(deps.docker, instanceId, ['sh', '-c', `test -f ${readyFile} && echo ready; test -d ${inContainer.restoredData} && echo restored; true`], { user: 'root' });
+  if (probe.exitCode !== 0) throw new Error(`instance ${instanceId}: cannot look into its container: ${probe.lines.slice(-2).join(' | ')}`);
+  if (o.onlyIfWaiting && probe.lines.includes('ready')) return none;
+  const db = o.db ?? await loadDatabase(deps.store, databaseId);
+  const delivery = await instanceSecretFiles(deps, db, findInstance(db, instanceId), { restoredData: probe.lines.includes('restored') });
+  const run = await execIn(deps.docker, instanceId, ['python3', '-c', deliveryScript()], { user: 'root', stdin: JSON.stringify(delivery) });
+  const result = run.exitCode === 0 ? parseResult(run.lines) : null;
+  if (!result) throw new Error(`delivering ${instanceId}'s configuration failed (exit ${run.exitCode}): ${run.lines.slice(-3).join(' | ')}`);
+  // a Patroni that started from an earlier delivery reads its file again; one that waited starts with this one
+  const reloaded = result.wasReady && result.changed.includes(inContainer.patroniConfig);
+  if (reloaded) await deps.docker.getContainer(instanceId).kill({ signal: 'SIGHUP' });
+  return { delivered: true, changed: result.changed, reloaded };
+}
+
+function parseResult(lines: string[]): { changed: string[]; wasReady: boolean } | null {
+  const last = lines.filter((l) => l.startsWith('{')).pop();
+  if (!last) return null;
+  const r = JSON.parse(last) as { changed?: unknown; wasReady?: unknown };
+  return Array.isArray(r.changed) && typeof r.wasReady === 'boolean' ? { changed: r.changed as string[], wasReady: r.wasReady } : null;
+}
+
+/**
+ * Starts the instance's container (already running is fine) and delivers its secrets, which its Patroni waits for.
+ * A container made by an earlier version reads its configuration from its host files until an update makes it again.
+ */
+export async function startInstance(deps: HostDeps, databaseId: string, instanceId: string, db?: DatabaseContext): Promise<DeliveryOutcome> {
+  await startContainer(deps.docker.getContainer(instanceId));
+  if (!(await hasSecretMounts(deps.docker, instanceId))) return { delivered: false, changed: [], reloaded: false };
+  return deliverInstanceSecrets(deps, databaseId, instanceId, { db });
+}
