@@ -79,6 +79,9 @@ const migrations: readonly string[] = [
      updated_at timestamptz NOT NULL DEFAULT now()
    );
    CREATE INDEX service_instances_by_host ON service_instances (host_id);`,
+  // The database's lock: the one task that may change it now (store/databases.ts lockDatabase), taken and released
+  // by compare-and-set.
+  `ALTER TABLE databases ADD COLUMN lock_task_id text, ADD COLUMN lock_type text, ADD COLUMN locked_at timestamptz;`,
   // The join token kept as a hash (compared in constant time) and sealed (GET /v1/cluster/join-token shows it), not
   // in clear; a clear token of an earlier version is moved there by sealClusterToken. Each joined host's own
   // credentials (its store role, etcd user and client certificate), by generation, so its removal revokes them; and
