@@ -28,7 +28,9 @@ import { bootstrapFromRestored } from '../backup/restore-script.js';
  * recovery).
  */
 export async function renderPatroniConfig(deps: HostDeps, db: DatabaseContext, plan: InstancePlan, bootstrap?: { command: string }): Promise<string> {
-  if (deps.etcd.authenticated) await ensureDatabaseEtcdUser(deps.etcd, db.databaseId, db.secrets.etcdPassword);
+  // A joined host's agent holds its own etcd user, which cannot make users: the control plane made this one
+  // (recordInstances) before any instance step of the operation.
+  if (deps.etcd.authenticated && deps.etcd.canManageUsers) await ensureDatabaseEtcdUser(deps.etcd, db.databaseId, db.secrets.etcdPassword);
   const config = patroniConfig({
     instanceId: plan.instanceId,
     scope: ids.patroniScope(db.databaseId, plan.nodeName),
