@@ -64,6 +64,10 @@ const migrations: readonly string[] = [
   // The repository passphrase of a deleted database, sealed: its backups stay restorable (into a new database, or
   // a database made again under its id, which takes the passphrase back).
   `CREATE TABLE retired_repository_keys (database_id text PRIMARY KEY, cipher_pass jsonb NOT NULL, retired_at timestamptz NOT NULL DEFAULT now());`,
+  // The source of an in-place restore of the instance (with its repository's keys), sealed, from before its data is
+  // restored until it leads: each start of its container gets the restore's configuration from it (its recovery's
+  // restore_command reads it), never from a file.
+  `ALTER TABLE instances ADD COLUMN restore_source jsonb;`,
 ];
 
 export function createStore(url: string, box: SecretBox): Store {
