@@ -13,6 +13,8 @@ import { nodeDatabaseActivities } from './postgres/node-database.js';
 import { nodeJoinActivities } from './postgres/node-join.js';
 import { storeActivities } from './control-plane/store-records.js';
 import { withActivityErrors } from './errors.js';
+import { serviceInstanceActivities } from './services/service-instances.js';
+import { postgrestActivities } from './services/postgrest.js';
 
 export function createHostActivities(deps: HostDeps) {
   return withActivityErrors({
@@ -24,6 +26,8 @@ export function createHostActivities(deps: HostDeps) {
     ...haActivities(deps),
     ...backupActivities(deps),
     ...restoreActivities(deps),
+    ...serviceInstanceActivities(deps),
+    ...postgrestActivities(deps),
   });
 }
 

@@ -5,16 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import {
-  deleteDatabase, getDatabase, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, modifiableStates, secretsForNewDatabase, transitionDatabase,
+  deleteDatabase, getDatabase, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, modifiableStates, secretsForNewDatabase, setServicePasswords, transitionDatabase,
   type DatabaseRecord,
 } from '../store/databases.js';
+import { listServiceInstances } from '../store/services.js';
 import { databaseNotFound, notModifiable, requireDatabase, transitionOrRefuse } from './database-guards.js';
 import { planLines } from '../workflows/model/planner.js';
 import { planUpdate } from '../workflows/model/update-planner.js';
 import { ApiError } from './errors.js';
 import type { z } from '@hono/zod-openapi';
 import type { CreateDatabaseRequestSchema, UpdateDatabaseRequestSchema } from './schemas/database-spec.js';
-import { admitSpec, hashPasswords, issuesError, mergeUpdate, type Admission } from './spec-admission.js';
+import { admitSpec, hashPasswords, issuesError, mergeUpdate, servicePasswords, type Admission } from './spec-admission.js';
 import { startTaskOrRollBack, type Task } from './tasks.js';
 import { databaseUpgrades } from './database-view.js';
 import { upgradedSpec, upgradeTarget } from '../workflows/model/upgrades.js';
@@ -27,11 +28,14 @@ export interface CommandDeps extends Admission { temporal: () => Client }
 export { databaseNotFound };
 
 export async function createDatabaseCommand(deps: CommandDeps, req: CreateDatabaseRequest): Promise<{ task: Task; db: DatabaseRecord }> {
-  const spec = hashPasswords(await admitSpec(deps, req.spec, { creating: true, databaseId: req.id }));
+  const admitted = await admitSpec(deps, req.spec, { creating: true, databaseId: req.id });
+  const services = servicePasswords(admitted);
+  if (services.issues.length > 0) throw issuesError(services.issues);
+  const spec = hashPasswords(admitted);
   const id = req.id ?? randomUUID();
   const db = await insertDatabase(deps.store, {
     id, tenantId: req.tenant_id ?? null, spec, state: 'creating',
-    secrets: await secretsForNewDatabase(deps.store, id),
+    secrets: { ...(await secretsForNewDatabase(deps.store, id)), ...(Object.keys(services.passwords).length ? { servicePasswords: services.passwords } : {}) },
   });
   if (!db) throw new ApiError('database_already_exists', 'a database already exists with the given ID');
   const task = await startTaskOrRollBack(deps.temporal(), { type: 'create', input: { databaseId: db.id } }, () => deleteDatabase(deps.store, db.id));
@@ -46,16 +50,24 @@ export async function updateDatabaseCommand(deps: CommandDeps, id: string, req: 
   if (!stored) throw databaseNotFound();
   const merged = mergeUpdate(stored.spec, req.spec, id);
   if (merged.issues.length > 0) throw issuesError(merged.issues);
-  const spec = hashPasswords(await admitSpec(deps, merged.spec, { creating: false, databaseId: id }), stored.spec);
+  const admitted = await admitSpec(deps, merged.spec, { creating: false, databaseId: id });
+  const services = servicePasswords(admitted, stored.secrets.servicePasswords);
+  if (services.issues.length > 0) throw issuesError(services.issues);
+  const spec = hashPasswords(admitted, stored.spec);
   const removeHosts = o.removeHosts ?? [];
   if (o.dryRun) {
     const instances = await listInstances(deps.store, id);
-    const layout = { joined: await getJoinedNodes(deps.store, id), instances: instances.map((i) => ({ instanceId: i.id, hostId: i.hostId, nodeName: i.nodeName })) };
+    const services = await listServiceInstances(deps.store, id);
+    const layout = {
+      joined: await getJoinedNodes(deps.store, id), instances: instances.map((i) => ({ instanceId: i.id, hostId: i.hostId, nodeName: i.nodeName })),
+      serviceInstances: services.map((s) => ({ serviceId: s.serviceId, hostId: s.hostId })),
+    };
     return { plan: planLines(planUpdate(id, layout, spec, removeHosts)) };
   }
   const before = await getDatabase(deps.store, id);
   const db = await transitionOrRefuse(deps.store, id, modifiableStates, 'modifying', spec);
   if (!before) throw notModifiable();
+  await setServicePasswords(deps.store, id, services.passwords);
   const task = await startTaskOrRollBack(deps.temporal(), { type: 'update', input: { databaseId: id, ...(removeHosts.length ? { removeHosts } : {}) } },
     () => transitionDatabase(deps.store, id, 'any', before.state, before.spec));
   return { task, db };

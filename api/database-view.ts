@@ -5,13 +5,16 @@ import type { Store } from '../store/db.js';
 import { availableUpgrades, type ImageVersion } from '../workflows/model/upgrades.js';
 import type { DatabaseSpec } from './schemas/database-spec.js';
 import type { AppDeps } from './deps.js';
-import { renderDatabase, renderInstance } from './render/database.js';
+import { renderDatabase, renderInstance, renderServiceInstance } from './render/database.js';
+import { listServiceInstances } from '../store/services.js';
 
 export async function databaseView(deps: Pick<AppDeps, 'store' | 'now'>, db: DatabaseRecord, withSpec: boolean, withUpgrades = false) {
-  const [instances, statuses, hosts] = await Promise.all([listInstances(deps.store, db.id), listInstanceStatuses(deps.store, db.id), listHosts(deps.store)]);
+  const [instances, statuses, hosts, services] = await Promise.all([
+    listInstances(deps.store, db.id), listInstanceStatuses(deps.store, db.id), listHosts(deps.store), withSpec ? listServiceInstances(deps.store, db.id) : [],
+  ]);
   const address = new Map(hosts.map((h) => [h.id, h.address]));
   const now = deps.now?.() ?? new Date();
-  const out = renderDatabase(db, instances.map((i) => renderInstance(i, statuses.get(i.id), address.get(i.hostId), now)), withSpec);
+  const out = renderDatabase(db, instances.map((i) => renderInstance(i, statuses.get(i.id), address.get(i.hostId), now)), withSpec, services.map((s) => renderServiceInstance(s, now)));
   if (!withUpgrades) return out;
   const upgrades = await databaseUpgrades(deps.store, db.spec);
   return upgrades.length > 0 ? { ...out, available_upgrades: upgrades } : out;

@@ -21,6 +21,26 @@ import type { DatabaseSpec } from './schemas/database-spec.js';
 import { ApiError } from './errors.js';
 import { scriptIssues } from './sql-scripts.js';
 import { isScramVerifier, scramMatches, scramVerifier } from '../platform/scram.js';
+import { bootstrapKeyIssues, keepServiceSecrets } from '../workflows/model/services.js';
+
+/**
+ * The clear password of every user a service connects as (a service logs in with it; elsewhere only the SCRAM
+ * verifier is kept): given in this request, or kept from before while the user's verifier still matches it.
+ * Kept sealed with the database's secrets.
+ */
+export function servicePasswords(spec: DatabaseSpec, stored: Record<string, string> = {}): { passwords: Record<string, string>; issues: SpecIssue[] } {
+  const passwords: Record<string, string> = {};
+  const issues: SpecIssue[] = [];
+  (spec.services ?? []).forEach((s, i) => {
+    const user = (spec.database_users ?? []).find((u) => u.username === s.connect_as);
+    if (!user || s.connect_as in passwords) return;
+    const p = user.password;
+    if (p !== undefined && !isScramVerifier(p)) passwords[s.connect_as] = p;
+    else if (p !== undefined && stored[s.connect_as] !== undefined && scramMatches(stored[s.connect_as]!, p)) passwords[s.connect_as] = stored[s.connect_as]!;
+    else issues.push({ path: `services[${i}].connect_as`, message: `the password of database user "${s.connect_as}" must be given in clear in this request: the service logs in with it` });
+  });
+  return { passwords, issues };
+}
 
 export function issuesError(issues: SpecIssue[]): ApiError {
   return new ApiError('invalid_input', issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('\n'));
@@ -62,7 +82,7 @@ export interface Admission { store: Store; config: Config }
 /** The spec as it will be stored (defaults filled), or an invalid_input naming every problem. */
 export async function admitSpec(deps: Admission, spec: DatabaseSpec, o: { creating: boolean; databaseId: string | undefined }): Promise<DatabaseSpec> {
   const { store, config } = deps;
-  const own = [...validateSpec(spec, o.creating), ...scheduleIssues(spec), ...(await scriptIssues(spec))];
+  const own = [...validateSpec(spec, o.creating, { databaseId: o.databaseId }), ...scheduleIssues(spec), ...(await scriptIssues(spec))];
   if (own.length > 0) throw issuesError(own);
   // a database-level restore_config applies at creation and to the nodes an update adds: its paths are checked both times
   // a base_path inside an extra volume names a container directory: the volume's host_path is checked instead
@@ -122,6 +142,8 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
   const { restore_config: _sent, ...rest } = next;
   const spec: DatabaseSpec = {
     ...rest,
+    // config secrets an update omits are the stored ones of the same service (pgEdge v0.11)
+    ...(rest.services ? { services: keepServiceSecrets(rest.services, stored.services) } : {}),
     // Kept as stored: the database-level one is how the database was created (its instances mount its repository);
     // a fresh one reaches the nodes it applies to as theirs, and changes nothing of the running instances.
     ...(stored.restore_config ? { restore_config: stored.restore_config } : {}),
@@ -141,6 +163,7 @@ export function mergeUpdate(stored: DatabaseSpec, next: DatabaseSpec, databaseId
       : {}),
   };
   if (spec.database_name !== stored.database_name) issues.push({ path: 'database_name', message: 'database name cannot be changed' });
+  issues.push(...bootstrapKeyIssues(next.services, stored.services));
   const major = (s: DatabaseSpec, n: { postgres_version?: string }) => postgresMajor(n.postgres_version ?? s.postgres_version ?? '');
   spec.nodes.forEach((n, i) => {
     const old = stored.nodes.find((o) => o.name === n.name);

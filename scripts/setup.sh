@@ -135,6 +135,9 @@ fi
 
 images_out=$(bash images/build.sh 2>&1) || { echo "$images_out" >&2; exit 1; }
 if grep -qv ': cached$' <<<"$images_out"; then echo "$images_out"; did_something=1; fi
+# after images/build.sh: the service images start from the Postgres 17 image (MCP: the project's own server)
+services_out=$(bash images/services/build.sh 2>&1) || { echo "$services_out" >&2; exit 1; }
+if grep -qv ': cached$' <<<"$services_out"; then echo "$services_out"; did_something=1; fi
 
 if ((with_compose)); then # after images/build.sh: the compose base is the Postgres 17 image plus Node.js and etcd
   compose_out=$(PGCP_CACHE_DIR="$CACHE_DIR" PGCP_TEMPORAL_VERSIONS="${TEMPORAL_SERVER_VERSION#v}-${TEMPORAL_UI_SERVER_VERSION#v}" \

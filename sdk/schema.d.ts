@@ -535,6 +535,7 @@ export interface components {
             created_at: string;
             id: string;
             instances?: components["schemas"]["Instance"][];
+            service_instances?: components["schemas"]["ServiceInstance"][];
             spec?: components["schemas"]["DatabaseSpec"];
             state: string;
             tenant_id?: string;
@@ -580,7 +581,7 @@ export interface components {
             };
             restore_config?: components["schemas"]["RestoreConfigSpec"];
             scripts?: components["schemas"]["DatabaseScripts"];
-            services?: unknown[];
+            services?: components["schemas"]["ServiceSpec"][];
             spock_version?: string;
         };
         DatabaseStatus: {
@@ -788,6 +789,58 @@ export interface components {
         RestoreDatabaseRequest: {
             restore_config: components["schemas"]["RestoreConfigSpec"];
             target_nodes?: string[];
+        };
+        ServiceInstance: {
+            created_at: string;
+            database_id: string;
+            error?: string;
+            host_id: string;
+            service_id: string;
+            service_instance_id: string;
+            /** @enum {string} */
+            state: "creating" | "running" | "failed" | "deleting";
+            status?: {
+                addresses?: string[];
+                container_id?: string;
+                health_check?: {
+                    checked_at: string;
+                    message?: string;
+                    /** @enum {string} */
+                    status: "healthy" | "unhealthy" | "unknown";
+                };
+                image_version?: string;
+                last_health_at?: string;
+                ports?: {
+                    container_port?: number;
+                    host_port?: number;
+                    name: string;
+                }[];
+                service_ready?: boolean;
+            };
+            updated_at: string;
+        };
+        ServiceSpec: {
+            config?: {
+                [key: string]: unknown;
+            };
+            connect_as: string;
+            cpus?: string;
+            database_connection?: {
+                target_nodes?: string[];
+                /** @enum {string} */
+                target_session_attrs?: "primary" | "prefer-standby" | "standby" | "read-write" | "any";
+            };
+            host_ids: string[];
+            memory?: string;
+            orchestrator_opts?: unknown;
+            port?: number;
+            service_id: string;
+            /**
+             * @description pgbouncer: a pooler that follows its node's primary (an extension of this control plane)
+             * @enum {string}
+             */
+            service_type: "mcp" | "postgrest" | "rag" | "pgbouncer";
+            version: string;
         };
         SwarmOpts: {
             extra_labels?: {

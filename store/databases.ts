@@ -17,6 +17,8 @@ export interface DatabaseSecrets {
   superuserPassword: string; replicationPassword: string; etcdPassword: string; patroniApiPassword: string;
   /** The passphrase of every pgBackRest repository of the database (aes-256-cbc); absent for databases created before repositories were encrypted, whose repositories stay plain. */
   repositoryCipherPass?: string;
+  /** The clear password of each user a service connects as (services log in with it); username → password. */
+  servicePasswords?: Record<string, string>;
 }
 
 const secret = () => randomBytes(24).toString('base64url');
@@ -73,6 +75,15 @@ export async function getDatabaseSecrets(store: Store, id: string): Promise<{ sp
   const filled = { ...generated, ...secrets };
   await store.query('UPDATE databases SET secrets = $2 WHERE id = $1 AND secrets = $3', [id, store.box.seal(filled, sealContext.secrets(id)), r.secrets]);
   return getDatabaseSecrets(store, id);
+}
+
+/** The connect_as passwords of the database's services, replacing those kept before (read-modify-write of the sealed secrets). */
+export async function setServicePasswords(store: Store, id: string, passwords: Record<string, string>): Promise<void> {
+  const row = await getDatabaseSecrets(store, id);
+  if (!row) return;
+  const { servicePasswords: _old, ...rest } = row.secrets;
+  const next: DatabaseSecrets = Object.keys(passwords).length ? { ...rest, servicePasswords: passwords } : rest;
+  await store.query('UPDATE databases SET secrets = $2 WHERE id = $1', [id, store.box.seal(next, sealContext.secrets(id))]);
 }
 
 /**

@@ -64,6 +64,20 @@ const migrations: readonly string[] = [
   // The repository passphrase of a deleted database, sealed: its backups stay restorable (into a new database, or
   // a database made again under its id, which takes the passphrase back).
   `CREATE TABLE retired_repository_keys (database_id text PRIMARY KEY, cipher_pass jsonb NOT NULL, retired_at timestamptz NOT NULL DEFAULT now());`,
+  // Supporting services: one record per service instance (a service on one host), with the monitor's last report.
+  `CREATE TABLE service_instances (
+     id text PRIMARY KEY,
+     database_id text NOT NULL REFERENCES databases (id) ON DELETE CASCADE,
+     service_id text NOT NULL,
+     host_id text NOT NULL,
+     state text NOT NULL,
+     error text,
+     status jsonb,
+     status_updated_at timestamptz,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     updated_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX service_instances_by_host ON service_instances (host_id);`,
   // The source of an in-place restore of the instance (with its repository's keys), sealed, from before its data is
   // restored until it leads: each start of its container gets the restore's configuration from it (its recovery's
   // restore_command reads it), never from a file.

@@ -27,6 +27,12 @@ import { secretValues, specRepositories } from '../workflows/model/backup-reposi
 import { ids } from '../workflows/model/ids.js';
 import { planInstances } from '../workflows/model/instances.js';
 import { readBackupInfo } from './backup-info.js';
+import { observeServiceInstance, serviceFilesDir } from '../activities/services/service-instances.js';
+import { pointPooler } from '../activities/services/pgbouncer.js';
+import { loadDatabase } from '../activities/database-context.js';
+import { listServiceInstancesOnHost, writeServiceInstanceStatus, type ServiceInstanceRecord } from '../store/services.js';
+import { getHost } from '../store/hosts.js';
+import { serviceIds } from '../workflows/model/services.js';
 import { LsnHistory, readReplicationLag } from './replication-lag.js';
 import type { Logger } from '../platform/logger.js';
 
@@ -42,6 +48,8 @@ export const subscriptionRepairAfterMs = 4_000;
 export const restartDeadAfterMs = 60_000;
 /** How often a primary's backup repositories are read (pgbackrest info may reach an object store). */
 export const backupInfoEveryMs = 30_000;
+/** How long a running service instance may be unhealthy (or its container missing) before it reads failed. */
+export const serviceFailGraceMs = 30_000;
 /** How long a repair stays reported on the instance. */
 const repairShownMs = 60_000;
 
@@ -164,14 +172,41 @@ export function createMonitor(deps: MonitorDeps) {
     return true;
   }
 
+  /**
+   * A service instance's container and health (pgEdge §7.3): running → failed when unhealthy or missing past a grace
+   * after its last change, failed → running once healthy again; creating and deleting belong to the workflows.
+   */
+  async function observeService(rec: ServiceInstanceRecord): Promise<void> {
+    const spec = (await getDatabase(deps.store, rec.databaseId))?.spec;
+    const svc = spec?.services?.find((s) => s.service_id === rec.serviceId);
+    if (!svc) return;
+    const hostAddress = (await getHost(deps.store, deps.hostId))?.address ?? '';
+    const status = await observeServiceInstance(deps.docker, rec.databaseId, serviceIds.container(rec.databaseId, rec.serviceId, rec.hostId), hostAddress, svc.version, svc.service_type);
+    // a pooler follows its node's primary (switchover, failover, restore): repointed and reloaded, no API call
+    if (svc.service_type === 'pgbouncer' && status.ready && deps.dataDir && ['running', 'failed'].includes(rec.state)) {
+      const db = await loadDatabase(deps.store, rec.databaseId);
+      const r = await pointPooler({ ...deps, dataDir: deps.dataDir }, db, svc, serviceFilesDir(deps.dataDir, rec.id));
+      if (r.moved) deps.log.info({ serviceInstanceId: rec.id, primary: r.target }, 'pooler pointed at its node\'s new primary');
+    }
+    const graceOver = Date.now() - rec.updatedAt.getTime() > serviceFailGraceMs;
+    const move = status.ready
+      ? { from: ['failed' as const], to: 'running' as const, error: null }
+      : graceOver ? { from: ['running' as const], to: 'failed' as const, error: status.health?.message ?? 'unhealthy' } : undefined;
+    if (move?.to === 'running' && rec.error?.startsWith('unsupported version')) return; // a spec error: only an update fixes it
+    await writeServiceInstanceStatus(deps.store, rec.id, status, move);
+  }
+
   return {
     async tick(): Promise<void> {
-      const instances = await listInstancesOnHost(deps.store, deps.hostId);
-      await Promise.all(instances.map(async (rec) => {
-        const status = await observe(rec).catch((err: unknown): InstanceStatus => ({ containerRunning: false, error: errorText(err) }));
-        if (legacy.has(rec.id)) status.error ??= legacyContainerNote;
-        await writeInstanceStatus(deps.store, rec.id, status);
-      }));
+      const [instances, services] = await Promise.all([listInstancesOnHost(deps.store, deps.hostId), listServiceInstancesOnHost(deps.store, deps.hostId)]);
+      await Promise.all([
+        ...instances.map(async (rec) => {
+          const status = await observe(rec).catch((err: unknown): InstanceStatus => ({ containerRunning: false, error: errorText(err) }));
+          if (legacy.has(rec.id)) status.error ??= legacyContainerNote;
+          await writeInstanceStatus(deps.store, rec.id, status);
+        }),
+        ...services.map((rec) => observeService(rec).catch((err: unknown) => deps.log.warn({ serviceInstanceId: rec.id, err: errorText(err) }, 'service monitor failed'))),
+      ]);
     },
   };
 }

@@ -5,6 +5,7 @@ import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
 import { deleteIfValue, deletePrefix, removeDatabaseEtcdUser } from '../etcd.js';
 import { deleteHost } from '../../store/hosts.js';
+import { failServiceInstancesInProgress, listServiceInstances } from '../../store/services.js';
 import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, setRestoreSecrets, transitionDatabase, upsertInstance, type DatabaseState } from '../../store/databases.js';
 
 export interface RecordedInstance { id: string; nodeName: string; hostId: string }
@@ -36,9 +37,14 @@ export function storeActivities(deps: ControlPlaneDeps) {
     },
 
     /** What runs now, for the update planner: joined nodes and every instance record. */
-    async getDatabaseLayout({ databaseId }: { databaseId: string }): Promise<{ joined: string[]; instances: { instanceId: string; hostId: string; nodeName: string }[] }> {
+    async getDatabaseLayout({ databaseId }: { databaseId: string }): Promise<{ joined: string[]; instances: { instanceId: string; hostId: string; nodeName: string }[]; serviceInstances: { serviceId: string; hostId: string }[] }> {
       const instances = await listInstances(store, databaseId);
-      return { joined: await getJoinedNodes(store, databaseId), instances: instances.map((i) => ({ instanceId: i.id, hostId: i.hostId, nodeName: i.nodeName })) };
+      const services = await listServiceInstances(store, databaseId);
+      return {
+        joined: await getJoinedNodes(store, databaseId),
+        instances: instances.map((i) => ({ instanceId: i.id, hostId: i.hostId, nodeName: i.nodeName })),
+        serviceInstances: services.map((s) => ({ serviceId: s.serviceId, hostId: s.hostId })),
+      };
     },
 
     async markNodesJoined({ databaseId, nodeNames }: { databaseId: string; nodeNames: string[] }): Promise<void> {
@@ -67,6 +73,8 @@ export function storeActivities(deps: ControlPlaneDeps) {
       if (instanceState) {
         const inProgress = instanceState === 'failed' ? ['creating', 'modifying', 'deleting'] : undefined;
         await setInstanceStates(store, databaseId, instanceState, error ?? null, inProgress);
+        // service instances still being made or removed fail with the task (a running one keeps its state)
+        if (instanceState === 'failed') await failServiceInstancesInProgress(store, databaseId, error ?? 'task failed');
       }
     },
 

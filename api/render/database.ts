@@ -1,7 +1,8 @@
 // Pure: store records and the monitor's last report → pgEdge Database and Instance objects.
 import type { DatabaseRecord, InstanceRecord, InstanceStatus } from '../../store/databases.js';
 import { redactSpec } from '../../workflows/model/redact.js';
-import type { Database, Instance } from '../schemas/database.js';
+import type { Database, Instance, ServiceInstance } from '../schemas/database.js';
+import type { ServiceInstanceRecord } from '../../store/services.js';
 import { rfc3339 } from './time.js';
 
 export const statusStaleMs = 10_000;
@@ -57,7 +58,35 @@ export function databaseState(stored: string, instances: Instance[]): string {
   return stored;
 }
 
-export function renderDatabase(db: DatabaseRecord, instances: Instance[], withSpec: boolean): Database {
+/** pgEdge §6.3: a service instance with the monitor's last report (stale reports show health unknown). */
+export function renderServiceInstance(rec: ServiceInstanceRecord, now: Date): ServiceInstance {
+  const s = rec.status;
+  const fresh = !!rec.statusUpdatedAt && now.getTime() - rec.statusUpdatedAt.getTime() <= 3 * statusStaleMs;
+  const out: ServiceInstance = {
+    service_instance_id: rec.id,
+    service_id: rec.serviceId,
+    database_id: rec.databaseId,
+    host_id: rec.hostId,
+    state: rec.state,
+    created_at: rfc3339(rec.createdAt),
+    updated_at: rfc3339(rec.updatedAt),
+  };
+  if (s) {
+    out.status = {
+      ...(s.containerId ? { container_id: s.containerId } : {}),
+      ...(s.imageVersion ? { image_version: s.imageVersion } : {}),
+      ...(s.addresses ? { addresses: s.addresses } : {}),
+      ...(s.ports ? { ports: s.ports } : {}),
+      ...(s.health ? { health_check: { status: fresh ? s.health.status : 'unknown', ...(s.health.message ? { message: s.health.message } : {}), checked_at: rfc3339(new Date(s.health.checkedAt)) } } : {}),
+      ...(s.lastHealthyAt ? { last_health_at: rfc3339(new Date(s.lastHealthyAt)) } : {}),
+      service_ready: fresh && (s.ready ?? false),
+    };
+  }
+  if (rec.error) out.error = rec.error;
+  return out;
+}
+
+export function renderDatabase(db: DatabaseRecord, instances: Instance[], withSpec: boolean, services: ServiceInstance[] = []): Database {
   const out: Database = {
     id: db.id,
     ...(db.tenantId ? { tenant_id: db.tenantId } : {}),
@@ -66,6 +95,8 @@ export function renderDatabase(db: DatabaseRecord, instances: Instance[], withSp
     state: databaseState(db.state, instances),
   };
   if (instances.length > 0) out.instances = instances;
+  // services are in the full view only (pgEdge's DatabaseSummary has none)
+  if (withSpec && services.length > 0) out.service_instances = services;
   if (withSpec) out.spec = redactSpec(db.spec);
   return out;
 }

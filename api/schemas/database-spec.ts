@@ -99,6 +99,26 @@ export const DatabaseScriptsSchema = z
   .object({ post_init: SqlScriptSchema.optional(), post_database_create: SqlScriptSchema.optional() })
   .openapi('DatabaseScripts');
 
+/** pgEdge §5.7: a supporting service beside the database; its config is checked per type (workflows/model/services.ts). */
+export const ServiceSpecSchema = z
+  .object({
+    service_id: IdentifierSchema,
+    service_type: z.enum(['mcp', 'postgrest', 'rag', 'pgbouncer']).openapi({ description: 'pgbouncer: a pooler that follows its node\'s primary (an extension of this control plane)' }),
+    version: z.string().regex(/^(\d+\.\d+(\.\d+)?|latest)$/),
+    host_ids: z.array(IdentifierSchema).min(1),
+    port: PortSchema.optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+    cpus: CpusSchema.optional(),
+    memory: MemorySchema.optional(),
+    orchestrator_opts: Later.optional(),
+    database_connection: z.object({
+      target_nodes: z.array(z.string()).optional(),
+      target_session_attrs: z.enum(['primary', 'prefer-standby', 'standby', 'read-write', 'any']).optional(),
+    }).optional(),
+    connect_as: z.string().min(1),
+  })
+  .openapi('ServiceSpec');
+
 export const DatabaseNodeSpecSchema = z
   .object({
     name: NodeNameSchema,
@@ -129,7 +149,7 @@ export const DatabaseSpecSchema = z
     memory: MemorySchema.optional(),
     nodes: z.array(DatabaseNodeSpecSchema).min(1).max(9),
     database_users: z.array(DatabaseUserSpecSchema).max(16).optional(),
-    services: z.array(Later).optional(),
+    services: z.array(ServiceSpecSchema).optional(),
     backup_config: BackupConfigSpecSchema.optional(),
     restore_config: RestoreConfigSpecSchema.optional(),
     postgresql_conf: ConfSchema.optional(),
@@ -162,3 +182,4 @@ export type BackupConfigSpec = z.infer<typeof BackupConfigSpecSchema>;
 export type BackupRepositorySpec = z.infer<typeof BackupRepositorySpecSchema>;
 export type RestoreConfigSpec = z.infer<typeof RestoreConfigSpecSchema>;
 export type DatabaseScripts = z.infer<typeof DatabaseScriptsSchema>;
+export type ServiceSpec = z.infer<typeof ServiceSpecSchema>;

@@ -58,6 +58,28 @@ export const InstanceSchema = z
   })
   .openapi('Instance');
 
+export const ServiceInstanceSchema = z
+  .object({
+    service_instance_id: z.string(),
+    service_id: z.string(),
+    database_id: z.string(),
+    host_id: z.string(),
+    state: z.enum(['creating', 'running', 'failed', 'deleting']),
+    status: z.object({
+      container_id: z.string().optional(),
+      image_version: z.string().optional(),
+      addresses: z.array(z.string()).optional(),
+      ports: z.array(z.object({ name: z.string(), container_port: z.number().int().optional(), host_port: z.number().int().optional() })).optional(),
+      health_check: z.object({ status: z.enum(['healthy', 'unhealthy', 'unknown']), message: z.string().optional(), checked_at: z.string() }).optional(),
+      last_health_at: z.string().optional(),
+      service_ready: z.boolean().optional(),
+    }).optional(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    error: z.string().optional(),
+  })
+  .openapi('ServiceInstance');
+
 export const AvailableUpgradeSchema = z
   .object({ postgres_version: z.string(), spock_version: z.string(), image: z.string() })
   .openapi('AvailableUpgrade');
@@ -70,6 +92,7 @@ export const DatabaseSchema = z
     updated_at: z.string(),
     state: z.string(),
     instances: z.array(InstanceSchema).optional(),
+    service_instances: z.array(ServiceInstanceSchema).optional(),
     spec: DatabaseSpecSchema.optional(),
     available_upgrades: z.array(AvailableUpgradeSchema).optional().openapi({ description: 'With ?include=available_upgrades, when not empty: newer images of the same major' }),
   })
@@ -83,7 +106,7 @@ export const IncludeQuery = z.object({
   include: z.union([z.string(), z.array(z.string())]).optional().openapi({ description: 'available_upgrades: list the images the database can be upgraded to; other values are ignored' }),
 });
 
-export const DatabaseSummarySchema = DatabaseSchema.omit({ spec: true }).openapi('DatabaseSummary');
+export const DatabaseSummarySchema = DatabaseSchema.omit({ spec: true, service_instances: true }).openapi('DatabaseSummary');
 
 /** Go's strconv.ParseBool, as the reference parses query booleans. */
 export const QueryBool = z
@@ -118,3 +141,4 @@ export const TaskParams = z.object({ database_id: IdentifierSchema, task_id: Ide
 
 export type Instance = z.infer<typeof InstanceSchema>;
 export type Database = z.infer<typeof DatabaseSchema>;
+export type ServiceInstance = z.infer<typeof ServiceInstanceSchema>;

@@ -21,6 +21,7 @@ afterAll(async () => { await t.db.drop(); });
 const node = (name: string, extra: Record<string, unknown> = {}) => ({ name, host_ids: ['host-1'], ...extra });
 const good = { database_name: 'app', nodes: [node('n1', { port: 5432 }), node('n2', { port: 5433 })] };
 const withSpec = (patch: Record<string, unknown>) => ({ id: 'bad', spec: { ...good, ...patch } });
+const svc = (patch: Record<string, unknown> = {}) => ({ service_id: 'mcp', service_type: 'mcp', version: 'latest', host_ids: ['host-1', 'host-2'], connect_as: 'app', ...patch });
 
 /** A string is sent as it is (malformed payloads), anything else as JSON. */
 const post = (body: unknown) => apiClient(t.app)('POST', '/v1/databases', body);
@@ -60,13 +61,20 @@ const cases: [string, unknown, string, RegExp][] = [
   ['bad cpus', withSpec({ cpus: '0m' }), 'invalid_input', /^cpus: must be at least 1m/],
   ['a gcs repository without its bucket', withSpec({ backup_config: { repositories: [{ type: 'gcs', gcs_endpoint: 'gcs.local' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.gcs_bucket: gcs_bucket is required for gcs repositories/],
   ['a relative base_path', withSpec({ backup_config: { repositories: [{ type: 'posix', base_path: 'rel/dir' }] } }), 'invalid_input', /^backup_config\.repositories\[0\]\.base_path: base_path must be absolute/],
+  // services (§5.7)
+  ['a service without its type', withSpec({ services: [{ service_id: 'mcp' }] }), 'invalid_enum_value', /service_type/],
+  ['a service version of the wrong form', withSpec({ database_users: [{ username: 'app', password: 'pw' }], services: [svc({ version: 'v1' })] }), 'invalid_pattern', /body\.spec\.services\[0\]\.version/],
+  ['a service connecting as no database user', withSpec({ services: [svc({ connect_as: 'ghost' })] }), 'invalid_input', /^services\[0\]\.connect_as: connect_as "ghost" does not match any database_users entry/],
+  ['a service on an unknown host', withSpec({ database_users: [{ username: 'app', password: 'pw' }], services: [svc({ host_ids: ['host-9'] })] }), 'invalid_input', /^failed to validate database spec: got invalid host ids: host-9$/],
+  ['a service port taken by a node', withSpec({ database_users: [{ username: 'app', password: 'pw' }], services: [svc({ port: 5433 })] }), 'invalid_input', /^duplicate ports allocated on host 'host-1': '5433' duplicated in: nodes\[1\]\.port, services\[0\]\.port$/],
+  ['an unknown MCP config key', withSpec({ database_users: [{ username: 'app', password: 'pw' }], services: [svc({ config: { allow_writes: false, colour: 'red' } })] }), 'invalid_input', /^services\[0\]\.config: unknown config key "colour"$/],
+  ['a connect_as user without a clear password', withSpec({ database_users: [{ username: 'app' }], services: [svc()] }), 'invalid_input', /^services\[0\]\.connect_as: the password of database user "app" must be given in clear/],
   ['a pgedge.* extra label', withSpec({ orchestrator_opts: { swarm: { extra_labels: { 'pgedge.component': 'x' } } } }), 'invalid_input', /^orchestrator_opts\.swarm\.extra_labels\[pgedge\.component\]: label keys starting with "pgedge\." .*reserved, got "pgedge\.component"$/],
   ['a relative extra volume on a node', withSpec({ nodes: [node('n1', { port: 5432, orchestrator_opts: { swarm: { extra_volumes: [{ host_path: 'b', destination_path: '/backups' }] } } })] }), 'invalid_input', /^nodes\[0\]\.orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: must be an absolute path on the host, got "b"$/],
   // an extra volume is mounted read-write: held to the repositories' host-path policy (PGCP_REPOSITORY_ROOTS, data directories)
   ['an extra volume outside the repository roots', withSpec({ orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/etc', destination_path: '/backups' }] } } }), 'invalid_input', /^orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: \/etc is outside the directories the operator allows \(PGCP_REPOSITORY_ROOTS: /],
   ['an extra volume in a host\'s data directory', withSpec({ nodes: [node('n1', { port: 5432, orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/d/instances', destination_path: '/x' }] } } })] }), 'invalid_input', /^nodes\[0\]\.orchestrator_opts\.swarm\.extra_volumes\[0\]\.host_path: \/d\/instances is inside the control plane's data directory \/d$/],
   ['an unknown orchestrator_opts field type', withSpec({ orchestrator_opts: { swarm: { extra_volumes: 'x' } } }), 'invalid_field_type', /body\.spec\.orchestrator_opts\.swarm\.extra_volumes/],
-  ['services not yet', withSpec({ services: [{ service_id: 'mcp' }] }), 'invalid_input', /^services: supporting services are not supported/],
   ['source_node on create', withSpec({ nodes: [node('n1', { source_node: 'n2' })] }), 'invalid_input', /^nodes\[0\]\.source_node: source_node only applies when a node is added/],
   // scripts (§5.1): ≤256 statements of 1–1024 characters, each parsed by Postgres's own parser
   ['a script statement Postgres cannot parse', withSpec({ scripts: { post_init: ['CREATE ROLE r', 'CRAETE TABLE t (id int)'] } }), 'invalid_input', /^scripts\.post_init\[1\]: not valid SQL: syntax error at or near "CRAETE"$/],

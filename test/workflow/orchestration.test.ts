@@ -27,7 +27,7 @@ const controlPlane: Partial<ControlPlaneActivities> = {
   clearNodeDcs: async (arg) => { calls.push({ name: 'clearNodeDcs', arg }); return 0; },
   setDatabaseState: record('setDatabaseState'),
   markNodesJoined: record('markNodesJoined'),
-  getDatabaseLayout: async () => ({ joined: ['n1', 'n2'], instances: [] }),
+  getDatabaseLayout: async () => ({ joined: ['n1', 'n2'], instances: [], serviceInstances: [] }),
   syncBackupSchedules: async (arg) => { calls.push({ name: 'syncBackupSchedules', arg }); return { created: [], updated: [], deleted: [] }; },
 };
 const host: Partial<HostActivities> = {

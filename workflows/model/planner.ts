@@ -5,6 +5,29 @@ import { nodeBackupConfig } from './backup.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from './ids.js';
 import { planInstances, type InstancePlan } from './instances.js';
+import { planServiceInstances } from './services.js';
+
+/** A service instance that runs (its record): a service on a host. */
+export interface ServiceOnHost { serviceId: string; hostId: string }
+
+/**
+ * Services last, once every node is in place (pgEdge plans them in the end state): instances no longer in the spec
+ * go, then every instance of the spec is made or kept and waited for. An unchanged one is left as it is.
+ */
+export function serviceWaves(databaseId: string, spec: DatabaseSpec, current: ServiceOnHost[]): Step[][] {
+  const desired = planServiceInstances(databaseId, spec);
+  const stale = current.filter((c) => !desired.some((d) => d.serviceId === c.serviceId && d.hostId === c.hostId));
+  const postgrest = (spec.services ?? []).filter((s) => s.service_type === 'postgrest').map((s) => s.service_id);
+  const instances = postgrest.length ? planInstances(databaseId, spec) : [];
+  const nodes = spec.nodes.map((n) => n.name);
+  return [
+    stale.map((c) => ({ kind: 'removeService', ...c })),
+    postgrest.map((serviceId) => ({ kind: 'servicePreflight', hostId: nodeHost(instances, nodes[0]!), serviceId, nodeName: nodes[0]! })),
+    postgrest.flatMap((serviceId) => nodes.map((n): Step => ({ kind: 'serviceRoles', hostId: nodeHost(instances, n), serviceId, nodeName: n }))),
+    desired.map((d) => ({ kind: 'service', hostId: d.hostId, serviceId: d.serviceId })),
+    desired.map((d) => ({ kind: 'waitService', hostId: d.hostId, serviceId: d.serviceId })),
+  ];
+}
 
 /** A node and the host whose queue runs its Postgres steps (the host of its first instance). */
 export interface NodeOnHost { name: string; hostId: string }
@@ -32,6 +55,13 @@ export type Step =
   | { kind: 'removeReplica'; hostId: string; instanceId: string; nodeName: string; gone?: boolean }
   | { kind: 'removeInstance'; hostId: string; instanceId: string; nodeName: string }
   | { kind: 'removeNetwork'; hostId: string }
+  /** a supporting service's instance on a host: its container made or kept, then waited for until healthy */
+  | { kind: 'service'; hostId: string; serviceId: string }
+  | { kind: 'waitService'; hostId: string; serviceId: string }
+  | { kind: 'removeService'; hostId: string; serviceId: string }
+  /** PostgREST: its schemas and anon role exist (first node); its authenticator set up (each node) */
+  | { kind: 'servicePreflight'; hostId: string; serviceId: string; nodeName: string }
+  | { kind: 'serviceRoles'; hostId: string; serviceId: string; nodeName: string }
   /**
    * A running node converged instance by instance: any member whose container must be made again (port, resources,
    * image, orchestrator_opts) is, replicas first, then a switchover, then the old primary — the node keeps a primary
@@ -47,7 +77,7 @@ export function nodeHost(instances: InstancePlan[], nodeName: string): string {
 }
 
 /** Every node from scratch (create, or an update of a database none of whose nodes has finished joining). */
-export function planConverge(databaseId: string, spec: DatabaseSpec, stale: InstanceOnHost[] = []): Plan {
+export function planConverge(databaseId: string, spec: DatabaseSpec, stale: InstanceOnHost[] = [], services: ServiceOnHost[] = []): Plan {
   const instances = planInstances(databaseId, spec);
   const nodes = spec.nodes.map((n) => n.name);
   const primaries = instances.filter((i) => i.initialRole === 'primary');
@@ -68,6 +98,7 @@ export function planConverge(databaseId: string, spec: DatabaseSpec, stale: Inst
     ...meshWaves(instances, nodes),
     ...backupWaves(spec, instances),
     [{ kind: 'markJoined', nodeNames: nodes }],
+    ...serviceWaves(databaseId, spec, services),
   ];
   return { waves: waves.filter((w) => w.length > 0) };
 }
@@ -102,10 +133,11 @@ export function backupWaves(spec: DatabaseSpec, instances: InstancePlan[]): Step
   return nodes.length ? [nodes.map((n) => ({ kind: 'backupStanza', hostId: nodeHost(instances, n), nodeName: n }))] : [];
 }
 
-/** Removes every instance (data included) and then each host's database network. */
-export function planRemoveAll(instances: { instanceId: string; hostId: string; nodeName: string }[]): Plan {
-  const hosts = [...new Set(instances.map((i) => i.hostId))];
+/** Removes every service instance, every instance (data included) and then each host's database network. */
+export function planRemoveAll(instances: { instanceId: string; hostId: string; nodeName: string }[], services: ServiceOnHost[] = []): Plan {
+  const hosts = [...new Set([...instances.map((i) => i.hostId), ...services.map((s) => s.hostId)])];
   const waves: Step[][] = [
+    services.map((s) => ({ kind: 'removeService', ...s })),
     instances.map((i) => ({ kind: 'removeInstance', hostId: i.hostId, instanceId: i.instanceId, nodeName: i.nodeName })),
     hosts.map((h) => ({ kind: 'removeNetwork', hostId: h })),
   ];
@@ -139,6 +171,11 @@ export function describeStep(s: Step): string {
       : `removing instance ${s.instanceId} from node ${s.nodeName} on ${s.hostId} (a switchover first if it is the primary)`;
     case 'removeInstance': return `removing instance ${s.instanceId} and its data on ${s.hostId}`;
     case 'removeNetwork': return `removing the database network on ${s.hostId}`;
+    case 'service': return `creating or updating service ${s.serviceId} on ${s.hostId}`;
+    case 'waitService': return `waiting for service ${s.serviceId} on ${s.hostId} to be healthy`;
+    case 'removeService': return `removing service ${s.serviceId} from ${s.hostId}`;
+    case 'servicePreflight': return `checking service ${s.serviceId}'s schemas and anon role on node ${s.nodeName}`;
+    case 'serviceRoles': return `setting up service ${s.serviceId}'s authenticator role on node ${s.nodeName}`;
     case 'rollNode': return `converging node ${s.nodeName}'s instances ${s.existing.map((i) => i.instanceId).join(', ')}: any to make again one at a time, replicas first, then a switchover and the old primary${s.added.length ? `; then new replica${s.added.length > 1 ? 's' : ''} ${s.added.map((i) => i.instanceId).join(', ')}` : ''}`;
   }
 }

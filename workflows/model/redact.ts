@@ -1,6 +1,7 @@
 // Pure: the spec as anyone may see it — in API responses and in workflow histories — without its secrets.
 import type { DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { mapRepositories, withoutSecrets } from './backup-repository.js';
+import { redactServices } from './services.js';
 
 export function redactRestoreConfig(rc: RestoreConfigSpec): RestoreConfigSpec {
   return { ...rc, repository: withoutSecrets(rc.repository) };
@@ -22,6 +23,8 @@ export function redactSpec(spec: DatabaseSpec): DatabaseSpec {
     ...(spec.database_users
       ? { database_users: spec.database_users.map(({ password: _password, ...u }) => ({ ...u, db_owner: u.db_owner ?? false })) }
       : {}),
+    // service config secrets (API keys, tokens, init_users) never (pgEdge §6.1)
+    ...(spec.services ? { services: redactServices(spec.services) } : {}),
   };
 }
 

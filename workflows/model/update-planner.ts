@@ -5,13 +5,15 @@
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from './ids.js';
 import { planInstances, type InstancePlan } from './instances.js';
-import { backupWaves, meshWaves, nodeHost, planConverge, type InstanceOnHost, type NodeOnHost, type Plan, type Step } from './planner.js';
+import { backupWaves, meshWaves, nodeHost, planConverge, serviceWaves, type InstanceOnHost, type NodeOnHost, type Plan, type ServiceOnHost, type Step } from './planner.js';
 
 export interface CurrentLayout {
   /** Nodes that finished joining (or were created with the database), in the order they joined. */
   joined: string[];
   /** Instance records, including those of nodes the spec no longer names. */
   instances: InstanceOnHost[];
+  /** Service instance records (absent in histories recorded before services existed). */
+  serviceInstances?: ServiceOnHost[];
 }
 
 const instanceStep = (i: InstancePlan, kind: 'instance' | 'waitInstance'): Step => ({ kind, hostId: i.hostId, instanceId: i.instanceId, nodeName: i.nodeName });
@@ -53,7 +55,7 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
   const desired = planInstances(databaseId, spec);
   const stale = current.instances.filter((r) => !desired.some((d) => d.instanceId === r.instanceId));
   const joined = spec.nodes.map((n) => n.name).filter((n) => current.joined.includes(n));
-  if (joined.length === 0) return planConverge(databaseId, spec, stale); // nothing runs yet: build it all
+  if (joined.length === 0) return planConverge(databaseId, spec, stale, current.serviceInstances ?? []); // nothing runs yet: build it all
 
   const ref = (name: string): NodeOnHost => ({ name, hostId: nodeHost(desired, name) });
   const added = spec.nodes.map((n) => n.name).filter((n) => !joined.includes(n));
@@ -103,7 +105,7 @@ function planUpdateSteps(databaseId: string, current: CurrentLayout, spec: Datab
     );
     members.push(n);
   }
-  waves.push(...meshWaves(desired, spec.nodes.map((n) => n.name)), ...backupWaves(spec, desired));
+  waves.push(...meshWaves(desired, spec.nodes.map((n) => n.name)), ...backupWaves(spec, desired), ...serviceWaves(databaseId, spec, current.serviceInstances ?? []));
   return { waves: waves.filter((w) => w.length > 0) };
 }
 

@@ -6,7 +6,7 @@ import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 export interface PortIssue { path: string; message: string }
 export interface PortClaim { hostId: string; port: number; path: string }
 
-/** Each (host, port) an instance of the spec publishes on, with the field it comes from; 0 (any free port) is none. */
+/** Each (host, port) an instance or service instance of the spec publishes on, with the field it comes from; 0 (any free port) is none. */
 export function portClaims(spec: DatabaseSpec): PortClaim[] {
   const out: PortClaim[] = [];
   spec.nodes.forEach((n, i) => {
@@ -16,6 +16,11 @@ export function portClaims(spec: DatabaseSpec): PortClaim[] {
         if (port !== undefined && port !== 0) out.push({ hostId, port, path: n[f] !== undefined ? `nodes[${i}].${f}` : f });
       }
     }
+  });
+  // a service instance publishes its port on each of its hosts
+  (spec.services ?? []).forEach((s, i) => {
+    if (s.port === undefined || s.port === 0) return;
+    for (const hostId of new Set(s.host_ids)) out.push({ hostId, port: s.port, path: `services[${i}].port` });
   });
   return out;
 }

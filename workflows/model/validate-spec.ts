@@ -6,6 +6,7 @@ import { parseCpus, parseMemory } from './resources.js';
 import { postgresMajor } from './instances.js';
 import { specialRoleNames, specTextIssues } from './validate-text.js';
 import { duplicatePortIssues } from './validate-ports.js';
+import { validateServices } from './services.js';
 import { orchestratorOptsIssues } from './orchestrator-opts.js';
 
 export interface SpecIssue { path: string; message: string }
@@ -75,10 +76,8 @@ function validateResources(cpus: string | undefined, memory: string | undefined,
   if (memory !== undefined && parseMemory(memory) === null) out.push({ path: `${at}memory`, message: `cannot parse "${memory}" as a size, e.g. 512MiB or 2GB` });
 }
 
-/** Fields whose capability has not landed yet (and backup_config's own checks): refused with a clear message, never ignored. */
+/** backup_config's own checks, and fields that only apply when a node is added. */
 function refuseLater(spec: DatabaseSpec, creating: boolean, out: SpecIssue[]): void {
-  const later = (path: string, what: string) => out.push({ path, message: `${what} are not supported by this control plane yet` });
-  if (spec.services && spec.services.length > 0) later('services', 'supporting services');
   validateBackupConfig(spec.backup_config, '', out);
   // A database created from a backup; on update the stored one stays (mergeUpdate refuses a different one).
   if (spec.restore_config !== undefined && creating) validateRestoreSource(spec.restore_config, out);
@@ -111,7 +110,7 @@ function validateUsers(spec: DatabaseSpec, out: SpecIssue[]): void {
 }
 
 /** The spec's own rules, before any host is consulted. */
-export function validateSpec(spec: DatabaseSpec, creating: boolean): SpecIssue[] {
+export function validateSpec(spec: DatabaseSpec, creating: boolean, o: { databaseId?: string } = {}): SpecIssue[] {
   const out: SpecIssue[] = specTextIssues(spec);
   if (['postgres', 'template0', 'template1'].includes(spec.database_name)) out.push({ path: 'database_name', message: `"${spec.database_name}" is reserved` });
   const names = new Set<string>();
@@ -133,6 +132,8 @@ export function validateSpec(spec: DatabaseSpec, creating: boolean): SpecIssue[]
   validateResources(spec.cpus, spec.memory, '', out);
   out.push(...duplicatePortIssues(spec));
   validateUsers(spec, out);
+  validateServices(o.databaseId, spec, out);
+  (spec.services ?? []).forEach((sv, i) => validateResources(sv.cpus, sv.memory, `services[${i}].`, out));
   out.push(...orchestratorOptsIssues(spec));
   refuseLater(spec, creating, out);
   return out;
@@ -141,7 +142,7 @@ export function validateSpec(spec: DatabaseSpec, creating: boolean): SpecIssue[]
 /** Fills versions from the hosts and checks them against what the hosts run (pgEdge PopulateSpecDefaults). */
 export function populateDefaults(spec: DatabaseSpec, ctx: SpecContext): { spec: DatabaseSpec; issues: SpecIssue[] } {
   const prefix = 'failed to validate database spec: ';
-  const referenced = [...new Set(spec.nodes.flatMap((n) => n.host_ids))];
+  const referenced = [...new Set([...spec.nodes.flatMap((n) => n.host_ids), ...(spec.services ?? []).flatMap((s) => s.host_ids)])];
   const unknown = referenced.filter((h) => !ctx.hostIds.includes(h));
   if (unknown.length > 0) return { spec, issues: [{ path: '', message: `${prefix}got invalid host ids: ${unknown.join(', ')}` }] };
   const newest = ctx.supportedVersions[ctx.supportedVersions.length - 1];

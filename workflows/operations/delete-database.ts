@@ -2,6 +2,7 @@
 // schedules. Tasks and backups stay.
 import { planInstances } from '../model/instances.js';
 import { planLines, planRemoveAll } from '../model/planner.js';
+import { planServiceInstances } from '../model/services.js';
 import { controlPlane } from '../proxies/activities.js';
 import { executePlan } from '../runner/plan-runner.js';
 import { runDatabaseTask, type DatabaseTaskInput } from '../task/task-bracket.js';
@@ -13,7 +14,9 @@ export async function deleteDatabase({ databaseId }: DatabaseTaskInput): Promise
       await controlPlane.syncBackupSchedules({ databaseId }); // a retried delete: the schedules too
       return;
     }
-    const plan = planRemoveAll(planInstances(databaseId, spec).map((i) => ({ instanceId: i.instanceId, hostId: i.hostId, nodeName: i.nodeName })));
+    // its services go first (none in a database without services: its plan is as before)
+    const services = planServiceInstances(databaseId, spec).map((s) => ({ serviceId: s.serviceId, hostId: s.hostId }));
+    const plan = planRemoveAll(planInstances(databaseId, spec).map((i) => ({ instanceId: i.instanceId, hostId: i.hostId, nodeName: i.nodeName })), services);
     await controlPlane.recordPlan({ lines: planLines(plan) });
     await executePlan(databaseId, plan);
     await controlPlane.clearNodeDcs({ databaseId, nodeNames: spec.nodes.map((n) => n.name) });

@@ -72,6 +72,21 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
     case 'removeNetwork':
       await onHost(step.hostId, summary).removeDatabaseNetwork({ databaseId });
       return;
+    case 'service':
+      await onHost(step.hostId, summary).ensureServiceInstance({ databaseId, serviceId: step.serviceId });
+      return;
+    case 'waitService':
+      await onHost(step.hostId, summary, 'long').waitServiceInstance({ databaseId, serviceId: step.serviceId });
+      return;
+    case 'servicePreflight':
+      await onHost(step.hostId, summary, 'long').postgrestPreflight({ databaseId, serviceId: step.serviceId, nodeName: step.nodeName });
+      return;
+    case 'serviceRoles':
+      await onHost(step.hostId, summary, 'long').postgrestAuthenticator({ databaseId, serviceId: step.serviceId, nodeName: step.nodeName });
+      return;
+    case 'removeService':
+      await onHost(step.hostId, summary).removeServiceInstance({ databaseId, serviceId: step.serviceId });
+      return;
     case 'resetNode':
       await resetNode(databaseId, step);
       return;

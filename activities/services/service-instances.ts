@@ -1,0 +1,240 @@
+// Service instances (pgEdge §5.7, §6.3): one container per service and host, on that host's engine and the
+// database's network there, reaching the database instances as addresses.ts decides. Each activity checks before it
+// acts: the container is named after the service instance and carries a hash of its options, so a retry or a
+// re-run converges, an unchanged service is not touched, and a changed config makes the container again.
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import { chmod, mkdir, rm, writeFile, access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import type { ServiceSpec } from '../../api/schemas/database-spec.js';
+import { mcpTag, pgbouncerTag } from '../../images/services/recipe.mjs';
+import { getServiceInstance, setServiceInstanceState, upsertServiceInstance, deleteServiceInstance, type ServiceInstanceStatus } from '../../store/services.js';
+import { ids, labelPrefix, labels } from '../../workflows/model/ids.js';
+import { serviceContainerPort, serviceIds, serviceImageKey, serviceTargets } from '../../workflows/model/services.js';
+import { redactValues } from '../../workflows/model/redact.js';
+import { peerAddress } from '../addresses.js';
+import { activityNamespace } from '../activity-namespace.js';
+import { loadDatabase, type DatabaseContext } from '../database-context.js';
+import type { HostDeps } from '../deps.js';
+import { FailureType, permanent } from '../errors.js';
+import { pollUntil } from '../heartbeats.js';
+import { inspectContainerOrNull, inspectImageOrNull, publishedPort, removeContainer, startContainer } from '../docker/client.js';
+import { ensureContainer } from '../docker/ensure-container.js';
+import { containerAddress, ensureNetwork } from '../docker/network.js';
+import { databaseLabels } from '../docker/instance-spec.js';
+import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
+import { mcpAuthFile, mcpConfig, serviceDataDir } from './mcp-config.js';
+import { postgrestConfig } from './postgrest.js';
+import { poolerFiles, poolerIni, poolerSettings, poolerTarget, poolerUserlist, writePoolerFiles } from './pgbouncer.js';
+
+export interface ServiceInstanceKey { databaseId: string; serviceId: string }
+
+/** pgEdge §7.3: a service instance has 5 minutes to become healthy. */
+export const serviceCreationTimeoutMs = 5 * 60_000;
+
+const serviceLabels = { serviceId: `${labelPrefix}.service-id`, serviceInstanceId: `${labelPrefix}.service-instance-id` } as const;
+
+export const serviceFilesDir = (dataDir: string, serviceInstanceId: string) => path.join(dataDir, 'services', serviceInstanceId);
+
+/** The image a service's version runs from; unsupported versions and images this engine lacks fail for good. */
+export function serviceImage(s: ServiceSpec): string | { error: string } {
+  const key = serviceImageKey(s.service_type, s.version);
+  if (key === null) return { error: `unsupported version "${s.version}" for service type ${s.service_type}` };
+  return key === 'mcp' ? mcpTag() : key === 'pgbouncer' ? pgbouncerTag() : key;
+}
+
+/** The Docker create options of one service instance (pure); the hash label tells when they drifted. */
+export function serviceContainerOptions(i: {
+  container: string; serviceInstanceId: string; databaseId: string; serviceId: string; hostId: string; namespace: string; image: string;
+  filesDir: string; hostAddress: string; port: number | null; configVersion: string; cpus?: string; memory?: string; extraHosts: string[];
+  /** The command, when the image's own does not read the rendered file (PostgREST). */
+  cmd?: string[];
+}): Docker.ContainerCreateOptions {
+  const nano = i.cpus ? parseCpus(i.cpus) : null;
+  const mem = i.memory ? parseMemory(i.memory) : null;
+  const options: Docker.ContainerCreateOptions = {
+    name: i.container,
+    Hostname: i.container,
+    Image: i.image,
+    Env: [`PGCP_CONFIG_VERSION=${i.configVersion}`],
+    ...(i.cmd ? { Cmd: i.cmd } : {}),
+    ExposedPorts: { [`${serviceContainerPort}/tcp`]: {} },
+    HostConfig: {
+      Init: true,
+      RestartPolicy: { Name: 'unless-stopped' },
+      Binds: [`${i.filesDir}:${serviceDataDir}:ro`],
+      PortBindings: i.port === null ? {} : { [`${serviceContainerPort}/tcp`]: [{ HostIp: i.hostAddress, HostPort: i.port === 0 ? '' : String(i.port) }] },
+      NetworkMode: ids.network(i.databaseId),
+      ...(i.extraHosts.length ? { ExtraHosts: i.extraHosts } : {}),
+      ...(nano ? { NanoCpus: nano } : {}),
+      ...(mem ? { Memory: mem } : {}),
+    },
+    NetworkingConfig: { EndpointsConfig: { [ids.network(i.databaseId)]: { Aliases: [i.container] } } },
+  };
+  const hash = createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 16);
+  options.Labels = {
+    [labels.managed]: 'true',
+    [labels.purpose]: 'service',
+    [labels.databaseId]: i.databaseId,
+    [labels.hostId]: i.hostId,
+    [labels.namespace]: i.namespace,
+    [labels.specHash]: hash,
+    [serviceLabels.serviceId]: i.serviceId,
+    [serviceLabels.serviceInstanceId]: i.serviceInstanceId,
+  };
+  return options;
+}
+
+function findService(db: DatabaseContext, serviceId: string): ServiceSpec {
+  const s = db.spec.services?.find((x) => x.service_id === serviceId);
+  if (!s) throw permanent(FailureType.notFound, `service ${serviceId} is not in the spec of ${db.databaseId}`);
+  return s;
+}
+
+/** A TCP connection to the service's port (the pooler speaks Postgres's protocol, not HTTP). */
+function tcpProbe(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port, timeout: 2000 });
+    sock.once('connect', () => { sock.destroy(); resolve(); });
+    sock.once('timeout', () => { sock.destroy(); reject(new Error('connection timed out')); });
+    sock.once('error', reject);
+  });
+}
+
+/** What the monitor and the wait report: container, addresses, ports, and the answer of its /health (a pooler: its port). */
+export async function observeServiceInstance(docker: Docker, databaseId: string, container: string, hostAddress: string, version: string, type: ServiceSpec['service_type'] = 'mcp'): Promise<ServiceInstanceStatus> {
+  const checkedAt = new Date().toISOString();
+  const info = await inspectContainerOrNull(docker, container);
+  if (!info) return { health: { status: 'unhealthy', message: 'container status not available', checkedAt }, ready: false };
+  const hostPort = publishedPort(info, `${serviceContainerPort}/tcp`);
+  const base: ServiceInstanceStatus = {
+    containerId: info.Id.slice(0, 12),
+    imageVersion: version,
+    addresses: [hostAddress],
+    ports: [{ name: type === 'pgbouncer' ? 'tcp' : 'http', container_port: serviceContainerPort, ...(hostPort ? { host_port: hostPort } : {}) }],
+  };
+  const ip = info.State.Running ? containerAddress(info, ids.network(databaseId)) : null;
+  if (!ip) return { ...base, health: { status: 'unhealthy', message: `container is ${info.State.Status}`, checkedAt }, ready: false };
+  if (type === 'pgbouncer') {
+    return tcpProbe(ip, serviceContainerPort).then(
+      (): ServiceInstanceStatus => ({ ...base, health: { status: 'healthy', checkedAt }, lastHealthyAt: checkedAt, ready: true }),
+      (err: Error): ServiceInstanceStatus => ({ ...base, health: { status: 'unhealthy', message: `port ${serviceContainerPort}: ${err.message}`, checkedAt }, ready: false }),
+    );
+  }
+  try {
+    const res = await fetch(`http://${ip}:${serviceContainerPort}/health`, { signal: AbortSignal.timeout(2000) });
+    if (res.ok) return { ...base, health: { status: 'healthy', checkedAt }, lastHealthyAt: checkedAt, ready: true };
+    return { ...base, health: { status: 'unhealthy', message: `health check answered ${res.status}`, checkedAt }, ready: false };
+  } catch (err) {
+    return { ...base, health: { status: 'unhealthy', message: `health check: ${(err as Error).message}`, checkedAt }, ready: false };
+  }
+}
+
+export function serviceInstanceActivities(deps: HostDeps) {
+  const { docker } = deps;
+
+  /** Marks the instance failed with the message and fails the step for good. */
+  async function fail(id: string, message: string): Promise<never> {
+    await setServiceInstanceState(deps.store, id, 'failed', message);
+    throw permanent(FailureType.invalidSpec, message);
+  }
+
+  return {
+    /**
+     * Record, image, files and container of the service's instance on this host, started. An instance whose
+     * container is unchanged and running keeps its state (an update of another service does not touch it).
+     */
+    async ensureServiceInstance({ databaseId, serviceId }: ServiceInstanceKey): Promise<{ changed: boolean }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const s = findService(db, serviceId);
+      if (!s.host_ids.includes(deps.hostId)) throw permanent(FailureType.misconfigured, `service ${serviceId} has no instance on ${deps.hostId}`);
+      const id = serviceIds.instance(databaseId, serviceId, deps.hostId);
+      const container = serviceIds.container(databaseId, serviceId, deps.hostId);
+      const before = await getServiceInstance(deps.store, id);
+      if (!before) await upsertServiceInstance(deps.store, { id, databaseId, serviceId, hostId: deps.hostId, state: 'creating' });
+      const image = serviceImage(s);
+      if (typeof image !== 'string') return fail(id, image.error);
+      // Checked before anything is made: an image this engine lacks leaves nothing behind.
+      if (!(await inspectImageOrNull(docker, image))) {
+        const hint = s.service_type === 'mcp' ? 'run npm run setup' : 'no registry is reachable from this control plane to pull it';
+        return fail(id, `image ${image} for service ${serviceId} (${s.service_type} ${s.version}) is not available on ${deps.hostId}: ${hint}`);
+      }
+      const password = db.secrets.servicePasswords?.[s.connect_as];
+      if (password === undefined) return fail(id, `the password of connect_as user "${s.connect_as}" is not known: send it with the next update`);
+      const hosts = serviceTargets(db.spec, db.instances, s, deps.hostId).flatMap((inst) => {
+        const a = peerAddress(db.topology, [deps.hostId], inst);
+        return a.postgresPort === null ? [] : [{ host: a.host, port: a.postgresPort }];
+      });
+      if (hosts.length === 0) return fail(id, `service ${serviceId} on ${deps.hostId} reaches no database instance: the target nodes on other Docker engines publish no port`);
+      const target = { dbname: db.spec.database_name, user: s.connect_as, password, hosts };
+      if (s.service_type === 'rag') return fail(id, `service ${serviceId}: RAG configuration is not rendered by this control plane yet`);
+      const dir = serviceFilesDir(deps.dataDir, id);
+      let text: string;
+      let poolerIniBefore: string | null = null;
+      if (s.service_type === 'pgbouncer') {
+        // the node's current primary; the container's identity leaves it out (a switchover only reloads PgBouncer)
+        const primary = await pollUntil(`a primary for pooler ${id}`, 2 * 60_000, async () => (await poolerTarget(deps, db, s)) ?? { waiting: 'no leader yet' });
+        poolerIniBefore = await readFile(poolerFiles(dir).ini, 'utf8').catch(() => null);
+        const userlist = poolerUserlist(s.connect_as, password);
+        await writePoolerFiles(dir, poolerIni(s, db.spec.database_name, primary), userlist);
+        text = poolerSettings(s) + userlist;
+      } else {
+        text = s.service_type === 'mcp' ? JSON.stringify(mcpConfig(s, target), null, 2) : postgrestConfig(s, target);
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await chmod(dir, 0o700);
+        await writeFile(path.join(dir, s.service_type === 'mcp' ? 'config.json' : 'postgrest.conf'), text, { mode: 0o600 });
+      }
+      // init_token / init_users: bootstrap only, written once (pgEdge: tokens.yaml/users.yaml only if absent)
+      const auth = path.join(dir, 'auth.json');
+      if (s.service_type === 'mcp' && !(await access(auth).then(() => true, () => false))) await writeFile(auth, JSON.stringify(mcpAuthFile(s)), { mode: 0o600 });
+      const namespace = activityNamespace();
+      await ensureNetwork(docker, ids.network(databaseId), databaseLabels(databaseId, namespace));
+      const options = serviceContainerOptions({
+        container, serviceInstanceId: id, databaseId, serviceId, hostId: deps.hostId, namespace, image, filesDir: dir, hostAddress: deps.hostAddress,
+        port: s.port ?? null, configVersion: createHash('sha256').update(text).digest('hex').slice(0, 8), cpus: s.cpus, memory: s.memory, extraHosts: deps.containerExtraHosts,
+        ...(s.service_type === 'postgrest' ? { cmd: ['postgrest', `${serviceDataDir}/postgrest.conf`] } : {}),
+      });
+      const result = await ensureContainer(docker, options).catch((err: unknown) => {
+        throw new Error(redactValues((err as Error).message, [password]));
+      });
+      const running = result.outcome === 'unchanged' && (await docker.getContainer(container).inspect()).State.Running;
+      await startContainer(docker.getContainer(container));
+      // a running pooler whose primary moved: reloaded, its clients kept
+      if (running && s.service_type === 'pgbouncer' && poolerIniBefore !== (await readFile(poolerFiles(dir).ini, 'utf8'))) {
+        await docker.getContainer(container).kill({ signal: 'SIGHUP' });
+      }
+      const changed = !(running && before?.state === 'running');
+      if (changed) await upsertServiceInstance(deps.store, { id, databaseId, serviceId, hostId: deps.hostId, state: 'creating' });
+      return { changed };
+    },
+
+    /** Waits (≤5 min, pgEdge §7.3) until the instance answers its health check; then it is `running`. */
+    async waitServiceInstance({ databaseId, serviceId }: ServiceInstanceKey): Promise<void> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const s = findService(db, serviceId);
+      const id = serviceIds.instance(databaseId, serviceId, deps.hostId);
+      const container = serviceIds.container(databaseId, serviceId, deps.hostId);
+      let last: ServiceInstanceStatus | undefined;
+      try {
+        last = await pollUntil(`service instance ${id}`, serviceCreationTimeoutMs, async () => {
+          const st = await observeServiceInstance(docker, databaseId, container, deps.hostAddress, s.version, s.service_type);
+          last = st;
+          return st.ready ? st : { waiting: st.health?.message ?? 'not healthy yet' };
+        });
+      } catch (err) {
+        return fail(id, `creation timeout after 5m0s - ${last?.health?.message ?? (err as Error).message}`);
+      }
+      await setServiceInstanceState(deps.store, id, 'running', null, last);
+    },
+
+    /** Container, files and record of a service instance on this host; absent pieces are fine. Its user stays. */
+    async removeServiceInstance({ databaseId, serviceId }: ServiceInstanceKey): Promise<void> {
+      const id = serviceIds.instance(databaseId, serviceId, deps.hostId);
+      if (await getServiceInstance(deps.store, id)) await setServiceInstanceState(deps.store, id, 'deleting', null);
+      await removeContainer(docker, serviceIds.container(databaseId, serviceId, deps.hostId));
+      await rm(serviceFilesDir(deps.dataDir, id), { recursive: true, force: true });
+      await deleteServiceInstance(deps.store, id);
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export function nodeBaseTag(): string;
+export function mcpTag(): string;
+export function pgbouncerTag(): string;
