@@ -15,6 +15,7 @@ import { storeActivities } from './control-plane/store-records.js';
 import { withActivityErrors } from './errors.js';
 import { serviceInstanceActivities } from './services/service-instances.js';
 import { postgrestActivities } from './services/postgrest.js';
+import { ragActivities } from './services/rag.js';
 
 export function createHostActivities(deps: HostDeps) {
   return withActivityErrors({
@@ -28,6 +29,7 @@ export function createHostActivities(deps: HostDeps) {
     ...restoreActivities(deps),
     ...serviceInstanceActivities(deps),
     ...postgrestActivities(deps),
+    ...ragActivities(deps),
   });
 }
 

@@ -1,9 +1,8 @@
 // The checks every database route makes before it acts, with the reference's answers: a database that does not
 // exist is 404 not_found, one in a state that cannot change now is 409 database_not_modifiable.
-import { getDatabase, modifiableStates, transitionDatabase, type DatabaseRecord, type DatabaseState } from '../store/databases.js';
+import { getDatabase, modifiableStates, type DatabaseRecord } from '../store/databases.js';
 import type { Store } from '../store/db.js';
 import { ApiError } from './errors.js';
-import type { DatabaseSpec } from './schemas/database-spec.js';
 
 export const databaseNotFound = () => new ApiError('not_found', 'database not found');
 export const notModifiable = () => new ApiError('database_not_modifiable', 'the target database is not modifiable in its current state');
@@ -16,11 +15,4 @@ export async function requireDatabase(store: Store, id: string): Promise<Databas
 
 export function requireModifiable(db: DatabaseRecord): void {
   if (!modifiableStates.includes(db.state)) throw notModifiable();
-}
-
-/** Moves the database to `to` (with a new spec, if given) only from one of `from`; refuses otherwise. */
-export async function transitionOrRefuse(store: Store, id: string, from: DatabaseState[] | 'any', to: DatabaseState, spec?: DatabaseSpec): Promise<DatabaseRecord> {
-  const db = await transitionDatabase(store, id, from, to, spec);
-  if (!db) throw notModifiable();
-  return db;
 }

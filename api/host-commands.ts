@@ -4,13 +4,17 @@
 // one update child task per database. Refusals come before anything changes; a database that cannot change now
 // refuses the whole removal (409), and a start that fails puts every database back as it was.
 import type { Client } from '@temporalio/client';
-import { listDatabases, listInstancesOnHost, modifiableStates, transitionDatabase, type DatabaseRecord } from '../store/databases.js';
+import { uuidv7 } from 'uuidv7';
+import { listDatabases, listInstancesOnHost, modifiableStates, unlockDatabase, type DatabaseState } from '../store/databases.js';
+import type { DatabaseSpec } from './schemas/database-spec.js';
 import type { Store } from '../store/db.js';
 import { getHost } from '../store/hosts.js';
 import { specWithoutHost } from '../workflows/model/host-removal.js';
-import { transitionOrRefuse } from './database-guards.js';
+import { lockOrRefuse } from './database-lock.js';
 import { ApiError } from './errors.js';
 import { startRemoveHostTask, type Task } from './tasks.js';
+
+const notModifiableHere = (id: string) => () => new ApiError('database_not_modifiable', `database ${id}: the target database is not modifiable in its current state`);
 
 export interface HostCommandDeps { store: Store; temporal: () => Client; selfHostId: string }
 
@@ -24,19 +28,21 @@ export async function removeHostCommand(deps: HostCommandDeps, hostId: string, f
     .filter(({ db, change }) => change.changed || instances.some((i) => i.databaseId === db.id));
   if (affected.length > 0 && !force) throw new ApiError('invalid_input', 'cannot remove host with running instances');
   for (const { db, change } of affected) {
-    if (!modifiableStates.includes(db.state)) throw new ApiError('database_not_modifiable', `database ${db.id}: the target database is not modifiable in its current state`);
+    if (!modifiableStates.includes(db.state)) throw notModifiableHere(db.id)();
     if (change.spec.nodes.length === 0) throw new ApiError('invalid_input', `database ${db.id} has no node on another host: delete the database instead`);
   }
-  const moved: DatabaseRecord[] = [];
+  // Each database's update child task holds that database's lock from here (its task id made now).
+  const moved: { id: string; taskId: string; previous: { state: DatabaseState; spec: DatabaseSpec } }[] = [];
   try {
     for (const { db, change } of affected) {
-      await transitionOrRefuse(deps.store, db.id, modifiableStates, 'modifying', change.spec);
-      moved.push(db);
+      const taskId = uuidv7();
+      const { previous } = await lockOrRefuse(deps, db.id, { taskId, type: 'update', from: modifiableStates, to: 'modifying', spec: change.spec }, notModifiableHere(db.id));
+      moved.push({ id: db.id, taskId, previous });
     }
-    const { task, updates } = await startRemoveHostTask(deps.temporal(), hostId, hostGone, affected.map(({ db }) => db.id));
+    const { task, updates } = await startRemoveHostTask(deps.temporal(), hostId, hostGone, moved.map((m) => ({ databaseId: m.id, taskId: m.taskId })));
     return { task, update_database_tasks: updates };
   } catch (err) {
-    for (const db of moved) await transitionDatabase(deps.store, db.id, 'any', db.state, db.spec);
+    for (const m of moved) await unlockDatabase(deps.store, m.id, m.taskId, m.previous);
     throw err;
   }
 }

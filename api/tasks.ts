@@ -46,13 +46,15 @@ type WorkflowOf<T extends StartableTaskType> = Workflows[(typeof workflowOf)[T]]
 export type StartTaskInput<T extends StartableTaskType> = Omit<DatabaseTaskMeta, 'type' | 'databaseId'> & {
   type: T;
   input: Parameters<WorkflowOf<T>>[0];
+  /** The task id (a UUIDv7) when it was chosen before the start: the database's lock names it (api/database-lock.ts). */
+  taskId?: string;
 };
 
 export async function startDatabaseTask<T extends StartableTaskType>(client: Client, t: StartTaskInput<T>): Promise<Task> {
-  const { type, input, ...about } = t;
+  const { type, input, taskId, ...about } = t;
   const meta: DatabaseTaskMeta = { type, databaseId: input.databaseId, ...about };
   const handle = await client.workflow.start<WorkflowOf<T>>(workflowOf[type], {
-    workflowId: uuidv7(),
+    workflowId: taskId ?? uuidv7(),
     taskQueue: taskQueues.controlPlane,
     args: [input] as Parameters<WorkflowOf<T>>,
     typedSearchAttributes: taskSearchAttributes(meta),
@@ -67,11 +69,12 @@ export async function startDatabaseTask<T extends StartableTaskType>(client: Cli
 }
 
 /**
- * Starts remove_host, a host task, with one `update` child task per database (their ids made here, so the answer
- * lists them before they start, as the reference's update_database_tasks).
+ * Starts remove_host, a host task, with one `update` child task per database (their ids made before, by the caller
+ * that locked each database for them, so the answer lists them before they start, as the reference's
+ * update_database_tasks).
  */
-export async function startRemoveHostTask(client: Client, hostId: string, hostGone: boolean, databaseIds: string[]): Promise<{ task: Task; updates: Task[] }> {
-  const input: Parameters<Workflows['removeHost']>[0] = { hostId, hostGone, updates: databaseIds.map((databaseId) => ({ databaseId, taskId: uuidv7() })) };
+export async function startRemoveHostTask(client: Client, hostId: string, hostGone: boolean, updates: { databaseId: string; taskId: string }[]): Promise<{ task: Task; updates: Task[] }> {
+  const input: Parameters<Workflows['removeHost']>[0] = { hostId, hostGone, updates };
   const handle = await client.workflow.start<Workflows['removeHost']>('removeHost', {
     workflowId: uuidv7(),
     taskQueue: taskQueues.controlPlane,

@@ -8,6 +8,8 @@ import { openSpec, sealContext, specColumns } from './sealing.js';
 
 export type DatabaseState = 'creating' | 'modifying' | 'available' | 'deleting' | 'degraded' | 'failed' | 'restoring' | 'unknown';
 export const modifiableStates: DatabaseState[] = ['available', 'degraded', 'failed'];
+/** States a task moves a database into while it works; only that task's final write leaves them. */
+export const transitionalStates: DatabaseState[] = ['creating', 'modifying', 'deleting', 'restoring'];
 
 /**
  * Generated per database: Postgres's superuser and replication passwords, its Patroni's etcd password (its etcd user
@@ -43,12 +45,13 @@ const recordOf = (store: Store) => (r: DatabaseRow): DatabaseRecord => ({
   id: r.id, tenantId: r.tenant_id, spec: openSpec(store.box, r.id, r), state: r.state, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
-/** Inserts a new database; null when the id is taken. */
-export async function insertDatabase(store: Store, d: { id: string; tenantId: string | null; spec: DatabaseSpec; secrets: DatabaseSecrets; state: DatabaseState }): Promise<DatabaseRecord | null> {
+/** Inserts a new database (locked by `lock`, its create task, when given); null when the id is taken. */
+export async function insertDatabase(store: Store, d: { id: string; tenantId: string | null; spec: DatabaseSpec; secrets: DatabaseSecrets; state: DatabaseState; lock?: { taskId: string; type: string } }): Promise<DatabaseRecord | null> {
   const spec = specColumns(store.box, d.id, d.spec);
   const { rows } = await store.query<DatabaseRow>(
-    `INSERT INTO databases (id, tenant_id, spec, spec_sealed, secrets, state) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING ${columns}`,
-    [d.id, d.tenantId, spec.spec, spec.sealed, store.box.seal(d.secrets, sealContext.secrets(d.id)), d.state],
+    `INSERT INTO databases (id, tenant_id, spec, spec_sealed, secrets, state, lock_task_id, lock_type, locked_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $7::text IS NULL THEN NULL ELSE now() END) ON CONFLICT (id) DO NOTHING RETURNING ${columns}`,
+    [d.id, d.tenantId, spec.spec, spec.sealed, store.box.seal(d.secrets, sealContext.secrets(d.id)), d.state, d.lock?.taskId ?? null, d.lock?.type ?? null],
   );
   return rows[0] ? recordOf(store)(rows[0]) : null;
 }
@@ -119,6 +122,123 @@ export async function transitionDatabase(store: Store, id: string, from: Databas
     [id, to, from === 'any' ? null : from, cols?.spec ?? null, cols?.sealed ?? null],
   );
   return rows[0] ? recordOf(store)(rows[0]) : null;
+}
+
+/**
+ * The database's lock: the task that may change the database now. Every mutating task holds it from its request to
+ * its end, so two of them never run on one database at once; it is taken and released by compare-and-set, in the
+ * same statement as the state change that goes with it.
+ */
+export interface DatabaseLock { taskId: string; type: string; /** How long it has been held, by the store's clock. */ ageMs: number }
+
+export interface LockRequest {
+  taskId: string;
+  type: string;
+  /** The states the database may be in (refused otherwise); 'any': no state condition. */
+  from: DatabaseState[] | 'any';
+  /** The state it moves to with the lock (unchanged when absent), and its new spec. */
+  to?: DatabaseState;
+  spec?: DatabaseSpec;
+  /** Take it over from this holder (a task that is gone, or one a forced delete supersedes) instead of from nobody. */
+  takeOverFrom?: string;
+}
+
+/**
+ * Takes the lock for `l.taskId` when nobody holds it (or `takeOverFrom` does) and the state is one of `from`, in
+ * one transaction with the row locked; null otherwise. Returns the record after, and the state and spec before (to
+ * put back if the task cannot start).
+ */
+export async function lockDatabase(store: Store, id: string, l: LockRequest): Promise<{ db: DatabaseRecord; previous: { state: DatabaseState; spec: DatabaseSpec } } | null> {
+  const cols = l.spec ? specColumns(store.box, id, l.spec) : null;
+  const client = await store.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows: [old] } = await client.query<DatabaseRow & { lock_task_id: string | null }>(`SELECT ${columns}, lock_task_id FROM databases WHERE id = $1 FOR UPDATE`, [id]);
+    const free = old && old.lock_task_id === (l.takeOverFrom ?? null);
+    if (!old || !free || (l.from !== 'any' && !l.from.includes(old.state))) {
+      await client.query('ROLLBACK');
+      return null;
+    }
+    const { rows } = await client.query<DatabaseRow>(
+      `UPDATE databases SET lock_task_id = $2, lock_type = $3, locked_at = now(), state = COALESCE($4, state),
+         spec = COALESCE($5, spec), spec_sealed = COALESCE($6, spec_sealed), updated_at = now()
+       WHERE id = $1 RETURNING ${columns}`,
+      [id, l.taskId, l.type, l.to ?? null, cols?.spec ?? null, cols?.sealed ?? null],
+    );
+    await client.query('COMMIT');
+    const before = recordOf(store)(old);
+    return { db: recordOf(store)(rows[0]!), previous: { state: before.state, spec: before.spec } };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function getDatabaseLock(store: Store, id: string): Promise<DatabaseLock | null> {
+  const { rows } = await store.query<{ t: string | null; ty: string | null; age: number | null }>(
+    'SELECT lock_task_id AS t, lock_type AS ty, (EXTRACT(EPOCH FROM now() - locked_at) * 1000)::float8 AS age FROM databases WHERE id = $1', [id]);
+  const r = rows[0];
+  return r?.t ? { taskId: r.t, type: r.ty ?? 'unknown', ageMs: r.age ?? 0 } : null;
+}
+
+/**
+ * Releases the lock if `taskId` holds it, putting back `restore` (state and spec) when given: a start that failed.
+ * Returns whether it held it.
+ */
+export async function unlockDatabase(store: Store, id: string, taskId: string, restore?: { state: DatabaseState; spec?: DatabaseSpec }): Promise<boolean> {
+  const cols = restore?.spec ? specColumns(store.box, id, restore.spec) : null;
+  const { rowCount } = await store.query(
+    `UPDATE databases SET lock_task_id = NULL, lock_type = NULL, locked_at = NULL, state = COALESCE($3, state),
+       spec = COALESCE($4, spec), spec_sealed = COALESCE($5, spec_sealed), updated_at = CASE WHEN $3::text IS NULL THEN updated_at ELSE now() END
+     WHERE id = $1 AND lock_task_id = $2`,
+    [id, taskId, restore?.state ?? null, cols?.spec ?? null, cols?.sealed ?? null],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * A task's own state write (compare-and-set): only from one of `from`, and only while `taskId` holds the lock — or
+ * while nobody does (a task started before locks existed). A final state (not transitional) releases the lock.
+ * Returns whether it was written: a task whose lock a forced delete took over writes nothing.
+ */
+export async function setDatabaseStateAsTask(store: Store, id: string, taskId: string, from: DatabaseState[], to: DatabaseState): Promise<boolean> {
+  const release = !transitionalStates.includes(to);
+  const { rowCount } = await store.query(
+    `UPDATE databases SET state = $4, updated_at = now(),
+       lock_task_id = CASE WHEN $5 THEN NULL ELSE lock_task_id END, lock_type = CASE WHEN $5 THEN NULL ELSE lock_type END,
+       locked_at = CASE WHEN $5 THEN NULL ELSE locked_at END
+     WHERE id = $1 AND state = ANY ($3) AND (lock_task_id = $2 OR lock_task_id IS NULL)`,
+    [id, taskId, from, to, release],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Databases the reconciler looks at: those locked, and those in a transitional state. */
+export async function listLockedOrTransitional(store: Store): Promise<{ id: string; state: DatabaseState; lock: DatabaseLock | null; idleMs: number }[]> {
+  const { rows } = await store.query<{ id: string; state: DatabaseState; t: string | null; ty: string | null; age: number | null; idle: number }>(
+    `SELECT id, state, lock_task_id AS t, lock_type AS ty, (EXTRACT(EPOCH FROM now() - locked_at) * 1000)::float8 AS age,
+       (EXTRACT(EPOCH FROM now() - updated_at) * 1000)::float8 AS idle
+     FROM databases WHERE lock_task_id IS NOT NULL OR state = ANY ($1) ORDER BY id`,
+    [transitionalStates],
+  );
+  return rows.map((r) => ({ id: r.id, state: r.state, idleMs: r.idle, lock: r.t ? { taskId: r.t, type: r.ty ?? 'unknown', ageMs: r.age ?? 0 } : null }));
+}
+
+/**
+ * The reconciler's write: a database left in `state` (transitional) by a task that is gone (`lockTaskId`, or none)
+ * becomes `failed`, its lock released and its in-progress instances failed — only if nothing changed meanwhile.
+ */
+export async function failAbandonedDatabase(store: Store, id: string, expected: { state: DatabaseState; lockTaskId: string | null }, error: string): Promise<boolean> {
+  const { rowCount } = await store.query(
+    `UPDATE databases SET state = 'failed', lock_task_id = NULL, lock_type = NULL, locked_at = NULL, updated_at = now()
+     WHERE id = $1 AND state = $2 AND lock_task_id IS NOT DISTINCT FROM $3`,
+    [id, expected.state, expected.lockTaskId],
+  );
+  if (!rowCount) return false;
+  await setInstanceStates(store, id, 'failed', error, ['creating', 'modifying', 'deleting']);
+  return true;
 }
 
 /** The keys of the repository an in-place restore reads (see the restore route): apart from the workflow's input. */

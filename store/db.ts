@@ -78,6 +78,9 @@ const migrations: readonly string[] = [
      updated_at timestamptz NOT NULL DEFAULT now()
    );
    CREATE INDEX service_instances_by_host ON service_instances (host_id);`,
+  // The database's lock: the one task that may change it now (store/databases.ts lockDatabase), taken and released
+  // by compare-and-set.
+  `ALTER TABLE databases ADD COLUMN lock_task_id text, ADD COLUMN lock_type text, ADD COLUMN locked_at timestamptz;`,
   // The source of an in-place restore of the instance (with its repository's keys), sealed, from before its data is
   // restored until it leads: each start of its container gets the restore's configuration from it (its recovery's
   // restore_command reads it), never from a file.

@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { uuidv7 } from 'uuidv7';
 import { inspectContainerOrNull, labels } from '../activities/docker/client.js';
 import { getValue, type Etcd } from '../activities/etcd.js';
-import { getDatabase, listInstances, listInstancesOnHost } from '../store/databases.js';
+import { getDatabase, getDatabaseLock, listInstances, listInstancesOnHost } from '../store/databases.js';
 import type { Store } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { ids } from '../workflows/model/ids.js';
@@ -48,6 +48,9 @@ export function createFastFailover(deps: FastFailoverDeps) {
     // While a task changes the database (an update recreates a container, a restore stops it), that task owns it.
     const state = (await getDatabase(deps.store, rec.databaseId))?.state;
     if (state !== 'available' && state !== 'degraded') return { skip: `database is ${state ?? 'gone'}` };
+    // Another task holds the database's lock: the failover task would be refused it (Patroni's own failover applies).
+    const lock = await getDatabaseLock(deps.store, rec.databaseId);
+    if (lock) return { skip: `task ${lock.taskId} (${lock.type}) holds the database's lock` };
     if ((await listInstances(deps.store, rec.databaseId)).filter((i) => i.nodeName === rec.nodeName).length < 2) return { skip: 'its node has no replica' };
     const info = await inspectContainerOrNull(deps.docker, d.instanceId);
     if (!info) return { skip: 'its container is gone (removed on purpose)' };

@@ -12,6 +12,7 @@ import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
 import { startFastFailover } from './fast-failover.js';
 import { startFencing } from './fencing.js';
+import { startReconciler } from './reconciler.js';
 import { createLogger } from '../platform/logger.js';
 import { connectClient, connectWorker } from '../platform/temporal.js';
 import { createSecretBox } from '../platform/secret-box.js';
@@ -67,6 +68,8 @@ const heartbeat = onlyControlPlane ? null : startHeartbeat({ store, docker, host
 const monitor = onlyControlPlane ? null : startMonitor({ ...hostDeps, log }, config.monitorMs);
 // fencing is a safety net apart from the fast path: on even when PGCP_FAST_FAILOVER is off (Patroni alone)
 const fencing = onlyControlPlane ? null : startFencing({ store, docker, hostId: config.hostId, etcd, log });
+// the control-plane worker finds databases left locked or half-changed by a task that is gone
+const reconciler = onlyHost || !temporal ? null : startReconciler({ store, temporal, log }, 30_000);
 const fastFailover = onlyControlPlane || !config.fastFailover || !temporal ? null : startFastFailover({ store, docker, hostId: config.hostId, etcd, log, temporal });
 
 let stopping = false;
@@ -85,6 +88,7 @@ await heartbeat?.stop();
 await monitor?.stop();
 fastFailover?.stop();
 fencing?.stop();
+reconciler?.stop();
 await connection.close();
 await temporal?.connection.close();
 await tracing?.shutdown();

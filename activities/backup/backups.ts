@@ -27,15 +27,63 @@ export const prepareLeafScript = [
   'chown -h postgres:postgres "$1"',
 ].join('\n');
 
+const heartbeatEveryMs = 5000;
+/** The annotation naming the task that took a backup. */
+export const taskAnnotation = 'pgcp-task-id';
+
+/** Pure: whether an exec's process is a pgBackRest `command` run (`pgbackrest --config=… --stanza=… backup …`). */
+export function isPgbackrestRun(p: { entrypoint: string; arguments: string[] }, command: string): boolean {
+  return p.entrypoint === 'pgbackrest' && p.arguments.filter((a) => !a.startsWith('-'))[0] === command;
+}
+
 export interface BackupRequest { databaseId: string; nodeName: string; instanceId: string; type: 'full' | 'diff' | 'incr'; annotations?: Record<string, string>; options?: Record<string, string> }
 
 export function backupActivities(deps: HostDeps) {
-  /** keys: the values to keep out of heartbeats (the Temporal UI shows them), errors and returned lines. */
+  /**
+   * keys: the values to keep out of heartbeats (the Temporal UI shows them), errors and returned lines. With
+   * `heartbeat`, the activity heartbeats every 5 s with pgBackRest's last line, also while it prints nothing (a
+   * backup's copy phase is silent at the info level): a long run is never taken for a dead one and retried beside itself.
+   */
   async function run(container: string, cmd: string[], what: string, keys: string[], o: { heartbeat?: boolean; user?: string } = {}) {
     const ctx = o.heartbeat ? Context.current() : null;
-    const r = await execIn(deps.docker, container, cmd, { user: o.user, onLine: (l) => ctx?.heartbeat(redactValues(l, keys)) });
-    if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${tail(r.lines, keys, 5).join(' | ')}`);
-    return r.lines;
+    let last = `${what}: running`;
+    const timer = ctx ? setInterval(() => ctx.heartbeat(last), heartbeatEveryMs) : null;
+    try {
+      const r = await execIn(deps.docker, container, cmd, { user: o.user, onLine: (l) => { if (l.trim()) last = redactValues(l, keys); } });
+      if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${tail(r.lines, keys, 5).join(' | ')}`);
+      return r.lines;
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+  }
+
+  /** A pgBackRest `command` an earlier attempt of this step started in the container and that still runs: its exec id. */
+  async function runningPgbackrest(container: string, command: string): Promise<string | null> {
+    const info = await deps.docker.getContainer(container).inspect();
+    for (const id of info.ExecIDs ?? []) {
+      const e = await deps.docker.getExec(id).inspect().catch(() => null);
+      if (e?.Running && isPgbackrestRun(e.ProcessConfig, command)) return id;
+    }
+    return null;
+  }
+
+  /** Waits for a running exec to end, heartbeating; its exit code. */
+  async function awaitExec(id: string, what: string): Promise<number> {
+    const ctx = Context.current();
+    for (;;) {
+      const e = await deps.docker.getExec(id).inspect();
+      if (!e.Running) return e.ExitCode ?? -1;
+      ctx.heartbeat(`${what}: waiting for the run in progress`);
+      await Promise.race([new Promise((r) => setTimeout(r, 1000)), ctx.cancelled]);
+    }
+  }
+
+  /** Whether the repositories hold a backup this task took (annotated with its task id): a retry after a lost answer. */
+  async function backupOfTask(container: string, taskId: string, keys: string[]): Promise<string | null> {
+    const lines = await run(container, pgbackrest('info', '--output=json'), 'pgbackrest info', keys);
+    const stanzas = JSON.parse(lines.join('\n')) as { backup?: { label?: string; annotation?: Record<string, string> }[] }[];
+    for (const st of stanzas) for (const b of st.backup ?? []) if (b.annotation?.[taskAnnotation] === taskId) return b.label ?? 'unknown';
+    return null;
   }
   const keysOf = (db: { spec: DatabaseSpec; secrets: { repositoryCipherPass?: string } }) =>
     [...secretValues(specRepositories(db.spec)), ...(db.secrets.repositoryCipherPass ? [db.secrets.repositoryCipherPass] : [])];
@@ -59,11 +107,28 @@ export function backupActivities(deps: HostDeps) {
       return { lines: tail([...created, ...checked], keys, 20) };
     },
 
-    /** A backup on the instance (the node's primary), its output returned for the task log. */
+    /**
+     * A backup on the instance (the node's primary), its output returned for the task log. Single-flight: a retry
+     * (the worker died, a heartbeat was missed, the answer was lost) joins the backup an earlier attempt still runs,
+     * and one whose backup already completed (annotated with the task id) does not take another.
+     */
     async runBackup(r: BackupRequest): Promise<{ lines: string[] }> {
       const keys = keysOf(await loadDatabase(deps.store, r.databaseId));
-      const annotations = Object.entries(r.annotations ?? {}).map(([k, v]) => `--annotation=${k}=${v}`);
-      const lines = await run(r.instanceId, pgbackrest('backup', `--type=${r.type}`, ...annotations, ...optionFlags(r.options)), `pgbackrest backup on ${r.instanceId}`, keys, { heartbeat: true });
+      const what = `pgbackrest backup on ${r.instanceId}`;
+      const info = Context.current().info;
+      const taskId = info.workflowExecution?.workflowId;
+      if (info.attempt > 1) {
+        const running = await runningPgbackrest(r.instanceId, 'backup');
+        if (running) {
+          const code = await awaitExec(running, what);
+          if (code !== 0) throw new Error(`${what} (started by an earlier attempt) failed (exit ${code})`);
+          return { lines: [`joined the backup an earlier attempt started: it completed`] };
+        }
+        const done = taskId ? await backupOfTask(r.instanceId, taskId, keys) : null;
+        if (done) return { lines: [`backup ${done} of this task completed in an earlier attempt`] };
+      }
+      const annotations = Object.entries({ ...(r.annotations ?? {}), ...(taskId ? { [taskAnnotation]: taskId } : {}) }).map(([k, v]) => `--annotation=${k}=${v}`);
+      const lines = await run(r.instanceId, pgbackrest('backup', `--type=${r.type}`, ...annotations, ...optionFlags(r.options)), what, keys, { heartbeat: true });
       return { lines: tail(lines, keys) };
     },
   };

@@ -20,7 +20,7 @@ import { instanceAddress } from '../addresses.js';
 import { runOneOff } from '../docker/one-off.js';
 import { FailureType, permanent } from '../errors.js';
 import { deletePrefix } from '../etcd.js';
-import { pollUntil } from '../heartbeats.js';
+import { pollUntil, whileBeating } from '../heartbeats.js';
 import { getPatroniStatus } from '../patroni/client.js';
 
 export interface RestoreTarget { databaseId: string; nodeName: string; instanceId: string; taskId: string }
@@ -64,7 +64,8 @@ export async function restoreMarked(deps: HostDeps, t: RestoreTarget, image: str
  * archiving), so a target just before this moment can be reached. Returns its last lines.
  */
 export async function archiveRecentWal(docker: Docker, instanceId: string, keys: string[]): Promise<string[]> {
-  const check = await execIn(docker, instanceId, pgbackrestCommand(inContainer.pgbackrestConfig, 'check'));
+  // heartbeating meanwhile: the check waits for WAL archiving and prints nothing until then
+  const check = await whileBeating(execIn(docker, instanceId, pgbackrestCommand(inContainer.pgbackrestConfig, 'check')));
   return check.lines.filter((l) => l.trim()).slice(-3).map((l) => redactValues(l, keys));
 }
 

@@ -1,4 +1,9 @@
-// Control-plane activities: the store's side of an operation (records and states) and the DCS cleanup.
+// Control-plane activities: the store's side of an operation (records and states, the database's lock) and the DCS
+// cleanup.
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { FailureType, permanent } from '../errors.js';
+import { pollUntil } from '../heartbeats.js';
 import { ids } from '../../workflows/model/ids.js';
 import { redactSpec } from '../../workflows/model/redact.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
@@ -6,7 +11,17 @@ import type { ControlPlaneDeps } from '../deps.js';
 import { deleteIfValue, deletePrefix, removeDatabaseEtcdUser } from '../etcd.js';
 import { deleteHost } from '../../store/hosts.js';
 import { failServiceInstancesInProgress, listServiceInstances } from '../../store/services.js';
-import { deleteDatabase, deleteInstance, setInstanceState, getDatabase, getJoinedNodes, listInstances, setInstanceStates, setNodesJoined, setRestoreSecrets, transitionDatabase, upsertInstance, type DatabaseState } from '../../store/databases.js';
+import {
+  deleteDatabase, deleteInstance, getDatabaseLock, setInstanceState, getDatabase, getJoinedNodes, listInstances, lockDatabase, setDatabaseStateAsTask, setInstanceStates, setNodesJoined,
+  setRestoreSecrets, transitionalStates, unlockDatabase, upsertInstance, type DatabaseState,
+} from '../../store/databases.js';
+
+/** The task (workflow id) whose activity this is: the one the database's lock names. */
+function callingTask(): string {
+  const id = Context.current().info.workflowExecution?.workflowId;
+  if (!id) throw permanent(FailureType.misconfigured, 'a database task step runs outside a workflow');
+  return id;
+}
 
 export interface RecordedInstance { id: string; nodeName: string; hostId: string }
 
@@ -67,15 +82,73 @@ export function storeActivities(deps: ControlPlaneDeps) {
       for (const id of instanceIds) await deleteInstance(store, id);
     },
 
-    /** Database state, and the instances' with it (`available` instances show the monitor's view). */
+    /**
+     * Database state, and the instances' with it (`available` instances show the monitor's view). Compare-and-set:
+     * a task's final state is written only from a transitional state and only while this task holds the database's
+     * lock (which a final state releases); a task whose lock a forced delete took over changes nothing.
+     */
     async setDatabaseState({ databaseId, state, instanceState, error }: { databaseId: string; state: DatabaseState; instanceState?: string; error?: string }): Promise<void> {
-      await transitionDatabase(store, databaseId, 'any', state);
+      if (!(await setDatabaseStateAsTask(store, databaseId, callingTask(), transitionalStates, state))) return;
       if (instanceState) {
         const inProgress = instanceState === 'failed' ? ['creating', 'modifying', 'deleting'] : undefined;
         await setInstanceStates(store, databaseId, instanceState, error ?? null, inProgress);
         // service instances still being made or removed fail with the task (a running one keeps its state)
         if (instanceState === 'failed') await failServiceInstancesInProgress(store, databaseId, error ?? 'task failed');
       }
+    },
+
+    /**
+     * Takes the database's lock for the calling task, or keeps it if it holds it already (the API took it for the
+     * task's id). Another task holding it fails this task for good: the operation does not run beside it.
+     */
+    async acquireDatabaseLock({ databaseId, type }: { databaseId: string; type: string }): Promise<void> {
+      const taskId = callingTask();
+      const holder = await getDatabaseLock(store, databaseId);
+      if (holder?.taskId === taskId) return;
+      if (await lockDatabase(store, databaseId, { taskId, type, from: 'any' })) return;
+      const now = await getDatabaseLock(store, databaseId);
+      if (now?.taskId === taskId) return;
+      if (!(await getDatabase(store, databaseId))) throw permanent(FailureType.notFound, `database ${databaseId} not found`);
+      throw permanent(FailureType.refused, `database ${databaseId} is busy: task ${now?.taskId ?? 'unknown'} (${now?.type ?? 'unknown'}) holds its lock`);
+    },
+
+    /** Releases the database's lock if the calling task holds it (a task's last step, whatever its outcome). */
+    async releaseDatabaseLock({ databaseId }: { databaseId: string }): Promise<{ released: boolean }> {
+      return { released: await unlockDatabase(store, databaseId, callingTask()) };
+    },
+
+    /**
+     * A forced delete's first step: cancels the task it took the database's lock from and waits until that task has
+     * ended (its running steps stopped: host steps wait for their cancellation), so nothing it does lands after the
+     * delete removed it. One that does not end within `graceMs` is terminated.
+     */
+    async endSupersededTask({ taskId, graceMs }: { taskId: string; graceMs: number }): Promise<{ ended: string }> {
+      if (!deps.temporal) throw permanent(FailureType.misconfigured, 'this worker has no Temporal client');
+      const handle = deps.temporal.workflow.getHandle(taskId);
+      const status = async () => {
+        try {
+          return (await handle.describe()).status.name;
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+          throw err;
+        }
+      };
+      // A holder not found may be a start the API is making right now (it took the lock, then starts): given a moment.
+      let s = await status();
+      for (let waited = 0; s === 'NOT_FOUND' && waited < 10_000; waited += 1000) {
+        await new Promise((r) => setTimeout(r, 1000));
+        s = await status();
+      }
+      if (s !== 'RUNNING') return { ended: s };
+      await handle.cancel().catch((err: unknown) => { if (!(err instanceof WorkflowNotFoundError)) throw err; });
+      const started = Date.now();
+      return pollUntil<{ ended: string }>(`task ${taskId} to end`, graceMs + 60_000, async () => {
+        const s = await status();
+        if (s !== 'RUNNING') return { ended: s };
+        if (Date.now() - started <= graceMs) return { waiting: `task ${taskId} is being cancelled` };
+        await handle.terminate('superseded by a forced delete');
+        return { ended: 'TERMINATED' };
+      });
     },
 
     /** A restore's repository keys are kept only while it runs. */

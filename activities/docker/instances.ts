@@ -92,8 +92,19 @@ export function instanceActivities(deps: HostDeps) {
       await ensureNetwork(docker, ids.network(databaseId), databaseLabels(databaseId, activityNamespace()));
     },
 
-    /** Every network of the database's name; none left is fine. */
+    /**
+     * Every network of the database's name; none left is fine. First every container and volume this engine holds
+     * with the database's label (instances a spec no longer names, one-off containers), whatever the records say:
+     * a network with an endpoint left cannot be removed.
+     */
     async removeDatabaseNetwork({ databaseId }: { databaseId: string }): Promise<void> {
+      const filters = JSON.stringify({ label: [`${labels.databaseId}=${databaseId}`] });
+      for (const c of await docker.listContainers({ all: true, filters })) {
+        await removeContainer(docker, c.Id);
+        const instanceId = c.Labels?.[labels.instanceId];
+        if (instanceId) await removeInstanceFiles(deps, instanceId);
+      }
+      for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await removeVolume(docker, v.Name);
       await removeNetwork(docker, ids.network(databaseId));
     },
   };

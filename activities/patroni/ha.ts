@@ -1,6 +1,7 @@
 // High availability inside one node: switchover, failover, restart, stop and start of an instance, and the
 // permanent logical slots that let subscribers follow a primary change. Each activity checks before it acts, so a
 // retry after a lost answer finds the work done and only waits for its outcome.
+import { Context } from '@temporalio/activity';
 import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot } from '../../workflows/model/ha.js';
 import type { HostDeps } from '../deps.js';
 import { FailureType, permanent } from '../errors.js';
@@ -165,10 +166,23 @@ export function haActivities(deps: HostDeps) {
     },
 
     /** Patroni restarts Postgres in place (a primary stays primary). */
+    /**
+     * Restarts Postgres through Patroni, once: a retry (the answer of an earlier attempt lost) whose Postgres started
+     * after this step was first scheduled, or does not answer yet (restarting), only waits for it to run.
+     */
     async restartPostgres({ databaseId, instanceId }: InstanceKey): Promise<void> {
       const db = await loadDatabase(deps.store, databaseId);
       const ip = await instanceAddress(deps, databaseId, instanceId);
       if (!ip) throw refuse(`instance ${instanceId} is not running`);
+      const info = Context.current().info;
+      if (info.attempt > 1) {
+        const startedMs = await withClient(ip, db.secrets, 'postgres', async (c) =>
+          Number((await c.query<{ ms: string }>('SELECT (extract(epoch FROM pg_postmaster_start_time()) * 1000)::bigint AS ms')).rows[0]?.ms ?? 0)).catch(() => null);
+        if (startedMs === null || startedMs >= info.scheduledTimestampMs) {
+          await waitRunning(deps, databaseId, instanceId);
+          return;
+        }
+      }
       await whileBeating(postPatroni(ip, db.secrets, 'restart', {}));
       await waitRunning(deps, databaseId, instanceId);
     },

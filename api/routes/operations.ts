@@ -3,16 +3,16 @@
 // answers 500 for a plain client error (not stoppable, already in progress, unknown instance), these answer the
 // status the reference intended (400 / 409 / 404).
 import { createRoute, z } from '@hono/zod-openapi';
-import type { DatabaseRecord } from '../../store/databases.js';
-import { taskAttributes } from '../../workflows/model/search-attributes.js';
-import { requireDatabase, requireModifiable } from '../database-guards.js';
+import { modifiableStates, type DatabaseRecord, type DatabaseState } from '../../store/databases.js';
+import { notModifiable, requireDatabase, requireModifiable } from '../database-guards.js';
+import { startLockedTask, type Refusal } from '../database-lock.js';
 import { databaseView } from '../database-view.js';
 import { requireTemporal, type AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { createRouter } from '../router.js';
 import { errorResponses, IdentifierSchema, jsonBody, jsonResponse } from '../schemas/common.js';
 import { QueryBool, TaskSchema, type Instance } from '../schemas/database.js';
-import { startDatabaseTask, type StartableTaskType, type StartTaskInput } from '../tasks.js';
+import type { StartableTaskType, StartTaskInput } from '../tasks.js';
 import type { Schedule } from '../../workflows/task/task-bracket.js';
 import { backupOptionKeys, nodeBackupConfig, validateBackupOptions } from '../../workflows/model/backup.js';
 import { optionsTextIssues } from '../../workflows/model/validate-text.js';
@@ -62,7 +62,7 @@ const startRoute = createRoute({
 
 const invalid = (message: string) => new ApiError('invalid_input', message);
 
-/** How far ahead an operation may be scheduled: a forgotten one would hold its node (a failover answers 409) until then. */
+/** How far ahead an operation may be scheduled: a forgotten one holds the database's lock (other changes answer 409) until then. */
 export const maxScheduleAheadDays = 30;
 
 /** `scheduled_at` for the workflow's wait; refused unless in the future and at most maxScheduleAheadDays ahead. */
@@ -86,7 +86,18 @@ export function operationRoutes(deps: AppDeps) {
     if (!i) throw new ApiError('not_found', 'instance not found');
     return i;
   };
-  const start = async <T extends StartableTaskType>(t: StartTaskInput<T>) => ({ task: await startDatabaseTask(requireTemporal(deps), t) });
+  const lockDeps = { store: deps.store, temporal: () => requireTemporal(deps) };
+  /**
+   * Starts the task holding the database's lock (api/database-lock.ts): taken atomically, so this operation and any
+   * other mutating task of the database (an update, a restore, another switchover) never both start: one gets 409.
+   */
+  const start = async <T extends StartableTaskType>(t: StartTaskInput<T>, from: DatabaseState[] | 'any', refuse?: Refusal) =>
+    ({ task: (await startLockedTask(lockDeps, { task: t, from, refuse })).task });
+  /** A switchover or failover meeting another one: the reference's "already in progress". */
+  const nodeRefusal = (kind: string, databaseId: string, nodeName: string): Refusal => (lock) =>
+    lock && (lock.type === 'switchover' || lock.type === 'failover')
+      ? new ApiError('operation_already_in_progress', `${kind} already in progress for database ${databaseId} node ${nodeName}`)
+      : notModifiable();
 
   /** The checks switchover and failover share; returns the host to run on and the candidate. */
   async function nodeOperation(kind: 'switchover' | 'failover', databaseId: string, nodeName: string, candidateId: string | undefined) {
@@ -103,12 +114,6 @@ export function operationRoutes(deps: AppDeps) {
       if (c.node_name !== nodeName) throw invalid(`candidate instance ${candidateId} does not belong to node ${nodeName}`);
       if (c.state !== 'available') throw invalid(`candidate instance ${candidateId} is not available, it is in ${c.state} state`);
     }
-    const query = [
-      `${taskAttributes.entityId.name} = '${databaseId}'`, `${taskAttributes.nodeName.name} = '${nodeName}'`,
-      `${taskAttributes.taskType.name} IN ('switchover', 'failover')`, `ExecutionStatus = 'Running'`,
-    ].join(' AND ');
-    const { count } = await requireTemporal(deps).workflow.count(query);
-    if (count > 0) throw new ApiError('operation_already_in_progress', `${kind} already in progress for database ${databaseId} node ${nodeName}`);
     return { hostId: runner.host_id };
   }
 
@@ -129,7 +134,7 @@ export function operationRoutes(deps: AppDeps) {
       return c.json(await start({
         type: 'switchover', nodeName: node_name, instanceId: req.candidate_instance_id,
         input: { databaseId: database_id, nodeName: node_name, hostId, candidate: req.candidate_instance_id, schedule: when },
-      }), 200);
+      }, modifiableStates, nodeRefusal('switchover', database_id, node_name)), 200);
     })
     .openapi(failoverRoute, async (c) => {
       const { database_id, node_name } = c.req.valid('param');
@@ -138,7 +143,7 @@ export function operationRoutes(deps: AppDeps) {
       return c.json(await start({
         type: 'failover', nodeName: node_name, instanceId: req.candidate_instance_id,
         input: { databaseId: database_id, nodeName: node_name, hostId, candidate: req.candidate_instance_id, skipValidation: req.skip_validation ?? false },
-      }), 200);
+      }, modifiableStates, nodeRefusal('failover', database_id, node_name)), 200);
     })
     .openapi(backupRoute, async (c) => {
       const { database_id, node_name } = c.req.valid('param');
@@ -153,11 +158,12 @@ export function operationRoutes(deps: AppDeps) {
       if (!nodeBackupConfig(db.spec, node_name)) throw invalid('backups are not configured for this database node');
       const primary = instances.find((i) => i.node_name === node_name && i.postgres?.role === 'primary');
       if (!primary || primary.state !== 'available') throw invalid(`node ${node_name} is in an unsupported state (${primary?.state ?? 'no primary'})`);
-      if (!c.req.valid('query').force) requireModifiable(db);
+      const f = c.req.valid('query').force;
+      if (!f) requireModifiable(db);
       return c.json(await start({
         type: 'node_backup', nodeName: node_name, instanceId: primary.id,
         input: { databaseId: database_id, nodeName: node_name, hostId: primary.host_id, type: req.type, annotations: req.annotations, options: req.backup_options },
-      }), 200);
+      }, f ? 'any' : modifiableStates), 200);
     })
     .openapi(restartRoute, async (c) => {
       const { database_id, instance_id } = c.req.valid('param');
@@ -167,18 +173,18 @@ export function operationRoutes(deps: AppDeps) {
       return c.json(await start({
         type: 'restart_instance', instanceId: instance_id,
         input: { databaseId: database_id, instanceId: instance_id, hostId: inst.host_id, schedule: when },
-      }), 200);
+      }, 'any'), 200);
     })
     .openapi(stopRoute, async (c) => {
       const { database_id, instance_id } = c.req.valid('param');
       const { force: f } = c.req.valid('query');
       const inst = await instanceOperation(database_id, instance_id, ['available', 'degraded'], 'stoppable', { force: f, checkDatabase: true });
-      return c.json(await start({ type: 'stop_instance', instanceId: instance_id, hostId: inst.host_id, input: { databaseId: database_id, instanceId: instance_id, hostId: inst.host_id } }), 200);
+      return c.json(await start({ type: 'stop_instance', instanceId: instance_id, hostId: inst.host_id, input: { databaseId: database_id, instanceId: instance_id, hostId: inst.host_id } }, f ? 'any' : modifiableStates), 200);
     })
     .openapi(startRoute, async (c) => {
       const { database_id, instance_id } = c.req.valid('param');
       const { force: f } = c.req.valid('query');
       const inst = await instanceOperation(database_id, instance_id, ['stopped', 'unknown'], 'startable', { force: f, checkDatabase: true });
-      return c.json(await start({ type: 'start_instance', instanceId: instance_id, hostId: inst.host_id, input: { databaseId: database_id, instanceId: instance_id, hostId: inst.host_id } }), 200);
+      return c.json(await start({ type: 'start_instance', instanceId: instance_id, hostId: inst.host_id, input: { databaseId: database_id, instanceId: instance_id, hostId: inst.host_id } }, f ? 'any' : modifiableStates), 200);
     });
 }

@@ -2,11 +2,12 @@
 // per target node (their ids are made here, so the answer lists them at once), then `available`.
 import { createRoute, z } from '@hono/zod-openapi';
 import { uuidv7 } from 'uuidv7';
-import { modifiableStates, setRestoreSecrets, transitionDatabase } from '../../store/databases.js';
+import { modifiableStates, setRestoreSecrets } from '../../store/databases.js';
 import { keepSecrets, repositorySecrets, specRepositories } from '../../workflows/model/backup-repository.js';
 import { redactRestoreConfig } from '../../workflows/model/redact.js';
 import { validateRestoreConfig } from '../../workflows/model/backup.js';
-import { requireDatabase, transitionOrRefuse } from '../database-guards.js';
+import { requireDatabase } from '../database-guards.js';
+import { startLockedTask } from '../database-lock.js';
 import { repositoryAdmissionIssues } from '../repository-admission.js';
 import { heldByExtraVolumes } from '../../workflows/model/orchestrator-opts.js';
 import { databaseView } from '../database-view.js';
@@ -17,7 +18,7 @@ import { errorResponses, IdentifierSchema, jsonBody, jsonResponse } from '../sch
 import { RestoreDatabaseRequestSchema } from '../schemas/database-spec.js';
 import { DatabaseSchema, QueryBool, TaskSchema } from '../schemas/database.js';
 import { rfc3339 } from '../render/time.js';
-import { startTaskOrRollBack, type Task } from '../tasks.js';
+import type { Task } from '../tasks.js';
 
 const restoreRoute = createRoute({
   method: 'post', path: '/v1/databases/{database_id}/restore', operationId: 'restore-database', tags: ['Database'],
@@ -49,15 +50,14 @@ export function restoreRoutes(deps: AppDeps) {
     const repo = heldByExtraVolumes(before.spec, targets, restore.repository.base_path) ? { ...restore.repository, base_path: undefined } : restore.repository;
     if (issues.length === 0) issues.push(...(await repositoryAdmissionIssues(deps, [{ repo, at: 'restore_config.repository' }], [{ rc: restore, at: 'restore_config' }], id)));
     if (issues[0]) throw new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
-    const db = await transitionOrRefuse(deps.store, id, c.req.valid('query').force ? 'any' : modifiableStates, 'restoring');
     const children = targets.map((nodeName) => ({ nodeName, taskId: uuidv7() }));
-    const task = await startTaskOrRollBack(
-      requireTemporal(deps),
-      { type: 'restore', input: { databaseId: id, restore: redactRestoreConfig(restore), targets: children, previousState: before.state } },
-      () => transitionDatabase(deps.store, id, 'any', before.state),
+    // force skips the state check only: a task holding the database's lock still refuses the restore (409).
+    const { task, db } = await startLockedTask({ store: deps.store, temporal: () => requireTemporal(deps) }, {
+      task: { type: 'restore', input: { databaseId: id, restore: redactRestoreConfig(restore), targets: children, previousState: before.state } },
+      from: c.req.valid('query').force ? 'any' : modifiableStates, to: 'restoring',
       // The repository's keys stay in the store: a workflow's input is in its history, which the Temporal UI shows.
-      () => setRestoreSecrets(deps.store, id, repositorySecrets(restore.repository)),
-    );
+      prepare: () => setRestoreSecrets(deps.store, id, repositorySecrets(restore.repository)),
+    });
     const now = rfc3339(new Date());
     const nodeTasks: Task[] = children.map((ch) => ({
       scope: 'database', entity_id: id, database_id: id, parent_id: task.task_id, node_name: ch.nodeName,

@@ -8,6 +8,7 @@ import { Runtime, Worker } from '@temporalio/worker';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, inject } from 'vitest';
 import type { ControlPlaneActivities, HostActivities } from '../../activities/index.js';
+import { storeActivities } from '../../activities/control-plane/store-records.js';
 import { connectWorker } from '../../platform/temporal.js';
 import { bundleWorkflows, hostWorkerTuning } from '../../worker/workers.js';
 import { taskQueues } from '../../workflows/model/search-attributes.js';
@@ -26,6 +27,11 @@ const controlPlane: Partial<ControlPlaneActivities> = {
   recordInstances: record('recordInstances'),
   clearNodeDcs: async (arg) => { calls.push({ name: 'clearNodeDcs', arg }); return 0; },
   setDatabaseState: record('setDatabaseState'),
+  acquireDatabaseLock: record('acquireDatabaseLock'),
+  releaseDatabaseLock: async () => ({ released: true }),
+  removeDatabaseRecord: record('removeDatabaseRecord'),
+  // the real one: it cancels a task through Temporal and waits for it to end
+  endSupersededTask: async (arg) => { calls.push({ name: 'endSupersededTask', arg }); return storeActivities({ temporal: client } as never).endSupersededTask(arg); },
   markNodesJoined: record('markNodesJoined'),
   getDatabaseLayout: async () => ({ joined: ['n1', 'n2'], instances: [], serviceInstances: [] }),
   syncBackupSchedules: async (arg) => { calls.push({ name: 'syncBackupSchedules', arg }); return { created: [], updated: [], deleted: [] }; },
@@ -42,6 +48,7 @@ const host: Partial<HostActivities> = {
   applyNodeConfig: async (arg) => { calls.push({ name: 'applyNodeConfig', arg }); return { changed: [], pendingRestart: [] }; },
   dropNodeLinks: record('dropNodeLinks'),
   removeInstance: record('removeInstance'),
+  removeDatabaseNetwork: record('removeDatabaseNetwork'),
   copyRoles: async (arg) => { calls.push({ name: 'copyRoles', arg }); return { created: [] }; },
   prepareJoinSubscriptions: async (arg) => { calls.push({ name: 'prepareJoinSubscriptions', arg }); return { n2: 'pgl_app_n2_sub_n3n2' }; },
   reserveJoinSlot: async (arg) => { calls.push({ name: 'reserveJoinSlot', arg }); return { lsn: '0/100' }; },
@@ -190,4 +197,44 @@ describe('a host whose agent is down', () => {
       currentSpec = spec;
     }
   }, 170_000);
+});
+
+describe('control-plane steps', () => {
+  it('retry for hours through a store or etcd outage, not 8 attempts in about a minute', async () => {
+    const handle = await start();
+    await handle.result();
+    const scheduled = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'setDatabaseState');
+    expect(scheduled).toHaveLength(1);
+    const a = scheduled[0]!;
+    expect(a.retryPolicy?.maximumAttempts ?? 0).toBe(0); // unlimited attempts, bounded by the schedule-to-close timeout
+    expect(Number(String(a.scheduleToCloseTimeout?.seconds ?? 0))).toBeGreaterThanOrEqual(3600);
+  });
+});
+
+describe('a forced delete', () => {
+  it('cancels the task it took the lock from and waits for it to end before it removes anything', async () => {
+    behaviour.waitForInstance = async () => {
+      const ctx = Context.current();
+      for (;;) {
+        ctx.heartbeat();
+        try {
+          await Promise.race([ctx.cancelled, new Promise((r) => setTimeout(r, 200))]);
+        } catch (err) {
+          calls.push({ name: 'create step cancelled', arg: null });
+          throw err;
+        }
+      }
+    };
+    const create = await start();
+    await waitFor('a wait step of the create running', async () => count('waitForInstance') > 0, 20_000, 100);
+    const del = await client.workflow.start('deleteDatabase', { workflowId: uuidv7(), taskQueue: taskQueues.controlPlane, args: [{ databaseId: 'db1', supersedes: create.workflowId }] });
+    await del.result();
+    expect((await create.describe()).status.name).toBe('CANCELLED');
+    const order = calls.map((c) => c.name);
+    expect(order.indexOf('create step cancelled')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('create step cancelled')).toBeLessThan(order.indexOf('removeInstance'));
+    expect(order.indexOf('removeInstance')).toBeLessThan(order.indexOf('removeDatabaseNetwork'));
+  });
 });

@@ -18,11 +18,15 @@ export function serviceWaves(databaseId: string, spec: DatabaseSpec, current: Se
   const desired = planServiceInstances(databaseId, spec);
   const stale = current.filter((c) => !desired.some((d) => d.serviceId === c.serviceId && d.hostId === c.hostId));
   const postgrest = (spec.services ?? []).filter((s) => s.service_type === 'postgrest').map((s) => s.service_id);
-  const instances = postgrest.length ? planInstances(databaseId, spec) : [];
+  const rag = (spec.services ?? []).filter((s) => s.service_type === 'rag').map((s) => s.service_id);
+  const instances = postgrest.length || rag.length ? planInstances(databaseId, spec) : [];
   const nodes = spec.nodes.map((n) => n.name);
   return [
     stale.map((c) => ({ kind: 'removeService', ...c })),
-    postgrest.map((serviceId) => ({ kind: 'servicePreflight', hostId: nodeHost(instances, nodes[0]!), serviceId, nodeName: nodes[0]! })),
+    [
+      ...postgrest.map((serviceId): Step => ({ kind: 'servicePreflight', hostId: nodeHost(instances, nodes[0]!), serviceId, nodeName: nodes[0]! })),
+      ...rag.map((serviceId): Step => ({ kind: 'ragPreflight', hostId: nodeHost(instances, nodes[0]!), serviceId, nodeName: nodes[0]! })),
+    ],
     postgrest.flatMap((serviceId) => nodes.map((n): Step => ({ kind: 'serviceRoles', hostId: nodeHost(instances, n), serviceId, nodeName: n }))),
     desired.map((d) => ({ kind: 'service', hostId: d.hostId, serviceId: d.serviceId })),
     desired.map((d) => ({ kind: 'waitService', hostId: d.hostId, serviceId: d.serviceId })),
@@ -62,6 +66,8 @@ export type Step =
   /** PostgREST: its schemas and anon role exist (first node); its authenticator set up (each node) */
   | { kind: 'servicePreflight'; hostId: string; serviceId: string; nodeName: string }
   | { kind: 'serviceRoles'; hostId: string; serviceId: string; nodeName: string }
+  /** RAG: connect_as and the tables its pipelines name (columns, the vector column's type) exist (first node) */
+  | { kind: 'ragPreflight'; hostId: string; serviceId: string; nodeName: string }
   /**
    * A running node converged instance by instance: any member whose container must be made again (port, resources,
    * image, orchestrator_opts) is, replicas first, then a switchover, then the old primary — the node keeps a primary
@@ -175,6 +181,7 @@ export function describeStep(s: Step): string {
     case 'waitService': return `waiting for service ${s.serviceId} on ${s.hostId} to be healthy`;
     case 'removeService': return `removing service ${s.serviceId} from ${s.hostId}`;
     case 'servicePreflight': return `checking service ${s.serviceId}'s schemas and anon role on node ${s.nodeName}`;
+    case 'ragPreflight': return `checking service ${s.serviceId}'s role and pipeline tables on node ${s.nodeName}`;
     case 'serviceRoles': return `setting up service ${s.serviceId}'s authenticator role on node ${s.nodeName}`;
     case 'rollNode': return `converging node ${s.nodeName}'s instances ${s.existing.map((i) => i.instanceId).join(', ')}: any to make again one at a time, replicas first, then a switchover and the old primary${s.added.length ? `; then new replica${s.added.length > 1 ? 's' : ''} ${s.added.map((i) => i.instanceId).join(', ')}` : ''}`;
   }

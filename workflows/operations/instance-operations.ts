@@ -8,13 +8,13 @@ export async function restartInstance({ databaseId, instanceId, hostId, schedule
   await runOperationTask(async () => {
     await waitUntil(schedule);
     await onHost(hostId, `restarting Postgres in instance ${instanceId} through Patroni`, 'long').restartPostgres({ databaseId, instanceId });
-  });
+  }, { databaseId, type: 'restart_instance' });
 }
 
 export async function stopInstance({ databaseId, instanceId, hostId }: InstanceOperationInput): Promise<void> {
-  await runOperationTask(() => onHost(hostId, `stopping instance ${instanceId} on ${hostId} (it keeps its port and data)`, 'long').stopInstanceContainer({ databaseId, instanceId }));
+  await runOperationTask(() => onHost(hostId, `stopping instance ${instanceId} on ${hostId} (it keeps its port and data)`, 'long').stopInstanceContainer({ databaseId, instanceId }), { databaseId, type: 'stop_instance' });
 }
 
 export async function startInstance({ databaseId, instanceId, hostId }: InstanceOperationInput): Promise<void> {
-  await runOperationTask(() => onHost(hostId, `starting instance ${instanceId} on ${hostId}`, 'long').startInstanceContainer({ databaseId, instanceId }));
+  await runOperationTask(() => onHost(hostId, `starting instance ${instanceId} on ${hostId}`, 'long').startInstanceContainer({ databaseId, instanceId }), { databaseId, type: 'start_instance' });
 }

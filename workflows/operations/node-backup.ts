@@ -31,7 +31,7 @@ export async function nodeBackup(input: NodeBackupInput): Promise<void> {
     } finally {
       await CancellationScope.nonCancellable(() => controlPlane.setInstanceState({ instanceId: primary, state: 'available' }));
     }
-  });
+  }, { databaseId, type: 'node_backup' });
 }
 
 /** Started by a backup schedule: runs the node_backup task under a task id of its own (a UUIDv7, as every task's). */

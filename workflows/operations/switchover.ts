@@ -9,9 +9,9 @@ export async function switchover(input: NodeOperationInput): Promise<void> {
   await runOperationTask(async () => {
     await waitUntil(input.schedule);
     await handOverNode(input, 'switchover');
-  });
+  }, { databaseId: input.databaseId, type: 'switchover' });
 }
 
 export async function failover(input: NodeOperationInput): Promise<void> {
-  await runOperationTask(() => handOverNode(input, 'failover'));
+  await runOperationTask(() => handOverNode(input, 'failover'), { databaseId: input.databaseId, type: 'failover' });
 }

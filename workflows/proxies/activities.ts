@@ -7,10 +7,28 @@ import { taskQueues } from '../model/search-attributes.js';
 
 const transientRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 8 };
 
+/**
+ * Control-plane steps touch the store, etcd and Temporal only: what fails them is an outage of one of those, so they
+ * retry for hours (every minute at most) rather than fail every running task — and its final `failed` write — after
+ * a minute. Failures the activity marks non-retryable (activities/errors.ts) still end the step at once.
+ */
+export const controlPlaneRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
+export const controlPlaneRetryFor = '6 hours';
+
 export const controlPlane = proxyActivities<ControlPlaneActivities>({
   taskQueue: taskQueues.controlPlane,
   startToCloseTimeout: '30 seconds',
-  retry: transientRetry,
+  scheduleToCloseTimeout: controlPlaneRetryFor,
+  retry: controlPlaneRetry,
+});
+
+/** Control-plane steps that wait on something (a superseded task ending), heartbeating. */
+export const controlPlaneWaits = proxyActivities<ControlPlaneActivities>({
+  taskQueue: taskQueues.controlPlane,
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30 seconds',
+  scheduleToCloseTimeout: controlPlaneRetryFor,
+  retry: controlPlaneRetry,
 });
 
 /** short: one quick action; long: polls Postgres or Patroni (heartbeats); copy: a node's initial data copy. */

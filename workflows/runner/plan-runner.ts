@@ -81,6 +81,9 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
     case 'servicePreflight':
       await onHost(step.hostId, summary, 'long').postgrestPreflight({ databaseId, serviceId: step.serviceId, nodeName: step.nodeName });
       return;
+    case 'ragPreflight':
+      await onHost(step.hostId, summary, 'long').ragPreflight({ databaseId, serviceId: step.serviceId, nodeName: step.nodeName });
+      return;
     case 'serviceRoles':
       await onHost(step.hostId, summary, 'long').postgrestAuthenticator({ databaseId, serviceId: step.serviceId, nodeName: step.nodeName });
       return;

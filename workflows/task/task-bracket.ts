@@ -4,6 +4,8 @@
 //   cancelled), then the error propagates and the task ends failed or canceled;
 // - operation tasks (switchover, failover, restart, stop, start, backup, node restore): they act on one node or one
 //   instance without changing the database's state, so a failure fails the task only.
+// Every database task holds the database's lock (api/database-lock.ts): a database task's final state write releases
+// it, an operation task releases it as its last step.
 // A `scheduledAt` makes an operation wait for that time first (a durable timer: the task is visible meanwhile, and
 // cancelling it prevents the operation).
 import { ApplicationFailure, CancellationScope, isCancellation, patched, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
@@ -29,6 +31,9 @@ export function messageOf(err: unknown): string {
 
 export async function runDatabaseTask(databaseId: string, onSuccess: DatabaseState | null, body: () => Promise<void>): Promise<void> {
   try {
+    // The API took the database's lock for this task; one a forced delete took over meanwhile (before this task
+    // started) fails it here, before it acts. Behind a patch marker: tasks from before the lock still replay.
+    if (patched('database-lock')) await controlPlane.acquireDatabaseLock({ databaseId, type: workflowInfo().workflowType });
     await body();
     if (onSuccess) await controlPlane.setDatabaseState({ databaseId, state: onSuccess, instanceState: 'available' });
   } catch (err) {
@@ -49,12 +54,21 @@ export function failTask(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, 'TaskFailed');
 }
 
-export async function runOperationTask(body: () => Promise<void>): Promise<void> {
+/**
+ * `lock`: the database whose lock the operation holds — taken by the API for this task's id, or here (a scheduled
+ * backup, the agent's failover) when nobody holds it; another holder fails the task before it acts. Released as the
+ * task's last step, whatever its outcome. Behind a patch marker: operations that ran before the lock still replay.
+ */
+export async function runOperationTask(body: () => Promise<void>, lock?: { databaseId: string; type: string }): Promise<void> {
+  const locked = lock !== undefined && patched('database-lock');
   try {
+    if (locked) await controlPlane.acquireDatabaseLock(lock);
     await body();
   } catch (err) {
     if (isCancellation(err)) throw err;
     throw failTask(messageOf(err));
+  } finally {
+    if (locked) await CancellationScope.nonCancellable(() => controlPlane.releaseDatabaseLock({ databaseId: lock.databaseId }));
   }
 }
 
