@@ -16,6 +16,11 @@ import { isPortOpen, spawnManaged, waitFor } from './processes.js';
 export { portNames, stackPorts };
 
 export const temporalBin = path.join(os.homedir(), '.cache', 'pgcp', 'bin', 'temporal');
+/**
+ * etcd 3.5 built by scripts/setup.sh from Go modules (scripts/etcd): it hashes a user's password before its raft log,
+ * where Debian's 3.4 writes it in clear into its WAL. Debian's is the fallback when it is not built.
+ */
+export const etcdBin = process.env.PGCP_ETCD_BIN ?? [path.join(os.homedir(), '.cache', 'pgcp', 'bin', 'etcd')].find((f) => existsSync(f)) ?? 'etcd';
 export const storeUser = 'pgcp';
 
 export interface StackService { name: string; reused: boolean; stop: () => Promise<void> }
@@ -217,7 +222,7 @@ async function startEtcd(dataDir: string, logDir: string): Promise<StackService>
   const cert = ensureEtcdCertificate(dataDir, bridge);
   const clientUrls = [`https://127.0.0.1:${stackPorts.etcd}`, ...(bridge ? [`https://${bridge}:${stackPorts.etcd}`] : [])];
   const peer = `http://127.0.0.1:${stackPorts.etcdPeer}`;
-  const proc = spawnManaged('etcd', 'etcd', [
+  const proc = spawnManaged('etcd', etcdBin, [
     '--name', 'pgcp', '--data-dir', path.join(dataDir, 'etcd'),
     '--listen-client-urls', clientUrls.join(','), '--advertise-client-urls', clientUrls[0]!,
     '--cert-file', cert.cert, '--key-file', cert.key,

@@ -104,6 +104,10 @@ const migrations: readonly string[] = [
      host_id text NOT NULL,
      revoked_at timestamptz NOT NULL DEFAULT now()
    );`,
+  // The source of an in-place restore of the instance (with its repository's keys), sealed, from before its data is
+  // restored until it leads: each start of its container gets the restore's configuration from it (its recovery's
+  // restore_command reads it), never from a file.
+  `ALTER TABLE instances ADD COLUMN restore_source jsonb;`,
 ];
 
 export function createStore(url: string, box: SecretBox): Store {

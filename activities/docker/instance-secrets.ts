@@ -8,7 +8,8 @@ import { findInstance, loadDatabase, type DatabaseContext } from '../database-co
 import type { HostDeps } from '../deps.js';
 import { startContainer } from './client.js';
 import { execIn } from './exec.js';
-import { deliveryScript, readyFile, secretDirs } from './instance-boot.js';
+import { afterDelivery, deliveryScript, readyFile, secretDirs, secretTmpfs, type Delivery } from './instance-boot.js';
+import { runOneOff, type OneOffSpec } from './one-off.js';
 import { instanceSecretFiles } from './instance-config.js';
 import { inContainer } from './instance-files.js';
 
@@ -43,13 +44,32 @@ export async function deliverInstanceSecrets(deps: HostDeps, databaseId: string,
   if (o.onlyIfWaiting && probe.lines.includes('ready')) return none;
   const db = o.db ?? await loadDatabase(deps.store, databaseId);
   const delivery = await instanceSecretFiles(deps, db, findInstance(db, instanceId), { restoredData: probe.lines.includes('restored') });
-  const run = await execIn(deps.docker, instanceId, ['python3', '-c', deliveryScript()], { user: 'root', stdin: JSON.stringify(delivery) });
-  const result = run.exitCode === 0 ? parseResult(run.lines) : null;
-  if (!result) throw new Error(`delivering ${instanceId}'s configuration failed (exit ${run.exitCode}): ${run.lines.slice(-3).join(' | ')}`);
+  const result = await deliverFiles(deps.docker, instanceId, delivery);
   // a Patroni that started from an earlier delivery reads its file again; one that waited starts with this one
   const reloaded = result.wasReady && result.changed.includes(inContainer.patroniConfig);
   if (reloaded) await deps.docker.getContainer(instanceId).kill({ signal: 'SIGHUP' });
   return { delivered: true, changed: result.changed, reloaded };
+}
+
+/** A delivery into a running container with the secret mounts: the files on stdin, the ready marker last. */
+export async function deliverFiles(docker: Docker, containerId: string, delivery: Delivery): Promise<{ changed: string[]; wasReady: boolean }> {
+  const run = await execIn(docker, containerId, ['python3', '-c', deliveryScript()], { user: 'root', stdin: JSON.stringify(delivery) });
+  const result = run.exitCode === 0 ? parseResult(run.lines) : null;
+  if (!result) throw new Error(`delivering ${containerId}'s configuration failed (exit ${run.exitCode}): ${run.lines.slice(-3).join(' | ')}`);
+  return result;
+}
+
+/**
+ * A one-off container (a restore's) whose script reads secret files: they live on its own tmpfs mounts, as an
+ * instance's, delivered once it has started; the script waits for them. Nothing of them reaches the host's disk.
+ */
+export async function runOneOffWithSecrets(docker: Docker, o: OneOffSpec, files: Record<string, string>): Promise<{ code: number; lines: string[] }> {
+  return runOneOff(docker, {
+    ...o,
+    script: afterDelivery(o.script),
+    hostConfig: { ...o.hostConfig, Tmpfs: { ...o.hostConfig.Tmpfs, ...secretTmpfs() } },
+    afterStart: async (id) => { await deliverFiles(docker, id, { files, remove: [] }); },
+  });
 }
 
 function parseResult(lines: string[]): { changed: string[]; wasReady: boolean } | null {
