@@ -14,8 +14,13 @@ export interface Etcd {
   url: string;
   /** PEM of the CA etcd's server certificate chains to (https), else null (the system's roots). */
   ca: string | null;
-  /** Whether calls authenticate: etcd's auth is on and the control plane holds its root credential. */
+  /** Whether calls authenticate: etcd's auth is on and this process holds a credential. */
   authenticated: boolean;
+  /**
+   * Whether that credential is etcd's root, which alone may make users and roles. A joined host's agent holds its
+   * own user instead (readwrite on Patroni's keys only): the control-plane worker makes each database's user.
+   */
+  canManageUsers: boolean;
   /** POST `path` (e.g. /v3/kv/range) with a JSON body; etcd's error (code and message) becomes an EtcdError. */
   call<T = Record<string, unknown>>(path: string, body: Record<string, unknown>): Promise<T>;
 }
@@ -83,6 +88,7 @@ export function createEtcd(url: string, credentials: EtcdCredentials | null, ca:
     url,
     ca,
     authenticated: credentials !== null,
+    canManageUsers: credentials !== null && credentials.user === 'root',
     async call<T>(path: string, body: Record<string, unknown>): Promise<T> {
       if (!credentials) return post<T>(url, path, body, null, ca);
       try {
@@ -168,6 +174,31 @@ export async function ensureDatabaseEtcdUser(etcd: Etcd, databaseId: string, pas
     await etcd.call('/v3/auth/user/changepw', { name, password });
   }
   if (!user?.roles?.includes(name)) await etcd.call('/v3/auth/user/grant', { user: name, role: name });
+}
+
+/** A joined host's own etcd user (and role of the same name): `pgcp-host-<host id>-<random>`, fresh per issue. */
+export const newHostEtcdUser = (hostId: string) => `pgcp-host-${hostId}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Makes a host's etcd user: readwrite on Patroni's keys (ids.patroniNamespace) — what its agent reads (leader keys,
+ * for fencing and fast failover) and clears (a node's keys before a restore) — and nothing else: it cannot manage
+ * users or roles, nor read or write outside that prefix.
+ */
+export async function createHostEtcdUser(etcd: Etcd, name: string, password: string): Promise<void> {
+  const prefix = ids.patroniNamespace;
+  await etcd.call('/v3/auth/role/add', { name }).catch(ignore(exists));
+  await etcd.call('/v3/auth/role/grant', { name, perm: { permType: 'READWRITE', key: b64(prefix), range_end: b64(prefixEnd(prefix)) } });
+  await etcd.call('/v3/auth/user/add', { name, password }).catch(async (err: unknown) => {
+    if (!exists(err)) throw err;
+    await etcd.call('/v3/auth/user/changepw', { name, password });
+  });
+  await etcd.call('/v3/auth/user/grant', { user: name, role: name });
+}
+
+/** An etcd user and its role of the same name (a host's, at its removal); absent ones are fine. */
+export async function removeEtcdUser(etcd: Etcd, name: string): Promise<void> {
+  await etcd.call('/v3/auth/user/delete', { name }).catch(ignore(missing));
+  await etcd.call('/v3/auth/role/delete', { role: name }).catch(ignore(missing));
 }
 
 /** The database's etcd user and role; absent ones are fine. */

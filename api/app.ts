@@ -5,6 +5,7 @@ import { initGate } from './init-gate.js';
 import { declareErrorStatuses } from './openapi-errors.js';
 import { createRouter } from './router.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { hostCredentialRoutes } from './routes/host-credentials.js';
 import { databaseRoutes } from './routes/databases.js';
 import { hostRoutes } from './routes/hosts.js';
 import { operationRoutes } from './routes/operations.js';
@@ -16,6 +17,7 @@ import { docsRoutes } from './docs.js';
 import { createMetrics } from './metrics.js';
 import { statusRoutes } from './routes/status.js';
 import { requestSpans } from './tracing.js';
+import { refuseRevokedCertificates } from './revoked-certificates.js';
 
 /** The OpenAPI document's header: /v1/openapi.json and the SDK's generated types (scripts/generate-sdk-types.ts). */
 export const openApiConfig = (version: string) => ({
@@ -35,6 +37,7 @@ export function createApp(deps: AppDeps) {
     deps.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), requestId: c.get('requestId') }, 'request');
   });
   app.use(hostGuard(deps.config.api));
+  if (deps.config.api.tls) app.use(refuseRevokedCertificates(deps.store));
   // Answered before the cluster exists, like /v1/version: scraping and reading the reference need no cluster.
   app.get('/metrics', async (c) => {
     const m = await metrics.render();
@@ -47,6 +50,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', requireJsonBody);
   app.get('/', (c) => c.body(null, 204, { Link: '</v1/openapi.json>; rel="service-desc"' }));
   app.route('/', clusterRoutes(deps));
+  app.route('/', hostCredentialRoutes(deps));
   app.route('/', hostRoutes(deps));
   app.route('/', databaseRoutes(deps));
   app.route('/', operationRoutes(deps));

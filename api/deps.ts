@@ -12,6 +12,8 @@ export interface AppDeps {
   temporal?: Client;
   version: { version: string; revision: string; revision_time: string; arch: string };
   now?: () => Date;
+  /** The control plane's key: a server that issues a joining host's credentials hands it over in the join. */
+  secretKey?: Buffer;
   /** Set when tracing is on (platform/tracing.ts): a span per request, in which tasks start. */
   tracer?: Tracer;
 }

@@ -6,7 +6,7 @@
 import { requestId } from 'hono/request-id';
 import type { Config } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
-import { JoinOptionsSchema, readMembership, removeMembership, writeMembership, type Membership } from '../platform/membership.js';
+import { JoinOptionsSchema, keepJoin, readMembership, removeMembership, type Membership } from '../platform/membership.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, apiErrorStatus, messages, renderError, type ApiErrorName } from './errors.js';
 import { limitBody, requireJsonBody } from './json-body.js';
@@ -75,16 +75,24 @@ export function createJoinApp(deps: JoinAppDeps) {
       });
       const text = await res.text();
       if (!res.ok) throw refusal(server, res.status, text);
-      const options = JoinOptionsSchema.parse(JSON.parse(text));
-      const membership: Membership = { ...options, host_id: config.hostId, joined_at: new Date().toISOString() };
-      writeMembership(config.dataDir, membership);
+      // The answer carries this host's credentials: never logged, kept only in this host's 0600 files.
+      const parsed = JoinOptionsSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) throw new ApiError('server_error', `${server} answered the join with options this server does not understand`);
+      // The issuing server as this server reached it (its own idea of its URL may not be reachable from here).
+      const membership: Membership = { ...parsed.data, leader: { ...parsed.data.leader, server_url: server }, host_id: config.hostId, joined_at: new Date().toISOString() };
       try {
-        await deps.onJoined(membership);
+        keepJoin(config, membership);
+      } catch (err) {
+        removeMembership(config.dataDir);
+        throw new ApiError('invalid_input', err instanceof Error ? err.message : String(err));
+      }
+      try {
+        await deps.onJoined(readMembership(config.dataDir)!);
       } catch (err) {
         removeMembership(config.dataDir);
         throw err;
       }
-      deps.log.info({ clusterId: options.cluster_id, server }, 'joined the cluster');
+      deps.log.info({ clusterId: membership.cluster_id, server }, 'joined the cluster');
       return c.body(null, 204);
     } finally {
       joining = false;

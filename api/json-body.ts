@@ -14,7 +14,7 @@ export const limitBody: MiddlewareHandler = bodyLimit({
 });
 
 /** POSTs whose body is required: pgEdge answers missing_payload / decode_payload before any validation. */
-const bodyRequired = [/^\/v1\/databases$/, /^\/v1\/databases\/[^/]+$/, /^\/v1\/cluster\/join$/, /^\/v1\/internal\/cluster\/join-options$/];
+const bodyRequired = [/^\/v1\/databases$/, /^\/v1\/databases\/[^/]+$/, /^\/v1\/cluster\/join$/, /^\/v1\/internal\/cluster\/join-options$/, /^\/v1\/internal\/cluster\/host-credentials(\/confirm)?$/];
 
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const unstorable = /\u0000|\p{Cs}/u;

@@ -219,6 +219,8 @@ const ConfigSchema = z
     workerMetricsAddress: env.PGCP_WORKER_METRICS_ADDRESS,
     otlpTracesUrl: env.PGCP_OTLP_TRACES_URL,
     joinsCluster: env.PGCP_JOINS_CLUSTER === 'true' || env.PGCP_JOINS_CLUSTER === '1',
+    /** A joined host: the server that issued its credentials, which a join token shown here sends new hosts to. */
+    joinServerUrls: null as string[] | null,
     advertise: {
       temporalAddress: env.PGCP_ADVERTISE_TEMPORAL_ADDRESS,
       storeUrl: env.PGCP_ADVERTISE_STORE_URL,

@@ -87,13 +87,15 @@ export interface IssueOptions {
   /** Server and peer certificates: the DNS names and IP addresses clients dial (default: localhost, 127.0.0.1, ::1). */
   hosts?: string[];
   days?: number;
+  /** Where the key and certificate are written (default: `dir`, beside the CA): a host's, handed over, are not kept. */
+  outDir?: string;
 }
 
 /** Issues (or re-issues: a new key and certificate replace the old) a certificate signed by the CA in `dir`. */
 export function issueCertificate(dir: string, o: IssueOptions): CertFiles {
   const ca = caFiles(dir);
   if (!existsSync(ca.cert) || !existsSync(ca.key)) throw new Error(`no CA in ${dir}: make one first (npm run cert -- ca)`);
-  const files = leafFiles(dir, o.name);
+  const files = leafFiles(o.outDir ?? dir, o.name);
   writeKey(files.key);
   const extensions = [
     'basicConstraints = critical,CA:FALSE',

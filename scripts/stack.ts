@@ -16,6 +16,11 @@ import { isPortOpen, spawnManaged, waitFor } from './processes.js';
 export { portNames, stackPorts };
 
 export const temporalBin = path.join(os.homedir(), '.cache', 'pgcp', 'bin', 'temporal');
+/**
+ * etcd 3.5 built by scripts/setup.sh from Go modules (scripts/etcd): it hashes a user's password before its raft log,
+ * where Debian's 3.4 writes it in clear into its WAL. Debian's is the fallback when it is not built.
+ */
+export const etcdBin = process.env.PGCP_ETCD_BIN ?? [path.join(os.homedir(), '.cache', 'pgcp', 'bin', 'etcd')].find((f) => existsSync(f)) ?? 'etcd';
 export const storeUser = 'pgcp';
 
 export interface StackService { name: string; reused: boolean; stop: () => Promise<void> }
@@ -93,12 +98,22 @@ export function scramVerifier(password: string, salt = randomBytes(16), iteratio
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
-/** The store's only client authentication rule: TCP on loopback with the password (no local socket exists). */
-export const storeHba = '# pgcp: the store is reached over TCP on loopback, with the password only (scripts/stack.ts)\nhost all all 127.0.0.1/32 scram-sha-256\n';
+/**
+ * The store's client authentication rules: TCP on loopback with the password (scram-sha-256; no local socket exists,
+ * no trust or md5 rule), and — when the store speaks TLS — only over TLS: a plain connection is rejected.
+ */
+export function storeHba(tls: boolean): string {
+  return tls
+    ? '# pgcp: the store is reached over TLS on loopback, with the password only (scripts/stack.ts)\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all 127.0.0.1/32 reject\n'
+    : '# pgcp: the store is reached over TCP on loopback, with the password only (scripts/stack.ts)\nhost all all 127.0.0.1/32 scram-sha-256\n';
+}
+
+/** How the stack's own admin connections reach its store: over TLS when it speaks TLS (loopback, the server it started). */
+const adminSsl = (tls: boolean) => (tls ? { rejectUnauthorized: false } : undefined);
 
 /** Creates a store database if missing (the API, workers and tests each migrate their own). */
-export async function ensureStoreDatabase(database: string, adminUrl = storeUrl('postgres')): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+export async function ensureStoreDatabase(database: string, adminUrl = storeUrl('postgres'), tls = false): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl, ssl: adminSsl(tls) });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
@@ -151,7 +166,12 @@ async function startStore(dataDir: string, logDir: string, tls?: StoreTls): Prom
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
-    writeFileSync(hbaFile, storeHba);
+    writeFileSync(hbaFile, storeHba(!!tls));
+  }
+  const hba = storeHba(!!tls);
+  if (readFileSync(hbaFile, 'utf8') !== hba && readFileSync(hbaFile, 'utf8').includes('# pgcp:')) {
+    // Our own rules of the other TLS setting: the password is already set, so the new rules apply from the start.
+    writeFileSync(hbaFile, hba);
   }
   const [cmd, args] = asPostgres(`${bin}/postgres`, [
     '-D', pgdata, '-p', String(stackPorts.store), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200',
@@ -161,16 +181,16 @@ async function startStore(dataDir: string, logDir: string, tls?: StoreTls): Prom
   const proc = spawnManaged('store', cmd, args, { logDir, umask: 0o077 });
   const url = `postgres://${storeUser}:${encodeURIComponent(password)}@127.0.0.1:${stackPorts.store}/postgres`;
   await waitFor('store Postgres', async () => {
-    const c = new pg.Client({ connectionString: url });
+    const c = new pg.Client({ connectionString: url, ssl: adminSsl(!!tls) });
     try { await c.connect(); return true; } finally { await c.end().catch(() => undefined); }
   }, 30_000, proc.child);
-  if (readFileSync(hbaFile, 'utf8') !== storeHba) {
+  if (readFileSync(hbaFile, 'utf8') !== hba) {
     // An earlier version's trust rules let this connection in whatever its password: set it, then require it.
-    const c = new pg.Client({ connectionString: url });
+    const c = new pg.Client({ connectionString: url, ssl: adminSsl(!!tls) });
     await c.connect();
     try {
       await c.query(`ALTER ROLE ${pg.escapeIdentifier(storeUser)} PASSWORD ${pg.escapeLiteral(scramVerifier(password))}`);
-      writeFileSync(hbaFile, storeHba);
+      writeFileSync(hbaFile, hba);
       await c.query('SELECT pg_reload_conf()');
     } finally {
       await c.end();
@@ -202,7 +222,7 @@ async function startEtcd(dataDir: string, logDir: string): Promise<StackService>
   const cert = ensureEtcdCertificate(dataDir, bridge);
   const clientUrls = [`https://127.0.0.1:${stackPorts.etcd}`, ...(bridge ? [`https://${bridge}:${stackPorts.etcd}`] : [])];
   const peer = `http://127.0.0.1:${stackPorts.etcdPeer}`;
-  const proc = spawnManaged('etcd', 'etcd', [
+  const proc = spawnManaged('etcd', etcdBin, [
     '--name', 'pgcp', '--data-dir', path.join(dataDir, 'etcd'),
     '--listen-client-urls', clientUrls.join(','), '--advertise-client-urls', clientUrls[0]!,
     '--cert-file', cert.cert, '--key-file', cert.key,
@@ -291,7 +311,8 @@ export async function startStack(opts: StartStackOptions): Promise<StackService[
       }
     }
     const admin = opts.storeUrl ? Object.assign(new URL(opts.storeUrl), { pathname: '/postgres' }).toString() : storeUrl('postgres', stackSecretsDir(opts.dataDir));
-    for (const db of opts.storeDatabases) await ensureStoreDatabase(db, admin);
+    const storeOurs = !started.find((x) => x.name === 'store')?.reused;
+    for (const db of opts.storeDatabases) await ensureStoreDatabase(db, admin, storeOurs && opts.storeTls !== undefined);
     for (const ns of opts.namespaces) await ensureNamespace(`127.0.0.1:${stackPorts.temporal}`, ns);
     return started;
   } catch (err) {

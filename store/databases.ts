@@ -1,7 +1,7 @@
 // Databases, their instances and the monitor's observed status. The spec's secrets (user password verifiers,
 // repository keys) and the generated secrets are sealed (store/sealing.ts); neither ever leaves through the API.
 import { randomBytes } from 'node:crypto';
-import type { DatabaseSpec } from '../api/schemas/database-spec.js';
+import type { DatabaseSpec, RestoreConfigSpec } from '../api/schemas/database-spec.js';
 import type { RepositorySecrets } from '../workflows/model/backup-repository.js';
 import type { Store } from './db.js';
 import { openSpec, sealContext, specColumns } from './sealing.js';
@@ -323,6 +323,17 @@ export async function setInstanceStopped(store: Store, id: string, stopped: bool
 export async function getInstance(store: Store, id: string): Promise<InstanceRecord | null> {
   const { rows } = await store.query<InstanceRow>('SELECT * FROM instances WHERE id = $1', [id]);
   return rows[0] ? toInstance(rows[0]) : null;
+}
+
+/** The source of the instance's in-place restore in progress (with its keys), sealed; null when it ends. */
+export async function setInstanceRestoreSource(store: Store, id: string, source: RestoreConfigSpec | null): Promise<void> {
+  await store.query('UPDATE instances SET restore_source = $2 WHERE id = $1', [id, source === null ? null : store.box.seal(source, sealContext.instanceRestoreSource(id))]);
+}
+
+export async function getInstanceRestoreSource(store: Store, id: string): Promise<RestoreConfigSpec | null> {
+  const { rows } = await store.query<{ s: unknown }>('SELECT restore_source AS s FROM instances WHERE id = $1', [id]);
+  const s = rows[0]?.s;
+  return s ? store.box.open<RestoreConfigSpec>(s as never, sealContext.instanceRestoreSource(id)) : null;
 }
 
 export async function deleteInstance(store: Store, id: string): Promise<void> {

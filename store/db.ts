@@ -2,6 +2,7 @@
 import pg from 'pg';
 import type { SecretBox } from '../platform/secret-box.js';
 import { sealClearRows } from './sealing.js';
+import { sealClusterToken } from './cluster.js';
 
 /** The pool, and the box that seals the secrets it keeps (platform/secret-box.ts): no secret is written in clear. */
 export type Store = pg.Pool & { readonly box: SecretBox };
@@ -81,6 +82,32 @@ const migrations: readonly string[] = [
   // The database's lock: the one task that may change it now (store/databases.ts lockDatabase), taken and released
   // by compare-and-set.
   `ALTER TABLE databases ADD COLUMN lock_task_id text, ADD COLUMN lock_type text, ADD COLUMN locked_at timestamptz;`,
+  // The join token kept as a hash (compared in constant time) and sealed (GET /v1/cluster/join-token shows it), not
+  // in clear; a clear token of an earlier version is moved there by sealClusterToken. Each joined host's own
+  // credentials (its store role, etcd user and client certificate), by generation, so its removal revokes them; and
+  // the certificates revoked, which the API refuses.
+  `ALTER TABLE cluster ALTER COLUMN token DROP NOT NULL;
+   ALTER TABLE cluster ADD COLUMN token_hash text, ADD COLUMN token_sealed jsonb;
+   CREATE TABLE host_credentials (
+     host_id text NOT NULL,
+     generation int NOT NULL,
+     store_role text NOT NULL,
+     etcd_user text,
+     cert_fingerprint text,
+     cert_serial text,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (host_id, generation)
+   );
+   CREATE TABLE revoked_certificates (
+     fingerprint text PRIMARY KEY,
+     serial text NOT NULL,
+     host_id text NOT NULL,
+     revoked_at timestamptz NOT NULL DEFAULT now()
+   );`,
+  // The source of an in-place restore of the instance (with its repository's keys), sealed, from before its data is
+  // restored until it leads: each start of its container gets the restore's configuration from it (its recovery's
+  // restore_command reads it), never from a file.
+  `ALTER TABLE instances ADD COLUMN restore_source jsonb;`,
 ];
 
 export function createStore(url: string, box: SecretBox): Store {
@@ -98,7 +125,9 @@ export async function migrate(store: Store): Promise<void> {
   const client = await store.connect();
   try {
     await client.query('SELECT pg_advisory_lock(7432001)');
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    // A joined host's own role may not create tables: nothing to create once the schema exists.
+    const { rows: made } = await client.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+    if (!made[0]?.t) await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
     const current = rows[0]?.v ?? 0;
     for (let i = current; i < migrations.length; i++) {
@@ -108,6 +137,7 @@ export async function migrate(store: Store): Promise<void> {
       await client.query('COMMIT');
     }
     await sealClearRows(client, store.box);
+    await sealClusterToken(client, store.box);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

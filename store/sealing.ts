@@ -12,6 +12,7 @@ export const sealContext = {
   restoreSecrets: (id: string) => `databases.restore_secrets:${id}`,
   spec: (id: string) => `databases.spec_sealed:${id}`,
   retiredKey: (id: string) => `retired_repository_keys.cipher_pass:${id}`,
+  instanceRestoreSource: (instanceId: string) => `instances.restore_source:${instanceId}`,
 };
 
 /** The spec columns of a row: what anyone reading the store sees, and the whole spec sealed. */

@@ -8,6 +8,7 @@ import { createEtcd } from '../activities/etcd.js';
 import { createStore, migrate } from '../store/db.js';
 import { loadConfig } from '../platform/config.js';
 import { readMembership, withMembership, type Membership } from '../platform/membership.js';
+import { onMembershipChange } from '../platform/membership-watch.js';
 import { startHeartbeat } from './heartbeat.js';
 import { startMonitor } from './monitor.js';
 import { startFastFailover } from './fast-failover.js';
@@ -81,6 +82,14 @@ const stop = () => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+// A rotation of this host's credentials (npm run rotate-credentials) rewrites its membership: restart on the new ones.
+if (membership) {
+  onMembershipChange(base.dataDir, () => {
+    log.info('this host\'s credentials changed: stopping, to be started again on them');
+    stop();
+    setTimeout(() => process.exit(0), 15_000).unref(); // whatever still holds the old credentials goes too
+  });
+}
 
 log.info({ hostId: onlyControlPlane ? undefined : config.hostId, queues: workers.map((w) => w.options.taskQueue) }, 'worker ready');
 await Promise.all(workers.map((w) => w.run()));

@@ -1,12 +1,12 @@
 // Pure: what the one-off container of an in-place restore runs, and the pgBackRest options it restores with. The
-// script copies the restore source's configuration into the volume, restores pgdata with pgBackRest and moves the
-// result aside (Patroni's bootstrap moves it back); a node added from a backup also ends its recovery there.
+// script restores pgdata with pgBackRest, reading the source's configuration from its tmpfs (delivered as an
+// instance's: restore-steps.ts), and moves the result aside (Patroni's bootstrap moves it back); a node added from a backup also ends its recovery there.
 import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { pgbackrestCommand, restoreFlags } from '../../workflows/model/backup.js';
 import { inContainer } from '../docker/instance-files.js';
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const { pgdata, restoredData, restoreConfig, restoreSource } = inContainer;
+const { pgdata, restoredData, restoreConfig } = inContainer;
 
 /** The parameters pgBackRest's recovery sets (postgresql.auto.conf); reset after any restore. */
 export const recoverySettings = ['restore_command', 'recovery_target', 'recovery_target_lsn', 'recovery_target_name', 'recovery_target_time',
@@ -43,7 +43,6 @@ export function finishRecoveryQuietly(database: string, sql: string): string[] {
 export function restoreScript(options: Record<string, string> | undefined, join?: { database: string; subscriptionsOff: string }): string {
   return [
     'set -e',
-    `cp ${restoreSource} ${restoreConfig} && chmod 600 ${restoreConfig}`,
     // a restore killed after the move is redone from the moved data; a stale pid file would stop Postgres
     `if [ -d ${restoredData} ] && [ ! -d ${pgdata} ]; then mv ${restoredData} ${pgdata}; fi`,
     `rm -f ${pgdata}/postmaster.pid`,

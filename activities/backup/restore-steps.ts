@@ -1,7 +1,6 @@
 // The steps of an in-place restore of one instance (restore.ts orders them), each about one thing: where the
 // source comes from, the one-off container on the instance's volume, stopping the node for it, and waiting for the
 // restored instance to lead. Each can be repeated: a retried restore finds its marker and skips to the end.
-import { rm, writeFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import type { DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { repositoryDirs, withSecrets, type HostMount } from '../../workflows/model/backup-repository.js';
@@ -10,12 +9,13 @@ import { copyCaFiles, prepareRepositoryDirs } from './repository-host.js';
 import { pgbackrestCommand, pgbackrestRestoreConfig } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { redactValues } from '../../workflows/model/redact.js';
-import { getRestoreSecrets } from '../../store/databases.js';
+import { getRestoreSecrets, setInstanceRestoreSource } from '../../store/databases.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
 import { labels } from '../docker/client.js';
 import { execIn } from '../docker/exec.js';
-import { fileModes, inContainer, instanceHostFiles } from '../docker/instance-files.js';
+import { inContainer, instanceHostFiles } from '../docker/instance-files.js';
+import { runOneOffWithSecrets } from '../docker/instance-secrets.js';
 import { instanceAddress } from '../addresses.js';
 import { runOneOff } from '../docker/one-off.js';
 import { FailureType, permanent } from '../errors.js';
@@ -39,17 +39,19 @@ export async function restoreSource(deps: HostDeps, db: DatabaseContext, nodeNam
 
 /**
  * A one-off container on the instance's volume (and the repository's host paths), running `script` as postgres,
- * on the database's network with the instances' host entries (an object store is reached as they reach it).
+ * on the database's network with the instances' host entries (an object store is reached as they reach it);
+ * `secrets` (path inside → content): delivered to its tmpfs before the script runs.
  */
-function onVolume(deps: HostDeps, t: RestoreTarget, image: string, script: string, binds: string[] = [], mounts: HostMount[] = []) {
-  return runOneOff(deps.docker, {
+function onVolume(deps: HostDeps, t: RestoreTarget, image: string, script: string, o: { mounts?: HostMount[]; secrets?: Record<string, string> } = {}) {
+  const spec = {
     name: ids.restoreContainer(t.instanceId), image, script, user: 'postgres',
     labels: { [labels.managed]: 'true', [labels.purpose]: 'restore', [labels.instanceId]: t.instanceId },
     hostConfig: {
-      Binds: [`${ids.volume(t.instanceId)}:${inContainer.volume}`, ...binds], Mounts: mounts, NetworkMode: ids.network(t.databaseId),
+      Binds: [`${ids.volume(t.instanceId)}:${inContainer.volume}`], Mounts: o.mounts ?? [], NetworkMode: ids.network(t.databaseId),
       ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),
     },
-  });
+  };
+  return o.secrets ? runOneOffWithSecrets(deps.docker, spec, o.secrets) : runOneOff(deps.docker, spec);
 }
 
 /** Whether this task's restore already finished (its marker is in the volume). */
@@ -75,21 +77,20 @@ export async function stopNodeForRestore(deps: HostDeps, t: RestoreTarget, runni
 
 /**
  * Runs the restore script on the volume, with the source's repository directory (checked on this host without
- * following links) and CA copies mounted. The source's configuration (with its keys and passphrase) is a host file
- * in the instance's 0700 directory only while the one-off container copies it into the volume.
+ * following links) and CA copies mounted, and the source's configuration (with its keys and passphrase) on the
+ * one-off container's tmpfs. The source is kept sealed in the store until the restored instance leads: each start
+ * of the instance's container gets the configuration its recovery's restore_command reads (instance-config.ts).
  */
 export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: string, source: RestoreConfigSpec, script: string, cipherPass: string | null, spec: DatabaseSpec): Promise<{ code: number; lines: string[] }> {
   const files = instanceHostFiles(deps.dataDir, t.instanceId);
   const dirs = repositoryDirs(t.databaseId, [], source);
   await prepareRepositoryDirs(deps, ownRepositoryDirs(spec, t.nodeName, dirs));
   const ca = await copyCaFiles(deps, [source.repository], files.caDir);
-  const file = files.restoreSource;
-  await writeFile(file, pgbackrestRestoreConfig(source, cipherPass), { mode: fileModes.pgbackrest });
-  try {
-    return await onVolume(deps, t, image, script, [`${file}:${inContainer.restoreSource}:ro`], instanceMounts(spec, t.nodeName, dirs, ca ? files.caDir : null));
-  } finally {
-    await rm(file, { force: true }); // the one-off copied it into the volume, or failed
-  }
+  await setInstanceRestoreSource(deps.store, t.instanceId, source);
+  return onVolume(deps, t, image, script, {
+    mounts: instanceMounts(spec, t.nodeName, dirs, ca ? files.caDir : null),
+    secrets: { [inContainer.restoreConfig]: pgbackrestRestoreConfig(source, cipherPass) },
+  });
 }
 
 /** Until the restored instance has finished its recovery and leads its node. */
@@ -101,35 +102,33 @@ export async function waitToLead(deps: HostDeps, t: RestoreTarget): Promise<void
   });
 }
 
-/** The marker of this task's restore, and the recovery's configuration (with its keys) gone from the volume. */
-export async function markRestored(docker: Docker, t: RestoreTarget): Promise<void> {
-  const touch = await execIn(docker, t.instanceId, ['sh', '-c', `touch ${inContainer.restoreMarker(t.taskId)} && rm -f ${inContainer.restoreConfig}`]);
+/**
+ * The marker of this task's restore; the source forgotten, so the next delivery removes its configuration from the
+ * instance's tmpfs (and an earlier version's copy in the volume goes).
+ */
+export async function markRestored(deps: HostDeps, t: RestoreTarget): Promise<void> {
+  const touch = await execIn(deps.docker, t.instanceId, ['sh', '-c', `touch ${inContainer.restoreMarker(t.taskId)} && rm -f ${inContainer.legacyRestoreConfig}`]);
   if (touch.exitCode !== 0) throw new Error(`cannot mark the restore of ${t.instanceId} done`);
+  await setInstanceRestoreSource(deps.store, t.instanceId, null);
 }
 
 /**
  * `pgbackrest info --output=json` of a restore source, in a one-off container of the instance's image beside the
  * instance (its network, host entries and the repository's mounts), touching nothing of the instance: what a
- * restore checks before it stops anything. Its configuration (with keys) is a host file only while it runs.
+ * restore checks before it stops anything. Its configuration (with keys) lives on the one-off container's tmpfs.
  */
 export async function restoreSourceInfo(deps: HostDeps, t: Omit<RestoreTarget, 'taskId'>, image: string, source: RestoreConfigSpec, cipherPass: string | null, spec: DatabaseSpec): Promise<{ code: number; lines: string[] }> {
   const files = instanceHostFiles(deps.dataDir, t.instanceId);
   const dirs = repositoryDirs(t.databaseId, [], source);
   await prepareRepositoryDirs(deps, ownRepositoryDirs(spec, t.nodeName, dirs));
   const ca = await copyCaFiles(deps, [source.repository], files.caDir);
-  const file = files.restoreCheck;
-  await writeFile(file, pgbackrestRestoreConfig(source, cipherPass), { mode: fileModes.pgbackrest });
-  try {
-    return await runOneOff(deps.docker, {
-      name: ids.restoreCheckContainer(t.instanceId), image, user: 'postgres',
-      script: pgbackrestCommand(inContainer.restoreSource, 'info', '--output=json', '--log-level-console=off', '--log-level-stderr=error').join(' '),
-      labels: { [labels.managed]: 'true', [labels.purpose]: 'restore-check', [labels.instanceId]: t.instanceId },
-      hostConfig: {
-        Binds: [`${file}:${inContainer.restoreSource}:ro`], Mounts: instanceMounts(spec, t.nodeName, dirs, ca ? files.caDir : null), NetworkMode: ids.network(t.databaseId),
-        ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),
-      },
-    });
-  } finally {
-    await rm(file, { force: true });
-  }
+  return runOneOffWithSecrets(deps.docker, {
+    name: ids.restoreCheckContainer(t.instanceId), image, user: 'postgres',
+    script: pgbackrestCommand(inContainer.restoreSource, 'info', '--output=json', '--log-level-console=off', '--log-level-stderr=error').join(' '),
+    labels: { [labels.managed]: 'true', [labels.purpose]: 'restore-check', [labels.instanceId]: t.instanceId },
+    hostConfig: {
+      Mounts: instanceMounts(spec, t.nodeName, dirs, ca ? files.caDir : null), NetworkMode: ids.network(t.databaseId),
+      ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),
+    },
+  }, { [inContainer.restoreSource]: pgbackrestRestoreConfig(source, cipherPass) });
 }

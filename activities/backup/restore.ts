@@ -50,9 +50,10 @@ export function restoreActivities(deps: HostDeps) {
         await startInstance(deps, r.databaseId, r.instanceId, db);
       }
       await waitToLead(deps, r);
-      // the restored data moved in: later bootstraps (none expected) would use initdb again
+      await markRestored(deps, r);
+      // the restored data moved in: later bootstraps (none expected) would use initdb again; the restore's
+      // configuration (its keys) leaves the instance's tmpfs
       await deliverInstanceSecrets(deps, r.databaseId, r.instanceId, { db });
-      await markRestored(docker, r);
       return { lines };
     },
 

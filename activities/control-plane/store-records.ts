@@ -10,6 +10,9 @@ import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import type { ControlPlaneDeps } from '../deps.js';
 import { deleteIfValue, deletePrefix, removeDatabaseEtcdUser } from '../etcd.js';
 import { deleteHost } from '../../store/hosts.js';
+import { getDatabaseSecrets } from '../../store/databases.js';
+import { ensureDatabaseEtcdUser } from '../etcd.js';
+import { revokeHostCredentials } from './host-credentials.js';
 import { failServiceInstancesInProgress, listServiceInstances } from '../../store/services.js';
 import {
   deleteDatabase, deleteInstance, getDatabaseLock, setInstanceState, getDatabase, getJoinedNodes, listInstances, lockDatabase, setDatabaseStateAsTask, setInstanceStates, setNodesJoined,
@@ -49,6 +52,11 @@ export function storeActivities(deps: ControlPlaneDeps) {
     /** Instance records for the planned instances. Records of instances being removed go when they are removed. */
     async recordInstances({ databaseId, instances, state }: { databaseId: string; instances: RecordedInstance[]; state: string }): Promise<void> {
       for (const i of instances) await upsertInstance(store, { id: i.id, databaseId, nodeName: i.nodeName, hostId: i.hostId, state });
+      // The database's etcd user, before any instance step: a joined host's agent cannot make etcd users.
+      if (deps.etcd.authenticated && deps.etcd.canManageUsers) {
+        const db = await getDatabaseSecrets(store, databaseId);
+        if (db) await ensureDatabaseEtcdUser(deps.etcd, databaseId, db.secrets.etcdPassword);
+      }
     },
 
     /** What runs now, for the update planner: joined nodes and every instance record. */
@@ -157,10 +165,12 @@ export function storeActivities(deps: ControlPlaneDeps) {
     },
 
     /**
-     * remove_host's last step: the host leaves the cluster (its record and status). Credentials issued to it at its
-     * join (etcd user, client certificate) are revoked here by the work that issues them.
+     * remove_host's last step: the host leaves the cluster. Every credential it was issued is revoked first — its
+     * store role dropped (its sessions ended), its etcd user removed, its client certificate on the revocation list
+     * the API checks — then its record and status go. A retry finds less to revoke and finishes.
      */
     async forgetHost({ hostId }: { hostId: string }): Promise<void> {
+      await revokeHostCredentials({ store, etcd: deps.etcd }, hostId);
       await deleteHost(store, hostId);
     },
 

@@ -36,6 +36,20 @@ export function bootScript(): string {
 }
 
 export type { Delivery } from './secret-delivery.js';
+/**
+ * A one-off container's script (a restore's, on the instance's volume) that needs secret files: it waits, at most
+ * `timeoutSeconds`, for their delivery (the same as an instance's, on the same tmpfs mounts), then runs `script`.
+ */
+export function afterDelivery(script: string, timeoutSeconds = 120): string {
+  return [
+    'n=0',
+    `until [ -f ${readyFile} ]; do`,
+    `  n=$((n + 1)); if [ $n -gt ${timeoutSeconds * 5} ]; then echo "pgcp: no configuration delivered" >&2; exit 3; fi`,
+    '  sleep 0.2',
+    'done',
+    script,
+  ].join('\n');
+}
 
 /**
  * Run as root with the Delivery as JSON on stdin (secret-delivery.ts): each changed file written through a fresh

@@ -7,7 +7,7 @@ import { effectiveSwarm, ownRepositoryDirs } from '../../workflows/model/orchest
 import { hostPathCheck } from '../../platform/host-paths.js';
 import { FailureType, permanent } from '../errors.js';
 import { repositoryDirs } from '../../workflows/model/backup-repository.js';
-import { getJoinedNodes, getRepositoryCipherPass } from '../../store/databases.js';
+import { getInstanceRestoreSource, getJoinedNodes, getRepositoryCipherPass } from '../../store/databases.js';
 import { copyCaFiles, prepareRepositoryDirs, repositoryPolicy } from '../backup/repository-host.js';
 import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
@@ -28,7 +28,9 @@ import { bootstrapFromRestored } from '../backup/restore-script.js';
  * recovery).
  */
 export async function renderPatroniConfig(deps: HostDeps, db: DatabaseContext, plan: InstancePlan, bootstrap?: { command: string }): Promise<string> {
-  if (deps.etcd.authenticated) await ensureDatabaseEtcdUser(deps.etcd, db.databaseId, db.secrets.etcdPassword);
+  // A joined host's agent holds its own etcd user, which cannot make users: the control plane made this one
+  // (recordInstances) before any instance step of the operation.
+  if (deps.etcd.authenticated && deps.etcd.canManageUsers) await ensureDatabaseEtcdUser(deps.etcd, db.databaseId, db.secrets.etcdPassword);
   const config = patroniConfig({
     instanceId: plan.instanceId,
     scope: ids.patroniScope(db.databaseId, plan.nodeName),
@@ -91,8 +93,9 @@ export async function removeLegacySecretFiles(deps: HostDeps, instanceId: string
  * Every secret file of the instance's container (path inside → content), and those it must not keep: Patroni's
  * configuration; pgBackRest's when the node has backups; the restore configuration when the database was created
  * from a backup (the node's first instance then bootstraps with a pgBackRest restore instead of initdb, while no node
- * has joined yet); etcd's CA. `restoredData`: an in-place restore left its data in the volume for Patroni's
- * bootstrap to move in.
+ * has joined yet); an in-place restore's configuration while it is in progress (its recovery's restore_command
+ * reads it; the source is sealed in the store); etcd's CA. `restoredData`: an in-place restore left its data in the
+ * volume for Patroni's bootstrap to move in.
  */
 export async function instanceSecretFiles(deps: HostDeps, db: DatabaseContext, plan: InstancePlan, o: { restoredData: boolean }): Promise<Delivery> {
   const backups = nodeBackupConfig(db.spec, plan.nodeName);
@@ -103,6 +106,9 @@ export async function instanceSecretFiles(deps: HostDeps, db: DatabaseContext, p
   else remove.push(inContainer.pgbackrestConfig);
   if (rc) files[inContainer.createRestoreConfig] = pgbackrestRestoreConfig(rc, await sourceCipherPass(deps, db, rc.source_database_id));
   else remove.push(inContainer.createRestoreConfig);
+  const inPlace = await getInstanceRestoreSource(deps.store, plan.instanceId);
+  if (inPlace) files[inContainer.restoreConfig] = pgbackrestRestoreConfig(inPlace, await sourceCipherPass(deps, db, inPlace.source_database_id));
+  else remove.push(inContainer.restoreConfig);
   if (deps.etcd.ca) files[inContainer.etcdCa] = deps.etcd.ca; // etcd's CA, which its Patroni checks etcd's certificate against
   files[inContainer.peersPgpass] = peersPgpass(db.secrets.superuserPassword);
   // Only while the database is being created (no node has joined yet): a node added later joins from a source node

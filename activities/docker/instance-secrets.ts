@@ -8,8 +8,9 @@ import { findInstance, loadDatabase, type DatabaseContext } from '../database-co
 import type { HostDeps } from '../deps.js';
 import { startContainer } from './client.js';
 import { execIn } from './exec.js';
-import { instanceSecretMount, readyFile } from './instance-boot.js';
-import { deliverFiles, hasTmpfsFor } from './secret-delivery.js';
+import { afterDelivery, instanceSecretMount, readyFile, secretTmpfs, type Delivery } from './instance-boot.js';
+import { runOneOff, type OneOffSpec } from './one-off.js';
+import { deliverFiles as deliverInto, hasTmpfsFor, type DeliveryResult } from './secret-delivery.js';
 import { instanceSecretFiles } from './instance-config.js';
 import { inContainer } from './instance-files.js';
 
@@ -43,11 +44,29 @@ export async function deliverInstanceSecrets(deps: HostDeps, databaseId: string,
   if (o.onlyIfWaiting && probe.lines.includes('ready')) return none;
   const db = o.db ?? await loadDatabase(deps.store, databaseId);
   const delivery = await instanceSecretFiles(deps, db, findInstance(db, instanceId), { restoredData: probe.lines.includes('restored') });
-  const result = await deliverFiles(deps.docker, instanceId, instanceSecretMount, delivery, { what: instanceId });
+  const result = await deliverFiles(deps.docker, instanceId, delivery);
   // a Patroni that started from an earlier delivery reads its file again; one that waited starts with this one
   const reloaded = result.wasReady && result.changed.includes(inContainer.patroniConfig);
   if (reloaded) await deps.docker.getContainer(instanceId).kill({ signal: 'SIGHUP' });
   return { delivered: true, changed: result.changed, reloaded };
+}
+
+/** A delivery into a running container with the instance's secret mounts: the files on stdin, the ready marker last. */
+export async function deliverFiles(docker: Docker, containerId: string, delivery: Delivery): Promise<DeliveryResult> {
+  return deliverInto(docker, containerId, instanceSecretMount, delivery, { what: containerId });
+}
+
+/**
+ * A one-off container (a restore's) whose script reads secret files: they live on its own tmpfs mounts, as an
+ * instance's, delivered once it has started; the script waits for them. Nothing of them reaches the host's disk.
+ */
+export async function runOneOffWithSecrets(docker: Docker, o: OneOffSpec, files: Record<string, string>): Promise<{ code: number; lines: string[] }> {
+  return runOneOff(docker, {
+    ...o,
+    script: afterDelivery(o.script),
+    hostConfig: { ...o.hostConfig, Tmpfs: { ...o.hostConfig.Tmpfs, ...secretTmpfs() } },
+    afterStart: async (id) => { await deliverFiles(docker, id, { files, remove: [] }); },
+  });
 }
 
 /**

@@ -12,6 +12,8 @@ export interface OneOffSpec {
   user: string;
   labels: Record<string, string>;
   hostConfig: Docker.HostConfig;
+  /** Run once the container has started (what it waits for, e.g. its secrets); on failure the container is killed. */
+  afterStart?: (containerId: string) => Promise<void>;
 }
 
 /** A container's log without a TTY: frames of an 8-byte header (stream, 3 zero bytes, length) and the payload. */
@@ -34,6 +36,14 @@ export async function runOneOff(docker: Docker, o: OneOffSpec): Promise<{ code: 
   try {
     return await whileBeating((async () => {
       await c.start();
+      if (o.afterStart) {
+        try {
+          await o.afterStart(c.id);
+        } catch (err) {
+          await c.kill().catch(() => undefined);
+          throw err;
+        }
+      }
       const { StatusCode } = await c.wait();
       const lines = demux(await c.logs({ stdout: true, stderr: true })).split('\n').map((l) => l.trimEnd()).filter(Boolean);
       return { code: StatusCode as number, lines };

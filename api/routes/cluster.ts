@@ -1,8 +1,11 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../router.js';
-import { createCluster, getCluster } from '../../store/cluster.js';
+import { createCluster, getCluster, tokenMatches } from '../../store/cluster.js';
+import { canCreateRoles } from '../../store/host-credentials.js';
+import { createEtcd } from '../../activities/etcd.js';
+import { issueHostCredentials, revokeHostCredentials } from '../../activities/control-plane/host-credentials.js';
 import { getHost, upsertHost } from '../../store/hosts.js';
 import type { JoinOptions } from '../../platform/membership.js';
 import type { AppDeps } from '../deps.js';
@@ -58,17 +61,18 @@ export function newJoinToken(): string {
   return `PGEDGE-${clusterSecret}-${randomBytes(16).toString('hex')}`;
 }
 
-/** Constant time, as the reference compares the token. */
-export function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 export const invalidJoinToken = () => new ApiError('invalid_join_token', 'the given join token is invalid');
 
 export function clusterRoutes(deps: AppDeps) {
-  const serverUrls = () => [`http://${deps.config.hostAddress}:${deps.config.api.port}`];
+  // A joined server sends new hosts to the server that issued its own credentials: it cannot issue any.
+  const serverUrls = () => deps.config.joinServerUrls ?? [`${deps.config.api.tls ? 'https' : 'http'}://${deps.config.hostAddress}:${deps.config.api.port}`];
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const withUser = (url: string, user: string, password: string) => {
+    const u = new URL(url);
+    u.username = encodeURIComponent(user);
+    u.password = encodeURIComponent(password);
+    return u.toString();
+  };
   const requireCluster = async () => {
     const cluster = await getCluster(deps.store);
     if (!cluster) throw new ApiError('cluster_not_initialized', messages.notInitialized);
@@ -89,11 +93,11 @@ export function clusterRoutes(deps: AppDeps) {
       });
       const created = await createCluster(deps.store, cluster_id ?? randomUUID(), newJoinToken());
       if (!created) throw new ApiError('cluster_already_initialized', messages.alreadyInitialized);
-      return c.json({ token: created.token, server_urls: serverUrls() }, 200);
+      return c.json({ token: created.token(), server_urls: serverUrls() }, 200);
     })
     .openapi(getJoinTokenRoute, async (c) => {
       const cluster = await requireCluster();
-      return c.json({ token: cluster.token, server_urls: serverUrls() }, 200);
+      return c.json({ token: cluster.token(), server_urls: serverUrls() }, 200);
     })
     // This server already belongs to a cluster, or (not one started to join, PGCP_JOINS_CLUSTER) has services of its own.
     .openapi(joinClusterRoute, async () => {
@@ -103,22 +107,40 @@ export function clusterRoutes(deps: AppDeps) {
     .openapi(joinOptionsRoute, async (c) => {
       const req = c.req.valid('json');
       const cluster = await requireCluster();
-      if (!sameToken(req.token, cluster.token)) throw invalidJoinToken();
+      if (!tokenMatches(req.token, cluster.tokenHash)) throw invalidJoinToken();
       if (await getHost(deps.store, req.host_id)) throw new ApiError('invalid_input', `a host with ID ${req.host_id} already exists in the cluster`);
-      const a = deps.config.advertise;
+      const { config } = deps;
+      // Only a server holding the control plane's own credentials (the store's owner, etcd's root, the key) issues a host's.
+      if (config.joinServerUrls || !deps.secretKey || !(await canCreateRoles(deps.store))) {
+        throw new ApiError('operation_not_supported', `this server cannot issue a joining host's credentials: send the join to ${serverUrls().join(', ')}`);
+      }
+      const etcd = createEtcd(config.etcdUrl, config.etcdCredentials, config.etcdCa);
+      const tls = config.api.tls !== null || config.temporal.tls !== null;
+      // Credentials of an earlier join of this host id that never registered (it failed after this answer) go first.
+      await revokeHostCredentials({ store: deps.store, etcd }, req.host_id);
+      const issued = await issueHostCredentials({ store: deps.store, etcd, pkiDir: config.pkiDir, tls }, req.host_id);
+      const a = config.advertise;
+      const cert = issued.certificate;
       const options: JoinOptions = {
         cluster_id: cluster.id,
-        leader: { name: deps.config.hostId, server_url: serverUrls()[0]! },
-        temporal: { address: a.temporalAddress ?? deps.config.temporal.address, namespace: deps.config.temporal.namespace },
-        store: { url: a.storeUrl ?? deps.config.storeUrl },
-        etcd: {
-          client_urls: [a.etcdUrl ?? deps.config.etcdUrl], container_hosts: a.etcdContainerHosts ?? deps.config.etcdHostsForContainers,
-          ...(deps.config.etcdCa ? { ca_cert: deps.config.etcdCa } : {}),
+        leader: { name: config.hostId, server_url: serverUrls()[0]! },
+        temporal: {
+          address: a.temporalAddress ?? config.temporal.address, namespace: config.temporal.namespace,
+          ...(config.temporal.tls ? { tls: true, ...(config.temporal.tls.serverName ? { server_name: config.temporal.tls.serverName } : {}) } : {}),
         },
-        // Filled by the work that issues them: the host's etcd user (tenant isolation), its client certificate (mTLS).
-        credentials: {},
+        store: { url: withUser(a.storeUrl ?? config.storeUrl, issued.store.user, issued.store.password) },
+        etcd: {
+          client_urls: [a.etcdUrl ?? config.etcdUrl], container_hosts: a.etcdContainerHosts ?? config.etcdHostsForContainers,
+          ...(config.etcdCa ? { ca_cert: config.etcdCa } : {}),
+        },
+        credentials: {
+          ...(issued.etcd ? { username: issued.etcd.user, password: issued.etcd.password } : {}),
+          ...(cert ? { ca_cert: b64(cert.ca), client_cert: b64(cert.cert), client_key: b64(cert.key) } : {}),
+          secret_key: deps.secretKey.toString('base64'),
+        },
       };
-      deps.log.info({ hostId: req.host_id, addresses: req.addresses }, 'join options given');
+      // Names only: the credentials are in the answer, never in a log line.
+      deps.log.info({ hostId: req.host_id, addresses: req.addresses, storeRole: issued.store.user, etcdUser: issued.etcd?.user, certificate: cert !== null }, 'join options given: credentials issued');
       return c.json(options, 200);
     })
     .openapi(getClusterRoute, async (c) => {

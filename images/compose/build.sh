@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds what docker-compose.yml builds its images on, from local things only (no registry here):
-#   pgcp/compose-base:<hash>          the Postgres 17 image (images/build.sh) + Node.js and etcd from Debian
+#   pgcp/compose-base:<hash>          the Postgres 17 image (images/build.sh) + Node.js from Debian and etcd 3.5 (setup)
 #   pgcp/compose-deps:<hash>          this checkout's node_modules (docker import), keyed by package-lock.json
 #   pgcp/compose-temporal-bin:<vers>  the Temporal server, SQL tool and UI server built from Go modules (setup.sh)
 # and writes their tags into .env (the file docker-compose reads), plus PGCP_IMAGE_TAG, a hash of everything the
@@ -18,9 +18,17 @@ have() { docker image inspect "$1" >/dev/null 2>&1; }
 
 pg_image="$(node images/recipe.mjs tag 17)"
 have "$pg_image" || { echo "compose: $pg_image is missing (images/build.sh 17)" >&2; exit 1; }
-base="pgcp/compose-base:$( (cat images/compose/base.Dockerfile; find images/compose/rootfs -type f | sort | xargs cat; echo "$pg_image") | hash_of)"
+etcd_version="$("$BIN/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p')"
+[[ $etcd_version == 3.5.* ]] || { echo "compose: $BIN/etcd is not etcd 3.5 (scripts/setup.sh builds it)" >&2; exit 1; }
+etcd_image="pgcp/compose-etcd-bin:$etcd_version"
+if have "$etcd_image"; then echo "$etcd_image: cached"; else
+  import_etcd() { tar -C "$BIN" -c etcd | docker import - "$etcd_image"; }
+  timed "$etcd_image" import_etcd
+fi
+
+base="pgcp/compose-base:$( (cat images/compose/base.Dockerfile; find images/compose/rootfs -type f | sort | xargs cat; echo "$pg_image $etcd_image") | hash_of)"
 if have "$base"; then echo "$base: cached"; else
-  timed "$base" docker build -q -f images/compose/base.Dockerfile --build-arg PG_IMAGE="$pg_image" -t "$base" images/compose
+  timed "$base" docker build -q -f images/compose/base.Dockerfile --build-arg PG_IMAGE="$pg_image" --build-arg ETCD_BIN_IMAGE="$etcd_image" -t "$base" images/compose
 fi
 
 deps="pgcp/compose-deps:$(hash_of <package-lock.json)"

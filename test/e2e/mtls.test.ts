@@ -12,9 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { loadConfig, projectRoot } from '../../platform/config.js';
 import { caFiles, ensureCa, issueCertificate, type CertFiles } from '../../platform/pki.js';
-import { asPostgres, chownToPostgres, pgBinDir, storeTlsArgs } from '../../scripts/stack.js';
+import { asPostgres, chownToPostgres, pgBinDir, storeHba, storeTlsArgs } from '../../scripts/stack.js';
 import { listen, type Listening } from '../../api/serve.js';
 import { createStore } from '../../store/db.js';
 import { Connection } from '@temporalio/client';
@@ -143,12 +144,16 @@ describe('TLS to the store', () => {
     const pgdata = path.join(base, 'pgdata');
     mkdirSync(pgdata, { mode: 0o700 });
     chownToPostgres(pgdata);
-    const [initdb, initArgs] = asPostgres(`${pgBinDir()}/initdb`, ['-D', pgdata, '-U', 'pgcp', '--auth=trust']);
+    const pwfile = path.join(base, 'pw');
+    writeFileSync(pwfile, 'store-pw\n', { mode: 0o600 });
+    chownToPostgres(pwfile);
+    const [initdb, initArgs] = asPostgres(`${pgBinDir()}/initdb`, ['-D', pgdata, '-U', 'pgcp', '--auth=scram-sha-256', `--pwfile=${pwfile}`]);
     await run(initdb, initArgs);
+    writeFileSync(path.join(pgdata, 'pg_hba.conf'), storeHba(true)); // the stack's rules with TLS on
     const storePort = await freePort();
     const [pgCmd, pgArgs] = asPostgres(`${pgBinDir()}/postgres`, ['-D', pgdata, '-p', String(storePort), '-c', 'listen_addresses=127.0.0.1', '-k', pgdata, ...storeTlsArgs(pgdata, { certFile: storeCert.cert, keyFile: storeCert.key })]);
     proc = spawn(pgCmd, pgArgs, { stdio: 'ignore' });
-    const url = (ca: string) => `postgres://pgcp@127.0.0.1:${storePort}/postgres?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`;
+    const url = (ca: string) => `postgres://pgcp:store-pw@127.0.0.1:${storePort}/postgres?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`;
     const store = createStore(url(caFiles(pki).cert), testSecretBox());
     try {
       const rows = await waitFor('the store answers over TLS', async () => (await store.query<{ ssl: boolean; version: string }>('SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows, 30_000);
@@ -159,6 +164,13 @@ describe('TLS to the store', () => {
     const wrong = createStore(url(caFiles(otherPki).cert), testSecretBox());
     await expect(wrong.query('SELECT 1')).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
     await wrong.end();
+    // its rules: a plain connection is rejected even with the password; over TLS the password is required
+    const plain = new pg.Client({ connectionString: `postgres://pgcp:store-pw@127.0.0.1:${storePort}/postgres`, ssl: false });
+    await expect(plain.connect()).rejects.toThrow(/rejects connection.*no encryption/);
+    await plain.end().catch(() => undefined);
+    const noPassword = createStore(url(caFiles(pki).cert).replace(':store-pw@', ':wrong@'), testSecretBox());
+    await expect(noPassword.query('SELECT 1')).rejects.toThrow(/password authentication failed/);
+    await noPassword.end();
   });
 });
 

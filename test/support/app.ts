@@ -11,7 +11,7 @@ export interface TestApp { app: ReturnType<typeof createApp>; deps: AppDeps; db:
 export async function createTestApp(overrides: Partial<AppDeps> = {}, existing?: TestStore): Promise<TestApp> {
   const stack = inject('stack');
   const db = existing ?? (await createTestStore(stack.storeUrl));
-  const config = loadConfig({ PGCP_HOST_ID: 'host-1', PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile, PGCP_ETCD_CA_FILE: stack.etcdCaFile, PGCP_HEARTBEAT_MS: '1000' });
+  const config = loadConfig({ PGCP_HOST_ID: 'host-1', PGCP_STORE_URL: db.url, PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile, PGCP_ETCD_CA_FILE: stack.etcdCaFile, PGCP_HEARTBEAT_MS: '1000' });
   const deps: AppDeps = {
     config,
     store: db.store,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootScript, deliveryScript, secretTmpfs } from '../../activities/docker/instance-boot.js';
+import { afterDelivery, bootScript, deliveryScript, secretTmpfs } from '../../activities/docker/instance-boot.js';
 import { peersPgpass } from '../../activities/docker/instance-config.js';
 import { secretMountsOf } from '../../activities/docker/instance-secrets.js';
 import type Docker from 'dockerode';
@@ -13,6 +13,13 @@ describe('instance secrets in memory', () => {
     const s = bootScript();
     expect(s.indexOf('until [ -f /run/pgcp/ready ]')).toBeLessThan(s.indexOf('exec setpriv'));
     expect(s).toMatch(/exec setpriv --reuid=postgres --regid=postgres --init-groups patroni \/run\/pgcp\/patroni\.yml$/);
+  });
+
+  it('runs a one-off\'s script only after its delivery, and gives up waiting after the timeout', () => {
+    const s = afterDelivery('pgbackrest restore', 10).split('\n');
+    expect(s[1]).toBe('until [ -f /run/pgcp/ready ]; do');
+    expect(s.join('\n')).toContain('if [ $n -gt 50 ]; then echo "pgcp: no configuration delivered" >&2; exit 3; fi');
+    expect(s.at(-1)).toBe('pgbackrest restore');
   });
 
   it('delivers through stdin into the secret directories only, without following links', () => {

@@ -157,10 +157,9 @@ describe('instanceHostFiles', () => {
     const f = instanceHostFiles('/data/host-1', 'shop-n1-689qacsi');
     expect(f).toEqual({
       dir: '/data/host-1/instances/shop-n1-689qacsi',
-      legacy: ['patroni.yml', 'pgbackrest.conf', 'pgbackrest-restore.conf'].map((f) => `/data/host-1/instances/shop-n1-689qacsi/${f}`),
-      restoreSource: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-source.conf',
+      legacy: ['patroni.yml', 'pgbackrest.conf', 'pgbackrest-restore.conf', 'pgbackrest-restore-source.conf', 'pgbackrest-restore-check.conf']
+        .map((f) => `/data/host-1/instances/shop-n1-689qacsi/${f}`),
       caDir: '/data/host-1/instances/shop-n1-689qacsi/ca',
-      restoreCheck: '/data/host-1/instances/shop-n1-689qacsi/pgbackrest-restore-check.conf',
     });
   });
 });

@@ -1,10 +1,13 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { loadConfig } from '../../platform/config.js';
-import { membershipFile, readMembership, removeMembership, withMembership, writeMembership, type Membership } from '../../platform/membership.js';
+import { keepJoin, membershipFile, membershipPki, readMembership, removeMembership, withMembership, writeMembership, type Membership } from '../../platform/membership.js';
+import { storeHba } from '../../scripts/stack.js';
+import { tokenHash, tokenMatches } from '../../store/cluster.js';
 import { specWithoutHost } from '../../workflows/model/host-removal.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pgcp-membership-'));
@@ -40,6 +43,62 @@ describe('what a joined host keeps', () => {
     const dataDir = path.join(dir, 'partial');
     writeMembership(dataDir, { ...membership, etcd: { client_urls: [], container_hosts: [] } });
     expect(() => readMembership(dataDir)).toThrow(/client_urls/);
+  });
+});
+
+describe('what a join hands over', () => {
+  const key = randomBytes(32);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const joinedWith: Membership = {
+    ...membership,
+    temporal: { address: '10.0.0.11:7233', namespace: 'pgcp', tls: true, server_name: 'temporal.internal' },
+    store: { url: 'postgres://pgcp_host_host_2_ab12cd34:pw@10.0.0.11:5432/pgcp?sslmode=verify-full&sslrootcert=%2Fissuer%2Fpki%2Fca.crt' },
+    credentials: { username: 'pgcp-host-host-2-ab12cd34', password: 'etcd-pw', ca_cert: b64('CA PEM'), client_cert: b64('CERT PEM'), client_key: b64('KEY PEM'), secret_key: key.toString('base64') },
+  };
+
+  it('lands in 0600 files: the key where processes read it, the certificate and its key; the membership holds neither key', () => {
+    const dataDir = path.join(dir, 'joined');
+    const config = loadConfig({ PGCP_HOST_ID: 'host-2', PGCP_JOINS_CLUSTER: 'true', PGCP_DATA_DIR: dataDir });
+    keepJoin(config, joinedWith);
+    const pki = membershipPki(dataDir);
+    for (const f of [membershipFile(dataDir), config.secretKey.file, pki.ca, pki.cert, pki.key]) expect(statSync(f).mode & 0o777, f).toBe(0o600);
+    expect(statSync(pki.dir).mode & 0o777).toBe(0o700);
+    expect(Buffer.from(readFileSync(config.secretKey.file, 'utf8').trim(), 'base64')).toEqual(key);
+    expect(readFileSync(pki.key, 'utf8')).toBe('KEY PEM');
+    const kept = readMembership(dataDir)!;
+    expect(kept.credentials).toEqual({ username: 'pgcp-host-host-2-ab12cd34', password: 'etcd-pw', ca_cert: b64('CA PEM'), client_cert: b64('CERT PEM') });
+    expect(readFileSync(membershipFile(dataDir), 'utf8')).not.toContain(key.toString('base64'));
+
+    // its own credentials replace the configured ones: etcd user, TLS to Temporal with its certificate, its CA for the store
+    const c = withMembership(config, kept);
+    expect(c.etcdCredentials).toEqual({ user: 'pgcp-host-host-2-ab12cd34', password: 'etcd-pw' });
+    expect(c.temporal.tls).toEqual({ caCert: pki.ca, clientCert: pki.cert, clientKey: pki.key, serverName: 'temporal.internal' });
+    expect(c.api.clientCert).toEqual({ cert: pki.cert, key: pki.key });
+    expect(new URL(c.storeUrl).searchParams.get('sslrootcert')).toBe(pki.ca);
+    expect(new URL(c.storeUrl).username).toBe('pgcp_host_host_2_ab12cd34');
+    expect(c.joinServerUrls).toEqual(['http://10.0.0.11:3000']);
+  });
+
+  it('is refused when the operator configured another key', () => {
+    const dataDir = path.join(dir, 'other-key');
+    const config = loadConfig({ PGCP_HOST_ID: 'host-2', PGCP_DATA_DIR: dataDir, PGCP_SECRET_KEY: randomBytes(32).toString('base64') });
+    expect(() => keepJoin(config, joinedWith)).toThrow(/PGCP_SECRET_KEY is not the cluster's key/);
+  });
+});
+
+describe('the join token and the store\'s rules', () => {
+  it('the token matches by its hash only', () => {
+    const token = `PGEDGE-${'a'.repeat(64)}-${'b'.repeat(32)}`;
+    expect(tokenMatches(token, tokenHash(token))).toBe(true);
+    expect(tokenMatches(`${token.slice(0, -1)}c`, tokenHash(token))).toBe(false);
+    expect(tokenMatches(token, 'short')).toBe(false);
+  });
+
+  it('the store takes the password only (scram), and over TLS only when it speaks TLS', () => {
+    const rules = (tls: boolean) => storeHba(tls).split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(rules(false)).toEqual(['host all all 127.0.0.1/32 scram-sha-256']);
+    expect(rules(true)).toEqual(['hostssl all all 127.0.0.1/32 scram-sha-256', 'hostnossl all all 127.0.0.1/32 reject']);
+    for (const tls of [false, true]) expect(rules(tls).join('\n')).not.toMatch(/\b(trust|md5|password|local)\b/);
   });
 });
 

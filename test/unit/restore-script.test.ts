@@ -22,10 +22,10 @@ describe('restoreOptions', () => {
 describe('restoreScript', () => {
   const lines = (script: string) => script.split('\n');
 
-  it('copies the source configuration into the volume, restores with --delta and the target, then moves pgdata aside', () => {
+  it('restores with --delta and the target from the configuration on its tmpfs, then moves pgdata aside', () => {
+    expect(inContainer.restoreConfig.startsWith(`${inContainer.pgbackrestDir}/`)).toBe(true); // not in the volume
     expect(lines(restoreScript(restoreOptions(source)))).toEqual([
       'set -e',
-      `cp ${inContainer.restoreSource} ${inContainer.restoreConfig} && chmod 600 ${inContainer.restoreConfig}`,
       `if [ -d ${inContainer.restoredData} ] && [ ! -d ${inContainer.pgdata} ]; then mv ${inContainer.restoredData} ${inContainer.pgdata}; fi`,
       `rm -f ${inContainer.pgdata}/postmaster.pid`,
       `pgbackrest --config=${inContainer.restoreConfig} --stanza=db restore '--delta' '--type=time' '--target=2026-01-01 10:00:00+00' '--target-action=promote'`,

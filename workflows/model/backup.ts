@@ -104,8 +104,14 @@ export function validateOptions(options: Record<string, string> | undefined, pat
 export const validateBackupOptions = (o: Record<string, string> | undefined, path: string, out: SpecIssue[]) => validateOptions(o, path, backupOptionKeys, out);
 export const validateRestoreOptions = (o: Record<string, string> | undefined, path: string, out: SpecIssue[]) => validateOptions(o, path, restoreOptionKeys, out);
 
-/** In the instance's volume (beside pgdata), so the restore_command pgBackRest writes works in the instance too. */
-export const restoreConfigPath = '/var/lib/postgresql/data/pgcp-restore.conf';
+/**
+ * An in-place restore's configuration: on the tmpfs beside the instance's own (in the one-off container that restores
+ * and in the instance while it recovers), at the same path, so the restore_command pgBackRest writes works in both.
+ */
+export const restoreConfigPath = '/etc/pgcp/pgbackrest-inplace-restore.conf';
+
+/** Where an earlier version left it, in the instance's volume (removed when a restore ends). */
+export const legacyRestoreConfigPath = '/var/lib/postgresql/data/pgcp-restore.conf';
 
 /**
  * The pgBackRest configuration a restore reads: the source's repository (with the source database's passphrase, if
