@@ -7,7 +7,9 @@
 // - a container that died without stop-instance is started again once its node had time to fail over, so it
 //   comes back as a replica;
 // - a container that Docker started by itself (its restart policy, the engine's or the host's restart) waits for
-//   its secrets, which live in memory only: they are delivered again (activities/docker/instance-secrets.ts).
+//   its secrets, which live in memory only: they are delivered again (activities/docker/instance-secrets.ts); so
+//   is a service container's configuration (activities/services/service-secrets.ts);
+// - a pooler follows its node's primary: its pgbouncer.ini is delivered again and PgBouncer reloads it.
 // On a primary it also reports replication lag (its slots and replicas, worker/replication-lag.ts) and, now and then,
 // what its backup repositories hold (worker/backup-info.ts), for the status report and the metrics.
 import { inspectContainerOrNull, publishedPort } from '../activities/docker/client.js';
@@ -27,8 +29,8 @@ import { secretValues, specRepositories } from '../workflows/model/backup-reposi
 import { ids } from '../workflows/model/ids.js';
 import { planInstances } from '../workflows/model/instances.js';
 import { readBackupInfo } from './backup-info.js';
-import { observeServiceInstance, serviceFilesDir } from '../activities/services/service-instances.js';
-import { pointPooler } from '../activities/services/pgbouncer.js';
+import { observeServiceInstance } from '../activities/services/service-instances.js';
+import { pointPooler, redeliverIfWaiting } from '../activities/services/service-secrets.js';
 import { loadDatabase } from '../activities/database-context.js';
 import { listServiceInstancesOnHost, writeServiceInstanceStatus, type ServiceInstanceRecord } from '../store/services.js';
 import { getHost } from '../store/hosts.js';
@@ -63,6 +65,8 @@ export function createMonitor(deps: MonitorDeps) {
   const backups = new Map<string, { at: number; value: BackupStatus }>();
   /** Running instances whose container an earlier version made (told on their status until an update). */
   const legacy = new Set<string>();
+  /** Per pooler container id, the pgbouncer.ini last delivered into it (an unchanged round costs no exec). */
+  const poolerInis = new Map<string, string>();
 
   const historyOf = (instanceId: string) => walHistory.get(instanceId) ?? walHistory.set(instanceId, new LsnHistory()).get(instanceId)!;
 
@@ -181,11 +185,15 @@ export function createMonitor(deps: MonitorDeps) {
     const svc = spec?.services?.find((s) => s.service_id === rec.serviceId);
     if (!svc) return;
     const hostAddress = (await getHost(deps.store, deps.hostId))?.address ?? '';
-    const status = await observeServiceInstance(deps.docker, rec.databaseId, serviceIds.container(rec.databaseId, rec.serviceId, rec.hostId), hostAddress, svc.version, svc.service_type);
+    const container = serviceIds.container(rec.databaseId, rec.serviceId, rec.hostId);
+    const status = await observeServiceInstance(deps.docker, rec.databaseId, container, hostAddress, svc.version, svc.service_type);
+    // a container Docker started by itself waits for its configuration, which lives in its memory only
+    if (!status.ready && rec.state !== 'deleting' && await redeliverIfWaiting(deps, await loadDatabase(deps.store, rec.databaseId), svc, container)) {
+      deps.log.warn({ serviceInstanceId: rec.id }, 'service container was waiting for its configuration: delivered');
+    }
     // a pooler follows its node's primary (switchover, failover, restore): repointed and reloaded, no API call
-    if (svc.service_type === 'pgbouncer' && status.ready && deps.dataDir && ['running', 'failed'].includes(rec.state)) {
-      const db = await loadDatabase(deps.store, rec.databaseId);
-      const r = await pointPooler({ ...deps, dataDir: deps.dataDir }, db, svc, serviceFilesDir(deps.dataDir, rec.id));
+    if (svc.service_type === 'pgbouncer' && status.ready && status.containerId && ['running', 'failed'].includes(rec.state)) {
+      const r = await pointPooler(deps, await loadDatabase(deps.store, rec.databaseId), svc, status.containerId, poolerInis);
       if (r.moved) deps.log.info({ serviceInstanceId: rec.id, primary: r.target }, 'pooler pointed at its node\'s new primary');
     }
     const graceOver = Date.now() - rec.updatedAt.getTime() > serviceFailGraceMs;

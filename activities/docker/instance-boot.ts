@@ -5,6 +5,7 @@
 // until the host's agent has delivered them through `docker exec` with the files on stdin (deliveryScript: never in
 // argv, environment or a Docker-stored file), then runs Patroni as postgres on the delivered configuration.
 import { inContainer } from './instance-files.js';
+import { deliveryScript as genericDeliveryScript, secretTmpfsOf, waitLines, type SecretMount } from './secret-delivery.js';
 
 /** The tmpfs mounts holding the secret files (root-made, then the postgres user's, 0700). */
 export const secretDirs = [inContainer.secretDir, inContainer.pgbackrestDir] as const;
@@ -12,9 +13,11 @@ export const secretDirs = [inContainer.secretDir, inContainer.pgbackrestDir] as 
 /** Written last by a delivery: the container's Patroni may start. */
 export const readyFile = `${inContainer.secretDir}/ready`;
 
+export const instanceSecretMount: SecretMount = { dirs: secretDirs, ready: readyFile, owner: 'postgres' };
+
 /** Docker's tmpfs options of the secret mounts (no size beyond what a few config files need). */
 export function secretTmpfs(): Record<string, string> {
-  return Object.fromEntries(secretDirs.map((d) => [d, 'rw,nosuid,nodev,noexec,size=4m,mode=0700']));
+  return secretTmpfsOf(instanceSecretMount);
 }
 
 /**
@@ -25,17 +28,14 @@ export function bootScript(): string {
   return [
     'set -eu',
     'export HOME=/var/lib/postgresql USER=postgres LOGNAME=postgres',
-    'n=0',
-    `until [ -f ${readyFile} ]; do`,
-    '  if [ $((n % 150)) -eq 0 ]; then echo "pgcp-boot: waiting for the control plane to deliver this instance\'s configuration" >&2; fi',
-    '  n=$((n + 1)); sleep 0.2',
-    'done',
+    ...waitLines(instanceSecretMount, "this instance's configuration"),
     'for d in /var/lib/postgresql/data /var/run/postgresql; do mkdir -p "$d"; find "$d" \\! -user postgres -exec chown postgres:postgres {} +; done',
     `echo "pgcp-boot: patroni mode: ${inContainer.patroniConfig}" >&2`,
     `exec setpriv --reuid=postgres --regid=postgres --init-groups patroni ${inContainer.patroniConfig}`,
   ].join('\n');
 }
 
+export type { Delivery } from './secret-delivery.js';
 /**
  * A one-off container's script (a restore's, on the instance's volume) that needs secret files: it waits, at most
  * `timeoutSeconds`, for their delivery (the same as an instance's, on the same tmpfs mounts), then runs `script`.
@@ -51,51 +51,10 @@ export function afterDelivery(script: string, timeoutSeconds = 120): string {
   ].join('\n');
 }
 
-/** What one delivery writes (path → content, each under a secret dir) and removes. */
-export interface Delivery { files: Record<string, string>; remove: string[] }
-
 /**
- * Run as root with the Delivery as JSON on stdin: each changed file written through a fresh temporary file (no link
- * followed: the postgres user owns the directories) and renamed into place, 0600 and the postgres user's; the
- * removed ones unlinked; the ready marker last. Prints {changed, wasReady, restoredData}.
+ * Run as root with the Delivery as JSON on stdin (secret-delivery.ts): each changed file written through a fresh
+ * temporary file, 0600 and the postgres user's; the removed ones unlinked; the ready marker last.
  */
 export function deliveryScript(): string {
-  return `
-import json, os, pwd, sys
-pw = pwd.getpwnam('postgres')
-dirs = ${JSON.stringify(secretDirs)}
-d = json.load(sys.stdin)
-for x in dirs:
-    os.chown(x, pw.pw_uid, pw.pw_gid)
-    os.chmod(x, 0o700)
-def inside(p):
-    return os.path.dirname(p) in dirs and '..' not in p
-changed = []
-for path, text in sorted(d['files'].items()):
-    if not inside(path): raise SystemExit('refusing ' + path)
-    data = text.encode()
-    try:
-        with open(path, 'rb') as f:
-            if f.read() == data: continue
-    except FileNotFoundError:
-        pass
-    tmp = '%s.%d.tmp' % (path, os.getpid())
-    try: os.unlink(tmp)
-    except FileNotFoundError: pass
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    os.write(fd, data)
-    os.fchown(fd, pw.pw_uid, pw.pw_gid)
-    os.close(fd)
-    os.replace(tmp, path)
-    changed.append(path)
-for path in d['remove']:
-    if inside(path) and os.path.lexists(path):
-        os.unlink(path)
-        changed.append(path)
-ready = ${JSON.stringify(readyFile)}
-was = os.path.exists(ready)
-if not was:
-    os.close(os.open(ready, os.O_WRONLY | os.O_CREAT, 0o600))
-print(json.dumps({'changed': changed, 'wasReady': was}))
-`.trim();
+  return genericDeliveryScript(instanceSecretMount);
 }

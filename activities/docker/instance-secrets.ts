@@ -8,8 +8,9 @@ import { findInstance, loadDatabase, type DatabaseContext } from '../database-co
 import type { HostDeps } from '../deps.js';
 import { startContainer } from './client.js';
 import { execIn } from './exec.js';
-import { afterDelivery, deliveryScript, readyFile, secretDirs, secretTmpfs, type Delivery } from './instance-boot.js';
+import { afterDelivery, instanceSecretMount, readyFile, secretTmpfs, type Delivery } from './instance-boot.js';
 import { runOneOff, type OneOffSpec } from './one-off.js';
+import { deliverFiles as deliverInto, hasTmpfsFor, type DeliveryResult } from './secret-delivery.js';
 import { instanceSecretFiles } from './instance-config.js';
 import { inContainer } from './instance-files.js';
 
@@ -21,8 +22,7 @@ export async function hasSecretMounts(docker: Docker, instanceId: string): Promi
 }
 
 export function secretMountsOf(info: Docker.ContainerInspectInfo): boolean {
-  const tmpfs = info.HostConfig.Tmpfs ?? {};
-  return secretDirs.every((d) => d in tmpfs);
+  return hasTmpfsFor(info, instanceSecretMount);
 }
 
 /** What the monitor reports on an instance whose container an earlier version made. */
@@ -51,12 +51,9 @@ export async function deliverInstanceSecrets(deps: HostDeps, databaseId: string,
   return { delivered: true, changed: result.changed, reloaded };
 }
 
-/** A delivery into a running container with the secret mounts: the files on stdin, the ready marker last. */
-export async function deliverFiles(docker: Docker, containerId: string, delivery: Delivery): Promise<{ changed: string[]; wasReady: boolean }> {
-  const run = await execIn(docker, containerId, ['python3', '-c', deliveryScript()], { user: 'root', stdin: JSON.stringify(delivery) });
-  const result = run.exitCode === 0 ? parseResult(run.lines) : null;
-  if (!result) throw new Error(`delivering ${containerId}'s configuration failed (exit ${run.exitCode}): ${run.lines.slice(-3).join(' | ')}`);
-  return result;
+/** A delivery into a running container with the instance's secret mounts: the files on stdin, the ready marker last. */
+export async function deliverFiles(docker: Docker, containerId: string, delivery: Delivery): Promise<DeliveryResult> {
+  return deliverInto(docker, containerId, instanceSecretMount, delivery, { what: containerId });
 }
 
 /**
@@ -70,13 +67,6 @@ export async function runOneOffWithSecrets(docker: Docker, o: OneOffSpec, files:
     hostConfig: { ...o.hostConfig, Tmpfs: { ...o.hostConfig.Tmpfs, ...secretTmpfs() } },
     afterStart: async (id) => { await deliverFiles(docker, id, { files, remove: [] }); },
   });
-}
-
-function parseResult(lines: string[]): { changed: string[]; wasReady: boolean } | null {
-  const last = lines.filter((l) => l.startsWith('{')).pop();
-  if (!last) return null;
-  const r = JSON.parse(last) as { changed?: unknown; wasReady?: unknown };
-  return Array.isArray(r.changed) && typeof r.wasReady === 'boolean' ? { changed: r.changed as string[], wasReady: r.wasReady } : null;
 }
 
 /**

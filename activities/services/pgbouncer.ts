@@ -1,20 +1,19 @@
 // The pooler (`service_type: pgbouncer`, an extension of this control plane): PgBouncer pooling one node's database
-// for `connect_as`, pointed at that node's current primary. Its files are rendered here; `pointPooler` rewrites
-// pgbouncer.ini when the primary moved and sends PgBouncer SIGHUP, which reloads it without dropping clients (in
-// transaction pooling, server connections go to the new primary as they are next used). The host's monitor calls
-// it every round, so a switchover, failover or restore is followed without an API call.
-import { chown, mkdir, chmod, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+// for `connect_as`, pointed at that node's current primary. Its files are rendered here (pure) and delivered into
+// its container's tmpfs (service-secrets.ts); `pointPooler` there delivers a new pgbouncer.ini when the primary
+// moved and sends PgBouncer SIGHUP, which reloads it without dropping clients (in transaction pooling, server
+// connections go to the new primary as they are next used). The host's monitor calls it every round, so a
+// switchover, failover or restore is followed without an API call.
 import type Docker from 'dockerode';
 import type { ServiceSpec } from '../../api/schemas/database-spec.js';
-import { serviceContainerPort, serviceIds, serviceTargets } from '../../workflows/model/services.js';
+import { serviceContainerPort, serviceTargets } from '../../workflows/model/services.js';
 import { getPatroniCluster } from '../patroni/client.js';
 import { instanceAddress, peerAddress } from '../addresses.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { Store } from '../../store/db.js';
 
-/** The uid PgBouncer runs as in its image (images/services/pgbouncer.Dockerfile): its files belong to it. */
-export const poolerUid = 7999;
+/** Where PgBouncer reads its users (the container's tmpfs, service-secrets.ts). */
+export const poolerAuthFile = '/run/pgcp/userlist.txt';
 
 const quoteUser = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const connValue = (v: string | number) => `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -28,7 +27,7 @@ export function poolerSettings(s: ServiceSpec): string {
     `listen_port = ${serviceContainerPort}`,
     'unix_socket_dir =',
     'auth_type = scram-sha-256',
-    'auth_file = /app/data/userlist.txt',
+    `auth_file = ${poolerAuthFile}`,
     `pool_mode = ${typeof c.pool_mode === 'string' ? c.pool_mode : 'transaction'}`,
     `default_pool_size = ${typeof c.default_pool_size === 'number' ? c.default_pool_size : 20}`,
     `max_client_conn = ${typeof c.max_client_conn === 'number' ? c.max_client_conn : 200}`,
@@ -69,37 +68,4 @@ export async function poolerTarget(deps: { docker: Docker; store: Store; hostId:
     }
   }
   return null;
-}
-
-export const poolerFiles = (dir: string) => ({ ini: path.join(dir, 'pgbouncer.ini'), userlist: path.join(dir, 'userlist.txt') });
-
-/** Writes the pooler's files for PgBouncer's uid: the directory and the files its own (0700, 0600). */
-export async function writePoolerFiles(dir: string, ini: string, userlist: string): Promise<void> {
-  const f = poolerFiles(dir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chown(dir, poolerUid, poolerUid);
-  await chmod(dir, 0o700);
-  for (const [file, text] of [[f.userlist, userlist], [f.ini, ini]] as const) {
-    await writeFile(file, text, { mode: 0o600 });
-    await chown(file, poolerUid, poolerUid);
-  }
-}
-
-/**
- * Points a running pooler at the node's current primary: rewrites pgbouncer.ini when it names another one and
- * sends SIGHUP. Returns the target it now names, and whether it moved.
- */
-export async function pointPooler(
-  deps: { docker: Docker; store: Store; hostId: string; dataDir: string }, db: DatabaseContext, s: ServiceSpec, dir: string,
-): Promise<{ target: { host: string; port: number } | null; moved: boolean }> {
-  const target = await poolerTarget(deps, db, s);
-  if (!target) return { target: null, moved: false };
-  const f = poolerFiles(dir);
-  const want = poolerIni(s, db.spec.database_name, target);
-  const have = await readFile(f.ini, 'utf8').catch(() => null);
-  if (have === null || have === want) return { target, moved: false };
-  await writeFile(f.ini, want, { mode: 0o600 });
-  await chown(f.ini, poolerUid, poolerUid);
-  await deps.docker.getContainer(serviceIds.container(db.databaseId, s.service_id, deps.hostId)).kill({ signal: 'SIGHUP' }).catch(() => undefined);
-  return { target, moved: true };
 }

@@ -4,16 +4,15 @@
 // re-run converges, an unchanged service is not touched, and a changed config makes the container again.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { chmod, mkdir, rm, writeFile, access, readFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { ServiceSpec } from '../../api/schemas/database-spec.js';
 import { mcpTag, pgbouncerTag } from '../../images/services/recipe.mjs';
 import { getServiceInstance, setServiceInstanceState, upsertServiceInstance, deleteServiceInstance, type ServiceInstanceStatus } from '../../store/services.js';
 import { ids, labelPrefix, labels } from '../../workflows/model/ids.js';
-import { serviceContainerPort, serviceIds, serviceImageKey, serviceTargets } from '../../workflows/model/services.js';
+import { serviceContainerPort, serviceIds, serviceImageKey } from '../../workflows/model/services.js';
 import { redactValues } from '../../workflows/model/redact.js';
-import { peerAddress } from '../addresses.js';
 import { activityNamespace } from '../activity-namespace.js';
 import { loadDatabase, type DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
@@ -24,9 +23,9 @@ import { ensureContainer } from '../docker/ensure-container.js';
 import { containerAddress, ensureNetwork } from '../docker/network.js';
 import { databaseLabels } from '../docker/instance-spec.js';
 import { parseCpus, parseMemory } from '../../workflows/model/resources.js';
-import { mcpAuthFile, mcpConfig, serviceDataDir } from './mcp-config.js';
-import { postgrestConfig } from './postgrest.js';
-import { poolerFiles, poolerIni, poolerSettings, poolerTarget, poolerUserlist, writePoolerFiles } from './pgbouncer.js';
+import { mcpAuthFile, serviceDataDir } from './mcp-config.js';
+import { poolerSettings, poolerTarget, poolerUserlist } from './pgbouncer.js';
+import { deliversSecrets, deliverServiceFiles, serviceBoot, serviceSecretFiles, serviceSecretPaths, serviceTarget } from './service-secrets.js';
 
 export interface ServiceInstanceKey { databaseId: string; serviceId: string }
 
@@ -35,7 +34,11 @@ export const serviceCreationTimeoutMs = 5 * 60_000;
 
 const serviceLabels = { serviceId: `${labelPrefix}.service-id`, serviceInstanceId: `${labelPrefix}.service-instance-id` } as const;
 
+/** The instance's non-secret files on the host (the MCP server's auth.json: hashes only), mounted read-only. */
 export const serviceFilesDir = (dataDir: string, serviceInstanceId: string) => path.join(dataDir, 'services', serviceInstanceId);
+
+/** Files an earlier version wrote there with connect_as's password in clear: removed when the instance is ensured. */
+const clearFilesOfEarlierVersions = ['config.json', 'postgrest.conf', 'pgbouncer.ini', 'userlist.txt'];
 
 /** The image a service's version runs from; unsupported versions and images this engine lacks fail for good. */
 export function serviceImage(s: ServiceSpec): string | { error: string } {
@@ -47,9 +50,10 @@ export function serviceImage(s: ServiceSpec): string | { error: string } {
 /** The Docker create options of one service instance (pure); the hash label tells when they drifted. */
 export function serviceContainerOptions(i: {
   container: string; serviceInstanceId: string; databaseId: string; serviceId: string; hostId: string; namespace: string; image: string;
-  filesDir: string; hostAddress: string; port: number | null; configVersion: string; cpus?: string; memory?: string; extraHosts: string[];
-  /** The command, when the image's own does not read the rendered file (PostgREST). */
-  cmd?: string[];
+  /** The host directory of its non-secret files, if it has any. */
+  filesDir: string | null; hostAddress: string; port: number | null; configVersion: string; cpus?: string; memory?: string; extraHosts: string[];
+  /** Its entrypoint, which waits for its secret files, and the tmpfs they are delivered onto (service-secrets.ts). */
+  boot: { Entrypoint: string[]; Tmpfs: Record<string, string> };
 }): Docker.ContainerCreateOptions {
   const nano = i.cpus ? parseCpus(i.cpus) : null;
   const mem = i.memory ? parseMemory(i.memory) : null;
@@ -58,12 +62,14 @@ export function serviceContainerOptions(i: {
     Hostname: i.container,
     Image: i.image,
     Env: [`PGCP_CONFIG_VERSION=${i.configVersion}`],
-    ...(i.cmd ? { Cmd: i.cmd } : {}),
+    Entrypoint: i.boot.Entrypoint,
+    Cmd: [],
     ExposedPorts: { [`${serviceContainerPort}/tcp`]: {} },
     HostConfig: {
       Init: true,
       RestartPolicy: { Name: 'unless-stopped' },
-      Binds: [`${i.filesDir}:${serviceDataDir}:ro`],
+      ...(i.filesDir ? { Binds: [`${i.filesDir}:${serviceDataDir}:ro`] } : {}),
+      Tmpfs: i.boot.Tmpfs,
       PortBindings: i.port === null ? {} : { [`${serviceContainerPort}/tcp`]: [{ HostIp: i.hostAddress, HostPort: i.port === 0 ? '' : String(i.port) }] },
       NetworkMode: ids.network(i.databaseId),
       ...(i.extraHosts.length ? { ExtraHosts: i.extraHosts } : {}),
@@ -160,50 +166,42 @@ export function serviceInstanceActivities(deps: HostDeps) {
         const hint = s.service_type === 'mcp' ? 'run npm run setup' : 'no registry is reachable from this control plane to pull it';
         return fail(id, `image ${image} for service ${serviceId} (${s.service_type} ${s.version}) is not available on ${deps.hostId}: ${hint}`);
       }
-      const password = db.secrets.servicePasswords?.[s.connect_as];
-      if (password === undefined) return fail(id, `the password of connect_as user "${s.connect_as}" is not known: send it with the next update`);
-      const hosts = serviceTargets(db.spec, db.instances, s, deps.hostId).flatMap((inst) => {
-        const a = peerAddress(db.topology, [deps.hostId], inst);
-        return a.postgresPort === null ? [] : [{ host: a.host, port: a.postgresPort }];
-      });
-      if (hosts.length === 0) return fail(id, `service ${serviceId} on ${deps.hostId} reaches no database instance: the target nodes on other Docker engines publish no port`);
-      const target = { dbname: db.spec.database_name, user: s.connect_as, password, hosts };
+      const target = serviceTarget(db, s, deps.hostId);
+      if ('error' in target) return fail(id, target.error);
       if (s.service_type === 'rag') return fail(id, `service ${serviceId}: RAG configuration is not rendered by this control plane yet`);
+      if (!deliversSecrets(s.service_type)) {
+        return fail(id, `service ${serviceId}: a ${s.service_type} container cannot take connect_as's password in memory (its image has no shell to wait for it), and this control plane keeps no password in a file on the host`);
+      }
       const dir = serviceFilesDir(deps.dataDir, id);
-      let text: string;
-      let poolerIniBefore: string | null = null;
-      if (s.service_type === 'pgbouncer') {
-        // the node's current primary; the container's identity leaves it out (a switchover only reloads PgBouncer)
-        const primary = await pollUntil(`a primary for pooler ${id}`, 2 * 60_000, async () => (await poolerTarget(deps, db, s)) ?? { waiting: 'no leader yet' });
-        poolerIniBefore = await readFile(poolerFiles(dir).ini, 'utf8').catch(() => null);
-        const userlist = poolerUserlist(s.connect_as, password);
-        await writePoolerFiles(dir, poolerIni(s, db.spec.database_name, primary), userlist);
-        text = poolerSettings(s) + userlist;
-      } else {
-        text = s.service_type === 'mcp' ? JSON.stringify(mcpConfig(s, target), null, 2) : postgrestConfig(s, target);
+      await Promise.all(clearFilesOfEarlierVersions.map((f) => rm(path.join(dir, f), { force: true })));
+      // a pooler names the node's current primary; the container's identity leaves it out (a switchover only reloads PgBouncer)
+      const primary = s.service_type === 'pgbouncer'
+        ? await pollUntil(`a primary for pooler ${id}`, 2 * 60_000, async () => (await poolerTarget(deps, db, s)) ?? { waiting: 'no leader yet' })
+        : null;
+      const files = serviceSecretFiles(s, target, primary);
+      const identity = s.service_type === 'pgbouncer' ? poolerSettings(s) + poolerUserlist(target.user, target.password) : files[serviceSecretPaths.mcpConfig]!;
+      if (s.service_type === 'mcp') {
         await mkdir(dir, { recursive: true, mode: 0o700 });
         await chmod(dir, 0o700);
-        await writeFile(path.join(dir, s.service_type === 'mcp' ? 'config.json' : 'postgrest.conf'), text, { mode: 0o600 });
+        // init_token / init_users: bootstrap only, written once (pgEdge: tokens.yaml/users.yaml only if absent); hashes only
+        const auth = path.join(dir, 'auth.json');
+        if (!(await access(auth).then(() => true, () => false))) await writeFile(auth, JSON.stringify(mcpAuthFile(s)), { mode: 0o600 });
+      } else {
+        await rm(dir, { recursive: true, force: true });
       }
-      // init_token / init_users: bootstrap only, written once (pgEdge: tokens.yaml/users.yaml only if absent)
-      const auth = path.join(dir, 'auth.json');
-      if (s.service_type === 'mcp' && !(await access(auth).then(() => true, () => false))) await writeFile(auth, JSON.stringify(mcpAuthFile(s)), { mode: 0o600 });
       const namespace = activityNamespace();
       await ensureNetwork(docker, ids.network(databaseId), databaseLabels(databaseId, namespace));
       const options = serviceContainerOptions({
-        container, serviceInstanceId: id, databaseId, serviceId, hostId: deps.hostId, namespace, image, filesDir: dir, hostAddress: deps.hostAddress,
-        port: s.port ?? null, configVersion: createHash('sha256').update(text).digest('hex').slice(0, 8), cpus: s.cpus, memory: s.memory, extraHosts: deps.containerExtraHosts,
-        ...(s.service_type === 'postgrest' ? { cmd: ['postgrest', `${serviceDataDir}/postgrest.conf`] } : {}),
+        container, serviceInstanceId: id, databaseId, serviceId, hostId: deps.hostId, namespace, image, filesDir: s.service_type === 'mcp' ? dir : null, hostAddress: deps.hostAddress,
+        port: s.port ?? null, configVersion: createHash('sha256').update(identity).digest('hex').slice(0, 8), cpus: s.cpus, memory: s.memory, extraHosts: deps.containerExtraHosts,
+        boot: serviceBoot(s.service_type),
       });
-      const result = await ensureContainer(docker, options).catch((err: unknown) => {
-        throw new Error(redactValues((err as Error).message, [password]));
-      });
+      const redact = (err: unknown) => new Error(redactValues((err as Error).message, [target.password]));
+      const result = await ensureContainer(docker, options).catch((err: unknown) => { throw redact(err); });
       const running = result.outcome === 'unchanged' && (await docker.getContainer(container).inspect()).State.Running;
       await startContainer(docker.getContainer(container));
-      // a running pooler whose primary moved: reloaded, its clients kept
-      if (running && s.service_type === 'pgbouncer' && poolerIniBefore !== (await readFile(poolerFiles(dir).ini, 'utf8'))) {
-        await docker.getContainer(container).kill({ signal: 'SIGHUP' });
-      }
+      // the files into its tmpfs: a new container starts on them; a running pooler whose primary moved reloads, its clients kept
+      await deliverServiceFiles(docker, container, s, files).catch((err: unknown) => { throw redact(err); });
       const changed = !(running && before?.state === 'running');
       if (changed) await upsertServiceInstance(deps.store, { id, databaseId, serviceId, hostId: deps.hostId, state: 'creating' });
       return { changed };

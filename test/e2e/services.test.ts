@@ -6,9 +6,11 @@
 // secrets in no response, task log or workflow history, and the services gone with the database. One database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createDocker } from '../../activities/docker/client.js';
+import { execIn } from '../../activities/docker/exec.js';
 import { decodeHistoryPayloads } from '../../platform/payload-codec.js';
 import { projectRoot } from '../../platform/config.js';
 import { labels } from '../../workflows/model/ids.js';
@@ -30,7 +32,9 @@ const token = `mcp-init-token-${Math.random().toString(36).slice(2, 12)}`;
 const apiKey = `sk-ant-test-${Math.random().toString(36).slice(2, 14)}`;
 const jwtSecret = `jwt-secret-${Math.random().toString(36).slice(2)}-${'x'.repeat(24)}`;
 const secrets = [token, apiKey, jwtSecret];
-const users = [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }];
+// connect_as's password, a canary: looked for in every file on the host (issue 15)
+const adminPassword = `canary-svc-pw-${Math.random().toString(36).slice(2, 12)}`;
+const users = [{ username: 'admin', password: adminPassword, db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }];
 const nodes = [{ name: 'n1', host_ids: ['host-1', 'host-2'], port }, { name: 'n2', host_ids: ['host-2'], port: port + 1 }];
 const llm = { allow_writes: false, llm_enabled: true, llm_provider: 'anthropic', llm_model: 'claude-sonnet-4-5' };
 const service = (version: string, hostIds: string[], config: Record<string, unknown>) => ({
@@ -81,7 +85,7 @@ beforeAll(async () => {
   const task = await finished(created.body.task.task_id, 420_000);
   expect(task.status, task.error).toBe('completed');
   await recordHistory(stack.temporal, task.task_id, 'services');
-  const sql = (n: 'n1' | 'n2', host: string, text: string) => query(nodeConnection(n === 'n1' ? port : port + 1, { host: address(host), password: 'password' }), text);
+  const sql = (n: 'n1' | 'n2', host: string, text: string) => query(nodeConnection(n === 'n1' ? port : port + 1, { host: address(host), password: adminPassword }), text);
   await sql('n1', 'host-1', 'CREATE TABLE t (id int PRIMARY KEY, origin text NOT NULL)');
   await waitFor('table t on n2', async () => (await sql('n2', 'host-2', "SELECT to_regclass('public.t') IS NOT NULL AS ok"))[0].ok, 30_000);
   await sql('n2', 'host-2', "INSERT INTO t VALUES (1, 'n2'), (2, 'n2')");
@@ -196,7 +200,7 @@ describe('an MCP service on three hosts', () => {
     expect(noAnon.error).toMatch(/preflight failed on node n1: anon role "web_anon" \(db_anon_role\) does not exist/);
     const primaries = (await database()).instances.filter((i: any) => i.postgres?.role === 'primary').map((i: any) => ({ node: i.node_name, host: i.host_id }));
     expect(primaries.map((p: any) => p.node).sort()).toEqual(['n1', 'n2']);
-    const sql = (p: { node: string; host: string }, text: string) => query(nodeConnection(p.node === 'n1' ? port : port + 1, { host: address(p.host), password: 'password' }), text);
+    const sql = (p: { node: string; host: string }, text: string) => query(nodeConnection(p.node === 'n1' ? port : port + 1, { host: address(p.host), password: adminPassword }), text);
     for (const p of primaries) await sql(p, 'CREATE ROLE web_anon NOLOGIN'); // roles are per node (not replicated)
     const noSchema = await run({ db_anon_role: 'web_anon', db_schemas: 'api' });
     expect(noSchema.status).toBe('failed');
@@ -234,9 +238,9 @@ describe('an MCP service on three hosts', () => {
 
     const n1Primary = async () => (await database()).instances.find((i: any) => i.node_name === 'n1' && i.postgres?.role === 'primary')?.host_id as string | undefined;
     const before = await waitFor('n1 primary', n1Primary, 30_000);
-    await query(nodeConnection(port, { host: address(before), password: 'password' }), 'CREATE TABLE w (id text PRIMARY KEY, node text NOT NULL, payload text NOT NULL)');
+    await query(nodeConnection(port, { host: address(before), password: adminPassword }), 'CREATE TABLE w (id text PRIMARY KEY, node text NOT NULL, payload text NOT NULL)');
     const w = await startWriter([{ node: 'pool', port: poolPort, host: '127.0.0.1' }, { node: 'n1', port, hosts: ['127.0.0.1', '127.0.0.2'] }],
-      { user: 'admin', password: 'password', database: 'app', table: 'w', ratePerSecond: 20 });
+      { user: 'admin', password: adminPassword, database: 'app', table: 'w', ratePerSecond: 20 });
     try {
       await new Promise((res) => setTimeout(res, 3000));
       const sw = await call('POST', `/v1/databases/${id}/nodes/n1/switchover`, {});
@@ -253,11 +257,40 @@ describe('an MCP service on three hosts', () => {
     const gap = { pool: w.longestGap('pool'), direct: w.longestGap('n1') };
     console.log(`pooler across a switchover of n1: longest write gap through the pooler ${gap.pool} ms, through a multi-host connection string ${gap.direct} ms; ${w.acknowledged.length} rows acknowledged, ${w.errors.length} refused meanwhile`);
     // the pooler now reaches the new primary, and every acknowledged row is there
-    const through = await query({ host: '127.0.0.1', port: poolPort, user: 'admin', password: 'password', database: 'app' }, 'SELECT pg_is_in_recovery() AS r');
+    const through = await query({ host: '127.0.0.1', port: poolPort, user: 'admin', password: adminPassword, database: 'app' }, 'SELECT pg_is_in_recovery() AS r');
     expect(through[0].r).toBe(false);
     const ids = w.acknowledged.map((a) => a.id);
-    const rows = await query(nodeConnection(port, { host: address(after!), password: 'password' }), 'SELECT count(*)::int AS n FROM w WHERE id = ANY ($1)', [ids]);
+    const rows = await query(nodeConnection(port, { host: address(after!), password: adminPassword }), 'SELECT count(*)::int AS n FROM w WHERE id = ANY ($1)', [ids]);
     expect(rows[0].n).toBe(ids.length);
+  });
+
+  it('keeps connect_as\'s password in no file on the host (.data with the services\' directories, Docker\'s files of the service containers): only on their tmpfs', async () => {
+    const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${labels.databaseId}=${id}`, `${labels.purpose}=service`] }) });
+    expect(containers.length).toBe(3); // the MCP server on host-1 and host-2, the pooler
+    // the stack's data directory: where the Temporal dev server keeps its SQLite file (another checkout's, if reused)
+    const temporal = execFileSync('ps', ['-eo', 'args']).toString().split('\n').find((l) => l.includes('start-dev') && l.includes('--db-filename'));
+    const stackDir = path.dirname(path.dirname(/--db-filename (\S+)/.exec(temporal ?? '')?.[1] ?? path.join(projectRoot, '.data', 'test-stack', 'temporal', 'x')));
+    const dirs = [path.join(projectRoot, '.data'), stackDir];
+    for (const c of containers) {
+      const info = await docker.getContainer(c.Id).inspect();
+      expect(JSON.stringify(info), `docker inspect ${c.Names[0]}`).not.toContain(adminPassword);
+      dirs.push(path.dirname(info.LogPath), ...[(info.GraphDriver.Data as { UpperDir?: string } | undefined)?.UpperDir].filter((d): d is string => !!d));
+      for (const m of info.Mounts) if (m.Source) dirs.push(m.Source);
+      const inside = await execIn(docker, c.Id, ['sh', '-c', 'grep " /run/pgcp " /proc/mounts; cat /run/pgcp/*'], { user: 'root' });
+      expect(inside.lines.join('\n')).toMatch(/^tmpfs \/run\/pgcp tmpfs /m);
+      expect(inside.lines.join('\n'), `${c.Names[0]}'s tmpfs`).toContain(adminPassword);
+    }
+    expect(dirs.some((d) => d.includes(`${path.sep}services${path.sep}`))).toBe(true); // the MCP server's directory is read too
+    // raw bytes (-a), sockets and FIFOs skipped; a file that vanished meanwhile (exit 2) does not hide the others
+    let out: string;
+    try {
+      out = execFileSync('grep', ['-r', '-l', '-a', '-s', '-D', 'skip', '-F', '-e', adminPassword, ...new Set(dirs)], { maxBuffer: 1 << 24 }).toString();
+    } catch (err) {
+      const e = err as { status?: number; stdout?: Buffer };
+      if (e.status !== 1 && e.status !== 2) throw err;
+      out = e.stdout?.toString() ?? '';
+    }
+    expect(out.split('\n').filter(Boolean)).toEqual([]);
   });
 
   it('shows the service\'s secrets in no response, task log or workflow history', async () => {

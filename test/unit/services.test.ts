@@ -5,6 +5,7 @@ import { mcpConfig } from '../../activities/services/mcp-config.js';
 import { postgrestConfig } from '../../activities/services/postgrest.js';
 import { poolerIni, poolerNode, poolerSettings, poolerUserlist } from '../../activities/services/pgbouncer.js';
 import { serviceContainerOptions, serviceImage } from '../../activities/services/service-instances.js';
+import { serviceBoot } from '../../activities/services/service-secrets.js';
 import { scramVerifier } from '../../platform/scram.js';
 import { planInstances } from '../../workflows/model/instances.js';
 import { planConverge, planLines, planRemoveAll } from '../../workflows/model/planner.js';
@@ -140,7 +141,7 @@ describe('versions, images and containers', () => {
   });
 
   it('the container is deterministic, labelled, on the database network, and changes with its config', () => {
-    const input = { container: 'db-svc-mcp-689qacsi', serviceInstanceId: 'db-mcp-host-1', databaseId: 'db', serviceId: 'mcp', hostId: 'host-1', namespace: 'ns', image: 'img', filesDir: '/d', hostAddress: '127.0.0.1', port: 8090, configVersion: 'aaaa', extraHosts: [] };
+    const input = { container: 'db-svc-mcp-689qacsi', serviceInstanceId: 'db-mcp-host-1', databaseId: 'db', serviceId: 'mcp', hostId: 'host-1', namespace: 'ns', image: 'img', filesDir: '/d', hostAddress: '127.0.0.1', port: 8090, configVersion: 'aaaa', extraHosts: [], boot: serviceBoot('mcp') };
     const a = serviceContainerOptions(input);
     expect(a).toMatchObject({ name: 'db-svc-mcp-689qacsi', HostConfig: { NetworkMode: 'pgcp-db', Init: true, PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '8090' }] } } });
     expect(a.Labels).toMatchObject({ 'pgcp.database-id': 'db', 'pgcp.purpose': 'service', 'pgcp.namespace': 'ns', 'pgcp.service-id': 'mcp' });
