@@ -168,7 +168,9 @@ export function serviceInstanceActivities(deps: HostDeps) {
       }
       const target = serviceTarget(db, s, deps.hostId);
       if ('error' in target) return fail(id, target.error);
-      if (s.service_type === 'rag') return fail(id, `service ${serviceId}: RAG configuration is not rendered by this control plane yet`);
+      // RAG: its configuration renders (rag.ts ragConfig), but pgEdge's RAG server image never reaches this step here,
+      // so how it would take the configuration and its keys in memory is not built: refused rather than written to a file
+      if (s.service_type === 'rag') return fail(id, `service ${serviceId}: delivering a RAG server's configuration is not supported by this control plane`);
       if (!deliversSecrets(s.service_type)) {
         return fail(id, `service ${serviceId}: a ${s.service_type} container cannot take connect_as's password in memory (its image has no shell to wait for it), and this control plane keeps no password in a file on the host`);
       }

@@ -31,7 +31,8 @@ const address = (host: string) => `127.0.0.${host.slice(5)}`;
 const token = `mcp-init-token-${Math.random().toString(36).slice(2, 12)}`;
 const apiKey = `sk-ant-test-${Math.random().toString(36).slice(2, 14)}`;
 const jwtSecret = `jwt-secret-${Math.random().toString(36).slice(2)}-${'x'.repeat(24)}`;
-const secrets = [token, apiKey, jwtSecret];
+const ragKey = `sk-rag-test-${Math.random().toString(36).slice(2, 14)}`;
+const secrets = [token, apiKey, jwtSecret, ragKey];
 // connect_as's password, a canary: looked for in every file on the host (issue 15)
 const adminPassword = `canary-svc-pw-${Math.random().toString(36).slice(2, 12)}`;
 const users = [{ username: 'admin', password: adminPassword, db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }];
@@ -221,6 +222,36 @@ describe('an MCP service on three hosts', () => {
     const mcpNow = db.service_instances.filter((s: any) => s.service_id === 'mcp');
     expect(mcpNow.map((s: any) => s.status.container_id)).toEqual(mcpContainers);
     expect(mcpNow.every((s: any) => s.state === 'running')).toBe(true);
+  });
+
+  it('RAG: a pipeline table that does not exist fails the preflight naming its spec path; with the table in place the container step fails, image not available, leaving no container', async () => {
+    const withRag = () => {
+      const base = updateSpec('1.0.0', ['host-1', 'host-2']);
+      const pipeline = {
+        name: 'docs', tables: [{ table: 'docs', text_column: 'body', vector_column: 'embedding', id_column: 'id' }],
+        embedding_llm: { provider: 'openai', model: 'text-embedding-3-small', api_key: ragKey }, rag_llm: { provider: 'anthropic', model: 'claude-sonnet-4-5', api_key: ragKey },
+      };
+      return { ...base, services: [...base.services, { service_id: 'rag', service_type: 'rag', version: 'latest', host_ids: ['host-1'], connect_as: 'admin', config: { pipelines: [pipeline] } }] };
+    };
+    const run = async () => {
+      const r = await call('POST', `/v1/databases/${id}`, { spec: withRag() });
+      responses.push(JSON.stringify(r.body));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return finished(r.body.task.task_id);
+    };
+    const noTable = await run();
+    expect(noTable.status).toBe('failed');
+    expect(noTable.error).toMatch(/RAG service rag preflight failed on node n1: table "docs" \(pipelines\[0\]\.tables\[0\]\.table\) does not exist/);
+    const primary = (await database()).instances.find((i: any) => i.node_name === 'n1' && i.postgres?.role === 'primary');
+    const sql = (text: string) => query(nodeConnection(port, { host: address(primary.host_id), password: adminPassword }), text);
+    await sql('CREATE EXTENSION IF NOT EXISTS vector');
+    await sql('CREATE TABLE docs (id int PRIMARY KEY, body text, embedding vector(3))');
+    const noImage = await run();
+    expect(noImage.status).toBe('failed');
+    expect(noImage.error).toMatch(/image ghcr\.io\/pgedge\/rag-server:1\.0\.0 .* is not available on host-1/);
+    expect(await docker.listContainers({ all: true, filters: JSON.stringify({ name: [serviceIds.container(id, 'rag', 'host-1')] }) })).toEqual([]);
+    const db = await database();
+    expect(db.service_instances.find((s: any) => s.service_id === 'rag')).toMatchObject({ state: 'failed', error: expect.stringMatching(/is not available/) });
   });
 
   it('a pgbouncer pooler follows n1\'s primary across a switchover without an API call: no acknowledged write lost', async () => {
