@@ -832,7 +832,7 @@ export interface components {
             };
             host_ids: string[];
             memory?: string;
-            orchestrator_opts?: unknown;
+            orchestrator_opts?: components["schemas"]["OrchestratorOpts"] & unknown;
             port?: number;
             service_id: string;
             /**

@@ -2,6 +2,8 @@
 // database's network there, reaching the database instances as addresses.ts decides. Each activity checks before it
 // acts: the container is named after the service instance and carries a hash of its options, so a retry or a
 // re-run converges, an unchanged service is not touched, and a changed config makes the container again.
+import { joinExtraNetworks } from '../docker/network.js';
+import type { SwarmOpts } from '../../workflows/model/orchestrator-opts.js';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { chmod, mkdir, rm, writeFile, access } from 'node:fs/promises';
@@ -44,6 +46,8 @@ const clearFilesOfEarlierVersions = ['config.json', 'postgrest.conf', 'pgbouncer
 export function serviceImage(s: ServiceSpec): string | { error: string } {
   const key = serviceImageKey(s.service_type, s.version);
   if (key === null) return { error: `unsupported version "${s.version}" for service type ${s.service_type}` };
+  // orchestrator_opts.swarm.image replaces the version's image (an empty string: back to the version's)
+  if (s.orchestrator_opts?.swarm?.image) return s.orchestrator_opts.swarm.image;
   return key === 'mcp' ? mcpTag() : key === 'pgbouncer' ? pgbouncerTag() : key;
 }
 
@@ -54,6 +58,8 @@ export function serviceContainerOptions(i: {
   filesDir: string | null; hostAddress: string; port: number | null; configVersion: string; cpus?: string; memory?: string; extraHosts: string[];
   /** Its entrypoint, which waits for its secret files, and the tmpfs they are delivered onto (service-secrets.ts). */
   boot: { Entrypoint: string[]; Tmpfs: Record<string, string> };
+  /** orchestrator_opts.swarm: the user's labels and the networks it joins besides the database's. */
+  swarm?: SwarmOpts;
 }): Docker.ContainerCreateOptions {
   const nano = i.cpus ? parseCpus(i.cpus) : null;
   const mem = i.memory ? parseMemory(i.memory) : null;
@@ -78,8 +84,11 @@ export function serviceContainerOptions(i: {
     },
     NetworkingConfig: { EndpointsConfig: { [ids.network(i.databaseId)]: { Aliases: [i.container] } } },
   };
-  const hash = createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 16);
+  const extra = { labels: i.swarm?.extra_labels ?? {}, networks: i.swarm?.extra_networks ?? [] };
+  // the extra networks are joined after creation (joinExtraNetworks): in the hash, so a change makes the container again
+  const hash = createHash('sha256').update(JSON.stringify(extra.networks.length || Object.keys(extra.labels).length ? [options, extra] : options)).digest('hex').slice(0, 16);
   options.Labels = {
+    ...extra.labels,
     [labels.managed]: 'true',
     [labels.purpose]: 'service',
     [labels.databaseId]: i.databaseId,
@@ -196,10 +205,11 @@ export function serviceInstanceActivities(deps: HostDeps) {
       const options = serviceContainerOptions({
         container, serviceInstanceId: id, databaseId, serviceId, hostId: deps.hostId, namespace, image, filesDir: s.service_type === 'mcp' ? dir : null, hostAddress: deps.hostAddress,
         port: s.port ?? null, configVersion: createHash('sha256').update(identity).digest('hex').slice(0, 8), cpus: s.cpus, memory: s.memory, extraHosts: deps.containerExtraHosts,
-        boot: serviceBoot(s.service_type),
+        boot: serviceBoot(s.service_type), swarm: s.orchestrator_opts?.swarm,
       });
       const redact = (err: unknown) => new Error(redactValues((err as Error).message, [target.password]));
       const result = await ensureContainer(docker, options).catch((err: unknown) => { throw redact(err); });
+      await joinExtraNetworks(docker, container, s.orchestrator_opts?.swarm?.extra_networks ?? []);
       const running = result.outcome === 'unchanged' && (await docker.getContainer(container).inspect()).State.Running;
       await startContainer(docker.getContainer(container));
       // the files into its tmpfs: a new container starts on them; a running pooler whose primary moved reloads, its clients kept

@@ -23,8 +23,6 @@ export const DatabaseUserSpecSchema = z
   })
   .openapi('DatabaseUserSpec');
 
-/** Accepted by the schema so the error can name them; refused by validateSpec until their capability lands. */
-const Later = z.unknown();
 
 const OptionsMap = z.record(z.string(), z.string());
 
@@ -110,7 +108,7 @@ export const ServiceSpecSchema = z
     config: z.record(z.string(), z.unknown()).optional(),
     cpus: CpusSchema.optional(),
     memory: MemorySchema.optional(),
-    orchestrator_opts: Later.optional(),
+    orchestrator_opts: OrchestratorOptsSchema.optional().openapi({ description: 'extra_labels, extra_networks (without driver_opts) and image; extra_volumes are refused for services (pgEdge §5.7)' }),
     database_connection: z.object({
       target_nodes: z.array(z.string()).optional(),
       target_session_attrs: z.enum(['primary', 'prefer-standby', 'standby', 'read-write', 'any']).optional(),

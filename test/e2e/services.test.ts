@@ -92,9 +92,12 @@ beforeAll(async () => {
   await sql('n2', 'host-2', "INSERT INTO t VALUES (1, 'n2'), (2, 'n2')");
 }, 600_000);
 
+const userNetwork = `${id}-user-net`;
+
 afterAll(async () => {
   if (!stack) return;
   await forceDeleteDatabase(call, id);
+  await docker.getNetwork(userNetwork).remove().catch(() => undefined);
   await stack.stop();
 });
 
@@ -339,6 +342,27 @@ describe('an MCP service on three hosts', () => {
       }
     }
     for (const r of responses) for (const s of secrets) expect(r).not.toContain(s);
+  });
+
+  it('orchestrator_opts of a service: extra_volumes refused naming the field; extra_labels and extra_networks reach its containers', async () => {
+    const withOpts = (swarm: Record<string, unknown>) => {
+      const base = updateSpec('1.0.0', ['host-1', 'host-2']);
+      return { ...base, services: base.services.map((x: any) => ({ ...x, orchestrator_opts: { swarm } })) };
+    };
+    const refused = await call('POST', `/v1/databases/${id}`, { spec: withOpts({ extra_volumes: [{ host_path: '/srv', destination_path: '/x' }] }) });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain('services[0].orchestrator_opts.swarm.extra_volumes: extra_volumes are not supported for services');
+    await docker.createNetwork({ Name: userNetwork, Labels: { 'pgcp-test': 'services' } });
+    const r = await call('POST', `/v1/databases/${id}`, { spec: withOpts({ extra_labels: { team: 'data' }, extra_networks: [{ id: userNetwork, aliases: ['mcp-api'] }] }) });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const done = await finished(r.body.task.task_id);
+    expect(done.status, done.error).toBe('completed');
+    for (const host of ['host-1', 'host-2']) {
+      const info = await docker.getContainer(serviceIds.container(id, 'mcp', host)).inspect();
+      expect(info.Config.Labels.team, host).toBe('data');
+      expect(info.NetworkSettings.Networks[userNetwork]?.Aliases ?? [], host).toContain('mcp-api');
+    }
+    await waitFor('the MCP instances running again', async () => (await database()).service_instances.filter((x: any) => x.service_id === 'mcp').every((x: any) => x.state === 'running'), 120_000, 1000);
   });
 
   it('deleting the database removes its service containers and leaves nothing labelled with it', async () => {

@@ -150,6 +150,33 @@ describe('versions, images and containers', () => {
   });
 });
 
+describe('orchestrator_opts of a service (pgEdge §5.7)', () => {
+  it('takes extra_labels, extra_networks and image; refuses extra_volumes, driver_opts and reserved labels, naming the field', () => {
+    const issues: { path: string; message: string }[] = [];
+    const opts = () => issues.filter((i) => i.path.includes('orchestrator_opts'));
+    validateServices('db', spec([mcp({ orchestrator_opts: { swarm: { extra_labels: { team: 'a' }, extra_networks: [{ id: 'app-net', aliases: ['mcp'] }], image: 'my/mcp:1' } } })]), issues);
+    expect(opts()).toEqual([]);
+    validateServices('db', spec([mcp({
+      orchestrator_opts: { swarm: { extra_volumes: [{ host_path: '/srv', destination_path: '/x' }], extra_networks: [{ id: 'n', driver_opts: { a: 'b' } }], extra_labels: { 'pgedge.x': 'y' } } },
+    })]), issues);
+    expect(opts().map((i) => i.path)).toEqual([
+      'services[0].orchestrator_opts.swarm.extra_volumes', 'services[0].orchestrator_opts.swarm.extra_networks[0].driver_opts', 'services[0].orchestrator_opts.swarm.extra_labels[pgedge.x]',
+    ]);
+  });
+
+  it('image replaces the version\'s; labels land on the container below the control plane\'s own; a change of networks makes it again', () => {
+    expect(serviceImage(mcp({ version: '1.0.0', orchestrator_opts: { swarm: { image: 'my/mcp:2' } } }))).toBe('my/mcp:2');
+    expect(serviceImage(mcp({ version: '1.0.0', orchestrator_opts: { swarm: { image: '' } } }))).toMatch(/^pgcp\/mcp:/);
+    const input = { container: 'c', serviceInstanceId: 'db-mcp-host-1', databaseId: 'db', serviceId: 'mcp', hostId: 'host-1', namespace: 'ns', image: 'img', filesDir: null, hostAddress: '127.0.0.1', port: null, configVersion: 'aaaa', extraHosts: [], boot: serviceBoot('mcp') };
+    const plain = serviceContainerOptions(input);
+    const labelled = serviceContainerOptions({ ...input, swarm: { extra_labels: { team: 'a', 'pgcp.purpose': 'spoof' } } });
+    expect(labelled.Labels).toMatchObject({ team: 'a', 'pgcp.purpose': 'service' });
+    expect(labelled.Labels!['pgcp.spec-hash']).not.toBe(plain.Labels!['pgcp.spec-hash']);
+    expect(serviceContainerOptions({ ...input, swarm: {} }).Labels!['pgcp.spec-hash']).toBe(plain.Labels!['pgcp.spec-hash']);
+    expect(serviceContainerOptions({ ...input, swarm: { extra_networks: [{ id: 'n' }] } }).Labels!['pgcp.spec-hash']).not.toBe(plain.Labels!['pgcp.spec-hash']);
+  });
+});
+
 describe('connect_as passwords', () => {
   it('the clear password given is kept; an omitted one is kept from before while the verifier matches', () => {
     expect(servicePasswords(spec())).toEqual({ passwords: { app: 'pw' }, issues: [] });

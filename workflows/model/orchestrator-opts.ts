@@ -59,6 +59,28 @@ export function imageTagIssue(image: string, postgresVersion: string | undefined
   return null;
 }
 
+/** extra_labels: keys starting with `pgedge.` (the reference's) or `pgcp.` (this control plane's own) are reserved. */
+export function extraLabelIssues(labels: Record<string, string> | undefined, at: string, out: SpecIssue[]): void {
+  for (const key of Object.keys(labels ?? {})) {
+    if (key.toLowerCase().startsWith('pgedge.') || key.toLowerCase().startsWith('pgcp.')) {
+      out.push({ path: `${at}.extra_labels[${key}]`, message: `label keys starting with "pgedge." (or "pgcp.") are reserved, got "${key}"` });
+    }
+  }
+}
+
+/**
+ * A service's orchestrator_opts (pgEdge §5.7): extra_labels, extra_networks and image as for a node; extra_volumes and
+ * an extra network's driver_opts are refused.
+ */
+export function serviceSwarmIssues(swarm: SwarmOpts | undefined, at: string, out: SpecIssue[]): void {
+  if (!swarm) return;
+  if (swarm.extra_volumes !== undefined) out.push({ path: `${at}.extra_volumes`, message: 'extra_volumes are not supported for services' });
+  (swarm.extra_networks ?? []).forEach((n, i) => {
+    if (n.driver_opts !== undefined) out.push({ path: `${at}.extra_networks[${i}].driver_opts`, message: 'driver_opts are not supported for services' });
+  });
+  extraLabelIssues(swarm.extra_labels, at, out);
+}
+
 function validateSwarm(opts: unknown, at: string, versions: { postgres?: string; spock?: string }, out: SpecIssue[]): void {
   if (opts === undefined) return;
   const swarm = (opts as { swarm?: SwarmOpts }).swarm;
@@ -72,11 +94,7 @@ function validateSwarm(opts: unknown, at: string, versions: { postgres?: string;
       out.push({ path: `${at}.swarm.extra_volumes[${i}].destination_path`, message: `must not cover the control plane's own mounts (${reservedDestinations.join(', ')})` });
     }
   });
-  for (const key of Object.keys(swarm.extra_labels ?? {})) {
-    if (key.toLowerCase().startsWith('pgedge.') || key.toLowerCase().startsWith('pgcp.')) {
-      out.push({ path: `${at}.swarm.extra_labels[${key}]`, message: `label keys starting with "pgedge." (or "pgcp.") are reserved, got "${key}"` });
-    }
-  }
+  extraLabelIssues(swarm.extra_labels, `${at}.swarm`, out);
   if (swarm.image) {
     const err = imageTagIssue(swarm.image, versions.postgres, versions.spock);
     if (err) out.push({ path: `${at}.swarm.image`, message: err });

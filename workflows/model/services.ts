@@ -1,6 +1,7 @@
 // Pure: supporting services beside a database (pgEdge §5.7) — their instances (one per host of the service), names,
 // versions, the checks of their spec and config per type, the secrets inside a config (never shown, kept when an
 // update omits them), and where a service instance connects (target nodes, local first; target_session_attrs).
+import { serviceSwarmIssues } from './orchestrator-opts.js';
 import type { DatabaseSpec, ServiceSpec } from '../../api/schemas/database-spec.js';
 import { hostHash } from './ids.js';
 import type { InstancePlan } from './instances.js';
@@ -338,7 +339,7 @@ export function validateServices(databaseId: string | undefined, spec: DatabaseS
       if (!nodes.has(n)) out.push({ path: `${at}.database_connection.target_nodes[${j}]`, message: `node "${n}" is not in the spec` });
       if (targets.indexOf(n) !== j) out.push({ path: `${at}.database_connection.target_nodes[${j}]`, message: `node "${n}" is listed twice` });
     });
-    if (s.orchestrator_opts !== undefined) out.push({ path: `${at}.orchestrator_opts`, message: 'orchestrator options are not supported by this control plane yet' });
+    serviceSwarmIssues(s.orchestrator_opts?.swarm, `${at}.orchestrator_opts.swarm`, out);
     const c = new ConfigCheck(s.config ?? {}, `${at}.config`, out);
     if (s.service_type === 'mcp') validateMcp(c, s);
     else if (s.service_type === 'postgrest') validatePostgrest(c);
