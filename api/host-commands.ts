@@ -3,6 +3,7 @@
 // its spec without it (workflows/model/host-removal.ts) and state modifying, and a remove_host host task starts with
 // one update child task per database. Refusals come before anything changes; a database that cannot change now
 // refuses the whole removal (409), and a start that fails puts every database back as it was.
+import { listServiceInstancesOnHost } from '../store/services.js';
 import type { Client } from '@temporalio/client';
 import { uuidv7 } from 'uuidv7';
 import { listDatabases, listInstancesOnHost, modifiableStates, unlockDatabase, type DatabaseState } from '../store/databases.js';
@@ -22,10 +23,10 @@ export interface HostCommandDeps { store: Store; temporal: () => Client; selfHos
 export async function removeHostCommand(deps: HostCommandDeps, hostId: string, force: boolean, hostGone: boolean): Promise<{ task: Task; update_database_tasks: Task[] }> {
   if (hostId === deps.selfHostId) throw new ApiError('invalid_input', 'a host cannot remove itself from the cluster');
   if (!(await getHost(deps.store, hostId))) throw new ApiError('not_found', 'no host found with the given ID');
-  const [databases, instances] = await Promise.all([listDatabases(deps.store), listInstancesOnHost(deps.store, hostId)]);
+  const [databases, instances, services] = await Promise.all([listDatabases(deps.store), listInstancesOnHost(deps.store, hostId), listServiceInstancesOnHost(deps.store, hostId)]);
   const affected = databases
     .map((db) => ({ db, change: specWithoutHost(db.spec, hostId) }))
-    .filter(({ db, change }) => change.changed || instances.some((i) => i.databaseId === db.id));
+    .filter(({ db, change }) => change.changed || [...instances, ...services].some((i) => i.databaseId === db.id));
   if (affected.length > 0 && !force) throw new ApiError('invalid_input', 'cannot remove host with running instances');
   for (const { db, change } of affected) {
     if (!modifiableStates.includes(db.state)) throw notModifiableHere(db.id)();

@@ -13,7 +13,8 @@ import { deleteHost } from '../../store/hosts.js';
 import { getDatabaseSecrets } from '../../store/databases.js';
 import { ensureDatabaseEtcdUser } from '../etcd.js';
 import { revokeHostCredentials } from './host-credentials.js';
-import { failServiceInstancesInProgress, listServiceInstances } from '../../store/services.js';
+import { deleteServiceInstance, failServiceInstancesInProgress, listServiceInstances } from '../../store/services.js';
+import { serviceIds } from '../../workflows/model/services.js';
 import {
   deleteDatabase, deleteInstance, getDatabaseLock, setInstanceState, getDatabase, getJoinedNodes, listInstances, lockDatabase, setDatabaseStateAsTask, setInstanceStates, setNodesJoined,
   setRestoreSecrets, transitionalStates, unlockDatabase, upsertInstance, type DatabaseState,
@@ -172,6 +173,11 @@ export function storeActivities(deps: ControlPlaneDeps) {
     async forgetHost({ hostId }: { hostId: string }): Promise<void> {
       await revokeHostCredentials({ store, etcd: deps.etcd }, hostId);
       await deleteHost(store, hostId);
+    },
+
+    /** A service instance on a host that left the cluster silent: its record only (nothing can be asked of the host). */
+    async forgetServiceInstance({ databaseId, serviceId, hostId }: { databaseId: string; serviceId: string; hostId: string }): Promise<void> {
+      await deleteServiceInstance(store, serviceIds.instance(databaseId, serviceId, hostId));
     },
 
     /** The database's record, and its Patroni's etcd user and role (its keys are gone: clearNodeDcs). */

@@ -112,11 +112,21 @@ describe('specWithoutHost', () => {
     expect(specWithoutHost(spec, 'host-2')).toEqual({
       spec: { ...spec, nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n3', host_ids: ['host-3'] }] },
       removedNodes: ['n2'],
+      removedServices: [],
       changed: true,
     });
   });
 
+  it('drops the host from every service and removes the services it was the only host of', () => {
+    const svc = (service_id: string, host_ids: string[]) => ({ service_id, service_type: 'mcp' as const, version: 'latest', host_ids, connect_as: 'app' });
+    const withServices: DatabaseSpec = { ...spec, nodes: [spec.nodes[0]!], services: [svc('both', ['host-1', 'host-2']), svc('only', ['host-2']), svc('other', ['host-3'])] };
+    const r = specWithoutHost(withServices, 'host-2');
+    expect(r.spec.services).toEqual([svc('both', ['host-1']), svc('other', ['host-3'])]);
+    expect(r).toMatchObject({ removedServices: ['only'], changed: true });
+    expect(specWithoutHost({ ...withServices, nodes: [{ name: 'n3', host_ids: ['host-3'] }], services: [svc('only', ['host-2'])] }, 'host-2').changed).toBe(true);
+  });
+
   it('changes nothing for a database that does not name the host', () => {
-    expect(specWithoutHost(spec, 'host-9')).toEqual({ spec, removedNodes: [], changed: false });
+    expect(specWithoutHost(spec, 'host-9')).toEqual({ spec, removedNodes: [], removedServices: [], changed: false });
   });
 });

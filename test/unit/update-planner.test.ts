@@ -56,6 +56,12 @@ describe('planUpdate', () => {
     // a gone host's dropped replica is only forgotten
     const gone = flat(planUpdate('shop', current, spec(node('n1', { host_ids: ['host-2', 'host-3'] }), node('n2')), ['host-1']).waves);
     expect(gone.find((s) => s.kind === 'removeReplica')).toMatchObject({ instanceId: dropped, gone: true });
+    // a service instance on a gone host is only forgotten; one on a host that answers is removed there
+    const withService = { ...current, serviceInstances: [{ serviceId: 'mcp', hostId: 'host-1' }] };
+    const svcGone = flat(planUpdate('shop', withService, spec(node('n1', { host_ids: ['host-2', 'host-3'] }), node('n2')), ['host-1']).waves);
+    expect(svcGone.find((s) => s.kind === 'removeService')).toMatchObject({ serviceId: 'mcp', hostId: 'host-1', gone: true });
+    const svcThere = flat(planUpdate('shop', withService, spec(node('n1', { host_ids: ['host-2', 'host-3'] }), node('n2'))).waves);
+    expect((svcThere.find((s) => s.kind === 'removeService') as { gone?: boolean } | undefined)?.gone).toBeUndefined();
     // the node with replicas gets its slots made permanent at the end
     expect(steps.filter((s) => s.kind === 'protectSlots').map((s) => 'nodeName' in s && s.nodeName)).toEqual(['n1']);
   });

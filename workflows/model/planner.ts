@@ -62,7 +62,8 @@ export type Step =
   /** a supporting service's instance on a host: its container made or kept, then waited for until healthy */
   | { kind: 'service'; hostId: string; serviceId: string }
   | { kind: 'waitService'; hostId: string; serviceId: string }
-  | { kind: 'removeService'; hostId: string; serviceId: string }
+  /** gone: its host left the cluster with its agent silent — only its record is forgotten */
+  | { kind: 'removeService'; hostId: string; serviceId: string; gone?: boolean }
   /** PostgREST: its schemas and anon role exist (first node); its authenticator set up (each node) */
   | { kind: 'servicePreflight'; hostId: string; serviceId: string; nodeName: string }
   | { kind: 'serviceRoles'; hostId: string; serviceId: string; nodeName: string }
@@ -179,7 +180,7 @@ export function describeStep(s: Step): string {
     case 'removeNetwork': return `removing the database network on ${s.hostId}`;
     case 'service': return `creating or updating service ${s.serviceId} on ${s.hostId}`;
     case 'waitService': return `waiting for service ${s.serviceId} on ${s.hostId} to be healthy`;
-    case 'removeService': return `removing service ${s.serviceId} from ${s.hostId}`;
+    case 'removeService': return s.gone ? `forgetting service ${s.serviceId}'s instance on ${s.hostId} (its host is gone)` : `removing service ${s.serviceId} from ${s.hostId}`;
     case 'servicePreflight': return `checking service ${s.serviceId}'s schemas and anon role on node ${s.nodeName}`;
     case 'ragPreflight': return `checking service ${s.serviceId}'s role and pipeline tables on node ${s.nodeName}`;
     case 'serviceRoles': return `setting up service ${s.serviceId}'s authenticator role on node ${s.nodeName}`;

@@ -46,6 +46,8 @@ function withoutHosts(plan: Plan, gone: Set<string>): Plan {
     }
     // a replica dropped from host_ids on a gone host: only its record goes
     if (s.kind === 'removeReplica' && gone.has(s.hostId)) return { ...s, gone: true };
+    // a service instance on a gone host: only its record goes
+    if (s.kind === 'removeService' && gone.has(s.hostId)) return { ...s, gone: true };
     return 'hostId' in s && gone.has(s.hostId) ? null : s;
   };
   return { waves: plan.waves.map((w) => w.map(keep).filter((s): s is Step => s !== null)).filter((w) => w.length > 0) };

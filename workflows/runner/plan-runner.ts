@@ -88,7 +88,8 @@ export async function runStep(databaseId: string, step: Step): Promise<void> {
       await onHost(step.hostId, summary, 'long').postgrestAuthenticator({ databaseId, serviceId: step.serviceId, nodeName: step.nodeName });
       return;
     case 'removeService':
-      await onHost(step.hostId, summary).removeServiceInstance({ databaseId, serviceId: step.serviceId });
+      if (step.gone) await controlPlane.forgetServiceInstance({ databaseId, serviceId: step.serviceId, hostId: step.hostId });
+      else await onHost(step.hostId, summary).removeServiceInstance({ databaseId, serviceId: step.serviceId });
       return;
     case 'resetNode':
       await resetNode(databaseId, step);
