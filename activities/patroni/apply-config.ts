@@ -40,12 +40,32 @@ export function applyConfigActivities(deps: HostDeps) {
       const before = new Map<string, string | null>();
       for (const m of members) before.set(m.instanceId, await loadedAt(m.instanceId));
       await patchDynamicConfig(primary.address, db.secrets, patch);
-      // Applied once every running member has reloaded its configuration since the change.
+      // Applied once every running member has reloaded its configuration since the change and shows each changed
+      // reload-level parameter at its new value: a reload for another cause (a configuration delivery's SIGHUP) can
+      // move pg_conf_load_time before Patroni wrote the change.
+      const wanted = Object.entries(section.parameters ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)] as const);
+      const showsChange = async (instanceId: string) => {
+        const ip = await instanceAddress(deps, databaseId, instanceId);
+        if (!ip || wanted.length === 0) return true;
+        return withClient(ip, db.secrets, 'postgres', async (c) => {
+          for (const [name, value] of wanted) {
+            const { rows } = await c.query<{ context: string; now: string }>('SELECT context, current_setting(name) AS now FROM pg_settings WHERE name = $1', [name]);
+            const row = rows[0];
+            if (!row || row.context === 'postmaster') continue; // a restart-level one stays pending_restart
+            // the value as Postgres writes it (units): set_config in a transaction that is rolled back, where allowed
+            await c.query('BEGIN');
+            const want = await c.query<{ v: string }>('SELECT set_config($1, $2, true) AS v', [name, value]).then((r) => r.rows[0]!.v, () => value);
+            await c.query('ROLLBACK');
+            if (row.now !== want) return false;
+          }
+          return true;
+        }).catch(() => true); // a member that cannot be reached is not waited for (as before)
+      };
       await pollUntil(`node ${nodeName} to reload its configuration`, 2 * 60_000, async () => {
         const waiting: string[] = [];
         for (const m of members) {
           const t = await loadedAt(m.instanceId);
-          if (t !== null && t === before.get(m.instanceId)) waiting.push(m.instanceId);
+          if (t !== null && (t === before.get(m.instanceId) || !(await showsChange(m.instanceId)))) waiting.push(m.instanceId);
         }
         return waiting.length === 0 ? true : { waiting: `not reloaded yet: ${waiting.join(', ')}` };
       });
