@@ -54,9 +54,10 @@ export function applyConfigActivities(deps: HostDeps) {
             if (!row || row.context === 'postmaster') continue; // a restart-level one stays pending_restart
             // the value as Postgres writes it (units): set_config in a transaction that is rolled back, where allowed
             await c.query('BEGIN');
-            const want = await c.query<{ v: string }>('SELECT set_config($1, $2, true) AS v', [name, value]).then((r) => r.rows[0]!.v, () => value);
+            const want = await c.query<{ v: string }>('SELECT set_config($1, $2, true) AS v', [name, value]).then((r) => r.rows[0]!.v, () => null);
             await c.query('ROLLBACK');
-            if (row.now !== want) return false;
+            // a sighup-level one cannot be set in a session: its written form may differ from Postgres's, so only the reload counts
+            if (want !== null && row.now !== want) return false;
           }
           return true;
         }).catch(() => true); // a member that cannot be reached is not waited for (as before)
