@@ -1,6 +1,7 @@
 // Configuration changes on a running node: postgresql_conf, pg_hba_conf and pg_ident_conf go to the node's DCS
 // through Patroni, which reloads every member. Parameters that need a restart are left pending (the instance shows
 // pending_restart) and never restarted here.
+import type pg from 'pg';
 import { archiveCommand, nodeBackupConfig } from '../../workflows/model/backup.js';
 import { effectiveConf, effectiveLines } from '../../workflows/model/instances.js';
 import type { HostDeps } from '../deps.js';
@@ -32,41 +33,38 @@ export function applyConfigActivities(deps: HostDeps) {
       const changed = [...Object.keys(section.parameters ?? {}), ...(section.pg_hba ? ['pg_hba'] : []), ...(section.pg_ident ? ['pg_ident'] : [])];
 
       const members = db.instances.filter((i) => i.nodeName === nodeName);
-      const loadedAt = async (instanceId: string) => {
+      /** On a member, as the superuser; null when it cannot be reached (such a member is not waited for). */
+      const onMember = async <T>(instanceId: string, fn: (c: pg.Client) => Promise<T>): Promise<T | null> => {
         const ip = await instanceAddress(deps, databaseId, instanceId);
-        if (!ip) return null;
-        return withClient(ip, db.secrets, 'postgres', async (c) => (await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows[0]!.t).catch(() => null);
+        return ip ? withClient(ip, db.secrets, 'postgres', fn).catch(() => null) : null;
       };
+      const loadTime = async (c: pg.Client) => (await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows[0]!.t;
       const before = new Map<string, string | null>();
-      for (const m of members) before.set(m.instanceId, await loadedAt(m.instanceId));
+      for (const m of members) before.set(m.instanceId, await onMember(m.instanceId, loadTime));
       await patchDynamicConfig(primary.address, db.secrets, patch);
       // Applied once every running member has reloaded its configuration since the change and shows each changed
       // reload-level parameter at its new value: a reload for another cause (a configuration delivery's SIGHUP) can
       // move pg_conf_load_time before Patroni wrote the change.
       const wanted = Object.entries(section.parameters ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)] as const);
-      const showsChange = async (instanceId: string) => {
-        const ip = await instanceAddress(deps, databaseId, instanceId);
-        if (!ip || wanted.length === 0) return true;
-        return withClient(ip, db.secrets, 'postgres', async (c) => {
-          for (const [name, value] of wanted) {
-            const { rows } = await c.query<{ context: string; now: string }>('SELECT context, current_setting(name) AS now FROM pg_settings WHERE name = $1', [name]);
-            const row = rows[0];
-            if (!row || row.context === 'postmaster') continue; // a restart-level one stays pending_restart
-            // the value as Postgres writes it (units): set_config in a transaction that is rolled back, where allowed
-            await c.query('BEGIN');
-            const want = await c.query<{ v: string }>('SELECT set_config($1, $2, true) AS v', [name, value]).then((r) => r.rows[0]!.v, () => null);
-            await c.query('ROLLBACK');
-            // a sighup-level one cannot be set in a session: its written form may differ from Postgres's, so only the reload counts
-            if (want !== null && row.now !== want) return false;
-          }
-          return true;
-        }).catch(() => true); // a member that cannot be reached is not waited for (as before)
+      const showsChange = async (c: pg.Client) => {
+        for (const [name, value] of wanted) {
+          const { rows } = await c.query<{ context: string; now: string }>('SELECT context, current_setting(name) AS now FROM pg_settings WHERE name = $1', [name]);
+          const row = rows[0];
+          if (!row || row.context === 'postmaster') continue; // a restart-level one stays pending_restart
+          // the value as Postgres writes it (units): set_config in a transaction that is rolled back, where allowed
+          await c.query('BEGIN');
+          const want = await c.query<{ v: string }>('SELECT set_config($1, $2, true) AS v', [name, value]).then((r) => r.rows[0]!.v, () => null);
+          await c.query('ROLLBACK');
+          // a sighup-level one cannot be set in a session: its written form may differ from Postgres's, so only the reload counts
+          if (want !== null && row.now !== want) return false;
+        }
+        return true;
       };
       await pollUntil(`node ${nodeName} to reload its configuration`, 2 * 60_000, async () => {
         const waiting: string[] = [];
         for (const m of members) {
-          const t = await loadedAt(m.instanceId);
-          if (t !== null && (t === before.get(m.instanceId) || !(await showsChange(m.instanceId)))) waiting.push(m.instanceId);
+          const state = await onMember(m.instanceId, async (c) => ({ t: await loadTime(c), shows: await showsChange(c) }));
+          if (state !== null && (state.t === before.get(m.instanceId) || !state.shows)) waiting.push(m.instanceId);
         }
         return waiting.length === 0 ? true : { waiting: `not reloaded yet: ${waiting.join(', ')}` };
       });
