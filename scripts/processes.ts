@@ -97,7 +97,7 @@ export function restartDelay(crashesInARow: number, b: Backoff = defaultBackoff)
  */
 export function superviseManaged(
   name: string, command: string, args: string[],
-  opts: { logDir: string; env?: NodeJS.ProcessEnv; cwd?: string; report: (line: string) => void; backoff?: Backoff },
+  opts: { logDir: string; env?: NodeJS.ProcessEnv; cwd?: string; umask?: number; report: (line: string) => void; backoff?: Backoff },
 ): Supervised {
   const backoff = opts.backoff ?? defaultBackoff;
   let current = spawnManaged(name, command, args, opts);

@@ -11,7 +11,7 @@ import { caFiles, describeCertificate, ensureCa, ensureCertificate, issueCertifi
 import { dockerBridgeAddress, loadConfig, portNames, projectRoot, secretFiles, stackPorts } from '../platform/config.js';
 import { loadSecretKey } from '../platform/secret-key.js';
 import { ensureNamespace } from '../platform/temporal.js';
-import { isPortOpen, spawnManaged, waitFor } from './processes.js';
+import { isPortOpen, superviseManaged, waitFor, type Supervised } from './processes.js';
 
 export { portNames, stackPorts };
 
@@ -24,6 +24,25 @@ export const etcdBin = process.env.PGCP_ETCD_BIN ?? [path.join(os.homedir(), '.c
 export const storeUser = 'pgcp';
 
 export interface StackService { name: string; reused: boolean; stop: () => Promise<void> }
+
+/**
+ * How the stack's own processes are run: supervised (scripts/processes.ts), so a Temporal server, etcd, store or codec
+ * server that dies (a crash, `kill -9`) is started again on the same data — the dev server keeps its workflows in its
+ * SQLite file, so running tasks go on. `report` gets one line per start and exit ("temporal started (pid N)").
+ */
+interface Run { logDir: string; report: (line: string) => void }
+const supervise = (name: string, command: string, args: string[], run: Run, o: { env?: NodeJS.ProcessEnv; cwd?: string; umask?: number } = {}) =>
+  superviseManaged(name, command, args, { logDir: run.logDir, report: run.report, ...o });
+
+/** Waits until a service is ready; one that is not is stopped (not restarted again and again) and the error thrown. */
+async function ready(proc: Supervised, what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  try {
+    await waitFor(what, check, timeoutMs, proc.child);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+}
 
 /** Names every needed port that something already listens on. */
 export async function takenPorts(ports: Record<string, number>): Promise<string[]> {
@@ -146,7 +165,7 @@ export function storeTlsArgs(pgdata: string, tls: StoreTls): string[] {
  * mount or connect to in the file system). A store made by an earlier version (trust, socket in its data directory)
  * gets the password and the rules at its next start.
  */
-async function startStore(dataDir: string, logDir: string, tls?: StoreTls): Promise<StackService> {
+async function startStore(dataDir: string, run: Run, tls?: StoreTls): Promise<StackService> {
   const pgdata = path.join(dataDir, 'store');
   const bin = pgBinDir();
   const password = ensureSecretFile(secretFiles(dataDir).store);
@@ -178,12 +197,12 @@ async function startStore(dataDir: string, logDir: string, tls?: StoreTls): Prom
     '-c', 'password_encryption=scram-sha-256',
     ...(tls ? storeTlsArgs(pgdata, tls) : []),
   ]);
-  const proc = spawnManaged('store', cmd, args, { logDir, umask: 0o077 });
+  const proc = supervise('store', cmd, args, run, { umask: 0o077 });
   const url = `postgres://${storeUser}:${encodeURIComponent(password)}@127.0.0.1:${stackPorts.store}/postgres`;
-  await waitFor('store Postgres', async () => {
+  await ready(proc, 'store Postgres', async () => {
     const c = new pg.Client({ connectionString: url, ssl: adminSsl(!!tls) });
     try { await c.connect(); return true; } finally { await c.end().catch(() => undefined); }
-  }, 30_000, proc.child);
+  }, 30_000);
   if (readFileSync(hbaFile, 'utf8') !== hba) {
     // An earlier version's trust rules let this connection in whatever its password: set it, then require it.
     const c = new pg.Client({ connectionString: url, ssl: adminSsl(!!tls) });
@@ -216,25 +235,25 @@ export function ensureEtcdCertificate(dataDir: string, bridge: string | null): C
   return !bridge || san.includes(`IP Address:${bridge}`) ? files : issueCertificate(dir, o);
 }
 
-async function startEtcd(dataDir: string, logDir: string): Promise<StackService> {
+async function startEtcd(dataDir: string, run: Run): Promise<StackService> {
   const bridge = dockerBridgeAddress();
   // client TLS on every client URL (loopback and docker0); peers stay on loopback (one member)
   const cert = ensureEtcdCertificate(dataDir, bridge);
   const clientUrls = [`https://127.0.0.1:${stackPorts.etcd}`, ...(bridge ? [`https://${bridge}:${stackPorts.etcd}`] : [])];
   const peer = `http://127.0.0.1:${stackPorts.etcdPeer}`;
-  const proc = spawnManaged('etcd', etcdBin, [
+  const proc = supervise('etcd', etcdBin, [
     '--name', 'pgcp', '--data-dir', path.join(dataDir, 'etcd'),
     '--listen-client-urls', clientUrls.join(','), '--advertise-client-urls', clientUrls[0]!,
     '--cert-file', cert.cert, '--key-file', cert.key,
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `pgcp=${peer}`,
     '--log-level', 'warn', '--logger', 'zap',
-  ], { logDir, umask: 0o077 });
+  ], run, { umask: 0o077 });
   const url = clientUrls[0]!;
   const ca = readFileSync(etcdCaFile(dataDir), 'utf8');
-  await waitFor('etcd', async () => {
+  await ready(proc, 'etcd', async () => {
     const res = await etcdPost(url, '/health', '', {}, ca, 'GET').catch(() => null);
     return res?.ok === true && (JSON.parse(res.text) as { health?: string }).health === 'true';
-  }, 30_000, proc.child);
+  }, 30_000);
   // Authentication on, with a root user whose password never leaves this machine's data directory.
   const file = secretFiles(dataDir).etcdRoot;
   await ensureEtcdAuth(url, { user: 'root', password: ensureSecretFile(file) }, file, ca).catch(async (err: unknown) => {
@@ -248,17 +267,17 @@ async function startEtcd(dataDir: string, logDir: string): Promise<StackService>
  * The payload codec server (scripts/codec-server.ts) with the stack's key: the Temporal UI decodes payloads through
  * it (--ui-codec-endpoint), for whoever can open the UI on this machine.
  */
-async function startCodec(dataDir: string, logDir: string): Promise<StackService> {
-  const proc = spawnManaged('codec', process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'codec-server.ts')], {
-    logDir, cwd: projectRoot, env: { ...process.env, PGCP_DATA_DIR: dataDir, PGCP_CODEC_PORT: String(stackPorts.codec) },
+async function startCodec(dataDir: string, run: Run): Promise<StackService> {
+  const proc = supervise('codec', process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'codec-server.ts')], run, {
+    cwd: projectRoot, env: { ...process.env, PGCP_DATA_DIR: dataDir, PGCP_CODEC_PORT: String(stackPorts.codec) },
   });
-  await waitFor('payload codec server', () => isPortOpen(stackPorts.codec), 30_000, proc.child);
+  await ready(proc, 'payload codec server', () => isPortOpen(stackPorts.codec), 30_000);
   return { name: 'codec', reused: false, stop: proc.stop };
 }
 
 export const codecEndpoint = `http://127.0.0.1:${stackPorts.codec}`;
 
-async function startTemporal(dataDir: string, logDir: string): Promise<StackService> {
+async function startTemporal(dataDir: string, run: Run): Promise<StackService> {
   if (!existsSync(temporalBin)) throw new Error(`Temporal CLI missing at ${temporalBin}: run npm run setup`);
   const dir = path.join(dataDir, 'temporal');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -266,12 +285,12 @@ async function startTemporal(dataDir: string, logDir: string): Promise<StackServ
   chmodSync(dir, 0o700);
   for (const f of readdirSync(dir)) chmodSync(path.join(dir, f), 0o600);
   // --ip 127.0.0.1: the frontend and the UI on loopback only, which containers cannot reach.
-  const proc = spawnManaged('temporal', temporalBin, [
+  const proc = supervise('temporal', temporalBin, [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(stackPorts.temporal), '--ui-port', String(stackPorts.temporalUi),
     '--ui-codec-endpoint', codecEndpoint,
     '--db-filename', path.join(dir, 'temporal.db'), '--log-level', 'warn',
-  ], { logDir, umask: 0o077 });
-  await waitFor('Temporal', async () => (await isPortOpen(stackPorts.temporal)) && (await isPortOpen(stackPorts.temporalUi)), 60_000, proc.child);
+  ], run, { umask: 0o077 });
+  await ready(proc, 'Temporal', async () => (await isPortOpen(stackPorts.temporal)) && (await isPortOpen(stackPorts.temporalUi)), 60_000);
   return { name: 'temporal', reused: false, stop: proc.stop };
 }
 
@@ -285,6 +304,8 @@ export interface StartStackOptions {
   storeTls?: StoreTls;
   /** A store URL with the credentials of a reused store (default: the password file of this stack's data directory). */
   storeUrl?: string;
+  /** One line per start and exit of a service process (npm start prints them); default: none. */
+  report?: (line: string) => void;
 }
 
 /** Starts (or reuses) every service; on failure stops what it started. Returns them in stop order. */
@@ -295,11 +316,12 @@ export async function startStack(opts: StartStackOptions): Promise<StackService[
   // the control plane's key, made here at first start unless the operator gives one (platform/secret-key.ts)
   loadSecretKey(loadConfig({ ...process.env, PGCP_DATA_DIR: opts.dataDir }).secretKey);
   const started: StackService[] = [];
+  const run: Run = { logDir, report: opts.report ?? (() => undefined) };
   const steps: [string, number, () => Promise<StackService>][] = [
-    ['store', stackPorts.store, () => startStore(opts.dataDir, logDir, opts.storeTls)],
-    ['etcd', stackPorts.etcd, () => startEtcd(opts.dataDir, logDir)],
-    ['codec', stackPorts.codec, () => startCodec(opts.dataDir, logDir)],
-    ['temporal', stackPorts.temporal, () => startTemporal(opts.dataDir, logDir)],
+    ['store', stackPorts.store, () => startStore(opts.dataDir, run, opts.storeTls)],
+    ['etcd', stackPorts.etcd, () => startEtcd(opts.dataDir, run)],
+    ['codec', stackPorts.codec, () => startCodec(opts.dataDir, run)],
+    ['temporal', stackPorts.temporal, () => startTemporal(opts.dataDir, run)],
   ];
   try {
     for (const [name, port, start] of steps) {

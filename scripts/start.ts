@@ -1,6 +1,6 @@
 // `npm start`: the whole system on this machine — Temporal dev server, etcd, the store, one worker per host and the
-// API. A worker or the API that crashes is started again (with backoff, see processes.ts) while the rest keeps
-// running. Ctrl-C stops everything it started; starting again reuses the data under .data/.
+// API. Any of them that crashes — a worker, the API, Temporal, etcd, the store — is started again (with backoff, see
+// processes.ts) while the rest keeps running. Ctrl-C stops everything it started; starting again reuses the data under .data/.
 //   --hosts host-1,host-2=127.0.0.9   host ids, each optionally with the address it publishes on
 //   --reuse-stack                     use a Temporal, etcd and store already listening (tests run it so)
 //   --tls                             mTLS on the API and TLS to the store, with the cluster CA in PGCP_PKI_DIR
@@ -89,6 +89,7 @@ try {
   if (!joining) services = await startStack({
     dataDir: config.dataDir, reuse, namespaces: [namespace], storeDatabases: [storeDatabase], storeUrl: ownStoreUrl,
     ...(tls ? { storeTls: { certFile: tls.store.cert, keyFile: tls.store.key } } : {}),
+    report,
   });
   const tsx = ['--import', 'tsx'];
   const storeTlsOn = tls !== null && !services.find((s) => s.name === 'store')?.reused;
@@ -130,7 +131,7 @@ Its agent starts once it has joined. Ctrl-C stops everything.`);
   secret key   ${config.secretKey.key !== undefined ? 'PGCP_SECRET_KEY' : config.secretKey.file}
   hosts        ${hostEntries.map((h) => `${h.id} (${h.address})`).join(', ')}
   logs         ${logDir}
-A worker or the API that exits is started again. Ctrl-C stops everything.`);
+A worker, the API or a service of the stack that exits is started again. Ctrl-C stops everything.`);
   }
 } catch (err) {
   console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);

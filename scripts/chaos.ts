@@ -1,0 +1,70 @@
+// `npm run chaos [-- --rounds N] [--seed S]`: a bounded fault run on this machine. Starts the control plane as
+// `npm start -- --hosts host-1,host-2` does (its own data directory, .data/chaos), builds a 2-node database whose
+// node n1 has a replica, and runs N rounds (default 10): each one operation (create, add-node update, switchover,
+// backup, in-place restore) under a writer, with one fault (SIGKILL of a host worker, the control-plane worker, the
+// API or Temporal; docker kill of n1's primary or replica; docker pause of n1's primary for 30 s) at a seeded point
+// of it, then checks that the system recovered (scripts/chaos/run.ts). Prints a table of rounds; exits 1 if any failed.
+// Needs what npm start needs, with its ports free (stop a running npm start and test runs first).
+import { spawn } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { defaultRepositoryRoot, projectRoot } from '../platform/config.js';
+import { parseChaosArgs, planRounds, renderTable } from './chaos/plan.js';
+import { runChaos } from './chaos/run.js';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, seed: { type: 'string' } }, allowPositionals: false });
+const { rounds, seed } = parseChaosArgs(values, () => randomInt(0, 2 ** 32));
+const plan = planRounds(seed, rounds);
+const stamp = () => new Date().toISOString().slice(11, 19);
+const log = (line: string) => console.log(`${stamp()} ${line}`);
+log(`chaos: seed ${seed} (replay with --seed ${seed}), ${rounds} rounds`);
+
+// The control plane, as npm start runs it, in its own data directory; its stdout names every process it (re)starts.
+const dataDir = path.join(projectRoot, '.data', 'chaos');
+const apiPort = 3000;
+const launcher = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'start.ts'), '--hosts', 'host-1,host-2'], {
+  cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, PGCP_DATA_DIR: dataDir, PGCP_API_PORT: String(apiPort) },
+});
+const pids = new Map<string, number>();
+let ready = false;
+const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
+createInterface({ input: launcher.stdout }).on('line', (l) => {
+  const m = / (\S+) started \(pid (\d+)\)$/.exec(l);
+  if (m) pids.set(m[1]!, Number(m[2]));
+  if (l.startsWith('control plane ready')) ready = true;
+  if (m || / exited \(/.test(l)) log(`launcher: ${l.replace(/^\S+ /, '')}`);
+  else if (!ready) console.log(l);
+});
+createInterface({ input: launcher.stderr }).on('line', (l) => console.error(`launcher: ${l}`));
+const stopLauncher = async () => {
+  if (launcher.exitCode === null) launcher.kill('SIGTERM');
+  await exited;
+};
+process.on('SIGINT', () => void stopLauncher().then(() => process.exit(130)));
+
+let code = 1;
+const repositoryPath = path.join(defaultRepositoryRoot, 'chaos', `chaos-${seed.toString(36)}`);
+try {
+  const deadline = Date.now() + 600_000;
+  while (!ready) {
+    if (launcher.exitCode !== null) throw new Error('the launcher exited before the control plane was ready');
+    if (Date.now() > deadline) throw new Error('the control plane was not ready within 10 minutes');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const results = await runChaos({
+    apiUrl: `http://127.0.0.1:${apiPort}`, pid: (name) => pids.get(name), repositoryPath,
+    databaseId: `chaos-${seed.toString(36).slice(0, 6)}`, basePort: 38800 + (seed % 200) * 5, log,
+  }, plan);
+  console.log(`\n${renderTable(seed, results)}`);
+  code = results.every((r) => r.ok) ? 0 : 1;
+} catch (err) {
+  console.error(`chaos: ${(err as Error).message}`);
+} finally {
+  await stopLauncher();
+  rmSync(repositoryPath, { recursive: true, force: true });
+}
+process.exit(code);
