@@ -11,7 +11,9 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { createDocker } from '../activities/docker/client.js';
 import { defaultRepositoryRoot, projectRoot } from '../platform/config.js';
+import { labels } from '../workflows/model/ids.js';
 import { parseChaosArgs, planRounds, renderTable } from './chaos/plan.js';
 import { runChaos } from './chaos/run.js';
 
@@ -44,7 +46,23 @@ const stopLauncher = async () => {
   if (launcher.exitCode === null) launcher.kill('SIGTERM');
   await exited;
 };
-process.on('SIGINT', () => void stopLauncher().then(() => process.exit(130)));
+const databaseId = `chaos-${seed.toString(36).slice(0, 6)}`;
+/** Interrupted: what the run's databases left in Docker goes (a finished run deletes them through the API). */
+async function sweep() {
+  const docker = createDocker();
+  for (const db of [databaseId, `${databaseId}-c`]) {
+    const filters = JSON.stringify({ label: [`${labels.databaseId}=${db}`] });
+    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+    for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping`);
+    void stopLauncher().then(sweep).finally(() => process.exit(130));
+  });
+}
 
 let code = 1;
 const repositoryPath = path.join(defaultRepositoryRoot, 'chaos', `chaos-${seed.toString(36)}`);
@@ -57,7 +75,7 @@ try {
   }
   const results = await runChaos({
     apiUrl: `http://127.0.0.1:${apiPort}`, pid: (name) => pids.get(name), repositoryPath,
-    databaseId: `chaos-${seed.toString(36).slice(0, 6)}`, basePort: 38800 + (seed % 200) * 5, log,
+    databaseId, basePort: 38800 + (seed % 200) * 5, log,
   }, plan);
   console.log(`\n${renderTable(seed, results)}`);
   code = results.every((r) => r.ok) ? 0 : 1;

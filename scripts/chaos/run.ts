@@ -194,10 +194,16 @@ export async function runChaos(t: ChaosTarget, rounds: Round[]): Promise<RoundRe
       };
     }
 
-    const writer: Writer = await startWriter(
-      [{ node: 'n1', port: main.nodes[0]!.port, hosts: hosts.map(address) }, { node: 'n2', port: main.nodes[1]!.port, host: address('host-2') }],
-      { user: user.username, password: user.password, database, table: 't', ratePerSecond: 10 },
-    );
+    let writer: Writer;
+    try {
+      writer = await startWriter(
+        [{ node: 'n1', port: main.nodes[0]!.port, hosts: hosts.map(address) }, { node: 'n2', port: main.nodes[1]!.port, host: address('host-2') }],
+        { user: user.username, password: user.password, database, table: 't', ratePerSecond: 10 },
+      );
+    } catch (err) {
+      result.outcome = `the writer could not start: ${(err as Error).message}`;
+      return result;
+    }
     let pausing: Promise<void> = Promise.resolve();
     let faultAt = 0;
     const started = Date.now();
@@ -247,11 +253,13 @@ export async function runChaos(t: ChaosTarget, rounds: Round[]): Promise<RoundRe
         result.at = entry.replace(/\s+/g, ' ');
         await inject();
       }
+      t.log(`round ${round.index}: ${round.fault} at ${result.at}; waiting for task ${taskId}`);
       const task = await awaitTask(opDb.id, taskId);
       if (task.status !== 'completed') {
         result.outcome = `task ${task.status}: ${String(task.error ?? '').slice(0, 200)}`;
         return result;
       }
+      t.log(`round ${round.index}: task ${task.status}; checking`);
       await pausing;
       const db = opDb.id === main.id && round.operation === 'add-node' ? { ...main, nodes: [...main.nodes, n3] } : opDb;
       await until('database and every instance available', async () => {
@@ -359,8 +367,9 @@ export async function runChaos(t: ChaosTarget, rounds: Round[]): Promise<RoundRe
 
   /** Every subscription of every node exists once, is enabled and replicates. */
   async function replicating(db: Db): Promise<boolean> {
+    if (db.nodes.length < 2) return true; // one node: no replication layer to check
     for (const node of db.nodes) {
-      const subs = await onNode(node, 'SELECT sub_name, status FROM pglogical.show_subscription_status()');
+      const subs = await onNode(node, 'SELECT subscription_name, status FROM pglogical.show_subscription_status()');
       if (subs.length !== db.nodes.length - 1 || subs.some((s) => s.status !== 'replicating')) return false;
     }
     return true;
@@ -375,6 +384,7 @@ export async function runChaos(t: ChaosTarget, rounds: Round[]): Promise<RoundRe
     for (const node of db.nodes) {
       const slots = await onNode(node, "SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical'");
       if (slots.length !== db.nodes.length - 1) throw new Error(`logical slots on ${db.id} ${node.name}: ${slots.map((s) => s.slot_name).join(', ') || 'none'}; want ${db.nodes.length - 1}`);
+      if (db.nodes.length < 2) continue;
       const subs = await onNode(node, 'SELECT sub_name, sub_enabled FROM pglogical.subscription');
       if (subs.length !== db.nodes.length - 1 || subs.some((s) => !s.sub_enabled)) {
         throw new Error(`subscriptions on ${db.id} ${node.name}: ${subs.map((s) => `${s.sub_name}${s.sub_enabled ? '' : ' (disabled)'}`).join(', ') || 'none'}`);

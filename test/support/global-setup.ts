@@ -20,7 +20,7 @@ export const fuzzTestNamespace = 'pgcp-test-fuzz';
 declare module 'vitest' {
   export interface ProvidedContext {
     /** storeUrl carries the store's password; etcdPasswordFile holds etcd's root password (0600); etcdCaFile: the CA of its TLS certificate. */
-    stack: { temporalAddress: string; namespace: string; storeUrl: string; etcdUrl: string; etcdPasswordFile: string; etcdCaFile: string; uiUrl: string };
+    stack: { temporalAddress: string; namespace: string; storeUrl: string; etcdUrl: string; etcdPasswordFile: string; etcdCaFile: string; uiUrl: string; ownsTemporal: boolean };
   }
 }
 
@@ -55,6 +55,8 @@ export default async function setup(project: TestProject) {
     etcdPasswordFile: secretFiles(secretsDir).etcdRoot,
     etcdCaFile: etcdCaFile(secretsDir),
     uiUrl: `http://127.0.0.1:${stackPorts.temporalUi}`,
+    // this run started the Temporal server (supervised: a SIGKILLed one comes back), rather than reusing one
+    ownsTemporal: services.some((s) => s.name === 'temporal' && !s.reused),
   });
   return async () => {
     await sweepDockerObjects(createDocker(), testNamespace);
