@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { createDocker } from '../activities/docker/client.js';
 import { defaultRepositoryRoot, projectRoot } from '../platform/config.js';
 import { labels } from '../workflows/model/ids.js';
-import { parseChaosArgs, planRounds, renderTable } from './chaos/plan.js';
+import { parseChaosArgs, planRounds, renderTable, type RoundResult } from './chaos/plan.js';
 import { runChaos } from './chaos/run.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' }, seed: { type: 'string' } }, allowPositionals: false });
@@ -26,6 +26,10 @@ log(`chaos: seed ${seed} (replay with --seed ${seed}), ${rounds} rounds`);
 
 // The control plane, as npm start runs it, in its own data directory; its stdout names every process it (re)starts.
 const dataDir = path.join(projectRoot, '.data', 'chaos');
+// a fresh stack each run: nothing of an earlier (interrupted) run — its databases, its tasks — is picked up again
+const repositoryPath = path.join(defaultRepositoryRoot, 'chaos', `chaos-${seed.toString(36)}`);
+rmSync(dataDir, { recursive: true, force: true });
+rmSync(repositoryPath, { recursive: true, force: true });
 const apiPort = 3000;
 const launcher = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'start.ts'), '--hosts', 'host-1,host-2'], {
   cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,6 +50,7 @@ const stopLauncher = async () => {
   if (launcher.exitCode === null) launcher.kill('SIGTERM');
   await exited;
 };
+const results: RoundResult[] = [];
 const databaseId = `chaos-${seed.toString(36).slice(0, 6)}`;
 /** Interrupted: what the run's databases left in Docker goes (a finished run deletes them through the API). */
 async function sweep() {
@@ -60,12 +65,15 @@ async function sweep() {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
-    void stopLauncher().then(sweep).finally(() => process.exit(130));
+    if (results.length > 0) console.log(`\n${renderTable(seed, results)}\n(interrupted after ${results.length} of ${rounds} rounds)`);
+    void stopLauncher().then(sweep).finally(() => {
+      rmSync(repositoryPath, { recursive: true, force: true });
+      process.exit(130);
+    });
   });
 }
 
 let code = 1;
-const repositoryPath = path.join(defaultRepositoryRoot, 'chaos', `chaos-${seed.toString(36)}`);
 try {
   const deadline = Date.now() + 600_000;
   while (!ready) {
@@ -73,10 +81,10 @@ try {
     if (Date.now() > deadline) throw new Error('the control plane was not ready within 10 minutes');
     await new Promise((r) => setTimeout(r, 250));
   }
-  const results = await runChaos({
+  await runChaos({
     apiUrl: `http://127.0.0.1:${apiPort}`, pid: (name) => pids.get(name), repositoryPath,
     databaseId, basePort: 38800 + (seed % 200) * 5, log,
-  }, plan);
+  }, plan, results);
   console.log(`\n${renderTable(seed, results)}`);
   code = results.every((r) => r.ok) ? 0 : 1;
 } catch (err) {

@@ -74,7 +74,8 @@ export function pidListeningOn(port: number): number | undefined {
   return undefined;
 }
 
-export async function runChaos(t: ChaosTarget, rounds: Round[]): Promise<RoundResult[]> {
+/** Runs the rounds; each result is pushed into `results` as soon as its round ends (an interrupted run prints those). */
+export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundResult[] = []): Promise<RoundResult[]> {
   const docker = createDocker();
   const repository = { type: 'posix', base_path: t.repositoryPath };
   const main: Db = {
@@ -143,6 +144,10 @@ export async function runChaos(t: ChaosTarget, rounds: Round[]): Promise<RoundRe
     const hs = (await get('/v1/hosts')).body.hosts as { id: string; status?: { state: string } }[];
     return hosts.every((h) => hs.some((x) => x.id === h && x.status?.state === 'healthy'));
   }, 120_000, 1000);
+  for (const db of [main.id, created.id]) {
+    // left by an earlier run that was interrupted
+    if ((await get(`/v1/databases/${db}`)).status === 200) await runTask('DELETE', `/v1/databases/${db}?force=true`, undefined, db);
+  }
   const t0 = Date.now();
   await runTask('POST', '/v1/databases', { id: main.id, spec: specOf(main) }, main.id);
   await onNode(main.nodes[0]!, 'CREATE TABLE t (id text PRIMARY KEY, node text NOT NULL, payload text NOT NULL)');
@@ -155,7 +160,6 @@ export async function runChaos(t: ChaosTarget, rounds: Round[]): Promise<RoundRe
   const rowTime = (id: string) => parseInt(id.split('-')[1] ?? '0', 36);
   const exempt = (id: string) => restoreWindows.some((w) => rowTime(id) >= w.from && rowTime(id) <= w.to);
 
-  const results: RoundResult[] = [];
   try {
     for (const round of rounds) {
       const r = await runRound(round);
