@@ -91,6 +91,7 @@ try {
   console.error(`chaos: ${(err as Error).message}`);
 } finally {
   await stopLauncher();
+  await sweep(); // a run that failed before it could delete its databases through the API
   rmSync(repositoryPath, { recursive: true, force: true });
 }
 process.exit(code);
