@@ -32,6 +32,8 @@ export const superUser = 'postgres';
 export const patroniApiPort = 8008;
 /** The user of every Patroni REST API (activities/patroni/client.ts sends it with the database's password). */
 export const patroniApiUser = 'pgcp';
+/** Patroni's loop_wait: how often each member's HA loop runs (and reads the DCS configuration again). */
+export const patroniLoopWaitMs = 2000;
 
 const defaults: Record<string, string | number> = {
   wal_level: 'logical',
@@ -111,7 +113,7 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
     bootstrap: {
       dcs: {
         ttl: 10,
-        loop_wait: 2,
+        loop_wait: patroniLoopWaitMs / 1000,
         retry_timeout: 5,
         maximum_lag_on_failover: 1048576,
         // etcd down (the control plane stopped) does not demote a primary that still reaches every member's REST

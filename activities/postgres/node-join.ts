@@ -1,6 +1,7 @@
 // The activities of a zero-downtime add-node (workflows/procedures/node-membership.ts orders them) and of a node's
 // removal. Each one acts on one node's current primary, resolved when it runs, and checks before it acts, so any of
 // them can be retried or re-run after a worker dies.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledFailure } from '@temporalio/activity';
 import type pg from 'pg';
 import { ids } from '../../workflows/model/ids.js';
@@ -10,6 +11,7 @@ import { loadDatabase, type DatabaseContext } from '../database-context.js';
 import { pollUntil } from '../heartbeats.js';
 import { lsnAtLeast } from '../replication/driver.js';
 import { syncPermanentSlots } from '../patroni/ha.js';
+import { patroniLoopWaitMs } from '../patroni/config.js';
 import { withClient } from './connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from './node-database.js';
 import { copyRoleStatements, type RoleRow } from './roles.js';
@@ -255,9 +257,22 @@ export function nodeJoinActivities(deps: HostDeps) {
       // Patroni would make a slot it still holds permanent again right after it is dropped: undeclare it first.
       const primary = await resolvePrimary(deps, db, nodeName);
       await syncPermanentSlots(primary.address, db, nodeName, [removed]);
-      await onPrimary(db, nodeName, async (c) => {
+      const slotOfRemoved = ids.subscription(removed, nodeName);
+      const drop = () => onPrimary(db, nodeName, async (c) => {
         await driver.dropSubscription(c, ids.subscription(nodeName, removed));
-        await driver.join.forgetNode(c, { name: removed, subscriptionNames: [ids.subscription(removed, nodeName)] });
+        await driver.join.forgetNode(c, { name: removed, subscriptionNames: [slotOfRemoved] });
+      });
+      await drop();
+      // Patroni reads the new declaration at its next loop: a loop still on the old one makes the slot again right
+      // after it was dropped, and nothing would ever drop it (chaos run: a removed node's slot left on a node with a
+      // replica, holding WAL). Dropped again until it has stayed gone over two of Patroni's loops.
+      await pollUntil(`node ${removed}'s slot on node ${nodeName} to stay dropped`, 2 * 60_000, async () => {
+        await sleep(2 * patroniLoopWaitMs + 500);
+        const left = await onPrimary(db, nodeName, async (c) => (await c.query<{ slot_name: string }>(
+          "SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical' AND right(slot_name, length($1) + 1) = '_' || $1", [slotOfRemoved])).rows);
+        if (left.length === 0) return true;
+        await drop();
+        return { waiting: `Patroni made ${left.map((l) => l.slot_name).join(', ')} again; dropped it again` };
       });
     },
   };

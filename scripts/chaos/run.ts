@@ -254,7 +254,8 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
           const x = await taskOf(opDb.id, taskId);
           return finalStatuses.includes(x?.status) ? `after the end (${entries.length} entries)` : null;
         }, 900_000, 200);
-        result.at = entry.replace(/\s+/g, ' ');
+        // pgBackRest's lines start with a timestamp and process: the message says where the fault landed
+        result.at = entry.replace(/\s+/g, ' ').replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ P\d+ +[A-Z]+: /, '');
         await inject();
       }
       t.log(`round ${round.index}: ${round.fault} at ${result.at}; waiting for task ${taskId}`);
@@ -280,6 +281,12 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
       await checkObjects(db);
       if (db.id !== main.id) await checkObjects({ ...main, nodes: main.nodes });
       await checkRows(db.id === main.id ? db : main, writer);
+      if (round.operation === 'add-node') {
+        // n3 is removed again for the next round: that update too must leave nothing of n3 behind
+        await cleanup(round.operation);
+        await sleep(5000); // two of Patroni's loops: a slot it would make again is there by then
+        await checkObjects(main);
+      }
       result.ok = true;
       result.outcome = resubmitted ? 'completed after one re-submit' : 'completed';
       return result;
