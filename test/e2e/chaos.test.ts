@@ -1,6 +1,6 @@
 // `npm run chaos`'s core on the test stack: the launcher (npm start, over the test stack) with host-1 and host-2, a
 // 2-node database whose node n1 has a replica, a writer, and a few fixed-seed rounds of different faults at seeded
-// points of a switchover and a backup. Each round must recover on its own: the task completes (a request the API's
+// points of an add-node update (n3, removed again and checked), a switchover and backups. Each round must recover on its own: the task completes (a request the API's
 // death left unanswered is sent once more), the database and its instances are available, no container, slot or
 // subscription twice, no acknowledged row lost and every node holds the same rows.
 import { rm } from 'node:fs/promises';
@@ -29,10 +29,10 @@ afterAll(async () => {
   await rm(repositoryPath, { recursive: true, force: true });
 });
 
-it('fixed-seed chaos rounds: a killed API, Temporal server, control-plane worker and primary during a switchover and a backup; each recovers', async () => {
+it('fixed-seed chaos rounds: a killed API, Temporal server, control-plane worker and primary during an add-node, a switchover and backups; each recovers', async () => {
   // The Temporal server is SIGKILLed only when this run started it (supervised, it comes back); a reused one is not ours.
   const faults: FaultKind[] = ['kill-api', 'kill-control-plane-worker', 'kill-primary', ...(inject('stack').ownsTemporal ? ['kill-temporal' as const] : [])];
-  const rounds = planRounds(seed, faults.length, { faults, operations: ['switchover', 'backup'] });
+  const rounds = planRounds(seed, faults.length, { faults, operations: ['switchover', 'backup', 'add-node'] });
   const results = await runChaos({
     apiUrl: launcher.apiUrl,
     pid: (name) => (name === 'temporal' ? pidListeningOn(stackPorts.temporal) : launcher.pids(name).at(-1)),
