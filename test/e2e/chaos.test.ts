@@ -1,8 +1,9 @@
 // `npm run chaos`'s core on the test stack: the launcher (npm start, over the test stack) with host-1 and host-2, a
 // 2-node database whose node n1 has a replica, a writer, and a few fixed-seed rounds of different faults at seeded
-// points of an add-node update (n3, removed again and checked), a switchover and backups. Each round must recover on its own: the task completes (a request the API's
-// death left unanswered is sent once more), the database and its instances are available, no container, slot or
-// subscription twice, no acknowledged row lost and every node holds the same rows.
+// points of an add-node update (n3, removed again and checked), a switchover and backups. Each round must recover on
+// its own: the task completes (a request the API's death left unanswered is sent once more), the database and its
+// instances are available, no container, slot or subscription twice, no acknowledged row lost and every node holds
+// the same rows.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, inject } from 'vitest';
