@@ -87,7 +87,11 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
   };
   const n3: NodeSpec = { name: 'n3', host_ids: ['host-1'], port: t.basePort + 2 };
   const created: Db = { id: `${t.databaseId}-c`, nodes: [{ name: 'n1', host_ids: [...hosts], port: t.basePort + 3 }] };
-  const specOf = (db: Db) => ({ database_name: database, database_users: [user], nodes: db.nodes, backup_config: { repositories: [repository] } });
+  // A created database gets a repository of its own each round: a deleted database's backups stay in its repository,
+  // and a new stanza is refused over another database's.
+  let createdRound = 0;
+  const repositoryOf = (db: Db) => (db.id === main.id ? repository : { type: 'posix', base_path: `${t.repositoryPath}/${db.id}-${createdRound}` });
+  const specOf = (db: Db) => ({ database_name: database, database_users: [user], nodes: db.nodes, backup_config: { repositories: [repositoryOf(db)] } });
 
   // ---- HTTP --------------------------------------------------------------------------------------------------
   const request = async (method: string, path: string, body?: unknown) => {
@@ -182,6 +186,7 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
     let req: { method: string; path: string; body: unknown };
     // ready the database for the operation (not under the fault)
     if (round.operation === 'create') {
+      createdRound = round.index;
       const existing = await get(`/v1/databases/${created.id}`);
       if (existing.status === 200) await runTask('DELETE', `/v1/databases/${created.id}?force=true`, undefined, created.id);
       req = { method: 'POST', path: '/v1/databases', body: { id: created.id, spec: specOf(created) } };
