@@ -18,7 +18,7 @@ import { getDynamicConfig, getPatroniCluster, getPatroniStatus, patchDynamicConf
  * The node's cluster as the first answering member sees it, with the address of each running member. Members are
  * the instance records (not the spec): an instance leaving the node may still be its primary.
  */
-async function nodeCluster(deps: HostDeps, db: DatabaseContext, nodeName: string): Promise<{ cluster: PatroniCluster; address: Map<string, InstanceAddress> }> {
+export async function nodeCluster(deps: HostDeps, db: DatabaseContext, nodeName: string): Promise<{ cluster: PatroniCluster; address: Map<string, InstanceAddress> }> {
   const address = new Map<string, InstanceAddress>();
   let cluster: PatroniCluster | null = null;
   for (const m of (await listInstances(deps.store, db.databaseId)).filter((i) => i.nodeName === nodeName)) {

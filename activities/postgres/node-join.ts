@@ -1,7 +1,6 @@
 // The activities of a zero-downtime add-node (workflows/procedures/node-membership.ts orders them) and of a node's
 // removal. Each one acts on one node's current primary, resolved when it runs, and checks before it acts, so any of
 // them can be retried or re-run after a worker dies.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledFailure } from '@temporalio/activity';
 import type pg from 'pg';
 import { ids } from '../../workflows/model/ids.js';
@@ -10,8 +9,7 @@ import { FailureType, permanent } from '../errors.js';
 import { loadDatabase, type DatabaseContext } from '../database-context.js';
 import { pollUntil } from '../heartbeats.js';
 import { lsnAtLeast } from '../replication/driver.js';
-import { syncPermanentSlots } from '../patroni/ha.js';
-import { patroniLoopWaitMs } from '../patroni/config.js';
+import { nodeCluster, syncPermanentSlots } from '../patroni/ha.js';
 import { withClient } from './connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from './node-database.js';
 import { copyRoleStatements, type RoleRow } from './roles.js';
@@ -263,17 +261,18 @@ export function nodeJoinActivities(deps: HostDeps) {
         await driver.join.forgetNode(c, { name: removed, subscriptionNames: [slotOfRemoved] });
       });
       await drop();
-      // Patroni reads the new declaration at its next loop: a loop still on the old one makes the slot again right
-      // after it was dropped, and nothing would ever drop it (chaos run: a removed node's slot left on a node with a
-      // replica, holding WAL). Dropped again until it has stayed gone over two of Patroni's loops.
-      await pollUntil(`node ${removed}'s slot on node ${nodeName} to stay dropped`, 2 * 60_000, async () => {
-        await sleep(2 * patroniLoopWaitMs + 500);
-        const left = await onPrimary(db, nodeName, async (c) => (await c.query<{ slot_name: string }>(
-          "SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical' AND right(slot_name, length($1) + 1) = '_' || $1", [slotOfRemoved])).rows);
-        if (left.length === 0) return true;
-        await drop();
-        return { waiting: `Patroni made ${left.map((l) => l.slot_name).join(', ')} again; dropped it again` };
-      });
+      // The node's replicas hold their own copy of the slot (Patroni copied it while it was declared, or a demoted
+      // primary kept its own). Patroni ignores the replication layer's slots, so nothing else would drop it, and the
+      // next switchover would bring it back on the primary (chaos run: pgl_app_n1_sub_n3n1 on n1 after n3 left).
+      const { cluster, address } = await nodeCluster(deps, db, nodeName);
+      for (const [member, ip] of address) {
+        if (member === cluster.leader) continue;
+        await withClient(ip, db.secrets, 'postgres', async (c) => {
+          const { rows } = await c.query<{ slot_name: string }>(
+            "SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical' AND NOT active AND right(slot_name, length($1) + 1) = '_' || $1", [slotOfRemoved]);
+          for (const r of rows) await c.query('SELECT pg_drop_replication_slot($1)', [r.slot_name]);
+        });
+      }
     },
   };
 
