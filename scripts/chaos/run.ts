@@ -162,7 +162,9 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
   /** Rows whose node cannot be expected to hold them: written while an in-place restore ran (it keeps what it restored). */
   const restoreWindows: { from: number; to: number }[] = [];
   const rowTime = (id: string) => parseInt(id.split('-')[1] ?? '0', 36);
-  const exempt = (id: string) => restoreWindows.some((w) => rowTime(id) >= w.from && rowTime(id) <= w.to);
+  /** Rows a failed round already reported missing or differing: later rounds judge their own rows, not those again. */
+  const reported = new Set<string>();
+  const exempt = (id: string) => reported.has(id) || restoreWindows.some((w) => rowTime(id) >= w.from && rowTime(id) <= w.to);
 
   try {
     for (const round of rounds) {
@@ -412,14 +414,17 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
   async function checkRows(db: Db, writer: Writer) {
     const acked = writer.acknowledged;
     let last = '';
+    let bad = new Set<string>();
     try {
       await until('every acknowledged row on every node, the same rows everywhere', async () => {
+        bad = new Set<string>();
         const rows = new Map<string, Set<string>>();
         for (const node of db.nodes) rows.set(node.name, new Set((await onNode(node, 'SELECT id FROM t')).map((x) => x.id as string)));
         const problems: string[] = [];
         for (const node of db.nodes) {
           const have = rows.get(node.name)!;
           const missing = acked.filter((a) => !have.has(a.id) && (a.node === node.name || !exempt(a.id)));
+          for (const m of missing) bad.add(m.id);
           if (missing.length > 0) problems.push(`${node.name} lacks ${missing.length} acknowledged rows (${missing.slice(0, 3).map((m) => m.id).join(', ')})`);
         }
         const [first, ...others] = db.nodes.map((n) => [n.name, [...rows.get(n.name)!].filter((id) => !exempt(id))] as const);
@@ -428,12 +433,14 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
           const b = new Set(ids2);
           const onlyA = [...a].filter((x) => !b.has(x));
           const onlyB = [...b].filter((x) => !a.has(x));
+          for (const x of [...onlyA, ...onlyB]) bad.add(x);
           if (onlyA.length + onlyB.length > 0) problems.push(`${first![0]} and ${name} differ: ${onlyA.length} only on ${first![0]} (${onlyA.slice(0, 2).join(', ')}), ${onlyB.length} only on ${name} (${onlyB.slice(0, 2).join(', ')})`);
         }
         last = problems.join('; ');
         return problems.length === 0;
       }, 120_000, 2000);
     } catch {
+      for (const id of bad) reported.add(id);
       throw new Error(`rows: ${last}`);
     }
   }
