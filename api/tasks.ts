@@ -342,11 +342,12 @@ class TaskListing {
     const started = Date.now();
     const infos: WorkflowExecutionInfo[] = [];
     for await (const info of this.client.workflow.list({ query: changedSinceQuery(listingBase, Math.max(this.newestMs, this.refreshedAt) - taskIndexLimits.lagMs), pageSize: taskPage.max })) infos.push(info);
+    // an ended task already known as ended then is as it was (a later run of the same id is not)
     const known = (i: WorkflowExecutionInfo) => {
       const t = this.index.get(i.workflowId);
-      return t !== undefined && !isUnfinished(t);
+      return t !== undefined && !isUnfinished(t) && i.closeTime !== undefined && t.completed_at === rfc3339(i.closeTime);
     };
-    // new and changed tasks (an ended one already known is as it was)
+    // new and changed tasks
     const fresh = infos.filter((i) => !known(i));
     const tasks = await Promise.all(fresh.map((i) => toTask(this.client, i)));
     tasks.forEach((t, i) => this.add(t, fresh[i]!, started));
