@@ -73,7 +73,8 @@ export async function startDatabaseTask<T extends StartableTaskType>(client: Cli
 /** Tasks this process has just started or cancelled: listed at once (not only after visibility shows the change). */
 function noteTasks(client: Client, tasks: Task[]): void {
   recentListings.clear();
-  for (const t of tasks) taskListing(client).note(t);
+  // only into an index that exists: a program starting tasks through pgcp/temporal never loads one
+  for (const t of tasks) listings.get(client)?.note(t);
 }
 
 /**
