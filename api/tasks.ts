@@ -240,10 +240,10 @@ export const taskIndexLimits = {
 /**
  * The index of one namespace's tasks. Loaded once from visibility (every task, page by page, each decoded once);
  * then, while listings are asked for, refreshed each second by one small visibility query: tasks started or closed
- * since the last refresh (or the newest time seen), less a margin. Ended tasks never change. A task not ended is asked about itself
- * (describe, and its history for pending / running / canceling) when a page shows it and what is known of it is
- * over a second old: in the background while under two seconds old, before answering after that. Tasks this
- * process starts or cancels enter the index at once.
+ * since the last refresh (or the newest time seen), less a margin. Ended tasks never change. A task not ended is
+ * asked about itself (describe, and its history for pending / running / canceling) when a page shows it and what is
+ * known of it is over a second old: in the background while under two seconds old, before answering after that.
+ * Tasks this process starts or cancels enter the index at once.
  */
 class TaskListing {
   private readonly index = new TaskIndex<Task>();
