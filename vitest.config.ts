@@ -1,10 +1,6 @@
-import { configDefaults, defineConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
 const stack = ['test/support/global-setup.ts'];
-// e2e files of several minutes each: CI runs them (`npm test` under .ci/run sets CI=true), as does PGCP_SLOW_TESTS=1;
-// a local `vitest run` skips them
-const slowE2e = ['test/e2e/backup-large.test.ts'];
-const runSlow = process.env.CI === 'true' || process.env.PGCP_SLOW_TESTS === '1';
 
 export default defineConfig({
   test: {
@@ -16,7 +12,7 @@ export default defineConfig({
       { test: { name: 'activity', include: ['test/activity/**/*.test.ts'], globalSetup: stack, testTimeout: 300_000, hookTimeout: 120_000, fileParallelism: false } },
       { test: { name: 'replay', include: ['test/replay/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'workflow', include: ['test/workflow/**/*.test.ts'], globalSetup: stack, testTimeout: 180_000 } },
-      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: [...configDefaults.exclude, ...(runSlow ? [] : slowE2e)], globalSetup: stack, testTimeout: 600_000, hookTimeout: 300_000, fileParallelism: false } },
+      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: stack, testTimeout: 600_000, hookTimeout: 300_000, fileParallelism: false } },
       // docker-compose.yml as its own project: needs `scripts/setup.sh --compose`, not the test stack
       { test: { name: 'compose', include: ['test/compose/**/*.test.ts'], testTimeout: 900_000, hookTimeout: 1_200_000 } },
       // benchmarks on the test stack (npm run bench:failover): never part of `vitest run` / npm test

@@ -2,7 +2,8 @@
 // The data is restored by a one-off container on the instance's volume while the instance is stopped; then Patroni,
 // finding no cluster in the DCS (cleared here) and an empty data directory, "bootstraps" by moving the restored data
 // in and lets Postgres recover to the target and promote. A marker file in the volume, named after the task, makes
-// a retried or resumed restore skip what it already did. The steps: restore-steps.ts; the script: restore-script.ts.
+// a retried or resumed restore skip what it already did; a retry while the one-off container still runs, or after
+// it ended, joins it or reads its result (keyed by the task: one-off.ts), never restores a second time beside it. The steps: restore-steps.ts; the script: restore-script.ts.
 import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { secretValues, specRepositories } from '../../workflows/model/backup-repository.js';
 import { nodeBackupConfig } from '../../workflows/model/backup.js';
