@@ -57,9 +57,13 @@ function onVolume(deps: HostDeps, t: RestoreTarget, name: string, image: string,
   return o.secrets ? runOneOffWithSecrets(deps.docker, spec, o.secrets) : runOneOff(deps.docker, spec);
 }
 
-/** Whether this task's restore already finished (its marker is in the volume); never touches a restore that runs. */
+/**
+ * Whether this task's restore run already ended well (its data staged for the instance's start) or the whole restore
+ * is done (its marker): a retry then only starts the instance and waits. Never touches a restore that runs.
+ */
 export async function restoreMarked(deps: HostDeps, t: RestoreTarget, image: string): Promise<boolean> {
-  return (await onVolume(deps, t, ids.restoreMarkerContainer(t.instanceId), image, `test -f ${inContainer.restoreMarker(t.taskId)}`)).code === 0;
+  const check = `test -f ${inContainer.restoreMarker(t.taskId)} || test -f ${inContainer.restoreStaged(t.taskId)}`;
+  return (await onVolume(deps, t, ids.restoreMarkerContainer(t.instanceId), image, check)).code === 0;
 }
 
 /**
@@ -111,7 +115,7 @@ export async function waitToLead(deps: HostDeps, t: RestoreTarget): Promise<void
  * instance's tmpfs (and an earlier version's copy in the volume goes).
  */
 export async function markRestored(deps: HostDeps, t: RestoreTarget): Promise<void> {
-  const touch = await execIn(deps.docker, t.instanceId, ['sh', '-c', `touch ${inContainer.restoreMarker(t.taskId)} && rm -f ${inContainer.legacyRestoreConfig}`]);
+  const touch = await execIn(deps.docker, t.instanceId, ['sh', '-c', `touch ${inContainer.restoreMarker(t.taskId)} && rm -f ${inContainer.restoreStaged(t.taskId)} ${inContainer.legacyRestoreConfig}`]);
   if (touch.exitCode !== 0) throw new Error(`cannot mark the restore of ${t.instanceId} done`);
   await setInstanceRestoreSource(deps.store, t.instanceId, null);
 }

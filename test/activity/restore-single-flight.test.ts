@@ -2,7 +2,8 @@
 // (a real restore needs a repository and minutes): it records each start in the instance's volume, runs 6 s
 // silently, and prints a line. A retry of the step (as restoreInstance does it: the marker check, then the run)
 // joins the container an earlier attempt of the same task still runs, or reads the result of one that ended after
-// its attempt was given up; it never starts the script again. Another task's leftover container is replaced.
+// its attempt was given up, or finds the marker of a run that ended well; it never starts the script again. Another
+// task's leftover container is replaced.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ActivityCancellationDetails } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -25,8 +26,11 @@ const instanceId = ids.instance(databaseId, 'n1', 'host-1');
 const spec = { database_name: 'app', postgres_version: '17', nodes: [{ name: 'n1', host_ids: ['host-1'] }] } as DatabaseSpec;
 const source = { source_database_id: databaseId, source_node_name: 'n1', source_database_name: 'app', repository: { type: 's3', s3_bucket: 'b', s3_region: 'eu-west-1' } } as RestoreConfigSpec;
 const startsFile = `${inContainer.volume}/restore-starts`;
-// the stand-in reads the configuration delivered to its tmpfs, as pgBackRest would
-const script = `echo "$(date +%s.%N)" >> ${startsFile}; sleep 6; test -s ${inContainer.restoreConfig} && echo configured; echo "restore command end: completed successfully"`;
+// the stand-in reads the configuration delivered to its tmpfs, as pgBackRest would, and ends as restoreScript does
+const script = (taskId: string) => [
+  `echo "$(date +%s.%N)" >> ${startsFile}`, 'sleep 6', `test -s ${inContainer.restoreConfig} && echo configured`,
+  'echo "restore command end: completed successfully"', `touch ${inContainer.restoreStaged(taskId)}`,
+].join('; ');
 
 let db: TestStore;
 let deps: HostDeps;
@@ -35,11 +39,10 @@ let image: string;
 const target = (taskId: string): RestoreTarget => ({ databaseId, nodeName: 'n1', instanceId, taskId });
 function attempt(n: number, taskId: string) {
   const env = new MockActivityEnvironment({ attempt: n, workflowExecution: { workflowId: taskId, runId: 'r' }, heartbeatTimeoutMs: 30_000, workflowNamespace: namespace } as never);
-  // as restoreInstance: the task's marker looked for first, then the restore's run
-  const run = () => env.run(async () => {
-    expect(await restoreMarked(deps, target(taskId), image)).toBe(false);
-    return restoreVolume(deps, target(taskId), image, source, script, null, spec);
-  }) as Promise<{ code: number; lines: string[] }>;
+  // as restoreInstance: the task's markers looked for first (a run that ended well is not run again), then the run
+  const run = () => env.run(async () => (await restoreMarked(deps, target(taskId), image))
+    ? { code: 0, lines: ['skipped: already restored'] }
+    : restoreVolume(deps, target(taskId), image, source, script(taskId), null, spec)) as Promise<{ code: number; lines: string[] }>;
   return { env, run };
 }
 const starts = async () => {
@@ -96,6 +99,9 @@ describe('the in-place restore\'s pgBackRest container', () => {
     expect(retry.lines.join(' ')).toContain('restore command end: completed successfully');
     expect(await starts()).toBe(2); // task-a's and task-b's: one each
     expect(await restoreContainer()).toBeNull();
+    // a later retry (the answer was lost after the container went) finds the run's marker: no second restore
+    expect((await attempt(3, 'task-b').run()).lines).toEqual(['skipped: already restored']);
+    expect(await starts()).toBe(2);
   });
 
   it('another task\'s leftover container is not joined: it is replaced by a run of this task', async () => {
