@@ -12,7 +12,7 @@ import { redactValues } from '../../workflows/model/redact.js';
 import { getRestoreSecrets, setInstanceRestoreSource } from '../../store/databases.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
-import { labels } from '../docker/client.js';
+import { labels, removeContainer } from '../docker/client.js';
 import { databaseLabels } from '../docker/instance-spec.js';
 import { activityNamespace } from '../activity-namespace.js';
 import { execIn } from '../docker/exec.js';
@@ -59,11 +59,14 @@ function onVolume(deps: HostDeps, t: RestoreTarget, name: string, image: string,
 
 /**
  * Whether this task's restore run already ended well (its data staged for the instance's start) or the whole restore
- * is done (its marker): a retry then only starts the instance and waits. Never touches a restore that runs.
+ * is done (its marker): a retry then only starts the instance and waits, and the run's ended container (an attempt
+ * that gave up left it) goes. Never touches a restore that runs: the run's marker is its last act.
  */
 export async function restoreMarked(deps: HostDeps, t: RestoreTarget, image: string): Promise<boolean> {
   const check = `test -f ${inContainer.restoreMarker(t.taskId)} || test -f ${inContainer.restoreStaged(t.taskId)}`;
-  return (await onVolume(deps, t, ids.restoreMarkerContainer(t.instanceId), image, check)).code === 0;
+  const marked = (await onVolume(deps, t, ids.restoreMarkerContainer(t.instanceId), image, check)).code === 0;
+  if (marked) await removeContainer(deps.docker, ids.restoreContainer(t.instanceId));
+  return marked;
 }
 
 /**

@@ -1,8 +1,8 @@
 // The in-place restore's one-off pgBackRest container against real Docker and a real store, with a stand-in script
 // (a real restore needs a repository and minutes): it records each start in the instance's volume, runs 6 s
 // silently, and prints a line. A retry of the step (as restoreInstance does it: the marker check, then the run)
-// joins the container an earlier attempt of the same task still runs, or reads the result of one that ended after
-// its attempt was given up, or finds the marker of a run that ended well; it never starts the script again. Another
+// joins the container an earlier attempt of the same task still runs, finds the marker of a run that ended well, or
+// reads the result of one that failed after its attempt was given up; it never starts the script again. Another
 // task's leftover container is replaced.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ActivityCancellationDetails } from '@temporalio/common';
@@ -37,12 +37,12 @@ let deps: HostDeps;
 let image: string;
 
 const target = (taskId: string): RestoreTarget => ({ databaseId, nodeName: 'n1', instanceId, taskId });
-function attempt(n: number, taskId: string) {
+function attempt(n: number, taskId: string, stand?: string) {
   const env = new MockActivityEnvironment({ attempt: n, workflowExecution: { workflowId: taskId, runId: 'r' }, heartbeatTimeoutMs: 30_000, workflowNamespace: namespace } as never);
   // as restoreInstance: the task's markers looked for first (a run that ended well is not run again), then the run
   const run = () => env.run(async () => (await restoreMarked(deps, target(taskId), image))
     ? { code: 0, lines: ['skipped: already restored'] }
-    : restoreVolume(deps, target(taskId), image, source, script(taskId), null, spec)) as Promise<{ code: number; lines: string[] }>;
+    : restoreVolume(deps, target(taskId), image, source, stand ?? script(taskId), null, spec)) as Promise<{ code: number; lines: string[] }>;
   return { env, run };
 }
 const starts = async () => {
@@ -86,22 +86,26 @@ describe('the in-place restore\'s pgBackRest container', () => {
     expect(await restoreContainer()).toBeNull();
   });
 
-  it('an attempt given up (its heartbeat timed out) leaves the run; the retry reads the ended run\'s result', async () => {
-    const first = attempt(1, 'task-b');
-    const running = first.run();
-    await new Promise((r) => setTimeout(r, 2500));
-    first.env.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true }));
-    await expect(running).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 6000)); // the run ends meanwhile, its container kept for the retry
+  it('an attempt given up leaves the run; a retry after it ended well starts nothing, one after it failed reads the failure', async () => {
+    const givenUp = async (taskId: string, script?: string) => {
+      const first = attempt(1, taskId, script);
+      const running = first.run();
+      await new Promise((r) => setTimeout(r, 2500));
+      first.env.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true }));
+      await expect(running).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 6000)); // the run ends meanwhile, its container kept for the retry
+    };
+    await givenUp('task-b');
     expect((await restoreContainer())?.State).toMatchObject({ Running: false, ExitCode: 0 });
-    const retry = await attempt(2, 'task-b').run();
-    expect(retry.code).toBe(0);
-    expect(retry.lines.join(' ')).toContain('restore command end: completed successfully');
-    expect(await starts()).toBe(2); // task-a's and task-b's: one each
+    expect((await attempt(2, 'task-b').run()).lines).toEqual(['skipped: already restored']); // its marker
     expect(await restoreContainer()).toBeNull();
-    // a later retry (the answer was lost after the container went) finds the run's marker: no second restore
-    expect((await attempt(3, 'task-b').run()).lines).toEqual(['skipped: already restored']);
-    expect(await starts()).toBe(2);
+
+    await givenUp('task-e', `echo "$(date +%s.%N)" >> ${startsFile}; sleep 6; echo "ERROR: [055]: unable to load info file"; exit 55`);
+    expect((await restoreContainer())?.State).toMatchObject({ Running: false, ExitCode: 55 });
+    const retry = await attempt(2, 'task-e').run(); // the failed run's result, read from its container
+    expect(retry).toEqual({ code: 55, lines: ['ERROR: [055]: unable to load info file'] });
+    expect(await restoreContainer()).toBeNull();
+    expect(await starts()).toBe(3); // task-a's, task-b's and task-e's: one each
   });
 
   it('another task\'s leftover container is not joined: it is replaced by a run of this task', async () => {
@@ -112,6 +116,6 @@ describe('the in-place restore\'s pgBackRest container', () => {
     await expect(running).rejects.toThrow();
     const other = await attempt(1, 'task-d').run();
     expect(other.code).toBe(0);
-    expect(await starts()).toBe(4);
+    expect(await starts()).toBe(5);
   });
 });
