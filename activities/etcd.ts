@@ -160,8 +160,16 @@ export const newEtcdPassword = () => randomBytes(24).toString('base64url');
 export async function ensureDatabaseEtcdUser(etcd: Etcd, databaseId: string, password: string): Promise<void> {
   const name = etcdDatabaseUser(databaseId);
   const prefix = ids.patroniDatabaseKeys(databaseId);
-  await etcd.call('/v3/auth/role/add', { name }).catch(ignore(exists));
-  const role = await etcd.call<{ perm?: { permType?: string; key?: string; range_end?: string }[] }>('/v3/auth/role/get', { role: name });
+  // Read before adding: an add of an existing role makes etcd log an error on every delivery.
+  const getRole = () => etcd.call<{ perm?: { permType?: string; key?: string; range_end?: string }[] }>('/v3/auth/role/get', { role: name });
+  let role = await getRole().catch((err: unknown) => {
+    if (missing(err)) return null;
+    throw err;
+  });
+  if (!role) {
+    await etcd.call('/v3/auth/role/add', { name }).catch(ignore(exists));
+    role = await getRole();
+  }
   const granted = (role.perm ?? []).some((p) => p.permType === 'READWRITE' && p.key === b64(prefix) && p.range_end === b64(prefixEnd(prefix)));
   if (!granted) await etcd.call('/v3/auth/role/grant', { name, perm: { permType: 'READWRITE', key: b64(prefix), range_end: b64(prefixEnd(prefix)) } });
   const user = await etcd.call<{ roles?: string[] }>('/v3/auth/user/get', { name }).catch((err: unknown) => {

@@ -312,8 +312,11 @@ export async function setInstanceStates(store: Store, databaseId: string, state:
   );
 }
 
-export async function setInstanceState(store: Store, id: string, state: string): Promise<void> {
-  await store.query('UPDATE instances SET state = $2, updated_at = now() WHERE id = $1', [id, state]);
+/** Writes an instance's state; with `from`, only over one of those states (compare-and-set): false when it did not. */
+export async function setInstanceState(store: Store, id: string, state: string, from?: string[]): Promise<boolean> {
+  const { rowCount } = await store.query(
+    'UPDATE instances SET state = $2, updated_at = now() WHERE id = $1 AND ($3::text[] IS NULL OR state = ANY ($3))', [id, state, from ?? null]);
+  return (rowCount ?? 0) > 0;
 }
 
 export async function setInstanceStopped(store: Store, id: string, stopped: boolean): Promise<void> {

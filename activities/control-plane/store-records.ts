@@ -81,9 +81,12 @@ export function storeActivities(deps: ControlPlaneDeps) {
       for (const id of instanceIds) await deleteInstance(store, id);
     },
 
-    /** One instance's stored state (backing_up while pgBackRest runs on it; available shows the monitor's view). */
-    async setInstanceState({ instanceId, state }: { instanceId: string; state: string }): Promise<void> {
-      await setInstanceState(store, instanceId, state);
+    /**
+     * One instance's stored state (backing_up while pgBackRest runs on it; available shows the monitor's view). With
+     * `from`, only over one of those states, so a backup's end does not overwrite what the monitor saw meanwhile.
+     */
+    async setInstanceState({ instanceId, state, from }: { instanceId: string; state: string; from?: string[] }): Promise<void> {
+      await setInstanceState(store, instanceId, state, from);
     },
 
     /** A replica that left its node (its host dropped from host_ids). */

@@ -91,12 +91,14 @@ export function ragActivities(deps: HostDeps) {
         const tables = [...new Set(pipelinesOf(s).flatMap((p) => p.tables.map((t) => t.table)))];
         const found = new Map<string, Map<string, string>>();
         for (const table of tables) {
-          // to_regclass: a name as SQL reads it (schema-qualified or on the search path), null when absent
-          const { rows } = await c.query<{ attname: string; type: string }>(
-            `SELECT a.attname, format_type(a.atttypid, NULL) AS type FROM pg_attribute a
-              WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`, [table]);
-          const exists = (await c.query<{ r: string | null }>('SELECT to_regclass($1)::text AS r', [table])).rows[0]?.r;
-          if (exists) found.set(table, new Map(rows.map((r) => [r.attname, r.type])));
+          // to_regclass: a name as SQL reads it (schema-qualified or on the search path), null when absent; one row
+          // with null columns for a table without columns, none for a missing table
+          const { rows } = await c.query<{ attname: string | null; type: string | null }>(
+            `SELECT a.attname, format_type(a.atttypid, NULL) AS type
+               FROM (SELECT to_regclass($1) AS oid) t
+               LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+              WHERE t.oid IS NOT NULL`, [table]);
+          if (rows.length) found.set(table, new Map(rows.flatMap((r) => (r.attname && r.type ? [[r.attname, r.type] as [string, string]] : []))));
         }
         return [...out, ...ragTableProblems(s, found)];
       });

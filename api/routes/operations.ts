@@ -12,7 +12,7 @@ import { ApiError } from '../errors.js';
 import { createRouter } from '../router.js';
 import { errorResponses, IdentifierSchema, jsonBody, jsonResponse } from '../schemas/common.js';
 import { QueryBool, TaskSchema, type Instance } from '../schemas/database.js';
-import type { StartableTaskType, StartTaskInput } from '../tasks.js';
+import { startDatabaseTask, type StartableTaskType, type StartTaskInput } from '../tasks.js';
 import type { Schedule } from '../../workflows/task/task-bracket.js';
 import { backupOptionKeys, nodeBackupConfig, validateBackupOptions } from '../../workflows/model/backup.js';
 import { optionsTextIssues } from '../../workflows/model/validate-text.js';
@@ -93,6 +93,12 @@ export function operationRoutes(deps: AppDeps) {
    */
   const start = async <T extends StartableTaskType>(t: StartTaskInput<T>, from: DatabaseState[] | 'any', refuse?: Refusal) =>
     ({ task: (await startLockedTask(lockDeps, { task: t, from, refuse })).task });
+  /**
+   * A scheduled switchover or restart starts without the lock: it takes it when its time comes (and fails then, naming
+   * the holder, if another task has it), so waiting days for its time does not refuse every other change meanwhile.
+   */
+  const startAt = async <T extends StartableTaskType>(when: Schedule | undefined, t: StartTaskInput<T>, from: DatabaseState[] | 'any', refuse?: Refusal) =>
+    when ? { task: await startDatabaseTask(requireTemporal(deps), t) } : start(t, from, refuse);
   /** A switchover or failover meeting another one: the reference's "already in progress". */
   const nodeRefusal = (kind: string, databaseId: string, nodeName: string): Refusal => (lock) =>
     lock && (lock.type === 'switchover' || lock.type === 'failover')
@@ -131,7 +137,7 @@ export function operationRoutes(deps: AppDeps) {
       const req = c.req.valid('json');
       const when = schedule(req.scheduled_at, now());
       const { hostId } = await nodeOperation('switchover', database_id, node_name, req.candidate_instance_id);
-      return c.json(await start({
+      return c.json(await startAt(when, {
         type: 'switchover', nodeName: node_name, instanceId: req.candidate_instance_id,
         input: { databaseId: database_id, nodeName: node_name, hostId, candidate: req.candidate_instance_id, schedule: when },
       }, modifiableStates, nodeRefusal('switchover', database_id, node_name)), 200);
@@ -170,7 +176,7 @@ export function operationRoutes(deps: AppDeps) {
       const req = c.req.valid('json');
       const when = schedule(req.scheduled_at, now());
       const inst = await instanceOperation(database_id, instance_id, ['available'], 'restartable', { checkDatabase: false });
-      return c.json(await start({
+      return c.json(await startAt(when, {
         type: 'restart_instance', instanceId: instance_id,
         input: { databaseId: database_id, instanceId: instance_id, hostId: inst.host_id, schedule: when },
       }, 'any'), 200);

@@ -9,7 +9,7 @@ import { createControlPlaneActivities } from '../../activities/index.js';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { createLogger } from '../../platform/logger.js';
 import { connectClient } from '../../platform/temporal.js';
-import { getDatabase, getDatabaseLock, insertDatabase, lockDatabase, newDatabaseSecrets, type DatabaseState } from '../../store/databases.js';
+import { getDatabase, getDatabaseLock, getInstance, insertDatabase, lockDatabase, newDatabaseSecrets, upsertInstance, type DatabaseState } from '../../store/databases.js';
 import { reconcileOnce } from '../../worker/reconciler.js';
 import { stackEtcd } from '../support/etcd.js';
 import { testSecretKey } from '../support/secret-key.js';
@@ -66,6 +66,21 @@ describe('setDatabaseState', () => {
     const id = await database('available');
     await asTask(uuidv7(), () => activities.setDatabaseState({ databaseId: id, state: 'failed' }));
     expect((await getDatabase(db.store, id))?.state).toBe('available');
+  });
+});
+
+describe('setInstanceState', () => {
+  it('a backup\'s end writes available only over its own backing_up, not over what happened meanwhile', async () => {
+    const id = await database('available');
+    const instanceId = `${id}-n1-a`;
+    await upsertInstance(db.store, { id: instanceId, databaseId: id, nodeName: 'n1', hostId: 'host-1', state: 'available' });
+    await activities.setInstanceState({ instanceId, state: 'backing_up' });
+    await activities.setInstanceState({ instanceId, state: 'available', from: ['backing_up'] });
+    expect((await getInstance(db.store, instanceId))?.state).toBe('available');
+    await activities.setInstanceState({ instanceId, state: 'backing_up' });
+    await activities.setInstanceState({ instanceId, state: 'failed' }); // e.g. a failed update's final write
+    await activities.setInstanceState({ instanceId, state: 'available', from: ['backing_up'] });
+    expect((await getInstance(db.store, instanceId))?.state).toBe('failed');
   });
 });
 

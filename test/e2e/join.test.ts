@@ -24,6 +24,7 @@ import { recordHistory } from '../support/histories.js';
 import { machinesGone, startMachines, type Machine, type Machines } from '../support/machines.js';
 import { testSecretKey } from '../support/secret-key.js';
 import { createTestStore } from '../support/store.js';
+import { forceDeleteDatabase } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { killWorker, startWorkerProcess } from '../support/worker-process.js';
 
@@ -139,10 +140,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    if (t && (await call('GET', `/v1/databases/${id}`)).status === 200) {
-      const del = await call('DELETE', `/v1/databases/${id}?force=true`);
-      if (del.status === 200) await finished(del.body.task.task_id, 180_000).catch(() => undefined);
-    }
+    if (t) await forceDeleteDatabase(call, id);
   } finally {
     for (const p of processes) await killWorker(p);
     for (const p of supervised) await p.stop();

@@ -16,6 +16,7 @@ import { dockerBridgeAddress, loadConfig, projectRoot } from '../../platform/con
 import { ids } from '../../workflows/model/ids.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { machinesGone, startMachines, type Machine, type Machines } from '../support/machines.js';
+import { forceDeleteDatabase } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { killWorker, startWorkerProcess } from '../support/worker-process.js';
 import { startWriter } from '../support/writer.js';
@@ -99,10 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    if (t && (await call('GET', `/v1/databases/${id}`)).status === 200) {
-      const del = await call('DELETE', `/v1/databases/${id}?force=true`);
-      if (del.status === 200) await finished(del.body.task.task_id, 180_000).catch(() => undefined);
-    }
+    if (t) await forceDeleteDatabase(call, id);
   } finally {
     for (const w of workers) await killWorker(w);
     await machines?.teardown();

@@ -1,7 +1,10 @@
 // Waiting for tasks through the API, as a client does: poll GET …/tasks/{id} until the task has ended.
 import { expect } from 'vitest';
-import type { ApiCall } from './api-client.js';
+import type { ApiResponse } from './api-client.js';
 import { waitFor } from './wait.js';
+
+/** What waiting for a task needs of a client: the status and the parsed body. */
+type ApiCall = (method: string, path: string, body?: unknown) => Promise<Pick<ApiResponse, 'status' | 'body'>>;
 
 export const endedStatuses = ['completed', 'failed', 'canceled'];
 

@@ -1,14 +1,13 @@
 // restart_instance, stop_instance and start_instance: one instance, on its own host's queue.
 import { onHost } from '../proxies/activities.js';
-import { runOperationTask, waitUntil, type Schedule } from '../task/task-bracket.js';
+import { runOperationTask, type Schedule } from '../task/task-bracket.js';
 
 export interface InstanceOperationInput { databaseId: string; instanceId: string; hostId: string; schedule?: Schedule }
 
 export async function restartInstance({ databaseId, instanceId, hostId, schedule }: InstanceOperationInput): Promise<void> {
-  await runOperationTask(async () => {
-    await waitUntil(schedule);
-    await onHost(hostId, `restarting Postgres in instance ${instanceId} through Patroni`, 'long').restartPostgres({ databaseId, instanceId });
-  }, { databaseId, type: 'restart_instance' });
+  await runOperationTask(
+    () => onHost(hostId, `restarting Postgres in instance ${instanceId} through Patroni`, 'long').restartPostgres({ databaseId, instanceId }),
+    { databaseId, type: 'restart_instance' }, schedule);
 }
 
 export async function stopInstance({ databaseId, instanceId, hostId }: InstanceOperationInput): Promise<void> {

@@ -29,7 +29,7 @@ export async function nodeBackup(input: NodeBackupInput): Promise<void> {
       await onHost(hostId, `pgBackRest ${input.type} backup of node ${nodeName} on ${primary}`, 'copy')
         .runBackup({ databaseId, nodeName, instanceId: primary, type: input.type, annotations: input.annotations, options: input.options });
     } finally {
-      await CancellationScope.nonCancellable(() => controlPlane.setInstanceState({ instanceId: primary, state: 'available' }));
+      await CancellationScope.nonCancellable(() => controlPlane.setInstanceState({ instanceId: primary, state: 'available', from: ['backing_up'] }));
     }
   }, { databaseId, type: 'node_backup' });
 }

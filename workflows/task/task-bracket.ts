@@ -7,7 +7,8 @@
 // Every database task holds the database's lock (api/database-lock.ts): a database task's final state write releases
 // it, an operation task releases it as its last step.
 // A `scheduledAt` makes an operation wait for that time first (a durable timer: the task is visible meanwhile, and
-// cancelling it prevents the operation).
+// cancelling it prevents the operation). It takes the database's lock only when the wait ends: a switchover or
+// restart scheduled days ahead does not refuse every other change meanwhile.
 import { ApplicationFailure, CancellationScope, isCancellation, patched, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { DatabaseState } from '../../store/databases.js';
 import { taskMemo } from '../model/search-attributes.js';
@@ -59,10 +60,15 @@ export function failTask(message: string): ApplicationFailure {
  * backup, the agent's failover) when nobody holds it; another holder fails the task before it acts. Released as the
  * task's last step, whatever its outcome. Behind a patch marker: operations that ran before the lock still replay.
  */
-export async function runOperationTask(body: () => Promise<void>, lock?: { databaseId: string; type: string }): Promise<void> {
+export async function runOperationTask(body: () => Promise<void>, lock?: { databaseId: string; type: string }, schedule?: Schedule): Promise<void> {
   const locked = lock !== undefined && patched('database-lock');
   try {
+    // A scheduled task (the API started it without the lock) waits first, then locks. Behind a patch marker:
+    // scheduled tasks that locked before waiting still replay.
+    const waitFirst = schedule !== undefined && patched('lock-after-schedule');
+    if (waitFirst) await waitUntil(schedule);
     if (locked) await controlPlane.acquireDatabaseLock(lock);
+    if (!waitFirst) await waitUntil(schedule);
     await body();
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -73,7 +79,7 @@ export async function runOperationTask(body: () => Promise<void>, lock?: { datab
 }
 
 /** Waits from the task's start (workflow time, replay-safe) until the scheduled instant. */
-export async function waitUntil(schedule: Schedule | undefined): Promise<void> {
+async function waitUntil(schedule: Schedule | undefined): Promise<void> {
   if (!schedule) return;
   const delay = schedule.atMs - workflowInfo().startTime.getTime();
   if (delay > 0) await sleep(delay, { summary: `waiting until ${schedule.scheduledAt}` });
