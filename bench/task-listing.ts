@@ -2,11 +2,11 @@
 // GET /v1/databases/{id}/tasks and GET /v1/tasks, beside GET /v1/databases/{id} (a store read) as the baseline, in
 // one run; prints p50/p99, errors and the p99 ratio against the baseline. Uses its own namespace and store database
 // on the running stack (or starts one). Usage: npm run bench:tasks [-- --tasks 10000 --seconds 15]
+import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { serve } from '@hono/node-server';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import autocannon from 'autocannon';
 import { createApp } from '../api/app.js';
 import { warmTaskListing } from '../api/tasks.js';
 import { loadConfig, projectRoot } from '../platform/config.js';
@@ -21,6 +21,7 @@ import { insertDatabase, newDatabaseSecrets } from '../store/databases.js';
 import { taskSearchAttributes, type TaskType } from '../workflows/model/search-attributes.js';
 import { uuidv7 } from 'uuidv7';
 
+const execFileAsync = promisify(execFile);
 const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '15' } } });
 const total = Number(values.tasks);
 const namespace = 'pgcp-bench-tasks';
@@ -77,8 +78,12 @@ try {
   const init = await fetch(`http://127.0.0.1:${port}/v1/cluster/init`);
   if (!init.ok && init.status !== 409) throw new Error(`cluster init: ${init.status} ${await init.text()}`);
 
+  // autocannon in its own process (its CLI, JSON out): in this one it would share the API's event loop and add its
+  // own pauses to every path's latency, the baseline's included.
   async function load(pathName: string) {
-    const r = await autocannon({ url: `http://127.0.0.1:${port}${pathName}`, connections: 10, overallRate: 200, duration: Number(values.seconds) });
+    const { stdout } = await execFileAsync(path.join(projectRoot, 'node_modules', '.bin', 'autocannon'),
+      ['-j', '-c', '10', '-R', '200', '-d', String(Number(values.seconds)), `http://127.0.0.1:${port}${pathName}`], { maxBuffer: 16 * 1024 * 1024 });
+    const r = JSON.parse(stdout) as { latency: { p50: number; p99: number }; requests: { total: number }; errors: number; timeouts: number; non2xx: number };
     return { path: pathName, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx };
   }
 
