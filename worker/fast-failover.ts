@@ -8,11 +8,11 @@ import type Docker from 'dockerode';
 import { uuidv7 } from 'uuidv7';
 import { inspectContainerOrNull, labels } from '../activities/docker/client.js';
 import { getValue, type Etcd } from '../activities/etcd.js';
-import { getDatabase, getDatabaseLock, listInstances, listInstancesOnHost } from '../store/databases.js';
+import { getDatabase, getDatabaseLock, listInstances, listInstancesOnHost, lockDatabase, unlockDatabase } from '../store/databases.js';
 import type { Store } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { ids } from '../workflows/model/ids.js';
-import { taskQueues, taskSearchAttributes } from '../workflows/model/search-attributes.js';
+import { taskAttributes, taskQueues, taskSearchAttributes } from '../workflows/model/search-attributes.js';
 import type * as workflows from '../workflows/index.js';
 
 export interface FastFailoverDeps { store: Store; docker: Docker; hostId: string; etcd: Etcd; log: Logger; temporal: Client }
@@ -40,24 +40,35 @@ export function createFastFailover(deps: FastFailoverDeps) {
   const started = new Map<string, number>();
   const queue = new Map<string, Promise<void>>();
 
-  /** Why no failover is started for this death, or the death's identity (its container's end time) when one should be. */
-  async function reasonToSkip(d: InstanceDeath): Promise<{ skip: string } | { finishedAt: string }> {
+  /** Whether task `taskId` backs up node `nodeName` (its search attributes say which node). */
+  async function backsUpNode(taskId: string, nodeName: string): Promise<boolean> {
+    const d = await deps.temporal.workflow.getHandle(taskId).describe().catch(() => null);
+    return d?.status.name === 'RUNNING' && d.typedSearchAttributes.get(taskAttributes.nodeName) === nodeName;
+  }
+
+  /**
+   * Why no failover is started for this death, or the death's identity (its container's end time) when one should be,
+   * with the backup task whose lock it takes over (a backup of the dead primary, which cannot finish).
+   */
+  async function reasonToSkip(d: InstanceDeath): Promise<{ skip: string } | { finishedAt: string; supersedes?: string }> {
     const rec = (await listInstancesOnHost(deps.store, deps.hostId)).find((i) => i.id === d.instanceId);
     if (!rec) return { skip: 'not an instance of this host' };
     if (rec.stopped) return { skip: 'stopped on purpose' };
     // While a task changes the database (an update recreates a container, a restore stops it), that task owns it.
     const state = (await getDatabase(deps.store, rec.databaseId))?.state;
     if (state !== 'available' && state !== 'degraded') return { skip: `database is ${state ?? 'gone'}` };
-    // Another task holds the database's lock: the failover task would be refused it (Patroni's own failover applies).
+    // Another task holds the database's lock: the failover task would be refused it (Patroni's own failover applies),
+    // unless it is a backup of this node, which died with its primary: the failover takes that lock over.
     const lock = await getDatabaseLock(deps.store, rec.databaseId);
-    if (lock) return { skip: `task ${lock.taskId} (${lock.type}) holds the database's lock` };
+    const supersedes = lock?.type === 'node_backup' && await backsUpNode(lock.taskId, rec.nodeName) ? lock.taskId : undefined;
+    if (lock && !supersedes) return { skip: `task ${lock.taskId} (${lock.type}) holds the database's lock` };
     if ((await listInstances(deps.store, rec.databaseId)).filter((i) => i.nodeName === rec.nodeName).length < 2) return { skip: 'its node has no replica' };
     const info = await inspectContainerOrNull(deps.docker, d.instanceId);
     if (!info) return { skip: 'its container is gone (removed on purpose)' };
     if (info.State.Running || info.State.Paused) return { skip: 'its container runs' };
     const leader = await getValue(deps.etcd, `${ids.patroniKeys(rec.databaseId, rec.nodeName)}leader`);
     if (leader !== d.instanceId) return { skip: `it does not lead its node (leader: ${leader ?? 'none'})` };
-    return { finishedAt: info.State.FinishedAt };
+    return { finishedAt: info.State.FinishedAt, ...(supersedes ? { supersedes } : {}) };
   }
 
   async function handle(d: InstanceDeath): Promise<void> {
@@ -68,13 +79,22 @@ export function createFastFailover(deps: FastFailoverDeps) {
       const death = `${d.instanceId}@${check.finishedAt}`;
       if (started.has(death)) return;
       const rec = (await listInstancesOnHost(deps.store, deps.hostId)).find((i) => i.id === d.instanceId)!;
-      const input = { databaseId: rec.databaseId, nodeName: rec.nodeName, hostId: deps.hostId, unplanned: d };
+      const taskId = uuidv7();
+      const input = { databaseId: rec.databaseId, nodeName: rec.nodeName, hostId: deps.hostId, unplanned: d, ...(check.supersedes ? { supersedes: check.supersedes } : {}) };
+      // The backup's lock is taken over here, atomically (as a forced delete does), so no other task slips between.
+      if (check.supersedes && !(await lockDatabase(deps.store, rec.databaseId, { taskId, type: 'failover', from: 'any', takeOverFrom: check.supersedes }))) {
+        deps.log.debug({ ...d, skip: 'the backup\'s lock changed hands' }, 'instance container event: no failover');
+        return;
+      }
       const handle = await deps.temporal.workflow.start<typeof workflows.failover>('failover', {
-        workflowId: uuidv7(),
+        workflowId: taskId,
         taskQueue: taskQueues.controlPlane,
         args: [input],
         typedSearchAttributes: taskSearchAttributes({ type: 'failover', databaseId: rec.databaseId, nodeName: rec.nodeName, instanceId: d.instanceId }),
         staticSummary: `failover ${rec.databaseId} (primary ${d.instanceId} died)`,
+      }).catch(async (err: unknown) => {
+        if (check.supersedes) await unlockDatabase(deps.store, rec.databaseId, taskId).catch(() => undefined);
+        throw err;
       });
       started.set(death, Date.now());
       for (const [k, at] of started) if (Date.now() - at > forgetStartedAfterMs) started.delete(k);

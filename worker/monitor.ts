@@ -20,9 +20,10 @@ import { containerAddress } from '../activities/docker/network.js';
 import { manifestEntry } from '../activities/docker/images.js';
 import { formatServerVersion, getPatroniCluster, getPatroniStatus } from '../activities/patroni/client.js';
 import { syncPermanentSlots } from '../activities/patroni/ha.js';
+import { recordedSlots } from '../activities/replication/slot-owners.js';
 import { withClient } from '../activities/postgres/connect.js';
 import { driverFor } from '../activities/replication/index.js';
-import { getDatabase, getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type BackupStatus, type InstanceRecord, type InstanceStatus } from '../store/databases.js';
+import { getDatabase, getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type BackupStatus, type DatabaseSecrets, type InstanceRecord, type InstanceStatus } from '../store/databases.js';
 import type { DatabaseSpec } from '../api/schemas/database-spec.js';
 import { nodeBackupConfig } from '../workflows/model/backup.js';
 import { secretValues, specRepositories } from '../workflows/model/backup-repository.js';
@@ -54,6 +55,8 @@ export const backupInfoEveryMs = 30_000;
 export const serviceFailGraceMs = 30_000;
 /** How long a repair stays reported on the instance. */
 const repairShownMs = 60_000;
+/** How often the subscribers are asked again which slots are theirs while a slot stays unknown. */
+const slotOwnersEveryMs = 30_000;
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -69,6 +72,18 @@ export function createMonitor(deps: MonitorDeps) {
   const poolerInis = new Map<string, string>();
 
   const historyOf = (instanceId: string) => walHistory.get(instanceId) ?? walHistory.set(instanceId, new LsnHistory()).get(instanceId)!;
+  /** Per primary, which subscriber node each logical slot serves, as the subscribers record it (asked again when a slot is new, at most every 30 s). */
+  const owners = new Map<string, { at: number; owners: Record<string, string> }>();
+
+  async function slotOwnersOf(rec: InstanceRecord, db: { spec: DatabaseSpec; secrets: DatabaseSecrets }, slots: string[]): Promise<Record<string, string>> {
+    const cached = owners.get(rec.id);
+    if (cached && (slots.every((s) => Object.hasOwn(cached.owners, s)) || Date.now() - cached.at < slotOwnersEveryMs)) return cached.owners;
+    const subscribers = db.spec.nodes.map((n) => n.name).filter((n) => n !== rec.nodeName);
+    const found = await recordedSlots(deps, { databaseId: rec.databaseId, ...db, instances: planInstances(rec.databaseId, db.spec) }, rec.nodeName, subscribers);
+    const value = Object.fromEntries(Object.entries(found.slots).map(([node, slot]) => [slot, node]));
+    owners.set(rec.id, { at: Date.now(), owners: value });
+    return value;
+  }
 
   async function backupStatus(rec: InstanceRecord, spec: DatabaseSpec): Promise<BackupStatus | undefined> {
     if (!nodeBackupConfig(spec, rec.nodeName)) { backups.delete(rec.id); return undefined; }
@@ -118,7 +133,7 @@ export function createMonitor(deps: MonitorDeps) {
     const driver = driverFor(manifestEntry(plan?.postgresMajor ?? '')?.driver ?? 'pglogical');
     try {
       if (settled && (db.spec.nodes.find((n) => n.name === rec.nodeName)?.host_ids.length ?? 0) > 1) {
-        await syncPermanentSlots(ip, db, rec.nodeName);
+        await syncPermanentSlots(deps, ip, { databaseId: rec.databaseId, ...db }, rec.nodeName);
       }
       status.replication = await withClient(ip, db.secrets, db.spec.database_name, async (c) => {
         const subs = await driver.subscriptions(c);
@@ -126,8 +141,8 @@ export function createMonitor(deps: MonitorDeps) {
           const restarted = settled && await repair(rec.id, s.name, s.status, () => driver.restartSubscription(c, s.name));
           if (restarted) repaired.set(rec.id, { text: `subscription ${s.name} was down: its apply worker was restarted at ${new Date().toISOString()}`, at: Date.now() });
         }
-        const nodeNames = db.spec.nodes.map((n) => n.name);
-        status.lag = await readReplicationLag(c, { nodeName: rec.nodeName, nodeNames, history: historyOf(rec.id) })
+        const slotOwners = (names: string[]) => slotOwnersOf(rec, db, names);
+        status.lag = await readReplicationLag(c, { nodeName: rec.nodeName, slotOwners, history: historyOf(rec.id) })
           .catch((err: unknown) => { status.error ??= `replication lag: ${errorText(err)}`; return undefined; });
         return {
           readOnly: await driver.readOnly(c),

@@ -41,16 +41,21 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<Reconciled[]>
   return done;
 }
 
-/** Runs reconcileOnce every `intervalMs` until stopped; a pass that fails (store or Temporal away) is retried at the next tick. */
+/**
+ * Runs reconcileOnce at once (a worker started again after a crash finds what the crash left without waiting a
+ * round), then every `intervalMs` until stopped; a pass that fails (store or Temporal away) is retried at the next tick.
+ */
 export function startReconciler(deps: ReconcilerDeps, intervalMs: number): { stop: () => void } {
   let running = false;
-  const timer = setInterval(() => {
+  const pass = () => {
     if (running) return;
     running = true;
     reconcileOnce(deps)
       .catch((err: unknown) => deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'reconciler pass failed'))
       .finally(() => { running = false; });
-  }, intervalMs);
+  };
+  const timer = setInterval(pass, intervalMs);
   timer.unref();
+  pass();
   return { stop: () => clearInterval(timer) };
 }

@@ -32,21 +32,24 @@ export function lsnToBigInt(lsn: string): bigint {
   return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
 }
 
-/** The subscription a logical slot serves: pglogical and Spock name it `<prefix>_<db>_<provider>_<subscription>`. */
-export function subscriptionOfSlot(slotName: string, nodeNames: string[], provider: string): { subscription: string; subscriberNode: string } | undefined {
-  for (const n of nodeNames) {
-    if (n === provider) continue;
-    const sub = ids.subscription(n, provider);
-    if (slotName.endsWith(`_${sub}`)) return { subscription: sub, subscriberNode: n };
-  }
-  return undefined;
+/**
+ * The subscription a logical slot serves, from `owners` (slot name → subscriber node: the names the subscribers'
+ * subscriptions record). Never guessed from the slot's name: pglogical and Spock shorten long names with a hash.
+ */
+export function subscriptionOfSlot(slotName: string, owners: Record<string, string>, provider: string): { subscription: string; subscriberNode: string } | undefined {
+  const node = Object.hasOwn(owners, slotName) ? owners[slotName] : undefined;
+  return node && node !== provider ? { subscription: ids.subscription(node, provider), subscriberNode: node } : undefined;
 }
 
 interface SlotRow { slot_name: string; slot_type: 'logical' | 'physical'; active: boolean; retained: number | null; confirmed: string | null; replay_lag: number | null }
 interface ReplicaRow { name: string; state: string; lag_bytes: number | null; lag_seconds: number | null }
 
 /** Reads slots and replicas on a primary (any database of it): what the monitor reports as the instance's lag. */
-export async function readReplicationLag(client: pg.ClientBase, o: { nodeName: string; nodeNames: string[]; history: LsnHistory; now?: number }): Promise<{ walLsn: string; slots: SlotLag[]; replicas: ReplicaLag[] }> {
+/** slotOwners: slot name → subscriber node for the given logical slots (recorded by the subscribers' subscriptions). */
+export async function readReplicationLag(
+  client: pg.ClientBase,
+  o: { nodeName: string; slotOwners: (logicalSlots: string[]) => Promise<Record<string, string>>; history: LsnHistory; now?: number },
+): Promise<{ walLsn: string; slots: SlotLag[]; replicas: ReplicaLag[] }> {
   const now = o.now ?? Date.now();
   const { rows: [head] } = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
   const walLsn = head?.lsn ?? '0/0';
@@ -68,6 +71,7 @@ export async function readReplicationLag(client: pg.ClientBase, o: { nodeName: s
       WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots s WHERE s.active_pid = r.pid AND s.slot_type = 'logical')
       ORDER BY r.application_name`,
   );
+  const owners = await o.slotOwners(slots.filter((s) => s.slot_type === 'logical').map((s) => s.slot_name));
   return {
     walLsn,
     slots: slots.map((s): SlotLag => {
@@ -75,7 +79,7 @@ export async function readReplicationLag(client: pg.ClientBase, o: { nodeName: s
       const lagBytes = confirmed === undefined ? undefined : Number(current > confirmed ? current - confirmed : 0n);
       // Connected: Postgres's own measure (null once caught up and idle); else since when the WAL is past it.
       const lagSeconds = confirmed === undefined ? undefined : s.active ? (s.replay_lag ?? 0) : o.history.secondsBehind(confirmed, now);
-      const sub = s.slot_type === 'logical' ? subscriptionOfSlot(s.slot_name, o.nodeNames, o.nodeName) : undefined;
+      const sub = s.slot_type === 'logical' ? subscriptionOfSlot(s.slot_name, owners, o.nodeName) : undefined;
       return {
         name: s.slot_name, type: s.slot_type, active: s.active, retainedBytes: Math.max(0, s.retained ?? 0),
         ...(lagBytes !== undefined ? { lagBytes } : {}), ...(lagSeconds !== undefined ? { lagSeconds } : {}),

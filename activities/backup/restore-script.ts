@@ -39,8 +39,11 @@ export function finishRecoveryQuietly(database: string, sql: string): string[] {
   ];
 }
 
-/** joinAt: with the database and the SQL turning the backup's subscriptions off, for finishRecoveryQuietly. */
-export function restoreScript(options: Record<string, string> | undefined, join?: { database: string; subscriptionsOff: string }): string {
+/**
+ * join: with the database and the SQL turning the backup's subscriptions off, for finishRecoveryQuietly. staged: the
+ * marker left once the restored data is moved aside (the run's last act), so a retry never restores again.
+ */
+export function restoreScript(options: Record<string, string> | undefined, join?: { database: string; subscriptionsOff: string }, staged?: string): string {
   return [
     'set -e',
     // a restore killed after the move is redone from the moved data; a stale pid file would stop Postgres
@@ -49,6 +52,7 @@ export function restoreScript(options: Record<string, string> | undefined, join?
     [...pgbackrestCommand(restoreConfig, 'restore'), ...restoreFlags(options).map(quote)].join(' '),
     ...(join ? finishRecoveryQuietly(join.database, join.subscriptionsOff) : []),
     `mv ${pgdata} ${restoredData}`,
+    ...(staged ? [`touch ${quote(staged)}`] : []),
   ].join('\n');
 }
 

@@ -12,7 +12,9 @@ import { redactValues } from '../../workflows/model/redact.js';
 import { getRestoreSecrets, setInstanceRestoreSource } from '../../store/databases.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
-import { labels } from '../docker/client.js';
+import { labels, removeContainer } from '../docker/client.js';
+import { databaseLabels } from '../docker/instance-spec.js';
+import { activityNamespace } from '../activity-namespace.js';
 import { execIn } from '../docker/exec.js';
 import { inContainer, instanceHostFiles } from '../docker/instance-files.js';
 import { runOneOffWithSecrets } from '../docker/instance-secrets.js';
@@ -40,12 +42,13 @@ export async function restoreSource(deps: HostDeps, db: DatabaseContext, nodeNam
 /**
  * A one-off container on the instance's volume (and the repository's host paths), running `script` as postgres,
  * on the database's network with the instances' host entries (an object store is reached as they reach it);
- * `secrets` (path inside → content): delivered to its tmpfs before the script runs.
+ * `secrets` (path inside → content): delivered to its tmpfs before the script runs. `runKey`: single-flight (a retry
+ * of the step joins the container an earlier attempt of the task started, one-off.ts).
  */
-function onVolume(deps: HostDeps, t: RestoreTarget, image: string, script: string, o: { mounts?: HostMount[]; secrets?: Record<string, string> } = {}) {
+function onVolume(deps: HostDeps, t: RestoreTarget, name: string, image: string, script: string, o: { mounts?: HostMount[]; secrets?: Record<string, string>; runKey?: string } = {}) {
   const spec = {
-    name: ids.restoreContainer(t.instanceId), image, script, user: 'postgres',
-    labels: { [labels.managed]: 'true', [labels.purpose]: 'restore', [labels.instanceId]: t.instanceId },
+    name, image, script, user: 'postgres', runKey: o.runKey,
+    labels: { ...databaseLabels(t.databaseId, activityNamespace()), [labels.purpose]: 'restore', [labels.instanceId]: t.instanceId },
     hostConfig: {
       Binds: [`${ids.volume(t.instanceId)}:${inContainer.volume}`], Mounts: o.mounts ?? [], NetworkMode: ids.network(t.databaseId),
       ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),
@@ -54,9 +57,16 @@ function onVolume(deps: HostDeps, t: RestoreTarget, image: string, script: strin
   return o.secrets ? runOneOffWithSecrets(deps.docker, spec, o.secrets) : runOneOff(deps.docker, spec);
 }
 
-/** Whether this task's restore already finished (its marker is in the volume). */
+/**
+ * Whether this task's restore run already ended well (its data staged for the instance's start) or the whole restore
+ * is done (its marker): a retry then only starts the instance and waits, and the run's ended container (an attempt
+ * that gave up left it) goes. Never touches a restore that runs: the run's marker is its last act.
+ */
 export async function restoreMarked(deps: HostDeps, t: RestoreTarget, image: string): Promise<boolean> {
-  return (await onVolume(deps, t, image, `test -f ${inContainer.restoreMarker(t.taskId)}`)).code === 0;
+  const check = `test -f ${inContainer.restoreMarker(t.taskId)} || test -f ${inContainer.restoreStaged(t.taskId)}`;
+  const marked = (await onVolume(deps, t, ids.restoreMarkerContainer(t.instanceId), image, check)).code === 0;
+  if (marked) await removeContainer(deps.docker, ids.restoreContainer(t.instanceId));
+  return marked;
 }
 
 /**
@@ -87,9 +97,10 @@ export async function restoreVolume(deps: HostDeps, t: RestoreTarget, image: str
   await prepareRepositoryDirs(deps, ownRepositoryDirs(spec, t.nodeName, dirs));
   const ca = await copyCaFiles(deps, [source.repository], files.caDir);
   await setInstanceRestoreSource(deps.store, t.instanceId, source);
-  return onVolume(deps, t, image, script, {
+  return onVolume(deps, t, ids.restoreContainer(t.instanceId), image, script, {
     mounts: instanceMounts(spec, t.nodeName, dirs, ca ? files.caDir : null),
     secrets: { [inContainer.restoreConfig]: pgbackrestRestoreConfig(source, cipherPass) },
+    runKey: t.taskId,
   });
 }
 
@@ -107,7 +118,7 @@ export async function waitToLead(deps: HostDeps, t: RestoreTarget): Promise<void
  * instance's tmpfs (and an earlier version's copy in the volume goes).
  */
 export async function markRestored(deps: HostDeps, t: RestoreTarget): Promise<void> {
-  const touch = await execIn(deps.docker, t.instanceId, ['sh', '-c', `touch ${inContainer.restoreMarker(t.taskId)} && rm -f ${inContainer.legacyRestoreConfig}`]);
+  const touch = await execIn(deps.docker, t.instanceId, ['sh', '-c', `touch ${inContainer.restoreMarker(t.taskId)} && rm -f ${inContainer.restoreStaged(t.taskId)} ${inContainer.legacyRestoreConfig}`]);
   if (touch.exitCode !== 0) throw new Error(`cannot mark the restore of ${t.instanceId} done`);
   await setInstanceRestoreSource(deps.store, t.instanceId, null);
 }
@@ -125,7 +136,7 @@ export async function restoreSourceInfo(deps: HostDeps, t: Omit<RestoreTarget, '
   return runOneOffWithSecrets(deps.docker, {
     name: ids.restoreCheckContainer(t.instanceId), image, user: 'postgres',
     script: pgbackrestCommand(inContainer.restoreSource, 'info', '--output=json', '--log-level-console=off', '--log-level-stderr=error').join(' '),
-    labels: { [labels.managed]: 'true', [labels.purpose]: 'restore-check', [labels.instanceId]: t.instanceId },
+    labels: { ...databaseLabels(t.databaseId, activityNamespace()), [labels.purpose]: 'restore-check', [labels.instanceId]: t.instanceId },
     hostConfig: {
       Mounts: instanceMounts(spec, t.nodeName, dirs, ca ? files.caDir : null), NetworkMode: ids.network(t.databaseId),
       ...(deps.containerExtraHosts.length ? { ExtraHosts: deps.containerExtraHosts } : {}),

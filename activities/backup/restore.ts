@@ -1,8 +1,11 @@
 // In-place restore of one node's primary with pgBackRest, and the node's replication catalog made new afterwards.
 // The data is restored by a one-off container on the instance's volume while the instance is stopped; then Patroni,
 // finding no cluster in the DCS (cleared here) and an empty data directory, "bootstraps" by moving the restored data
-// in and lets Postgres recover to the target and promote. A marker file in the volume, named after the task, makes
-// a retried or resumed restore skip what it already did. The steps: restore-steps.ts; the script: restore-script.ts.
+// in and lets Postgres recover to the target and promote. Retries never restore twice: a retry while the one-off
+// container runs, or after it ended, joins it or reads its result (keyed by the task: one-off.ts); once its run has
+// ended well (a marker it leaves in the volume, named after the task) or the whole restore is done (another), a
+// retried or resumed restore only starts the instance and waits. The steps: restore-steps.ts; the script:
+// restore-script.ts.
 import type { RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { secretValues, specRepositories } from '../../workflows/model/backup-repository.js';
 import { nodeBackupConfig } from '../../workflows/model/backup.js';
@@ -10,6 +13,7 @@ import { redactValues } from '../../workflows/model/redact.js';
 import { findInstance, loadDatabase } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
 import { sourceCipherPass } from '../docker/instance-config.js';
+import { inContainer } from '../docker/instance-files.js';
 import { deliverInstanceSecrets, startInstance } from '../docker/instance-secrets.js';
 import { withClient } from '../postgres/connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
@@ -41,7 +45,7 @@ export function restoreActivities(deps: HostDeps) {
         if (info.State.Running && nodeBackupConfig(db.spec, r.nodeName) && !r.joinAt) lines.push(...(await archiveRecentWal(docker, r.instanceId, keys)));
         await stopNodeForRestore(deps, r, info.State.Running);
         const join = r.joinAt ? { database: db.spec.database_name, subscriptionsOff: driverOfNode(db, r.nodeName).restoredSubscriptionsOff } : undefined;
-        const run = await restoreVolume(deps, r, info.Config.Image, source, restoreScript(restoreOptions(source, r.joinAt), join), cipherPass, db.spec);
+        const run = await restoreVolume(deps, r, info.Config.Image, source, restoreScript(restoreOptions(source, r.joinAt), join, inContainer.restoreStaged(r.taskId)), cipherPass, db.spec);
         lines = [...lines, ...run.lines.map((l) => redactValues(l, keys))].slice(-200);
         if (run.code !== 0) throw new Error(`pgbackrest restore failed (exit ${run.code}): ${lines.slice(-5).join(' | ')}`);
         // Patroni bootstraps from the restored data, once: the delivery sees it in the volume

@@ -130,11 +130,12 @@ export function storeActivities(deps: ControlPlaneDeps) {
     },
 
     /**
-     * A forced delete's first step: cancels the task it took the database's lock from and waits until that task has
+     * A forced delete's first step (and a failover's that took a dead primary's backup's lock over): cancels the task it
+     * took the database's lock from and waits until that task has
      * ended (its running steps stopped: host steps wait for their cancellation), so nothing it does lands after the
      * delete removed it. One that does not end within `graceMs` is terminated.
      */
-    async endSupersededTask({ taskId, graceMs }: { taskId: string; graceMs: number }): Promise<{ ended: string }> {
+    async endSupersededTask({ taskId, graceMs, by = 'a forced delete' }: { taskId: string; graceMs: number; by?: string }): Promise<{ ended: string }> {
       if (!deps.temporal) throw permanent(FailureType.misconfigured, 'this worker has no Temporal client');
       const handle = deps.temporal.workflow.getHandle(taskId);
       const status = async () => {
@@ -158,7 +159,7 @@ export function storeActivities(deps: ControlPlaneDeps) {
         const s = await status();
         if (s !== 'RUNNING') return { ended: s };
         if (Date.now() - started <= graceMs) return { waiting: `task ${taskId} is being cancelled` };
-        await handle.terminate('superseded by a forced delete');
+        await handle.terminate(`superseded by ${by}`);
         return { ended: 'TERMINATED' };
       });
     },

@@ -59,4 +59,6 @@ export const inContainer = {
   restoredData: `${volume}/pgdata-restore`,
   /** Marks a restore done by this task: a retried or resumed restore skips to its end. */
   restoreMarker: (taskId: string) => `${volume}/pgcp-restored-${taskId}`,
+  /** Left by this task's restore run once its data is restored and moved aside: a retry starts the instance on it. */
+  restoreStaged: (taskId: string) => `${volume}/pgcp-restore-staged-${taskId}`,
 } as const;

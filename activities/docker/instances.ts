@@ -84,6 +84,8 @@ export function instanceActivities(deps: HostDeps) {
     /** Container, volume and host files of one instance; absent pieces are fine. */
     async removeInstance({ instanceId }: InstanceKey): Promise<void> {
       await removeContainer(docker, instanceId);
+      // a restore's one-off containers (one left to a retry that never came) would hold the volume
+      for (const name of [ids.restoreContainer(instanceId), ids.restoreMarkerContainer(instanceId), ids.restoreCheckContainer(instanceId)]) await removeContainer(docker, name);
       await removeVolume(docker, ids.volume(instanceId));
       await removeInstanceFiles(deps, instanceId);
     },

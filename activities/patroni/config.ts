@@ -40,6 +40,10 @@ const defaults: Record<string, string | number> = {
   track_commit_timestamp: 'on',
   max_worker_processes: 32,
   max_replication_slots: 32,
+  // A slot nobody reads (a subscriber gone for days, a join that left one) keeps WAL without limit: past this much,
+  // Postgres invalidates the slot instead of filling the disk (its subscriber must then be joined again). A node's
+  // postgresql_conf may set another bound, or -1 for none.
+  max_slot_wal_keep_size: '4GB',
   max_wal_senders: 32,
   max_connections: 200,
   wal_log_hints: 'on',

@@ -2,7 +2,9 @@
 // permanent logical slots that let subscribers follow a primary change. Each activity checks before it acts, so a
 // retry after a lost answer finds the work done and only waits for its outcome.
 import { Context } from '@temporalio/activity';
-import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot } from '../../workflows/model/ha.js';
+import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot, type PermanentSlots } from '../../workflows/model/ha.js';
+import { planInstances } from '../../workflows/model/instances.js';
+import { recordedSlots } from '../replication/slot-owners.js';
 import type { HostDeps } from '../deps.js';
 import { FailureType, permanent } from '../errors.js';
 import { inspectContainerOrNull } from '../docker/client.js';
@@ -80,7 +82,7 @@ export function haActivities(deps: HostDeps) {
       const { cluster, address } = await nodeCluster(deps, db, nodeName);
       const leaderIp = cluster.leader ? address.get(cluster.leader) : undefined;
       if (!leaderIp) throw new Error(`node ${nodeName} has no primary`);
-      const wanted = await syncPermanentSlots(leaderIp, db, nodeName);
+      const wanted = await syncPermanentSlots(deps, leaderIp, db, nodeName);
       const names = Object.keys(wanted);
       if (waitForReplicas && names.length > 0) {
         await pollUntil(`the replicas of ${nodeName} to hold its logical slots`, 3 * 60_000, async () => {
@@ -204,15 +206,30 @@ export function haActivities(deps: HostDeps) {
   };
 }
 
-/** The logical slots of the node's subscribers, on its primary, declared permanent in the node's DCS. */
-export async function syncPermanentSlots(leaderIp: InstanceAddress, db: Pick<DatabaseContext, 'spec' | 'secrets'>, nodeName: string, without: string[] = []) {
+/**
+ * The logical slots of the node's subscribers, on its primary, declared permanent in the node's DCS. A slot is its
+ * subscriber's by the name the subscription records (asked of each subscriber's primary), never by the ending of
+ * its name. When every logical slot of the primary is declared and no node leaves, nothing is asked (the monitor
+ * calls this at every round). A subscriber that cannot be asked keeps what is declared. `without`: nodes leaving;
+ * `dropping`: slots about to be dropped (undeclared first, else Patroni would make them again).
+ */
+export async function syncPermanentSlots(
+  deps: Pick<HostDeps, 'docker' | 'store' | 'hostId'>, leaderIp: InstanceAddress, db: Pick<DatabaseContext, 'databaseId' | 'spec' | 'secrets'> & { instances?: DatabaseContext['instances'] },
+  nodeName: string, o: { without?: string[]; dropping?: string[] } = {},
+): Promise<PermanentSlots> {
   const slots = await withClient(leaderIp, db.secrets, 'postgres', async (c) =>
     (await c.query<LogicalSlot>(
       "SELECT slot_name AS name, database, plugin FROM pg_replication_slots WHERE slot_type = 'logical' AND plugin IN ('pglogical_output', 'spock_output')",
     )).rows);
-  const wanted = wantedSlots(slots, nodeName, db.spec.nodes.map((n) => n.name).filter((n) => !without.includes(n)));
   const current = await getDynamicConfig(leaderIp);
   if (!current) throw new Error(`Patroni on node ${nodeName}'s primary does not answer`);
+  const declared = Object.keys(current.slots ?? {});
+  const settled = !o.without?.length && !o.dropping?.length && declared.length === slots.length && slots.every((s) => declared.includes(s.name));
+  if (settled) return wantedSlots(slots, declared);
+  const subscribers = db.spec.nodes.map((n) => n.name).filter((n) => n !== nodeName && !o.without?.includes(n));
+  const rec = await recordedSlots(deps, { ...db, instances: db.instances ?? planInstances(db.databaseId, db.spec) }, nodeName, subscribers);
+  const recorded = Object.values(rec.slots);
+  const wanted = wantedSlots(slots, recorded, { keep: rec.unanswered.length > 0 ? declared : [], dropping: o.dropping ?? [] });
   const patch = slotsPatch(current.slots, wanted);
   if (patch) await patchDynamicConfig(leaderIp, db.secrets, patch);
   return wanted;

@@ -20,20 +20,29 @@ export async function resolvePrimary(
   deps: HostDeps, db: DatabaseContext, nodeName: string,
   o: { instanceIds?: string[]; timeoutMs?: number } = {},
 ): Promise<{ instanceId: string; address: InstanceAddress }> {
-  // A node the spec no longer names (being removed) is found by its recorded instances.
-  const members = o.instanceIds ? o.instanceIds.map((instanceId) => ({ instanceId })) : db.instances.filter((i) => i.nodeName === nodeName);
-  return pollUntil<{ instanceId: string; address: InstanceAddress }>(`a primary of node ${nodeName}`, o.timeoutMs ?? 2 * 60_000, async () => {
-    for (const m of members) {
-      const ip = await instanceAddress(deps, db.databaseId, m.instanceId);
-      const cluster = ip ? await getPatroniCluster(ip) : null;
-      const leader = cluster?.leader;
-      if (leader) {
-        const leaderIp = await instanceAddress(deps, db.databaseId, leader);
-        if (leaderIp) return { instanceId: leader, address: leaderIp };
-      }
+  return pollUntil<{ instanceId: string; address: InstanceAddress }>(`a primary of node ${nodeName}`, o.timeoutMs ?? 2 * 60_000, async () =>
+    (await findPrimary(deps, db, nodeName, o.instanceIds)) ?? { waiting: `no leader among ${memberIds(db, nodeName, o.instanceIds).join(', ')}` });
+}
+
+const memberIds = (db: Pick<DatabaseContext, 'instances'>, nodeName: string, instanceIds?: string[]) =>
+  instanceIds ?? db.instances.filter((i) => i.nodeName === nodeName).map((i) => i.instanceId);
+
+/**
+ * The node's Patroni leader now, asked once (null when no member names one): usable outside an activity (the
+ * monitor). A node the spec no longer names (being removed) is found by its recorded instances.
+ */
+export async function findPrimary(
+  deps: Pick<HostDeps, 'docker' | 'store' | 'hostId'>, db: Pick<DatabaseContext, 'databaseId' | 'instances'>, nodeName: string, instanceIds?: string[],
+): Promise<{ instanceId: string; address: InstanceAddress } | null> {
+  for (const id of memberIds(db, nodeName, instanceIds)) {
+    const ip = await instanceAddress(deps, db.databaseId, id);
+    const leader = (ip ? await getPatroniCluster(ip) : null)?.leader;
+    if (leader) {
+      const leaderIp = await instanceAddress(deps, db.databaseId, leader);
+      if (leaderIp) return { instanceId: leader, address: leaderIp };
     }
-    return { waiting: `no leader among ${members.map((m) => m.instanceId).join(', ')}` };
-  });
+  }
+  return null;
 }
 
 /** The DSN every instance of the database reaches a node by (activities/addresses.ts decides the addresses). */
@@ -42,7 +51,7 @@ export function replicationDsn(db: DatabaseContext, nodeName: string): string {
   return nodeDsn({ hosts, ports, database: db.spec.database_name, user: superUser, passfile: inContainer.peersPgpass });
 }
 
-export function driverOfNode(db: DatabaseContext, nodeName: string) {
+export function driverOfNode(db: Pick<DatabaseContext, 'instances'>, nodeName: string) {
   const major = db.instances.find((i) => i.nodeName === nodeName)?.postgresMajor ?? '';
   return driverFor(manifestEntry(major)?.driver ?? 'pglogical');
 }

@@ -11,7 +11,9 @@ import { pollUntil } from '../heartbeats.js';
 import { lsnAtLeast } from '../replication/driver.js';
 import { nodeCluster, syncPermanentSlots } from '../patroni/ha.js';
 import { withClient } from './connect.js';
-import { driverOfNode, replicationDsn, resolvePrimary } from './node-database.js';
+import { driverOfNode, findPrimary, replicationDsn, resolvePrimary } from './node-database.js';
+import { recordedSlots } from '../replication/slot-owners.js';
+import { listInstances } from '../../store/databases.js';
 import { copyRoleStatements, type RoleRow } from './roles.js';
 
 type Positions = Record<string, string>;
@@ -248,33 +250,80 @@ export function nodeJoinActivities(deps: HostDeps) {
       }
     },
 
-    /** On a remaining node: its subscription to the removed node, then the removed node's slots and record here. */
-    async dropNodeLinks({ databaseId, nodeName, removed }: { databaseId: string; nodeName: string; removed: string }): Promise<void> {
+    /**
+     * On a remaining node: its subscription to the removed node, then the removed node's slots and record here. The
+     * slot is the one the removed node's subscription records; a removed node that no longer answers leaves its
+     * slots unnamed: then every inactive slot here that no other member's subscription records goes.
+     */
+    async dropNodeLinks({ databaseId, nodeName, removed }: { databaseId: string; nodeName: string; removed: string }): Promise<{ droppedSlots: string[] }> {
       const db = await loadDatabase(deps.store, databaseId);
       const driver = driverOfNode(db, nodeName);
+      const doomed = await slotsOfRemovedNode(db, nodeName, removed);
       // Patroni would make a slot it still holds permanent again right after it is dropped: undeclare it first.
       const primary = await resolvePrimary(deps, db, nodeName);
-      await syncPermanentSlots(primary.address, db, nodeName, [removed]);
-      const slotOfRemoved = ids.subscription(removed, nodeName);
-      const drop = () => onPrimary(db, nodeName, async (c) => {
+      await syncPermanentSlots(deps, primary.address, db, nodeName, { without: [removed], dropping: doomed });
+      await onPrimary(db, nodeName, async (c) => {
         await driver.dropSubscription(c, ids.subscription(nodeName, removed));
-        await driver.join.forgetNode(c, { name: removed, subscriptionNames: [slotOfRemoved] });
+        await driver.join.forgetNode(c, { name: removed, slotNames: doomed });
       });
-      await drop();
       // The node's replicas hold their own copy of the slot (Patroni copied it while it was declared, or a demoted
       // primary kept its own). Patroni ignores the replication layer's slots, so nothing else would drop it, and the
       // next switchover would bring it back on the primary (chaos run: pgl_app_n1_sub_n3n1 on n1 after n3 left).
       const { cluster, address } = await nodeCluster(deps, db, nodeName);
       for (const [member, ip] of address) {
-        if (member === cluster.leader) continue;
+        if (member === cluster.leader || doomed.length === 0) continue;
         await withClient(ip, db.secrets, 'postgres', async (c) => {
           const { rows } = await c.query<{ slot_name: string }>(
-            "SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical' AND NOT active AND right(slot_name, length($1) + 1) = '_' || $1", [slotOfRemoved]);
+            "SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical' AND NOT active AND slot_name = ANY($1)", [doomed]);
           for (const r of rows) await c.query('SELECT pg_drop_replication_slot($1)', [r.slot_name]);
         });
       }
+      return { droppedSlots: doomed };
+    },
+
+    /**
+     * On a peer, when a join fails: the slots the new node would have read there (its recorded names, else the names
+     * the join reserved) are undeclared and dropped, so a failed join holds no WAL on its peers.
+     */
+    async releaseJoinSlots({ databaseId, nodeName, providers, known }: { databaseId: string; nodeName: string; providers: string[]; known: Record<string, string> }): Promise<{ released: string[] }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const released: string[] = [];
+      const recorded = await newNodeSlots(db, nodeName, providers);
+      for (const p of providers) {
+        const slot = recorded[p] ?? known[p];
+        if (!slot) continue;
+        const primary = await resolvePrimary(deps, db, p);
+        await syncPermanentSlots(deps, primary.address, db, p, { dropping: [slot] });
+        await withClient(primary.address, db.secrets, db.spec.database_name, (c) => driverOfNode(db, p).join.dropSlots(c, [slot]));
+        released.push(slot);
+      }
+      return { released };
     },
   };
+
+  /** The slots a node's subscriptions to `providers` record, as far as its primary answers (none when it does not). */
+  async function newNodeSlots(db: DatabaseContext, nodeName: string, providers: string[]): Promise<Record<string, string>> {
+    const primary = await findPrimary(deps, db, nodeName).catch(() => null);
+    if (!primary) return {};
+    const subs = await withClient(primary.address, db.secrets, db.spec.database_name, (c) => driverOfNode(db, nodeName).subscriptions(c)).catch(() => []);
+    return Object.fromEntries(providers.flatMap((p) => {
+      const slot = subs.find((s) => s.name === ids.subscription(nodeName, p))?.slot;
+      return slot ? [[p, slot]] : [];
+    }));
+  }
+
+  /** On `nodeName`: the slots of the node being removed (see dropNodeLinks). */
+  async function slotsOfRemovedNode(db: DatabaseContext, nodeName: string, removed: string): Promise<string[]> {
+    const removedIds = (await listInstances(deps.store, db.databaseId)).filter((i) => i.nodeName === removed).map((i) => i.id);
+    const own = await recordedSlots(deps, db, nodeName, [removed], { instanceIds: { [removed]: removedIds } });
+    if (own.slots[removed]) return [own.slots[removed]];
+    const others = db.spec.nodes.map((n) => n.name).filter((n) => n !== nodeName && n !== removed);
+    const kept = await recordedSlots(deps, db, nodeName, others);
+    if (kept.unanswered.length > 0) return []; // whose a slot is cannot be told: none is dropped
+    const theirs = Object.values(kept.slots);
+    const here = await onPrimary(db, nodeName, (c) => driverOfNode(db, nodeName).join.logicalSlots(c));
+    return here.filter((s) => !s.active && !theirs.includes(s.name)).map((s) => s.name);
+  }
 
   async function waitCopy(db: DatabaseContext, nodeName: string, sub: string, done: (state: string) => boolean): Promise<void> {
     let downSince: number | null = null;

@@ -34,10 +34,10 @@ export function createDriver(cat: ReplicationCatalog): ReplicationDriver {
     },
 
     async subscriptions(client): Promise<SubscriptionStatus[]> {
-      const { rows } = await client.query<{ subscription_name: string; provider_node: string; status: string }>(
-        `SELECT subscription_name, provider_node, status FROM ${cat.subscriptionStatus}() ORDER BY subscription_name`,
+      const { rows } = await client.query<{ subscription_name: string; provider_node: string; status: string; slot_name: string }>(
+        `SELECT subscription_name, provider_node, status, slot_name FROM ${cat.subscriptionStatus}() ORDER BY subscription_name`,
       );
-      return rows.map((r) => ({ name: r.subscription_name, providerNode: r.provider_node, status: r.status }));
+      return rows.map((r) => ({ name: r.subscription_name, providerNode: r.provider_node, status: r.status, slot: r.slot_name }));
     },
 
     async restartSubscription(client, name) {

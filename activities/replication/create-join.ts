@@ -143,15 +143,18 @@ export function createJoin(cat: ReplicationCatalog): JoinDriver {
       await client.query(on ? `ALTER DATABASE ${db} SET ${cat.catchUpSetting} = 'apply_remote'` : `ALTER DATABASE ${db} RESET ${cat.catchUpSetting}`);
     },
 
+    async logicalSlots(client) {
+      const { rows } = await client.query<{ name: string; active: boolean }>(
+        "SELECT slot_name AS name, active FROM pg_replication_slots WHERE slot_type = 'logical' AND plugin = $1 ORDER BY slot_name", [cat.outputPlugin]);
+      return rows;
+    },
+
+    async dropSlots(client, slotNames) {
+      for (const slot of slotNames) await dropSlot(client, slot);
+    },
+
     async forgetNode(client, node) {
-      for (const sub of node.subscriptionNames) {
-        const { rows } = await client.query<{ slot: string }>(
-          `SELECT slot_name AS slot FROM pg_replication_slots
-           WHERE slot_type = 'logical' AND slot_name LIKE '${cat.slotPrefix}\\_%' AND right(slot_name, length($1) + 1) = '_' || $1`,
-          [sub],
-        );
-        for (const r of rows) await dropSlot(client, r.slot);
-      }
+      for (const slot of node.slotNames) await dropSlot(client, slot);
       // The node record goes once no subscription here reads from it.
       const used = await client.query(
         `SELECT 1 FROM ${s}.subscription s JOIN ${s}.node n ON n.node_id = s.sub_origin WHERE n.node_name = $1`,

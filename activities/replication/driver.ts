@@ -3,7 +3,8 @@
 // primary, inside the application database. create-driver.ts implements it once over a catalog of names (catalogs.ts).
 import type pg from 'pg';
 
-export interface SubscriptionStatus { name: string; providerNode: string; status: string }
+/** slot: the provider's slot it reads, as the subscription records it (long names are shortened with a hash). */
+export interface SubscriptionStatus { name: string; providerNode: string; status: string; slot: string }
 
 export interface ReplicationDriver {
   readonly name: 'pglogical' | 'spock';
@@ -68,8 +69,15 @@ export interface JoinDriver {
   finishNode(client: pg.ClientBase): Promise<void>;
   /** On N, until its catch-up is over: changes from peers win over copied rows (their commit times are the copy's). */
   setCatchUpMode(client: pg.ClientBase, database: string, on: boolean): Promise<void>;
-  /** On a remaining node: removes what pointed at a removed node (its slots here, its node record). */
-  forgetNode(client: pg.ClientBase, node: { name: string; subscriptionNames: string[] }): Promise<void>;
+  /** The layer's logical slots on this node (its output plugin's), and whether a reader holds each now. */
+  logicalSlots(client: pg.ClientBase): Promise<{ name: string; active: boolean }[]>;
+  /** Drops these slots here (ending a walsender still reading one); gone ones are skipped. */
+  dropSlots(client: pg.ClientBase, slotNames: string[]): Promise<void>;
+  /**
+   * On a remaining node: removes what pointed at a removed node — the slots its subscriptions read here, by the
+   * names those subscriptions record (never by a name's ending: long names are shortened) — and its node record.
+   */
+  forgetNode(client: pg.ClientBase, node: { name: string; slotNames: string[] }): Promise<void>;
 }
 
 export const lsnAtLeast = 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok';

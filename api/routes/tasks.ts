@@ -6,7 +6,7 @@ import { errorResponses, IdentifierSchema, jsonResponse } from '../schemas/commo
 import { GlobalTaskListQuerySchema, QueryBool, TaskListQuerySchema, TaskLogQuerySchema, TaskLogSchema, TaskParams, TaskSchema } from '../schemas/database.js';
 import { pageTaskLog } from '../task-log.js';
 import { followTaskLog } from '../task-log-stream.js';
-import { cancelTask, getTask, getTaskLog, listTasks, type ListTasksQuery } from '../tasks.js';
+import { cancelTask, getTask, getTaskLog, listTasks, warmTaskListing, type ListTasksQuery } from '../tasks.js';
 
 const Tasks = z.object({ tasks: z.array(TaskSchema) });
 const sortOrder = (s: string | undefined): ListTasksQuery['sortOrder'] => (s?.startsWith('asc') ? 'asc' : 'desc');
@@ -62,6 +62,8 @@ const getHostTaskLogRoute = createRoute({
 
 export function taskRoutes(deps: AppDeps) {
   const client = () => requireTemporal(deps);
+  // the task index loads at start, so the first listing is answered from it (api/tasks.ts)
+  if (deps.temporal) void warmTaskListing(deps.temporal);
 
   async function log(scope: 'database' | 'host', entityId: string, taskId: string, q: z.infer<typeof TaskLogQuerySchema>) {
     const task = await getTask(client(), taskId, { scope, entityId });

@@ -4,8 +4,11 @@
 // agent kills (fences) the paused primary once Patroni promoted another member (worker/fencing.ts).
 // Timings are printed, not asserted (bench/fast-failover.bench.test.ts measures them against Patroni alone).
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import pg from 'pg';
 import { createDocker } from '../../activities/docker/client.js';
+import { defaultRepositoryRoot } from '../../platform/config.js';
 import { ids } from '../../workflows/model/ids.js';
 import type { ApiCall } from '../support/api-client.js';
 import { recordHistory } from '../support/histories.js';
@@ -21,10 +24,12 @@ const port = 26000 + Math.floor(Math.random() * 800) * 2;
 const n1Hosts = ['host-1', 'host-2'];
 const address = (host: string) => `127.0.0.${host.slice(5)}`;
 const portOf = (n: 'n1' | 'n2') => (n === 'n1' ? port : port + 1);
+const basePath = path.join(defaultRepositoryRoot, 'test', id); // inside PGCP_REPOSITORY_ROOTS' default
 const spec = {
   database_name: 'app',
   database_users: [{ username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] }],
   nodes: [{ name: 'n1', host_ids: n1Hosts, port: portOf('n1') }, { name: 'n2', host_ids: ['host-2'], port: portOf('n2') }],
+  backup_config: { repositories: [{ type: 'posix', base_path: basePath }] },
 };
 let stack: ProcessStack | undefined;
 const call: ApiCall = (method, url, body) => stack!.call(method, url, body);
@@ -62,6 +67,7 @@ afterAll(async () => {
   if (!stack) return;
   await forceDeleteDatabase(call, id);
   await stack.stop();
+  await rm(basePath, { recursive: true, force: true });
 });
 
 it('a killed primary: a failover task from the host\'s agent, nothing acknowledged lost, n2 receives n1\'s writes again', async () => {
@@ -99,6 +105,42 @@ it('a killed primary: a failover task from the host\'s agent, nothing acknowledg
 
   // the killed member comes back as a replica
   await waitFor('every instance available again', async () => (await call('GET', `/v1/databases/${id}`)).body.instances?.every((i: any) => i.state === 'available'), 180_000, 1000);
+});
+
+it('a primary killed during its node\'s backup: the agent\'s failover takes the backup\'s lock over at once and cancels the backup', async () => {
+  const victimHost = await onePrimary();
+  const victim = ids.instance(id, 'n1', victimHost);
+  const before = new Set((await failoverTasks()).map((t) => t.task_id));
+  // start-fast off: the backup starts with a spread checkpoint, paced over most of checkpoint_timeout when it has
+  // buffers to write (20 MB dirtied here), so the backup holds the database's lock for minutes while the primary dies
+  await sql(victimHost, 'n1', "INSERT INTO t SELECT 'fill-' || g, 'n1', repeat('x', 500) FROM generate_series(1, 40000) g");
+  const backup = await call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'full', backup_options: { 'start-fast': 'n' } });
+  expect(backup.status, JSON.stringify(backup.body)).toBe(200);
+  const backupId = backup.body.task.task_id as string;
+  await waitFor('pgBackRest running', async () => {
+    const log = (await call('GET', `/v1/databases/${id}/tasks/${backupId}/log`)).body.entries as { message: string }[];
+    return log.some((e) => e.message.includes('pgBackRest full backup'));
+  }, 60_000, 500);
+  const w = await startWriter([{ node: 'n1', port: portOf('n1'), hosts: n1Hosts.map(address) }], { user: 'admin', password: 'password', database: 'app', table: 't', ratePerSecond: 20 });
+  await new Promise((r) => setTimeout(r, 2000));
+  expect((await call('GET', `/v1/databases/${id}/tasks/${backupId}`)).body.status).toBe('running');
+  const killedAt = Date.now();
+  await docker.getContainer(victim).kill();
+  const newPrimary = await waitFor('another member promoted', async () => { const p = await n1Primaries(); return p.length === 1 && p[0] !== victimHost ? p[0]! : null; }, 120_000, 100);
+  const promotedAt = Date.now();
+  await new Promise((r) => setTimeout(r, 1000));
+  await w.stop();
+  console.log(`failover during a backup: promoted ${promotedAt - killedAt} ms after the kill; longest write gap on n1 ${w.longestGap('n1', killedAt - 1)} ms`);
+
+  // the agent's task, not Patroni's ttl: it took the backup's lock over, and the backup ended without completing
+  const task = await waitFor('a new failover task', async () => (await failoverTasks()).find((t) => !before.has(t.task_id)) ?? null, 60_000, 500);
+  expect(task).toMatchObject({ type: 'failover', node_name: 'n1', instance_id: victim });
+  expect((await waitForTask(call, id, task.task_id, { timeoutMs: 180_000, intervalMs: 1000 })).status).toBe('completed');
+  expect((await waitForTask(call, id, backupId, { timeoutMs: 180_000, intervalMs: 1000 })).status).toBe('canceled');
+  const want = w.acknowledged.map((a) => a.id);
+  await waitFor(`${want.length} acknowledged rows on n1`, async () => (await sql(newPrimary, 'n1', 'SELECT id FROM t WHERE id = ANY ($1)', [want])).length === want.length, 60_000, 1000);
+  await waitFor('every instance available again', async () => (await call('GET', `/v1/databases/${id}`)).body.instances?.every((i: any) => i.state === 'available'), 180_000, 1000);
+  expect((await call('GET', `/v1/databases/${id}`)).body.state).toBe('available');
 });
 
 it('a primary frozen by docker pause for 30 s: never two primaries, no write served after the freeze; fenced, it comes back as a replica', async () => {

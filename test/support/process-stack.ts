@@ -14,6 +14,9 @@ export interface ProcessStack extends TestApp {
   call: ApiCall;
   /** SIGKILLs the host's worker process and starts a new one (with more environment, e.g. PGCP_FAST_FAILOVER). */
   restartWorker: (hostId?: string, env?: Record<string, string>) => Promise<void>;
+  /** SIGKILLs every worker process (the control plane and the agents): nothing of the control plane acts until startWorkers. */
+  stopWorkers: () => Promise<void>;
+  startWorkers: () => void;
   stop: () => Promise<void>;
 }
 
@@ -40,6 +43,10 @@ export async function startProcessStack(hostIds = ['host-1']): Promise<ProcessSt
       if (worker) await killWorker(worker);
       start(hostId, env);
     },
+    stopWorkers: async () => {
+      for (const w of workers.values()) await killWorker(w);
+    },
+    startWorkers: () => hostIds.forEach((h) => start(h)),
     stop: async () => {
       for (const w of workers.values()) await killWorker(w);
       await temporal.connection.close();

@@ -7,13 +7,14 @@ import { projectRoot } from '../../platform/config.js';
 import { testSecretKeyFile } from './secret-key.js';
 
 /**
- * hostOnly: a further host joining the cluster (no control-plane queue), as `npm start -- --hosts` runs it. env:
+ * hostOnly: a further host joining the cluster (no control-plane queue), as `npm start -- --hosts` runs it;
+ * controlPlaneOnly: the control-plane worker alone (the production stack's worker service). env:
  * more of the agent's configuration (a simulated machine's address and Docker endpoint); logFile: its output.
  */
-export function startWorkerProcess(storeUrl: string, hostId = 'host-1', o: { hostOnly?: boolean; env?: Record<string, string>; logFile?: string } = {}): ChildProcess {
+export function startWorkerProcess(storeUrl: string, hostId = 'host-1', o: { hostOnly?: boolean; controlPlaneOnly?: boolean; env?: Record<string, string>; logFile?: string } = {}): ChildProcess {
   const stack = inject('stack');
   const out = o.logFile ? openSync(o.logFile, 'a') : 'ignore';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts'), ...(o.hostOnly ? ['--host-only'] : [])], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts'), ...(o.hostOnly ? ['--host-only'] : []), ...(o.controlPlaneOnly ? ['--control-plane-only'] : [])], {
     cwd: projectRoot,
     stdio: ['ignore', out, out],
     env: {

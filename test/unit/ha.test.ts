@@ -37,12 +37,17 @@ describe('permanent slots', () => {
     { name: 'pgl_app_n1_sub_n3n1', database: 'app', plugin: 'pglogical_output' },
     { name: 'pgl_app_n1_sub_n9n1', database: 'app', plugin: 'pglogical_output' },
   ];
-  it('keeps the slots of the spec\'s subscribers to this node only', () => {
-    expect(Object.keys(wantedSlots(slots, 'n1', ['n1', 'n2', 'n3']))).toEqual(['pgl_app_n1_sub_n2n1', 'pgl_app_n1_sub_n3n1']);
-    expect(wantedSlots(slots, 'n1', ['n1', 'n2'])).toEqual({ pgl_app_n1_sub_n2n1: { type: 'logical', database: 'app', plugin: 'pglogical_output' } });
+  it('keeps the slots the subscribers\' subscriptions record, a long name\'s hashed slot too; never one being dropped', () => {
+    // pglogical shortens sub_n1n1000000002 (past 16 characters) to sub_n1n1 and a hash: its name does not end with it
+    const long = { name: 'pgl_app_n1000000002_sub_n1n1a3f09c2', database: 'app', plugin: 'pglogical_output' };
+    expect(Object.keys(wantedSlots([...slots, long], ['pgl_app_n1_sub_n2n1', long.name]))).toEqual(['pgl_app_n1_sub_n2n1', long.name]);
+    expect(wantedSlots(slots, ['pgl_app_n1_sub_n2n1'])).toEqual({ pgl_app_n1_sub_n2n1: { type: 'logical', database: 'app', plugin: 'pglogical_output' } });
+    expect(Object.keys(wantedSlots(slots, ['pgl_app_n1_sub_n2n1'], { keep: ['pgl_app_n1_sub_n9n1'] }))).toEqual(['pgl_app_n1_sub_n2n1', 'pgl_app_n1_sub_n9n1']);
+    expect(Object.keys(wantedSlots(slots, ['pgl_app_n1_sub_n2n1', 'pgl_app_n1_sub_n3n1'], { keep: ['pgl_app_n1_sub_n3n1'], dropping: ['pgl_app_n1_sub_n3n1'] }))).toEqual(['pgl_app_n1_sub_n2n1']);
+    expect(wantedSlots(slots, ['pgl_app_n1_sub_n7n1'])).toEqual({}); // recorded but not on this primary: nothing to copy
   });
   it('patches only the difference: new slots added, gone ones set to null; nothing when equal', () => {
-    const wanted = wantedSlots(slots, 'n1', ['n1', 'n2']);
+    const wanted = wantedSlots(slots, ['pgl_app_n1_sub_n2n1']);
     expect(slotsPatch(undefined, wanted)).toEqual({ slots: wanted });
     expect(slotsPatch(wanted, wanted)).toBeNull();
     const before = { ...wanted, pgl_app_n1_sub_n3n1: { type: 'logical', database: 'app', plugin: 'pglogical_output' } };

@@ -47,6 +47,13 @@ describe('patroniConfig parameters', () => {
     expect(c.postgresql.pg_hba).toBeUndefined();
   });
 
+  it('bounds the WAL a stuck slot may hold on every instance, unless the node\'s postgresql_conf sets its own bound', () => {
+    expect(dcs()).toMatchObject({ max_slot_wal_keep_size: '4GB' });
+    expect(dynamicPostgresConfig({ conf: {}, hba: [], ident: [] }).parameters).toMatchObject({ max_slot_wal_keep_size: '4GB' }); // what updates apply too
+    expect(dcs({ conf: { max_slot_wal_keep_size: '20GB' } })).toMatchObject({ max_slot_wal_keep_size: '20GB' });
+    expect(dcs({ conf: { MAX_SLOT_WAL_KEEP_SIZE: -1 } })).toMatchObject({ max_slot_wal_keep_size: -1 });
+  });
+
   it('tells Patroni to leave the logical replication layer\'s slots alone (it drops slots it does not know)', () => {
     const c = cfg({}) as any;
     expect(c.bootstrap.dcs.ignore_slots).toEqual(expect.arrayContaining([{ type: 'logical', plugin: 'pglogical_output' }]));

@@ -32,13 +32,15 @@ describe('LsnHistory', () => {
 });
 
 describe('subscriptionOfSlot', () => {
-  const nodes = ['n1', 'n2', 'n3'];
-  it('maps a provider\'s slot to the peer subscription it serves', () => {
-    expect(subscriptionOfSlot('pgl_app_n1_sub_n2n1', nodes, 'n1')).toEqual({ subscription: 'sub_n2n1', subscriberNode: 'n2' });
-    expect(subscriptionOfSlot('spk_app_n1_sub_n3n1', nodes, 'n1')).toEqual({ subscription: 'sub_n3n1', subscriberNode: 'n3' });
+  const owners = { pgl_app_n1_sub_n2n1: 'n2', spk_app_n1_sub_n3n1: 'n3', pgl_app_n1_sub_n1n1a3f09c2: 'n1000000002' };
+  it('maps a provider\'s slot to the peer subscription whose recorded slot it is, a long name\'s hashed one too', () => {
+    expect(subscriptionOfSlot('pgl_app_n1_sub_n2n1', owners, 'n1')).toEqual({ subscription: 'sub_n2n1', subscriberNode: 'n2' });
+    expect(subscriptionOfSlot('spk_app_n1_sub_n3n1', owners, 'n1')).toEqual({ subscription: 'sub_n3n1', subscriberNode: 'n3' });
+    expect(subscriptionOfSlot('pgl_app_n1_sub_n1n1a3f09c2', owners, 'n1')).toEqual({ subscription: 'sub_n1000000002n1', subscriberNode: 'n1000000002' });
   });
-  it('leaves other slots alone (Patroni\'s physical slots, another provider\'s names)', () => {
-    expect(subscriptionOfSlot('db_n1_689qacsi', nodes, 'n1')).toBeUndefined();
-    expect(subscriptionOfSlot('pgl_app_n2_sub_n3n2', nodes, 'n1')).toBeUndefined();
+  it('leaves other slots alone (Patroni\'s physical slots, slots no subscription records)', () => {
+    expect(subscriptionOfSlot('db_n1_689qacsi', owners, 'n1')).toBeUndefined();
+    expect(subscriptionOfSlot('pgl_app_n1_sub_n9n1', owners, 'n1')).toBeUndefined();
+    expect(subscriptionOfSlot('toString', owners, 'n1')).toBeUndefined();
   });
 });

@@ -42,6 +42,12 @@ describe('restoreScript', () => {
     expect(script.some((l) => l.includes('shared_preload_libraries= '))).toBe(true);
   });
 
+  it('marks its run ended well as its last act, after the data is moved aside: a retry then restores no second time', () => {
+    const script = lines(restoreScript(restoreOptions(source), undefined, inContainer.restoreStaged('task-1')));
+    expect(script.slice(-2)).toEqual([`mv ${inContainer.pgdata} ${inContainer.restoredData}`, `touch '${inContainer.volume}/pgcp-restore-staged-task-1'`]);
+    expect(script[0]).toBe('set -e'); // a failed step leaves no marker
+  });
+
   it('leaves the restored data where Patroni\'s bootstrap takes it from', () => {
     expect(bootstrapFromRestored).toBe(`mv ${inContainer.restoredData} ${inContainer.pgdata}`);
   });

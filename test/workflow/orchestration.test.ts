@@ -46,7 +46,8 @@ const host: Partial<HostActivities> = {
   // what an update adding n3 to n1, n2 calls beyond the create's steps
   checkUserRemoval: async (arg) => { calls.push({ name: 'checkUserRemoval', arg }); return { toDrop: [] }; },
   applyNodeConfig: async (arg) => { calls.push({ name: 'applyNodeConfig', arg }); return { changed: [], pendingRestart: [] }; },
-  dropNodeLinks: record('dropNodeLinks'),
+  dropNodeLinks: async (arg) => { calls.push({ name: 'dropNodeLinks', arg }); return { droppedSlots: [] }; },
+  releaseJoinSlots: async (arg) => { calls.push({ name: 'releaseJoinSlots', arg }); return { released: [] }; },
   removeInstance: record('removeInstance'),
   removeDatabaseNetwork: record('removeDatabaseNetwork'),
   copyRoles: async (arg) => { calls.push({ name: 'copyRoles', arg }); return { created: [] }; },
@@ -181,6 +182,23 @@ describe('updateDatabase orchestration: adding n3 to n1, n2', () => {
     expect(count('finishJoinCopy')).toBe(0);
     expect(count('markNodesJoined')).toBe(0);
     expect(states().at(-1)).toMatchObject({ state: 'failed', error: 'the copy of sub_n3n1 stopped' });
+  });
+
+  it('a join that fails after reserving its slots releases them on the source and every peer before the task fails', async () => {
+    behaviour.startJoinCopy = async () => { throw ApplicationFailure.nonRetryable('the copy of sub_n3n1 stopped', 'Replication'); };
+    expect(await update()).toBeInstanceOf(WorkflowFailedError);
+    const released = calls.filter((c) => c.name === 'releaseJoinSlots').map((c) => c.arg as { nodeName: string; providers: string[]; known: Record<string, string> });
+    expect(released.flatMap((r) => r.providers).sort()).toEqual(['n1', 'n2']);
+    expect(released.every((r) => r.nodeName === 'n3' && r.known.n2 === 'pgl_app_n2_sub_n3n2')).toBe(true); // the name the subscription recorded
+    const order = calls.map((c) => c.name);
+    expect(order.indexOf('releaseJoinSlots')).toBeGreaterThan(order.indexOf('reserveJoinSlot'));
+    expect(order.indexOf('releaseJoinSlots')).toBeLessThan(order.findIndex((c, i) => c === 'setDatabaseState' && i > order.indexOf('startJoinCopy')));
+    expect(states().at(-1)).toMatchObject({ state: 'failed', error: 'the copy of sub_n3n1 stopped' });
+  });
+
+  it('a join that succeeds releases nothing', async () => {
+    expect(await update()).toBeUndefined();
+    expect(count('releaseJoinSlots')).toBe(0);
   });
 });
 

@@ -1,7 +1,5 @@
 // Pure: decisions about a node's Patroni cluster — which replica takes over, whether the node is healthy, and
 // which logical slots Patroni must keep on the replicas so that subscribers survive a primary change.
-import { ids } from './ids.js';
-
 export interface Member { name: string; role: string; state: string; lag?: number | string }
 
 const leaderRoles = ['leader', 'master', 'standby_leader'];
@@ -37,14 +35,16 @@ export interface LogicalSlot { name: string; database: string; plugin: string }
 export type PermanentSlots = Record<string, { type: 'logical'; database: string; plugin: string }>;
 
 /**
- * The slots on `provider`'s primary that subscribers of the spec read from (their names end with the
- * subscription's name, as pglogical and Spock build them). A slot of a node no longer in the spec is not kept.
+ * The slots on a provider's primary that Patroni must keep on its replicas: those its subscribers' subscriptions
+ * record as theirs (`recorded`; pglogical and Spock shorten long names with a hash, so a slot is never recognised
+ * by its name's ending), and `keep` (declared ones left declared while a subscriber could not be asked). A slot
+ * being dropped (`dropping`) is never kept: Patroni would make it again.
  */
-export function wantedSlots(slots: LogicalSlot[], provider: string, nodeNames: string[]): PermanentSlots {
-  const subs = nodeNames.filter((n) => n !== provider).map((n) => ids.subscription(n, provider));
+export function wantedSlots(slots: LogicalSlot[], recorded: string[], o: { keep?: string[]; dropping?: string[] } = {}): PermanentSlots {
   const out: PermanentSlots = {};
   for (const s of slots) {
-    if (subs.some((sub) => s.name.endsWith(`_${sub}`))) out[s.name] = { type: 'logical', database: s.database, plugin: s.plugin };
+    if (o.dropping?.includes(s.name)) continue;
+    if (recorded.includes(s.name) || o.keep?.includes(s.name)) out[s.name] = { type: 'logical', database: s.database, plugin: s.plugin };
   }
   return out;
 }

@@ -25,6 +25,8 @@ export const labels = {
   hostId: `${labelPrefix}.host-id`,
   nodeName: `${labelPrefix}.node-name`,
   specHash: `${labelPrefix}.spec-hash`,
+  /** A one-off container's run: the task whose step started it, so a retry of that step joins it (one-off.ts). */
+  runKey: `${labelPrefix}.run-key`,
   /** The Temporal namespace whose workflow made the object: tests sweep theirs by it. */
   namespace: `${labelPrefix}.namespace`,
 } as const;
@@ -40,6 +42,8 @@ export const ids = {
   network: (databaseId: string) => `pgcp-${databaseId}`,
   /** The one-off container that restores an instance's volume with pgBackRest while the instance is stopped. */
   restoreContainer: (instanceId: string) => `${instanceId}-restore`,
+  /** The one-off container that looks for a task's restore marker in an instance's volume (never the restore's own). */
+  restoreMarkerContainer: (instanceId: string) => `${instanceId}-restore-marker`,
   /** The one-off container that reads a restore source's backups before anything is stopped. */
   restoreCheckContainer: (instanceId: string) => `${instanceId}-restore-check`,
   /** The throw-away container verifying an image: one per workflow and major, so a retry replaces its predecessor's. */

@@ -6,7 +6,7 @@ import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { ids } from '../model/ids.js';
 import { planInstances } from '../model/instances.js';
 import { nodeHost } from '../model/planner.js';
-import { controlPlane, loadSpec, onHost } from '../proxies/activities.js';
+import { controlPlane, controlPlaneWaits, loadSpec, onHost } from '../proxies/activities.js';
 
 export interface HandOverInput {
   databaseId: string;
@@ -20,7 +20,15 @@ export interface HandOverInput {
    * (Docker `event`). Its leader key is released so that Patroni's replicas elect a new primary at once.
    */
   unplanned?: { instanceId: string; event: string; at: string };
+  /**
+   * An unplanned failover that took the database's lock over from a backup of the dead primary (it cannot finish):
+   * that backup task, cancelled and awaited beside the failover.
+   */
+  supersedes?: string;
 }
+
+/** How long a backup superseded by a failover may take to stop once cancelled before it is terminated. */
+const supersededBackupGraceMs = 60_000;
 
 export async function handOverNode(input: HandOverInput, mode: 'switchover' | 'failover'): Promise<void> {
   const { databaseId, nodeName, hostId, candidate } = input;
@@ -51,12 +59,19 @@ export async function handOverNode(input: HandOverInput, mode: 'switchover' | 'f
  */
 async function unplannedFailover(input: HandOverInput, dead: NonNullable<HandOverInput['unplanned']>): Promise<void> {
   const { databaseId, nodeName, hostId } = input;
+  // Behind a patch marker: failovers that superseded nothing replay as before. Not awaited first: the promotion
+  // does not wait for the doomed backup to stop.
+  const superseded = input.supersedes && patched('failover-supersedes-backup')
+    ? controlPlaneWaits.endSupersededTask({ taskId: input.supersedes, graceMs: supersededBackupGraceMs, by: 'a failover of its node' })
+    : null;
+  superseded?.catch(() => undefined); // awaited below; a failure meanwhile is not an unhandled rejection
   await onHost(hostId, `node ${nodeName}'s primary ${dead.instanceId} died (Docker event "${dead.event}" at ${dead.at}): making sure it cannot serve`, 'short')
     .confirmPrimaryDead({ databaseId, instanceId: dead.instanceId });
   await controlPlane.releaseLeaderKey({ databaseId, nodeName, member: dead.instanceId });
   await onHost(hostId, `waiting for Patroni to promote a replica of node ${nodeName}`).waitForNewPrimary({ databaseId, nodeName, not: dead.instanceId });
   // the peers' apply workers gave up on the dead primary: restarted at once, not after the usual grace
   await waitForNodeReplication(databaseId, await loadSpec(databaseId), nodeName, 0);
+  await superseded;
 }
 
 /** Before an instance leaves its node (update dropping its host): if it leads, a switchover moves the role away. */

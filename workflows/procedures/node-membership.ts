@@ -1,7 +1,7 @@
 // A node joining or leaving a running database, as ordered activities. Every activity is idempotent; values that
 // must not change between attempts (slot positions, the copy's per-peer positions) travel through the workflow
 // history, so a worker killed at any point resumes with the same ones.
-import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { NodeOnHost, Step } from '../model/planner.js';
 import { controlPlane, onHost } from '../proxies/activities.js';
 
@@ -19,17 +19,43 @@ type ResetStep = Extract<Step, { kind: 'resetNode' }>;
  *    commit time again. The peers' subscriptions to N follow as plan steps.
  */
 export async function joinNode(databaseId: string, step: JoinStep): Promise<void> {
+  const fromBackup = step.fromBackup;
+  await releasingSlotsOnFailure(databaseId, step, (known) => (fromBackup ? joinFromBackup(databaseId, step, fromBackup, known) : joinByCopy(databaseId, step, known)));
+}
+
+/**
+ * A join that fails (or is cancelled) after it reserved slots on its peers releases them before the task fails:
+ * each holds WAL on its peer for as long as it exists. `known` collects the slot names as the join learns them;
+ * the activity prefers the names the new node's subscriptions record (the copy's slot on the source is known only
+ * there). The node's data and subscriptions stay for the next update, which redoes the join from the start.
+ */
+async function releasingSlotsOnFailure(databaseId: string, step: JoinStep, join: (known: Record<string, string>) => Promise<void>): Promise<void> {
+  const known: Record<string, string> = {};
+  try {
+    await join(known);
+  } catch (err) {
+    if (patched('join-releases-slots')) {
+      const providers = [step.source, ...step.peers];
+      await CancellationScope.nonCancellable(() => Promise.all(providers.map((p) => onHost(p.hostId, `releasing node ${step.nodeName}'s slot on node ${p.name}: the join failed`, 'long')
+        .releaseJoinSlots({ databaseId, nodeName: step.nodeName, providers: [p.name], known })
+        .catch(() => undefined)))); // the join's own failure is what the task reports; the next update clears what is left
+    }
+    throw err;
+  }
+}
+
+async function joinByCopy(databaseId: string, step: JoinStep, known: Record<string, string>): Promise<void> {
   const n = step.nodeName;
   const s = step.source;
   const peers = step.peers.map((p) => p.name);
   const on = (h: NodeOnHost | string, summary: string, kind?: 'long' | 'copy') => onHost(typeof h === 'string' ? h : h.hostId, summary, kind);
   const newNode = step.hostId;
-  if (step.fromBackup) return joinFromBackup(databaseId, step, step.fromBackup);
 
   await on(newNode, `copying roles from node ${s.name} to node ${n}`, 'long').copyRoles({ databaseId, nodeName: n, source: s.name });
   if (peers.length > 0) {
     const slots = await on(newNode, `preparing node ${n}'s subscriptions to ${peers.join(', ')} (disabled until the copy ends)`, 'long')
       .prepareJoinSubscriptions({ databaseId, nodeName: n, providers: peers });
+    Object.assign(known, slots);
     const reserved = await reservePeerSlots(databaseId, step, slots);
     try {
       const positions = await on(s, `pausing node ${s.name}'s intake from ${peers.join(', ')} while the copy's snapshot is taken`, 'long')
@@ -78,7 +104,7 @@ async function reservePeerSlots(databaseId: string, step: JoinStep, slots: Recor
  *    catalog is made anew and N's subscriptions start at S's slot and at those positions.
  * The slot positions travel through the workflow history, so a resumed task restores to the same point.
  */
-async function joinFromBackup(databaseId: string, step: JoinStep, { instanceId, sourceDatabaseName }: { instanceId: string; sourceDatabaseName: string }): Promise<void> {
+async function joinFromBackup(databaseId: string, step: JoinStep, { instanceId, sourceDatabaseName }: { instanceId: string; sourceDatabaseName: string }, known: Record<string, string>): Promise<void> {
   const n = step.nodeName;
   const s = step.source;
   const peers = step.peers.map((p) => p.name);
@@ -88,6 +114,7 @@ async function joinFromBackup(databaseId: string, step: JoinStep, { instanceId, 
 
   const slots = await on(newNode, `learning the slot names of node ${n}'s subscriptions to ${all.join(', ')}`, 'long')
     .prepareJoinSubscriptions({ databaseId, nodeName: n, providers: all });
+  Object.assign(known, slots);
   await reservePeerSlots(databaseId, step, slots);
   const { lsn: joinAt } = await on(s, `reserving slot ${slots[s.name]} on node ${s.name} for node ${n}: the restore ends just before it`, 'long')
     .reserveJoinSlot({ databaseId, provider: s.name, slotName: slots[s.name]! });
