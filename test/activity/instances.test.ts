@@ -79,6 +79,13 @@ describe('ensureInstance', () => {
     expect(await volumeExists(ids.volume(instanceId))).toBe(true);
   });
 
+  it('waiting for an instance whose container was killed while it booted starts it again, with its secrets', async () => {
+    await docker.getContainer(instanceId).kill();
+    expect((await docker.getContainer(instanceId).inspect()).State.Running).toBe(false);
+    expect(await run(activities.waitForInstance, key)).toEqual({ role: 'primary' });
+    expect((await containersOf(instanceId)).map((c) => c.State)).toEqual(['running']);
+  }, 180_000);
+
   it('recreates the container when the stored spec drifted, and the volume keeps the data', async () => {
     expect(await run(activities.waitForInstance, key)).toEqual({ role: 'primary' });
     const before = (await instanceAddress(deps, databaseId, instanceId))!;
