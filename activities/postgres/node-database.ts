@@ -45,6 +45,23 @@ export async function findPrimary(
   return null;
 }
 
+/**
+ * The node's primary as its Postgres says (the member not in recovery), for a node whose Patroni this host cannot
+ * reach (another machine's node that publishes no patroni_port) but whose Postgres it can.
+ */
+export async function findPrimaryByPostgres(
+  deps: Pick<HostDeps, 'docker' | 'store' | 'hostId'>, db: Pick<DatabaseContext, 'databaseId' | 'instances' | 'secrets'>, nodeName: string, instanceIds?: string[],
+): Promise<{ instanceId: string; address: InstanceAddress } | null> {
+  for (const id of memberIds(db, nodeName, instanceIds)) {
+    const ip = await instanceAddress(deps, db.databaseId, id);
+    if (!ip) continue;
+    const primary = await withClient(ip, db.secrets, 'postgres', async (c) => !(await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r)
+      .catch(() => false);
+    if (primary) return { instanceId: id, address: ip };
+  }
+  return null;
+}
+
 /** The DSN every instance of the database reaches a node by (activities/addresses.ts decides the addresses). */
 export function replicationDsn(db: DatabaseContext, nodeName: string): string {
   const { hosts, ports } = nodePostgresEndpoints(db.topology, db.instances, nodeName);

@@ -5,7 +5,7 @@
 import type { HostDeps } from '../deps.js';
 import type { DatabaseContext } from '../database-context.js';
 import { withClient } from '../postgres/connect.js';
-import { driverOfNode, findPrimary } from '../postgres/node-database.js';
+import { driverOfNode, findPrimary, findPrimaryByPostgres } from '../postgres/node-database.js';
 import { ids } from '../../workflows/model/ids.js';
 
 export interface RecordedSlots {
@@ -25,7 +25,7 @@ export async function recordedSlots(
   const out: RecordedSlots = { slots: {}, unanswered: [] };
   await Promise.all(subscribers.map(async (m) => {
     try {
-      const primary = await findPrimary(deps, db, m, o.instanceIds?.[m]);
+      const primary = await findPrimary(deps, db, m, o.instanceIds?.[m]) ?? await findPrimaryByPostgres(deps, db, m, o.instanceIds?.[m]);
       if (!primary) { out.unanswered.push(m); return; }
       const name = ids.subscription(m, provider);
       const subs = await withClient(primary.address, db.secrets, db.spec.database_name, (c) => driverOfNode(db, m).subscriptions(c));
