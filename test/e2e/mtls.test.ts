@@ -117,6 +117,8 @@ describe('mTLS on the API', () => {
     await waitFor('database available', async () => JSON.parse((await curl([`${api.url}/v1/databases/${id}`], alice)).body).state === 'available', 300_000, 2000);
     const login = { password: 'password', database: 'example' };
     await query(nodeConnection(port, login), 'CREATE TABLE example (id int primary key, data text)');
+    // AutoDDL replicates the table asynchronously, as a user's next command a moment later finds it
+    await waitFor('the table on n2', async () => (await query(nodeConnection(port + 1, login), "SELECT to_regclass('public.example') IS NOT NULL AS ok"))[0].ok, 30_000, 200);
     await query(nodeConnection(port + 1, login), "INSERT INTO example VALUES (1, 'Hello from n2!')");
     await waitFor('the row on n1', async () => (await query(nodeConnection(port, login), 'SELECT data FROM example')).length === 1, 30_000);
     expect(await query(nodeConnection(port, login), 'SELECT data FROM example')).toEqual([{ data: 'Hello from n2!' }]);
