@@ -102,7 +102,14 @@ export function backupActivities(deps: HostDeps) {
         // changes a link itself
         await run(primary.instanceId, ['sh', '-c', prepareLeafScript, 'sh', dir], `preparing repository ${dir}`, keys, { user: 'root' });
       }
-      const created = await run(primary.instanceId, pgbackrest('stanza-create'), 'pgbackrest stanza-create', keys, { heartbeat: true });
+      const created = await run(primary.instanceId, pgbackrest('stanza-create'), 'pgbackrest stanza-create', keys, { heartbeat: true })
+        .catch((err: unknown) => {
+          // [028]: the repository holds the stanza of an earlier cluster at this path (a node removed, then added again
+          // under its name; a database deleted, then created again under its id): a new system id. stanza-upgrade
+          // records it beside the old history, whose backups stay restorable, as after a major upgrade.
+          if (!/\[028\]/.test(err instanceof Error ? err.message : String(err))) throw err;
+          return run(primary.instanceId, pgbackrest('stanza-upgrade'), 'pgbackrest stanza-upgrade', keys, { heartbeat: true });
+        });
       const checked = await run(primary.instanceId, pgbackrest('check'), 'pgbackrest check', keys, { heartbeat: true });
       return { lines: tail([...created, ...checked], keys, 20) };
     },

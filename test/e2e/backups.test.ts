@@ -263,3 +263,20 @@ it('n3 added from n1\'s backup under writes on n1 and n2 ends with every row, in
   }
   await waitFor('n2\'s row on n3', async () => (await sql("SELECT 1 FROM c WHERE id = 'to-n3'", 'n3')).length === 1, 30_000);
 }, 600_000);
+
+it('n3 removed, then added again under its name: its new cluster takes over the stanza the old n3 left, and backs up', async () => {
+  const without = await s.call('POST', `/v1/databases/${id}`, { spec: spec(posix) });
+  expect(without.status, without.text).toBe(200);
+  expect((await finished(without.body.task.task_id)).status).toBe('completed');
+  // the old n3's stanza stays in the repository (backups are never deleted with a node)
+  const again = await s.call('POST', `/v1/databases/${id}`, { spec: { ...spec(posix), nodes: [...spec().nodes, { name: 'n3', host_ids: ['host-1'], port: nodePort.n3 }] } });
+  expect(again.status, again.text).toBe(200);
+  const task = await finished(again.body.task.task_id);
+  expect(task.status, task.error).toBe('completed');
+  const backup = await s.call('POST', `/v1/databases/${id}/nodes/n3/backups`, { type: 'full' });
+  expect(backup.status, backup.text).toBe(200);
+  const done = await finished(backup.body.task.task_id);
+  expect(done.status, done.error).toBe('completed');
+  await sql("INSERT INTO c VALUES ('n3-again')", 'n3');
+  await waitFor('the new n3\'s row on n1', async () => (await sql("SELECT 1 FROM c WHERE id = 'n3-again'", 'n1')).length === 1, 30_000);
+}, 600_000);
