@@ -168,7 +168,8 @@ it('a backup schedule one minute ahead runs as a node_backup task then; removing
   }, 180_000, 2000);
   console.log(`scheduled backup task created at ${run.created_at} for ${minute.toISOString()}`);
   expect(Date.parse(run.created_at) - minute.getTime()).toBeLessThan(60_000);
-  expect((await finished(run.task_id)).status).toBe('completed');
+  const scheduled = await finished(run.task_id);
+  expect(scheduled.status, scheduled.error).toBe('completed');
 
   const down = await s.call('POST', `/v1/databases/${id}`, { spec: spec(posix) });
   expect((await finished(down.body.task.task_id)).status).toBe('completed');

@@ -18,7 +18,7 @@ import { waitFor } from '../support/wait.js';
 const spec = { database_name: 'app', postgres_version: '17.12', spock_version: '5', nodes: [{ name: 'n1', host_ids: ['host-1'] }, { name: 'n2', host_ids: ['host-1'] }] };
 const calls: { name: string; arg: unknown }[] = [];
 let currentSpec: typeof spec = spec; // the stored spec the stub store returns
-let behaviour: { ensureInstance: () => Promise<void>; waitForInstance: () => Promise<void>; startJoinCopy: () => Promise<void> };
+let behaviour: { ensureInstance: () => Promise<void>; waitForInstance: () => Promise<void>; startJoinCopy: () => Promise<void>; acquireDatabaseLock: () => Promise<void> };
 const record = (name: string) => async (arg: unknown) => { calls.push({ name, arg }); };
 
 const controlPlane: Partial<ControlPlaneActivities> = {
@@ -27,7 +27,8 @@ const controlPlane: Partial<ControlPlaneActivities> = {
   recordInstances: record('recordInstances'),
   clearNodeDcs: async (arg) => { calls.push({ name: 'clearNodeDcs', arg }); return 0; },
   setDatabaseState: record('setDatabaseState'),
-  acquireDatabaseLock: record('acquireDatabaseLock'),
+  acquireDatabaseLock: async (arg) => { calls.push({ name: 'acquireDatabaseLock', arg }); await behaviour.acquireDatabaseLock(); },
+  setInstanceState: record('setInstanceState'),
   releaseDatabaseLock: async () => ({ released: true }),
   removeDatabaseRecord: record('removeDatabaseRecord'),
   // the real one: it cancels a task through Temporal and waits for it to end
@@ -62,6 +63,8 @@ const host: Partial<HostActivities> = {
   enableJoinSubscriptions: record('enableJoinSubscriptions'),
   waitJoinCaughtUp: async (arg) => { calls.push({ name: 'waitJoinCaughtUp', arg }); return {}; },
   subscribeFromSlot: async (arg) => { calls.push({ name: 'subscribeFromSlot', arg }); return { name: 'sub', from: '0/300' }; },
+  nodeLeader: async (arg) => { calls.push({ name: 'nodeLeader', arg }); return 'db1-n1-x'; },
+  runBackup: async (arg) => { calls.push({ name: 'runBackup', arg }); return { lines: [] }; },
 };
 
 let client: Client;
@@ -86,7 +89,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   calls.length = 0;
-  behaviour = { ensureInstance: async () => undefined, waitForInstance: async () => undefined, startJoinCopy: async () => undefined };
+  behaviour = { ensureInstance: async () => undefined, waitForInstance: async () => undefined, startJoinCopy: async () => undefined, acquireDatabaseLock: async () => undefined };
 });
 
 const start = () => client.workflow.start('createDatabase', { workflowId: uuidv7(), taskQueue: taskQueues.controlPlane, args: [{ databaseId: 'db1' }] });
@@ -254,5 +257,27 @@ describe('a forced delete', () => {
     expect(order.indexOf('create step cancelled')).toBeGreaterThanOrEqual(0);
     expect(order.indexOf('create step cancelled')).toBeLessThan(order.indexOf('removeInstance'));
     expect(order.indexOf('removeInstance')).toBeLessThan(order.indexOf('removeDatabaseNetwork'));
+  });
+});
+
+describe('a scheduled backup', () => {
+  const busy = () => ApplicationFailure.nonRetryable('database db1 is busy: task t-update (update) holds its lock', 'Refused');
+
+  it('that fires while an update holds the lock waits for it to end, then backs up', async () => {
+    let refusals = 1;
+    behaviour.acquireDatabaseLock = async () => { if (refusals-- > 0) throw busy(); };
+    const run = await client.workflow.start('scheduledBackup', { workflowId: uuidv7(), taskQueue: taskQueues.controlPlane, args: [{ databaseId: 'db1', nodeName: 'n1', type: 'full' }] });
+    await run.result();
+    expect(count('acquireDatabaseLock')).toBe(2);
+    expect(count('runBackup')).toBe(1);
+  }, 60_000);
+
+  it('asked for through the API, fails at once on a busy lock without backing up', async () => {
+    behaviour.acquireDatabaseLock = async () => { throw busy(); };
+    const run = await client.workflow.start('nodeBackup', { workflowId: uuidv7(), taskQueue: taskQueues.controlPlane, args: [{ databaseId: 'db1', nodeName: 'n1', hostId: 'host-1', type: 'full' }] });
+    const err = await run.result().catch((e: unknown) => e);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(/is busy: task t-update \(update\) holds its lock/);
+    expect(count('acquireDatabaseLock')).toBe(1);
+    expect(count('runBackup')).toBe(0);
   });
 });

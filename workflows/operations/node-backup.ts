@@ -16,7 +16,11 @@ export interface NodeBackupInput {
   type: 'full' | 'diff' | 'incr';
   annotations?: Record<string, string>;
   options?: Record<string, string>;
+  /** Started by a backup schedule: waits for a task holding the database's lock to end, up to an hour. */
+  scheduled?: boolean;
 }
+
+const scheduledLockWaitMs = 60 * 60_000;
 
 export async function nodeBackup(input: NodeBackupInput): Promise<void> {
   const { databaseId, nodeName } = input;
@@ -31,7 +35,7 @@ export async function nodeBackup(input: NodeBackupInput): Promise<void> {
     } finally {
       await CancellationScope.nonCancellable(() => controlPlane.setInstanceState({ instanceId: primary, state: 'available', from: ['backing_up'] }));
     }
-  }, { databaseId, type: 'node_backup' });
+  }, { databaseId, type: 'node_backup', ...(input.scheduled ? { waitMs: scheduledLockWaitMs } : {}) });
 }
 
 /** Started by a backup schedule: runs the node_backup task under a task id of its own (a UUIDv7, as every task's). */
@@ -39,7 +43,7 @@ export async function scheduledBackup({ databaseId, nodeName, type }: { database
   await executeChild(nodeBackup, {
     workflowId: uuidv7At(workflowInfo().startTime.getTime(), uuid4()),
     taskQueue: taskQueues.controlPlane,
-    args: [{ databaseId, nodeName, type }],
+    args: [{ databaseId, nodeName, type, scheduled: true }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     typedSearchAttributes: taskSearchAttributes({ type: 'node_backup', databaseId, nodeName }),
     staticSummary: `node_backup ${databaseId} ${nodeName} (scheduled)`,

@@ -9,7 +9,7 @@
 // A `scheduledAt` makes an operation wait for that time first (a durable timer: the task is visible meanwhile, and
 // cancelling it prevents the operation). It takes the database's lock only when the wait ends: a switchover or
 // restart scheduled days ahead does not refuse every other change meanwhile.
-import { ApplicationFailure, CancellationScope, isCancellation, patched, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { DatabaseState } from '../../store/databases.js';
 import { taskMemo } from '../model/search-attributes.js';
 import { controlPlane } from '../proxies/activities.js';
@@ -60,14 +60,24 @@ export function failTask(message: string): ApplicationFailure {
  * backup, the agent's failover) when nobody holds it; another holder fails the task before it acts. Released as the
  * task's last step, whatever its outcome. Behind a patch marker: operations that ran before the lock still replay.
  */
-export async function runOperationTask(body: () => Promise<void>, lock?: { databaseId: string; type: string }, schedule?: Schedule): Promise<void> {
+export interface OperationLock {
+  databaseId: string;
+  type: string;
+  /**
+   * A run nobody asked for at this moment (a backup schedule's) waits up to this long for a task holding the lock to
+   * end, instead of failing at once: a nightly backup that fires during an update runs after it.
+   */
+  waitMs?: number;
+}
+
+export async function runOperationTask(body: () => Promise<void>, lock?: OperationLock, schedule?: Schedule): Promise<void> {
   const locked = lock !== undefined && patched('database-lock');
   try {
     // A scheduled task (the API started it without the lock) waits first, then locks. Behind a patch marker:
     // scheduled tasks that locked before waiting still replay.
     const waitFirst = schedule !== undefined && patched('lock-after-schedule');
     if (waitFirst) await waitUntil(schedule);
-    if (locked) await controlPlane.acquireDatabaseLock(lock);
+    if (locked) await acquireLock(lock);
     if (!waitFirst) await waitUntil(schedule);
     await body();
   } catch (err) {
@@ -75,6 +85,24 @@ export async function runOperationTask(body: () => Promise<void>, lock?: { datab
     throw failTask(messageOf(err));
   } finally {
     if (locked) await CancellationScope.nonCancellable(() => controlPlane.releaseDatabaseLock({ databaseId: lock.databaseId }));
+  }
+}
+
+const lockRetryMs = 15_000;
+
+/** Takes the lock; one held by another task fails the operation, or is waited for up to `waitMs`. */
+async function acquireLock({ databaseId, type, waitMs }: OperationLock): Promise<void> {
+  const deadline = Date.now() + (waitMs ?? 0); // workflow time: deterministic
+  for (;;) {
+    try {
+      await controlPlane.acquireDatabaseLock({ databaseId, type });
+      return;
+    } catch (err) {
+      const busy = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'Refused';
+      // Behind a patch marker: runs that failed on a busy lock before this wait existed still replay.
+      if (!busy || !waitMs || Date.now() + lockRetryMs > deadline || !patched('scheduled-run-waits-for-lock')) throw err;
+      await sleep(lockRetryMs, { summary: `waiting for the task holding database ${databaseId}'s lock to end` });
+    }
   }
 }
 
