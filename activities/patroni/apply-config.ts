@@ -27,10 +27,13 @@ export function applyConfigActivities(deps: HostDeps) {
       const primary = await resolvePrimary(deps, db, nodeName);
       const current = await getDynamicConfig(primary.address);
       if (!current) throw new Error(`Patroni on ${primary.instanceId} does not answer`);
+      // A node made before in-node replication was synchronous (activities/patroni/config.ts) turns it on here.
+      const syncOff = current.synchronous_mode !== true && current.synchronous_mode !== 'on';
+      if (syncOff) await patchDynamicConfig(primary.address, db.secrets, { synchronous_mode: true });
       const patch = configPatch(current.postgresql, desired);
-      if (!patch) return { changed: [], pendingRestart: [] };
+      if (!patch) return { changed: syncOff ? ['synchronous_mode'] : [], pendingRestart: [] };
       const section = patch.postgresql as { parameters?: Record<string, unknown>; pg_hba?: unknown; pg_ident?: unknown };
-      const changed = [...Object.keys(section.parameters ?? {}), ...(section.pg_hba ? ['pg_hba'] : []), ...(section.pg_ident ? ['pg_ident'] : [])];
+      const changed = [...(syncOff ? ['synchronous_mode'] : []), ...Object.keys(section.parameters ?? {}), ...(section.pg_hba ? ['pg_hba'] : []), ...(section.pg_ident ? ['pg_ident'] : [])];
 
       const members = db.instances.filter((i) => i.nodeName === nodeName);
       /** On a member, as the superuser; null when it cannot be reached (such a member is not waited for). */

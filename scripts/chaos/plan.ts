@@ -27,7 +27,7 @@ export const processOf: Partial<Record<FaultKind, string>> = {
  * About how many task-log entries each operation writes (its node task's, for a restore): a round's point is a
  * fraction of it, so points spread over the whole operation. Entry 0 is the request itself.
  */
-export const typicalLogEntries: Record<Operation, number> = { create: 30, 'add-node': 40, switchover: 12, backup: 8, restore: 30 };
+export const typicalLogEntries: Record<Operation, number> = { create: 30, 'add-node': 40, switchover: 12, backup: 8, restore: 22 };
 
 export interface Round {
   /** 1-based. */
