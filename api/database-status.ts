@@ -74,6 +74,7 @@ export function buildDatabaseStatus(db: DatabaseRecord, records: InstanceRecord[
 
   const slots = rendered.filter((i) => i.postgres?.role === 'primary').flatMap((i) => (fresh(i.id)?.lag?.slots ?? []).map((s) => ({
     instance_id: i.id, node_name: i.node_name, name: s.name, type: s.type, active: s.active, retained_bytes: s.retainedBytes,
+    ...(s.walStatus ? { wal_status: s.walStatus } : {}),
   })));
 
   return { database_id: db.id, state: databaseState(db.state, rendered), observed_at: rfc3339(now), nodes, instances, subscriptions, replicas, slots };

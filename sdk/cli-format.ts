@@ -59,7 +59,7 @@ export function formatStatus(s: DatabaseStatus): string {
     ? table(['REPLICA', 'NODE', 'HOST', 'STATE', 'LAG BYTES', 'LAG'], s.replicas.map((r) => [r.instance_id, r.node_name, r.host_id, r.state, bytes(r.lag_bytes), seconds(r.lag_seconds)]))
     : '  (none)', '');
   out.push('Replication slots (WAL retained)');
-  out.push(s.slots.length ? table(['INSTANCE', 'SLOT', 'TYPE', 'ACTIVE', 'RETAINED'], s.slots.map((x) => [x.instance_id, x.name, x.type, x.active ? 'yes' : 'no', bytes(x.retained_bytes)])) : '  (none)', '');
+  out.push(s.slots.length ? table(['INSTANCE', 'SLOT', 'TYPE', 'ACTIVE', 'RETAINED', 'WAL'], s.slots.map((x) => [x.instance_id, x.name, x.type, x.active ? 'yes' : 'no', bytes(x.retained_bytes), x.wal_status ?? ''])) : '  (none)', '');
   out.push('Backups');
   const withBackups = s.nodes.filter((n) => n.backup);
   out.push(withBackups.length

@@ -636,6 +636,8 @@ export interface components {
                 retained_bytes: number;
                 /** @enum {string} */
                 type: "logical" | "physical";
+                /** @description Postgres's wal_status: reserved, extended, unreserved, or lost (invalidated past max_slot_wal_keep_size: its subscriber must be added again) */
+                wal_status?: string;
             }[];
             state: string;
             subscriptions: {

@@ -382,6 +382,8 @@ export interface SlotLag {
   /** The peer's subscription this slot serves, when it is one. */
   subscription?: string;
   subscriberNode?: string;
+  /** pg_replication_slots.wal_status: reserved, extended, unreserved, or lost (invalidated: its reader can never catch up). */
+  walStatus?: string;
 }
 
 export interface ReplicaLag { instanceId: string; state: string; lagBytes: number; lagSeconds: number }

@@ -36,7 +36,7 @@ import { loadDatabase } from '../activities/database-context.js';
 import { listServiceInstancesOnHost, writeServiceInstanceStatus, type ServiceInstanceRecord } from '../store/services.js';
 import { getHost } from '../store/hosts.js';
 import { serviceIds } from '../workflows/model/services.js';
-import { LsnHistory, readReplicationLag } from './replication-lag.js';
+import { LsnHistory, lostSlotsError, readReplicationLag } from './replication-lag.js';
 import type { Logger } from '../platform/logger.js';
 
 /** The host's deps (deliveries render the instances' configurations) and a logger. */
@@ -144,6 +144,8 @@ export function createMonitor(deps: MonitorDeps) {
         const slotOwners = (names: string[]) => slotOwnersOf(rec, db, names);
         status.lag = await readReplicationLag(c, { nodeName: rec.nodeName, slotOwners, history: historyOf(rec.id) })
           .catch((err: unknown) => { status.error ??= `replication lag: ${errorText(err)}`; return undefined; });
+        const lost = status.lag ? lostSlotsError(status.lag.slots) : undefined;
+        if (lost) status.error ??= lost;
         return {
           readOnly: await driver.readOnly(c),
           version: await driver.version(c),

@@ -26,6 +26,18 @@ export class LsnHistory {
   }
 }
 
+/**
+ * What the monitor tells on the primary's instance about its lost slots: Postgres invalidated them (past
+ * max_slot_wal_keep_size, activities/patroni/config.ts), so their subscribers can never catch up by themselves.
+ */
+export function lostSlotsError(slots: SlotLag[]): string | undefined {
+  const lost = slots.filter((s) => s.walStatus === 'lost');
+  if (lost.length === 0) return undefined;
+  const what = lost.map((s) => (s.subscriberNode ? `${s.name} (node ${s.subscriberNode}'s subscription ${s.subscription})` : s.name));
+  return `replication slot${lost.length > 1 ? 's' : ''} ${what.join(', ')} lost: Postgres removed WAL ${lost.length > 1 ? 'they' : 'it'} still needed (past max_slot_wal_keep_size); `
+    + 'the subscriber cannot catch up and must be removed from the database and added again';
+}
+
 /** '16/B374D848' → its byte position. */
 export function lsnToBigInt(lsn: string): bigint {
   const [hi = '0', lo = '0'] = lsn.split('/');
@@ -41,7 +53,7 @@ export function subscriptionOfSlot(slotName: string, owners: Record<string, stri
   return node && node !== provider ? { subscription: ids.subscription(node, provider), subscriberNode: node } : undefined;
 }
 
-interface SlotRow { slot_name: string; slot_type: 'logical' | 'physical'; active: boolean; retained: number | null; confirmed: string | null; replay_lag: number | null }
+interface SlotRow { slot_name: string; slot_type: 'logical' | 'physical'; active: boolean; retained: number | null; confirmed: string | null; replay_lag: number | null; wal_status: string | null }
 interface ReplicaRow { name: string; state: string; lag_bytes: number | null; lag_seconds: number | null }
 
 /** Reads slots and replicas on a primary (any database of it): what the monitor reports as the instance's lag. */
@@ -59,7 +71,8 @@ export async function readReplicationLag(
     `SELECT s.slot_name, s.slot_type, s.active,
             pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::float8 AS retained,
             s.confirmed_flush_lsn::text AS confirmed,
-            extract(epoch FROM r.replay_lag)::float8 AS replay_lag
+            extract(epoch FROM r.replay_lag)::float8 AS replay_lag,
+            s.wal_status
        FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid
       ORDER BY s.slot_name`,
   );
@@ -82,6 +95,7 @@ export async function readReplicationLag(
       const sub = s.slot_type === 'logical' ? subscriptionOfSlot(s.slot_name, owners, o.nodeName) : undefined;
       return {
         name: s.slot_name, type: s.slot_type, active: s.active, retainedBytes: Math.max(0, s.retained ?? 0),
+        ...(s.wal_status ? { walStatus: s.wal_status } : {}),
         ...(lagBytes !== undefined ? { lagBytes } : {}), ...(lagSeconds !== undefined ? { lagSeconds } : {}),
         ...(sub ? { subscription: sub.subscription, subscriberNode: sub.subscriberNode } : {}),
       };

@@ -61,6 +61,7 @@ export const SlotStatusSchema = z.object({
   type: z.enum(['logical', 'physical']),
   active: z.boolean(),
   retained_bytes: z.number().openapi({ description: 'WAL the primary keeps for this slot' }),
+  wal_status: z.string().optional().openapi({ description: 'Postgres\'s wal_status: reserved, extended, unreserved, or lost (invalidated past max_slot_wal_keep_size: its subscriber must be added again)' }),
 }).strict();
 
 export const DatabaseStatusSchema = z.object({

@@ -6,7 +6,8 @@
 // - a switchover of n1: the long-named node's slot on n1 (pglogical shortens its name with a hash: it does not end
 //   with its subscription's name) is on the new primary, and n1's new writes reach that node;
 // - an add-node update cancelled after it reserved its slot on the peer: no slot of the new node is left;
-// - an update removing the long-named node: its slot on n1 is dropped and undeclared in Patroni.
+// - an update removing the long-named node: its slot on n1 is dropped and undeclared in Patroni;
+// - a slot nobody reads past max_slot_wal_keep_size: Postgres invalidates it, and the monitor reports it lost.
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -153,4 +154,27 @@ it('an update removing the long-named node drops its slot on n1 and undeclares i
   expect(await logicalSlots('n1', primary)).toEqual([]);
   const config = (await (await fetch(`http://${await containerIp(ids.instance(id, 'n1', primary))}:8008/config`)).json()) as { slots?: Record<string, unknown> };
   expect(Object.keys(config.slots ?? {})).toEqual([]);
+});
+
+it('a slot left behind past max_slot_wal_keep_size is reported lost, on the status report and on its primary', async () => {
+  const primary = (await n1Primary())!;
+  const up = await call('POST', `/v1/databases/${id}`, { spec: spec([{ ...node('n1', n1Hosts), postgresql_conf: { max_slot_wal_keep_size: '48MB' } }]) });
+  expect(up.status, JSON.stringify(up.body)).toBe(200);
+  await expectTaskCompleted(call, id, up.body.task.task_id, { timeoutMs: 300_000 });
+  // a logical slot nobody reads (the output plugin Patroni is told to leave alone), then 96 MB of WAL past it
+  await sql('n1', "SELECT pg_create_logical_replication_slot('pgcp_probe', 'pglogical_output')", [], primary);
+  for (let i = 0; i < 6; i++) {
+    await sql('n1', "INSERT INTO t SELECT 'wal-' || $1 || '-' || g, 'n1', 'x' FROM generate_series(1, 100) g", [i], primary);
+    await sql('n1', 'SELECT pg_switch_wal()', [], primary);
+  }
+  await sql('n1', 'CHECKPOINT', [], primary);
+  expect((await sql('n1', "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'pgcp_probe'", [], primary))[0].wal_status).toBe('lost');
+  const reported = await waitFor('the lost slot on the status report', async () => {
+    const s = (await call('GET', `/v1/databases/${id}/status`)).body;
+    return s.slots?.find((x: { name: string; wal_status?: string }) => x.name === 'pgcp_probe' && x.wal_status === 'lost') ?? null;
+  }, 60_000, 1000);
+  expect(reported).toMatchObject({ instance_id: ids.instance(id, 'n1', primary), type: 'logical' });
+  const instance = (await call('GET', `/v1/databases/${id}`)).body.instances.find((i: { id: string }) => i.id === ids.instance(id, 'n1', primary));
+  expect(instance.error).toMatch(/^replication slot pgcp_probe lost: Postgres removed WAL it still needed \(past max_slot_wal_keep_size\)/);
+  await sql('n1', "SELECT pg_drop_replication_slot('pgcp_probe')", [], primary);
 });

@@ -1,7 +1,7 @@
 // Lag on a primary: WAL positions compared as numbers, since when a reader is behind, and which slot serves
 // which peer subscription.
 import { describe, expect, it } from 'vitest';
-import { LsnHistory, lsnToBigInt, subscriptionOfSlot } from '../../worker/replication-lag.js';
+import { LsnHistory, lostSlotsError, lsnToBigInt, subscriptionOfSlot } from '../../worker/replication-lag.js';
 
 describe('lsnToBigInt', () => {
   it('reads both halves as hex, so positions compare as numbers and not as strings', () => {
@@ -42,5 +42,14 @@ describe('subscriptionOfSlot', () => {
     expect(subscriptionOfSlot('db_n1_689qacsi', owners, 'n1')).toBeUndefined();
     expect(subscriptionOfSlot('pgl_app_n1_sub_n9n1', owners, 'n1')).toBeUndefined();
     expect(subscriptionOfSlot('toString', owners, 'n1')).toBeUndefined();
+  });
+});
+
+describe('lostSlotsError', () => {
+  it('names each slot Postgres invalidated and the subscriber that must be added again; says nothing otherwise', () => {
+    const slot = { type: 'logical' as const, active: false, retainedBytes: 0 };
+    expect(lostSlotsError([{ ...slot, name: 'a', walStatus: 'reserved' }, { ...slot, name: 'b', walStatus: 'unreserved' }])).toBeUndefined();
+    const text = lostSlotsError([{ ...slot, name: 'pgl_app_n1_sub_n2n1', walStatus: 'lost', subscription: 'sub_n2n1', subscriberNode: 'n2' }, { ...slot, name: 'a', walStatus: 'reserved' }]);
+    expect(text).toBe("replication slot pgl_app_n1_sub_n2n1 (node n2's subscription sub_n2n1) lost: Postgres removed WAL it still needed (past max_slot_wal_keep_size); the subscriber cannot catch up and must be removed from the database and added again");
   });
 });
