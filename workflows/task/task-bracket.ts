@@ -92,15 +92,15 @@ const lockRetryMs = 15_000;
 
 /** Takes the lock; one held by another task fails the operation, or is waited for up to `waitMs`. */
 async function acquireLock({ databaseId, type, waitMs }: OperationLock): Promise<void> {
-  const deadline = Date.now() + (waitMs ?? 0); // workflow time: deterministic
-  for (;;) {
+  const waits = Math.floor((waitMs ?? 0) / lockRetryMs);
+  for (let waited = 0; ; waited++) {
     try {
       await controlPlane.acquireDatabaseLock({ databaseId, type });
       return;
     } catch (err) {
       const busy = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'Refused';
       // Behind a patch marker: runs that failed on a busy lock before this wait existed still replay.
-      if (!busy || !waitMs || Date.now() + lockRetryMs > deadline || !patched('scheduled-run-waits-for-lock')) throw err;
+      if (!busy || waited >= waits || !patched('scheduled-run-waits-for-lock')) throw err;
       await sleep(lockRetryMs, { summary: `waiting for the task holding database ${databaseId}'s lock to end` });
     }
   }
