@@ -69,7 +69,7 @@ export function buildDatabaseStatus(db: DatabaseRecord, records: InstanceRecord[
   const replicas = rendered.filter((i) => members(i.node_name) > 1 && primaryOf(i.node_name)?.id !== i.id).map((i) => {
     const primary = primaryOf(i.node_name);
     const stream = primary ? fresh(primary.id)?.lag?.replicas.find((r) => r.instanceId === i.id) : undefined;
-    return { instance_id: i.id, node_name: i.node_name, host_id: i.host_id, state: stream?.state ?? i.state, lag_bytes: stream?.lagBytes ?? null, lag_seconds: stream?.lagSeconds ?? null };
+    return { instance_id: i.id, node_name: i.node_name, host_id: i.host_id, state: stream?.state ?? i.state, ...(stream?.syncState ? { sync_state: stream.syncState } : {}), lag_bytes: stream?.lagBytes ?? null, lag_seconds: stream?.lagSeconds ?? null };
   });
 
   const slots = rendered.filter((i) => i.postgres?.role === 'primary').flatMap((i) => (fresh(i.id)?.lag?.slots ?? []).map((s) => ({

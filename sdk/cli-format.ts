@@ -56,7 +56,7 @@ export function formatStatus(s: DatabaseStatus): string {
     : '  (single node: no subscriptions)', '');
   out.push('Replicas');
   out.push(s.replicas.length
-    ? table(['REPLICA', 'NODE', 'HOST', 'STATE', 'LAG BYTES', 'LAG'], s.replicas.map((r) => [r.instance_id, r.node_name, r.host_id, r.state, bytes(r.lag_bytes), seconds(r.lag_seconds)]))
+    ? table(['REPLICA', 'NODE', 'HOST', 'STATE', 'SYNC', 'LAG BYTES', 'LAG'], s.replicas.map((r) => [r.instance_id, r.node_name, r.host_id, r.state, r.sync_state ?? '', bytes(r.lag_bytes), seconds(r.lag_seconds)]))
     : '  (none)', '');
   out.push('Replication slots (WAL retained)');
   out.push(s.slots.length ? table(['INSTANCE', 'SLOT', 'TYPE', 'ACTIVE', 'RETAINED', 'WAL'], s.slots.map((x) => [x.instance_id, x.name, x.type, x.active ? 'yes' : 'no', bytes(x.retained_bytes), x.wal_status ?? ''])) : '  (none)', '');

@@ -626,6 +626,8 @@ export interface components {
                 node_name: string;
                 /** @description The primary's view of the stream (streaming, catchup…), else the instance's state */
                 state: string;
+                /** @description sync: the primary's commits wait for this replica, and only such a replica is promoted; async or potential: not (yet) */
+                sync_state?: string;
             }[];
             slots: {
                 active: boolean;

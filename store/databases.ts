@@ -386,7 +386,8 @@ export interface SlotLag {
   walStatus?: string;
 }
 
-export interface ReplicaLag { instanceId: string; state: string; lagBytes: number; lagSeconds: number }
+/** syncState: pg_stat_replication.sync_state — `sync` for the replica the primary's commits wait for (the one Patroni may promote). */
+export interface ReplicaLag { instanceId: string; state: string; syncState?: string; lagBytes: number; lagSeconds: number }
 
 export interface BackupStatus { checkedAt: string; count: number; lastSuccessAt?: string; lastLabel?: string; lastType?: string; earliestRecoveryPoint?: string; error?: string }
 

@@ -54,7 +54,7 @@ export function subscriptionOfSlot(slotName: string, owners: Record<string, stri
 }
 
 interface SlotRow { slot_name: string; slot_type: 'logical' | 'physical'; active: boolean; retained: number | null; confirmed: string | null; replay_lag: number | null; wal_status: string | null }
-interface ReplicaRow { name: string; state: string; lag_bytes: number | null; lag_seconds: number | null }
+interface ReplicaRow { name: string; state: string; sync_state: string | null; lag_bytes: number | null; lag_seconds: number | null }
 
 /** Reads slots and replicas on a primary (any database of it): what the monitor reports as the instance's lag. */
 /** slotOwners: slot name → subscriber node for the given logical slots (recorded by the subscribers' subscriptions). */
@@ -77,7 +77,7 @@ export async function readReplicationLag(
       ORDER BY s.slot_name`,
   );
   const { rows: replicas } = await client.query<ReplicaRow>(
-    `SELECT r.application_name AS name, r.state,
+    `SELECT r.application_name AS name, r.state, r.sync_state,
             pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn)::float8 AS lag_bytes,
             extract(epoch FROM r.replay_lag)::float8 AS lag_seconds
        FROM pg_stat_replication r
@@ -100,6 +100,6 @@ export async function readReplicationLag(
         ...(sub ? { subscription: sub.subscription, subscriberNode: sub.subscriberNode } : {}),
       };
     }),
-    replicas: replicas.map((r) => ({ instanceId: r.name, state: r.state, lagBytes: Math.max(0, r.lag_bytes ?? 0), lagSeconds: r.lag_seconds ?? 0 })),
+    replicas: replicas.map((r) => ({ instanceId: r.name, state: r.state, ...(r.sync_state ? { syncState: r.sync_state } : {}), lagBytes: Math.max(0, r.lag_bytes ?? 0), lagSeconds: r.lag_seconds ?? 0 })),
   };
 }

@@ -75,7 +75,7 @@ const syncStandbyWaitMs = 90_000;
  * `to` is one. A replica that rejoined a moment ago (the old primary of the last switchover) becomes one once it has
  * caught up; one that stays asynchronous (a third member, when another is the synchronous one) is refused by name.
  */
-async function waitSynchronous(deps: HostDeps, db: DatabaseContext, nodeName: string, to: string, via: InstanceAddress): Promise<void> {
+async function waitSynchronous(deps: HostDeps, db: DatabaseContext, nodeName: string, to: string, via: InstanceAddress, mode: 'switchover' | 'failover'): Promise<void> {
   const config = await getDynamicConfig(via);
   if (config?.synchronous_mode !== true && config?.synchronous_mode !== 'on') return;
   let sync: string[] = [];
@@ -85,7 +85,7 @@ async function waitSynchronous(deps: HostDeps, db: DatabaseContext, nodeName: st
     return sync.includes(to) ? true : { waiting: `synchronous standby: ${sync.join(', ') || 'none yet'}` };
   }).catch((err: unknown) => {
     if (sync.length === 0) throw err;
-    throw refuse(`cannot switch over node ${nodeName} to ${to}: it is not a synchronous standby (${sync.join(', ')} is): only a synchronous standby holds every acknowledged commit`);
+    throw refuse(`cannot ${mode === 'switchover' ? 'switch' : 'fail'} over node ${nodeName} to ${to}: it is not a synchronous standby (${sync.join(', ')} is): only a synchronous standby holds every acknowledged commit`);
   });
 }
 
@@ -159,7 +159,9 @@ export function haActivities(deps: HostDeps) {
       if (cluster.leader !== to) {
         const via = mode === 'switchover' && cluster.leader ? address.get(cluster.leader) : address.get(to);
         if (!via) throw new Error(`cannot reach ${mode === 'switchover' ? `the primary ${cluster.leader}` : to} of node ${nodeName}`);
-        if (mode === 'switchover') await waitSynchronous(deps, db, nodeName, to, via);
+        // a failover with a primary still running (skip_validation) hands over like a switchover; a dead one leaves
+        // nothing to catch up from: Patroni decides then
+        if (cluster.leader && address.has(cluster.leader)) await waitSynchronous(deps, db, nodeName, to, via, mode);
         await whileBeating(postPatroni(via, db.secrets, mode, mode === 'switchover' ? { leader: from, candidate: to } : { candidate: to }));
       }
       await waitWritable(deps, db, nodeName, to);

@@ -26,7 +26,7 @@ it('joins each subscription with its provider\'s slot, and each replica with its
         { name: 'pgl_app_n1_sub_n2n1', type: 'logical', active: false, retainedBytes: 9000, lagBytes: 8192, lagSeconds: 42, subscription: 'sub_n2n1', subscriberNode: 'n2', walStatus: 'lost' },
         { name: 'app_n1_b', type: 'physical', active: true, retainedBytes: 0 },
       ],
-      replicas: [{ instanceId: 'app-n1-b', state: 'streaming', lagBytes: 16, lagSeconds: 0.5 }],
+      replicas: [{ instanceId: 'app-n1-b', state: 'streaming', syncState: 'sync', lagBytes: 16, lagSeconds: 0.5 }],
     }, { checkedAt: ago(5000).toISOString(), count: 2, lastSuccessAt: ago(7_200_000).toISOString(), earliestRecoveryPoint: ago(86_400_000).toISOString() }) }],
     ['app-n1-b', { updatedAt: ago(1000), status: { containerRunning: true, patroniState: 'streaming', role: 'replica' } as InstanceStatus }],
     // n2's primary reported long ago (stopped): nothing it said counts now
@@ -38,7 +38,7 @@ it('joins each subscription with its provider\'s slot, and each replica with its
     { name: 'sub_n1n2', subscriber_node: 'n1', provider_node: 'n2', status: 'replicating', lag_bytes: null, lag_seconds: null, slot_active: null },
     { name: 'sub_n2n1', subscriber_node: 'n2', provider_node: 'n1', status: 'unknown', lag_bytes: 8192, lag_seconds: 42, slot_active: false },
   ]);
-  expect(s.replicas).toEqual([{ instance_id: 'app-n1-b', node_name: 'n1', host_id: 'host-2', state: 'streaming', lag_bytes: 16, lag_seconds: 0.5 }]);
+  expect(s.replicas).toEqual([{ instance_id: 'app-n1-b', node_name: 'n1', host_id: 'host-2', state: 'streaming', sync_state: 'sync', lag_bytes: 16, lag_seconds: 0.5 }]);
   expect(s.slots.map((x) => [x.name, x.retained_bytes, x.wal_status])).toEqual([['pgl_app_n1_sub_n2n1', 9000, 'lost'], ['app_n1_b', 0, undefined]]);
   expect(s.nodes[0]).toMatchObject({ name: 'n1', primary_instance_id: 'app-n1-a', backup: { backup_count: 2, last_success_age_seconds: 7200, earliest_recovery_point: ago(86_400_000).toISOString() } });
   expect(s.nodes[1]).toEqual({ name: 'n2', host_ids: ['host-2'] });
@@ -47,7 +47,7 @@ it('joins each subscription with its provider\'s slot, and each replica with its
 
   const text = formatStatus(s);
   expect(text).toMatch(/sub_n2n1\s+n2\s+n1\s+unknown\s+no\s+8\.0 KiB\s+42s/);
-  expect(text).toMatch(/app-n1-b\s+n1\s+host-2\s+streaming\s+16 B\s+0\.5s/);
+  expect(text).toMatch(/app-n1-b\s+n1\s+host-2\s+streaming\s+sync\s+16 B\s+0\.5s/);
   expect(text).toMatch(/n1\s+2\s+\S+\s+2h0m/);
   expect(text).toMatch(/pgl_app_n1_sub_n2n1\s+logical\s+no\s+8\.8 KiB\s+lost/);
 });
