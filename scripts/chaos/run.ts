@@ -2,8 +2,8 @@
 // SIGKILLs by pid): a 2-node database whose node n1 has a replica (n1 on host-1 and host-2, n2 on host-2), a writer
 // inserting rows on n1 and n2 throughout, and per round one operation with one fault at one point of it. After each
 // round: the task ended on its own (completed; a request the fault left unanswered is sent once more), the database
-// and every instance are available (a node's replica synchronous again), each node has exactly its containers, slots and subscriptions, no acknowledged
-// row is missing and every node holds the same rows.
+// and every instance are available (a node's replica synchronous again), each node has exactly its containers, slots
+// and subscriptions, no acknowledged row is missing and every node holds the same rows.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
