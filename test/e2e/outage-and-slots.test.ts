@@ -161,8 +161,11 @@ it('a slot left behind past max_slot_wal_keep_size is reported lost, on the stat
   const up = await call('POST', `/v1/databases/${id}`, { spec: spec([{ ...node('n1', n1Hosts), postgresql_conf: { max_slot_wal_keep_size: '48MB' } }]) });
   expect(up.status, JSON.stringify(up.body)).toBe(200);
   await expectTaskCompleted(call, id, up.body.task.task_id, { timeoutMs: 300_000 });
-  // a logical slot nobody reads (the output plugin Patroni is told to leave alone), then 96 MB of WAL past it
-  await sql('n1', "SELECT pg_create_logical_replication_slot('pgcp_probe', 'pglogical_output')", [], primary);
+  // a logical slot nobody reads (of the output plugin Patroni is told to leave alone: a minor with
+  // output_plugin_libraries lists it for this session first), then 96 MB of WAL past it
+  await sql('n1', `SELECT pg_create_logical_replication_slot('pgcp_probe', 'pglogical_output')
+      FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_settings WHERE name = 'output_plugin_libraries')
+                        THEN set_config('output_plugin_libraries', 'pglogical_output', false) END) AS allowed`, [], primary);
   for (let i = 0; i < 6; i++) {
     await sql('n1', "INSERT INTO t SELECT 'wal-' || $1 || '-' || g, 'n1', 'x' FROM generate_series(1, 100) g", [i], primary);
     await sql('n1', 'SELECT pg_switch_wal()', [], primary);
