@@ -161,12 +161,15 @@ it('a slot left behind past max_slot_wal_keep_size is reported lost, on the stat
   const up = await call('POST', `/v1/databases/${id}`, { spec: spec([{ ...node('n1', n1Hosts), postgresql_conf: { max_slot_wal_keep_size: '48MB' } }]) });
   expect(up.status, JSON.stringify(up.body)).toBe(200);
   await expectTaskCompleted(call, id, up.body.task.task_id, { timeoutMs: 300_000 });
+  // seen once: the update ended before the primary had reloaded this reload-level parameter (noted, not fixed here)
+  await waitFor('max_slot_wal_keep_size in effect', async () => (await sql('n1', "SELECT current_setting('max_slot_wal_keep_size') AS v", [], primary))[0].v === '48MB', 30_000, 250);
   // a logical slot nobody reads (of the output plugin Patroni is told to leave alone: a minor with
-  // output_plugin_libraries lists it for this session first), then 96 MB of WAL past it
+  // output_plugin_libraries lists it for this session first), then 256 MB of WAL past it: past Patroni's
+  // wal_keep_size (128 MB), which keeps WAL whatever max_slot_wal_keep_size says
   await sql('n1', `SELECT pg_create_logical_replication_slot('pgcp_probe', 'pglogical_output')
       FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_settings WHERE name = 'output_plugin_libraries')
                         THEN set_config('output_plugin_libraries', 'pglogical_output', false) END) AS allowed`, [], primary);
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 16; i++) {
     await sql('n1', "INSERT INTO t SELECT 'wal-' || $1 || '-' || g, 'n1', 'x' FROM generate_series(1, 100) g", [i], primary);
     await sql('n1', 'SELECT pg_switch_wal()', [], primary);
   }
