@@ -13,6 +13,27 @@ import { resolvePrimary } from '../postgres/node-database.js';
 import { getDynamicConfig, patchDynamicConfig } from './client.js';
 import { configPatch, dynamicPostgresConfig } from './config.js';
 
+/** A parameter's last entry in the configuration files Postgres reads (pg_file_settings), and whether it is in effect. */
+export interface FileSetting { setting: string; applied: boolean }
+
+/**
+ * Pure: a reload-level parameter changed through Patroni has reached the member's file once its entry there changed
+ * and is valid (`applied`: what a reload takes). With pg_conf_load_time moved since the change, it is in effect
+ * (Patroni writes the file and reloads at once; a reload for another cause before the write no longer counts).
+ */
+export function settingTookEffect(before: FileSetting | null, now: FileSetting | null): boolean {
+  return now !== null && now.applied && now.setting !== before?.setting;
+}
+
+async function fileSettings(c: pg.Client, names: string[]): Promise<Map<string, FileSetting | null>> {
+  const { rows } = await c.query<{ name: string; setting: string; applied: boolean }>(
+    'SELECT DISTINCT ON (name) name, setting, applied FROM pg_file_settings WHERE name = ANY ($1) ORDER BY name, seqno DESC', [names]);
+  return new Map(names.map((n) => {
+    const r = rows.find((x) => x.name === n);
+    return [n, r ? { setting: r.setting, applied: r.applied } : null];
+  }));
+}
+
 export function applyConfigActivities(deps: HostDeps) {
   return {
     /** Returns what changed (parameter names, hba, ident) and which parameters now wait for a restart. */
@@ -42,14 +63,14 @@ export function applyConfigActivities(deps: HostDeps) {
         return ip ? withClient(ip, db.secrets, 'postgres', fn).catch(() => null) : null;
       };
       const loadTime = async (c: pg.Client) => (await c.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows[0]!.t;
-      const before = new Map<string, string | null>();
-      for (const m of members) before.set(m.instanceId, await onMember(m.instanceId, loadTime));
+      const wanted = Object.entries(section.parameters ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)] as const);
+      const before = new Map<string, { t: string; file: Map<string, FileSetting | null> } | null>();
+      for (const m of members) before.set(m.instanceId, await onMember(m.instanceId, async (c) => ({ t: await loadTime(c), file: await fileSettings(c, wanted.map(([k]) => k)) })));
       await patchDynamicConfig(primary.address, db.secrets, patch);
       // Applied once every running member has reloaded its configuration since the change and shows each changed
-      // reload-level parameter at its new value: a reload for another cause (a configuration delivery's SIGHUP) can
-      // move pg_conf_load_time before Patroni wrote the change.
-      const wanted = Object.entries(section.parameters ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)] as const);
-      const showsChange = async (c: pg.Client) => {
+      // reload-level parameter at its new value: a reload for another cause (a configuration delivery's SIGHUP,
+      // Patroni's own when it picks a synchronous standby) can move pg_conf_load_time before Patroni wrote the change.
+      const showsChange = async (c: pg.Client, fileBefore: Map<string, FileSetting | null> | undefined) => {
         for (const [name, value] of wanted) {
           const { rows } = await c.query<{ context: string; now: string }>('SELECT context, current_setting(name) AS now FROM pg_settings WHERE name = $1', [name]);
           const row = rows[0];
@@ -58,16 +79,23 @@ export function applyConfigActivities(deps: HostDeps) {
           await c.query('BEGIN');
           const want = await c.query<{ v: string }>('SELECT set_config($1, $2, true) AS v', [name, value]).then((r) => r.rows[0]!.v, () => null);
           await c.query('ROLLBACK');
-          // a sighup-level one cannot be set in a session: its written form may differ from Postgres's, so only the reload counts
-          if (want !== null && row.now !== want) return false;
+          if (want !== null) {
+            if (row.now !== want) return false;
+            continue;
+          }
+          // A sighup-level one cannot be set in a session, and its written form may differ from Postgres's: the
+          // configuration file's entry must have changed (Patroni wrote it) and be the one in effect (reloaded).
+          const now = (await fileSettings(c, [name])).get(name) ?? null;
+          if (!settingTookEffect(fileBefore?.get(name) ?? null, now)) return false;
         }
         return true;
       };
       await pollUntil(`node ${nodeName} to reload its configuration`, 2 * 60_000, async () => {
         const waiting: string[] = [];
         for (const m of members) {
-          const state = await onMember(m.instanceId, async (c) => ({ t: await loadTime(c), shows: await showsChange(c) }));
-          if (state !== null && (state.t === before.get(m.instanceId) || !state.shows)) waiting.push(m.instanceId);
+          const was = before.get(m.instanceId);
+          const state = await onMember(m.instanceId, async (c) => ({ t: await loadTime(c), shows: await showsChange(c, was?.file) }));
+          if (state !== null && (state.t === was?.t || !state.shows)) waiting.push(m.instanceId);
         }
         return waiting.length === 0 ? true : { waiting: `not reloaded yet: ${waiting.join(', ')}` };
       });

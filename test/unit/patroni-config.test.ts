@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configPatch, dynamicPostgresConfig, hbaLines, patroniConfig, preloadLibraries, type PatroniConfigInput } from '../../activities/patroni/config.js';
+import { settingTookEffect } from '../../activities/patroni/apply-config.js';
 
 const input = (patch: Partial<PatroniConfigInput> = {}): PatroniConfigInput => ({
   instanceId: 'shop-n1-689qacsi',
@@ -166,5 +167,15 @@ describe('patroniConfig etcd TLS and pgpass', () => {
 
   it("keeps Patroni's pgpass (replication and superuser passwords) on the instance's tmpfs", () => {
     expect((patroniConfig(input()) as { postgresql: { pgpass: string } }).postgresql.pgpass).toBe('/run/pgcp/pgpass');
+  });
+});
+
+describe('settingTookEffect', () => {
+  it('waits for the file entry to change from what it was before the change, and to be valid', () => {
+    expect(settingTookEffect({ setting: '4GB', applied: true }, { setting: '4GB', applied: true })).toBe(false); // not written yet
+    expect(settingTookEffect({ setting: '4GB', applied: true }, { setting: '48MB', applied: true })).toBe(true);
+    expect(settingTookEffect(null, { setting: '48MB', applied: true })).toBe(true); // a parameter the file did not hold
+    expect(settingTookEffect(null, null)).toBe(false);
+    expect(settingTookEffect({ setting: '4GB', applied: true }, { setting: 'bogus', applied: false })).toBe(false);
   });
 });
