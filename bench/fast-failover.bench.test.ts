@@ -11,6 +11,7 @@ import { ids } from '../workflows/model/ids.js';
 import { startProcessStack, type ProcessStack } from '../test/support/process-stack.js';
 import { nodeConnection, query } from '../test/support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../test/support/tasks.js';
+import { waitForSyncReplica } from '../test/support/replicas.js';
 import { waitFor } from '../test/support/wait.js';
 import { startWriter } from '../test/support/writer.js';
 
@@ -51,6 +52,7 @@ interface Round { gapMs: number; promotedMs: number; n2Ms: number; acknowledged:
 
 async function round(n: number): Promise<Round> {
   const victimHost = await settled();
+  await waitForSyncReplica(call, id, 'n1', 300_000); // the member the last round killed has caught up: Patroni may promote it
   await new Promise((r) => setTimeout(r, 3000)); // replicas streaming, subscriptions replicating
   const w = await startWriter([{ node: 'n1', port, hosts: hosts.map(address) }], { user: 'admin', password: 'password', database: 'app', table: 't', ratePerSecond: 20 });
   await new Promise((r) => setTimeout(r, 2000));

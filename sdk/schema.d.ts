@@ -626,7 +626,7 @@ export interface components {
                 node_name: string;
                 /** @description The primary's view of the stream (streaming, catchup…), else the instance's state */
                 state: string;
-                /** @description pg_stat_replication.sync_state: async (the primary's commits do not wait for this replica: replication inside a node is asynchronous), sync or potential under synchronous replication */
+                /** @description sync: the primary's commits wait for this replica, and only such a replica is promoted; async or potential: not (yet) */
                 sync_state?: string;
             }[];
             slots: {

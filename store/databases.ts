@@ -386,7 +386,7 @@ export interface SlotLag {
   walStatus?: string;
 }
 
-/** syncState: pg_stat_replication.sync_state — `async` here (replication inside a node is asynchronous). */
+/** syncState: pg_stat_replication.sync_state — `sync` for the replica the primary's commits wait for (the one Patroni may promote). */
 export interface ReplicaLag { instanceId: string; state: string; syncState?: string; lagBytes: number; lagSeconds: number }
 
 export interface BackupStatus { checkedAt: string; count: number; lastSuccessAt?: string; lastLabel?: string; lastType?: string; earliestRecoveryPoint?: string; error?: string }

@@ -48,10 +48,13 @@ export function applyConfigActivities(deps: HostDeps) {
       const primary = await resolvePrimary(deps, db, nodeName);
       const current = await getDynamicConfig(primary.address);
       if (!current) throw new Error(`Patroni on ${primary.instanceId} does not answer`);
+      // A node made before in-node replication was synchronous (activities/patroni/config.ts) turns it on here.
+      const syncOff = current.synchronous_mode !== true && current.synchronous_mode !== 'on';
+      if (syncOff) await patchDynamicConfig(primary.address, db.secrets, { synchronous_mode: true });
       const patch = configPatch(current.postgresql, desired);
-      if (!patch) return { changed: [], pendingRestart: [] };
+      if (!patch) return { changed: syncOff ? ['synchronous_mode'] : [], pendingRestart: [] };
       const section = patch.postgresql as { parameters?: Record<string, unknown>; pg_hba?: unknown; pg_ident?: unknown };
-      const changed = [...Object.keys(section.parameters ?? {}), ...(section.pg_hba ? ['pg_hba'] : []), ...(section.pg_ident ? ['pg_ident'] : [])];
+      const changed = [...(syncOff ? ['synchronous_mode'] : []), ...Object.keys(section.parameters ?? {}), ...(section.pg_hba ? ['pg_hba'] : []), ...(section.pg_ident ? ['pg_ident'] : [])];
 
       const members = db.instances.filter((i) => i.nodeName === nodeName);
       /** On a member, as the superuser; null when it cannot be reached (such a member is not waited for). */
@@ -66,7 +69,7 @@ export function applyConfigActivities(deps: HostDeps) {
       await patchDynamicConfig(primary.address, db.secrets, patch);
       // Applied once every running member has reloaded its configuration since the change and shows each changed
       // reload-level parameter at its new value: a reload for another cause (a configuration delivery's SIGHUP,
-      // Patroni's own) can move pg_conf_load_time before Patroni wrote the change.
+      // Patroni's own when it picks a synchronous standby) can move pg_conf_load_time before Patroni wrote the change.
       const showsChange = async (c: pg.Client, fileBefore: Map<string, FileSetting | null> | undefined) => {
         for (const [name, value] of wanted) {
           const { rows } = await c.query<{ context: string; now: string }>('SELECT context, current_setting(name) AS now FROM pg_settings WHERE name = $1', [name]);

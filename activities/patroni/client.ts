@@ -56,7 +56,7 @@ export function formatServerVersion(n: number | null): string | undefined {
 }
 
 /** The dynamic configuration (GET /config) as Patroni holds it in the DCS. */
-export async function getDynamicConfig(address: InstanceAddress): Promise<{ postgresql?: { parameters?: Record<string, unknown>; pg_hba?: string[]; pg_ident?: string[] }; slots?: Record<string, unknown> } | null> {
+export async function getDynamicConfig(address: InstanceAddress): Promise<{ postgresql?: { parameters?: Record<string, unknown>; pg_hba?: string[]; pg_ident?: string[] }; slots?: Record<string, unknown>; synchronous_mode?: boolean | string } | null> {
   return get(address, '/config');
 }
 

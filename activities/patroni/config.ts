@@ -123,6 +123,10 @@ export function patroniConfig(i: PatroniConfigInput): Record<string, unknown> {
         // etcd down (the control plane stopped) does not demote a primary that still reaches every member's REST
         // API: without it every leader turns read-only within its ttl. Patroni reads it from the DCS only.
         failsafe_mode: true,
+        // A commit on a node with replicas returns once a replica holds it, and Patroni promotes only such a replica:
+        // a failover (a killed primary, or one frozen and fenced) loses no acknowledged row, nor a peer's rows whose
+        // slot the primary had confirmed. Not strict: with no replica streaming, the primary keeps taking writes.
+        synchronous_mode: true,
         postgresql: { use_pg_rewind: true, use_slots: true, ...dynamic },
         // Patroni drops replication slots it does not know; the logical replication layer's are not its own.
         ignore_slots: [{ type: 'logical', plugin: 'pglogical_output' }, { type: 'logical', plugin: 'spock_output' }],

@@ -2,7 +2,7 @@
 // permanent logical slots that let subscribers follow a primary change. Each activity checks before it acts, so a
 // retry after a lost answer finds the work done and only waits for its outcome.
 import { Context } from '@temporalio/activity';
-import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot, type PermanentSlots } from '../../workflows/model/ha.js';
+import { isSyncStandby, nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot, type PermanentSlots } from '../../workflows/model/ha.js';
 import { planInstances } from '../../workflows/model/instances.js';
 import { recordedSlots } from '../replication/slot-owners.js';
 import type { HostDeps } from '../deps.js';
@@ -64,6 +64,28 @@ async function waitRunning(deps: HostDeps, databaseId: string, instanceId: strin
     const seen = await readInstanceStatus(deps.store, instanceId);
     const fresh = seen && seen.updatedAt > runningSince && seen.status.patroniState === 'running';
     return fresh ? true : { waiting: `last report: ${seen?.status.patroniState ?? 'none'}` };
+  });
+}
+
+/** How long a switchover waits for its candidate to become a synchronous standby (a replica just rejoined catches up first). */
+const syncStandbyWaitMs = 90_000;
+
+/**
+ * With synchronous_mode on (activities/patroni/config.ts), Patroni hands over only to a synchronous standby: until
+ * `to` is one. A replica that rejoined a moment ago (the old primary of the last switchover) becomes one once it has
+ * caught up; one that stays asynchronous (a third member, when another is the synchronous one) is refused by name.
+ */
+async function waitSynchronous(deps: HostDeps, db: DatabaseContext, nodeName: string, to: string, via: InstanceAddress, mode: 'switchover' | 'failover'): Promise<void> {
+  const config = await getDynamicConfig(via);
+  if (config?.synchronous_mode !== true && config?.synchronous_mode !== 'on') return;
+  let sync: string[] = [];
+  await pollUntil(`${to} to become a synchronous standby of node ${nodeName}`, syncStandbyWaitMs, async () => {
+    const { cluster } = await nodeCluster(deps, db, nodeName);
+    sync = cluster.members.filter(isSyncStandby).map((m) => m.name);
+    return sync.includes(to) ? true : { waiting: `synchronous standby: ${sync.join(', ') || 'none yet'}` };
+  }).catch((err: unknown) => {
+    if (sync.length === 0) throw err;
+    throw refuse(`cannot ${mode === 'switchover' ? 'switch' : 'fail'} over node ${nodeName} to ${to}: it is not a synchronous standby (${sync.join(', ')} is): only a synchronous standby holds every acknowledged commit`);
   });
 }
 
@@ -137,6 +159,9 @@ export function haActivities(deps: HostDeps) {
       if (cluster.leader !== to) {
         const via = mode === 'switchover' && cluster.leader ? address.get(cluster.leader) : address.get(to);
         if (!via) throw new Error(`cannot reach ${mode === 'switchover' ? `the primary ${cluster.leader}` : to} of node ${nodeName}`);
+        // a failover with a primary still running (skip_validation) hands over like a switchover; a dead one leaves
+        // nothing to catch up from: Patroni decides then
+        if (cluster.leader && address.has(cluster.leader)) await waitSynchronous(deps, db, nodeName, to, via, mode);
         await whileBeating(postPatroni(via, db.secrets, mode, mode === 'switchover' ? { leader: from, candidate: to } : { candidate: to }));
       }
       await waitWritable(deps, db, nodeName, to);

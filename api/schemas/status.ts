@@ -50,7 +50,7 @@ export const ReplicaStatusSchema = z.object({
   node_name: z.string(),
   host_id: z.string(),
   state: z.string().openapi({ description: 'The primary\'s view of the stream (streaming, catchup…), else the instance\'s state' }),
-  sync_state: z.string().optional().openapi({ description: 'pg_stat_replication.sync_state: async (the primary\'s commits do not wait for this replica: replication inside a node is asynchronous), sync or potential under synchronous replication' }),
+  sync_state: z.string().optional().openapi({ description: 'sync: the primary\'s commits wait for this replica, and only such a replica is promoted; async or potential: not (yet)' }),
   lag_bytes: Bytes,
   lag_seconds: Seconds,
 }).strict();

@@ -2,8 +2,8 @@
 // SIGKILLs by pid): a 2-node database whose node n1 has a replica (n1 on host-1 and host-2, n2 on host-2), a writer
 // inserting rows on n1 and n2 throughout, and per round one operation with one fault at one point of it. After each
 // round: the task ended on its own (completed; a request the fault left unanswered is sent once more), the database
-// and every instance are available, each node has exactly its containers, slots and subscriptions, no acknowledged
-// row is missing and every node holds the same rows.
+// and every instance are available (a node's replica synchronous again), each node has exactly its containers, slots
+// and subscriptions, no acknowledged row is missing and every node holds the same rows.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -280,6 +280,12 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
           && x.instances.every((i: { state: string }) => i.state === 'available');
       }, 300_000, 1000);
       await until('replication both ways', () => replicating(db), 180_000, 1000);
+      // a node with replicas has a synchronous one again (a member that rejoined catches up first): only such a
+      // replica is promoted, so until then the node could not fail over
+      await until('a synchronous replica in every node with replicas', async () => {
+        const replicas = ((await get(`/v1/databases/${db.id}/status`)).body.replicas ?? []) as { node_name: string; sync_state?: string }[];
+        return db.nodes.filter((n) => n.host_ids.length > 1).every((n) => replicas.some((r) => r.node_name === n.name && r.sync_state === 'sync'));
+      }, 180_000, 1000);
       result.recoverMs = Date.now() - faultAt;
       if (window) window.to = Date.now();
       await sleep(1000);

@@ -9,6 +9,7 @@ import { recordHistory } from '../support/histories.js';
 import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
+import { waitForSyncReplica } from '../support/replicas.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter, type Writer } from '../support/writer.js';
 
@@ -79,6 +80,12 @@ describe('read replicas on three hosts', () => {
       const byId = Object.fromEntries(db.instances.map((i: any) => [i.id, i]));
       expect(byId[instance(n, first)]).toMatchObject({ host_id: first, postgres: { role: 'primary' }, connection_info: { addresses: [address(first)], port: portOf(n) } });
       expect(byId[instance(n, second)]).toMatchObject({ host_id: second, postgres: { role: 'replica' }, connection_info: { addresses: [address(second)], port: portOf(n) } });
+      // synchronous inside the node: a commit returns once the replica holds it, so a failover loses no acknowledged row
+      const replica = await waitFor(`${n}'s replica synchronous`, async () => {
+        const r = await sql(first, n, 'SELECT application_name, sync_state FROM pg_stat_replication WHERE sync_state = $1', ['sync']);
+        return r.length > 0 ? r : null;
+      }, 30_000, 500);
+      expect(replica).toEqual([{ application_name: instance(n, second), sync_state: 'sync' }]); // the logical walsenders of the peers stay async
     }
   });
 });
@@ -127,6 +134,7 @@ describe('switchover and failover', () => {
   });
 
   it('a killed primary is replaced without any API call, n2 replicates from n1 again, and the killed instance comes back as a replica', async () => {
+    await waitForSyncReplica(call, id, 'n1'); // the member the last failover demoted has caught up
     const victimHost = (await primaryOf('n1'))!;
     const survivorHost = hostsOf.n1.find((h) => h !== victimHost)!;
     const victim = instance('n1', victimHost);

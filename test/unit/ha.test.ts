@@ -10,6 +10,9 @@ describe('pickCandidate', () => {
     expect(pickCandidate([leader, r1, r2])).toEqual({ name: 'db-n1-c' });
     expect(pickCandidate([leader, { ...r1, lag: 'unknown' }, { ...r2, lag: 5 }])).toEqual({ name: 'db-n1-c' });
   });
+  it('takes a synchronous standby before any lower-lag asynchronous replica (only it holds every acknowledged commit)', () => {
+    expect(pickCandidate([leader, { ...r1, role: 'sync_standby' }, r2])).toEqual({ name: 'db-n1-b' });
+  });
   it('takes the asked replica, refuses one that is not running or not a member', () => {
     expect(pickCandidate([leader, r1, r2], 'db-n1-b')).toEqual({ name: 'db-n1-b' });
     expect(pickCandidate([leader, { ...r1, state: 'stopped' }], 'db-n1-b')).toEqual({ refused: expect.stringContaining('not a running replica') });

@@ -55,6 +55,12 @@ describe('patroniConfig parameters', () => {
     expect(dcs({ conf: { MAX_SLOT_WAL_KEEP_SIZE: -1 } })).toMatchObject({ max_slot_wal_keep_size: -1 });
   });
 
+  it('makes replication inside a node synchronous, not strict: a commit waits for a replica only while one streams', () => {
+    const c = cfg({}) as any;
+    expect(c.bootstrap.dcs.synchronous_mode).toBe(true);
+    expect(c.bootstrap.dcs.synchronous_mode_strict).toBeUndefined();
+  });
+
   it('tells Patroni to leave the logical replication layer\'s slots alone (it drops slots it does not know)', () => {
     const c = cfg({}) as any;
     expect(c.bootstrap.dcs.ignore_slots).toEqual(expect.arrayContaining([{ type: 'logical', plugin: 'pglogical_output' }]));

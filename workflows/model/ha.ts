@@ -6,6 +6,8 @@ const leaderRoles = ['leader', 'master', 'standby_leader'];
 const replicaStates = ['streaming', 'running'];
 
 export const isLeader = (m: Member) => leaderRoles.includes(m.role);
+/** A replica the primary's commits wait for (Patroni's synchronous_mode): the only kind Patroni lets take over. */
+export const isSyncStandby = (m: Member) => m.role === 'sync_standby';
 
 /** Healthy: a leader that runs Postgres. Failover without skip_validation is refused then. */
 export function nodeHealthy(members: Member[]): boolean {
@@ -14,7 +16,8 @@ export function nodeHealthy(members: Member[]): boolean {
 
 /**
  * The member to promote: the one asked for — a running replica, or the leader itself (nothing to hand over) —
- * else the running replica with the least lag (ties by name, so the choice is stable). `{ refused }` with the
+ * else a synchronous standby (it holds every acknowledged commit), then the running replica with the least lag (ties
+ * by name, so the choice is stable). `{ refused }` with the
  * reason when the asked one is not a member or not a running replica, or when no replica runs.
  */
 export function pickCandidate(members: Member[], asked?: string): { name: string } | { refused: string } {
@@ -27,7 +30,8 @@ export function pickCandidate(members: Member[], asked?: string): { name: string
     return { name: asked };
   }
   const lag = (m: Member) => (typeof m.lag === 'number' ? m.lag : Number.MAX_SAFE_INTEGER);
-  const best = [...eligible].sort((a, b) => lag(a) - lag(b) || a.name.localeCompare(b.name))[0];
+  const sync = (m: Member) => (isSyncStandby(m) ? 0 : 1);
+  const best = [...eligible].sort((a, b) => sync(a) - sync(b) || lag(a) - lag(b) || a.name.localeCompare(b.name))[0];
   return best ? { name: best.name } : { refused: 'no running replica to take over' };
 }
 
