@@ -9,17 +9,20 @@
 // - a container that Docker started by itself (its restart policy, the engine's or the host's restart) waits for
 //   its secrets, which live in memory only: they are delivered again (activities/docker/instance-secrets.ts); so
 //   is a service container's configuration (activities/services/service-secrets.ts);
-// - a pooler follows its node's primary: its pgbouncer.ini is delivered again and PgBouncer reloads it.
+// - a pooler follows its node's primary: its pgbouncer.ini is delivered again and PgBouncer reloads it;
+// - a primary whose commits wait for a synchronous standby that is gone has it released
+//   (activities/patroni/synchronous.ts), whatever task runs: that task's own writes wait too.
 // On a primary it also reports replication lag (its slots and replicas, worker/replication-lag.ts) and, now and then,
 // what its backup repositories hold (worker/backup-info.ts), for the status report and the metrics.
 import { inspectContainerOrNull, publishedPort } from '../activities/docker/client.js';
 import { deliverInstanceSecrets, legacyContainerNote, secretMountsOf, startInstance } from '../activities/docker/instance-secrets.js';
 import type { HostDeps } from '../activities/deps.js';
-import { instanceAddress, onNetwork } from '../activities/addresses.js';
+import { instanceAddress, onNetwork, type InstanceAddress } from '../activities/addresses.js';
 import { containerAddress } from '../activities/docker/network.js';
 import { manifestEntry } from '../activities/docker/images.js';
 import { formatServerVersion, getPatroniCluster, getPatroniStatus } from '../activities/patroni/client.js';
 import { syncPermanentSlots } from '../activities/patroni/ha.js';
+import { goneSynchronousStandby, releaseGoneSynchronousStandby } from '../activities/patroni/synchronous.js';
 import { recordedSlots } from '../activities/replication/slot-owners.js';
 import { withClient } from '../activities/postgres/connect.js';
 import { driverFor } from '../activities/replication/index.js';
@@ -53,6 +56,8 @@ export const restartDeadAfterMs = 60_000;
 export const backupInfoEveryMs = 30_000;
 /** How long a running service instance may be unhealthy (or its container missing) before it reads failed. */
 export const serviceFailGraceMs = 30_000;
+/** How long commits may wait for a synchronous standby that no longer streams before it is released (Patroni's own drop takes a loop or two). */
+export const goneStandbyReleaseAfterMs = 8_000;
 /** How long a repair stays reported on the instance. */
 const repairShownMs = 60_000;
 /** How often the subscribers are asked again which slots are theirs while a slot stays unknown. */
@@ -63,6 +68,7 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 export function createMonitor(deps: MonitorDeps) {
   const downSince = new Map<string, number>();
   const deadSince = new Map<string, number>();
+  const stuckSince = new Map<string, number>();
   const repaired = new Map<string, { text: string; at: number }>();
   const walHistory = new Map<string, LsnHistory>();
   const backups = new Map<string, { at: number; value: BackupStatus }>();
@@ -126,6 +132,7 @@ export function createMonitor(deps: MonitorDeps) {
     if (patroni.role !== 'primary' || patroni.state !== 'running') { walHistory.delete(rec.id); return status; }
     const db = await getDatabaseSecrets(deps.store, rec.databaseId);
     if (!db) return status;
+    await releaseGoneStandby(rec, ip, db.secrets).catch((err: unknown) => { status.error ??= `synchronous standby: ${errorText(err)}`; });
     // While a task changes the database (a join pauses subscriptions on purpose, a reset drops slots), it owns
     // the subscriptions and the slot declarations: the monitor only observes.
     const settled = ['available', 'degraded'].includes((await getDatabase(deps.store, rec.databaseId))?.state ?? '');
@@ -160,6 +167,18 @@ export function createMonitor(deps: MonitorDeps) {
     const note = repaired.get(rec.id);
     if (note && Date.now() - note.at < repairShownMs) status.error ??= note.text;
     return status;
+  }
+
+  async function releaseGoneStandby(rec: InstanceRecord, ip: InstanceAddress, secrets: DatabaseSecrets): Promise<void> {
+    const ssn = await goneSynchronousStandby(ip, secrets);
+    if (!ssn) { stuckSince.delete(rec.id); return; }
+    const since = stuckSince.get(rec.id) ?? Date.now();
+    stuckSince.set(rec.id, since);
+    if (Date.now() - since < goneStandbyReleaseAfterMs) return;
+    stuckSince.delete(rec.id);
+    deps.log.warn({ instanceId: rec.id, synchronousStandbyNames: ssn }, 'commits waited for a synchronous standby that no longer streams: releasing it');
+    await releaseGoneSynchronousStandby(ip, secrets);
+    repaired.set(rec.id, { text: `commits waited for synchronous standby ${ssn}, which no longer streamed: released at ${new Date().toISOString()}`, at: Date.now() });
   }
 
   async function otherMemberLeads(rec: InstanceRecord): Promise<boolean> {

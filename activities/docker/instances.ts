@@ -7,6 +7,7 @@ import type { HostDeps } from '../deps.js';
 import { FailureType, permanent } from '../errors.js';
 import { pollUntil } from '../heartbeats.js';
 import { getPatroniStatus } from '../patroni/client.js';
+import { waitForSynchronousStandby } from '../patroni/synchronous.js';
 import { connectInstance } from '../postgres/connect.js';
 import { getInstance } from '../../store/databases.js';
 import { inspectContainerOrNull, labels, removeContainer } from './client.js';
@@ -23,6 +24,9 @@ import { startUnlessStopped } from './instance-start.js';
 import { instanceAddress } from '../addresses.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { ensureVolume, removeVolume } from './volume.js';
+
+/** How long a replica's wait goes on for its node to have a synchronous standby (then it ends all the same). */
+const synchronousStandbyWaitMs = 30_000;
 
 export function instanceActivities(deps: HostDeps) {
   const { docker } = deps;
@@ -91,6 +95,11 @@ export function instanceActivities(deps: HostDeps) {
         if (!client) return { waiting: 'Postgres does not accept connections yet' };
         await client.end();
         return { role: status.role };
+      }).then(async (ready) => {
+        // a replica: its node ready once Patroni names a synchronous standby (it promotes no other), a bounded wait
+        const nodeName = (await getInstance(deps.store, instanceId))?.nodeName;
+        if (ready.role === 'replica' && nodeName) await waitForSynchronousStandby(deps, db, nodeName, synchronousStandbyWaitMs);
+        return ready;
       });
     },
 

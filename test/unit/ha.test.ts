@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeHealthy, pickCandidate, slotsPatch, wantedSlots } from '../../workflows/model/ha.js';
+import { namedStandbys, nodeHealthy, pickCandidate, slotsPatch, waitsForGoneStandby, wantedSlots } from '../../workflows/model/ha.js';
 
 const leader = { name: 'db-n1-a', role: 'leader', state: 'running' };
 const r1 = { name: 'db-n1-b', role: 'replica', state: 'streaming', lag: 1200 };
@@ -55,5 +55,26 @@ describe('permanent slots', () => {
     expect(slotsPatch(wanted, wanted)).toBeNull();
     const before = { ...wanted, pgl_app_n1_sub_n3n1: { type: 'logical', database: 'app', plugin: 'pglogical_output' } };
     expect(slotsPatch(before, wanted)).toEqual({ slots: { pgl_app_n1_sub_n3n1: null } });
+  });
+});
+
+describe('synchronous_standby_names', () => {
+  it('reads the names Patroni writes, in any of its forms', () => {
+    expect(namedStandbys('')).toEqual([]);
+    expect(namedStandbys('"join-b9wu9-n1-9ptayhma"')).toEqual(['join-b9wu9-n1-9ptayhma']);
+    expect(namedStandbys('2 ("db-n1-A","db-n1-b")')).toEqual(['db-n1-a', 'db-n1-b']);
+    expect(namedStandbys('ANY 1 ("a", "b")')).toEqual(['a', 'b']);
+    expect(namedStandbys('*')).toEqual(['*']);
+  });
+
+  it('tells commits waiting for a standby that no longer streams', () => {
+    // Patroni 3.0.2: named, then gone during its 2 s wait; pg_stat_replication is empty and stays so
+    expect(waitsForGoneStandby('"join-b9wu9-n1-9ptayhma"', [])).toBe(true);
+    expect(waitsForGoneStandby('"db-n1-a"', ['db-n1-b'])).toBe(true);
+    // streaming (names compare as Patroni does, case-insensitively), nothing named, or strict mode's "*": not stuck
+    expect(waitsForGoneStandby('"db-n1-A"', ['db-n1-a'])).toBe(false);
+    expect(waitsForGoneStandby('2 ("a","b")', ['b'])).toBe(false);
+    expect(waitsForGoneStandby('', [])).toBe(false);
+    expect(waitsForGoneStandby('*', [])).toBe(false);
   });
 });

@@ -60,3 +60,27 @@ export function slotsPatch(current: Record<string, unknown> | undefined, wanted:
   for (const [name, v] of Object.entries(wanted)) if (JSON.stringify(current?.[name]) !== JSON.stringify(v)) patch[name] = v;
   return Object.keys(patch).length > 0 ? { slots: patch } : null;
 }
+
+/**
+ * The standbys `synchronous_standby_names` names, as Patroni writes it: `"a"`, `2 ("a","b")`, `ANY 1 ("a")`, `*`.
+ * Lower case, as Patroni and pg_stat_replication's application_name compare.
+ */
+export function namedStandbys(ssn: string): string[] {
+  const s = ssn.trim();
+  if (!s) return [];
+  const list = /^(?:(?:ANY|FIRST)\s+)?\d+\s*\((.*)\)$/is.exec(s)?.[1] ?? s;
+  return list.split(',').map((x) => x.trim().replace(/^"(.*)"$/s, '$1').replace(/""/g, '"').toLowerCase()).filter((x) => x.length > 0);
+}
+
+/**
+ * Pure: commits wait for a synchronous standby that no longer streams — none of the names in
+ * `synchronous_standby_names` is among the primary's streaming walsenders. Patroni drops such a standby within a
+ * loop; Patroni 3.0.2 (the Postgres 15 image) misses one that vanished during the 2 s it waits after naming it, and
+ * keeps it named for good (its DCS key never listed it), so every commit on the node waits forever.
+ */
+export function waitsForGoneStandby(ssn: string, streaming: string[]): boolean {
+  const named = namedStandbys(ssn);
+  if (named.length === 0 || named.includes('*')) return false;
+  const live = new Set(streaming.map((s) => s.toLowerCase()));
+  return !named.some((n) => live.has(n));
+}

@@ -1,0 +1,55 @@
+// Synchronous replication inside a node (Patroni synchronous_mode, activities/patroni/config.ts): a primary whose
+// commits wait for a standby that is gone, and its release. Patroni drops a vanished synchronous standby within a
+// loop; Patroni 3.0.2 (the Postgres 15 image) misses one that vanished during the 2 s it waits after naming it (a
+// replica removed right after it caught up), and keeps naming it: every commit on the node waits, for good.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { InstanceAddress } from '../addresses.js';
+import { withClient } from '../postgres/connect.js';
+import type { DatabaseSecrets } from '../../store/databases.js';
+import { isSyncStandby, waitsForGoneStandby } from '../../workflows/model/ha.js';
+import type { DatabaseContext } from '../database-context.js';
+import type { HostDeps } from '../deps.js';
+import { pollUntil } from '../heartbeats.js';
+import { getDynamicConfig, patchDynamicConfig } from './client.js';
+import { nodeCluster } from './ha.js';
+
+const readSsn = "SELECT current_setting('synchronous_standby_names') AS ssn, "
+  + "coalesce((SELECT array_agg(application_name::text) FROM pg_stat_replication WHERE state = 'streaming'), '{}') AS streaming";
+
+/** The primary's synchronous_standby_names when its commits wait for a standby that no longer streams, else null. */
+export async function goneSynchronousStandby(primary: InstanceAddress, secrets: DatabaseSecrets): Promise<string | null> {
+  const row = await withClient(primary, secrets, 'postgres', async (c) => (await c.query<{ ssn: string; streaming: string[] }>(readSsn)).rows[0]!);
+  return waitsForGoneStandby(row.ssn, row.streaming) ? row.ssn : null;
+}
+
+/**
+ * Synchronous mode off, until Patroni has emptied synchronous_standby_names (the waiting commits return), then on
+ * again: Patroni names a streaming replica anew at its next loop. On again whatever happened meanwhile.
+ */
+export async function releaseGoneSynchronousStandby(primary: InstanceAddress, secrets: DatabaseSecrets): Promise<void> {
+  await patchDynamicConfig(primary, secrets, { synchronous_mode: false });
+  try {
+    for (let i = 0; i < 30; i++) {
+      const ssn = await withClient(primary, secrets, 'postgres', async (c) => (await c.query<{ s: string }>("SELECT current_setting('synchronous_standby_names') AS s")).rows[0]!.s).catch(() => null);
+      if (ssn === '') return;
+      await sleep(500);
+    }
+  } finally {
+    await patchDynamicConfig(primary, secrets, { synchronous_mode: true });
+  }
+}
+
+/**
+ * Until node `nodeName` has a synchronous standby, at most `timeoutMs` (false then; a node not in synchronous mode:
+ * true at once). A replica just made streams first and Patroni names it at its next loop: until then Patroni would
+ * promote none of the node's replicas, so a task that made one waits here before it says the node is ready.
+ */
+export async function waitForSynchronousStandby(deps: HostDeps, db: DatabaseContext, nodeName: string, timeoutMs: number): Promise<boolean> {
+  return pollUntil(`a synchronous standby of node ${nodeName}`, timeoutMs, async () => {
+    const { cluster, address } = await nodeCluster(deps, db, nodeName);
+    const via = cluster.leader ? address.get(cluster.leader) : undefined;
+    const config = via ? await getDynamicConfig(via) : null;
+    if (config && config.synchronous_mode !== true && config.synchronous_mode !== 'on') return true;
+    return cluster.members.some(isSyncStandby) ? true : { waiting: `no synchronous standby yet (leader: ${cluster.leader ?? 'none'})` };
+  }).catch(() => false);
+}
