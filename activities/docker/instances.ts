@@ -19,8 +19,7 @@ import { nodeVersion, type InstancePlan } from '../../workflows/model/instances.
 import { joinExtraNetworks } from './network.js';
 import { ensureInstanceFiles, removeInstanceFiles, removeLegacySecretFiles } from './instance-config.js';
 import { databaseLabels, instanceOptions } from './instance-spec.js';
-import { startInstance } from './instance-secrets.js';
-import { startUnlessStopped } from './instance-start.js';
+import { restartIfExited, startUnlessStopped } from './instance-start.js';
 import { instanceAddress } from '../addresses.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { ensureVolume, removeVolume } from './volume.js';
@@ -73,20 +72,13 @@ export function instanceActivities(deps: HostDeps) {
     async waitForInstance({ databaseId, instanceId }: InstanceKey): Promise<{ role: 'primary' | 'replica' }> {
       const db = await loadDatabase(deps.store, databaseId);
       if ((await getInstance(deps.store, instanceId))?.stopped) return { role: 'replica' }; // stopped on purpose: not waited for
-      let startedAt = 0;
+      const startedAt = new Map<string, number>();
       return pollUntil<{ role: 'primary' | 'replica' }>(`instance ${instanceId}`, 5 * 60_000, async () => {
         const ip = await instanceAddress(deps, databaseId, instanceId);
         if (!ip) {
-          // A container that exited while it booted (killed, its engine restarted) is started again, with its
-          // secrets: the monitor leaves a database that a task works on alone, so nothing else would.
-          const info = await inspectContainerOrNull(docker, instanceId);
-          const exited = info && !info.State.Running && !info.State.Paused && !info.State.Restarting;
-          if (exited && Date.now() - startedAt > 10_000 && !(await getInstance(deps.store, instanceId))?.stopped) {
-            startedAt = Date.now();
-            await startInstance(deps, databaseId, instanceId, db);
-            return { waiting: `container had exited (${info.State.Status}, exit code ${info.State.ExitCode}): started again` };
-          }
-          return { waiting: 'container is not running' };
+          // A container that exited while it booted (killed, its engine restarted) is started again.
+          const restarted = await restartIfExited(deps, databaseId, instanceId, startedAt, db);
+          return { waiting: restarted ?? 'container is not running' };
         }
         const status = await getPatroniStatus(ip);
         if (!status) return { waiting: 'Patroni does not answer yet' };

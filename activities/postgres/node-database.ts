@@ -14,14 +14,26 @@ import { connectInstance, withClient } from './connect.js';
 import { createDatabaseStatement, nodeDsn, ownerStatement } from './sql.js';
 import { convergeUsers, ownedObjects, usersToDrop } from './users.js';
 import { runScript, type ScriptName } from './scripts.js';
+import { restartIfExited } from '../docker/instance-start.js';
 
 /** The node's current Patroni leader, read at each step: the primary may move during an operation. */
 export async function resolvePrimary(
   deps: HostDeps, db: DatabaseContext, nodeName: string,
   o: { instanceIds?: string[]; timeoutMs?: number } = {},
 ): Promise<{ instanceId: string; address: InstanceAddress }> {
-  return pollUntil<{ instanceId: string; address: InstanceAddress }>(`a primary of node ${nodeName}`, o.timeoutMs ?? 2 * 60_000, async () =>
-    (await findPrimary(deps, db, nodeName, o.instanceIds)) ?? { waiting: `no leader among ${memberIds(db, nodeName, o.instanceIds).join(', ')}` });
+  const startedAt = new Map<string, number>();
+  return pollUntil<{ instanceId: string; address: InstanceAddress }>(`a primary of node ${nodeName}`, o.timeoutMs ?? 2 * 60_000, async () => {
+    const found = await findPrimary(deps, db, nodeName, o.instanceIds);
+    if (found) return found;
+    // A member killed while the task runs (the node's only one, a restore's replicas being rebuilt) comes back only
+    // if started here: the monitor leaves the database to the task. Patroni decides who leads once it runs.
+    const restarted: string[] = [];
+    for (const id of memberIds(db, nodeName, o.instanceIds)) {
+      const did = await restartIfExited(deps, db.databaseId, id, startedAt, db);
+      if (did) restarted.push(did);
+    }
+    return { waiting: `no leader among ${memberIds(db, nodeName, o.instanceIds).join(', ')}${restarted.length ? `; ${restarted.join('; ')}` : ''}` };
+  });
 }
 
 const memberIds = (db: Pick<DatabaseContext, 'instances'>, nodeName: string, instanceIds?: string[]) =>
