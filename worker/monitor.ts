@@ -22,7 +22,7 @@ import { containerAddress } from '../activities/docker/network.js';
 import { manifestEntry } from '../activities/docker/images.js';
 import { formatServerVersion, getPatroniCluster, getPatroniStatus } from '../activities/patroni/client.js';
 import { syncPermanentSlots } from '../activities/patroni/ha.js';
-import { goneSynchronousStandby, releaseGoneSynchronousStandby } from '../activities/patroni/synchronous.js';
+import { goneSynchronousStandby, keepSynchronousMode, releaseGoneSynchronousStandby } from '../activities/patroni/synchronous.js';
 import { recordedSlots } from '../activities/replication/slot-owners.js';
 import { withClient } from '../activities/postgres/connect.js';
 import { driverFor } from '../activities/replication/index.js';
@@ -58,6 +58,8 @@ export const backupInfoEveryMs = 30_000;
 export const serviceFailGraceMs = 30_000;
 /** How long commits may wait for a synchronous standby that no longer streams before it is released (Patroni's own drop takes a loop or two). */
 export const goneStandbyReleaseAfterMs = 8_000;
+/** How often a primary's node is checked to be in synchronous mode still. */
+const synchronousModeCheckMs = 30_000;
 /** How long a repair stays reported on the instance. */
 const repairShownMs = 60_000;
 /** How often the subscribers are asked again which slots are theirs while a slot stays unknown. */
@@ -69,6 +71,7 @@ export function createMonitor(deps: MonitorDeps) {
   const downSince = new Map<string, number>();
   const deadSince = new Map<string, number>();
   const stuckSince = new Map<string, number>();
+  const syncCheckedAt = new Map<string, number>();
   const repaired = new Map<string, { text: string; at: number }>();
   const walHistory = new Map<string, LsnHistory>();
   const backups = new Map<string, { at: number; value: BackupStatus }>();
@@ -129,7 +132,7 @@ export function createMonitor(deps: MonitorDeps) {
       pendingRestart: patroni.pendingRestart,
       postgresVersion: formatServerVersion(patroni.serverVersion),
     });
-    if (patroni.role !== 'primary' || patroni.state !== 'running') { walHistory.delete(rec.id); return status; }
+    if (patroni.role !== 'primary' || patroni.state !== 'running') { walHistory.delete(rec.id); stuckSince.delete(rec.id); return status; }
     const db = await getDatabaseSecrets(deps.store, rec.databaseId);
     if (!db) return status;
     await releaseGoneStandby(rec, ip, db.secrets).catch((err: unknown) => { status.error ??= `synchronous standby: ${errorText(err)}`; });
@@ -171,7 +174,13 @@ export function createMonitor(deps: MonitorDeps) {
 
   async function releaseGoneStandby(rec: InstanceRecord, ip: InstanceAddress, secrets: DatabaseSecrets): Promise<void> {
     const ssn = await goneSynchronousStandby(ip, secrets);
-    if (!ssn) { stuckSince.delete(rec.id); return; }
+    if (!ssn) {
+      stuckSince.delete(rec.id);
+      if (Date.now() - (syncCheckedAt.get(rec.id) ?? 0) < synchronousModeCheckMs) return;
+      syncCheckedAt.set(rec.id, Date.now());
+      if (await keepSynchronousMode(ip, secrets)) deps.log.warn({ instanceId: rec.id }, 'synchronous mode was off for this node: turned on again');
+      return;
+    }
     const since = stuckSince.get(rec.id) ?? Date.now();
     stuckSince.set(rec.id, since);
     if (Date.now() - since < goneStandbyReleaseAfterMs) return;

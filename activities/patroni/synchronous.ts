@@ -3,6 +3,7 @@
 // loop; Patroni 3.0.2 (the Postgres 15 image) misses one that vanished during the 2 s it waits after naming it (a
 // replica removed right after it caught up), and keeps naming it: every commit on the node waits, for good.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CancelledFailure } from '@temporalio/activity';
 import type { InstanceAddress } from '../addresses.js';
 import { withClient } from '../postgres/connect.js';
 import type { DatabaseSecrets } from '../../store/databases.js';
@@ -27,8 +28,8 @@ export async function goneSynchronousStandby(primary: InstanceAddress, secrets: 
  * again: Patroni names a streaming replica anew at its next loop. On again whatever happened meanwhile.
  */
 export async function releaseGoneSynchronousStandby(primary: InstanceAddress, secrets: DatabaseSecrets): Promise<void> {
-  await patchDynamicConfig(primary, secrets, { synchronous_mode: false });
   try {
+    await patchDynamicConfig(primary, secrets, { synchronous_mode: false });
     for (let i = 0; i < 30; i++) {
       const ssn = await withClient(primary, secrets, 'postgres', async (c) => (await c.query<{ s: string }>("SELECT current_setting('synchronous_standby_names') AS s")).rows[0]!.s).catch(() => null);
       if (ssn === '') return;
@@ -51,5 +52,19 @@ export async function waitForSynchronousStandby(deps: HostDeps, db: DatabaseCont
     const config = via ? await getDynamicConfig(via) : null;
     if (config && config.synchronous_mode !== true && config.synchronous_mode !== 'on') return true;
     return cluster.members.some(isSyncStandby) ? true : { waiting: `no synchronous standby yet (leader: ${cluster.leader ?? 'none'})` };
-  }).catch(() => false);
+  }).catch((err: unknown) => {
+    if (err instanceof CancelledFailure) throw err;
+    return false;
+  });
+}
+
+/**
+ * Synchronous mode on for the node, when it is off (a release cut short before it turned it on again, a node made
+ * before in-node replication was synchronous): returns whether it had to.
+ */
+export async function keepSynchronousMode(primary: InstanceAddress, secrets: DatabaseSecrets): Promise<boolean> {
+  const config = await getDynamicConfig(primary);
+  if (!config || config.synchronous_mode === true || config.synchronous_mode === 'on') return false;
+  await patchDynamicConfig(primary, secrets, { synchronous_mode: true });
+  return true;
 }

@@ -27,9 +27,10 @@ export async function resolvePrimary(
     if (found) return found;
     // A member killed while the task runs (the node's only one, a restore's replicas being rebuilt) comes back only
     // if started here: the monitor leaves the database to the task. Patroni decides who leads once it runs.
+    // Only the spec's members (a node being removed is not brought back); a start that fails is waited past.
     const restarted: string[] = [];
-    for (const id of memberIds(db, nodeName, o.instanceIds)) {
-      const did = await restartIfExited(deps, db.databaseId, id, startedAt, db);
+    for (const id of memberIds(db, nodeName, o.instanceIds).filter((m) => db.instances.some((i) => i.instanceId === m))) {
+      const did = await restartIfExited(deps, db.databaseId, id, startedAt, db).catch((err: unknown) => `${id} could not be started: ${err instanceof Error ? err.message : String(err)}`);
       if (did) restarted.push(did);
     }
     return { waiting: `no leader among ${memberIds(db, nodeName, o.instanceIds).join(', ')}${restarted.length ? `; ${restarted.join('; ')}` : ''}` };
