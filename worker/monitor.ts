@@ -39,7 +39,8 @@ import { loadDatabase } from '../activities/database-context.js';
 import { listServiceInstancesOnHost, writeServiceInstanceStatus, type ServiceInstanceRecord } from '../store/services.js';
 import { getHost } from '../store/hosts.js';
 import { serviceIds } from '../workflows/model/services.js';
-import { LsnHistory, lostSlotsError, readReplicationLag } from './replication-lag.js';
+import { LsnHistory, lostSlotsError, promotableSyncState, readReplicationLag } from './replication-lag.js';
+import { isSyncStandby } from '../workflows/model/ha.js';
 import type { Logger } from '../platform/logger.js';
 
 /** The host's deps (deliveries render the instances' configurations) and a logger. */
@@ -154,6 +155,10 @@ export function createMonitor(deps: MonitorDeps) {
         const slotOwners = (names: string[]) => slotOwnersOf(rec, db, names);
         status.lag = await readReplicationLag(c, { nodeName: rec.nodeName, slotOwners, history: historyOf(rec.id) })
           .catch((err: unknown) => { status.error ??= `replication lag: ${errorText(err)}`; return undefined; });
+        if (status.lag?.replicas.some((r) => r.syncState === 'sync')) {
+          const members = (await getPatroniCluster(ip))?.members ?? [];
+          status.lag.replicas = promotableSyncState(status.lag.replicas, members.filter(isSyncStandby).map((m) => m.name));
+        }
         const lost = status.lag ? lostSlotsError(status.lag.slots) : undefined;
         if (lost) status.error ??= lost;
         return {

@@ -103,3 +103,13 @@ export async function readReplicationLag(
     replicas: replicas.map((r) => ({ instanceId: r.name, state: r.state, ...(r.sync_state ? { syncState: r.sync_state } : {}), lagBytes: Math.max(0, r.lag_bytes ?? 0), lagSeconds: r.lag_seconds ?? 0 })),
   };
 }
+
+/**
+ * Pure: a replica is reported `sync` only once Patroni also lists it as the node's synchronous standby (its /sync
+ * key, `sync_standby` in its cluster view): Postgres calls it `sync` as soon as Patroni names it, and Patroni records it
+ * (and would promote it) only once it has seen it confirm, 2 s or more later. Until then it is `potential`.
+ */
+export function promotableSyncState(replicas: ReplicaLag[], syncStandbys: string[]): ReplicaLag[] {
+  const listed = new Set(syncStandbys.map((n) => n.toLowerCase()));
+  return replicas.map((r) => (r.syncState === 'sync' && !listed.has(r.instanceId.toLowerCase()) ? { ...r, syncState: 'potential' } : r));
+}

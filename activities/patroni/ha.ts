@@ -2,6 +2,8 @@
 // permanent logical slots that let subscribers follow a primary change. Each activity checks before it acts, so a
 // retry after a lost answer finds the work done and only waits for its outcome.
 import { Context } from '@temporalio/activity';
+import { restartIfExited } from '../docker/instance-start.js';
+import { waitForSynchronousStandby } from './synchronous.js';
 import { isSyncStandby, nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot, type PermanentSlots } from '../../workflows/model/ha.js';
 import { planInstances } from '../../workflows/model/instances.js';
 import { recordedSlots } from '../replication/slot-owners.js';
@@ -67,6 +69,9 @@ async function waitRunning(deps: HostDeps, databaseId: string, instanceId: strin
   });
 }
 
+/** How long after the dead primary's leader key was released, with no member leading, it is started again. */
+const noPromotionRestartAfterMs = 10_000;
+
 /** How long a switchover waits for its candidate to become a synchronous standby (a replica just rejoined catches up first). */
 const syncStandbyWaitMs = 90_000;
 
@@ -120,6 +125,9 @@ export function haActivities(deps: HostDeps) {
           }
           return missing.length === 0 ? true : { waiting: `not copied yet to ${missing.join(', ')}` };
         });
+        // a replica restarted to load the copied slots stopped being the synchronous standby: until Patroni names it
+        // again, it would promote none (bounded: the node is not less ready than before this step)
+        await waitForSynchronousStandby(deps, db, nodeName, 30_000);
       }
       return { slots: names };
     },
@@ -181,15 +189,35 @@ export function haActivities(deps: HostDeps) {
       return { lines: [`container ${instanceId} is ${info.State.Status} (exit code ${info.State.ExitCode}${info.State.OOMKilled ? ', killed for lack of memory' : ''}, since ${info.State.FinishedAt}); its Patroni does not answer`] };
     },
 
-    /** Until a member other than `not` leads the node and takes writes; returns it. */
+    /**
+     * Until a member other than `not` leads the node and takes writes; returns it. With no leader 10 s after the key
+     * was released, no replica may take over (none was the synchronous standby: the dead primary alone holds every
+     * acknowledged commit), so the dead primary's container is started again and may lead again: Patroni's key
+     * decides, and a replica that wins after all makes it rejoin as a replica.
+     */
     async waitForNewPrimary({ databaseId, nodeName, not }: NodeKey & { not: string }): Promise<{ leader: string; lines: string[] }> {
       const db = await loadDatabase(deps.store, databaseId);
+      const since = Date.now();
+      const startedAt = new Map<string, number>();
+      let restarted: string | null = null;
       const leader = await pollUntil(`a new primary of node ${nodeName}`, 2 * 60_000, async () => {
         const now = await nodeCluster(deps, db, nodeName).catch(() => null);
-        return now?.cluster.leader && now.cluster.leader !== not ? now.cluster.leader : { waiting: `leader: ${now?.cluster.leader ?? 'none'}` };
+        const leads = now?.cluster.leader;
+        // the dead one leading again (started here, or by Docker or the monitor) counts once Patroni's cached view
+        // of the released key (a loop old) cannot be what shows it
+        if (leads && (leads !== not || Date.now() - since > noPromotionRestartAfterMs)) return leads;
+        if (!leads && Date.now() - since > noPromotionRestartAfterMs) {
+          restarted = await restartIfExited(deps, databaseId, not, startedAt, db).catch(() => null) ?? restarted;
+        }
+        return { waiting: `leader: ${leads ?? 'none'}${restarted ? `; ${restarted}` : ''}` };
       });
       await waitWritable(deps, db, nodeName, leader);
-      return { leader, lines: [`${leader} is node ${nodeName}'s primary and takes writes`] };
+      return {
+        leader,
+        lines: [leader === not
+          ? `no replica of node ${nodeName} could take over (none was a synchronous standby): ${not} was started again and leads, and takes writes`
+          : `${leader} is node ${nodeName}'s primary and takes writes`],
+      };
     },
 
     /** Patroni restarts Postgres in place (a primary stays primary). */

@@ -1,7 +1,7 @@
 // Lag on a primary: WAL positions compared as numbers, since when a reader is behind, and which slot serves
 // which peer subscription.
 import { describe, expect, it } from 'vitest';
-import { LsnHistory, lostSlotsError, lsnToBigInt, subscriptionOfSlot } from '../../worker/replication-lag.js';
+import { LsnHistory, lostSlotsError, lsnToBigInt, promotableSyncState, subscriptionOfSlot } from '../../worker/replication-lag.js';
 
 describe('lsnToBigInt', () => {
   it('reads both halves as hex, so positions compare as numbers and not as strings', () => {
@@ -51,5 +51,14 @@ describe('lostSlotsError', () => {
     expect(lostSlotsError([{ ...slot, name: 'a', walStatus: 'reserved' }, { ...slot, name: 'b', walStatus: 'unreserved' }])).toBeUndefined();
     const text = lostSlotsError([{ ...slot, name: 'pgl_app_n1_sub_n2n1', walStatus: 'lost', subscription: 'sub_n2n1', subscriberNode: 'n2' }, { ...slot, name: 'a', walStatus: 'reserved' }]);
     expect(text).toBe("replication slot pgl_app_n1_sub_n2n1 (node n2's subscription sub_n2n1) lost: Postgres removed WAL it still needed (past max_slot_wal_keep_size); the subscriber cannot catch up and must be removed from the database and added again");
+  });
+});
+
+describe('promotableSyncState', () => {
+  const r = (instanceId: string, syncState?: string) => ({ instanceId, state: 'streaming', ...(syncState ? { syncState } : {}), lagBytes: 0, lagSeconds: 0 });
+  it('reports sync only for the standby Patroni lists too: named but not yet recorded is potential', () => {
+    expect(promotableSyncState([r('db-n1-a', 'sync'), r('db-n1-b', 'async')], ['DB-n1-A'])).toEqual([r('db-n1-a', 'sync'), r('db-n1-b', 'async')]);
+    expect(promotableSyncState([r('db-n1-a', 'sync')], [])).toEqual([r('db-n1-a', 'potential')]);
+    expect(promotableSyncState([r('db-n1-a')], [])).toEqual([r('db-n1-a')]);
   });
 });
