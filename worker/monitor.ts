@@ -40,7 +40,7 @@ import { listServiceInstancesOnHost, writeServiceInstanceStatus, type ServiceIns
 import { getHost } from '../store/hosts.js';
 import { serviceIds } from '../workflows/model/services.js';
 import { LsnHistory, lostSlotsError, promotableSyncState, readReplicationLag } from './replication-lag.js';
-import { isSyncStandby } from '../workflows/model/ha.js';
+import { isPromotableStandby } from '../workflows/model/ha.js';
 import type { Logger } from '../platform/logger.js';
 
 /** The host's deps (deliveries render the instances' configurations) and a logger. */
@@ -157,7 +157,7 @@ export function createMonitor(deps: MonitorDeps) {
           .catch((err: unknown) => { status.error ??= `replication lag: ${errorText(err)}`; return undefined; });
         if (status.lag?.replicas.some((r) => r.syncState === 'sync')) {
           const members = (await getPatroniCluster(ip))?.members ?? [];
-          status.lag.replicas = promotableSyncState(status.lag.replicas, members.filter(isSyncStandby).map((m) => m.name));
+          status.lag.replicas = promotableSyncState(status.lag.replicas, members.filter(isPromotableStandby).map((m) => m.name));
         }
         const lost = status.lag ? lostSlotsError(status.lag.slots) : undefined;
         if (lost) status.error ??= lost;

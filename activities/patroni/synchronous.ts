@@ -7,11 +7,12 @@ import { CancelledFailure } from '@temporalio/activity';
 import type { InstanceAddress } from '../addresses.js';
 import { withClient } from '../postgres/connect.js';
 import type { DatabaseSecrets } from '../../store/databases.js';
-import { isSyncStandby, waitsForGoneStandby } from '../../workflows/model/ha.js';
+import { heldSince, isPromotableStandby, waitsForGoneStandby } from '../../workflows/model/ha.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
 import { pollUntil } from '../heartbeats.js';
 import { getDynamicConfig, patchDynamicConfig } from './client.js';
+import { patroniLoopWaitMs } from './config.js';
 import { nodeCluster } from './ha.js';
 
 const readSsn = "SELECT current_setting('synchronous_standby_names') AS ssn, "
@@ -40,18 +41,27 @@ export async function releaseGoneSynchronousStandby(primary: InstanceAddress, se
   }
 }
 
+/** A primary's loop has read the standby's running member key and kept it named: one loop and a second. */
+const steadyStandbyMs = patroniLoopWaitMs + 1000;
+
 /**
- * Until node `nodeName` has a synchronous standby, at most `timeoutMs` (false then; a node not in synchronous mode:
- * true at once). A replica just made streams first and Patroni names it at its next loop: until then Patroni would
- * promote none of the node's replicas, so a task that made one waits here before it says the node is ready.
+ * Until node `nodeName` has had a promotable synchronous standby for a whole Patroni loop and a second, at most
+ * `timeoutMs` (false then; a node not in synchronous mode: true at once). A replica just made streams first and
+ * Patroni names it at its next loop; a replica just restarted (Patroni copying logical slots) stays named until the
+ * primary's next loop drops it for a while. Until Patroni names one again it would promote none of the node's
+ * replicas, so a task that made or restarted one waits here before it says the node is ready.
  */
 export async function waitForSynchronousStandby(deps: HostDeps, db: DatabaseContext, nodeName: string, timeoutMs: number): Promise<boolean> {
+  let since: number | null = null;
   return pollUntil(`a synchronous standby of node ${nodeName}`, timeoutMs, async () => {
     const { cluster, address } = await nodeCluster(deps, db, nodeName);
     const via = cluster.leader ? address.get(cluster.leader) : undefined;
     const config = via ? await getDynamicConfig(via) : null;
     if (config && config.synchronous_mode !== true && config.synchronous_mode !== 'on') return true;
-    return cluster.members.some(isSyncStandby) ? true : { waiting: `no synchronous standby yet (leader: ${cluster.leader ?? 'none'})` };
+    const held = heldSince(since, cluster.members.some(isPromotableStandby), Date.now());
+    since = held.since;
+    if (held.heldMs >= steadyStandbyMs) return true;
+    return { waiting: since === null ? `no synchronous standby yet (leader: ${cluster.leader ?? 'none'})` : 'a synchronous standby, not yet for a whole Patroni loop' };
   }).catch((err: unknown) => {
     if (err instanceof CancelledFailure) throw err;
     return false;

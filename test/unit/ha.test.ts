@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { namedStandbys, nodeHealthy, pickCandidate, slotsPatch, waitsForGoneStandby, wantedSlots } from '../../workflows/model/ha.js';
+import { heldSince, isPromotableStandby, namedStandbys, nodeHealthy, pickCandidate, slotsPatch, waitsForGoneStandby, wantedSlots } from '../../workflows/model/ha.js';
 
 const leader = { name: 'db-n1-a', role: 'leader', state: 'running' };
 const r1 = { name: 'db-n1-b', role: 'replica', state: 'streaming', lag: 1200 };
@@ -76,5 +76,25 @@ describe('synchronous_standby_names', () => {
     expect(waitsForGoneStandby('2 ("a","b")', ['b'])).toBe(false);
     expect(waitsForGoneStandby('', [])).toBe(false);
     expect(waitsForGoneStandby('*', [])).toBe(false);
+  });
+});
+
+describe('a promotable synchronous standby', () => {
+  it('is listed as one and runs by its own member key: a restarting one that is still listed is not', () => {
+    expect(isPromotableStandby({ name: 'b', role: 'sync_standby', state: 'streaming' })).toBe(true);
+    expect(isPromotableStandby({ name: 'b', role: 'sync_standby', state: 'running' })).toBe(true); // Patroni 3.0
+    expect(isPromotableStandby({ name: 'b', role: 'sync_standby', state: 'starting' })).toBe(false);
+    expect(isPromotableStandby({ name: 'b', role: 'sync_standby', state: 'stopped' })).toBe(false);
+    expect(isPromotableStandby(r2)).toBe(false);
+  });
+
+  it('counts how long it has held without a break', () => {
+    let s = heldSince(null, true, 1000);
+    expect(s).toEqual({ since: 1000, heldMs: 0 });
+    s = heldSince(s.since, true, 3500);
+    expect(s).toEqual({ since: 1000, heldMs: 2500 });
+    s = heldSince(s.since, false, 4000); // a break starts the count again
+    expect(s).toEqual({ since: null, heldMs: 0 });
+    expect(heldSince(s.since, true, 5000)).toEqual({ since: 5000, heldMs: 0 });
   });
 });

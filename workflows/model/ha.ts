@@ -8,6 +8,22 @@ const replicaStates = ['streaming', 'running'];
 export const isLeader = (m: Member) => leaderRoles.includes(m.role);
 /** A replica the primary's commits wait for (Patroni's synchronous_mode): the only kind Patroni lets take over. */
 export const isSyncStandby = (m: Member) => m.role === 'sync_standby';
+/**
+ * A synchronous standby Patroni would promote now: listed as one, and running by its own member key. The listing
+ * alone can be a loop stale: a replica Patroni restarts (to load the logical slots it copies, for one) stays listed
+ * until the primary's next loop, which counts only members whose key says running and drops it for a while.
+ */
+export const isPromotableStandby = (m: Member) => isSyncStandby(m) && replicaStates.includes(m.state);
+
+/**
+ * Pure: how long a condition seen at `now` has held without a break, given when it was first seen to hold
+ * (`since`, null when it did not): the new `since` and the time held.
+ */
+export function heldSince(since: number | null, holds: boolean, now: number): { since: number | null; heldMs: number } {
+  if (!holds) return { since: null, heldMs: 0 };
+  const from = since ?? now;
+  return { since: from, heldMs: now - from };
+}
 
 /** Healthy: a leader that runs Postgres. Failover without skip_validation is refused then. */
 export function nodeHealthy(members: Member[]): boolean {
