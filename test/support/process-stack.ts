@@ -1,6 +1,7 @@
 // The API in the test process over workers in child processes, one per host (the first also runs the control-plane
 // queue), so a test can SIGKILL a worker and start it again, or run several hosts as `npm start -- --hosts` does.
 import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { expect, inject } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { testTemporalClient } from './secret-key.js';
@@ -20,6 +21,9 @@ export interface ProcessStack extends TestApp {
   stop: () => Promise<void>;
 }
 
+/** PGCP_TEST_LOG_DIR: each worker process's output goes to <dir>/<host>.log (appended), to read after a failure. */
+const logFileOf = (hostId: string) => (process.env.PGCP_TEST_LOG_DIR ? { logFile: path.join(process.env.PGCP_TEST_LOG_DIR, `${hostId}.log`) } : {});
+
 /** Initializes the cluster, starts a worker per host and waits until every host reports healthy. */
 export async function startProcessStack(hostIds = ['host-1']): Promise<ProcessStack> {
   const stack = inject('stack');
@@ -27,7 +31,7 @@ export async function startProcessStack(hostIds = ['host-1']): Promise<ProcessSt
   const t = await createTestApp({ temporal });
   const call = apiClient(t.app);
   const workers = new Map<string, ChildProcess>();
-  const start = (hostId: string, env?: Record<string, string>) => workers.set(hostId, startWorkerProcess(t.db.url, hostId, { hostOnly: hostId !== hostIds[0], ...(env ? { env } : {}) }));
+  const start = (hostId: string, env?: Record<string, string>) => workers.set(hostId, startWorkerProcess(t.db.url, hostId, { hostOnly: hostId !== hostIds[0], ...(env ? { env } : {}), ...logFileOf(hostId) }));
   expect((await call('GET', '/v1/cluster/init')).status).toBe(200);
   hostIds.forEach((h) => start(h));
   await waitFor(`${hostIds.join(', ')} healthy`, async () => {

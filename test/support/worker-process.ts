@@ -21,7 +21,7 @@ export function startWorkerProcess(storeUrl: string, hostId = 'host-1', o: { hos
       ...process.env,
       PGCP_HOST_ID: hostId, PGCP_NAMESPACE: stack.namespace, PGCP_STORE_URL: storeUrl, PGCP_ETCD_URL: stack.etcdUrl, PGCP_ETCD_PASSWORD_FILE: stack.etcdPasswordFile, PGCP_ETCD_CA_FILE: stack.etcdCaFile,
       PGCP_TEMPORAL_ADDRESS: stack.temporalAddress, PGCP_DATA_DIR: path.join(projectRoot, '.data', 'test-stack', 'hosts', hostId),
-      PGCP_HEARTBEAT_MS: '1000', PGCP_MONITOR_MS: '1000', PGCP_LOG_LEVEL: 'warn',
+      PGCP_HEARTBEAT_MS: '1000', PGCP_MONITOR_MS: '1000', PGCP_LOG_LEVEL: process.env.PGCP_TEST_LOG_LEVEL ?? 'warn',
       PGCP_SECRET_KEY_FILE: testSecretKeyFile,
       ...o.env,
     },
