@@ -11,6 +11,7 @@ import { createDocker } from '../../activities/docker/client.js';
 import { ids, labels } from '../../workflows/model/ids.js';
 import { startWriter, type Writer } from '../../test/support/writer.js';
 import { processOf, type FaultKind, type Operation, type Round, type RoundResult } from './plan.js';
+import { unpauseOrThaw } from './freezer.js';
 
 export interface ChaosTarget {
   apiUrl: string;
@@ -384,7 +385,9 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
         await sleep(30_000);
         // fencing may have killed it meanwhile (another member took the leader key)
         const s = await container.inspect().catch(() => null);
-        if (s?.State.Paused) await container.unpause().catch(() => undefined);
+        if (!s?.State.Paused) return;
+        const how = await unpauseOrThaw(docker, member(h));
+        if (how !== 'unpaused') t.log(`docker unpause of ${member(h)} hung 20 s: ${how === 'thawed' ? 'thawed through its freezer cgroup' : 'still frozen'}`);
       })(),
     };
   }
