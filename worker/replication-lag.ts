@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { ReplicaLag, SlotLag } from '../store/databases.js';
 import { ids } from '../workflows/model/ids.js';
+import { standbyKey } from '../workflows/model/ha.js';
 
 /** WAL positions of one primary over time, one sample per change, to tell since when a reader is behind. */
 export class LsnHistory {
@@ -110,6 +111,6 @@ export async function readReplicationLag(
  * (and would promote it) only once it has seen it confirm, 2 s or more later. Until then it is `potential`.
  */
 export function promotableSyncState(replicas: ReplicaLag[], syncStandbys: string[]): ReplicaLag[] {
-  const listed = new Set(syncStandbys.map((n) => n.toLowerCase()));
-  return replicas.map((r) => (r.syncState === 'sync' && !listed.has(r.instanceId.toLowerCase()) ? { ...r, syncState: 'potential' } : r));
+  const listed = new Set(syncStandbys.map(standbyKey));
+  return replicas.map((r) => (r.syncState === 'sync' && !listed.has(standbyKey(r.instanceId)) ? { ...r, syncState: 'potential' } : r));
 }

@@ -4,6 +4,7 @@
 import { Context } from '@temporalio/activity';
 import { restartIfExited } from '../docker/instance-start.js';
 import { waitForSynchronousStandby } from './synchronous.js';
+import { nodeCluster } from './node-cluster.js';
 import { isSyncStandby, nodeHealthy, pickCandidate, slotsPatch, wantedSlots, type LogicalSlot, type PermanentSlots } from '../../workflows/model/ha.js';
 import { planInstances } from '../../workflows/model/instances.js';
 import { recordedSlots } from '../replication/slot-owners.js';
@@ -15,28 +16,8 @@ import { instanceAddress, type InstanceAddress } from '../addresses.js';
 import { loadDatabase, type DatabaseContext, type InstanceKey, type NodeKey } from '../database-context.js';
 import { pollUntil, whileBeating } from '../heartbeats.js';
 import { withClient } from '../postgres/connect.js';
-import { listInstances, readInstanceStatus, setInstanceStopped, storeNow } from '../../store/databases.js';
-import { getDynamicConfig, getPatroniCluster, getPatroniStatus, patchDynamicConfig, postPatroni, type PatroniCluster } from './client.js';
-
-/**
- * The node's cluster as the first answering member sees it, with the address of each running member. Members are
- * the instance records (not the spec): an instance leaving the node may still be its primary.
- */
-export async function nodeCluster(deps: HostDeps, db: DatabaseContext, nodeName: string): Promise<{ cluster: PatroniCluster; address: Map<string, InstanceAddress> }> {
-  const address = new Map<string, InstanceAddress>();
-  let cluster: PatroniCluster | null = null;
-  for (const m of (await listInstances(deps.store, db.databaseId)).filter((i) => i.nodeName === nodeName)) {
-    const ip = await instanceAddress(deps, db.databaseId, m.id);
-    if (!ip) continue;
-    // a member of another engine cannot be inspected: it counts as running when its Patroni answers
-    const answer: PatroniCluster | null = ip.via === 'published' || !cluster ? await getPatroniCluster(ip) : null;
-    if (ip.via === 'published' && !answer) continue;
-    address.set(m.id, ip);
-    cluster ??= answer;
-  }
-  if (!cluster) throw new Error(`no member of node ${nodeName} answers`);
-  return { cluster, address };
-}
+import { readInstanceStatus, setInstanceStopped, storeNow } from '../../store/databases.js';
+import { getDynamicConfig, getPatroniStatus, patchDynamicConfig, postPatroni } from './client.js';
 
 /** Until `instanceId` leads its node and its Postgres accepts writes. */
 async function waitWritable(deps: HostDeps, db: DatabaseContext, nodeName: string, instanceId: string): Promise<void> {

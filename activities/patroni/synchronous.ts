@@ -13,7 +13,7 @@ import type { HostDeps } from '../deps.js';
 import { pollUntil } from '../heartbeats.js';
 import { getDynamicConfig, patchDynamicConfig } from './client.js';
 import { patroniLoopWaitMs } from './config.js';
-import { nodeCluster } from './ha.js';
+import { nodeCluster } from './node-cluster.js';
 
 const readSsn = "SELECT current_setting('synchronous_standby_names') AS ssn, "
   + "coalesce((SELECT array_agg(application_name::text) FROM pg_stat_replication WHERE state = 'streaming'), '{}') AS streaming";

@@ -77,15 +77,18 @@ export function slotsPatch(current: Record<string, unknown> | undefined, wanted:
   return Object.keys(patch).length > 0 ? { slots: patch } : null;
 }
 
+/** A standby's name as Postgres and Patroni compare them: case-insensitively. */
+export const standbyKey = (name: string) => name.toLowerCase();
+
 /**
  * The standbys `synchronous_standby_names` names, as Patroni writes it: `"a"`, `2 ("a","b")`, `ANY 1 ("a")`, `*`.
- * Lower case, as Patroni and pg_stat_replication's application_name compare.
+ * As standbyKey gives them.
  */
 export function namedStandbys(ssn: string): string[] {
   const s = ssn.trim();
   if (!s) return [];
   const list = /^(?:(?:ANY|FIRST)\s+)?\d+\s*\((.*)\)$/is.exec(s)?.[1] ?? s;
-  return list.split(',').map((x) => x.trim().replace(/^"(.*)"$/s, '$1').replace(/""/g, '"').toLowerCase()).filter((x) => x.length > 0);
+  return list.split(',').map((x) => x.trim().replace(/^"(.*)"$/s, '$1').replace(/""/g, '"')).map(standbyKey).filter((x) => x.length > 0);
 }
 
 /**
@@ -97,6 +100,6 @@ export function namedStandbys(ssn: string): string[] {
 export function waitsForGoneStandby(ssn: string, streaming: string[]): boolean {
   const named = namedStandbys(ssn);
   if (named.length === 0 || named.includes('*')) return false;
-  const live = new Set(streaming.map((s) => s.toLowerCase()));
+  const live = new Set(streaming.map(standbyKey));
   return !named.some((n) => live.has(n));
 }
