@@ -2,6 +2,7 @@
 // source comes from, the one-off container on the instance's volume, stopping the node for it, and waiting for the
 // restored instance to lead. Each can be repeated: a retried restore finds its marker and skips to the end.
 import type Docker from 'dockerode';
+import { CancelledFailure } from '@temporalio/activity';
 import type { DatabaseSpec, RestoreConfigSpec } from '../../api/schemas/database-spec.js';
 import { repositoryDirs, withSecrets, type HostMount } from '../../workflows/model/backup-repository.js';
 import { instanceMounts, ownRepositoryDirs } from '../../workflows/model/orchestrator-opts.js';
@@ -9,15 +10,15 @@ import { copyCaFiles, prepareRepositoryDirs } from './repository-host.js';
 import { pgbackrestCommand, pgbackrestRestoreConfig } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { redactValues } from '../../workflows/model/redact.js';
-import { getRestoreSecrets, setInstanceRestoreSource } from '../../store/databases.js';
+import { getInstance, getRestoreSecrets, setInstanceRestoreSource } from '../../store/databases.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
-import { labels, removeContainer } from '../docker/client.js';
+import { inspectContainerOrNull, labels, removeContainer } from '../docker/client.js';
 import { databaseLabels } from '../docker/instance-spec.js';
 import { activityNamespace } from '../activity-namespace.js';
 import { execIn } from '../docker/exec.js';
 import { inContainer, instanceHostFiles } from '../docker/instance-files.js';
-import { runOneOffWithSecrets } from '../docker/instance-secrets.js';
+import { runOneOffWithSecrets, startInstance } from '../docker/instance-secrets.js';
 import { instanceAddress } from '../addresses.js';
 import { runOneOff } from '../docker/one-off.js';
 import { FailureType, permanent } from '../errors.js';
@@ -77,6 +78,40 @@ export async function archiveRecentWal(docker: Docker, instanceId: string, keys:
   // heartbeating meanwhile: the check waits for WAL archiving and prints nothing until then
   const check = await whileBeating(execIn(docker, instanceId, pgbackrestCommand(inContainer.pgbackrestConfig, 'check')));
   return check.lines.filter((l) => l.trim()).slice(-3).map((l) => redactValues(l, keys));
+}
+
+/** How long a restore waits for an exited primary it started again (to archive its WAL) to lead. */
+const archiveStartWaitMs = 90_000;
+
+/**
+ * A primary whose container was killed (or crashed) still holds in its pg_wal what it wrote since its last archived
+ * segment: commits it acknowledged, which a restore to the latest point would lose. Its container is started again
+ * and waited for as the node's primary (at most 90 s; its replicas are already gone) so that archiveRecentWal can push
+ * that WAL. Never one the user stopped, one that exited cleanly (a `docker stop`, as an earlier attempt of this
+ * restore does), nor once a restore's one-off container exists for it (an earlier attempt reached the volume).
+ * Returns what happened, for the task log; null when it was not for this step to start it.
+ */
+export async function startToArchive(deps: HostDeps, t: RestoreTarget, db: DatabaseContext): Promise<{ leads: boolean; line: string } | null> {
+  const info = await inspectContainerOrNull(deps.docker, t.instanceId);
+  if (!info || info.State.Running || info.State.ExitCode === 0) return null;
+  if ((await getInstance(deps.store, t.instanceId))?.stopped) return null;
+  if (await inspectContainerOrNull(deps.docker, ids.restoreContainer(t.instanceId))) return null;
+  const was = `${t.instanceId} had exited (exit code ${info.State.ExitCode})`;
+  await startInstance(deps, t.databaseId, t.instanceId, db);
+  const leads = await pollUntil(`${t.instanceId} to lead again`, archiveStartWaitMs, async () => {
+    const ip = await instanceAddress(deps, t.databaseId, t.instanceId);
+    const s = ip ? await getPatroniStatus(ip) : null;
+    return s?.role === 'primary' && s.state === 'running' ? true : { waiting: `Patroni: ${s ? `${s.role}, ${s.state}` : 'not answering'}` };
+  }).catch((err: unknown) => {
+    if (err instanceof CancelledFailure) throw err;
+    return false;
+  });
+  return {
+    leads,
+    line: leads
+      ? `${was}: started again to archive the WAL it wrote since its last archived segment`
+      : `${was} and did not lead again within ${archiveStartWaitMs / 1000} s: what it wrote since its last archived segment is not restored`,
+  };
 }
 
 /** The instance stopped, and the node's keys in the DCS gone once its last member is down: Patroni then bootstraps. */

@@ -18,7 +18,7 @@ import { deliverInstanceSecrets, startInstance } from '../docker/instance-secret
 import { withClient } from '../postgres/connect.js';
 import { driverOfNode, replicationDsn, resolvePrimary } from '../postgres/node-database.js';
 import { recoverySettings, restoreOptions, restoreScript } from './restore-script.js';
-import { archiveRecentWal, markRestored, restoreMarked, restoreSource, restoreSourceInfo, restoreVolume, stopNodeForRestore, waitToLead } from './restore-steps.js';
+import { archiveRecentWal, markRestored, startToArchive, restoreMarked, restoreSource, restoreSourceInfo, restoreVolume, stopNodeForRestore, waitToLead } from './restore-steps.js';
 import { restoreSourceProblem } from './restore-check.js';
 import { FailureType, permanent } from '../errors.js';
 
@@ -42,8 +42,15 @@ export function restoreActivities(deps: HostDeps) {
       const keys = [...secretValues([source.repository, ...specRepositories(db.spec)]), ...[cipherPass, db.secrets.repositoryCipherPass].filter((k): k is string => !!k)];
       let lines: string[] = [];
       if (!(await restoreMarked(deps, r, info.Config.Image))) {
-        if (info.State.Running && nodeBackupConfig(db.spec, r.nodeName) && !r.joinAt) lines.push(...(await archiveRecentWal(docker, r.instanceId, keys)));
-        await stopNodeForRestore(deps, r, info.State.Running);
+        // what the primary wrote reaches its repository first: a restore to the latest point then restores it too
+        let running = info.State.Running;
+        if (nodeBackupConfig(db.spec, r.nodeName) && !r.joinAt) {
+          const started = running ? null : await startToArchive(deps, r, db);
+          if (started) lines.push(started.line);
+          running ||= started?.leads ?? false;
+          if (running) lines.push(...(await archiveRecentWal(docker, r.instanceId, keys)));
+        }
+        await stopNodeForRestore(deps, r, running || (await docker.getContainer(r.instanceId).inspect()).State.Running);
         const join = r.joinAt ? { database: db.spec.database_name, subscriptionsOff: driverOfNode(db, r.nodeName).restoredSubscriptionsOff } : undefined;
         const run = await restoreVolume(deps, r, info.Config.Image, source, restoreScript(restoreOptions(source, r.joinAt), join, inContainer.restoreStaged(r.taskId)), cipherPass, db.spec);
         lines = [...lines, ...run.lines.map((l) => redactValues(l, keys))].slice(-200);

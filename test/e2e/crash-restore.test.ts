@@ -5,7 +5,9 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createDocker } from '../../activities/docker/client.js';
 import { defaultRepositoryRoot } from '../../platform/config.js';
+import { ids } from '../../workflows/model/ids.js';
 import { crashHarness } from '../support/crash-harness.js';
 import { waitFor } from '../support/wait.js';
 
@@ -61,9 +63,9 @@ it(`a restore whose worker is SIGKILLed mid-task finishes after a restart, ${kil
     await completed(r.body.task.task_id);
     expect((await call('GET', `/v1/databases/${id}`)).body.state).toBe('available');
 
-    const ids = (await sql('n1', 'SELECT id FROM t')).map((x) => x.id as string);
-    expect(ids).toContain(`kept-${round}`);
-    expect(ids).not.toContain(`undone-${round}`);
+    const kept = (await sql('n1', 'SELECT id FROM t')).map((x) => x.id as string);
+    expect(kept).toContain(`kept-${round}`);
+    expect(kept).not.toContain(`undone-${round}`);
     await sql('n1', `INSERT INTO t VALUES ('from-n1-${round}')`);
     await sql('n2', `INSERT INTO t VALUES ('from-n2-${round}')`);
     await waitFor(`round ${round}: n1's row on n2`, async () => (await sql('n2', `SELECT 1 FROM t WHERE id = 'from-n1-${round}'`)).length === 1, 60_000);
@@ -73,4 +75,26 @@ it(`a restore whose worker is SIGKILLed mid-task finishes after a restart, ${kil
       expect(subs[0], `subscriptions on ${n}`).toEqual({ n: 1, enabled: 1 });
     }
   }
+});
+
+it('a restore to the latest point whose primary is killed as it begins still restores every commit the primary acknowledged', async () => {
+  const backup = await call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'full' });
+  await completed(backup.body.task.task_id);
+  // after the backup, in a WAL segment not yet archived: only the killed primary's pg_wal holds these
+  await sql('n1', "INSERT INTO t SELECT 'latest-' || g FROM generate_series(1, 200) g");
+  const r = await call('POST', `/v1/databases/${id}/restore`, {
+    restore_config: { source_database_id: id, source_node_name: 'n1', source_database_name: 'app', repository }, target_nodes: ['n1'],
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  const child = r.body.node_tasks[0].task_id as string;
+  const entries = async () => ((await call('GET', `/v1/databases/${id}/tasks/${child}/log`)).body.entries as { message: string }[]).map((e) => e.message);
+  await waitFor('the restore step in the node_restore log', async () => (await entries()).some((m) => /restoring .* with pgBackRest/.test(m)), 300_000, 100);
+  await createDocker().getContainer(ids.instance(id, 'n1', 'host-1')).kill();
+  await completed(r.body.task.task_id);
+  const log = await entries();
+  console.log(`killed as the restore began: ${log.find((m) => m.includes('had exited')) ?? 'the kill came after its WAL was archived'}`);
+  expect((await call('GET', `/v1/databases/${id}`)).body.state).toBe('available');
+  expect((await sql('n1', "SELECT count(*)::int AS n FROM t WHERE id LIKE 'latest-%'"))[0].n).toBe(200);
+  await sql('n1', "INSERT INTO t VALUES ('after-latest')");
+  await waitFor('n1\'s row on n2', async () => (await sql('n2', "SELECT 1 FROM t WHERE id = 'after-latest'")).length === 1, 60_000);
 });
