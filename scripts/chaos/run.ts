@@ -267,7 +267,16 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
         await inject();
       }
       t.log(`round ${round.index}: ${round.fault} at ${result.at}; waiting for task ${taskId}`);
-      const task = await awaitTask(opDb.id, taskId);
+      let task = await awaitTask(opDb.id, taskId);
+      const failover = task.status === 'canceled' && round.operation === 'backup' ? await failoverSince(opDb.id, started) : undefined;
+      if (failover) {
+        // the primary under the backup died: the host's agent's failover took the database's lock and cancelled the
+        // backup (README, "Fast unplanned failover"). Once the failover ends, the same backup must complete.
+        t.log(`round ${round.index}: backup cancelled by failover task ${failover}; sending it again once that ends`);
+        await awaitTask(opDb.id, failover);
+        resubmitted = true;
+        task = await awaitTask(opDb.id, (await resubmit(round.operation, req, opDb)).body.task.task_id as string);
+      }
       if (task.status !== 'completed') {
         result.outcome = `task ${task.status}: ${String(task.error ?? '').slice(0, 200)}`;
         return result;
@@ -302,7 +311,7 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
         await checkObjects(main);
       }
       result.ok = true;
-      result.outcome = resubmitted ? 'completed after one re-submit' : 'completed';
+      result.outcome = failover ? 'completed after the failover cancelled it' : resubmitted ? 'completed after one re-submit' : 'completed';
       return result;
     } catch (err) {
       result.outcome = (err as Error).message.slice(0, 300);
@@ -332,6 +341,13 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
     const r = await get(`/v1/databases/${db}/tasks?limit=20`);
     const tasks = (r.body?.tasks ?? []) as { task_id: string; type: string; created_at: string }[];
     return tasks.find((x) => x.type === taskType[op] && Date.parse(x.created_at) >= since - 1000)?.task_id;
+  }
+
+  /** A failover task of the database started since `since` (the host's agent starts one when a primary dies). */
+  async function failoverSince(db: string, since: number): Promise<string | undefined> {
+    const r = await get(`/v1/databases/${db}/tasks?limit=20`);
+    return ((r.body?.tasks ?? []) as { task_id: string; type: string; created_at: string }[])
+      .find((x) => x.type === 'failover' && Date.parse(x.created_at) >= since - 1000)?.task_id;
   }
 
   async function childTask(db: string, parent: string): Promise<string | undefined> {
