@@ -18,6 +18,8 @@ export const FailureType = {
   replication: 'Replication',
   /** The current state forbids the operation (no running primary, a healthy node, a stopped instance…). */
   refused: 'Refused',
+  /** The instance a step was to act on no longer leads its node (a failover came between): the workflow finds the primary again. */
+  primaryChanged: 'PrimaryChanged',
   /** Something else already holds the name or the port. */
   conflict: 'Conflict',
   /** The installation or a request does not fit together (wrong host, credentials, SQL the server rejects). */

@@ -7,6 +7,10 @@ import { mountedTypes, secretValues, specRepositories } from '../../workflows/mo
 import { redactValues } from '../../workflows/model/redact.js';
 import type { HostDeps } from '../deps.js';
 import { execIn } from '../docker/exec.js';
+import { inspectContainerOrNull } from '../docker/client.js';
+import { instanceAddress } from '../addresses.js';
+import { FailureType, permanent } from '../errors.js';
+import { getPatroniStatus } from '../patroni/client.js';
 import { loadDatabase, type NodeKey } from '../database-context.js';
 import { inContainer } from '../docker/instance-files.js';
 import { resolvePrimary } from '../postgres/node-database.js';
@@ -44,6 +48,21 @@ export function backupActivities(deps: HostDeps) {
    * `heartbeat`, the activity heartbeats every 5 s with pgBackRest's last line, also while it prints nothing (a
    * backup's copy phase is silent at the info level): a long run is never taken for a dead one and retried beside itself.
    */
+  /**
+   * The instance still leads its node, at each attempt: a paused one fails the attempt (retried: it may thaw, or be
+   * fenced); one that exited, or that Patroni runs as a replica now, was failed over: the workflow backs up the new
+   * primary instead (PrimaryChanged).
+   */
+  async function stillPrimary(r: BackupRequest): Promise<void> {
+    const info = await inspectContainerOrNull(deps.docker, r.instanceId);
+    if (info?.State.Paused) throw new Error(`${r.instanceId} is paused: its backup waits`);
+    const ip = info?.State.Running ? await instanceAddress(deps, r.databaseId, r.instanceId) : null;
+    const status = ip ? await getPatroniStatus(ip) : null;
+    if (!info?.State.Running || (status && status.role !== 'primary')) {
+      throw permanent(FailureType.primaryChanged, `${r.instanceId} no longer leads node ${r.nodeName} (${info?.State.Running ? `Patroni: ${status?.role}` : `container ${info?.State.Status ?? 'gone'}`})`);
+    }
+  }
+
   async function run(container: string, cmd: string[], what: string, keys: string[], o: { heartbeat?: boolean; user?: string } = {}) {
     const ctx = o.heartbeat ? Context.current() : null;
     let last = `${what}: running`;
@@ -120,6 +139,7 @@ export function backupActivities(deps: HostDeps) {
      * and one whose backup already completed (annotated with the task id) does not take another.
      */
     async runBackup(r: BackupRequest): Promise<{ lines: string[] }> {
+      await stillPrimary(r);
       const keys = keysOf(await loadDatabase(deps.store, r.databaseId));
       const what = `pgbackrest backup on ${r.instanceId}`;
       const info = Context.current().info;

@@ -146,6 +146,28 @@ it('a primary killed during its node\'s backup: the agent\'s failover takes the 
   expect((await call('GET', `/v1/databases/${id}`)).body.state).toBe('available');
 });
 
+it('a backup asked for while its primary is frozen completes on the member Patroni promotes (the frozen one is fenced)', async () => {
+  const frozenHost = await primaryWithSyncReplica();
+  const frozen = ids.instance(id, 'n1', frozenHost);
+  const container = docker.getContainer(frozen);
+  await container.pause();
+  try {
+    const backup = await call('POST', `/v1/databases/${id}/nodes/n1/backups`, { type: 'full' });
+    expect(backup.status, JSON.stringify(backup.body)).toBe(200);
+    expect(backup.body.task.instance_id).toBe(frozen); // the records still name it: nothing has failed over yet
+    const done = await waitForTask(call, id, backup.body.task.task_id, { timeoutMs: 300_000, intervalMs: 1000 });
+    const log = (await call('GET', `/v1/databases/${id}/tasks/${done.task_id}/log`)).body.entries.map((e: any) => e.message) as string[];
+    console.log(log.filter((m) => /pgBackRest full backup of|primary changed|no longer leads/.test(m)).join('\n'));
+    expect(done.status, done.error).toBe('completed');
+    const promoted = ids.instance(id, 'n1', n1Hosts.find((h) => h !== frozenHost)!);
+    expect(log).toContain(`pgBackRest full backup of node n1 on ${promoted}`);
+    expect(log.some((m) => m.includes('backup command end: completed successfully'))).toBe(true);
+  } finally {
+    if ((await container.inspect().catch(() => null))?.State.Paused) await container.unpause().catch(() => undefined);
+  }
+  await waitFor('every instance available again', async () => (await call('GET', `/v1/databases/${id}`)).body.instances?.every((i: any) => i.state === 'available'), 180_000, 1000);
+});
+
 it('a primary frozen by docker pause for 30 s: never two primaries, no write served after the freeze; fenced, it comes back as a replica', async () => {
   const frozenHost = await primaryWithSyncReplica();
   const frozen = ids.instance(id, 'n1', frozenHost);

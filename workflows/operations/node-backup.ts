@@ -1,6 +1,6 @@
 // node_backup: a pgBackRest backup of one node, on its primary. The instance shows `backing_up` while it runs
 // (and goes back to its live state whatever happens); pgBackRest's output lands in the task log.
-import { CancellationScope, executeChild, ParentClosePolicy, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, executeChild, ParentClosePolicy, patched, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import { uuidv7At } from '../model/ids.js';
 import { planInstances } from '../model/instances.js';
 import { nodeHost } from '../model/planner.js';
@@ -25,18 +25,33 @@ const scheduledLockWaitMs = 60 * 60_000;
 export async function nodeBackup(input: NodeBackupInput): Promise<void> {
   const { databaseId, nodeName } = input;
   await runOperationTask(async () => {
-    const hostId = input.hostId ?? nodeHost(planInstances(databaseId, await loadSpec(databaseId)), nodeName);
-    const primary = await onHost(hostId, `finding node ${nodeName}'s primary`).nodeLeader({ databaseId, nodeName });
-    if (!primary) throw new Error(`node ${nodeName} has no primary to back up`);
-    await controlPlane.setInstanceState({ instanceId: primary, state: 'backing_up' });
-    try {
-      await onHost(hostId, `pgBackRest ${input.type} backup of node ${nodeName} on ${primary}`, 'copy')
-        .runBackup({ databaseId, nodeName, instanceId: primary, type: input.type, annotations: input.annotations, options: input.options });
-    } finally {
-      await CancellationScope.nonCancellable(() => controlPlane.setInstanceState({ instanceId: primary, state: 'available', from: ['backing_up'] }));
+    let hostId = input.hostId ?? nodeHost(planInstances(databaseId, await loadSpec(databaseId)), nodeName);
+    // Behind a patch marker: backups that ran before a failover could move them still replay.
+    const follows = patched('backup-follows-primary');
+    for (let moved = 0; ; moved++) {
+      const primary = await onHost(hostId, `finding node ${nodeName}'s primary`).nodeLeader({ databaseId, nodeName });
+      if (!primary) throw new Error(`node ${nodeName} has no primary to back up`);
+      // the primary's own host runs the backup: pgBackRest runs inside its container
+      if (follows) hostId = planInstances(databaseId, await loadSpec(databaseId)).find((i) => i.instanceId === primary)?.hostId ?? hostId;
+      await controlPlane.setInstanceState({ instanceId: primary, state: 'backing_up' });
+      try {
+        await onHost(hostId, `pgBackRest ${input.type} backup of node ${nodeName} on ${primary}`, 'copy')
+          .runBackup({ databaseId, nodeName, instanceId: primary, type: input.type, annotations: input.annotations, options: input.options });
+        return;
+      } catch (err) {
+        // the primary was failed over meanwhile (frozen and fenced, or dead): the new one is backed up, twice at most
+        if (!follows || moved >= maxPrimaryMoves || !primaryChanged(err)) throw err;
+        await sleep(primaryMoveWaitMs, { summary: `node ${nodeName}'s primary changed during its backup: waiting for the new one` });
+      } finally {
+        await CancellationScope.nonCancellable(() => controlPlane.setInstanceState({ instanceId: primary, state: 'available', from: ['backing_up'] }));
+      }
     }
   }, { databaseId, type: 'node_backup', ...(input.scheduled ? { waitMs: scheduledLockWaitMs } : {}) });
 }
+
+const maxPrimaryMoves = 2;
+const primaryMoveWaitMs = 5000;
+const primaryChanged = (err: unknown) => err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'PrimaryChanged';
 
 /** Started by a backup schedule: runs the node_backup task under a task id of its own (a UUIDv7, as every task's). */
 export async function scheduledBackup({ databaseId, nodeName, type }: { databaseId: string; nodeName: string; type: 'full' | 'incr' }): Promise<void> {
