@@ -40,7 +40,11 @@ export function isPgbackrestRun(p: { entrypoint: string; arguments: string[] }, 
   return p.entrypoint === 'pgbackrest' && p.arguments.filter((a) => !a.startsWith('-'))[0] === command;
 }
 
-export interface BackupRequest { databaseId: string; nodeName: string; instanceId: string; type: 'full' | 'diff' | 'incr'; annotations?: Record<string, string>; options?: Record<string, string> }
+export interface BackupRequest {
+  databaseId: string; nodeName: string; instanceId: string; type: 'full' | 'diff' | 'incr'; annotations?: Record<string, string>; options?: Record<string, string>;
+  /** The task moved to this primary after its earlier one stopped leading: an earlier run may have completed the backup. */
+  afterMove?: boolean;
+}
 
 export function backupActivities(deps: HostDeps) {
   /**
@@ -144,7 +148,7 @@ export function backupActivities(deps: HostDeps) {
       const what = `pgbackrest backup on ${r.instanceId}`;
       const info = Context.current().info;
       const taskId = info.workflowExecution?.workflowId;
-      if (info.attempt > 1) {
+      if (info.attempt > 1 || r.afterMove) {
         const running = await runningPgbackrest(r.instanceId, 'backup');
         if (running) {
           const code = await awaitExec(running, what);

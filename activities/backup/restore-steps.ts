@@ -10,7 +10,7 @@ import { copyCaFiles, prepareRepositoryDirs } from './repository-host.js';
 import { pgbackrestCommand, pgbackrestRestoreConfig } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';
 import { redactValues } from '../../workflows/model/redact.js';
-import { getInstance, getRestoreSecrets, setInstanceRestoreSource } from '../../store/databases.js';
+import { getInstance, getInstanceRestoreSource, getRestoreSecrets, setInstanceRestoreSource } from '../../store/databases.js';
 import type { DatabaseContext } from '../database-context.js';
 import type { HostDeps } from '../deps.js';
 import { inspectContainerOrNull, labels, removeContainer } from '../docker/client.js';
@@ -88,14 +88,18 @@ const archiveStartWaitMs = 90_000;
  * segment: commits it acknowledged, which a restore to the latest point would lose. Its container is started again
  * and waited for as the node's primary (at most 90 s; its replicas are already gone) so that archiveRecentWal can push
  * that WAL. Never one the user stopped, one that exited cleanly (a `docker stop`, as an earlier attempt of this
- * restore does), nor once a restore's one-off container exists for it (an earlier attempt reached the volume).
+ * restore does), nor once an earlier attempt reached the volume (its one-off container, or the restore source it
+ * recorded first).
  * Returns what happened, for the task log; null when it was not for this step to start it.
  */
 export async function startToArchive(deps: HostDeps, t: RestoreTarget, db: DatabaseContext): Promise<{ leads: boolean; line: string } | null> {
   const info = await inspectContainerOrNull(deps.docker, t.instanceId);
   if (!info || info.State.Running || info.State.ExitCode === 0) return null;
   if ((await getInstance(deps.store, t.instanceId))?.stopped) return null;
+  // an attempt that reached the volume recorded its source first (cleared only once the restore is done): pgBackRest
+  // may have rewritten part of it, even when its one-off container is gone
   if (await inspectContainerOrNull(deps.docker, ids.restoreContainer(t.instanceId))) return null;
+  if (await getInstanceRestoreSource(deps.store, t.instanceId)) return null;
   const was = `${t.instanceId} had exited (exit code ${info.State.ExitCode})`;
   await startInstance(deps, t.databaseId, t.instanceId, db);
   const leads = await pollUntil(`${t.instanceId} to lead again`, archiveStartWaitMs, async () => {

@@ -45,7 +45,9 @@ export function restoreActivities(deps: HostDeps) {
         // what the primary wrote reaches its repository first: a restore to the latest point then restores it too
         let running = info.State.Running;
         if (nodeBackupConfig(db.spec, r.nodeName) && !r.joinAt) {
-          const started = running ? null : await startToArchive(deps, r, db);
+          // only a restore to the latest point of the node's own repository can use what the dead primary wrote
+          const ownLatest = !source.restore_options?.type && source.source_database_id === r.databaseId && source.source_node_name === r.nodeName;
+          const started = running || !ownLatest ? null : await startToArchive(deps, r, db);
           if (started) lines.push(started.line);
           running ||= started?.leads ?? false;
           if (running) lines.push(...(await archiveRecentWal(docker, r.instanceId, keys)));

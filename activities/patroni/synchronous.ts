@@ -53,14 +53,16 @@ const steadyStandbyMs = patroniLoopWaitMs + 1000;
  */
 export async function waitForSynchronousStandby(deps: HostDeps, db: DatabaseContext, nodeName: string, timeoutMs: number): Promise<boolean> {
   let since: number | null = null;
+  let held: string | null = null; // the standby `since` is about: another one starts the count again
   return pollUntil(`a synchronous standby of node ${nodeName}`, timeoutMs, async () => {
     const { cluster, address } = await nodeCluster(deps, db, nodeName);
     const via = cluster.leader ? address.get(cluster.leader) : undefined;
     const config = via ? await getDynamicConfig(via) : null;
     if (config && config.synchronous_mode !== true && config.synchronous_mode !== 'on') return true;
-    const held = heldSince(since, cluster.members.some(isPromotableStandby), Date.now());
-    since = held.since;
-    if (held.heldMs >= steadyStandbyMs) return true;
+    const standby = cluster.members.find(isPromotableStandby)?.name ?? null;
+    const now = heldSince(standby === held ? since : null, standby !== null, Date.now());
+    [since, held] = [now.since, standby];
+    if (now.heldMs >= steadyStandbyMs) return true;
     return { waiting: since === null ? `no synchronous standby yet (leader: ${cluster.leader ?? 'none'})` : 'a synchronous standby, not yet for a whole Patroni loop' };
   }).catch((err: unknown) => {
     if (err instanceof CancelledFailure) throw err;

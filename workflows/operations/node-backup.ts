@@ -28,19 +28,26 @@ export async function nodeBackup(input: NodeBackupInput): Promise<void> {
     let hostId = input.hostId ?? nodeHost(planInstances(databaseId, await loadSpec(databaseId)), nodeName);
     // Behind a patch marker: backups that ran before a failover could move them still replay.
     const follows = patched('backup-follows-primary');
+    let left: string | null = null; // the primary that stopped leading under the backup
     for (let moved = 0; ; moved++) {
-      const primary = await onHost(hostId, `finding node ${nodeName}'s primary`).nodeLeader({ databaseId, nodeName });
+      let primary = await onHost(hostId, `finding node ${nodeName}'s primary`).nodeLeader({ databaseId, nodeName });
+      // the DCS may still name the one that stopped leading for a moment: ask again, for a minute at most
+      for (let asked = 1; follows && left !== null && primary === left && asked < newLeaderAsks; asked++) {
+        await sleep(primaryMoveWaitMs, { summary: `waiting for node ${nodeName}'s new primary` });
+        primary = await onHost(hostId, `finding node ${nodeName}'s primary`).nodeLeader({ databaseId, nodeName });
+      }
       if (!primary) throw new Error(`node ${nodeName} has no primary to back up`);
       // the primary's own host runs the backup: pgBackRest runs inside its container
       if (follows) hostId = planInstances(databaseId, await loadSpec(databaseId)).find((i) => i.instanceId === primary)?.hostId ?? hostId;
       await controlPlane.setInstanceState({ instanceId: primary, state: 'backing_up' });
       try {
         await onHost(hostId, `pgBackRest ${input.type} backup of node ${nodeName} on ${primary}`, 'copy')
-          .runBackup({ databaseId, nodeName, instanceId: primary, type: input.type, annotations: input.annotations, options: input.options });
+          .runBackup({ databaseId, nodeName, instanceId: primary, type: input.type, annotations: input.annotations, options: input.options, ...(moved > 0 ? { afterMove: true } : {}) });
         return;
       } catch (err) {
         // the primary was failed over meanwhile (frozen and fenced, or dead): the new one is backed up, twice at most
         if (!follows || moved >= maxPrimaryMoves || !primaryChanged(err)) throw err;
+        left = primary;
         await sleep(primaryMoveWaitMs, { summary: `node ${nodeName}'s primary changed during its backup: waiting for the new one` });
       } finally {
         await CancellationScope.nonCancellable(() => controlPlane.setInstanceState({ instanceId: primary, state: 'available', from: ['backing_up'] }));
@@ -51,6 +58,7 @@ export async function nodeBackup(input: NodeBackupInput): Promise<void> {
 
 const maxPrimaryMoves = 2;
 const primaryMoveWaitMs = 5000;
+const newLeaderAsks = 12;
 const primaryChanged = (err: unknown) => err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'PrimaryChanged';
 
 /** Started by a backup schedule: runs the node_backup task under a task id of its own (a UUIDv7, as every task's). */
