@@ -1,15 +1,18 @@
-// Ending a `docker pause` when the engine cannot. On this machine (cgroup v1, cgroupfs driver) `docker unpause` of a
-// paused instance container once hung for good: the container's freezer cgroup stayed FROZEN, and every later
-// `docker unpause`, `kill` and `inspect` of that container hung behind it while `docker ps` still answered. Writing
-// THAWED to the freezer released it, and the pending calls then went through. The chaos run's pause fault is about
+// Ending a `docker pause` when the engine cannot. On this machine (Debian's docker.io 20.10.24, cgroup v1, cgroupfs
+// driver), a `docker exec` that starts as the container is paused never starts: its process is frozen with the
+// rest, and the engine waits for it while holding the container's exec list, so every later `docker inspect`,
+// `unpause` and `kill` of that container hangs while `docker ps` still answers (seen with a task's pgBackRest exec;
+// dockerd's goroutine dump showed the exec waiting in libcontainerd). Writing THAWED to the freezer lets the exec
+// start, and the pending calls then go through. The chaos run's pause fault is about
 // the control plane, not the engine: so the run thaws through the cgroup after a bounded wait, and says it did.
 import { writeFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 
-/** Pure: the files that thaw a container's cgroup, for cgroup v1 (freezer) and v2 (cgroupfs or systemd driver). */
+/** Pure: the files that thaw a container's cgroup, for cgroup v1 (freezer) and v2, cgroupfs or systemd driver. */
 export function thawFiles(containerId: string): { path: string; value: string }[] {
   return [
     { path: `/sys/fs/cgroup/freezer/docker/${containerId}/freezer.state`, value: 'THAWED' },
+    { path: `/sys/fs/cgroup/freezer/system.slice/docker-${containerId}.scope/freezer.state`, value: 'THAWED' },
     { path: `/sys/fs/cgroup/docker/${containerId}/cgroup.freeze`, value: '0' },
     { path: `/sys/fs/cgroup/system.slice/docker-${containerId}.scope/cgroup.freeze`, value: '0' },
   ];

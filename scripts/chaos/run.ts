@@ -399,9 +399,8 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
     return {
       done: (async () => {
         await sleep(30_000);
-        // fencing may have killed it meanwhile (another member took the leader key)
-        const s = await container.inspect().catch(() => null);
-        if (!s?.State.Paused) return;
+        // fencing may have killed it meanwhile (another member took the leader key): the unpause is then refused at
+        // once. No inspect first: an exec that raced the pause leaves the engine's calls about it hanging.
         const how = await unpauseOrThaw(docker, member(h));
         if (how !== 'unpaused') t.log(`docker unpause of ${member(h)} hung 20 s: ${how === 'thawed' ? 'thawed through its freezer cgroup' : 'still frozen'}`);
       })(),
