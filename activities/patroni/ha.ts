@@ -19,6 +19,9 @@ import { withClient } from '../postgres/connect.js';
 import { readInstanceStatus, setInstanceStopped, storeNow } from '../../store/databases.js';
 import { getDynamicConfig, getPatroniStatus, patchDynamicConfig, postPatroni } from './client.js';
 
+/** How long a switchover waits for the node's synchronous standby to be named again. */
+const synchronousStandbyAfterSwitchoverMs = 60_000;
+
 /** Until `instanceId` leads its node and its Postgres accepts writes. */
 async function waitWritable(deps: HostDeps, db: DatabaseContext, nodeName: string, instanceId: string): Promise<void> {
   await pollUntil(`${instanceId} to serve writes`, 2 * 60_000, async () => {
@@ -111,6 +114,20 @@ export function haActivities(deps: HostDeps) {
         await waitForSynchronousStandby(deps, db, nodeName, 30_000);
       }
       return { slots: names };
+    },
+
+    /**
+     * After a switchover: until Patroni names a synchronous standby of the node again and keeps it for a loop, at most
+     * a minute. The old primary rejoins as a replica and is named at the primary's next loop; until then no replica
+     * may take over if the new primary is lost (Patroni promotes only the synchronous standby), so the task waits
+     * before it says the node is ready. Not named in time: the switchover stands, and the log says so.
+     */
+    async awaitSynchronousStandby({ databaseId, nodeName }: NodeKey): Promise<{ lines: string[] }> {
+      const db = await loadDatabase(deps.store, databaseId);
+      const held = await waitForSynchronousStandby(deps, db, nodeName, synchronousStandbyAfterSwitchoverMs);
+      return { lines: [held
+        ? `node ${nodeName} has a synchronous standby again: a replica may take over if its primary is lost`
+        : `node ${nodeName} has no synchronous standby ${synchronousStandbyAfterSwitchoverMs / 1000} s after the switchover: until it has one, no replica may take over if its primary is lost`] };
     },
 
     /** The instance that leads the node now, if any. */

@@ -100,6 +100,10 @@ describe('switchover and failover', () => {
     expect(r.body.task).toMatchObject({ type: 'switchover', node_name: 'n1', status: 'pending' });
     const task = await finished(r.body.task.task_id);
     expect(task.status, task.error).toBe('completed');
+    // The switchover ends with the node able to fail over again: the old primary is its synchronous standby (else
+    // Patroni would promote no replica if the new primary were lost now).
+    const replicas = (await call('GET', `/v1/databases/${id}/status`)).body.replicas as { node_name: string; instance_id: string; sync_state: string }[];
+    expect(replicas.filter((x) => x.node_name === 'n1' && x.sync_state === 'sync').map((x) => x.instance_id)).toEqual([instance('n1', 'host-1')]);
     await new Promise((res) => setTimeout(res, 3000));
     await w.stop();
     const gap = w.longestGap('n1', before);
