@@ -7,6 +7,7 @@ import type { HostDeps } from '../deps.js';
 import { FailureType, permanent } from '../errors.js';
 import { pollUntil } from '../heartbeats.js';
 import { getPatroniStatus } from '../patroni/client.js';
+import { nodeCluster } from '../patroni/node-cluster.js';
 import { waitForSynchronousStandby } from '../patroni/synchronous.js';
 import { connectInstance } from '../postgres/connect.js';
 import { getInstance } from '../../store/databases.js';
@@ -23,6 +24,9 @@ import { restartIfExited, startUnlessStopped } from './instance-start.js';
 import { instanceAddress } from '../addresses.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { ensureVolume, removeVolume } from './volume.js';
+
+/** How long a node may have no leader while one of its instances waits before the task looks at its other members. */
+const leaderlessAfterMs = 10_000;
 
 /** How long a replica's wait goes on for its node to have a synchronous standby (then it ends all the same). */
 const synchronousStandbyWaitMs = 30_000;
@@ -68,12 +72,29 @@ export function instanceActivities(deps: HostDeps) {
       return existing.Config.Labels?.[labels.specHash] !== options.Labels?.[labels.specHash];
     },
 
-    /** Waits until Patroni runs Postgres in this instance and it accepts connections; returns the role it holds. */
-    async waitForInstance({ databaseId, instanceId }: InstanceKey): Promise<{ role: 'primary' | 'replica' }> {
+    /**
+     * Waits until Patroni runs Postgres in this instance and it accepts connections; returns the role it holds. With
+     * `untilLeaderless`, returns early (`leaderless`) once its node has had no leader for 10 s while this instance is
+     * not running yet: a replica cannot clone from nobody, and a primary that died on another host is started again
+     * only by a step there (the monitor leaves a database in a task alone).
+     */
+    async waitForInstance({ databaseId, instanceId, untilLeaderless }: InstanceKey & { untilLeaderless?: boolean }): Promise<{ role: 'primary' | 'replica' } | { leaderless: true; lines: string[] }> {
       const db = await loadDatabase(deps.store, databaseId);
       if ((await getInstance(deps.store, instanceId))?.stopped) return { role: 'replica' }; // stopped on purpose: not waited for
       const startedAt = new Map<string, number>();
-      return pollUntil<{ role: 'primary' | 'replica' }>(`instance ${instanceId}`, 5 * 60_000, async () => {
+      const nodeName = (await getInstance(deps.store, instanceId))?.nodeName;
+      let leaderlessSince: number | null = null;
+      /** Whether the node has had no leader for long enough (the waiting message says so meanwhile). */
+      const leaderlessFor = async (): Promise<boolean> => {
+        if (!untilLeaderless || !nodeName) return false;
+        const leader = await nodeCluster(deps, db, nodeName).then((c) => c.cluster.leader, () => null);
+        leaderlessSince = leader ? null : leaderlessSince ?? Date.now();
+        return leaderlessSince !== null && Date.now() - leaderlessSince >= leaderlessAfterMs;
+      };
+      const waiting = async (what: string) => (await leaderlessFor()
+        ? { leaderless: true as const, lines: [`node ${nodeName} has had no primary for ${leaderlessAfterMs / 1000} s while ${instanceId} waits (${what})`] }
+        : { waiting: what });
+      return pollUntil<{ role: 'primary' | 'replica' } | { leaderless: true; lines: string[] }>(`instance ${instanceId}`, 5 * 60_000, async () => {
         const ip = await instanceAddress(deps, databaseId, instanceId);
         if (!ip) {
           // A container that exited while it booted (killed, its engine restarted) is started again.
@@ -82,6 +103,8 @@ export function instanceActivities(deps: HostDeps) {
         }
         const status = await getPatroniStatus(ip);
         if (!status) return { waiting: 'Patroni does not answer yet' };
+        // (a replica waits for a leader `stopped` or `creating replica`; one bootstrapping a node is neither)
+        if (['stopped', 'creating replica'].includes(status.state)) return waiting(`Patroni state ${status.state}, role ${status.role}`);
         if (status.state !== 'running' || status.role === 'unknown') return { waiting: `Patroni state ${status.state}, role ${status.role}` };
         const client = await connectInstance(ip, db.secrets, 'postgres').catch(() => null);
         if (!client) return { waiting: 'Postgres does not accept connections yet' };
@@ -89,10 +112,15 @@ export function instanceActivities(deps: HostDeps) {
         return { role: status.role };
       }).then(async (ready) => {
         // a replica: its node ready once Patroni names a synchronous standby (it promotes no other), a bounded wait
-        const nodeName = (await getInstance(deps.store, instanceId))?.nodeName;
-        if (ready.role === 'replica' && nodeName) await waitForSynchronousStandby(deps, db, nodeName, synchronousStandbyWaitMs);
+        if ('role' in ready && ready.role === 'replica' && nodeName) await waitForSynchronousStandby(deps, db, nodeName, synchronousStandbyWaitMs);
         return ready;
       });
+    },
+
+    /** The instance's container started again if it exited (not one the user stopped); what it did, for the log. */
+    async startIfExited({ databaseId, instanceId }: InstanceKey): Promise<{ lines: string[] }> {
+      const restarted = await restartIfExited(deps, databaseId, instanceId, new Map());
+      return { lines: [restarted ?? `container ${instanceId} runs (or is stopped on purpose): nothing to start`] };
     },
 
     /** Container, volume and host files of one instance; absent pieces are fine. */
