@@ -385,7 +385,8 @@ export async function runChaos(t: ChaosTarget, rounds: Round[], results: RoundRe
     const r = await roles(n1);
     const member = (h: string) => ids.instance(target.id, 'n1', h);
     if (fault === 'kill-replica') {
-      const h = r.replicas[0] ?? n1.host_ids.find((x) => !r.primaries.includes(x));
+      // no member answers yet (a create before its users exist): the planner's replica is the node's second host
+      const h = r.replicas[0] ?? (r.primaries.length > 0 ? n1.host_ids.find((x) => !r.primaries.includes(x)) : n1.host_ids[1]);
       if (h) await docker.getContainer(member(h)).kill().catch(() => undefined);
       return { done: Promise.resolve() };
     }
