@@ -10,7 +10,7 @@ import { getPatroniStatus } from '../patroni/client.js';
 import { nodeCluster } from '../patroni/node-cluster.js';
 import { waitForSynchronousStandby } from '../patroni/synchronous.js';
 import { connectInstance } from '../postgres/connect.js';
-import { getInstance } from '../../store/databases.js';
+import { getInstance, listInstances } from '../../store/databases.js';
 import { inspectContainerOrNull, labels, removeContainer } from './client.js';
 import { ensureContainer } from './ensure-container.js';
 import { instanceImage } from './images.js';
@@ -27,6 +27,9 @@ import { ensureVolume, removeVolume } from './volume.js';
 
 /** How long a node may have no leader while one of its instances waits before the task looks at its other members. */
 const leaderlessAfterMs = 10_000;
+
+/** A wait for an instance cut short: its node has no leader; its other members, to be started where they exited. */
+export interface Leaderless { leaderless: true; others: { instanceId: string; hostId: string }[]; lines: string[] }
 
 /** How long a replica's wait goes on for its node to have a synchronous standby (then it ends all the same). */
 const synchronousStandbyWaitMs = 30_000;
@@ -74,27 +77,35 @@ export function instanceActivities(deps: HostDeps) {
 
     /**
      * Waits until Patroni runs Postgres in this instance and it accepts connections; returns the role it holds. With
-     * `untilLeaderless`, returns early (`leaderless`) once its node has had no leader for 10 s while this instance is
-     * not running yet: a replica cannot clone from nobody, and a primary that died on another host is started again
-     * only by a step there (the monitor leaves a database in a task alone).
+     * `untilLeaderless`, returns early (`leaderless`, with the node's other members by their records) once its node
+     * has had no leader for 10 s (after the old leader's key expired) while this instance waits for one: a replica
+     * cannot clone from nobody, and a primary that died on another host is started again only by a step there (the
+     * monitor leaves a database in a task alone).
      */
-    async waitForInstance({ databaseId, instanceId, untilLeaderless }: InstanceKey & { untilLeaderless?: boolean }): Promise<{ role: 'primary' | 'replica' } | { leaderless: true; lines: string[] }> {
+    async waitForInstance({ databaseId, instanceId, untilLeaderless }: InstanceKey & { untilLeaderless?: boolean }): Promise<{ role: 'primary' | 'replica' } | Leaderless> {
       const db = await loadDatabase(deps.store, databaseId);
       if ((await getInstance(deps.store, instanceId))?.stopped) return { role: 'replica' }; // stopped on purpose: not waited for
       const startedAt = new Map<string, number>();
       const nodeName = (await getInstance(deps.store, instanceId))?.nodeName;
       let leaderlessSince: number | null = null;
-      /** Whether the node has had no leader for long enough (the waiting message says so meanwhile). */
+      /** Whether the node has had no leader for long enough; a cluster view that cannot be read proves nothing. */
       const leaderlessFor = async (): Promise<boolean> => {
         if (!untilLeaderless || !nodeName) return false;
-        const leader = await nodeCluster(deps, db, nodeName).then((c) => c.cluster.leader, () => null);
-        leaderlessSince = leader ? null : leaderlessSince ?? Date.now();
+        const view = await nodeCluster(deps, db, nodeName).catch(() => null);
+        if (!view) return false;
+        leaderlessSince = view.cluster.leader ? null : leaderlessSince ?? Date.now();
         return leaderlessSince !== null && Date.now() - leaderlessSince >= leaderlessAfterMs;
       };
-      const waiting = async (what: string) => (await leaderlessFor()
-        ? { leaderless: true as const, lines: [`node ${nodeName} has had no primary for ${leaderlessAfterMs / 1000} s while ${instanceId} waits (${what})`] }
-        : { waiting: what });
-      return pollUntil<{ role: 'primary' | 'replica' } | { leaderless: true; lines: string[] }>(`instance ${instanceId}`, 5 * 60_000, async () => {
+      const waiting = async (what: string): Promise<Leaderless | { waiting: string }> => {
+        if (!(await leaderlessFor())) return { waiting: what };
+        const others = (await listInstances(deps.store, databaseId)).filter((i) => i.nodeName === nodeName && i.id !== instanceId);
+        return {
+          leaderless: true,
+          others: others.map((i) => ({ instanceId: i.id, hostId: i.hostId })),
+          lines: [`node ${nodeName} has had no primary for ${leaderlessAfterMs / 1000} s while ${instanceId} waits (${what})`],
+        };
+      };
+      return pollUntil<{ role: 'primary' | 'replica' } | Leaderless>(`instance ${instanceId}`, 5 * 60_000, async () => {
         const ip = await instanceAddress(deps, databaseId, instanceId);
         if (!ip) {
           // A container that exited while it booted (killed, its engine restarted) is started again.
@@ -117,10 +128,16 @@ export function instanceActivities(deps: HostDeps) {
       });
     },
 
-    /** The instance's container started again if it exited (not one the user stopped); what it did, for the log. */
+    /**
+     * The instance's container started again if it exited (not one the user stopped); what it did, for the log. A
+     * start that fails is told, not thrown: the wait that asked goes on all the same.
+     */
     async startIfExited({ databaseId, instanceId }: InstanceKey): Promise<{ lines: string[] }> {
-      const restarted = await restartIfExited(deps, databaseId, instanceId, new Map());
-      return { lines: [restarted ?? `container ${instanceId} runs (or is stopped on purpose): nothing to start`] };
+      const info = await inspectContainerOrNull(docker, instanceId);
+      if (!info) return { lines: [`instance ${instanceId} has no container on ${deps.hostId}: nothing to start`] };
+      const restarted = await restartIfExited(deps, databaseId, instanceId, new Map()).catch((err: unknown) =>
+        `container ${instanceId} could not be started again: ${err instanceof Error ? err.message : String(err)}`);
+      return { lines: [restarted ?? `container ${instanceId} is ${info.State.Status}${(await getInstance(deps.store, instanceId))?.stopped ? ' (stopped on purpose)' : ''}: nothing to start`] };
     },
 
     /** Container, volume and host files of one instance; absent pieces are fine. */

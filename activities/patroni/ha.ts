@@ -127,7 +127,7 @@ export function haActivities(deps: HostDeps) {
       const held = await waitForSynchronousStandby(deps, db, nodeName, synchronousStandbyAfterSwitchoverMs);
       return { lines: [held
         ? `node ${nodeName} has a synchronous standby again: a replica may take over if its primary is lost`
-        : `node ${nodeName} has no synchronous standby ${synchronousStandbyAfterSwitchoverMs / 1000} s after the switchover: until it has one, no replica may take over if its primary is lost`] };
+        : `node ${nodeName} has no synchronous standby after the switchover (waited up to ${synchronousStandbyAfterSwitchoverMs / 1000} s): until it has one, no replica may take over if its primary is lost`] };
     },
 
     /** The instance that leads the node now, if any. */

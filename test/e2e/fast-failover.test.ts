@@ -240,12 +240,15 @@ it('a new node\'s primary killed while its replica waits to clone from it: the c
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   try {
     const entries = async () => ((await call('GET', `/v1/databases/${created2}/tasks/${r.body.task.task_id}/log`)).body.entries as { message: string }[]).map((e) => e.message);
-    await waitFor('the wait for the replica in the create\'s log', async () => (await entries()).includes(`waiting for instance ${replica} to run Postgres`), 300_000, 100);
+    // the primary runs (waited for first); the replica's container is only being made: it has no copy yet
+    await waitFor('the replica\'s creation in the create\'s log', async () => (await entries()).includes(`creating instance ${replica} (node n1) on host-2`), 300_000, 100);
     await docker.getContainer(primary).kill();
     const done = await waitForTask(call, created2, r.body.task.task_id, { timeoutMs: 420_000, intervalMs: 1000 });
     const log = await entries();
-    console.log(log.filter((m) => /no primary|had exited/.test(m)).join('\n') || 'the replica had its copy before the kill');
+    console.log(log.filter((m) => /no primary|had exited/.test(m)).join('\n'));
     expect(done.status, done.error).toBe('completed');
+    expect(log.some((m) => m.startsWith(`node n1 has had no primary for 10 s while ${replica} waits`))).toBe(true);
+    expect(log.some((m) => m.startsWith(`container ${primary} had exited`))).toBe(true);
     expect((await docker.getContainer(primary).inspect()).State.Running).toBe(true);
     await waitFor('the new database available with both instances running', async () => {
       const db = (await call('GET', `/v1/databases/${created2}`)).body;

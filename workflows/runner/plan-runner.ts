@@ -1,14 +1,14 @@
 // The plan runner: a plan (pure data from model/planner.ts) recorded, then run phase by phase. Each step runs as an
 // activity on its host's queue, with the step's description as the activity summary (it becomes the task log
 // line); node-level steps (join, removal, hand-over) as the procedures' sequences of such activities.
-import { patched } from '@temporalio/workflow';
 import type { DatabaseSpec } from '../../api/schemas/database-spec.js';
 import { planInstances } from '../model/instances.js';
 import { describeStep, planLines, type Plan, type Step } from '../model/planner.js';
 import { handOverFrom } from '../procedures/hand-over.js';
 import { rollNode } from './roll-node.js';
 import { joinNode, removeNode, resetNode } from '../procedures/node-membership.js';
-import { controlPlane, loadSpec, onHost } from '../proxies/activities.js';
+import { controlPlane, onHost } from '../proxies/activities.js';
+import { waitInstance } from './wait-instance.js';
 
 /** Records the plan (the task log shows it first) and the desired instances, then runs it. */
 export async function runPlan(databaseId: string, spec: DatabaseSpec, plan: Plan, state: 'creating' | 'modifying', before?: () => Promise<unknown>): Promise<void> {
@@ -21,31 +21,6 @@ export async function runPlan(databaseId: string, spec: DatabaseSpec, plan: Plan
   await before?.();
   await executePlan(databaseId, plan);
   await controlPlane.syncBackupSchedules({ databaseId }); // the spec's backup schedules, now that its stanzas exist
-}
-
-/** Rounds of "the node has no leader: start its other members if they exited" before the wait goes on plainly. */
-const leaderlessRounds = 5;
-
-/**
- * Until the instance runs Postgres. Should its node have no leader meanwhile (its primary, on another host, died while
- * this one waited to clone from it), each other member whose container exited is started again by its own host: the
- * monitor leaves a database in a task alone, and nothing else would. Behind a patch marker: tasks begun before it
- * replay as they ran.
- */
-async function waitInstance(databaseId: string, step: Extract<Step, { kind: 'waitInstance' }>, summary: string): Promise<void> {
-  if (!patched('wait-instance-starts-leaderless-node')) {
-    await onHost(step.hostId, summary, 'long').waitForInstance({ databaseId, instanceId: step.instanceId });
-    return;
-  }
-  for (let round = 0; round < leaderlessRounds; round++) {
-    const r = await onHost(step.hostId, summary, 'long').waitForInstance({ databaseId, instanceId: step.instanceId, untilLeaderless: true });
-    if (!('leaderless' in r)) return;
-    const others = planInstances(databaseId, await loadSpec(databaseId)).filter((i) => i.nodeName === step.nodeName && i.instanceId !== step.instanceId);
-    for (const o of others) {
-      await onHost(o.hostId, `node ${step.nodeName} has no primary: starting ${o.instanceId} again if its container exited`).startIfExited({ databaseId, instanceId: o.instanceId });
-    }
-  }
-  await onHost(step.hostId, summary, 'long').waitForInstance({ databaseId, instanceId: step.instanceId });
 }
 
 export async function runStep(databaseId: string, step: Step): Promise<void> {

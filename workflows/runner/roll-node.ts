@@ -5,6 +5,7 @@
 import type { InstanceOnHost, Step } from '../model/planner.js';
 import { onHost } from '../proxies/activities.js';
 import { handOverNode } from '../procedures/hand-over.js';
+import { waitInstance } from './wait-instance.js';
 
 type RollStep = Extract<Step, { kind: 'rollNode' }>;
 
@@ -12,7 +13,7 @@ export async function rollNode(databaseId: string, step: RollStep): Promise<void
   const { nodeName, existing, added } = step;
   const converge = async (i: InstanceOnHost, what: string) => {
     await onHost(i.hostId, `${what} instance ${i.instanceId} (node ${nodeName}) on ${i.hostId}`).ensureInstance({ databaseId, instanceId: i.instanceId });
-    await onHost(i.hostId, `waiting for instance ${i.instanceId} to run Postgres`, 'long').waitForInstance({ databaseId, instanceId: i.instanceId });
+    await waitInstance(databaseId, { ...i, nodeName }, `waiting for instance ${i.instanceId} to run Postgres`);
   };
   const drifted = await Promise.all(existing.map((i) => onHost(i.hostId, `checking whether instance ${i.instanceId}'s container must be made again`)
     .instanceDrifted({ databaseId, instanceId: i.instanceId })));
