@@ -117,6 +117,9 @@ export function createMonitor(deps: MonitorDeps) {
     if (secretMountsOf(info)) legacy.delete(rec.id);
     else legacy.add(rec.id);
     const port = publishedPort(info, '5432/tcp') ?? undefined;
+    // A frozen container is not looked into (fencing watches it): its Patroni cannot answer, and an exec (the secrets
+    // probe below, pgbackrest info) that meets a pause hangs every Docker 20.10 call about the container.
+    if (info.State.Paused) return { containerRunning: true, ...(port ? { port } : {}), patroniState: 'unknown', error: 'its container is paused' };
     const inner = containerAddress(info, ids.network(rec.databaseId));
     const ip = inner ? onNetwork(inner) : null;
     const patroni = ip ? await getPatroniStatus(ip) : null;
