@@ -83,7 +83,8 @@ try {
   }
   await runChaos({
     apiUrl: `http://127.0.0.1:${apiPort}`, pid: (name) => pids.get(name), repositoryPath,
-    databaseId, basePort: 38800 + (seed % 200) * 5, log,
+    // below the ephemeral port range (32768-60999), where an outgoing connection can hold a port
+    databaseId, basePort: 28800 + (seed % 200) * 5, log,
   }, plan, results);
   console.log(`\n${renderTable(seed, results)}`);
   code = results.every((r) => r.ok) ? 0 : 1;

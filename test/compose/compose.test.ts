@@ -7,10 +7,11 @@ import { etcdPost } from '../../activities/etcd.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { composeUp, type ComposeStack } from '../support/compose-stack.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const project = `pgcp-test-${Math.random().toString(36).slice(2, 7)}`;
 const id = 'example';
-const port = 27000 + Math.floor(Math.random() * 600) * 3;
+const port = await freePorts(3);
 let stack: (ComposeStack & { upMs: number }) | null = null;
 
 const spec = {

@@ -10,11 +10,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const run = promisify(execFile);
 let s: ApiStack;
 const dbId = `autoddl-${Math.random().toString(36).slice(2, 7)}`;
-const basePort = 46000 + Math.floor(Math.random() * 600) * 4;
+const basePort = await freePorts(4);
 const port = (n: string) => basePort + Number(n.slice(1));
 const users = { admin: 'admin-pw', app: 'app-pw-7' } as const;
 const spec = {

@@ -12,10 +12,11 @@ import { defaultRepositoryRoot } from '../../platform/config.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { nodeConnection, programOutput, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
+import { freePorts } from '../support/ports.js';
 
 let s: ApiStack;
 const id = `bkl-${Math.random().toString(36).slice(2, 7)}`;
-const port = 27600 + Math.floor(Math.random() * 200);
+const port = await freePorts(1);
 const basePath = path.join(defaultRepositoryRoot, 'test', id);
 const spec = (backup?: unknown) => ({
   database_name: 'app',

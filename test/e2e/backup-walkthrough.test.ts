@@ -12,12 +12,13 @@ import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 let s: ApiStack;
 const id = `walk-${Math.random().toString(36).slice(2, 7)}`;
 const clone = `${id}-clone`;
-const port = 27800 + Math.floor(Math.random() * 400) * 3;
+const port = await freePorts(3);
 const ports = { n1: port, n2: port + 1, clone: port + 2 };
 // the volume's host path is held to the repositories' host-path policy: inside PGCP_REPOSITORY_ROOTS' default
 mkdirSync(path.join(defaultRepositoryRoot, 'test'), { recursive: true });

@@ -13,10 +13,11 @@ import { nodeConnection, programOutput, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
+import { freePorts } from '../support/ports.js';
 
 let s: ApiStack;
 const id = `bk-${Math.random().toString(36).slice(2, 7)}`;
-const port = 26000 + Math.floor(Math.random() * 800) * 2;
+const port = await freePorts(5);
 const basePath = path.join(defaultRepositoryRoot, 'test', id); // inside PGCP_REPOSITORY_ROOTS' default
 const spec = (backup?: unknown) => ({
   database_name: 'app',

@@ -6,10 +6,11 @@ import { createDocker, labels } from '../../activities/docker/client.js';
 import { crashHarness } from '../support/crash-harness.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 const id = `crashjoin-${Math.random().toString(36).slice(2, 7)}`;
-const basePort = 42000 + Math.floor(Math.random() * 600) * 4;
+const basePort = await freePorts(4);
 const port = (n: string) => basePort + Number(n.slice(1));
 const nodeSpec = (n: string) => ({ name: n, host_ids: ['host-1'], port: port(n) });
 const spec = (nodes: string[]) => ({ database_name: 'app', database_users: [{ username: 'admin', password: 'password', attributes: ['SUPERUSER', 'LOGIN'] }], nodes: nodes.map(nodeSpec) });

@@ -10,10 +10,11 @@ import { ids } from '../../workflows/model/ids.js';
 import { startLauncher, type Launcher } from '../support/launcher.js';
 import { createTestStore, type TestStore } from '../support/store.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 const id = `sup-${Math.random().toString(36).slice(2, 7)}`;
-const port = 25000 + Math.floor(Math.random() * 800) * 3;
+const port = await freePorts(3);
 let store: TestStore;
 let launcher: Launcher;
 

@@ -10,9 +10,10 @@ import { defaultRepositoryRoot } from '../../platform/config.js';
 import { ids } from '../../workflows/model/ids.js';
 import { crashHarness } from '../support/crash-harness.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const id = `crashrst-${Math.random().toString(36).slice(2, 7)}`;
-const basePort = 44600 + Math.floor(Math.random() * 600) * 4;
+const basePort = await freePorts(4);
 const port = (n: string) => basePort + Number(n.slice(1));
 const basePath = path.join(defaultRepositoryRoot, 'test', id); // inside PGCP_REPOSITORY_ROOTS' default
 const repository = { type: 'posix', base_path: basePath };

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDocker, labels } from '../../activities/docker/client.js';
 import { crashHarness } from '../support/crash-harness.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 const id = `crash-${Math.random().toString(36).slice(2, 7)}`;
-const port = 25000 + Math.floor(Math.random() * 800) * 3;
+const port = await freePorts(3);
 const h = crashHarness(id, (n) => port + Number(n.slice(1)) - 1);
 const { call, sql, completed } = h;
 

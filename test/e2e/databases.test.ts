@@ -7,12 +7,13 @@ import { recordHistory } from '../support/histories.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 let s: ApiStack;
 const docker = createDocker();
 const suffix = Math.random().toString(36).slice(2, 7);
 const dbId = `example-${suffix}`;
-const basePort = 21000 + Math.floor(Math.random() * 800) * 10;
+const basePort = await freePorts(10);
 const spec = {
   database_name: 'example',
   database_users: [

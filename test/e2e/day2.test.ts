@@ -8,11 +8,12 @@ import { nodeConnection, query } from '../support/sql.js';
 import { waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
+import { freePorts } from '../support/ports.js';
 
 let s: ApiStack;
 const docker = createDocker();
 const dbId = `day2-${Math.random().toString(36).slice(2, 7)}`;
-const basePort = 30000 + Math.floor(Math.random() * 800) * 10;
+const basePort = await freePorts(10);
 const port = (n: string) => basePort + Number(n.slice(1));
 const admin = { username: 'admin', password: 'admin-pw', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] };
 const nodeSpec = (n: string) => ({ name: n, host_ids: ['host-1'], port: port(n) });

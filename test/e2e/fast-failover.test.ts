@@ -19,10 +19,11 @@ import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitForSyncReplica } from '../support/replicas.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 const id = `ff-${Math.random().toString(36).slice(2, 7)}`;
-const port = 26000 + Math.floor(Math.random() * 800) * 2;
+const port = await freePorts(3);
 const n1Hosts = ['host-1', 'host-2'];
 const address = (host: string) => `127.0.0.${host.slice(5)}`;
 const portOf = (n: 'n1' | 'n2') => (n === 'n1' ? port : port + 1);

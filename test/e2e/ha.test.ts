@@ -12,10 +12,11 @@ import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitForSyncReplica } from '../support/replicas.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter, type Writer } from '../support/writer.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 const id = `ha-${Math.random().toString(36).slice(2, 7)}`;
-const port = 24000 + Math.floor(Math.random() * 800) * 2;
+const port = await freePorts(2);
 const hostsOf = { n1: ['host-1', 'host-2'], n2: ['host-2', 'host-3'] } as const;
 const address = (host: string) => `127.0.0.${host.slice(5)}`;
 const portOf = (n: 'n1' | 'n2') => (n === 'n1' ? port : port + 1);

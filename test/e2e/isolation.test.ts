@@ -17,13 +17,14 @@ import { stackEtcd } from '../support/etcd.js';
 import { nodeConnection } from '../support/sql.js';
 import { waitFor } from '../support/wait.js';
 import { expectTaskCompleted, forceDeleteDatabase, waitForTask } from '../support/tasks.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 const suffix = Math.random().toString(36).slice(2, 7);
 const a = `iso-${suffix}`;
 /** `a`'s id is a prefix of `b`'s: the prefix of a's etcd role must not cover b's keys. */
 const b = `iso-${suffix}-b`;
-const port = 25000 + Math.floor(Math.random() * 800) * 2;
+const port = await freePorts(2);
 const user = { username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] };
 const specA = { database_name: 'app', database_users: [user], nodes: [{ name: 'n1', host_ids: ['host-1', 'host-2'], port }] };
 const specB = { database_name: 'app', database_users: [user], nodes: [{ name: 'n1', host_ids: ['host-1'], port: port + 1 }] };

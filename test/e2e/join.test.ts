@@ -27,9 +27,10 @@ import { createTestStore } from '../support/store.js';
 import { forceDeleteDatabase } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { killWorker, startWorkerProcess } from '../support/worker-process.js';
+import { freePorts } from '../support/ports.js';
 
 const id = `join-${Math.random().toString(36).slice(2, 7)}`;
-const port = 27000 + Math.floor(Math.random() * 800) * 2;
+const port = await freePorts(2);
 const apiPort1 = 31000 + Math.floor(Math.random() * 500);
 const apiPort2 = apiPort1 + 500;
 const host1Url = `http://127.0.0.1:${apiPort1}`;

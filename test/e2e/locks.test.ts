@@ -13,11 +13,12 @@ import { defaultRepositoryRoot } from '../../platform/config.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 let s: ApiStack;
 const docker = createDocker();
 const suffix = Math.random().toString(36).slice(2, 7);
-const basePort = 47000 + Math.floor(Math.random() * 400) * 5;
+const basePort = await freePorts(5);
 const created: string[] = [];
 
 beforeAll(async () => { s = await startApiStack(); });

@@ -20,9 +20,10 @@ import { forceDeleteDatabase } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { killWorker, startWorkerProcess } from '../support/worker-process.js';
 import { startWriter } from '../support/writer.js';
+import { freePorts } from '../support/ports.js';
 
 const id = `mach-${Math.random().toString(36).slice(2, 7)}`;
-const port = 26000 + Math.floor(Math.random() * 800) * 2;
+const port = await freePorts(2);
 const hostIds = ['host-1', 'host-2', 'host-3'];
 let machines: Machines | null = null;
 const m = (hostId: string): Machine => machines!.machines.find((x) => x.hostId === hostId)!;

@@ -5,10 +5,11 @@ import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { expectTaskCompleted } from '../support/tasks.js';
 import { startWriter, type Writer } from '../support/writer.js';
+import { freePorts } from '../support/ports.js';
 
 let s: ApiStack;
 const dbId = `upgrade-${Math.random().toString(36).slice(2, 7)}`;
-const basePort = 38000 + Math.floor(Math.random() * 600) * 4;
+const basePort = await freePorts(4);
 const ports: Record<string, number> = { n1: basePort, n2: basePort + 1 };
 const admin = { username: 'admin', password: 'admin-pw', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] };
 const n1 = { name: 'n1', host_ids: ['host-1'], port: ports.n1 };

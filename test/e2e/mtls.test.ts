@@ -26,10 +26,11 @@ import { freePort } from '../support/prometheus.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { testSecretBox, testSecretKey } from '../support/secret-key.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const run = promisify(execFile);
 const id = `tls-${Math.random().toString(36).slice(2, 7)}`;
-const port = 24000 + Math.floor(Math.random() * 400) * 2;
+const port = await freePorts(2);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgcp-mtls-'));
 const pki = path.join(tmp, 'pki');
 const otherPki = path.join(tmp, 'other-pki');

@@ -9,11 +9,12 @@ import { startObjectStores, type ObjectStores } from '../support/object-stores.j
 import { nodeConnection, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 let s: ApiStack;
 let stores: ObjectStores;
 const id = `os-${Math.random().toString(36).slice(2, 7)}`;
-const port = 27700 + Math.floor(Math.random() * 200) * 2;
+const port = await freePorts(2);
 const secrets: string[] = [];
 
 const repositories = () => {

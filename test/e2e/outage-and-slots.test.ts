@@ -20,10 +20,11 @@ import { nodeConnection, query } from '../support/sql.js';
 import { expectTaskCompleted, forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 const id = `os-${Math.random().toString(36).slice(2, 7)}`;
-const port = 27000 + Math.floor(Math.random() * 600) * 3;
+const port = await freePorts(3);
 const long = 'n1000000002';
 const n1Hosts = ['host-1', 'host-2'];
 const address = (host: string) => `127.0.0.${host.slice(5)}`;

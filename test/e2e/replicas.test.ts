@@ -6,11 +6,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const run = promisify(execFile);
 let s: ApiStack;
 const id = `ha-${Math.random().toString(36).slice(2, 7)}`;
-const port = 23000 + Math.floor(Math.random() * 800) * 2;
+const port = await freePorts(2);
 
 beforeAll(async () => { s = await startApiStack(['host-1', 'host-2']); });
 afterAll(async () => { await s?.stop(); });

@@ -17,10 +17,11 @@ import { nodeConnection, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter, type Writer } from '../support/writer.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 const id = `roll-${Math.random().toString(36).slice(2, 7)}`;
-const port = 26000 + Math.floor(Math.random() * 600) * 3;
+const port = await freePorts(3);
 const newPort = port + 2;
 const address = (host: string) => `127.0.0.${host.slice(5)}`;
 const n1Hosts = ['host-1', 'host-2'];

@@ -6,10 +6,11 @@ import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { expectTaskCompleted, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 let s: ApiStack;
 const dbId = `scripts-${Math.random().toString(36).slice(2, 7)}`;
-const basePort = 42000 + Math.floor(Math.random() * 600) * 4;
+const basePort = await freePorts(10);
 const port = (n: string) => basePort + Number(n.slice(1));
 const admin = { username: 'admin', password: 'admin-pw', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] };
 const node = (name: string) => ({ name, host_ids: ['host-1'], port: port(name) });

@@ -18,10 +18,11 @@ import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { serveApp } from '../support/http.js';
 import { freePort, startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const run = promisify(execFile);
 const id = `sdk-${Math.random().toString(36).slice(2, 7)}`;
-const port = 23000 + Math.floor(Math.random() * 800) * 2 + 1600;
+const port = await freePorts(3);
 const user = { username: 'admin', password: 'password', db_owner: true, attributes: ['SUPERUSER', 'LOGIN'] };
 const basePath = path.join(defaultRepositoryRoot, 'test', id); // inside PGCP_REPOSITORY_ROOTS' default
 const n1Backups = { repositories: [{ type: 'posix' as const, base_path: basePath }] };

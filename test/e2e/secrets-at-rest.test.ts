@@ -30,13 +30,14 @@ import { execIn } from '../../activities/docker/exec.js';
 import { waitFor } from '../support/wait.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { startObjectStores, type ObjectStores } from '../support/object-stores.js';
+import { freePorts } from '../support/ports.js';
 import { getDatabaseSecrets } from '../../store/databases.js';
 
 let s: ApiStack;
 let stores: ObjectStores;
 const rand = () => Math.random().toString(36).slice(2, 10);
 const id = `sec-${rand().slice(0, 5)}`;
-const port = 27000 + Math.floor(Math.random() * 800) * 2;
+const port = await freePorts(2);
 const basePath = path.join(defaultRepositoryRoot, 'test', id); // inside PGCP_REPOSITORY_ROOTS' default
 const canary = {
   password: `canary-pw-${rand()}`, changed: `canary-pw2-${rand()}`, kept: `canary-keep-${rand()}`, key: `canary-key-${rand()}`,

@@ -22,10 +22,11 @@ import { nodeConnection, query } from '../support/sql.js';
 import { forceDeleteDatabase, waitForTask } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
 import { startWriter } from '../support/writer.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 const id = `svc-${Math.random().toString(36).slice(2, 7)}`;
-const port = 25000 + Math.floor(Math.random() * 400) * 3;
+const port = await freePorts(4);
 const mcpPort = port + 2;
 const address = (host: string) => `127.0.0.${host.slice(5)}`;
 const token = `mcp-init-token-${Math.random().toString(36).slice(2, 12)}`;

@@ -13,10 +13,11 @@ import { waitForSyncReplica } from '../support/replicas.js';
 import { nodeConnection, query } from '../support/sql.js';
 import { expectTaskCompleted, forceDeleteDatabase } from '../support/tasks.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const docker = createDocker();
 const id = `sync-${Math.random().toString(36).slice(2, 7)}`;
-const port = 25600 + Math.floor(Math.random() * 400) * 2;
+const port = await freePorts(2);
 const primary = ids.instance(id, 'n1', 'host-1');
 const replica = ids.instance(id, 'n1', 'host-2');
 let stack: ProcessStack | undefined;

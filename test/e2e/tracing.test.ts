@@ -5,11 +5,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTracing } from '../../platform/tracing.js';
 import { startApiStack, type ApiStack } from '../support/api-stack.js';
 import { waitFor } from '../support/wait.js';
+import { freePorts } from '../support/ports.js';
 
 const exporter = new InMemorySpanExporter();
 const tracing = createTracing('pgcp-test', new SimpleSpanProcessor(exporter));
 const id = `tr-${Math.random().toString(36).slice(2, 7)}`;
-const port = 25000 + Math.floor(Math.random() * 800) * 2;
+const port = await freePorts(2);
 let s: ApiStack;
 
 beforeAll(async () => { s = await startApiStack(['host-1'], { tracing }); });
