@@ -11,9 +11,15 @@
 // its answer then sends the answer, and the client holds an acknowledgement of a row the promoted member never got
 // (measured: one row, acknowledged 21.9 s after the freeze). So each process of the container is sent SIGKILL first,
 // while frozen: on thaw it dies before it runs another instruction in user space.
+//
+// Docker 20.10 (cgroup v1) hangs every call about a container when an exec met its pause (activities/docker/cgroup.ts).
+// So the watch reads the container's state from the container list, which still answers, and its processes from its
+// cgroup; when Docker does not answer the kill, the agent thaws the cgroup itself (its processes, already sent
+// SIGKILL, die at once), and the pending calls about the container then go through.
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import { inspectContainerOrNull, labels } from '../activities/docker/client.js';
+import { cgroupPids, listedContainer, thawCgroup } from '../activities/docker/cgroup.js';
+import { labels } from '../activities/docker/client.js';
 import { getValue, type Etcd } from '../activities/etcd.js';
 import { listInstancesOnHost } from '../store/databases.js';
 import type { Store } from '../store/db.js';
@@ -46,22 +52,32 @@ export function topPids(top: { Titles?: string[]; Processes?: string[][] }): num
 }
 
 /**
- * SIGKILL to every process of a frozen container, each checked first to be in that container's cgroup (so a PID read
- * from another PID namespace, as when the agent itself runs in a container, is never signalled). Best effort: where
- * the processes cannot be seen, Docker's kill alone still fences.
+ * SIGKILL to every process of a frozen container (full id), each checked first to be in that container's cgroup (so a
+ * PID read from another PID namespace, as when the agent itself runs in a container, is never signalled). The PIDs
+ * come from its cgroup, else from `docker top`. Best effort: where they cannot be seen, Docker's kill alone fences.
  */
 async function killFrozenProcesses(docker: Docker, containerId: string): Promise<number> {
-  const info = await inspectContainerOrNull(docker, containerId);
-  if (!info?.State.Paused) return 0;
-  const pids = topPids(await docker.getContainer(containerId).top().catch(() => ({})));
+  const pids = await cgroupPids(containerId)
+    ?? topPids(await within(docker.getContainer(containerId).top(), dockerAnswerMs).then((t) => (t === 'timeout' ? {} : t), () => ({})));
   let killed = 0;
   for (const pid of pids) {
     const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
-    if (!cgroup.includes(info.Id)) continue;
+    if (!cgroup.includes(containerId)) continue;
     try { process.kill(pid, 'SIGKILL'); killed += 1; } catch { /* gone, or not ours to signal */ }
   }
   return killed;
 }
+
+/** How long a Docker call about the paused container may take before the engine is taken to be stuck on it. */
+const dockerAnswerMs = 10_000;
+
+function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), ms); });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+const ignorable = (err: unknown) => /is not running|No such container|404|409/.test(err instanceof Error ? err.message : String(err));
 
 export function createFencing(deps: FencingDeps) {
   const pollMs = deps.pollMs ?? 250;
@@ -81,15 +97,18 @@ export function createFencing(deps: FencingDeps) {
       if (!ledAtPause) { deps.log.debug({ instanceId }, 'paused instance container does not lead its node: no fencing'); return; }
       deps.log.warn({ instanceId, databaseId: rec.databaseId, nodeName: rec.nodeName }, 'primary container paused: fencing it if another member takes the leader key');
       while (!stopped) {
-        const info = await inspectContainerOrNull(deps.docker, instanceId);
-        if (!info?.State.Paused) { deps.log.info({ instanceId }, 'paused primary container is no longer paused: fencing ends'); return; }
+        const listed = await listedContainer(deps.docker, instanceId);
+        if (listed?.state !== 'paused') { deps.log.info({ instanceId }, 'paused primary container is no longer paused: fencing ends'); return; }
         const leader = await getValue(deps.etcd, key).catch(() => null);
         if (fenceDecision(instanceId, true, leader) === 'kill') {
-          const signalled = await killFrozenProcesses(deps.docker, instanceId).catch(() => 0);
+          const signalled = await killFrozenProcesses(deps.docker, listed.id).catch(() => 0);
           deps.log.debug({ instanceId, signalled }, 'frozen processes of the paused primary sent SIGKILL');
-          await deps.docker.getContainer(instanceId).kill().catch((err: unknown) => {
-            if (!/is not running|No such container|404|409/.test(err instanceof Error ? err.message : String(err))) throw err;
-          });
+          const kill = deps.docker.getContainer(instanceId).kill().catch((err: unknown) => { if (!ignorable(err)) throw err; });
+          if (await within(kill, dockerAnswerMs) === 'timeout') {
+            const thawed = await thawCgroup(listed.id);
+            deps.log.warn({ instanceId, thawed }, `Docker did not answer the kill of paused primary ${instanceId} within ${dockerAnswerMs / 1000} s (an exec that met the pause holds it): ${thawed ? 'its cgroup was thawed, and its processes, sent SIGKILL while frozen, end' : 'its cgroup could not be thawed'}`);
+            if (await within(kill, dockerAnswerMs) === 'timeout') throw new Error(`Docker still does not answer the kill of ${instanceId}`);
+          }
           deps.log.warn({ instanceId, databaseId: rec.databaseId, nodeName: rec.nodeName, newLeader: leader },
             `fenced: paused primary ${instanceId} killed because ${leader} took node ${rec.nodeName}'s leader key; it comes back as a replica`);
           return;

@@ -65,6 +65,14 @@ const synchronousModeCheckMs = 30_000;
 const repairShownMs = 60_000;
 /** How often the subscribers are asked again which slots are theirs while a slot stays unknown. */
 const slotOwnersEveryMs = 30_000;
+/**
+ * How long a round waits for one instance. A Docker call about a container can hang (Docker 20.10: an exec that met
+ * a pause, activities/docker/cgroup.ts): the round then goes on without it, the host's other instances are still
+ * observed every round, and the hung one is not asked again until its call ends (its report goes stale meanwhile).
+ */
+const observeWaitMs = 5_000;
+/** After how long an observation that has not ended is logged. */
+const observeWarnMs = 30_000;
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -74,6 +82,7 @@ export function createMonitor(deps: MonitorDeps) {
   const stuckSince = new Map<string, number>();
   const syncCheckedAt = new Map<string, number>();
   const repaired = new Map<string, { text: string; at: number }>();
+  const observing = new Set<string>();
   const walHistory = new Map<string, LsnHistory>();
   const backups = new Map<string, { at: number; value: BackupStatus }>();
   /** Running instances whose container an earlier version made (told on their status until an update). */
@@ -257,15 +266,29 @@ export function createMonitor(deps: MonitorDeps) {
     await writeServiceInstanceStatus(deps.store, rec.id, status, move);
   }
 
+  async function observeAndWrite(rec: InstanceRecord): Promise<void> {
+    const status = await observe(rec).catch((err: unknown): InstanceStatus => ({ containerRunning: false, error: errorText(err) }));
+    if (legacy.has(rec.id)) status.error ??= legacyContainerNote;
+    await writeInstanceStatus(deps.store, rec.id, status);
+  }
+
+  /** One instance's observation, waited for at most observeWaitMs; never two at once for one instance. */
+  async function observeBounded(rec: InstanceRecord): Promise<void> {
+    if (observing.has(rec.id)) return;
+    observing.add(rec.id);
+    const slow = setTimeout(() => deps.log.warn({ instanceId: rec.id }, `no answer about instance ${rec.id} for ${observeWarnMs / 1000} s (Docker or its Patroni): its status goes stale until it answers; the host's other instances are still observed`), observeWarnMs);
+    const run = observeAndWrite(rec)
+      .catch((err: unknown) => deps.log.warn({ instanceId: rec.id, err: errorText(err) }, 'instance status not written'))
+      .finally(() => { observing.delete(rec.id); clearTimeout(slow); });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([run, new Promise((r) => { timer = setTimeout(r, observeWaitMs); })]).finally(() => clearTimeout(timer));
+  }
+
   return {
     async tick(): Promise<void> {
       const [instances, services] = await Promise.all([listInstancesOnHost(deps.store, deps.hostId), listServiceInstancesOnHost(deps.store, deps.hostId)]);
       await Promise.all([
-        ...instances.map(async (rec) => {
-          const status = await observe(rec).catch((err: unknown): InstanceStatus => ({ containerRunning: false, error: errorText(err) }));
-          if (legacy.has(rec.id)) status.error ??= legacyContainerNote;
-          await writeInstanceStatus(deps.store, rec.id, status);
-        }),
+        ...instances.map((rec) => observeBounded(rec)),
         ...services.map((rec) => observeService(rec).catch((err: unknown) => deps.log.warn({ serviceInstanceId: rec.id, err: errorText(err) }, 'service monitor failed'))),
       ]);
     },

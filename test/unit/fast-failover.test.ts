@@ -3,6 +3,7 @@ import { labels } from '../../workflows/model/ids.js';
 import { instanceDeath } from '../../worker/fast-failover.js';
 import { fenceDecision, pausedInstance, topPids } from '../../worker/fencing.js';
 import { patroniConfig } from '../../activities/patroni/config.js';
+import { cgroupDirs, parseProcs } from '../../activities/docker/cgroup.js';
 
 const event = (action: string, attrs: Record<string, string>) => ({ Type: 'container', Action: action, timeNano: 1_700_000_000_123_000_000, Actor: { ID: 'abc', Attributes: attrs } });
 const instanceLabels = { [labels.purpose]: 'instance', [labels.hostId]: 'host-1', [labels.instanceId]: 'db-n1-689qacsi' };
@@ -45,5 +46,21 @@ describe('topPids', () => {
     expect(topPids({ Titles: ['UID', 'PID', 'PPID', 'CMD'], Processes: [['999', '4242', '1', 'postgres'], ['999', '4243', '4242', 'postgres: writer']] })).toEqual([4242, 4243]);
     expect(topPids({ Titles: ['CMD'], Processes: [['x']] })).toEqual([]);
     expect(topPids({})).toEqual([]);
+  });
+});
+
+describe('a container\'s cgroup, for when Docker hangs on it', () => {
+  it('reads the PIDs of cgroup.procs', () => {
+    expect(parseProcs('13230\n14068\n')).toEqual([13230, 14068]);
+    expect(parseProcs('')).toEqual([]);
+  });
+  it('looks in the v1 freezer and v2 unified hierarchies, for the cgroupfs and systemd drivers', () => {
+    const dirs = cgroupDirs('abc');
+    expect(dirs.map((d) => `${d.dir}/${d.freezeFile}=${d.thawed}`)).toEqual([
+      '/sys/fs/cgroup/freezer/docker/abc/freezer.state=THAWED',
+      '/sys/fs/cgroup/freezer/system.slice/docker-abc.scope/freezer.state=THAWED',
+      '/sys/fs/cgroup/docker/abc/cgroup.freeze=0',
+      '/sys/fs/cgroup/system.slice/docker-abc.scope/cgroup.freeze=0',
+    ]);
   });
 });
