@@ -27,6 +27,7 @@ const bad: Case[] = [
   ['IDENT_FILE in any case', withSpec({ postgresql_conf: { IDENT_FILE: '/x' } }), 'postgresql_conf[IDENT_FILE]', '"IDENT_FILE" is not allowed'],
   ['Hba_File in a node conf', withNode({ postgresql_conf: { Hba_File: '/x' } }), 'nodes[0].postgresql_conf[Hba_File]', 'managed by the control plane'],
   ['listen_addresses', withSpec({ postgresql_conf: { listen_addresses: '*' } }), 'postgresql_conf[listen_addresses]', 'managed by the control plane'],
+  ['synchronous_standby_names', withNode({ postgresql_conf: { synchronous_standby_names: '*' } }), 'nodes[0].postgresql_conf[synchronous_standby_names]', 'Patroni names the synchronous standby'],
   ['wal_level replica', withSpec({ postgresql_conf: { wal_level: 'replica' } }), 'postgresql_conf[wal_level]', 'must be logical'],
   ['track_commit_timestamp off on a node', withNode({ postgresql_conf: { track_commit_timestamp: 'off' } }), 'nodes[0].postgresql_conf[track_commit_timestamp]', 'must be on'],
   ['a non-string shared_preload_libraries', withSpec({ postgresql_conf: { shared_preload_libraries: ['pg_stat_statements'] } }), 'postgresql_conf[shared_preload_libraries]', 'must be a string'],

@@ -24,6 +24,10 @@ export const allowedAttributes = ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'INHERI
 
 /** Settings the control plane owns: Patroni or the replication layer would override or break on them. */
 const managedConf = ['hba_file', 'ident_file', 'listen_addresses', 'port', 'data_directory', 'config_file', 'unix_socket_directories'];
+/** Settings Patroni owns, with why: a user's value would be overwritten, or would stop commits. */
+const patroniConf: Record<string, string> = {
+  synchronous_standby_names: 'Patroni names the synchronous standby of a node with replicas (synchronous mode), and a standby named on a node without one stops every commit',
+};
 /** Values logical replication needs, with every spelling Postgres accepts for them. */
 const requiredConf: Record<string, { show: string; accepted: string[] }> = {
   wal_level: { show: 'logical', accepted: ['logical'] },
@@ -53,6 +57,7 @@ function validateConf(conf: Record<string, unknown> | undefined, at: string, out
     const k = key.toLowerCase();
     const path = `${at}[${key}]`;
     if (managedConf.includes(k)) out.push({ path, message: `"${key}" is not allowed: it is managed by the control plane` });
+    else if (patroniConf[k]) out.push({ path, message: `"${key}" is not allowed: ${patroniConf[k]}` });
     else if (requiredConf[k] && !requiredConf[k].accepted.includes(String(value).trim().toLowerCase())) out.push({ path, message: `must be ${requiredConf[k].show}: logical replication needs it` });
     else if (k === 'shared_preload_libraries' && typeof value !== 'string') out.push({ path, message: 'must be a string' });
     else if (value !== null && typeof value === 'object') out.push({ path, message: 'must be a string, number or boolean' });
