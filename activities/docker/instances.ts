@@ -84,9 +84,10 @@ export function instanceActivities(deps: HostDeps) {
      */
     async waitForInstance({ databaseId, instanceId, untilLeaderless }: InstanceKey & { untilLeaderless?: boolean }): Promise<{ role: 'primary' | 'replica' } | Leaderless> {
       const db = await loadDatabase(deps.store, databaseId);
-      if ((await getInstance(deps.store, instanceId))?.stopped) return { role: 'replica' }; // stopped on purpose: not waited for
+      const record = await getInstance(deps.store, instanceId);
+      if (record?.stopped) return { role: 'replica' }; // stopped on purpose: not waited for
       const startedAt = new Map<string, number>();
-      const nodeName = (await getInstance(deps.store, instanceId))?.nodeName;
+      const nodeName = record?.nodeName;
       let leaderlessSince: number | null = null;
       /** Whether the node has had no leader for long enough; a cluster view that cannot be read proves nothing. */
       const leaderlessFor = async (): Promise<boolean> => {
