@@ -5,10 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { uuidv7 } from 'uuidv7';
-import {
-  deleteDatabase, getDatabaseLock, getDatabaseSecrets, getJoinedNodes, insertDatabase, listInstances, lockDatabase, modifiableStates, secretsForNewDatabase, setServicePasswords, unlockDatabase,
-  type DatabaseRecord,
-} from '../store/databases.js';
+import { deleteDatabase, getDatabaseLock, getDatabaseSecrets, getJoinedNodes, insertDatabase, lockDatabase, modifiableStates, secretsForNewDatabase, setServicePasswords, unlockDatabase, type DatabaseRecord } from '../store/databases.js';
+import { listInstances } from '../store/instances.js';
 import { listServiceInstances } from '../store/services.js';
 import { databaseNotFound, notModifiable, requireDatabase } from './database-guards.js';
 import { startLockedTask } from './database-lock.js';

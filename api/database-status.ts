@@ -1,7 +1,8 @@
 // A database's status report from the store: its instances as the API shows them, plus the lag and backup facts
 // the per-host monitors report on each primary. Pure `buildDatabaseStatus` (unit-tested) and the store read both
 // the status route and the metrics use, so `pgcp status` and Prometheus never disagree.
-import { listInstances, listInstanceStatuses, type DatabaseRecord, type InstanceRecord, type InstanceStatus } from '../store/databases.js';
+import { type DatabaseRecord } from '../store/databases.js';
+import { listInstances, listInstanceStatuses, type InstanceRecord, type InstanceStatus } from '../store/instances.js';
 import type { Store } from '../store/db.js';
 import { ids } from '../workflows/model/ids.js';
 import { databaseState, renderInstance, statusStaleMs } from './render/database.js';

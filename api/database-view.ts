@@ -1,5 +1,6 @@
 // A database as the API shows it: its record, its instances with the state derived from the monitor's last report.
-import { listInstances, listInstanceStatuses, type DatabaseRecord } from '../store/databases.js';
+import { type DatabaseRecord } from '../store/databases.js';
+import { listInstances, listInstanceStatuses } from '../store/instances.js';
 import { listHosts, listHostStatuses } from '../store/hosts.js';
 import type { Store } from '../store/db.js';
 import { availableUpgrades, type ImageVersion } from '../workflows/model/upgrades.js';

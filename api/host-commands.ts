@@ -6,7 +6,8 @@
 import { listServiceInstancesOnHost } from '../store/services.js';
 import type { Client } from '@temporalio/client';
 import { uuidv7 } from 'uuidv7';
-import { listDatabases, listInstancesOnHost, modifiableStates, unlockDatabase, type DatabaseState } from '../store/databases.js';
+import { listDatabases, modifiableStates, unlockDatabase, type DatabaseState } from '../store/databases.js';
+import { listInstancesOnHost } from '../store/instances.js';
 import type { DatabaseSpec } from './schemas/database-spec.js';
 import type { Store } from '../store/db.js';
 import { getHost } from '../store/hosts.js';

@@ -3,7 +3,7 @@
 // the earliest point a point-in-time restore can reach (the end of the oldest backup).
 import type Docker from 'dockerode';
 import { execIn } from '../activities/docker/exec.js';
-import type { BackupStatus } from '../store/databases.js';
+import type { BackupStatus } from '../store/instances.js';
 import { pgbackrestConfigPath } from '../workflows/model/backup.js';
 import { ids } from '../workflows/model/ids.js';
 import { redactValues } from '../workflows/model/redact.js';

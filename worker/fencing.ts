@@ -21,7 +21,7 @@ import type Docker from 'dockerode';
 import { cgroupPids, listedContainer, thawCgroup } from '../activities/docker/cgroup.js';
 import { labels } from '../activities/docker/client.js';
 import { getValue, type Etcd } from '../activities/etcd.js';
-import { listInstancesOnHost } from '../store/databases.js';
+import { listInstancesOnHost } from '../store/instances.js';
 import type { Store } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { ids } from '../workflows/model/ids.js';

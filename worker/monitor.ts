@@ -26,7 +26,8 @@ import { goneSynchronousStandby, keepSynchronousMode, releaseGoneSynchronousStan
 import { recordedSlots } from '../activities/replication/slot-owners.js';
 import { withClient } from '../activities/postgres/connect.js';
 import { driverFor } from '../activities/replication/index.js';
-import { getDatabase, getDatabaseSecrets, listInstances, listInstancesOnHost, writeInstanceStatus, type BackupStatus, type DatabaseSecrets, type InstanceRecord, type InstanceStatus } from '../store/databases.js';
+import { getDatabase, getDatabaseSecrets, type DatabaseSecrets } from '../store/databases.js';
+import { listInstances, listInstancesOnHost, writeInstanceStatus, type BackupStatus, type InstanceRecord, type InstanceStatus } from '../store/instances.js';
 import type { DatabaseSpec } from '../api/schemas/database-spec.js';
 import { nodeBackupConfig } from '../workflows/model/backup.js';
 import { secretValues, specRepositories } from '../workflows/model/backup-repository.js';

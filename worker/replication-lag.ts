@@ -4,7 +4,7 @@
 // Postgres's replay_lag while the reader is connected, else from this monitor's own history of WAL positions (when
 // the WAL first went past what the reader has confirmed).
 import type pg from 'pg';
-import type { ReplicaLag, SlotLag } from '../store/databases.js';
+import type { ReplicaLag, SlotLag } from '../store/instances.js';
 import { ids } from '../workflows/model/ids.js';
 import { standbyKey } from '../workflows/model/ha.js';
 

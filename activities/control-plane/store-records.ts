@@ -15,10 +15,8 @@ import { ensureDatabaseEtcdUser } from '../etcd.js';
 import { revokeHostCredentials } from './host-credentials.js';
 import { deleteServiceInstance, failServiceInstancesInProgress, listServiceInstances } from '../../store/services.js';
 import { serviceIds } from '../../workflows/model/services.js';
-import {
-  deleteDatabase, deleteInstance, getDatabaseLock, setInstanceState, getDatabase, getJoinedNodes, listInstances, lockDatabase, setDatabaseStateAsTask, setInstanceStates, setNodesJoined,
-  setRestoreSecrets, transitionalStates, unlockDatabase, upsertInstance, type DatabaseState,
-} from '../../store/databases.js';
+import { deleteDatabase, getDatabaseLock, getDatabase, getJoinedNodes, lockDatabase, setDatabaseStateAsTask, setNodesJoined, setRestoreSecrets, transitionalStates, unlockDatabase, type DatabaseState } from '../../store/databases.js';
+import { deleteInstance, setInstanceState, listInstances, setInstanceStates, upsertInstance } from '../../store/instances.js';
 
 /** The task (workflow id) whose activity this is: the one the database's lock names. */
 function callingTask(): string {

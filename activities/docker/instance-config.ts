@@ -7,7 +7,8 @@ import { effectiveSwarm, ownRepositoryDirs } from '../../workflows/model/orchest
 import { hostPathCheck } from '../../platform/host-paths.js';
 import { FailureType, permanent } from '../errors.js';
 import { repositoryDirs } from '../../workflows/model/backup-repository.js';
-import { getInstanceRestoreSource, getJoinedNodes, getRepositoryCipherPass } from '../../store/databases.js';
+import { getJoinedNodes, getRepositoryCipherPass } from '../../store/databases.js';
+import { getInstanceRestoreSource } from '../../store/instances.js';
 import { copyCaFiles, prepareRepositoryDirs, repositoryPolicy } from '../backup/repository-host.js';
 import { archiveCommand, nodeBackupConfig, pgbackrestConfig, pgbackrestRestoreConfig, restoreBootstrapCommand } from '../../workflows/model/backup.js';
 import { ids } from '../../workflows/model/ids.js';

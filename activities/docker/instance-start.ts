@@ -1,7 +1,7 @@
 // Starting an instance's container, unless the user stopped the instance: stop-instance records that in the store,
 // and an update keeps it down (start-instance brings it back).
 import type { InstancePlan } from '../../workflows/model/instances.js';
-import { getInstance } from '../../store/databases.js';
+import { getInstance } from '../../store/instances.js';
 import type { HostDeps } from '../deps.js';
 import { FailureType, permanent } from '../errors.js';
 import type { DatabaseContext } from '../database-context.js';

@@ -10,7 +10,7 @@ import { getPatroniStatus } from '../patroni/client.js';
 import { nodeCluster } from '../patroni/node-cluster.js';
 import { waitForSynchronousStandby } from '../patroni/synchronous.js';
 import { connectInstance } from '../postgres/connect.js';
-import { getInstance, listInstances } from '../../store/databases.js';
+import { getInstance, listInstances } from '../../store/instances.js';
 import { inspectContainerOrNull, labels, removeContainer } from './client.js';
 import { ensureContainer } from './ensure-container.js';
 import { instanceImage } from './images.js';

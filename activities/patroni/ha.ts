@@ -16,7 +16,7 @@ import { instanceAddress, type InstanceAddress } from '../addresses.js';
 import { loadDatabase, type DatabaseContext, type InstanceKey, type NodeKey } from '../database-context.js';
 import { pollUntil, whileBeating } from '../heartbeats.js';
 import { withClient } from '../postgres/connect.js';
-import { readInstanceStatus, setInstanceStopped, storeNow } from '../../store/databases.js';
+import { readInstanceStatus, setInstanceStopped, storeNow } from '../../store/instances.js';
 import { getDynamicConfig, getPatroniStatus, patchDynamicConfig, postPatroni } from './client.js';
 
 /** How long a switchover waits for the node's synchronous standby to be named again. */

@@ -3,7 +3,7 @@
 import type { HostDeps } from '../deps.js';
 import { instanceAddress, type InstanceAddress } from '../addresses.js';
 import type { DatabaseContext } from '../database-context.js';
-import { listInstances } from '../../store/databases.js';
+import { listInstances } from '../../store/instances.js';
 import { getPatroniCluster, type PatroniCluster } from './client.js';
 
 /**

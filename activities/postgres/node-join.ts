@@ -14,7 +14,7 @@ import { nodeCluster } from '../patroni/node-cluster.js';
 import { withClient } from './connect.js';
 import { driverOfNode, findPrimary, replicationDsn, resolvePrimary } from './node-database.js';
 import { recordedSlots } from '../replication/slot-owners.js';
-import { listInstances } from '../../store/databases.js';
+import { listInstances } from '../../store/instances.js';
 import { copyRoleStatements, type RoleRow } from './roles.js';
 
 type Positions = Record<string, string>;

@@ -1,5 +1,6 @@
 // Pure: store records and the monitor's last report → pgEdge Database and Instance objects.
-import type { DatabaseRecord, InstanceRecord, InstanceStatus } from '../../store/databases.js';
+import type { DatabaseRecord } from '../../store/databases.js';
+import type { InstanceRecord, InstanceStatus } from '../../store/instances.js';
 import { redactSpec } from '../../workflows/model/redact.js';
 import type { Database, Instance, ServiceInstance } from '../schemas/database.js';
 import type { ServiceInstanceRecord } from '../../store/services.js';

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectRoot } from '../../platform/config.js';
-import { insertDatabase, newDatabaseSecrets, upsertInstance, writeInstanceStatus } from '../../store/databases.js';
+import { insertDatabase, newDatabaseSecrets } from '../../store/databases.js';
+import { upsertInstance, writeInstanceStatus } from '../../store/instances.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 
 const run = promisify(execFile);

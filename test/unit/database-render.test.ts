@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DatabaseRecord, InstanceRecord, InstanceStatus } from '../../store/databases.js';
+import type { DatabaseRecord } from '../../store/databases.js';
+import type { InstanceRecord, InstanceStatus } from '../../store/instances.js';
 import { databaseState, instanceState, renderDatabase, renderInstance, statusStaleMs } from '../../api/render/database.js';
 import type { Instance } from '../../api/schemas/database.js';
 

@@ -3,7 +3,8 @@
 import { expect, it } from 'vitest';
 import { buildDatabaseStatus } from '../../api/database-status.js';
 import { DatabaseStatusSchema } from '../../api/schemas/status.js';
-import type { DatabaseRecord, InstanceRecord, InstanceStatus } from '../../store/databases.js';
+import type { DatabaseRecord } from '../../store/databases.js';
+import type { InstanceRecord, InstanceStatus } from '../../store/instances.js';
 import { formatStatus } from '../../sdk/cli-format.js';
 
 const now = new Date('2026-03-01T12:00:00Z');
