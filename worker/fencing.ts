@@ -54,18 +54,27 @@ export function topPids(top: { Titles?: string[]; Processes?: string[][] }): num
 /**
  * SIGKILL to every process of a frozen container (full id), each checked first to be in that container's cgroup (so a
  * PID read from another PID namespace, as when the agent itself runs in a container, is never signalled). The PIDs
- * come from its cgroup, else from `docker top`. Best effort: where they cannot be seen, Docker's kill alone fences.
+ * come from its cgroup, else from `docker top`. `complete` when its cgroup was read and every process in it was seen
+ * and signalled: only then may the agent thaw it itself, for nothing in it can run again. Where they cannot be seen,
+ * Docker's kill alone fences.
  */
-async function killFrozenProcesses(docker: Docker, containerId: string): Promise<number> {
-  const pids = await cgroupPids(containerId)
+async function killFrozenProcesses(docker: Docker, containerId: string): Promise<{ signalled: number; complete: boolean }> {
+  const fromCgroup = await cgroupPids(containerId);
+  const pids = fromCgroup
     ?? topPids(await within(docker.getContainer(containerId).top(), dockerAnswerMs).then((t) => (t === 'timeout' ? {} : t), () => ({})));
-  let killed = 0;
+  let signalled = 0;
+  let missed = 0;
   for (const pid of pids) {
-    const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
-    if (!cgroup.includes(containerId)) continue;
-    try { process.kill(pid, 'SIGKILL'); killed += 1; } catch { /* gone, or not ours to signal */ }
+    const cgroup = pid > 0 ? await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '') : '';
+    if (!cgroup.includes(containerId)) { missed += 1; continue; } // another PID namespace's (0), or gone
+    try {
+      process.kill(pid, 'SIGKILL');
+      signalled += 1;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') missed += 1; // not ours to signal
+    }
   }
-  return killed;
+  return { signalled, complete: fromCgroup !== null && missed === 0 };
 }
 
 /** How long a Docker call about the paused container may take before the engine is taken to be stuck on it. */
@@ -77,7 +86,8 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-const ignorable = (err: unknown) => /is not running|No such container|404|409/.test(err instanceof Error ? err.message : String(err));
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const ignorable = (err: unknown) => /is not running|No such container|404|409/.test(errorText(err));
 
 export function createFencing(deps: FencingDeps) {
   const pollMs = deps.pollMs ?? 250;
@@ -96,27 +106,48 @@ export function createFencing(deps: FencingDeps) {
       const ledAtPause = (await getValue(deps.etcd, key)) === instanceId;
       if (!ledAtPause) { deps.log.debug({ instanceId }, 'paused instance container does not lead its node: no fencing'); return; }
       deps.log.warn({ instanceId, databaseId: rec.databaseId, nodeName: rec.nodeName }, 'primary container paused: fencing it if another member takes the leader key');
+      const fenced = (leader: string | null) => deps.log.warn({ instanceId, databaseId: rec.databaseId, nodeName: rec.nodeName, newLeader: leader },
+        `fenced: paused primary ${instanceId} killed because ${leader} took node ${rec.nodeName}'s leader key; it comes back as a replica`);
+      /** Docker's kill, asked once and awaited across polls: its answer, or why it failed. */
+      let kill: Promise<{ failed?: string }> | null = null;
+      let newLeader: string | null = null;
+      let toldStuck = false;
       while (!stopped) {
         const listed = await listedContainer(deps.docker, instanceId);
-        if (listed?.state !== 'paused') { deps.log.info({ instanceId }, 'paused primary container is no longer paused: fencing ends'); return; }
-        const leader = await getValue(deps.etcd, key).catch(() => null);
-        if (fenceDecision(instanceId, true, leader) === 'kill') {
-          const signalled = await killFrozenProcesses(deps.docker, listed.id).catch(() => 0);
-          deps.log.debug({ instanceId, signalled }, 'frozen processes of the paused primary sent SIGKILL');
-          const kill = deps.docker.getContainer(instanceId).kill().catch((err: unknown) => { if (!ignorable(err)) throw err; });
-          if (await within(kill, dockerAnswerMs) === 'timeout') {
-            const thawed = await thawCgroup(listed.id);
-            deps.log.warn({ instanceId, thawed }, `Docker did not answer the kill of paused primary ${instanceId} within ${dockerAnswerMs / 1000} s (an exec that met the pause holds it): ${thawed ? 'its cgroup was thawed, and its processes, sent SIGKILL while frozen, end' : 'its cgroup could not be thawed'}`);
-            if (await within(kill, dockerAnswerMs) === 'timeout') throw new Error(`Docker still does not answer the kill of ${instanceId}`);
-          }
-          deps.log.warn({ instanceId, databaseId: rec.databaseId, nodeName: rec.nodeName, newLeader: leader },
-            `fenced: paused primary ${instanceId} killed because ${leader} took node ${rec.nodeName}'s leader key; it comes back as a replica`);
+        if (listed?.state !== 'paused') {
+          if (kill) fenced(newLeader);
+          else deps.log.info({ instanceId }, 'paused primary container is no longer paused: fencing ends');
           return;
+        }
+        const leader = await getValue(deps.etcd, key).catch(() => null);
+        if (kill || fenceDecision(instanceId, true, leader) === 'kill') {
+          if (!kill) {
+            newLeader = leader;
+            const k = await killFrozenProcesses(deps.docker, listed.id).catch(() => ({ signalled: 0, complete: false }));
+            deps.log.debug({ instanceId, ...k }, 'frozen processes of the paused primary sent SIGKILL');
+            kill = deps.docker.getContainer(instanceId).kill().then(() => ({}), (err: unknown) => (ignorable(err) ? {} : { failed: errorText(err) }));
+          }
+          const answer = await within(kill, dockerAnswerMs);
+          if (answer !== 'timeout') {
+            if (!answer.failed) { fenced(newLeader); return; }
+            deps.log.warn({ instanceId, err: answer.failed }, 'Docker refused the kill of the paused primary: asked again');
+            kill = null;
+          } else {
+            // Docker hangs on the container (an exec met its pause). Its processes, seen again now (another exec's may
+            // have joined), are sent SIGKILL while frozen; the agent thaws it only when it saw and signalled every one.
+            const k = await killFrozenProcesses(deps.docker, listed.id).catch(() => ({ signalled: 0, complete: false }));
+            const thawed = k.complete && await thawCgroup(listed.id);
+            if (thawed || !toldStuck) {
+              deps.log.warn({ instanceId, ...k, thawed }, `Docker has not answered the kill of paused primary ${instanceId} for ${dockerAnswerMs / 1000} s (an exec that met the pause holds it): ${thawed ? 'its cgroup was thawed, and its processes, sent SIGKILL while frozen, end' : 'its processes could not all be seen and signalled, so it stays frozen; fencing tries again'}`);
+              toldStuck = true;
+            }
+          }
+          continue;
         }
         await new Promise((r) => setTimeout(r, pollMs));
       }
     } catch (err) {
-      deps.log.warn({ instanceId, err: err instanceof Error ? err.message : String(err) }, 'fencing of a paused container failed');
+      deps.log.warn({ instanceId, err: errorText(err) }, 'fencing of a paused container failed');
     } finally {
       watching.delete(instanceId);
     }

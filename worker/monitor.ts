@@ -83,7 +83,9 @@ export function createMonitor(deps: MonitorDeps) {
   const stuckSince = new Map<string, number>();
   const syncCheckedAt = new Map<string, number>();
   const repaired = new Map<string, { text: string; at: number }>();
-  const observing = new Set<string>();
+  /** Observations in progress, by key; none started, and no dead container restarted, once stopped. */
+  const inFlight = new Map<string, Promise<void>>();
+  let stopped = false;
   const walHistory = new Map<string, LsnHistory>();
   const backups = new Map<string, { at: number; value: BackupStatus }>();
   /** Running instances whose container an earlier version made (told on their status until an update). */
@@ -120,7 +122,7 @@ export function createMonitor(deps: MonitorDeps) {
     if (!info?.State.Running) {
       // Not while a task works on the database: a restore stops the instance on purpose and writes its volume.
       const settled = ['available', 'degraded'].includes((await getDatabase(deps.store, rec.databaseId))?.state ?? '');
-      if (info && settled && !rec.stopped && rec.state === 'available') await restartDead(rec);
+      if (info && settled && !rec.stopped && rec.state === 'available' && !stopped) await restartDead(rec);
       return { containerRunning: false };
     }
     deadSince.delete(rec.id);
@@ -270,28 +272,39 @@ export function createMonitor(deps: MonitorDeps) {
   async function observeAndWrite(rec: InstanceRecord): Promise<void> {
     const status = await observe(rec).catch((err: unknown): InstanceStatus => ({ containerRunning: false, error: errorText(err) }));
     if (legacy.has(rec.id)) status.error ??= legacyContainerNote;
-    await writeInstanceStatus(deps.store, rec.id, status);
+    if (!stopped) await writeInstanceStatus(deps.store, rec.id, status);
   }
 
-  /** One instance's observation, waited for at most observeWaitMs; never two at once for one instance. */
-  async function observeBounded(rec: InstanceRecord): Promise<void> {
-    if (observing.has(rec.id)) return;
-    observing.add(rec.id);
-    const slow = setTimeout(() => deps.log.warn({ instanceId: rec.id }, `no answer about instance ${rec.id} for ${observeWarnMs / 1000} s (Docker or its Patroni): its status goes stale until it answers; the host's other instances are still observed`), observeWarnMs);
-    const run = observeAndWrite(rec)
-      .catch((err: unknown) => deps.log.warn({ instanceId: rec.id, err: errorText(err) }, 'instance status not written'))
-      .finally(() => { observing.delete(rec.id); clearTimeout(slow); });
+  /**
+   * One observation (`key`: an instance or a service instance), waited for at most observeWaitMs, never two at once
+   * for one key; every one still running is kept, for `settle`.
+   */
+  async function bounded(key: string, what: string, run: () => Promise<void>): Promise<void> {
+    if (inFlight.has(key)) return;
+    const slow = setTimeout(() => deps.log.warn({ key }, `no answer about ${what} for ${observeWarnMs / 1000} s (Docker or its Patroni): its status goes stale until it answers; the host's others are still observed`), observeWarnMs);
+    slow.unref();
+    const p = run()
+      .catch((err: unknown) => deps.log.warn({ key, err: errorText(err) }, `monitor of ${what} failed`))
+      .finally(() => { inFlight.delete(key); clearTimeout(slow); });
+    inFlight.set(key, p);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([run, new Promise((r) => { timer = setTimeout(r, observeWaitMs); })]).finally(() => clearTimeout(timer));
+    await Promise.race([p, new Promise((r) => { timer = setTimeout(r, observeWaitMs); })]).finally(() => clearTimeout(timer));
   }
 
   return {
     async tick(): Promise<void> {
+      if (stopped) return;
       const [instances, services] = await Promise.all([listInstancesOnHost(deps.store, deps.hostId), listServiceInstancesOnHost(deps.store, deps.hostId)]);
       await Promise.all([
-        ...instances.map((rec) => observeBounded(rec)),
-        ...services.map((rec) => observeService(rec).catch((err: unknown) => deps.log.warn({ serviceInstanceId: rec.id, err: errorText(err) }, 'service monitor failed'))),
+        ...instances.map((rec) => bounded(`instance:${rec.id}`, `instance ${rec.id}`, () => observeAndWrite(rec))),
+        ...services.map((rec) => bounded(`service:${rec.id}`, `service instance ${rec.id}`, () => observeService(rec))),
       ]);
+    },
+    /** No new observation or restart from now on; waits up to `ms` for those running (a hung one is left). */
+    async settle(ms: number): Promise<void> {
+      stopped = true;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(inFlight.values()), new Promise((r) => { timer = setTimeout(r, ms); })]).finally(() => clearTimeout(timer));
     },
   };
 }
@@ -305,5 +318,5 @@ export function startMonitor(deps: MonitorDeps, intervalMs: number): { stop: () 
     busy = true;
     running = monitor.tick().catch((err: unknown) => deps.log.warn({ err: errorText(err) }, 'monitor round failed')).finally(() => { busy = false; });
   }, intervalMs);
-  return { stop: async () => { clearInterval(timer); await running; } };
+  return { stop: async () => { clearInterval(timer); await running; await monitor.settle(observeWaitMs); } };
 }

@@ -16,9 +16,9 @@ export function cgroupDirs(containerId: string): { dir: string; freezeFile: stri
   ];
 }
 
-/** Pure: the PIDs of a `cgroup.procs` file. */
+/** Pure: the PIDs of a `cgroup.procs` file; 0 for a process outside the reader's PID namespace. */
 export function parseProcs(text: string): number[] {
-  return text.split('\n').map((l) => Number(l.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  return text.split('\n').filter((l) => l.trim() !== '').map((l) => Number(l.trim())).filter((n) => Number.isInteger(n) && n >= 0);
 }
 
 /** The host PIDs in the container's cgroup (full container id), or null where no cgroup of it can be read. */

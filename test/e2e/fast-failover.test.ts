@@ -234,10 +234,17 @@ it('a primary frozen by docker pause for 30 s: never two primaries, no write ser
 /** Whether `p` settles within `ms`. */
 const answersWithin = (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
+/** Docker hangs on the container: two inspects in a row go unanswered while the container list answers at once. */
+async function dockerHangsOn(name: string): Promise<boolean> {
+  const c = docker.getContainer(name);
+  if (await answersWithin(c.inspect(), 3000)) return false;
+  return !(await answersWithin(c.inspect(), 2000)) && await answersWithin(docker.listContainers({ all: true }), 1000);
+}
+
 /**
- * Pauses `name` while an exec starts in it, until Docker 20.10 hangs on the container (its `inspect` no longer
- * answers): the exec start and the pause race, and within a few tries one start meets the pause. False (the container
- * then paused plainly) on an engine without that defect.
+ * Pauses `name` while an exec starts in it, until Docker 20.10 hangs on the container: the exec start and the pause
+ * race, and within a few tries one start meets the pause. False (the container then paused plainly) when it never
+ * hangs.
  */
 async function pauseWithHungExec(name: string): Promise<boolean> {
   const c = docker.getContainer(name);
@@ -246,7 +253,7 @@ async function pauseWithHungExec(name: string): Promise<boolean> {
     void exec.start({ Detach: true }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, i % 4));
     await c.pause();
-    if (!(await answersWithin(c.inspect(), 3000))) return true;
+    if (await dockerHangsOn(name)) return true;
     await c.unpause();
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -264,35 +271,43 @@ it('a primary frozen as an exec starts in it, so that Docker hangs on it: the ag
   expect(await primaryWithSyncReplica()).toBe('host-2');
   const frozen = ids.instance(id, 'n1', 'host-2');
   const n2Instance = ids.instance(id, 'n2', 'host-2');
+  const engine = (await docker.version()).Version;
   const w = await startWriter([{ node: 'n1', port: portOf('n1'), hosts: n1Hosts.map(address) }], { user: 'admin', password: 'password', database: 'app', table: 't', ratePerSecond: 20 });
   const twoPrimaries: string[][] = [];
   let sampling = true;
   const sampler = (async () => { while (sampling) { const p = await n1Primaries(); if (p.length > 1) twoPrimaries.push(p); await new Promise((r) => setTimeout(r, 100)); } })();
-  await new Promise((r) => setTimeout(r, 2000));
-  const hung = await pauseWithHungExec(frozen);
-  const frozenAt = Date.now();
-  console.log(`docker pause with an exec starting: Docker ${hung ? 'hangs on the container' : 'does not hang here (paused plainly)'}`);
-
-  if (hung) {
-    // The monitor's round does not wait on the hung container: n2, on the same host, is reported again. The fence
-    // comes after Patroni's ttl (10 s) and a 10 s wait for Docker's answer, so Docker still hangs when it is checked.
-    const n2Fresh = () => waitFor('n2 on host-2 reported after the hang began', async () => {
-      const inst = ((await call('GET', `/v1/databases/${id}`)).body.instances as any[]).find((i) => i.id === n2Instance);
-      return inst?.status_updated_at && Date.parse(inst.status_updated_at) > frozenAt + 3000;
-    }, 9_000, 250);
-    await n2Fresh();
-    expect(await answersWithin(docker.getContainer(frozen).inspect(), 1000)).toBe(false);
+  let frozenAt = 0;
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const hung = await pauseWithHungExec(frozen);
+    frozenAt = Date.now();
+    console.log(`docker pause with an exec starting (engine ${engine}): Docker ${hung ? 'hangs on the container' : 'never hung on it (paused plainly)'}`);
+    // the engine this test was written on hangs within a few tries; another may not have the defect at all
+    if (engine.startsWith('20.10.')) expect(hung).toBe(true);
+    if (hung) {
+      // The monitor's round does not wait on the hung container: n2, on the same host, is reported again. The fence
+      // comes after Patroni's ttl (10 s) and a 10 s wait for Docker's answer, so Docker still hangs when checked.
+      await waitFor('n2 on host-2 reported after the hang began', async () => {
+        const inst = ((await call('GET', `/v1/databases/${id}`)).body.instances as any[]).find((i) => i.id === n2Instance);
+        return inst?.status_updated_at && Date.parse(inst.status_updated_at) > frozenAt + 3000;
+      }, 9_000, 250);
+      expect(await answersWithin(docker.getContainer(frozen).inspect(), 1000)).toBe(false);
+    }
+    // nobody unpauses it: the agent fences it (through its cgroup when Docker hangs), and it comes back as a replica
+    await waitFor('host-2 answers as a replica of n1', async () => {
+      const r = await sql('host-2', 'n1', 'SELECT pg_is_in_recovery() AS r').catch(() => null);
+      return r?.[0]?.r === true;
+    }, 240_000, 500);
+  } finally {
+    sampling = false;
+    await sampler;
+    await w.stop();
+    console.log(`docker unpause at the end: ${await unpauseOrThaw(docker, frozen)}`);
   }
-  // nobody unpauses it: the agent fences it (through its cgroup when Docker hangs), and it comes back as a replica
-  await waitFor('host-2 answers as a replica of n1', async () => {
-    const r = await sql('host-2', 'n1', 'SELECT pg_is_in_recovery() AS r').catch(() => null);
-    return r?.[0]?.r === true;
-  }, 240_000, 500);
-  expect(await answersWithin(docker.getContainer(frozen).inspect(), 5000)).toBe(true);
+  // it was killed after the freeze (fenced), not unpaused, and Docker answers about it again
+  const state = (await docker.getContainer(frozen).inspect()).State;
+  expect(Date.parse(state.FinishedAt)).toBeGreaterThan(frozenAt);
   expect(await onePrimary()).toBe('host-1');
-  sampling = false;
-  await sampler;
-  await w.stop();
   expect(twoPrimaries).toEqual([]);
   const want = w.acknowledged.map((a) => a.id);
   const present = (await sql('host-1', 'n1', 'SELECT id FROM t WHERE id = ANY ($1)', [want])).length;

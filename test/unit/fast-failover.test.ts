@@ -50,8 +50,9 @@ describe('topPids', () => {
 });
 
 describe('a container\'s cgroup, for when Docker hangs on it', () => {
-  it('reads the PIDs of cgroup.procs', () => {
+  it('reads the PIDs of cgroup.procs, 0 for a process the reader cannot see', () => {
     expect(parseProcs('13230\n14068\n')).toEqual([13230, 14068]);
+    expect(parseProcs('0\n14068\n')).toEqual([0, 14068]);
     expect(parseProcs('')).toEqual([]);
   });
   it('looks in the v1 freezer and v2 unified hierarchies, for the cgroupfs and systemd drivers', () => {
