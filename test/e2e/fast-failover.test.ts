@@ -299,10 +299,11 @@ it('a primary frozen as an exec starts in it, so that Docker hangs on it: the ag
       return r?.[0]?.r === true;
     }, 240_000, 500);
   } finally {
+    // thawed first: the writer's statement in flight on a member still frozen would hold its stop
     sampling = false;
+    console.log(`docker unpause at the end: ${await unpauseOrThaw(docker, frozen)}`);
     await sampler;
     await w.stop();
-    console.log(`docker unpause at the end: ${await unpauseOrThaw(docker, frozen)}`);
   }
   // it was killed after the freeze (fenced), not unpaused, and Docker answers about it again
   const state = (await docker.getContainer(frozen).inspect()).State;
